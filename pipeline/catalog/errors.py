@@ -1,0 +1,13 @@
+"""Small named exceptions, checked by type in callers and tests."""
+
+
+class CatalogError(Exception):
+    """Base class of catalog errors."""
+
+
+class NotFound(CatalogError):
+    """The row asked for does not exist (or is not the caller's)."""
+
+
+class AlreadyExists(CatalogError):
+    """A row with that unique key exists already."""

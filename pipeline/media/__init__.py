@@ -1,0 +1,1 @@
+"""Looking at clip bytes: container sniffing, probing and poster frames."""

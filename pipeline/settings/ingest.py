@@ -1,0 +1,16 @@
+"""Rules ingestd applies to every camera account, whatever the protocol."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pipeline.settings.base import StrictModel
+
+
+class IngestSettings(StrictModel):
+    max_upload_mb: int = Field(200, ge=1, description="Largest single file accepted (hard cap).")
+    ban_after_failures: int = Field(
+        5, ge=1, description="Failed logins from one address before it is refused."
+    )
+    ban_window_s: int = Field(600, ge=1, description="Window in which failed logins are counted.")
+    ban_duration_s: int = Field(900, ge=1, description="How long a banned address is refused.")
