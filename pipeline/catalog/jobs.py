@@ -23,6 +23,8 @@ INDEXED = "indexed"
 REJECTED = "rejected"
 QUARANTINED = "quarantined"
 DELAYED = "delayed"
+# Our own error, three times: the upload stays in the spool for an admin to look at.
+FAILED = "failed"
 
 # States after which the spool folder holds nothing that is still needed.
 FINAL_STATES = frozenset({INDEXED, REJECTED})

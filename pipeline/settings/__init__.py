@@ -55,7 +55,7 @@ class Settings(StrictModel):
 
     def resolve_paths(self, base: Path) -> None:
         """Make every relative path absolute against ``base`` (the config file's folder)."""
-        for section in self.model_fields:
+        for section in type(self).model_fields:
             model = getattr(self, section)
             if not isinstance(model, StrictModel):
                 continue

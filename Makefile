@@ -1,0 +1,45 @@
+# AlarmVault: `make run` starts everything on loopback, `make test` runs the tests.
+# Both set up what they need on a fresh machine (.venv, Debian packages).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEV_CONFIG := var/alarmvault.toml
+
+.PHONY: run test test-ultralytics lint bench sysdeps-run sysdeps-test clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+sysdeps-run:
+	scripts/install-sysdeps run
+
+sysdeps-test:
+	scripts/install-sysdeps test
+
+$(DEV_CONFIG): | $(STAMP)
+	$(VENV)/bin/alarmvault init-config $(DEV_CONFIG)
+
+run: $(STAMP) sysdeps-run $(DEV_CONFIG)
+	$(VENV)/bin/alarmvault --config $(DEV_CONFIG) check-config
+	$(VENV)/bin/alarmvault --config $(DEV_CONFIG) run --demo
+
+test: $(STAMP) sysdeps-test
+	$(PY) -m pytest -q -m "not ultralytics" $(PYTEST_ARGS)
+
+test-ultralytics: $(STAMP) sysdeps-test
+	$(PY) -m pip install -q -e '.[dev,ultralytics]'
+	$(PY) -m pytest -q -m ultralytics $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	scripts/install-sysdeps bench
+	$(PY) scripts/bench
+
+clean:
+	rm -rf $(VENV) test-output .pytest_cache

@@ -1,0 +1,68 @@
+"""Clip files: where recordings and thumbnails live, and the only code that moves or deletes them.
+
+Paths in the catalog are relative to the recordings/thumbs roots, so the data directory can move
+(and, later, clips can move to object storage behind this one module).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from pipeline.settings.storage import StorageSettings
+
+
+class ClipStore:
+    def __init__(self, storage: StorageSettings) -> None:
+        self.recordings_root = Path(storage.recordings_dir)
+        self.thumbs_root = Path(storage.thumbs_dir)
+
+    def recording_relpath(self, camera_id: int, started_at: str, job_id: str, ext: str) -> str:
+        """``<camera>/<YYYY-MM-DD>/<job>.<ext>``: deterministic, so a retried job finds its file."""
+        return f"{camera_id}/{started_at[:10]}/{job_id}.{ext}"
+
+    def thumb_relpath(self, recording_relpath: str, suffix: str = "poster") -> str:
+        stem = recording_relpath.rsplit(".", 1)[0]
+        return f"{stem}.{suffix}.jpg"
+
+    def recording_file(self, relpath: str) -> Path:
+        return self._inside(self.recordings_root, relpath)
+
+    def thumb_file(self, relpath: str) -> Path:
+        return self._inside(self.thumbs_root, relpath)
+
+    def move_in(self, source: Path, relpath: str) -> Path:
+        """Move a spooled clip into the recordings tree. Idempotent: a repeat after a crash
+        finds the file already there."""
+        target = self.recording_file(relpath)
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        elif not target.exists():
+            raise FileNotFoundError(f"clip for {relpath} is neither in the spool nor stored")
+        return target
+
+    def delete_recording_files(self, recording: dict) -> None:
+        """Remove a recording's clip, poster and every derived file (thumbnails, crops)."""
+        relpath = recording["path"]
+        clip = self.recording_file(relpath)
+        with contextlib.suppress(FileNotFoundError):
+            clip.unlink()
+        stem = relpath.rsplit(".", 1)[0]
+        for root in (self.recordings_root, self.thumbs_root):
+            folder = self._inside(root, stem).parent
+            if folder.is_dir():
+                for derived in folder.glob(Path(stem).name + ".*"):
+                    with contextlib.suppress(FileNotFoundError):
+                        derived.unlink()
+        if recording.get("thumb_path"):
+            with contextlib.suppress(FileNotFoundError):
+                self.thumb_file(recording["thumb_path"]).unlink()
+
+    @staticmethod
+    def _inside(root: Path, relpath: str) -> Path:
+        path = (root / relpath).resolve()
+        if not path.is_relative_to(root.resolve()):
+            raise ValueError(f"path {relpath!r} leaves its root")
+        return path

@@ -1,0 +1,34 @@
+"""What validation decided about one upload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCEPT = "accept"
+REJECT = "reject"
+QUARANTINE = "quarantine"
+
+NORMAL_LANE = "normal"
+DELAYED_LANE = "delayed"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    reason: str | None = None
+    detail: str | None = None
+    lane: str = NORMAL_LANE
+    probe: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def accept(cls, probe: dict[str, Any], lane: str = NORMAL_LANE) -> Verdict:
+        return cls(ACCEPT, probe=probe, lane=lane)
+
+    @classmethod
+    def reject(cls, reason: str, detail: str, probe: dict[str, Any] | None = None) -> Verdict:
+        return cls(REJECT, reason=reason, detail=detail, probe=probe or {})
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == ACCEPT

@@ -1,0 +1,156 @@
+"""Fixtures shared by every test area: settings in a temp folder, a fresh catalog, users,
+cameras, and real H.264 clips made from ../shared/footage (cached per test session)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.catalog import open_catalog
+from pipeline.catalog.cameras import add_camera
+from pipeline.catalog.users import add_user
+from pipeline.settings import Settings, settings_from_dict
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ALARMVAULT_SHARED", REPO.parent / "shared"))
+FOOTAGE = SHARED / "footage"
+MODELS = SHARED / "models"
+STILLS = SHARED / "stills"
+TEST_OUTPUT = Path(os.environ.get("ALARMVAULT_TEST_OUTPUT", REPO / "test-output"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_range(size: int = 20) -> tuple[int, int]:
+    """A run of ``size`` ports that are free right now (for FTP passive mode)."""
+    import random
+
+    for _ in range(50):
+        low = random.randint(40000, 60000 - size)
+        try:
+            for port in range(low, low + size):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return low, low + size - 1
+    raise RuntimeError("no free port range")
+
+
+def requires_shared(*parts: str) -> Path:
+    """The path in ../shared, or skip the test saying what is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (test material lives in ../shared)")
+    return path
+
+
+@pytest.fixture
+def settings_dict(tmp_path: Path) -> dict:
+    """Settings as written in a TOML file: data in tmp_path, every service on a free port."""
+    low, high = free_port_range()
+    return {
+        "storage": {"data_dir": str(tmp_path / "data"), "min_free_mb": 0},
+        "ftp": {"listen": f"127.0.0.1:{free_port()}", "passive_ports": f"{low}-{high}"},
+        "sftp": {"listen": f"127.0.0.1:{free_port()}"},
+        "web": {"listen": f"127.0.0.1:{free_port()}"},
+        "pipeline": {"poll_interval_s": 0.5},
+        "logging": {"level": "DEBUG"},
+    }
+
+
+@pytest.fixture
+def settings(settings_dict: dict, tmp_path: Path) -> Settings:
+    return settings_from_dict(settings_dict, tmp_path)
+
+
+@pytest.fixture
+def config_file(settings_dict: dict, tmp_path: Path) -> Path:
+    """The same settings written to a TOML file, for tests that start real processes."""
+    import tomli_w
+
+    path = tmp_path / "alarmvault.toml"
+    path.write_bytes(tomli_w.dumps(settings_dict).encode())
+    return path
+
+
+@pytest.fixture
+def catalog(settings: Settings) -> Iterator:
+    db = open_catalog(settings.storage.catalog_path)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def make_user(catalog) -> Callable[..., dict]:
+    counter = iter(range(1, 10_000))
+
+    def _make(email: str | None = None, password: str = "correct horse 1", **kwargs) -> dict:
+        user = add_user(catalog, email or f"user{next(counter)}@example.com", password, **kwargs)
+        user["password"] = password
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def make_camera(catalog, make_user) -> Callable[..., dict]:
+    """A camera with its clear-text upload password in ``camera['password']``."""
+
+    def _make(owner: dict | None = None, model: str = "IN-8015", name: str = "Garden") -> dict:
+        owner = owner or make_user()
+        camera, password = add_camera(catalog, owner["id"], name, model)
+        camera["password"] = password
+        camera["owner"] = owner
+        return camera
+
+    return _make
+
+
+class ClipFactory:
+    """Makes real clips with `pipeline.media.clipmaker` and caches them for the session."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, source: str = "vtest.mp4", name: str | None = None, **options
+    ) -> Path:
+        from pipeline.media.clipmaker import make_clip
+
+        src = requires_shared("footage", source)
+        key = name or (
+            Path(source).stem
+            + "-"
+            + "-".join(f"{k}{v}" for k, v in sorted(options.items()) if k != "frame_filter")
+        )
+        suffix = ".avi" if options.get("container_format") == "avi" else ".mp4"
+        target = self.cache / f"{key}{suffix}"
+        with self._lock:
+            if not target.exists():
+                tmp = target.with_name("tmp-" + target.name)
+                make_clip(src, tmp, **options)
+                tmp.replace(target)
+        return target
+
+
+@pytest.fixture(scope="session")
+def clip_factory(tmp_path_factory) -> ClipFactory:
+    """``clip_factory(seconds=18, width=1280, height=720, fps=15, keyframe_s=2)`` → Path."""
+    return ClipFactory(tmp_path_factory.mktemp("clips"))
+
+
+@pytest.fixture(scope="session")
+def camera_clip(clip_factory) -> Path:
+    """An 18 s 1280×720 15 fps H.264 MP4 made from vtest.mp4, like an IN-8015 alarm clip."""
+    return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)

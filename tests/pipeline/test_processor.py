@@ -1,0 +1,93 @@
+"""ClipProcessor on real files: what becomes a recording, what is rejected, and resuming."""
+
+from __future__ import annotations
+
+from pipeline.catalog import jobs
+from pipeline.catalog.recordings import list_recordings
+from pipeline.catalog.rejections import list_rejections
+from pipeline.clipstore import ClipStore
+from pipeline.processor import ClipProcessor
+
+
+def test_valid_clip_is_indexed_with_poster_and_moved_out_of_spool(
+    settings, catalog, make_camera, camera_clip, spool_upload
+):
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera, name="A20261125_130501.mp4")
+
+    state = ClipProcessor(settings, catalog, "test:0").process(folder)
+
+    assert state == jobs.INDEXED
+    assert not folder.exists()
+    [recording] = list_recordings(catalog)
+    assert recording["camera_id"] == camera["id"]
+    assert recording["started_at"] == "2026-11-25T13:05:01+00:00"
+    assert abs(recording["duration_s"] - 18.0) < 0.2
+    assert (recording["width"], recording["height"]) == (1280, 720)
+    store = ClipStore(settings.storage)
+    stored = store.recording_file(recording["path"])
+    assert stored.read_bytes() == camera_clip.read_bytes()
+    assert store.thumb_file(recording["thumb_path"]).read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+def test_text_file_named_mp4_is_rejected_and_removed(settings, catalog, make_camera, spool_upload,
+                                                     tmp_path):
+    camera = make_camera()
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 50)
+    folder = spool_upload(text, camera, name="notes.mp4")
+
+    state = ClipProcessor(settings, catalog, "test:0").process(folder)
+
+    assert state == jobs.REJECTED
+    assert not folder.exists()
+    [rejection] = list_rejections(catalog)
+    assert rejection["reason"] == "not_video"
+    assert rejection["camera_id"] == camera["id"]
+    assert list_recordings(catalog) == []
+
+
+def test_truncated_mp4_is_rejected_as_undecodable(settings, catalog, make_camera, camera_clip,
+                                                  spool_upload, tmp_path):
+    camera = make_camera()
+    truncated = tmp_path / "cut.mp4"
+    truncated.write_bytes(camera_clip.read_bytes()[: camera_clip.stat().st_size // 2])
+    folder = spool_upload(truncated, camera)
+
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.REJECTED
+
+    [rejection] = list_rejections(catalog)
+    assert rejection["reason"] == "undecodable"
+
+
+def test_processing_a_job_twice_indexes_it_once(settings, catalog, make_camera, camera_clip,
+                                                spool_upload):
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera)
+    processor = ClipProcessor(settings, catalog, "test:0")
+    processor.process(folder)
+    # A rescan that raced the first pass sees the folder gone or the job final.
+    assert processor.process(folder) is None
+    assert len(list_recordings(catalog)) == 1
+
+
+def test_crash_after_move_before_index_resumes_without_loss(
+    settings, catalog, make_camera, camera_clip, spool_upload, monkeypatch
+):
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera)
+    processor = ClipProcessor(settings, catalog, "test:0")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("simulated crash after the clip was moved")
+
+    monkeypatch.setattr("pipeline.processor.write_poster", crash)
+    assert processor.process(folder) is None
+    monkeypatch.undo()
+
+    # The clip left the spool folder but its metadata is still there: the retry finds the file
+    # in the recordings tree and indexes it exactly once.
+    assert folder.exists()
+    assert ClipProcessor(settings, catalog, "test:1").process(folder) == jobs.INDEXED
+    [recording] = list_recordings(catalog)
+    assert ClipStore(settings.storage).recording_file(recording["path"]).exists()
