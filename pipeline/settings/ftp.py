@@ -27,6 +27,13 @@ class FtpSettings(StrictModel):
     data_timeout_s: int = Field(60, ge=5, description="Abort a stalled data transfer after this.")
     max_connections: int = Field(256, ge=1, description="Total concurrent connections.")
     max_connections_per_ip: int = Field(16, ge=1, description="Concurrent connections per address.")
+    banner: str = Field(
+        "AlarmVault upload server ready.", description="Greeting sent on connect (220 reply)."
+    )
+    permit_foreign_addresses: bool = Field(
+        False,
+        description="Allow PORT/EPRT to an address other than the client's (FXP); a bounce risk.",
+    )
 
     _check_listen = listen_validator("listen")
 

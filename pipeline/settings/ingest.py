@@ -14,3 +14,9 @@ class IngestSettings(StrictModel):
     )
     ban_window_s: int = Field(600, ge=1, description="Window in which failed logins are counted.")
     ban_duration_s: int = Field(900, ge=1, description="How long a banned address is refused.")
+    failed_login_delay_s: float = Field(
+        2.0, ge=0, le=30, description="Pause before answering a failed login (slows guessing)."
+    )
+    login_threads: int = Field(
+        2, ge=1, le=16, description="Threads that check passwords (argon2) off the FTP I/O loop."
+    )

@@ -1,0 +1,227 @@
+"""Who may log in: one credential store for FTP, FTPS and SFTP, and the brute-force ban.
+
+Passwords are argon2 hashes in the catalog; checking one costs ~50 ms, so the checks run in a
+small thread pool, never in the FTP I/O loop. The ban keys on the full address in memory only;
+the log sees the shortened form.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from pipeline.catalog import open_catalog
+from pipeline.catalog.camera_keys import camera_has_key
+from pipeline.catalog.cameras import check_camera_login
+from pipeline.catalog.upload_accounts import find_upload_account, owner_stored_bytes
+from pipeline.settings import Settings
+from pipeline.spool import shorten_address
+
+logger = logging.getLogger(__name__)
+
+MSG_WRONG = "Login incorrect."
+MSG_BANNED = "Too many failed logins from your address; try again later."
+MSG_DISABLED = "This camera is disabled; enable it in the AlarmVault web UI."
+MSG_SUSPENDED = "Processing suspended for fair-use reasons, see the web UI."
+MSG_PAUSED = "The owner's account is paused; see the AlarmVault web UI."
+MSG_SERVER_ERROR = "Temporary server error; try again later."
+
+# FTP permission letters a camera gets (pyftpdlib's alphabet): e=CWD, l=LIST/SIZE inside its jail,
+# m=MKD, w=STOR, a=APPE, d=DELE, f=RNFR/RNTO. Never r (RETR), M (chmod) or T (set times).
+UPLOAD_PERMISSIONS = "elmwadf"
+
+
+class LoginRefused(Exception):
+    """A login was refused; the message is safe to send to the client."""
+
+
+@dataclass(frozen=True)
+class CameraAccount:
+    """A logged-in camera: who it is, where its jail is, and how much its owner may still store."""
+
+    camera_id: int
+    username: str
+    owner_id: int
+    jail: Path
+    quota_bytes: int
+    stored_bytes: int
+
+    @property
+    def quota_left_bytes(self) -> int:
+        return max(0, self.quota_bytes - self.stored_bytes)
+
+
+class LoginBan:
+    """Refuses an address for ``duration_s`` after ``failures`` failed logins within ``window_s``."""
+
+    def __init__(
+        self,
+        failures: int,
+        window_s: float,
+        duration_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failures = failures
+        self.window_s = window_s
+        self.duration_s = duration_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque[float]] = {}
+        self._banned_until: dict[str, float] = {}
+
+    def is_banned(self, address: str) -> bool:
+        with self._lock:
+            until = self._banned_until.get(address)
+            if until is None:
+                return False
+            if self._clock() >= until:
+                del self._banned_until[address]
+                return False
+            return True
+
+    def record_failure(self, address: str) -> bool:
+        """Count a failed login; True when this failure starts a ban (logged here, once)."""
+        now = self._clock()
+        with self._lock:
+            self._forget_old(now)
+            if address in self._banned_until:
+                return False
+            times = self._failures.setdefault(address, deque())
+            times.append(now)
+            if len(times) < self.failures:
+                return False
+            del self._failures[address]
+            self._banned_until[address] = now + self.duration_s
+        logger.warning(
+            "login ban: %s refused for %d s after %d failed logins",
+            shorten_address(address),
+            self.duration_s,
+            self.failures,
+        )
+        return True
+
+    def record_success(self, address: str) -> None:
+        with self._lock:
+            self._failures.pop(address, None)
+
+    def _forget_old(self, now: float) -> None:
+        # Keeps memory bounded when many addresses try once and never come back.
+        for address in list(self._failures):
+            times = self._failures[address]
+            while times and now - times[0] > self.window_s:
+                times.popleft()
+            if not times:
+                del self._failures[address]
+        for address in [a for a, until in self._banned_until.items() if now >= until]:
+            del self._banned_until[address]
+
+
+class CameraCredentials:
+    """The one credential store: checks a camera's login for either protocol."""
+
+    def __init__(self, settings: Settings, ban: LoginBan | None = None) -> None:
+        ingest = settings.ingest
+        self.settings = settings
+        self.ban = ban or LoginBan(
+            ingest.ban_after_failures, ingest.ban_window_s, ingest.ban_duration_s
+        )
+        self._catalog_path = settings.storage.catalog_path
+        self._local = threading.local()
+        self._connections: list[sqlite_utils.Database] = []
+        self._connections_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(
+            max_workers=ingest.login_threads, thread_name_prefix="ingestd-login"
+        )
+
+    def submit_password_login(self, username: str, password: str, address: str) -> Future:
+        """Check a password in the login pool; the future's result is a `CameraAccount`."""
+        return self._pool.submit(self._password_login, username, password, address)
+
+    def password_login(self, username: str, password: str, address: str) -> CameraAccount:
+        """Blocking form of `submit_password_login`, for threads that may wait (SFTP)."""
+        return self.submit_password_login(username, password, address).result()
+
+    def key_login(self, username: str, key_base64: str, address: str) -> CameraAccount:
+        """Log in with a public key registered for the camera (the signature is checked by SSH)."""
+        return self._pool.submit(self._key_login, username, key_base64, address).result()
+
+    def is_banned(self, address: str) -> bool:
+        return self.ban.is_banned(address)
+
+    def record_failure(self, address: str) -> None:
+        self.ban.record_failure(address)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._connections_lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+
+    # --- in the login pool
+
+    def _password_login(self, username: str, password: str, address: str) -> CameraAccount:
+        if self.ban.is_banned(address):
+            raise LoginRefused(MSG_BANNED)
+        db = self._db()
+        try:
+            camera = check_camera_login(db, username, password)
+        except Exception:
+            logger.exception("login check failed in the catalog")
+            raise LoginRefused(MSG_SERVER_ERROR) from None
+        if camera is None:
+            self.ban.record_failure(address)
+            raise LoginRefused(MSG_WRONG)
+        return self._account(db, username, address)
+
+    def _key_login(self, username: str, key_base64: str, address: str) -> CameraAccount:
+        if self.ban.is_banned(address):
+            raise LoginRefused(MSG_BANNED)
+        db = self._db()
+        account = find_upload_account(db, username)
+        if account is None or not camera_has_key(db, account["camera_id"], key_base64):
+            # Not a failure yet: SSH clients offer every key they hold before a password.
+            raise LoginRefused(MSG_WRONG)
+        return self._account(db, username, address)
+
+    def _account(self, db: sqlite_utils.Database, username: str, address: str) -> CameraAccount:
+        row = find_upload_account(db, username)
+        if row is None:
+            raise LoginRefused(MSG_WRONG)
+        if not row["enabled"]:
+            raise LoginRefused(MSG_DISABLED)
+        if row["fairuse_state"] == "suspended":
+            raise LoginRefused(MSG_SUSPENDED)
+        if row["owner_state"] == "paused":
+            raise LoginRefused(MSG_PAUSED)
+        self.ban.record_success(address)
+        quota_mb = row["quota_mb"] or self.settings.storage.default_quota_mb
+        jail = self.settings.storage.uploads_dir / username
+        # 0o750: the pipeline's group may read a jail for support; other users never.
+        jail.mkdir(parents=True, exist_ok=True, mode=0o750)
+        return CameraAccount(
+            camera_id=row["camera_id"],
+            username=username,
+            owner_id=row["owner_id"],
+            jail=Path(os.path.realpath(jail)),
+            quota_bytes=quota_mb * 1024 * 1024,
+            stored_bytes=owner_stored_bytes(db, row["owner_id"]),
+        )
+
+    def _db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = open_catalog(self._catalog_path, migrate=False)
+            self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
+        return db

@@ -1,0 +1,153 @@
+"""Where a camera's path may go: the one jail check that FTP and SFTP share.
+
+A client path is joined to the jail and normalised; then the *real* path (every symlink
+resolved, the last component too) must lie inside the jail's real path. So ``..``, absolute
+paths and symlinks that someone placed in the jail all stay inside or are refused. Files are
+opened with ``O_NOFOLLOW`` so that a symlink swapped in after the check is not followed either.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+from pathlib import Path
+
+from pyftpdlib.filesystems import AbstractedFS, FilesystemError
+
+# Owner read/write, group read: the pipeline may run as another user of the same group.
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+
+
+class OutsideJail(PermissionError):
+    """A path resolves to somewhere outside the camera's jail."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EACCES, "Path is outside your upload folder", path)
+
+
+class Jail:
+    """A camera's upload folder and the check that keeps every path inside it."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = os.path.realpath(root)
+
+    def contains(self, real_or_fs_path: str) -> bool:
+        """True if ``real_or_fs_path``, with every symlink resolved, is the jail or inside it."""
+        resolved = os.path.realpath(real_or_fs_path)
+        return resolved == self.root or resolved.startswith(self.root + os.sep)
+
+    def to_fs(self, client_path: str, cwd: str = "/") -> str:
+        """The filesystem path for a client path (relative to ``cwd``, a jail-absolute path).
+
+        Normalising as an absolute virtual path first means ``..`` can never climb above ``/``.
+        """
+        virtual = posixpath.normpath(posixpath.join(cwd, client_path or "."))
+        while virtual.startswith("//"):
+            virtual = virtual[1:]
+        return os.path.join(self.root, virtual.lstrip("/")) if virtual != "/" else self.root
+
+    def to_client(self, fs_path: str) -> str:
+        """The jail-absolute path a client sees for ``fs_path`` (``/`` for the jail itself)."""
+        relative = os.path.relpath(os.path.normpath(fs_path), self.root)
+        if relative == "." or relative.startswith(".."):
+            return "/"
+        return "/" + relative.replace(os.sep, "/")
+
+    def relative(self, fs_path: str) -> str:
+        """``fs_path`` relative to the jail, as the spool's ``original_path`` records it."""
+        return self.to_client(fs_path).lstrip("/")
+
+    def check(self, fs_path: str) -> str:
+        """``fs_path`` if it stays inside the jail, else `OutsideJail`."""
+        if not self.contains(fs_path):
+            raise OutsideJail(fs_path)
+        return fs_path
+
+    def open_for_upload(self, fs_path: str, *, append: bool = False, resume: bool = False):
+        """Open a file inside the jail for writing, never through a symlink."""
+        self.check(fs_path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        if append:
+            flags |= os.O_APPEND
+        elif not resume:
+            flags |= os.O_TRUNC
+
+        def opener(path: str, _flags: int) -> int:
+            return os.open(path, flags, FILE_MODE)
+
+        # Our flags, not open()'s: "wb" would truncate a file that REST is about to resume.
+        return open(fs_path, "ab" if append else "wb", opener=opener)  # noqa: SIM115
+
+    def make_dirs(self, fs_path: str) -> None:
+        """Create a folder and any missing parents (cameras send ``MKD a/b/c`` for day folders)."""
+        self.check(fs_path)
+        os.makedirs(fs_path, mode=DIR_MODE, exist_ok=False)
+
+
+class JailedFS(AbstractedFS):
+    """pyftpdlib's filesystem view, with every path decision taken by `Jail`."""
+
+    def __init__(self, root: str, cmd_channel) -> None:
+        super().__init__(root, cmd_channel)
+        self.jail = Jail(root)
+
+    def ftp2fs(self, ftppath: str) -> str:
+        return self.jail.to_fs(ftppath, self.cwd)
+
+    def fs2ftp(self, fspath: str) -> str:
+        return self.jail.to_client(fspath)
+
+    def validpath(self, path: str) -> bool:
+        return self.jail.contains(path)
+
+    def open(self, filename: str, mode: str):
+        if "r" in mode and "+" not in mode:
+            raise FilesystemError("Downloads are not allowed")
+        return self.jail.open_for_upload(
+            filename, append="a" in mode, resume="+" in mode
+        )
+
+    def mkstemp(self, suffix="", prefix="", dir=None, mode="wb"):  # noqa: A002 - pyftpdlib API
+        raise FilesystemError("STOU is not supported; use STOR")
+
+    def chdir(self, path: str) -> None:
+        # pyftpdlib's version calls os.chdir, which would move every thread of the process.
+        self.jail.check(path)
+        if not os.path.isdir(path):
+            raise FilesystemError("Not a directory")
+        self.cwd = self.fs2ftp(path)
+
+    def mkdir(self, path: str) -> None:
+        self.jail.make_dirs(path)
+
+    def listdir(self, path: str) -> list[str]:
+        self.jail.check(path)
+        return super().listdir(path)
+
+    def rmdir(self, path: str) -> None:
+        self.jail.check(path)
+        if os.path.realpath(path) == self.jail.root:
+            raise FilesystemError("Can't remove your upload folder")
+        super().rmdir(path)
+
+    def remove(self, path: str) -> None:
+        # lexists and not realpath: a symlink itself may be removed, never what it points at.
+        self.jail.check(os.path.dirname(path))
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise FilesystemError("Not a file")
+        super().remove(path)
+
+    def rename(self, src: str, dst: str) -> None:
+        self.jail.check(src)
+        self.jail.check(dst)
+        if os.path.islink(src):
+            raise FilesystemError("Not a file")
+        super().rename(src, dst)
+
+    def chmod(self, path: str, mode) -> None:
+        raise FilesystemError("Not allowed")
+
+    def utime(self, path: str, timeval) -> None:
+        raise FilesystemError("Not allowed")

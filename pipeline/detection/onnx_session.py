@@ -1,0 +1,108 @@
+"""ONNX Runtime sessions tuned for a small shared CPU, and the pre/post-processing YOLO-style
+detectors share (letterbox, greedy NMS)."""
+
+from __future__ import annotations
+
+import ast
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.detection.errors import ModelUnavailable
+
+logger = logging.getLogger(__name__)
+
+LETTERBOX_FILL = 114
+
+
+def open_session(path: Path, intra_op_threads: int = 1):
+    """An InferenceSession on the CPU; a missing or broken file raises `ModelUnavailable`."""
+    import onnxruntime as ort
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailable(path, "no such file")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Spinning threads burn ~50% extra CPU waiting for work on a 2-core NAS.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    # Some public exports list initializers as inputs; ORT warns about each one at load.
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # ORT raises its own untyped errors for unreadable files
+        raise ModelUnavailable(path, f"cannot be loaded by onnxruntime ({error})") from None
+
+
+def class_names_from_metadata(session, path: Path) -> dict[int, str] | None:
+    """Ultralytics exports keep ``names`` as a Python dict literal in the model metadata."""
+    raw = session.get_modelmeta().custom_metadata_map.get("names")
+    if not raw:
+        return None
+    try:
+        names = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        raise ModelUnavailable(path, "its 'names' metadata is not readable") from None
+    return {int(index): str(name) for index, name in names.items()}
+
+
+def class_names_from_file(path: Path, model_path: Path) -> dict[int, str]:
+    """One class name a line (Darknet's coco.names)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as error:
+        raise ModelUnavailable(model_path, f"class names file {path}: {error.strerror}") from None
+    return {index: line.strip() for index, line in enumerate(lines) if line.strip()}
+
+
+def letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float]:
+    """Fit ``image`` into width×height keeping its aspect, padded at right/bottom.
+
+    Returns the padded image and the scale applied; boxes map back by dividing by it.
+    """
+    h, w = image.shape[:2]
+    scale = min(width / w, height / h)
+    new_w, new_h = round(w * scale), round(h * scale)
+    if (new_w, new_h) != (w, h):
+        image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    if (new_w, new_h) == (width, height):
+        return image, scale
+    canvas = np.full((height, width, 3), LETTERBOX_FILL, dtype=np.uint8)
+    canvas[:new_h, :new_w] = image
+    return canvas, scale
+
+
+def greedy_nms(
+    xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray, iou_threshold: float
+) -> list[int]:
+    """Class-aware NMS; input is already filtered by score, so it is a few dozen boxes."""
+    order = np.argsort(-scores)
+    keep: list[int] = []
+    # Offsetting each class far apart makes one pass class-aware.
+    shifted = xyxy + (classes.astype(np.float32) * 10_000.0)[:, None]
+    areas = (shifted[:, 2] - shifted[:, 0]) * (shifted[:, 3] - shifted[:, 1])
+    while order.size:
+        best = order[0]
+        keep.append(int(best))
+        rest = order[1:]
+        ix = np.clip(
+            np.minimum(shifted[best, 2], shifted[rest, 2])
+            - np.maximum(shifted[best, 0], shifted[rest, 0]),
+            0,
+            None,
+        )
+        iy = np.clip(
+            np.minimum(shifted[best, 3], shifted[rest, 3])
+            - np.maximum(shifted[best, 1], shifted[rest, 1]),
+            0,
+            None,
+        )
+        inter = ix * iy
+        iou = inter / (areas[best] + areas[rest] - inter + 1e-9)
+        order = rest[iou < iou_threshold]
+    return keep

@@ -1,0 +1,86 @@
+"""The pipeline daemon as a real process: picks up spooled uploads, survives SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from pipeline import spool
+from pipeline.catalog import open_catalog
+
+
+def start_pipeline(config_file, log_path):
+    env = {**os.environ, "ALARMVAULT_CONFIG": str(config_file)}
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pipeline"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def wait_for(predicate, timeout=60.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def count(settings, sql):
+    db = open_catalog(settings.storage.catalog_path, migrate=False)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_daemon_indexes_upload_spooled_while_running(
+    settings, config_file, catalog, make_camera, camera_clip, spool_upload, tmp_path
+):
+    camera = make_camera()
+    process = start_pipeline(config_file, tmp_path / "pipeline.log")
+    try:
+        spool_upload(camera_clip, camera)
+        wait_for(lambda: count(settings, "SELECT count(*) FROM recordings") == 1, timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    log = (tmp_path / "pipeline.log").read_text()
+    assert "outcome=indexed" in log
+    assert camera["owner"]["email"] not in log
+
+
+def test_sigkill_while_clips_in_flight_then_restart_indexes_each_exactly_once(
+    settings, config_file, catalog, make_camera, camera_clip, spool_upload, tmp_path
+):
+    camera = make_camera()
+    total = 8
+    folders = [spool_upload(camera_clip, camera, name=f"A20261125_1300{n:02d}.mp4")
+               for n in range(total)]
+    log = tmp_path / "pipeline.log"
+    for _ in range(3):
+        process = start_pipeline(config_file, log)
+        # Kill it as soon as it has made progress, mid-stream.
+        before = count(settings, "SELECT count(*) FROM jobs")
+        try:
+            wait_for(lambda b=before: count(settings, "SELECT count(*) FROM jobs") > b
+                     or count(settings, "SELECT count(*) FROM recordings") == total, timeout=30,
+                     interval=0.05)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    process = start_pipeline(config_file, log)
+    try:
+        wait_for(lambda: count(settings, "SELECT count(*) FROM recordings") == total, timeout=90)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert count(settings, "SELECT count(DISTINCT job_id) FROM recordings") == total
+    assert count(settings, "SELECT count(*) FROM jobs WHERE state != 'indexed'") == 0
+    assert spool.list_incoming(settings.storage.spool_dir) == []
+    assert not any(folder.exists() for folder in folders)
+    assert count(settings, "PRAGMA integrity_check") == "ok"

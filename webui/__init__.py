@@ -1,0 +1,89 @@
+"""AlarmVault's customer web UI: a Flask app factory, one blueprint per area.
+
+Run it with ``python -m webui [--config PATH]`` (waitress); tests call ``create_app`` with a
+``test_config`` holding ``SETTINGS``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from pipeline.catalog import open_catalog
+from pipeline.settings import Settings, load_settings
+from webui import account, admin, auth, cameras, dashboard, recordings
+from webui.db import close_db
+from webui.secret_key import load_secret_key
+from webui.session_cookie import TlsAwareSessionInterface
+
+logger = logging.getLogger(__name__)
+
+# Every area of the UI; a new one (e.g. the REST API in webui/api) is one more line here.
+BLUEPRINTS = [
+    auth.bp,
+    dashboard.bp,
+    recordings.bp,
+    cameras.bp,
+    account.bp,
+    admin.bp,
+]
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``test_config`` may carry ``SETTINGS`` (a `Settings`) and Flask keys."""
+    app = Flask(__name__)
+    test_config = dict(test_config or {})
+    settings: Settings = test_config.pop("SETTINGS", None) or load_settings()
+    app.config.from_mapping(
+        SETTINGS=settings,
+        SECRET_KEY=load_secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="alarmvault_session",
+        SESSION_COOKIE_SECURE=bool(
+            settings.web.public_url and settings.web.public_url.startswith("https:")
+        ),
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings.web.session_days),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+    )
+    app.config.update(test_config)
+    app.session_interface = TlsAwareSessionInterface()
+    if settings.web.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    # Migrations run once here; requests open the catalog without migrating.
+    open_catalog(settings.storage.catalog_path).close()
+
+    csrf.init_app(app)
+    app.teardown_appcontext(close_db)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("dashboard.index")))
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+            "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    from webui.formatting import register_filters
+
+    register_filters(app)
+    return app

@@ -1,0 +1,290 @@
+"""Accounts: log in and out, register with a mailed confirmation link, reset a password."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from pipeline.catalog import AlreadyExists, NotFound
+from pipeline.catalog.account_tokens import (
+    CONFIRM,
+    RESET,
+    issue_token,
+    peek_token,
+    redeem_token,
+    void_tokens,
+)
+from pipeline.catalog.accounts import confirm_email, register_user
+from pipeline.catalog.users import find_user_by_email, get_user, record_login, set_password
+from pipeline.security import verify_password
+from pipeline.spool import shorten_address
+from webui.db import get_db, get_settings
+from webui.login_limits import LoginLimiter
+from webui.mail_links import send_account_mail
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+MIN_PASSWORD = 8
+
+
+def auth_stamp(user: dict[str, Any]) -> str:
+    """Changes when the password or e-mail changes, which ends every other session."""
+    return hashlib.sha256(f"{user['password_hash']}|{user['email']}".encode()).hexdigest()[:20]
+
+
+def start_session(user: dict[str, Any]) -> None:
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user["id"]
+    session["auth_stamp"] = auth_stamp(user)
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    try:
+        user = get_user(get_db(), user_id)
+    except NotFound:
+        session.clear()
+        return
+    if session.get("auth_stamp") != auth_stamp(user):
+        session.clear()
+        return
+    g.user = user
+
+
+def login_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped_view(**kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(**kwargs)
+
+    return wrapped_view
+
+
+def admin_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped_view(**kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.path))
+        if not g.user["is_admin"]:
+            abort(403)
+        return view(**kwargs)
+
+    return wrapped_view
+
+
+def client_network() -> str:
+    return shorten_address(request.remote_addr or "")
+
+
+def _limiter() -> LoginLimiter:
+    limiter = current_app.extensions.get("alarmvault_login_limiter")
+    if limiter is None:
+        web = get_settings().web
+        limiter = current_app.extensions.setdefault(
+            "alarmvault_login_limiter",
+            LoginLimiter(
+                web.login_max_failures, web.login_max_failures_per_address, web.login_window_s
+            ),
+        )
+    return limiter
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: never "//evil.example" or "https://…".
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.index")
+
+
+def _link_ttl() -> timedelta:
+    return timedelta(hours=get_settings().web.link_valid_hours)
+
+
+def send_confirmation(user: dict[str, Any]) -> None:
+    token = issue_token(get_db(), user["id"], CONFIRM, _link_ttl())
+    send_account_mail(
+        user["email"],
+        "Confirm your AlarmVault account",
+        "confirm_email",
+        link=("auth.confirm", {"token": token}),
+    )
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    email = request.form.get("email", "").strip()
+    password = request.form.get("password", "")
+    limiter = _limiter()
+    network = client_network()
+    if limiter.is_blocked(email, network):
+        logger.warning("login refused: too many failures (network %s)", network)
+        flash("Too many failed logins. Please wait a few minutes and try again.", "error")
+        return render_template("auth/login.html", email=email, next=request.form.get("next")), 429
+    db = get_db()
+    user = find_user_by_email(db, email) if email else None
+    if user is None or not verify_password(user["password_hash"], password):
+        if user is None:
+            # Same work as a wrong password, so the answer time does not reveal accounts.
+            verify_password(_dummy_hash(), password)
+        limiter.record_failure(email, network)
+        logger.info("login failed (user %s)", user["id"] if user else "unknown")
+        flash("Wrong e-mail address or password.", "error")
+        return render_template("auth/login.html", email=email, next=request.form.get("next")), 401
+    if user["needs_confirmation"]:
+        send_confirmation(user)
+        flash(
+            "Please confirm your e-mail address first: we have sent you a new link.", "error"
+        )
+        return render_template("auth/login.html", email=email), 403
+    limiter.record_success(email)
+    from pipeline.security import needs_rehash
+
+    if needs_rehash(user["password_hash"]):
+        set_password(db, user["id"], password)
+        user = get_user(db, user["id"])
+    record_login(db, user["id"])
+    start_session(user)
+    logger.info("login ok (user %d)", user["id"])
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    from pipeline.security import hash_password
+
+    return hash_password("not the password of anyone")
+
+
+@bp.route("/logout", methods=("POST",))
+def logout():
+    if g.user is not None:
+        logger.info("logout (user %d)", g.user["id"])
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def _password_problem(password: str, repeated: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"The password must have at least {MIN_PASSWORD} characters."
+    if len(password) > 1024:
+        return "The password is too long."
+    if password != repeated:
+        return "The two passwords differ."
+    return None
+
+
+@bp.route("/register", methods=("GET", "POST"))
+def register():
+    if not get_settings().web.registration_open:
+        abort(404)
+    if request.method == "GET":
+        return render_template("auth/register.html")
+    email = request.form.get("email", "").strip()
+    password = request.form.get("password", "")
+    problem = _password_problem(password, request.form.get("password2", ""))
+    if "@" not in email or len(email) > 254:
+        problem = "Please enter your e-mail address."
+    if problem:
+        flash(problem, "error")
+        return render_template("auth/register.html", email=email), 400
+    db = get_db()
+    try:
+        user = register_user(db, email, password)
+    except AlreadyExists:
+        # Do not reveal that the address has an account: tell its owner instead.
+        send_account_mail(
+            email, "Your AlarmVault account", "already_registered", link=("auth.reset_request", {})
+        )
+    else:
+        logger.info("registered (user %d)", user["id"])
+        send_confirmation(user)
+    return render_template("auth/check_mail.html", email=email)
+
+
+@bp.route("/confirm/<token>")
+def confirm(token: str):
+    redeemed = redeem_token(get_db(), token, CONFIRM)
+    if redeemed is None:
+        flash("That link is not valid any more. Log in to get a new one.", "error")
+        return redirect(url_for("auth.login"))
+    confirm_email(get_db(), redeemed.user_id)
+    logger.info("e-mail confirmed (user %d)", redeemed.user_id)
+    flash("Thank you, your e-mail address is confirmed. Please log in.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/reset", methods=("GET", "POST"))
+def reset_request():
+    if request.method == "GET":
+        return render_template("auth/reset_request.html")
+    email = request.form.get("email", "").strip()
+    limiter = _limiter()
+    network = client_network()
+    if limiter.is_blocked(email, network):
+        flash("Too many attempts. Please wait a few minutes and try again.", "error")
+        return render_template("auth/reset_request.html", email=email), 429
+    # Counted like a failed login, so the form cannot be used to flood someone's mailbox.
+    limiter.record_failure(email, network)
+    user = find_user_by_email(get_db(), email) if "@" in email else None
+    if user is not None:
+        token = issue_token(get_db(), user["id"], RESET, timedelta(hours=1))
+        send_account_mail(
+            user["email"],
+            "Reset your AlarmVault password",
+            "reset_password",
+            link=("auth.reset_password", {"token": token}),
+        )
+        logger.info("password reset link sent (user %d)", user["id"])
+    return render_template("auth/check_mail.html", email=email, reset=True)
+
+
+@bp.route("/reset/<token>", methods=("GET", "POST"))
+def reset_password(token: str):
+    db = get_db()
+    if peek_token(db, token, RESET) is None:
+        flash("That link is not valid any more. Please ask for a new one.", "error")
+        return redirect(url_for("auth.reset_request"))
+    if request.method == "GET":
+        return render_template("auth/reset_password.html", token=token)
+    password = request.form.get("password", "")
+    problem = _password_problem(password, request.form.get("password2", ""))
+    if problem:
+        flash(problem, "error")
+        return render_template("auth/reset_password.html", token=token), 400
+    redeemed = redeem_token(db, token, RESET)
+    if redeemed is None:
+        return redirect(url_for("auth.reset_request"))
+    set_password(db, redeemed.user_id, password)
+    # Whoever could read the mailbox proved to own it: the address is confirmed too.
+    confirm_email(db, redeemed.user_id)
+    void_tokens(db, redeemed.user_id, RESET)
+    logger.info("password reset (user %d)", redeemed.user_id)
+    flash("Your password is changed. Please log in.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,34 @@
+"""Per-request access to the settings, the catalog and the clip files."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from flask import current_app, g
+
+from pipeline.catalog import open_catalog
+from pipeline.clipstore import ClipStore
+from pipeline.settings import Settings
+
+
+def get_settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def get_db() -> sqlite_utils.Database:
+    """The catalog for this request, opened on first use and closed on teardown."""
+    if "db" not in g:
+        g.db = open_catalog(get_settings().storage.catalog_path, migrate=False)
+    return g.db
+
+
+def close_db(error: BaseException | None = None) -> None:  # noqa: ARG001 - teardown signature
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def get_clipstore() -> ClipStore:
+    """The one place clip and thumbnail files are resolved (inside their configured roots)."""
+    if "clipstore" not in g:
+        g.clipstore = ClipStore(get_settings().storage)
+    return g.clipstore
