@@ -25,8 +25,6 @@ from flask import (
 from pipeline.catalog.browse import (
     Cursor,
     RecordingFilter,
-    delete_recording_rows,
-    has_column,
     label_details,
     owned_recordings,
     recording_with_owner,
@@ -35,6 +33,7 @@ from pipeline.catalog.browse import (
 )
 from pipeline.catalog.cameras import list_cameras
 from webui.auth import login_required
+from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
 
 logger = logging.getLogger(__name__)
@@ -243,19 +242,6 @@ def best_frame(recording_id: int):
     return _send_thumb(_best_frame_path(recording, label_details(get_db(), recording_id)))
 
 
-def delete_recording_files(recordings: list[dict[str, Any]]) -> None:
-    """Rows first (so nothing points at a missing file), then the files."""
-    delete_recording_rows(get_db(), [recording["id"] for recording in recordings])
-    store = get_clipstore()
-    for recording in recordings:
-        try:
-            store.delete_recording_files(recording)
-            if recording.get("playback_path"):
-                store.recording_file(recording["playback_path"]).unlink(missing_ok=True)
-        except (OSError, ValueError):
-            logger.exception("files of recording %d could not be removed", recording["id"])
-
-
 def _back_to_list():
     target = request.form.get("back", "")
     if target.startswith("/recordings") and not target.startswith("//"):
@@ -267,7 +253,7 @@ def _back_to_list():
 @login_required
 def delete(recording_id: int):
     recording = get_recording(recording_id, owner_only=True)
-    delete_recording_files([recording])
+    remove_recordings([recording])
     logger.info("recording %d deleted by its owner (user %d)", recording_id, g.user["id"])
     flash("The recording is deleted.", "info")
     return redirect(url_for("recordings.index"))
@@ -300,7 +286,7 @@ def bulk():
         flash("Please select recordings first.", "error")
         return _back_to_list()
     if action == "delete":
-        delete_recording_files(recordings)
+        remove_recordings(recordings)
         flash(f"{len(recordings)} recording(s) deleted.", "info")
     elif action in ("release", "unrelease"):
         set_released(get_db(), [r["id"] for r in recordings], action == "release")

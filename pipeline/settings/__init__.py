@@ -12,12 +12,16 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from pipeline.settings.api import ApiSettings
 from pipeline.settings.base import StrictModel, parse_listen
 from pipeline.settings.ftp import FtpSettings
 from pipeline.settings.ingest import IngestSettings
 from pipeline.settings.logging import LoggingSettings
 from pipeline.settings.mail import MailSettings
+from pipeline.settings.metrics import MetricsSettings
+from pipeline.settings.notifications import NotificationSettings
 from pipeline.settings.pipeline import PipelineSettings
+from pipeline.settings.schedule import ScheduleSettings
 from pipeline.settings.sftp import SftpSettings
 from pipeline.settings.storage import StorageSettings
 from pipeline.settings.validation import ValidationSettings
@@ -49,6 +53,10 @@ class Settings(StrictModel):
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     # Not a key in the file: where the file was read from (None for built-in defaults).
     config_path: Path | None = Field(None, exclude=True)

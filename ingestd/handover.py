@@ -1,0 +1,152 @@
+"""The one place a finished upload leaves the jail: into the spool, or removed if it is not whole.
+
+Both protocols call `UploadHandover.hand_over` when an upload completes and `discard` when it
+does not. It stays cheap enough for pyftpdlib's I/O loop: an lstat, three renames, a small write.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections import OrderedDict
+from pathlib import Path
+
+from ingestd.authorizers import CameraAccount
+from ingestd.filesystems import Jail
+from pipeline.catalog import utcnow
+from pipeline.spool import (
+    CLIP_NAME,
+    UploadMeta,
+    new_upload_id,
+    shorten_address,
+    spool_completed_upload,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class UploadHandover:
+    """Moves completed uploads from a camera's jail into the spool; removes incomplete ones."""
+
+    def __init__(self, spool_dir: Path) -> None:
+        self.spool_dir = spool_dir
+
+    def hand_over(
+        self,
+        account: CameraAccount,
+        fs_path: str,
+        *,
+        protocol: str,
+        remote_ip: str,
+        started_at: str,
+    ) -> UploadMeta | None:
+        """Spool the file at ``fs_path``; None if there was nothing to hand over."""
+        jail = Jail(account.jail)
+        try:
+            info = os.lstat(fs_path)
+        except FileNotFoundError:
+            # Renamed or deleted by the camera in the meantime: nothing is lost.
+            return None
+        if not jail.contains(fs_path) or not stat.S_ISREG(info.st_mode):
+            logger.warning(
+                "upload refused: camera=%d %s upload is not a file in its jail",
+                account.camera_id,
+                protocol,
+            )
+            return None
+        if info.st_size == 0:
+            # An empty file holds no clip; cameras make one when their upload test runs.
+            os.unlink(fs_path)
+            logger.info(
+                "upload empty, removed: camera=%d protocol=%s", account.camera_id, protocol
+            )
+            return None
+        meta = UploadMeta(
+            upload_id=new_upload_id(),
+            camera_id=account.camera_id,
+            username=account.username,
+            protocol=protocol,
+            remote_addr=shorten_address(remote_ip),
+            original_name=os.path.basename(fs_path),
+            original_path=jail.relative(fs_path),
+            size_bytes=info.st_size,
+            started_at=started_at,
+            completed_at=utcnow(),
+        )
+        try:
+            spool_completed_upload(self.spool_dir, Path(fs_path), meta)
+        except OSError:
+            self._put_back(fs_path, meta)
+            raise
+        logger.info(
+            "upload spooled: camera=%d protocol=%s upload=%s bytes=%d from=%s",
+            meta.camera_id,
+            protocol,
+            meta.upload_id,
+            meta.size_bytes,
+            meta.remote_addr,
+        )
+        return meta
+
+    def discard(self, account: CameraAccount | None, fs_path: str, *, protocol: str) -> None:
+        """Remove an incomplete upload; it must never reach the pipeline."""
+        camera_id = account.camera_id if account else 0
+        try:
+            size = os.lstat(fs_path).st_size
+            os.unlink(fs_path)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            logger.error(
+                "incomplete upload could not be removed: camera=%d protocol=%s (%s)",
+                camera_id,
+                protocol,
+                error.strerror,
+            )
+            return
+        logger.warning(
+            "upload incomplete, removed: camera=%d protocol=%s bytes=%d",
+            camera_id,
+            protocol,
+            size,
+        )
+
+    def _put_back(self, fs_path: str, meta: UploadMeta) -> None:
+        # The spool failed half way (disk full?): return the clip to the jail so nothing is lost
+        # and the camera's retry or an admin can still get it.
+        staged = self.spool_dir / "staging" / meta.upload_id
+        try:
+            if (staged / CLIP_NAME).exists():
+                os.replace(staged / CLIP_NAME, fs_path)
+            for leftover in staged.iterdir() if staged.exists() else ():
+                leftover.unlink()
+            if staged.exists():
+                staged.rmdir()
+        except OSError:
+            logger.exception("could not undo a failed spool of upload %s", meta.upload_id)
+        logger.error("upload not spooled, left in the jail: camera=%d", meta.camera_id)
+
+
+class HandedOverFiles:
+    """Sizes of the files this session handed over, so SIZE/stat right after an upload answer.
+
+    Clients check an upload by asking its size (paramiko's ``put`` does), but the file has
+    already left the jail; without this they would report a failed upload and send it again.
+    """
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._sizes: OrderedDict[str, int] = OrderedDict()
+
+    def remember(self, fs_path: str, size: int) -> None:
+        self._sizes[fs_path] = size
+        self._sizes.move_to_end(fs_path)
+        while len(self._sizes) > self.limit:
+            self._sizes.popitem(last=False)
+
+    def forget(self, fs_path: str) -> None:
+        self._sizes.pop(fs_path, None)
+
+    def size_of(self, fs_path: str) -> int | None:
+        return self._sizes.get(fs_path)

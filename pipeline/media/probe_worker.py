@@ -1,0 +1,114 @@
+"""Probe clips in a separate, long-lived process.
+
+Uploads come from the internet; a malformed file can make a decoder hang or crash. Probing in a
+child process keeps the daemon alive: a crash or a time-out costs one restart of the child and
+the upload is rejected as ``undecodable`` with the reason, never a dead pipeline.
+
+The child reads one JSON request per line on stdin and answers one JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import selectors
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from pipeline.media.probe import ClipProbe, probe_clip
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 30.0
+# A decoder fed a hostile file must not take the whole NAS's memory with it.
+CHILD_MEMORY_LIMIT = 2 * 1024**3
+
+
+class IsolatedProbe:
+    """`probe(path)` like `probe_clip`, but in a child process with a time limit."""
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+        self._child: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def probe(self, path: Path) -> ClipProbe:
+        with self._lock:
+            child = self._ensure_child()
+            request = json.dumps({"path": str(path)}) + "\n"
+            try:
+                child.stdin.write(request.encode())
+                child.stdin.flush()
+                line = self._read_line(child)
+            except (BrokenPipeError, OSError):
+                line = None
+            if line is None:
+                reason = "timed out" if child.poll() is None else "crashed"
+                self._kill_child()
+                logger.warning("probe child %s on %s; restarted", reason, path.name)
+                return ClipProbe(error=f"decoder {reason} while probing")
+            data = json.loads(line)
+            return ClipProbe(**data)
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill_child()
+
+    def _ensure_child(self) -> subprocess.Popen:
+        if self._child is None or self._child.poll() is not None:
+            env = {**os.environ, "OPENCV_LOG_LEVEL": "ERROR", "AV_LOG_FORCE_NOCOLOR": "1"}
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.media.probe_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        return self._child
+
+    def _read_line(self, child: subprocess.Popen) -> bytes | None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(child.stdout, selectors.EVENT_READ)
+            if not selector.select(self.timeout_s):
+                return None
+        line = child.stdout.readline()
+        return line or None
+
+    def _kill_child(self) -> None:
+        if self._child is not None:
+            if self._child.poll() is None:
+                self._child.kill()
+            self._child.wait()
+            for stream in (self._child.stdin, self._child.stdout):
+                if stream:
+                    stream.close()
+            self._child = None
+
+    def __enter__(self) -> IsolatedProbe:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def serve() -> None:
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_LIMIT, CHILD_MEMORY_LIMIT))
+    except (ValueError, OSError):
+        pass
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            result = probe_clip(Path(request["path"])).as_dict()
+        except Exception as error:  # noqa: BLE001 - any decoder failure is an answer, not a crash
+            result = ClipProbe(error=f"probe failed: {type(error).__name__}: {error}").as_dict()
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()

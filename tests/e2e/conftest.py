@@ -1,0 +1,132 @@
+"""A whole AlarmVault (`alarmvault run`: ingestd, pipeline, webui) on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from pipeline.settings import load_settings
+
+ALARMVAULT = [sys.executable, "-m", "pipeline.cli"]
+
+
+def wait_for(predicate, timeout=60.0, interval=0.2, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what} not met within {timeout:.0f} s")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class RunningVault:
+    config: Path
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def settings(self):
+        return load_settings(self.config)
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*ALARMVAULT, "--config", str(self.config), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def cli_json(self, *args: str):
+        result = self.cli(*args, "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def add_user(self, email: str, password: str) -> None:
+        result = self.cli("user", "add", email, stdin=password + "\n")
+        assert result.returncode == 0, result.stderr
+
+    def add_camera(self, owner: str, model: str = "IN-8015") -> dict:
+        return self.cli_json("camera", "add", "--owner", owner, "--name", "Porch", "--model", model)
+
+    @property
+    def ftp_address(self) -> tuple[str, int]:
+        host, port = self.settings.ftp.listen.rsplit(":", 1)
+        return host, int(port)
+
+    @property
+    def sftp_address(self) -> tuple[str, int]:
+        host, port = self.settings.sftp.listen.rsplit(":", 1)
+        return host, int(port)
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.settings.web.listen}"
+
+    def web_login(self, email: str, password: str) -> requests.Session:
+        session = requests.Session()
+        page = session.get(f"{self.web_url}/login", timeout=10)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        assert token, "login form has no CSRF token"
+        response = session.post(
+            f"{self.web_url}/login",
+            data={"email": email, "password": password, "csrf_token": token.group(1)},
+            timeout=10,
+        )
+        assert response.status_code == 200 and "/login" not in response.url, response.text[:500]
+        return session
+
+
+@pytest.fixture
+def vault(config_file: Path, tmp_path: Path):
+    """`alarmvault run` in a real process; stopped with SIGTERM (and checked) at the end."""
+    log = tmp_path / "alarmvault.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [*ALARMVAULT, "--config", str(config_file), "run"],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    running = RunningVault(config_file, process, log)
+    try:
+        for host, port in (running.ftp_address, running.sftp_address):
+            wait_for(lambda h=host, p=port: port_open(h, p) or process.poll() is not None,
+                     timeout=60, what=f"port {port}")
+        web_host, web_port = running.settings.web.listen.rsplit(":", 1)
+        wait_for(lambda: port_open(web_host, int(web_port)) or process.poll() is not None,
+                 timeout=60, what="web port")
+        assert process.poll() is None, log.read_text()[-3000:]
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -1,0 +1,202 @@
+"""The account page: e-mail, password, mail choices, export, pause and deletion."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+
+from pipeline.catalog import AlreadyExists
+from pipeline.catalog.account_tokens import CHANGE_EMAIL, issue_token, redeem_token, void_tokens
+from pipeline.catalog.accounts import (
+    ACTIVE,
+    PAUSED,
+    change_email,
+    export_user_data,
+    opt_out_by_key,
+    set_account_state,
+    set_mail_preferences,
+)
+from pipeline.catalog.users import find_user_by_email, get_user, set_password
+from pipeline.security import verify_password
+from webui.auth import _password_problem, login_required, start_session
+from webui.data_removal import remove_account
+from webui.db import get_db, get_settings
+from webui.mail_links import send_account_mail
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("account", __name__)
+
+MAIL_KIND_NAMES = {"alarms": "alarm notices", "fairuse": "fair-use notices"}
+
+
+def _password_ok() -> bool:
+    if verify_password(g.user["password_hash"], request.form.get("current_password", "")):
+        return True
+    flash("Your current password was not right.", "error")
+    return False
+
+
+@bp.route("/account")
+@login_required
+def index():
+    return render_template("account/index.html")
+
+
+@bp.route("/account/email", methods=("POST",))
+@login_required
+def email():
+    new_email = request.form.get("email", "").strip()
+    if not _password_ok():
+        return render_template("account/index.html"), 400
+    if "@" not in new_email or len(new_email) > 254:
+        flash("Please enter an e-mail address.", "error")
+        return render_template("account/index.html"), 400
+    if find_user_by_email(get_db(), new_email) is None:
+        token = issue_token(
+            get_db(),
+            g.user["id"],
+            CHANGE_EMAIL,
+            timedelta(hours=get_settings().web.link_valid_hours),
+            payload=new_email,
+        )
+        send_account_mail(
+            new_email,
+            "Confirm your new AlarmVault e-mail address",
+            "change_email",
+            link=("account.confirm_email_change", {"token": token}),
+        )
+    # The same answer whether or not the address is taken: it does not reveal other accounts.
+    flash("We have sent a link to the new address. Your e-mail changes when you open it.", "info")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/account/email/<token>")
+@login_required
+def confirm_email_change(token: str):
+    redeemed = redeem_token(get_db(), token, CHANGE_EMAIL)
+    if redeemed is None or redeemed.user_id != g.user["id"] or not redeemed.payload:
+        flash("That link is not valid any more.", "error")
+        return redirect(url_for("account.index"))
+    try:
+        change_email(get_db(), g.user["id"], redeemed.payload)
+    except AlreadyExists:
+        flash("That address belongs to another account now.", "error")
+        return redirect(url_for("account.index"))
+    start_session(get_user(get_db(), g.user["id"]))
+    logger.info("e-mail changed (user %d)", g.user["id"])
+    flash("Your e-mail address is changed.", "info")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/account/password", methods=("POST",))
+@login_required
+def password():
+    if not _password_ok():
+        return render_template("account/index.html"), 400
+    new = request.form.get("password", "")
+    problem = _password_problem(new, request.form.get("password2", ""))
+    if problem:
+        flash(problem, "error")
+        return render_template("account/index.html"), 400
+    set_password(get_db(), g.user["id"], new)
+    void_tokens(get_db(), g.user["id"])
+    # Other sessions end (their stamp no longer matches); this one continues.
+    start_session(get_user(get_db(), g.user["id"]))
+    logger.info("password changed (user %d)", g.user["id"])
+    flash("Your password is changed. Other devices are logged out.", "info")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/account/mail", methods=("POST",))
+@login_required
+def mail_preferences():
+    set_mail_preferences(
+        get_db(),
+        g.user["id"],
+        alarms=request.form.get("alarms") == "1",
+        fairuse=request.form.get("fairuse") == "1",
+    )
+    flash("Your mail choices are saved.", "info")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/mail/opt-out/<key>/<kind>", methods=("GET", "POST"))
+def mail_opt_out(key: str, kind: str):
+    """One click from a mail, no login: GET from the link, POST from RFC 8058 mail clients."""
+    user_id = opt_out_by_key(get_db(), key, kind)
+    if user_id is None:
+        return render_template("account/opted_out.html", kind=None), 404
+    logger.info("mail opt-out %s (user %d)", kind, user_id)
+    return render_template("account/opted_out.html", kind=MAIL_KIND_NAMES[kind])
+
+
+@bp.route("/account/export")
+@login_required
+def export():
+    data = export_user_data(get_db(), g.user["id"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, value in data.items():
+            if name == "exported_at":
+                continue
+            archive.writestr(f"{name}.json", json.dumps(value, indent=2, default=str))
+        archive.writestr(
+            "README.txt",
+            f"Everything AlarmVault stores about account {g.user['id']}, exported "
+            f"{data['exported_at']}.\nOne JSON file per table; the clips themselves can be "
+            "downloaded from each recording's page.\n",
+        )
+    buffer.seek(0)
+    logger.info("data export (user %d)", g.user["id"])
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    return send_file(
+        buffer,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"alarmvault-export-{stamp}.zip",
+    )
+
+
+@bp.route("/account/pause", methods=("POST",))
+@login_required
+def pause():
+    state = PAUSED if request.form.get("paused") == "1" else ACTIVE
+    set_account_state(get_db(), g.user["id"], state)
+    logger.info("account state %s (user %d)", state, g.user["id"])
+    flash(
+        "Your account is paused: uploads are refused and nothing is processed."
+        if state == PAUSED
+        else "Your account is active again.",
+        "info",
+    )
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/account/delete", methods=("POST",))
+@login_required
+def delete():
+    if request.form.get("confirm") != "DELETE":
+        flash("Please type DELETE to confirm.", "error")
+        return render_template("account/index.html"), 400
+    if not _password_ok():
+        return render_template("account/index.html"), 400
+    remove_account(g.user["id"])
+    session.clear()
+    flash("Your account and all its recordings are deleted. Goodbye.", "info")
+    return redirect(url_for("auth.login"))

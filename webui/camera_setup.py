@@ -1,0 +1,106 @@
+"""The exact upload settings a customer types into the camera, per protocol (DESIGN.md §1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pipeline.camera_models import CameraModel
+from pipeline.settings import Settings, parse_listen
+
+# Folder the camera writes into; with ft_dirmode 1 it adds one folder per day below it.
+UPLOAD_FOLDER = "alarmvault"
+_ANY_HOST = {"0.0.0.0", "::", ""}  # noqa: S104 - compared against, not bound
+
+
+@dataclass(frozen=True)
+class ProtocolSetup:
+    key: str  # ftp, ftps, sftp
+    title: str
+    note: str
+    fields: list[tuple[str, str, str]]  # (label in the camera's web UI, CGI name, value)
+
+
+def server_address(settings: Settings, request_host: str) -> str:
+    """What the camera must reach: NAT address, else the public URL's host, else the listener."""
+    if settings.ftp.masquerade_address:
+        return settings.ftp.masquerade_address
+    if settings.web.public_url:
+        host = urlsplit(settings.web.public_url).hostname
+        if host:
+            return host
+    host, _ = parse_listen(settings.ftp.listen)
+    if host in _ANY_HOST:
+        return request_host.rsplit(":", 1)[0].strip("[]")
+    return host
+
+
+def upload_setups(
+    settings: Settings,
+    camera: dict,
+    model: CameraModel | None,
+    password: str | None,
+    request_host: str,
+) -> list[ProtocolSetup]:
+    server = server_address(settings, request_host)
+    shown_password = password or "(the password shown when the camera was added or rotated)"
+    _, ftp_port = parse_listen(settings.ftp.listen)
+    common = [
+        ("Username", "ft_username", camera["username"]),
+        ("Password", "ft_password", shown_password),
+        ("Directory", "ft_dirname", UPLOAD_FOLDER),
+        ("Create directory", "ft_autocreatedir", "1 (on)"),
+        ("Directory mode", "ft_dirmode", "1 (a new folder every day)"),
+    ]
+    setups = []
+    if settings.ftp.enabled:
+        ftp_fields = [
+            ("FTP server", "ft_server", server),
+            ("FTP port", "ft_port", str(ftp_port)),
+        ]
+        if not settings.ftp.require_tls:
+            setups.append(
+                ProtocolSetup(
+                    "ftp",
+                    "FTP",
+                    "Works with every camera, but the password and clips travel unencrypted: "
+                    "use it only inside your own network.",
+                    [
+                        *ftp_fields,
+                        ("SSL", "ft_ssl", "0 (none)"),
+                        ("Passive mode", "ft_mode", "PASV"),
+                        *common,
+                    ],
+                )
+            )
+        insecure = "0 (verify)" if settings.ftp.tls_cert else "1 (our certificate is self-signed)"
+        setups.append(
+            ProtocolSetup(
+                "ftps",
+                "FTPS (FTP with TLS)",
+                "Encrypted; recommended for Full HD and HD cameras.",
+                [
+                    *ftp_fields,
+                    ("SSL", "ft_ssl", "1 (FTPS, explicit TLS)"),
+                    ("Allow insecure certificate", "ft_insecure", insecure),
+                    ("Passive mode", "ft_mode", "PASV"),
+                    *common,
+                ],
+            )
+        )
+    if settings.sftp.enabled and (model is None or model.sftp):
+        _, sftp_port = parse_listen(settings.sftp.listen)
+        setups.append(
+            ProtocolSetup(
+                "sftp",
+                "sFTP",
+                "Encrypted over SSH; only WQHD (2K+) cameras offer it.",
+                [
+                    ("FTP server", "ft_server", server),
+                    ("FTP port", "ft_port", str(sftp_port)),
+                    ("SSL", "ft_ssl", "2 (sFTP)"),
+                    *common,
+                ],
+            )
+        )
+    return setups
