@@ -92,6 +92,8 @@ class JailedFS(AbstractedFS):
     def __init__(self, root: str, cmd_channel) -> None:
         super().__init__(root, cmd_channel)
         self.jail = Jail(root)
+        # Set by the handler: wraps each file opened for upload (to enforce the size limits).
+        self.upload_wrapper = None
 
     def ftp2fs(self, ftppath: str) -> str:
         return self.jail.to_fs(ftppath, self.cwd)
@@ -105,9 +107,8 @@ class JailedFS(AbstractedFS):
     def open(self, filename: str, mode: str):
         if "r" in mode and "+" not in mode:
             raise FilesystemError("Downloads are not allowed")
-        return self.jail.open_for_upload(
-            filename, append="a" in mode, resume="+" in mode
-        )
+        file = self.jail.open_for_upload(filename, append="a" in mode, resume="+" in mode)
+        return self.upload_wrapper(file) if self.upload_wrapper else file
 
     def mkstemp(self, suffix="", prefix="", dir=None, mode="wb"):  # noqa: A002 - pyftpdlib API
         raise FilesystemError("STOU is not supported; use STOR")

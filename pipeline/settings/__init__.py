@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError
 
 from pipeline.settings.api import ApiSettings
 from pipeline.settings.base import StrictModel, parse_listen
+from pipeline.settings.detection import DetectionSettings
 from pipeline.settings.ftp import FtpSettings
 from pipeline.settings.ingest import IngestSettings
 from pipeline.settings.logging import LoggingSettings
@@ -53,6 +54,7 @@ class Settings(StrictModel):
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)

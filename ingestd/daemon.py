@@ -1,0 +1,77 @@
+"""The ingestd process: the FTP/FTPS and SFTP servers sharing one credential store and spool."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ingestd.authorizers import CameraCredentials
+from ingestd.handover import UploadHandover
+from ingestd.limits import StorageGuard
+from pipeline.catalog import open_catalog
+from pipeline.settings import Settings
+from pipeline.spool import ensure_spool, recover_staging
+
+logger = logging.getLogger(__name__)
+
+
+class IngestDaemon:
+    """Starts and stops everything ingestd runs; `start()` is the list of what that is."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop_event = threading.Event()
+        self.credentials: CameraCredentials | None = None
+        self.ftp = None
+        self.sftp = None
+
+    def start(self) -> None:
+        self.start_storage()
+        self.start_credentials()
+        handover = UploadHandover(self.settings.storage.spool_dir)
+        guard = StorageGuard(self.settings)
+        if self.settings.ftp.enabled:
+            self.start_ftp(handover, guard)
+        if self.settings.sftp.enabled:
+            self.start_sftp(handover, guard)
+
+    def start_storage(self) -> None:
+        storage = self.settings.storage
+        ensure_spool(storage.spool_dir)
+        promoted, removed = recover_staging(storage.spool_dir)
+        if promoted or removed:
+            logger.info("spool recovery: %d handovers finished, %d removed", promoted, removed)
+        storage.uploads_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+        # Applies pending migrations (camera_keys) before any login reads the catalog.
+        open_catalog(storage.catalog_path).close()
+
+    def start_credentials(self) -> None:
+        self.credentials = CameraCredentials(self.settings)
+
+    def start_ftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
+        from ingestd.servers import FtpService
+
+        self.ftp = FtpService(self.settings, self.credentials, handover, guard)
+        self.ftp.start()
+
+    def start_sftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
+        from ingestd.sftp.listener import SftpService
+
+        self.sftp = SftpService(self.settings, self.credentials, handover, guard)
+        self.sftp.start()
+
+    def run_until_stopped(self) -> None:
+        self.stop_event.wait()
+
+    def stop(self) -> None:
+        """Undo `start()`: servers first (they remove unfinished uploads), then the store."""
+        if self.sftp is not None:
+            self.sftp.stop()
+            self.sftp = None
+        if self.ftp is not None:
+            self.ftp.stop()
+            self.ftp = None
+        if self.credentials is not None:
+            self.credentials.close()
+            self.credentials = None
+        self.stop_event.set()

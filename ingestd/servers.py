@@ -1,0 +1,134 @@
+"""How ingestd serves: pyftpdlib's single-threaded I/O loop for FTP/FTPS, in its own thread.
+
+Each server gets its own loop and its own configured handler class, so two servers in one
+process (tests run many) never share pyftpdlib's class-level settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from OpenSSL import SSL
+from pyftpdlib.ioloop import IOLoop
+from pyftpdlib.servers import FTPServer
+
+from ingestd.authorizers import UPLOAD_PERMISSIONS, CameraCredentials
+from ingestd.handlers import CameraFTPHandler
+from ingestd.handover import UploadHandover
+from ingestd.keys import ensure_tls_certificate
+from ingestd.limits import StorageGuard
+from ingestd.loop_bridge import LoopBridge
+from pipeline.settings import Settings, parse_listen
+
+logger = logging.getLogger(__name__)
+
+
+class CameraFTPAuthorizer:
+    """pyftpdlib's authorizer interface. Logins go through `CameraCredentials` (see handlers);
+    this only answers permission questions: every camera has the same upload-only letters."""
+
+    def has_user(self, username: str) -> bool:
+        return True
+
+    def has_perm(self, username: str, perm: str, path: str | None = None) -> bool:
+        return perm in UPLOAD_PERMISSIONS
+
+    def get_perms(self, username: str) -> str:
+        return UPLOAD_PERMISSIONS
+
+    def get_home_dir(self, username: str) -> str:
+        raise NotImplementedError("the jail comes from the login, see CameraFTPHandler")
+
+    def get_msg_login(self, username: str) -> str:
+        return "Logged in; upload only."
+
+    def get_msg_quit(self, username: str) -> str:
+        return "Goodbye."
+
+    def impersonate_user(self, username: str, password: str) -> None:
+        """Cameras are virtual users; the server never changes its OS identity."""
+
+    def terminate_impersonation(self, username: str) -> None:
+        """See `impersonate_user`."""
+
+
+def tls_context(settings: Settings) -> SSL.Context:
+    cert, key = ensure_tls_certificate(settings)
+    context = SSL.Context(SSL.TLS_SERVER_METHOD)
+    context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    context.set_options(SSL.OP_NO_COMPRESSION)
+    context.use_certificate_chain_file(str(cert))
+    context.use_privatekey_file(str(key))
+    # Lets clients resume the control connection's TLS session on data connections.
+    context.set_session_id(b"alarmvault-ftps")
+    return context
+
+
+class FtpService:
+    """The FTP/FTPS server of one ingestd process, running its I/O loop in a thread."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: CameraCredentials,
+        handover: UploadHandover,
+        guard: StorageGuard,
+    ) -> None:
+        ftp = settings.ftp
+        # Our log lines already carry what matters; without a handler pyftpdlib adds its own.
+        logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
+        self.ioloop = IOLoop.factory()
+        self.bridge = LoopBridge(self.ioloop)
+        handler = type(
+            "ConfiguredCameraFTPHandler",
+            (CameraFTPHandler,),
+            {
+                "authorizer": CameraFTPAuthorizer(),
+                "credentials": credentials,
+                "handover": handover,
+                "guard": guard,
+                "bridge": self.bridge,
+                "ssl_context": tls_context(settings),
+                "tls_control_required": ftp.require_tls,
+                "tls_data_required": ftp.require_tls,
+                "passive_ports": list(ftp.passive_port_range),
+                "masquerade_address": ftp.masquerade_address,
+                "permit_foreign_addresses": ftp.permit_foreign_addresses,
+                "timeout": ftp.idle_timeout_s,
+                "banner": ftp.banner,
+                "auth_failed_timeout": settings.ingest.failed_login_delay_s,
+            },
+        )
+        handler.dtp_handler = type(
+            "ConfiguredCameraDTPHandler", (handler.dtp_handler,), {"timeout": ftp.data_timeout_s}
+        )
+        self.server = FTPServer(parse_listen(ftp.listen), handler, ioloop=self.ioloop, backlog=128)
+        self.server.max_cons = ftp.max_connections
+        self.server.max_cons_per_ip = ftp.max_connections_per_ip
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.address
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="ingestd-ftp", daemon=True)
+        self._thread.start()
+        host, port = self.address
+        logger.info("FTP/FTPS listening on %s:%d", host, port)
+
+    def _serve(self) -> None:
+        try:
+            self.ioloop.loop(timeout=None, blocking=True)
+        except Exception:
+            logger.exception("the FTP I/O loop stopped on an error")
+
+    def stop(self) -> None:
+        """Close every connection (unfinished uploads are removed) and end the loop."""
+        if self._thread is None:
+            self.ioloop.close()
+            return
+        self.bridge.call_soon(self.ioloop.close)
+        self._thread.join(timeout=10)
+        self._thread = None

@@ -1,0 +1,63 @@
+"""What retention looks at: recordings per camera by age, and per account against its quota."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from pipeline.catalog import atomic
+
+
+def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list[dict[str, Any]]:
+    """Every camera with the days its recordings are kept (its own setting or ``default_days``)."""
+    return list(
+        db.query(
+            "SELECT id, owner_id, coalesce(retention_days, ?) AS retention_days"
+            " FROM cameras ORDER BY id",
+            [default_days],
+        )
+    )
+
+
+def set_camera_retention(db: sqlite_utils.Database, camera_id: int, days: int | None) -> None:
+    with atomic(db):
+        db.execute("UPDATE cameras SET retention_days = ? WHERE id = ?", [days, camera_id])
+
+
+def recordings_received_before(
+    db: sqlite_utils.Database, camera_id: int, cutoff: str
+) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT * FROM recordings WHERE camera_id = ? AND received_at < ?"
+            " ORDER BY received_at, id",
+            [camera_id, cutoff],
+        )
+    )
+
+
+def accounts_with_usage(db: sqlite_utils.Database, default_quota_mb: int) -> list[dict[str, Any]]:
+    """Per account that has recordings: its quota in bytes and the bytes its recordings take."""
+    return list(
+        db.query(
+            "SELECT u.id AS user_id, coalesce(u.quota_mb, ?) * 1048576 AS quota_bytes,"
+            " sum(r.size_bytes) AS used_bytes"
+            " FROM users u JOIN cameras c ON c.owner_id = u.id"
+            " JOIN recordings r ON r.camera_id = c.id"
+            " GROUP BY u.id ORDER BY u.id",
+            [default_quota_mb],
+        )
+    )
+
+
+def account_recordings_oldest_first(
+    db: sqlite_utils.Database, user_id: int
+) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT r.* FROM recordings r JOIN cameras c ON c.id = r.camera_id"
+            " WHERE c.owner_id = ? ORDER BY r.received_at, r.id",
+            [user_id],
+        )
+    )

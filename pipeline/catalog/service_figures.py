@@ -1,0 +1,89 @@
+"""Figures about the running service for admins: `alarmvault status` and the metrics endpoint.
+
+Everything is computed from the catalog, so facts written by ingestd, the pipeline and the web
+UI are all visible, whichever process asks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+# Detection records how long its detector took in a column of this name (ms per sampled frame),
+# in whichever table it keeps per-clip results; until it does, the speed reads as unknown.
+DETECTOR_MS_COLUMN = "detector_ms"
+
+
+def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
+    """Uploads received, accepted (indexed) and rejected per reason, from the job table."""
+    received, accepted = db.execute(
+        "SELECT count(*), coalesce(sum(state = 'indexed'), 0) FROM jobs"
+    ).fetchone()
+    rejected = {
+        row["reason"]: row["n"]
+        for row in db.query(
+            "SELECT coalesce(reason, 'unknown') AS reason, count(*) AS n FROM jobs"
+            " WHERE state = 'rejected' GROUP BY 1 ORDER BY 1"
+        )
+    }
+    return {"received": received, "accepted": accepted, "rejected": rejected}
+
+
+def processing_seconds(db: sqlite_utils.Database) -> dict[str, float]:
+    """Count and sum of seconds from upload completion to the indexed recording."""
+    count, total = db.execute(
+        "SELECT count(*), coalesce(sum((julianday(updated_at) - julianday(received_at))"
+        " * 86400.0), 0) FROM jobs WHERE state = 'indexed'"
+    ).fetchone()
+    return {"count": count, "sum": max(float(total), 0.0)}
+
+
+def latest_jobs(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT j.id, j.camera_id, j.state, j.lane, j.reason, j.protocol, j.size_bytes,"
+            " j.received_at, j.updated_at, r.id AS recording_id, r.duration_s"
+            " FROM jobs j LEFT JOIN recordings r ON r.job_id = j.id"
+            " ORDER BY j.received_at DESC, j.id DESC LIMIT ?",
+            [limit],
+        )
+    )
+
+
+def fair_use_states(db: sqlite_utils.Database) -> dict[str, Any]:
+    counts = {
+        row["fairuse_state"]: row["n"]
+        for row in db.query(
+            "SELECT fairuse_state, count(*) AS n FROM cameras GROUP BY 1 ORDER BY 1"
+        )
+    }
+    flagged = list(
+        db.query(
+            "SELECT id AS camera_id, owner_id, fairuse_state FROM cameras"
+            " WHERE fairuse_state != 'ok' ORDER BY id"
+        )
+    )
+    return {"counts": counts, "cameras": flagged}
+
+
+def recordings_total(db: sqlite_utils.Database) -> dict[str, int]:
+    count, size = db.execute(
+        "SELECT count(*), coalesce(sum(size_bytes), 0) FROM recordings"
+    ).fetchone()
+    return {"count": count, "bytes": size}
+
+
+def detector_ms(db: sqlite_utils.Database, recent: int = 200) -> float | None:
+    """Mean detector milliseconds over the latest ``recent`` timed clips, or None if untimed."""
+    for table in db.table_names():
+        if DETECTOR_MS_COLUMN in db[table].columns_dict:
+            row = db.execute(
+                f"SELECT avg({DETECTOR_MS_COLUMN}) FROM (SELECT {DETECTOR_MS_COLUMN}"  # noqa: S608
+                f" FROM [{table}] WHERE {DETECTOR_MS_COLUMN} IS NOT NULL"
+                " ORDER BY rowid DESC LIMIT ?)",
+                [recent],
+            ).fetchone()
+            if row[0] is not None:
+                return float(row[0])
+    return None
