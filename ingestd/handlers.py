@@ -89,6 +89,9 @@ class CameraFTPHandler(TLS_FTPHandler):
 
     def logline(self, msg: str, logfun=None) -> None:
         if self._log_debug:
+            if msg.upper().startswith("<- USER "):
+                # Half of a login: the camera id in the prefix says who it is once logged in.
+                msg = "<- USER ******"
             logger.debug("%s %s", self.log_identity, msg)
 
     def logerror(self, msg: str) -> None:
@@ -126,6 +129,16 @@ class CameraFTPHandler(TLS_FTPHandler):
             return
         super().process_command(cmd, *args, **kwargs)
 
+    def ftp_USER(self, line: str) -> None:
+        if self.authenticated:
+            # A session stays one camera: its uploads must never be credited to another.
+            self.respond("503 Already logged in; reconnect to log in as another camera.")
+            return
+        super().ftp_USER(line)
+
+    def ftp_REIN(self, line: str) -> None:
+        self.ftp_USER(line)
+
     def ftp_PASS(self, line: str) -> None:
         """Check the password in the login pool; the loop serves others meanwhile."""
         if self.authenticated:
@@ -154,8 +167,13 @@ class CameraFTPHandler(TLS_FTPHandler):
             return
         self.account = account
         self.protocol = "ftps" if self._ssl_established else "ftp"
-        self.handle_auth_success(str(account.jail), "", "Logged in; upload only.")
+        # pyftpdlib's handle_auth_success, without keeping the password or logging the user name.
+        self.respond("230 Logged in; upload only.")
+        self.authenticated = True
+        self.attempted_logins = 0
+        self.fs = self.abstracted_fs(str(account.jail), self)
         logger.debug("%s logged in over %s", self.log_identity, self.protocol)
+        self.on_login(self.username)
 
     def _refuse_login(self, message: str) -> None:
         self.username = ""

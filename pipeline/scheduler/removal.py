@@ -1,0 +1,58 @@
+"""Removing recordings and whole accounts for the scheduled jobs.
+
+Files go first, rows after: if the process dies in between, the rows still match what the job
+looks for, so its next run finishes the removal. The other order could leave clip files that
+no row points to any more, and nothing would ever find and delete them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from pipeline import spool
+from pipeline.catalog.accounts import delete_account_rows, user_file_rows
+from pipeline.catalog.browse import delete_recording_rows
+from pipeline.catalog.cameras import list_cameras
+from pipeline.catalog.jobs import FINAL_STATES
+from pipeline.catalog.retention import unfinished_job_ids
+from pipeline.clipstore import ClipStore
+from pipeline.settings.storage import StorageSettings
+
+
+def remove_recordings(
+    db: sqlite_utils.Database, clips: ClipStore, recordings: list[dict[str, Any]]
+) -> int:
+    """Delete the recordings' files and rows; returns the bytes freed."""
+    for recording in recordings:
+        clips.delete_recording_files(recording)
+    delete_recording_rows(db, [recording["id"] for recording in recordings])
+    return sum(int(recording["size_bytes"] or 0) for recording in recordings)
+
+
+def remove_account(
+    db: sqlite_utils.Database, clips: ClipStore, storage: StorageSettings, user_id: int
+) -> dict[str, int]:
+    """Every file and row of the account: clips, posters, upload jails, spooled uploads."""
+    recordings = user_file_rows(db, user_id)
+    cameras = list_cameras(db, user_id)
+    for recording in recordings:
+        clips.delete_recording_files(recording)
+    for camera in cameras:
+        _remove_inside(Path(storage.uploads_dir), camera["username"])
+        for job_id in unfinished_job_ids(db, camera["id"], FINAL_STATES):
+            folder = Path(storage.incoming_dir) / job_id
+            if folder.is_dir():
+                spool.remove_upload(folder)
+    delete_account_rows(db, user_id)
+    return {"cameras": len(cameras), "recordings": len(recordings)}
+
+
+def _remove_inside(root: Path, name: str) -> None:
+    target = (root / name).resolve()
+    # A name that leads out of the root (or to it) is never removed.
+    if target.parent == root.resolve() and target.is_dir():
+        shutil.rmtree(target, ignore_errors=True)

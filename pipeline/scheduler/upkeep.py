@@ -1,0 +1,28 @@
+"""Storage statistics and database upkeep."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+
+import sqlite_utils
+
+from pipeline.catalog.storage_stats import record_storage_usage
+from pipeline.catalog.upkeep import checkpoint_wal, database_bytes, optimize
+from pipeline.scheduler import catalog_time
+from pipeline.settings import Settings
+
+
+def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
+    """Measure the data disk and each account's recordings for status and metrics."""
+    disk = shutil.disk_usage(settings.storage.data_dir)
+    totals = record_storage_usage(db, catalog_time(now), disk.total, disk.used, disk.free)
+    return {**totals, "disk_free_bytes": disk.free}
+
+
+def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:  # noqa: ARG001 - job signature
+    """Fold the WAL back into the catalog (it only shrinks on a TRUNCATE checkpoint) and let
+    SQLite refresh the statistics its query planner uses."""
+    checkpoint = checkpoint_wal(db)
+    optimize(db)
+    return {**checkpoint, "catalog_bytes": database_bytes(db)}
