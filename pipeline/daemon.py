@@ -19,7 +19,9 @@ from watchdog.observers import Observer
 from pipeline import spool
 from pipeline.catalog import open_catalog
 from pipeline.catalog.jobs import release_claims_of
+from pipeline.metrics import MetricsEndpoint
 from pipeline.processor import ClipProcessor
+from pipeline.scheduler.runner import JobScheduler
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ class PipelineDaemon:
         self._queued_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._observer: Observer | None = None
+        self._scheduler: JobScheduler | None = None
+        self._metrics: MetricsEndpoint | None = None
         self.worker_prefix = f"pipeline@{os.uname().nodename}:"
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -61,9 +65,15 @@ class PipelineDaemon:
         self.start_workers()
         self.start_watcher()
         self.start_rescan()
+        self.start_scheduler()
+        self.start_metrics()
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self._metrics is not None:
+            self._metrics.stop()
+        if self._scheduler is not None:
+            self._scheduler.stop()
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
@@ -97,6 +107,16 @@ class PipelineDaemon:
     def start_rescan(self) -> None:
         self.rescan()
         self._start_thread("rescan", self._rescan_loop)
+
+    def start_scheduler(self) -> None:
+        if self.settings.schedule.enabled:
+            self._scheduler = JobScheduler(self.settings)
+            self._scheduler.start()
+
+    def start_metrics(self) -> None:
+        if self.settings.metrics.enabled:
+            self._metrics = MetricsEndpoint(self.settings)
+            self._metrics.start()
 
     # -- work ------------------------------------------------------------------------------
     def enqueue(self, folder: Path) -> None:

@@ -17,9 +17,8 @@ import sqlite_utils
 
 from pipeline import spool
 from pipeline.camera_models import CameraModel, load_model_table
-from pipeline.catalog import NotFound, atomic
+from pipeline.catalog import NotFound, atomic, jobs
 from pipeline.catalog import cameras as camera_rows
-from pipeline.catalog import jobs
 from pipeline.catalog.recordings import get_recording_by_job, insert_recording
 from pipeline.catalog.rejections import insert_rejection
 from pipeline.clipstore import ClipStore

@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     host, port = parse_listen(settings.web.listen)
     server = create_server(app, host=host, port=port, threads=settings.web.threads, ident="")
 
-    def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+    def stop(signum, frame):
         # waitress' run loop ends cleanly on SystemExit, finishing its worker threads.
         raise SystemExit(0)
 

@@ -21,7 +21,7 @@ def get_db() -> sqlite_utils.Database:
     return g.db
 
 
-def close_db(error: BaseException | None = None) -> None:  # noqa: ARG001 - teardown signature
+def close_db(error: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
         db.close()

@@ -9,7 +9,7 @@ from flask import Flask
 
 def format_time(value: str | None) -> str:
     if not value:
-        return "–"
+        return "-"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -19,7 +19,7 @@ def format_time(value: str | None) -> str:
 
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
-        return "–"
+        return "-"
     seconds = float(seconds)
     if seconds < 60:
         return f"{seconds:.1f} s"
@@ -29,7 +29,7 @@ def format_duration(seconds: float | None) -> str:
 
 def format_size(size: int | None) -> str:
     if size is None:
-        return "–"
+        return "-"
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":

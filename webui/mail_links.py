@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import render_template, url_for
 
-from pipeline.mailer import Mailer, MailError
+from pipeline.mailer import MailError, send_mail
 from webui.db import get_settings
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def send_account_mail(
     url = external_url(link[0], **link[1]) if link else None
     body = render_template(f"mail/{template}.txt", link=url)
     try:
-        Mailer(get_settings()).send(to, subject, body)
+        send_mail(get_settings(), to, subject, body, kind=template)
     except MailError:
         logger.exception("account mail %r could not be sent", template)
         return False

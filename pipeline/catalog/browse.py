@@ -79,7 +79,7 @@ def _where(db: sqlite_utils.Database, flt: RecordingFilter) -> tuple[list[str], 
     if flt.label:
         if has_table(db, LABELS_TABLE):
             where.append(
-                f"EXISTS (SELECT 1 FROM {LABELS_TABLE} l"
+                f"EXISTS (SELECT 1 FROM {LABELS_TABLE} l"  # noqa: S608 - names are ours
                 " WHERE l.recording_id = r.id AND l.label = ?)"
             )
             params.append(flt.label)
@@ -100,10 +100,11 @@ def search_recordings(
     if after is not None:
         where.append("(r.started_at < ? OR (r.started_at = ? AND r.id < ?))")
         params += [after.started_at, after.started_at, after.id]
+    clauses = " AND ".join(where)
     sql = (
-        "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id FROM recordings r"
-        " JOIN cameras c ON c.id = r.camera_id WHERE " + " AND ".join(where)
-        + " ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
+        "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id FROM recordings r"  # noqa: S608
+        f" JOIN cameras c ON c.id = r.camera_id WHERE {clauses}"
+        " ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
     )
     rows = list(db.query(sql, [*params, limit + 1]))
     next_cursor = None
@@ -165,8 +166,8 @@ def owned_recordings(
     marks = ", ".join("?" for _ in recording_ids)
     return list(
         db.query(
-            "SELECT r.* FROM recordings r JOIN cameras c ON c.id = r.camera_id"
-            f" WHERE c.owner_id = ? AND r.id IN ({marks})",  # noqa: S608
+            "SELECT r.* FROM recordings r JOIN cameras c ON c.id = r.camera_id"  # noqa: S608
+            f" WHERE c.owner_id = ? AND r.id IN ({marks})",
             [owner_id, *recording_ids],
         )
     )
@@ -212,7 +213,7 @@ def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> l
     )
     return list(
         db.query(
-            "SELECT c.*,"
+            "SELECT c.*,"  # noqa: S608 - the subquery is ours
             " (SELECT max(r.started_at) FROM recordings r WHERE r.camera_id = c.id) AS last_alarm,"
             " (SELECT count(*) FROM recordings r WHERE r.camera_id = c.id"
             "  AND r.started_at >= ? AND r.started_at < ?) AS alarms_today,"

@@ -37,7 +37,7 @@ def owner_stored_bytes(db: sqlite_utils.Database, owner_id: int) -> int:
         "  JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = ?)"
         " + (SELECT COALESCE(SUM(j.size_bytes), 0) FROM jobs j"
         "  JOIN cameras c ON c.id = j.camera_id"
-        f"  WHERE c.owner_id = ? AND j.state IN ({placeholders}))",  # noqa: S608
+        f"  WHERE c.owner_id = ? AND j.state IN ({placeholders}))",
         [owner_id, owner_id, *_PENDING_JOB_STATES],
     ).fetchone()
     return int(row[0])

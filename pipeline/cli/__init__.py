@@ -66,12 +66,12 @@ class CommandLine:
         self._top = self.parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
         self._groups: dict[str, argparse._SubParsersAction] = {}
 
-    def command(self, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
+    def command(self, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
         parser = self._top.add_parser(name, help=help, description=help)
         parser.set_defaults(handler=handler)
         return parser
 
-    def group(self, name: str, help: str) -> argparse._SubParsersAction:  # noqa: A002
+    def group(self, name: str, help: str) -> argparse._SubParsersAction:
         if name not in self._groups:
             parser = self._top.add_parser(name, help=help, description=help)
             self._groups[name] = parser.add_subparsers(
@@ -80,7 +80,7 @@ class CommandLine:
         return self._groups[name]
 
     def subcommand(
-        self, group: str, name: str, handler: Handler, help: str, group_help: str = ""  # noqa: A002
+        self, group: str, name: str, handler: Handler, help: str, group_help: str = ""
     ) -> argparse.ArgumentParser:
         parser = self.group(group, group_help or f"{group} commands").add_parser(
             name, help=help, description=help

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     processes: dict[str, subprocess.Popen] = {}
     stopping = False
 
-    def request_stop(signum, frame):  # noqa: ARG001 - signal handler signature
+    def request_stop(signum, frame):
         nonlocal stopping
         stopping = True
 

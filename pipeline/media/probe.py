@@ -1,5 +1,9 @@
 """Probe a clip: streams and codec (PyAV), frame count, rate, size, and a decode check (OpenCV).
 
+PyAV also gives what a camera's fingerprint is made of: the codec profile and level, the
+container brands (``ftyp`` major/compatible), the audio codec, and the GOP, read from the video
+packets' keyframe flags in one sequential pass (no decoding, no seeking).
+
 Probing never raises for bad input: it returns a `ClipProbe` whose ``error`` says what failed.
 """
 
@@ -28,6 +32,14 @@ class ClipProbe:
     frame_count: int = 0
     duration_s: float = 0.0
     decoded_frames: list[int] = field(default_factory=list)
+    profile: str | None = None
+    level: int | None = None
+    # Frames between keyframes (the largest distance seen; scene cuts only add keyframes).
+    gop_frames: int | None = None
+    keyframes: int = 0
+    major_brand: str | None = None
+    compatible_brands: list[str] = field(default_factory=list)
+    audio_codec: str | None = None
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -48,6 +60,23 @@ def probe_clip(path: Path) -> ClipProbe:
     return probe
 
 
+def gop_from_keyframes(flags: list[bool]) -> tuple[int | None, int]:
+    """(largest distance between two keyframes, number of keyframes) for packet flags in order.
+
+    None when fewer than two keyframes were seen: the GOP is then longer than the clip.
+    """
+    positions = [index for index, is_key in enumerate(flags) if is_key]
+    gaps = [after - before for before, after in zip(positions, positions[1:], strict=False)]
+    return (max(gaps) if gaps else None), len(positions)
+
+
+def split_brands(text: str | None) -> list[str]:
+    """FFmpeg joins ``compatible_brands`` into one string of 4-character codes."""
+    if not text:
+        return []
+    return sorted({text[i : i + 4] for i in range(0, len(text) - len(text) % 4, 4)})
+
+
 def _probe_streams(path: Path, probe: ClipProbe) -> None:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
@@ -55,12 +84,21 @@ def _probe_streams(path: Path, probe: ClipProbe) -> None:
             videos = container.streams.video
             probe.video_streams = len(videos)
             probe.audio_streams = len(container.streams.audio)
+            probe.major_brand = container.metadata.get("major_brand") or None
+            probe.compatible_brands = split_brands(container.metadata.get("compatible_brands"))
+            if container.streams.audio:
+                probe.audio_codec = container.streams.audio[0].codec_context.name
             if videos:
                 stream = videos[0]
-                probe.codec = stream.codec_context.name
-                probe.details["profile"] = stream.codec_context.profile
+                context = stream.codec_context
+                probe.codec = context.name
+                probe.profile = context.profile or None
+                level = getattr(context, "level", None)
+                probe.level = level if isinstance(level, int) and level > 0 else None
                 if stream.duration is not None and stream.time_base is not None:
                     probe.details["stream_duration_s"] = float(stream.duration * stream.time_base)
+                flags = [packet.is_keyframe for packet in container.demux(stream) if packet.size]
+                probe.gop_frames, probe.keyframes = gop_from_keyframes(flags)
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
         probe.error = f"cannot parse container: {error}"
         return

@@ -104,7 +104,7 @@ def serve() -> None:
         request = json.loads(line)
         try:
             result = probe_clip(Path(request["path"])).as_dict()
-        except Exception as error:  # noqa: BLE001 - any decoder failure is an answer, not a crash
+        except Exception as error:
             result = ClipProbe(error=f"probe failed: {type(error).__name__}: {error}").as_dict()
         sys.stdout.write(json.dumps(result, default=str) + "\n")
         sys.stdout.flush()

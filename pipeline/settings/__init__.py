@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError
 from pipeline.settings.api import ApiSettings
 from pipeline.settings.base import StrictModel, parse_listen
 from pipeline.settings.detection import DetectionSettings
+from pipeline.settings.fairuse import FairUseSettings
 from pipeline.settings.ftp import FtpSettings
 from pipeline.settings.ingest import IngestSettings
 from pipeline.settings.logging import LoggingSettings
@@ -52,6 +53,7 @@ class Settings(StrictModel):
     web: WebSettings = Field(default_factory=WebSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    fairuse: FairUseSettings = Field(default_factory=FairUseSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)

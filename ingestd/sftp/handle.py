@@ -1,0 +1,97 @@
+"""One file a camera is uploading over SFTP; its ``close()`` is where the upload completes."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from paramiko import SFTPAttributes, SFTPHandle, SFTPServer
+from paramiko.sftp import SFTP_FAILURE, SFTP_OK, SFTP_PERMISSION_DENIED
+
+from ingestd.limits import CappedUploadFile, UploadLimitExceeded
+from ingestd.sftp.protocol import StatusWithMessage
+from ingestd.sftp.server import CameraSSHServer
+
+logger = logging.getLogger(__name__)
+
+MSG_NOT_STORED = "Upload could not be stored; please send it again."
+MSG_NO_DOWNLOADS = "Downloads are not allowed; this account may only upload."
+
+
+class UploadHandle(SFTPHandle):
+    """A file open for writing inside the jail. Operations return status codes, never raise."""
+
+    def __init__(
+        self, session: CameraSSHServer, fs_path: str, file: CappedUploadFile, started_at: str
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.fs_path = fs_path
+        self.file = file
+        self.started_at = started_at
+        self.failed: int | None = None
+        self._position = file.tell()
+        self._finished = False
+
+    def write(self, offset: int, data: bytes) -> int:
+        self.session.touch()
+        if self.failed is not None:
+            return self.failed
+        try:
+            if offset != self._position:
+                self.file.seek(offset)
+            self.file.write(data)
+        except UploadLimitExceeded as error:
+            self.failed = StatusWithMessage(SFTP_FAILURE, error.message)
+            return self.failed
+        except OSError as error:
+            self.failed = SFTPServer.convert_errno(error.errno)
+            return self.failed
+        self._position = offset + len(data)
+        return SFTP_OK
+
+    def read(self, offset: int, length: int) -> int:
+        return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_NO_DOWNLOADS)
+
+    def stat(self):
+        try:
+            return SFTPAttributes.from_stat(os.fstat(self.file.fileno()))
+        except (OSError, ValueError):
+            return SFTP_FAILURE
+
+    def chattr(self, attr) -> int:
+        # Clients set times and modes after a put; they mean nothing for a clip, so accept.
+        return SFTP_OK
+
+    def close(self) -> int:
+        """CLOSE without an earlier error completes the upload; anything else discards it.
+
+        paramiko also calls this for handles still open when the connection ends: the session
+        has ``ended`` then, and a cut-off upload must not reach the pipeline.
+        """
+        if self._finished:
+            return SFTP_OK
+        self._finished = True
+        session = self.session
+        try:
+            self.file.close()
+        except OSError as error:
+            self.failed = self.failed or SFTPServer.convert_errno(error.errno)
+        if self.failed is not None or session.ended.is_set() or session.account is None:
+            session.handover.discard(session.account, self.fs_path, protocol="sftp")
+            return self.failed if self.failed is not None else SFTP_FAILURE
+        try:
+            meta = session.handover.hand_over(
+                session.account,
+                self.fs_path,
+                protocol="sftp",
+                remote_ip=session.remote_ip,
+                started_at=self.started_at,
+            )
+        except OSError:
+            logger.exception("%s handover to the spool failed", session.log_identity)
+            return StatusWithMessage(SFTP_FAILURE, MSG_NOT_STORED)
+        if meta is not None:
+            session.session_bytes += meta.size_bytes
+            session.handed_over.remember(self.fs_path, meta.size_bytes)
+        return SFTP_OK

@@ -1,0 +1,186 @@
+"""File operations for a camera over SFTP (paramiko SFTPServerInterface): upload-only, jailed.
+
+Every path goes through the same `Jail` as FTP. Operations never raise: errors become status
+codes via ``SFTPServer.convert_errno``, refusals carry a message for the camera.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat as stat_module
+from collections.abc import Callable
+
+from paramiko import SFTPAttributes, SFTPServer, SFTPServerInterface
+from paramiko.sftp import (
+    SFTP_FAILURE,
+    SFTP_NO_SUCH_FILE,
+    SFTP_OK,
+    SFTP_OP_UNSUPPORTED,
+    SFTP_PERMISSION_DENIED,
+)
+
+from ingestd.filesystems import DIR_MODE, FILE_MODE, Jail, OutsideJail
+from ingestd.limits import CappedUploadFile, UploadLimitExceeded
+from ingestd.sftp.handle import MSG_NO_DOWNLOADS, UploadHandle
+from ingestd.sftp.protocol import StatusWithMessage
+from ingestd.sftp.server import CameraSSHServer
+from pipeline.catalog import utcnow
+
+logger = logging.getLogger(__name__)
+
+MSG_OUTSIDE = "Path is outside your upload folder."
+
+
+class JailedSFTPServer(SFTPServerInterface):
+    """The SFTP side of one camera session."""
+
+    def __init__(self, server: CameraSSHServer, *args, **kwargs) -> None:
+        super().__init__(server, *args, **kwargs)
+        self.session = server
+        self.jail = Jail(server.account.jail) if server.account else None
+
+    def session_started(self) -> None:
+        logger.debug("%s sftp session started", self.session.log_identity)
+
+    def session_ended(self) -> None:
+        # Handles still open now belong to a connection that went away: see UploadHandle.close.
+        self.session.ended.set()
+        logger.debug("%s sftp session ended", self.session.log_identity)
+
+    # --- helpers
+
+    def _run(self, operation: str, path: str, action: Callable[[str], object]):
+        """Resolve ``path`` in the jail and run ``action`` on it; errors become status codes."""
+        self.session.touch()
+        logger.debug("%s sftp %s %r", self.session.log_identity, operation, path)
+        if self.session.refusal or self.jail is None:
+            return StatusWithMessage(SFTP_PERMISSION_DENIED, self.session.refusal or "Refused")
+        fs_path = self.jail.to_fs(path)
+        try:
+            self.jail.check(fs_path)
+            return action(fs_path)
+        except OutsideJail:
+            return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_OUTSIDE)
+        except UploadLimitExceeded as error:
+            return StatusWithMessage(SFTP_FAILURE, error.message)
+        except OSError as error:
+            return SFTPServer.convert_errno(error.errno)
+
+    # --- paths and listings
+
+    def canonicalize(self, path: str) -> str:
+        if self.jail is None:
+            return "/"
+        return self.jail.to_client(self.jail.to_fs(path))
+
+    def list_folder(self, path: str):
+        def listing(fs_path: str) -> list[SFTPAttributes]:
+            entries = []
+            with os.scandir(fs_path) as scan:
+                for entry in scan:
+                    attributes = SFTPAttributes.from_stat(entry.stat(follow_symlinks=False))
+                    attributes.filename = entry.name
+                    entries.append(attributes)
+            return entries
+
+        return self._run("list", path, listing)
+
+    def stat(self, path: str):
+        return self._run("stat", path, self._stat)
+
+    def lstat(self, path: str):
+        return self._run("lstat", path, self._stat)
+
+    def _stat(self, fs_path: str):
+        try:
+            return SFTPAttributes.from_stat(os.lstat(fs_path))
+        except FileNotFoundError:
+            size = self.session.handed_over.size_of(fs_path)
+            if size is None:
+                return SFTP_NO_SUCH_FILE
+            # Already handed over: answer as if it were still here (clients check the size).
+            attributes = SFTPAttributes()
+            attributes.st_size = size
+            attributes.st_mode = stat_module.S_IFREG | FILE_MODE
+            return attributes
+
+    # --- uploads
+
+    def open(self, path: str, flags: int, attr):
+        def opening(fs_path: str):
+            if not flags & (os.O_WRONLY | os.O_RDWR):
+                return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_NO_DOWNLOADS)
+            allowance = self.session.guard.allowance(
+                self.session.account, self.session.session_bytes
+            )
+            if flags & os.O_EXCL and os.path.lexists(fs_path):
+                return SFTPServer.convert_errno(17)  # EEXIST
+            file = self.jail.open_for_upload(
+                fs_path,
+                append=bool(flags & os.O_APPEND),
+                resume=not flags & os.O_TRUNC,
+            )
+            self.session.handed_over.forget(fs_path)
+            return UploadHandle(
+                self.session, fs_path, CappedUploadFile(file, allowance), utcnow()
+            )
+
+        return self._run("open", path, opening)
+
+    def remove(self, path: str) -> int:
+        def removing(fs_path: str) -> int:
+            if os.path.islink(fs_path) or not os.path.isfile(fs_path):
+                return SFTP_PERMISSION_DENIED
+            os.unlink(fs_path)
+            return SFTP_OK
+
+        return self._run("remove", path, removing)
+
+    def rename(self, oldpath: str, newpath: str) -> int:
+        def renaming(old_fs: str) -> int:
+            new_fs = self.jail.check(self.jail.to_fs(newpath))
+            if os.path.islink(old_fs):
+                return SFTP_PERMISSION_DENIED
+            if os.path.exists(new_fs):
+                # SFTP v3 rename must not overwrite; posix-rename does.
+                return SFTP_FAILURE
+            os.rename(old_fs, new_fs)
+            return SFTP_OK
+
+        return self._run("rename", oldpath, renaming)
+
+    def posix_rename(self, oldpath: str, newpath: str) -> int:
+        def renaming(old_fs: str) -> int:
+            new_fs = self.jail.check(self.jail.to_fs(newpath))
+            if os.path.islink(old_fs):
+                return SFTP_PERMISSION_DENIED
+            os.replace(old_fs, new_fs)
+            return SFTP_OK
+
+        return self._run("posix-rename", oldpath, renaming)
+
+    def mkdir(self, path: str, attr) -> int:
+        def making(fs_path: str) -> int:
+            os.mkdir(fs_path, DIR_MODE)
+            return SFTP_OK
+
+        return self._run("mkdir", path, making)
+
+    def rmdir(self, path: str) -> int:
+        def removing(fs_path: str) -> int:
+            if os.path.realpath(fs_path) == self.jail.root:
+                return SFTP_PERMISSION_DENIED
+            os.rmdir(fs_path)
+            return SFTP_OK
+
+        return self._run("rmdir", path, removing)
+
+    def chattr(self, path: str, attr) -> int:
+        return self._run("setstat", path, lambda fs_path: SFTP_OK)
+
+    def symlink(self, target_path: str, path: str) -> int:
+        return StatusWithMessage(SFTP_PERMISSION_DENIED, "Symbolic links are not allowed.")
+
+    def readlink(self, path: str):
+        return SFTP_OP_UNSUPPORTED

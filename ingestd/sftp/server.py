@@ -1,0 +1,111 @@
+"""Who may log in over SSH, and what a logged-in camera's session knows (paramiko ServerInterface)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import paramiko
+
+from ingestd.authorizers import (
+    MSG_BANNED,
+    MSG_WRONG,
+    CameraAccount,
+    CameraCredentials,
+    LoginRefused,
+)
+from ingestd.handover import HandedOverFiles, UploadHandover
+from ingestd.limits import StorageGuard
+from pipeline.spool import shorten_address
+
+logger = logging.getLogger(__name__)
+
+
+class CameraSSHServer(paramiko.ServerInterface):
+    """One SSH connection from a camera: its login and its session state."""
+
+    def __init__(
+        self,
+        remote_ip: str,
+        credentials: CameraCredentials,
+        handover: UploadHandover,
+        guard: StorageGuard,
+        *,
+        public_keys: bool,
+    ) -> None:
+        self.remote_ip = remote_ip
+        self.credentials = credentials
+        self.handover = handover
+        self.guard = guard
+        self.public_keys = public_keys
+        self.account: CameraAccount | None = None
+        # Set when the password was right but the camera may not upload (suspended, ...):
+        # SSH cannot say why a login failed, so every file operation says it instead.
+        self.refusal: str | None = None
+        self.session_bytes = 0
+        self.handed_over = HandedOverFiles()
+        self.connected_at = time.monotonic()
+        self.last_active = self.connected_at
+        self.ended = threading.Event()
+
+    @property
+    def log_identity(self) -> str:
+        camera = self.account.camera_id if self.account else "-"
+        return f"{shorten_address(self.remote_ip)} camera={camera}"
+
+    def touch(self) -> None:
+        self.last_active = time.monotonic()
+
+    # --- authentication
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "password,publickey" if self.public_keys else "password"
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        try:
+            account = self.credentials.password_login(username, password, self.remote_ip)
+        except LoginRefused as refusal:
+            return self._refused(str(refusal))
+        except Exception:
+            logger.exception("sftp login check failed")
+            return paramiko.AUTH_FAILED
+        return self._granted(account, "password")
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        if not self.public_keys:
+            return paramiko.AUTH_FAILED
+        try:
+            account = self.credentials.key_login(username, key.get_base64(), self.remote_ip)
+        except LoginRefused as refusal:
+            return self._refused(str(refusal))
+        except Exception:
+            logger.exception("sftp key login check failed")
+            return paramiko.AUTH_FAILED
+        return self._granted(account, "publickey")
+
+    def _granted(self, account: CameraAccount, method: str) -> int:
+        self.account = account
+        self.touch()
+        logger.debug("%s logged in over sftp (%s)", self.log_identity, method)
+        return paramiko.AUTH_SUCCESSFUL
+
+    def _refused(self, message: str) -> int:
+        if message in (MSG_WRONG, MSG_BANNED):
+            logger.debug("%s sftp login refused: %s", self.log_identity, message)
+            return paramiko.AUTH_FAILED
+        self.refusal = message
+        logger.info("%s sftp login refused: %s", self.log_identity, message)
+        return paramiko.AUTH_SUCCESSFUL
+
+    # --- channels: only the sftp subsystem of a session, never a shell or a forward
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return paramiko.OPEN_SUCCEEDED
+        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_subsystem_request(self, channel, name: str) -> bool:
+        if name != "sftp":
+            return False
+        return super().check_channel_subsystem_request(channel, name)

@@ -1,0 +1,145 @@
+"""The Prometheus endpoint of the pipeline daemon (``[metrics] enabled``, off by default).
+
+Figures are read from the catalog on every scrape rather than counted in this process, so what
+ingestd and the web UI wrote is visible too, and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import start_http_server
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from pipeline.catalog import open_catalog
+from pipeline.catalog.jobs import FINAL_STATES, count_jobs_by_state
+from pipeline.catalog.scheduled_runs import last_runs
+from pipeline.catalog.service_figures import (
+    clip_counts,
+    detector_ms,
+    fair_use_states,
+    processing_seconds,
+    recordings_total,
+)
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class CatalogCollector(Collector):
+    """Turns the catalog's figures into metrics at scrape time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def collect(self) -> Iterator[Metric]:
+        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        try:
+            yield from self._clips(db)
+            yield from self._queue(db)
+            yield from self._storage(db)
+            yield from self._schedule(db)
+        finally:
+            db.close()
+
+    def _clips(self, db) -> Iterator[Metric]:
+        counts = clip_counts(db)
+        yield CounterMetricFamily(
+            "alarmvault_clips_received", "Uploads handed to the pipeline.", value=counts["received"]
+        )
+        yield CounterMetricFamily(
+            "alarmvault_clips_accepted", "Uploads indexed as recordings.", value=counts["accepted"]
+        )
+        rejected = CounterMetricFamily(
+            "alarmvault_clips_rejected", "Uploads rejected, by reason.", labels=["reason"]
+        )
+        for reason, count in counts["rejected"].items():
+            rejected.add_metric([reason], count)
+        yield rejected
+        timing = processing_seconds(db)
+        yield SummaryMetricFamily(
+            "alarmvault_processing_seconds",
+            "Seconds from a completed upload to its indexed recording.",
+            count_value=timing["count"],
+            sum_value=timing["sum"],
+        )
+        speed = detector_ms(db)
+        if speed is not None:
+            yield GaugeMetricFamily(
+                "alarmvault_detector_ms", "Mean detector milliseconds of recent clips.", value=speed
+            )
+
+    def _queue(self, db) -> Iterator[Metric]:
+        depth = GaugeMetricFamily(
+            "alarmvault_queue_depth", "Jobs not finished, by state.", labels=["state"]
+        )
+        for state, count in sorted(count_jobs_by_state(db).items()):
+            if state not in FINAL_STATES:
+                depth.add_metric([state], count)
+        yield depth
+        cameras = GaugeMetricFamily(
+            "alarmvault_cameras", "Cameras by fair-use state.", labels=["fairuse_state"]
+        )
+        for state, count in fair_use_states(db)["counts"].items():
+            cameras.add_metric([state], count)
+        yield cameras
+
+    def _storage(self, db) -> Iterator[Metric]:
+        disk = shutil.disk_usage(self.settings.storage.data_dir)
+        usage = GaugeMetricFamily(
+            "alarmvault_disk_bytes", "The data directory's filesystem.", labels=["kind"]
+        )
+        usage.add_metric(["total"], disk.total)
+        usage.add_metric(["used"], disk.used)
+        usage.add_metric(["free"], disk.free)
+        yield usage
+        recordings = recordings_total(db)
+        yield GaugeMetricFamily(
+            "alarmvault_recordings_bytes", "Bytes of stored recordings.", value=recordings["bytes"]
+        )
+        yield GaugeMetricFamily(
+            "alarmvault_recordings", "Stored recordings.", value=recordings["count"]
+        )
+
+    def _schedule(self, db) -> Iterator[Metric]:
+        last_run = GaugeMetricFamily(
+            "alarmvault_scheduled_job_last_run_timestamp_seconds",
+            "When each scheduled job last succeeded.",
+            labels=["job"],
+        )
+        for job, at in sorted(last_runs(db).items()):
+            last_run.add_metric([job], datetime.fromisoformat(at).timestamp())
+        yield last_run
+
+
+class MetricsEndpoint:
+    """The HTTP server for /metrics on ``[metrics] listen``, in a daemon thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(CatalogCollector(settings))
+        self._server: WSGIServer | None = None
+
+    def start(self) -> tuple[str, int]:
+        host, port = self.settings.metrics.address
+        self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        bound = self._server.server_address[:2]
+        logger.info("metrics served on %s:%d", bound[0], bound[1])
+        return bound[0], bound[1]
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -1,0 +1,105 @@
+"""Runs the scheduled jobs inside the pipeline daemon (apscheduler, one job at a time).
+
+The catalog remembers when each job last succeeded. At start a job that is overdue (or has
+never run) runs once at once, however many runs were missed; the others continue their rhythm
+from their last run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pipeline.catalog import open_catalog
+from pipeline.catalog.scheduled_runs import last_runs, record_failure, record_run
+from pipeline.scheduler import catalog_time
+from pipeline.scheduler.job_table import ScheduledJob, scheduled_jobs
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def first_run_times(
+    jobs: list[ScheduledJob], previous_runs: dict[str, str], now: datetime
+) -> dict[str, datetime]:
+    """When each job should first run after a start at ``now``."""
+    first = {}
+    for job in jobs:
+        last = previous_runs.get(job.name)
+        due = datetime.fromisoformat(last) + timedelta(seconds=job.interval_s) if last else now
+        first[job.name] = min(max(due, now), now + timedelta(seconds=job.interval_s))
+    return first
+
+
+def format_summary(summary: dict) -> str:
+    return " ".join(f"{key}={value}" for key, value in summary.items())
+
+
+def run_scheduled_job(settings: Settings, job: ScheduledJob, now: datetime | None = None) -> dict | None:
+    """Run ``job`` once on its own catalog connection; log one line and record the run."""
+    now = now or datetime.now(UTC)
+    started = time.monotonic()
+    db = open_catalog(settings.storage.catalog_path, migrate=False)
+    try:
+        summary = job.run(db, settings, now)
+        text = format_summary(summary)
+        record_run(db, job.name, catalog_time(now), text)
+        logger.info(
+            "scheduled job=%s outcome=ok %s ms=%d",
+            job.name, text, (time.monotonic() - started) * 1000,
+        )
+        return summary
+    except Exception as error:
+        # The scheduler thread must survive a failing job; the run stays due for next time.
+        logger.exception("scheduled job=%s outcome=failed", job.name)
+        record_failure(db, job.name, catalog_time(now), type(error).__name__)
+        return None
+    finally:
+        db.close()
+
+
+class JobScheduler:
+    """The scheduled jobs on apscheduler's background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.jobs = scheduled_jobs(settings)
+        self._scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        now = datetime.now(UTC)
+        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        try:
+            first = first_run_times(self.jobs, last_runs(db), now)
+        finally:
+            db.close()
+        # One worker: jobs never race each other for the catalog's write lock or the same rows.
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        for job in self.jobs:
+            scheduler.add_job(
+                run_scheduled_job,
+                IntervalTrigger(seconds=job.interval_s, start_date=first[job.name], timezone=UTC),
+                args=[self.settings, job],
+                id=job.name,
+                next_run_time=first[job.name],
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        logger.info(
+            "scheduler started: %s",
+            " ".join(f"{name}@{moment:%H:%M:%S}" for name, moment in first.items()),
+        )
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None

@@ -1,0 +1,57 @@
+"""The catalog shared by three processes: a long reader or a brief exclusive lock (a backup,
+an admin's sqlite3 shell) delays clips but never loses one."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+from pipeline.catalog import jobs
+from pipeline.catalog.recordings import list_recordings
+from pipeline.processor import ClipProcessor
+
+
+def test_clip_is_indexed_while_a_reader_holds_a_long_read_transaction(
+    settings, catalog, make_camera, camera_clip, spool_upload
+):
+    camera = make_camera()
+    reader = sqlite3.connect(settings.storage.catalog_path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM recordings").fetchone()  # holds a WAL snapshot
+    try:
+        folder = spool_upload(camera_clip, camera)
+        assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.INDEXED
+        # The reader still sees its snapshot; a new read sees the clip.
+        assert reader.execute("SELECT count(*) FROM recordings").fetchone()[0] == 0
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert len(list_recordings(catalog)) == 1
+
+
+def test_clip_waits_for_an_exclusive_lock_and_is_indexed_once_it_is_released(
+    settings, catalog, make_camera, camera_clip, spool_upload
+):
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera)
+    locker = sqlite3.connect(settings.storage.catalog_path, isolation_level=None,
+                             check_same_thread=False)
+    locker.execute("BEGIN EXCLUSIVE")
+    released = threading.Event()
+
+    def release_later() -> None:
+        time.sleep(1.5)
+        locker.execute("COMMIT")
+        locker.close()
+        released.set()
+
+    thread = threading.Thread(target=release_later)
+    thread.start()
+    started = time.monotonic()
+    state = ClipProcessor(settings, catalog, "test:0").process(folder)
+    thread.join()
+    assert released.is_set()
+    assert time.monotonic() - started >= 1.0  # it waited rather than failing
+    assert state == jobs.INDEXED
+    assert len(list_recordings(catalog)) == 1

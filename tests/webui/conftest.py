@@ -1,0 +1,136 @@
+"""Web UI fixtures: the app on a real catalog in a temp folder, a test client that logs in
+through the real form (with its CSRF token), and recordings backed by real clip files."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pipeline.catalog import atomic
+from pipeline.catalog.recordings import insert_recording
+from pipeline.clipstore import ClipStore
+from pipeline.media.poster import write_poster
+from pipeline.media.probe import probe_clip
+from webui import create_app
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def app(settings, catalog):
+    """The app over the same catalog file the `catalog` fixture writes to."""
+    return create_app({"SETTINGS": settings, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class AuthActions:
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        return csrf_from(self._client.get(path).get_data(as_text=True))
+
+    def login(self, email: str, password: str, follow: bool = False):
+        return self._client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": self.csrf()},
+            follow_redirects=follow,
+        )
+
+    def login_as(self, user: dict):
+        response = self.login(user["email"], user["password"])
+        assert response.status_code == 302, response.get_data(as_text=True)[:400]
+        return response
+
+    def post(self, path: str, data: dict | None = None, form_page: str = "/account", **kwargs):
+        """POST like the browser does: with the CSRF token from a page of the session."""
+        return self._client.post(
+            path, data={**(data or {}), "csrf_token": self.csrf(form_page)}, **kwargs
+        )
+
+    def logout(self):
+        return self.post("/logout", form_page="/dashboard")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+_PROBES: dict[Path, object] = {}
+
+
+@pytest.fixture
+def store_recording(catalog, settings, camera_clip) -> Callable[..., dict]:
+    """Index a real clip for ``camera`` the way the pipeline does: file under the recordings
+    root, a poster under the thumbs root, a row with the probed values."""
+    clips = ClipStore(settings.storage)
+
+    def _store(camera: dict, started_at: str = "2026-11-25T13:05:01+00:00",
+               clip: Path | None = None, poster: bool = True, **columns) -> dict:
+        source = clip or camera_clip
+        probe = _PROBES.get(source) or _PROBES.setdefault(source, probe_clip(source))
+        job_id = uuid.uuid4().hex
+        suffix = source.suffix.lstrip(".")
+        relpath = clips.recording_relpath(camera["id"], started_at, job_id, suffix)
+        target = clips.recording_file(relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        thumb = clips.thumb_relpath(relpath)
+        has_poster = poster and write_poster(target, clips.thumb_file(thumb))
+        with atomic(catalog):
+            recording_id = insert_recording(
+                catalog,
+                {
+                    "camera_id": camera["id"],
+                    "job_id": job_id,
+                    "started_at": started_at,
+                    "received_at": started_at,
+                    "duration_s": round(probe.duration_s, 3),
+                    "width": probe.width,
+                    "height": probe.height,
+                    "fps": probe.fps,
+                    "frame_count": probe.frame_count,
+                    "codec": probe.codec,
+                    "container": suffix,
+                    "size_bytes": target.stat().st_size,
+                    "path": relpath,
+                    "thumb_path": thumb if has_poster else None,
+                    "original_name": f"A{started_at[:10].replace('-', '')}.{suffix}",
+                    **columns,
+                },
+            )
+        return dict(next(catalog.query("SELECT * FROM recordings WHERE id = ?", [recording_id])))
+
+    return _store
+
+
+@pytest.fixture
+def outbox(settings):
+    """The mails the UI wrote (no SMTP host is configured in tests)."""
+    from pipeline.mailer import read_outbox
+
+    return lambda: read_outbox(settings.storage.outbox_dir)
+
+
+def link_in(message, path_prefix: str) -> str:
+    """The path of the first link in a mail that starts with ``path_prefix``."""
+    body = message.get_content()
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"\S*)", body)
+    assert match, f"no {path_prefix} link in: {body}"
+    return match.group(1)
