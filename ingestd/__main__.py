@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     daemon = IngestDaemon(settings)
 
-    def request_stop(signum: int, frame) -> None:  # noqa: ARG001 - signal handler signature
+    def request_stop(signum: int, frame) -> None:
         daemon.stop_event.set()
 
     signal.signal(signal.SIGTERM, request_stop)

@@ -61,7 +61,7 @@ class CameraAccount:
 
 
 class LoginBan:
-    """Refuses an address for ``duration_s`` after ``failures`` failed logins within ``window_s``."""
+    """Refuses an address for ``duration_s`` after ``failures`` failed logins in ``window_s``."""
 
     def __init__(
         self,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import posixpath
 from pathlib import Path
 
 from pyftpdlib.filesystems import AbstractedFS, FilesystemError
@@ -41,12 +40,21 @@ class Jail:
     def to_fs(self, client_path: str, cwd: str = "/") -> str:
         """The filesystem path for a client path (relative to ``cwd``, a jail-absolute path).
 
-        Normalising as an absolute virtual path first means ``..`` can never climb above ``/``.
+        An absolute client path is absolute inside the jail. A path whose ``..`` would climb
+        above the jail's top is refused (`OutsideJail`) rather than quietly clamped.
         """
-        virtual = posixpath.normpath(posixpath.join(cwd, client_path or "."))
-        while virtual.startswith("//"):
-            virtual = virtual[1:]
-        return os.path.join(self.root, virtual.lstrip("/")) if virtual != "/" else self.root
+        parts: list[str] = []
+        joined = client_path if client_path.startswith("/") else f"{cwd}/{client_path}"
+        for part in joined.split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not parts:
+                    raise OutsideJail(client_path)
+                parts.pop()
+            else:
+                parts.append(part)
+        return os.path.join(self.root, *parts)
 
     def to_client(self, fs_path: str) -> str:
         """The jail-absolute path a client sees for ``fs_path`` (``/`` for the jail itself)."""
@@ -78,7 +86,7 @@ class Jail:
             return os.open(path, flags, FILE_MODE)
 
         # Our flags, not open()'s: "wb" would truncate a file that REST is about to resume.
-        return open(fs_path, "ab" if append else "wb", opener=opener)  # noqa: SIM115
+        return open(fs_path, "ab" if append else "wb", opener=opener)
 
     def make_dirs(self, fs_path: str) -> None:
         """Create a folder and any missing parents (cameras send ``MKD a/b/c`` for day folders)."""
@@ -96,7 +104,12 @@ class JailedFS(AbstractedFS):
         self.upload_wrapper = None
 
     def ftp2fs(self, ftppath: str) -> str:
-        return self.jail.to_fs(ftppath, self.cwd)
+        try:
+            return self.jail.to_fs(ftppath, self.cwd)
+        except OutsideJail:
+            # pyftpdlib calls this outside any try; a path validpath() refuses gives the client
+            # a 550 instead of a dropped connection.
+            return os.path.dirname(self.jail.root)
 
     def fs2ftp(self, fspath: str) -> str:
         return self.jail.to_client(fspath)
@@ -110,7 +123,7 @@ class JailedFS(AbstractedFS):
         file = self.jail.open_for_upload(filename, append="a" in mode, resume="+" in mode)
         return self.upload_wrapper(file) if self.upload_wrapper else file
 
-    def mkstemp(self, suffix="", prefix="", dir=None, mode="wb"):  # noqa: A002 - pyftpdlib API
+    def mkstemp(self, suffix="", prefix="", dir=None, mode="wb"):
         raise FilesystemError("STOU is not supported; use STOR")
 
     def chdir(self, path: str) -> None:

@@ -7,10 +7,12 @@ removed. The password check runs in the login pool and answers through the `Loop
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from functools import partial
 
+from OpenSSL import SSL
 from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
 
 from ingestd.authorizers import MSG_BANNED, MSG_SERVER_ERROR, MSG_WRONG, LoginRefused
@@ -31,11 +33,30 @@ def limit_reply(error: UploadLimitExceeded) -> str:
     return f"{452 if error.kind == DISK else 552} {error.message}"
 
 
+def is_broken_link(error: BaseException | None) -> bool:
+    """True for a reset or timed-out connection, as opposed to the sender closing it."""
+    if isinstance(error, SSL.SysCallError):
+        return bool(error.args) and error.args[0] in _BROKEN_LINK_ERRNOS
+    return isinstance(error, OSError) and error.errno in _BROKEN_LINK_ERRNOS
+
+
+_BROKEN_LINK_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT})
+
+
 class CameraDTPHandler(TLS_DTPHandler):
     """A data connection that hands an upload over *before* replying 226.
 
     So a camera's 226 means "in the spool": if the handover fails it gets 451 and sends again.
+    pyftpdlib counts a reset connection as a finished upload; here it is a cut-off one.
     """
+
+    _broken_link = False
+
+    def handle_close(self) -> None:
+        # pyftpdlib calls this from inside its except block, so the error is still at hand.
+        if self.receive and is_broken_link(sys.exc_info()[1]):
+            self._broken_link = True
+        super().handle_close()
 
     def handle_error(self) -> None:
         error = sys.exc_info()[1]
@@ -47,6 +68,9 @@ class CameraDTPHandler(TLS_DTPHandler):
         super().handle_error()
 
     def close(self) -> None:
+        if not self._closed and self._broken_link:
+            self.transfer_finished = False
+            self._resp = ("426 Connection broken; transfer aborted.", logger.info)
         if not self._closed and self.receive and self.transfer_finished and self.file_obj:
             file_obj, self.file_obj = self.file_obj, None
             file_obj.close()
@@ -97,7 +121,7 @@ class CameraFTPHandler(TLS_FTPHandler):
     def logerror(self, msg: str) -> None:
         logger.error("%s %s", self.log_identity, msg)
 
-    def log_transfer(self, cmd, filename, receive, completed, elapsed, bytes) -> None:  # noqa: A002
+    def log_transfer(self, cmd, filename, receive, completed, elapsed, bytes) -> None:
         logger.debug(
             "%s %s completed=%s bytes=%s seconds=%s",
             self.log_identity,

@@ -103,6 +103,9 @@ class CappedUploadFile:
     def tell(self) -> int:
         return self.file.tell()
 
+    def fileno(self) -> int:
+        return self.file.fileno()
+
     def close(self) -> None:
         self.file.close()
 

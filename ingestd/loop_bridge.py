@@ -7,6 +7,7 @@ password check (argon2, ~50 ms) runs off the loop, and how another thread asks t
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import socket
 import threading
@@ -34,11 +35,9 @@ class LoopBridge(AsyncChat):
         """Run ``function(*args)`` in the loop's thread as soon as it wakes."""
         with self._lock:
             self._pending.append((function, args))
-        try:
+        # Full buffer: the loop has wake-ups queued already. Closed: the loop is gone.
+        with contextlib.suppress(BlockingIOError, OSError):
             self._wake_writer.send(b"\0")
-        except (BlockingIOError, OSError):
-            # Full buffer: the loop has wake-ups queued already. Closed: the loop is gone.
-            pass
 
     def when_done(self, future: Future, callback: Callable[[Future], Any]) -> None:
         """Call ``callback(future)`` in the loop's thread once ``future`` finishes."""

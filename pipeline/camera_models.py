@@ -44,16 +44,20 @@ def load_model_table(*paths: Path | None) -> dict[str, CameraModel]:
     """Models from the built-in table, then each extra file (later files add or override)."""
     base = BUILTIN_TABLE if BUILTIN_TABLE.is_file() else INSTALLED_TABLE
     table: dict[str, CameraModel] = {}
+    # Series accumulate across files, so an admin's file may add a model to a built-in series.
+    series: dict[str, dict] = {}
     for path in (base, *paths):
         if path is None:
             continue
         with Path(path).open("rb") as handle:
             data = tomllib.load(handle)
-        series = data.get("series", {})
+        series.update(data.get("series", {}))
         for name, series_name in data.get("models", {}).items():
             if series_name not in series:
                 raise ValueError(f"{path}: model {name} names unknown series {series_name!r}")
             spec = series[series_name]
+            if "sizes" not in spec:
+                raise ValueError(f"{path}: series {series_name!r} lists no sizes")
             low, high = spec.get("fps", [1, 30])
             table[name] = CameraModel(
                 name=name,

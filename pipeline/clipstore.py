@@ -1,5 +1,8 @@
 """Clip files: where recordings and thumbnails live, and the only code that moves or deletes them.
 
+Clips that failed only the camera fingerprint wait in a quarantine area beside the recordings
+(``<data_dir>/quarantine``) until their owner accepts or discards them, or they expire.
+
 Paths in the catalog are relative to the recordings/thumbs roots, so the data directory can move
 (and, later, clips can move to object storage behind this one module).
 """
@@ -17,6 +20,7 @@ class ClipStore:
     def __init__(self, storage: StorageSettings) -> None:
         self.recordings_root = Path(storage.recordings_dir)
         self.thumbs_root = Path(storage.thumbs_dir)
+        self.quarantine_root = Path(storage.data_dir) / "quarantine"
 
     def recording_relpath(self, camera_id: int, started_at: str, job_id: str, ext: str) -> str:
         """``<camera>/<YYYY-MM-DD>/<job>.<ext>``: deterministic, so a retried job finds its file."""
@@ -59,6 +63,26 @@ class ClipStore:
         if recording.get("thumb_path"):
             with contextlib.suppress(FileNotFoundError):
                 self.thumb_file(recording["thumb_path"]).unlink()
+
+    def quarantine_relpath(self, camera_id: int, job_id: str, ext: str) -> str:
+        return f"{camera_id}/{job_id}.{ext}"
+
+    def quarantine_file(self, relpath: str) -> Path:
+        return self._inside(self.quarantine_root, relpath)
+
+    def move_to_quarantine(self, source: Path, relpath: str) -> Path:
+        """Move a spooled clip into quarantine; idempotent like `move_in`."""
+        target = self.quarantine_file(relpath)
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        elif not target.exists():
+            raise FileNotFoundError(f"clip for {relpath} is neither in the spool nor quarantined")
+        return target
+
+    def delete_quarantined(self, relpath: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.quarantine_file(relpath).unlink()
 
     @staticmethod
     def _inside(root: Path, relpath: str) -> Path:

@@ -19,6 +19,7 @@ from watchdog.observers import Observer
 from pipeline import spool
 from pipeline.catalog import open_catalog
 from pipeline.catalog.jobs import release_claims_of
+from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.metrics import MetricsEndpoint
 from pipeline.processor import ClipProcessor
 from pipeline.scheduler.runner import JobScheduler
@@ -56,6 +57,7 @@ class PipelineDaemon:
         self._observer: Observer | None = None
         self._scheduler: JobScheduler | None = None
         self._metrics: MetricsEndpoint | None = None
+        self._notifications: NotificationDispatcher | None = None
         self.worker_prefix = f"pipeline@{os.uname().nodename}:"
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -67,9 +69,12 @@ class PipelineDaemon:
         self.start_rescan()
         self.start_scheduler()
         self.start_metrics()
+        self.start_notifications()
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self._notifications is not None:
+            self._notifications.stop()
         if self._metrics is not None:
             self._metrics.stop()
         if self._scheduler is not None:
@@ -118,6 +123,12 @@ class PipelineDaemon:
             self._metrics = MetricsEndpoint(self.settings)
             self._metrics.start()
 
+    def start_notifications(self) -> None:
+        """Webhooks, MQTT and mails about new recordings and fair-use notices (issue 8)."""
+        if self.settings.notifications.enabled:
+            self._notifications = NotificationDispatcher(self.settings)
+            self._notifications.start()
+
     # -- work ------------------------------------------------------------------------------
     def enqueue(self, folder: Path) -> None:
         with self._queued_lock:
@@ -146,7 +157,9 @@ class PipelineDaemon:
                 except queue.Empty:
                     continue
                 try:
-                    processor.process(folder)
+                    outcome = processor.process(folder)
+                    if outcome == "indexed" and self._notifications is not None:
+                        self._notifications.wake()
                 finally:
                     with self._queued_lock:
                         self._queued.discard(folder.name)

@@ -26,7 +26,7 @@ from pipeline.catalog.jobs import FINAL_STATES, count_jobs_by_state
 from pipeline.catalog.scheduled_runs import last_runs
 from pipeline.catalog.service_figures import (
     clip_counts,
-    detector_ms,
+    detector_speed,
     fair_use_states,
     processing_seconds,
     recordings_total,
@@ -73,11 +73,19 @@ class CatalogCollector(Collector):
             count_value=timing["count"],
             sum_value=timing["sum"],
         )
-        speed = detector_ms(db)
+        speed = detector_speed(db)
         if speed is not None:
             yield GaugeMetricFamily(
-                "alarmvault_detector_ms", "Mean detector milliseconds of recent clips.", value=speed
+                "alarmvault_analysis_ms_per_clip",
+                "Mean detection milliseconds per clip over recent clips.",
+                value=speed["ms_per_clip"],
             )
+            if speed["ms_per_detector_run"] is not None:
+                yield GaugeMetricFamily(
+                    "alarmvault_detector_ms",
+                    "Detection milliseconds per detector run over recent clips (decode included).",
+                    value=speed["ms_per_detector_run"],
+                )
 
     def _queue(self, db) -> Iterator[Metric]:
         depth = GaugeMetricFamily(

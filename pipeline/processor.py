@@ -19,12 +19,21 @@ from pipeline import spool
 from pipeline.camera_models import CameraModel, load_model_table
 from pipeline.catalog import NotFound, atomic, jobs
 from pipeline.catalog import cameras as camera_rows
+from pipeline.catalog.delayed import release_if_due, set_release_at
+from pipeline.catalog.fingerprints import get_fingerprint, learn_fingerprint
+from pipeline.catalog.quarantine import insert_quarantined
 from pipeline.catalog.recordings import get_recording_by_job, insert_recording
 from pipeline.catalog.rejections import insert_rejection
+from pipeline.catalog.times import iso
 from pipeline.clipstore import ClipStore
+from pipeline.detection.stage import DetectionStage
+from pipeline.fairuse.monitor import FairUseMonitor
+from pipeline.lanes import LONG_CLIP, LaneDecision, decide_lane
 from pipeline.media.poster import write_poster
+from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.settings import Settings
-from pipeline.signature.stages import check_upload
+from pipeline.signature.fingerprint import ClipFingerprint
+from pipeline.signature.inspection import check_upload
 from pipeline.signature.verdict import Verdict
 from pipeline.timestamps import started_at_from_name
 
@@ -43,6 +52,8 @@ class ClipProcessor:
         self.db = db
         self.worker_id = worker_id
         self.clips = ClipStore(settings.storage)
+        # Detection (issue 5): loads models once, only if a camera has a switch on.
+        self.detection = DetectionStage(settings, db)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
         )
@@ -59,13 +70,22 @@ class ClipProcessor:
             spool.remove_upload(folder)
             return None
         camera = self._camera(upload.camera_id)
-        job = jobs.register_job(
+        # A read first: the spool scan meets waiting (delayed) uploads every few seconds, and
+        # that must not cost a write transaction each time.
+        job = self._known_job(upload.upload_id) or jobs.register_job(
             self.db,
             {
                 **upload.__dict__,
                 "camera_id": camera["id"] if camera else None,
             },
         )
+        if job["state"] == jobs.DELAYED:
+            if not release_if_due(self.db, job["id"], datetime.now(UTC)):
+                return jobs.DELAYED
+            job = jobs.get_job(self.db, job["id"])
+        if job["state"] == jobs.QUARANTINED:
+            self._finish_quarantine(job, folder)
+            return jobs.QUARANTINED
         if job["state"] not in jobs.OPEN_STATES:
             if job["state"] in jobs.FINAL_STATES:
                 spool.remove_upload(folder)
@@ -87,16 +107,31 @@ class ClipProcessor:
         clip = spool.clip_path(folder)
         if job["state"] == jobs.RECEIVED:
             model = self.models.get(camera["model"]) if camera else None
-            verdict = check_upload(camera, model, clip, self.settings.validation)
-            if not verdict.accepted:
-                self._reject(job, folder, verdict, started)
-                return jobs.REJECTED
+            fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
+            verdict = check_upload(camera, model, clip, self.settings.validation, fingerprint)
             started_at = started_at_from_name(
                 upload.original_name,
                 self.settings.pipeline.timestamp_patterns,
                 self.settings.pipeline.camera_timezone,
                 fallback=job["received_at"],
             )
+            if verdict.quarantined:
+                self._quarantine(job, folder, verdict, started_at, started)
+                return jobs.QUARANTINED
+            if not verdict.accepted:
+                self._reject(job, folder, verdict, started)
+                return jobs.REJECTED
+            learn_fingerprint(
+                self.db,
+                camera["id"],
+                ClipFingerprint.from_probe(verdict.probe),
+                job["id"],
+                until_samples=self.settings.validation.fingerprint_clips,
+            )
+            decision = self._lane(verdict, camera)
+            if decision.delayed:
+                self._delay(job, verdict, decision, started_at, started)
+                return jobs.DELAYED
             jobs.advance_job(
                 self.db,
                 job["id"],
@@ -107,15 +142,19 @@ class ClipProcessor:
             )
             job = jobs.get_job(self.db, job["id"])
         self._index(job, folder, started)
+        self._evaluate_fair_use(job)
         return jobs.INDEXED
 
-    def _index(self, job: dict[str, Any], folder: Path, started: float) -> None:
+    def _index(
+        self, job: dict[str, Any], folder: Path | None, started: float, source: Path | None = None
+    ) -> int:
         probe = json.loads(job["probe_json"] or "{}")
         ext = CONTAINER_EXT.get(probe.get("sniffed", ""), "mp4")
         relpath = self.clips.recording_relpath(job["camera_id"], job["started_at"], job["id"], ext)
-        stored = self.clips.move_in(spool.clip_path(folder), relpath)
+        stored = self.clips.move_in(source or spool.clip_path(folder), relpath)
         thumb_rel = self.clips.thumb_relpath(relpath)
         has_poster = write_poster(stored, self.clips.thumb_file(thumb_rel))
+        detections = self.detection.run(job["camera_id"], relpath)  # issue 5; None if off
         with atomic(self.db):
             recording_id = insert_recording(
                 self.db,
@@ -135,11 +174,112 @@ class ClipProcessor:
                     "path": relpath,
                     "thumb_path": thumb_rel if has_poster else None,
                     "original_name": job["original_name"],
+                    "lane": job["lane"] or "normal",
                 },
             )
+            self.detection.store(recording_id, detections)
             jobs.advance_job(self.db, job["id"], jobs.INDEXED, recording_id=recording_id)
-        spool.remove_upload(folder)
+        if folder is not None:
+            spool.remove_upload(folder)
         log_clip(job, "indexed", None, probe.get("duration_s"), started, recording_id)
+        return recording_id
+
+    def index_stored(self, job: dict[str, Any], source: Path) -> int:
+        """Index a clip kept outside the spool (an owner accepted it from quarantine)."""
+        return self._index(job, None, time.monotonic(), source)
+
+    def _lane(self, verdict: Verdict, camera: dict[str, Any]) -> LaneDecision:
+        return decide_lane(
+            verdict.lane,
+            camera["fairuse_state"],
+            long_clip_delay=timedelta(minutes=self.settings.validation.delayed_lane_delay_min),
+            throttle_delay=timedelta(minutes=self.settings.fairuse.throttle_delay_min),
+        )
+
+    def _delay(
+        self,
+        job: dict[str, Any],
+        verdict: Verdict,
+        decision: LaneDecision,
+        started_at: str,
+        started: float,
+    ) -> None:
+        """Keep the upload in the spool until its release time; tell the owner of a long clip
+        once per camera and day."""
+        now = datetime.now(UTC)
+        notice = long_clip_notice(job, verdict, now) if decision.reason == LONG_CLIP else None
+        with atomic(self.db):
+            jobs.advance_job(
+                self.db,
+                job["id"],
+                jobs.DELAYED,
+                reason=decision.reason,
+                detail=f"{verdict.probe.get('duration_s', 0):.1f} s clip",
+                probe=verdict.probe,
+                lane=decision.lane,
+                started_at=started_at,
+            )
+            set_release_at(self.db, job["id"], iso(now + decision.delay))
+            told = notice is not None and record_notice(self.db, job["camera_id"], notice, iso(now))
+        if told:
+            mail_notice(self.db, self.settings, job["camera_id"], notice)
+        log_clip(job, "delayed", decision.reason, verdict.probe.get("duration_s"), started)
+        self._evaluate_fair_use(job)
+
+    def _quarantine(
+        self,
+        job: dict[str, Any],
+        folder: Path,
+        verdict: Verdict,
+        started_at: str,
+        started: float,
+    ) -> None:
+        # State first, file second: a retry after a crash sees `quarantined` and finishes the
+        # move (`_finish_quarantine`), so the clip is never lost between spool and quarantine.
+        ext = CONTAINER_EXT.get(verdict.probe.get("sniffed", ""), "mp4")
+        relpath = self.clips.quarantine_relpath(job["camera_id"], job["id"], ext)
+        now = datetime.now(UTC)
+        expires = now + timedelta(hours=self.settings.validation.quarantine_expiry_h)
+        with atomic(self.db):
+            insert_quarantined(
+                self.db, job, relpath, (verdict.detail or "").split("; "), iso(now), iso(expires)
+            )
+            jobs.advance_job(
+                self.db,
+                job["id"],
+                jobs.QUARANTINED,
+                reason=verdict.reason,
+                detail=verdict.detail,
+                probe=verdict.probe,
+                lane="normal",
+                started_at=started_at,
+            )
+        self._finish_quarantine(jobs.get_job(self.db, job["id"]), folder)
+        log_clip(job, "quarantined", verdict.reason, verdict.probe.get("duration_s"), started)
+
+    def _finish_quarantine(self, job: dict[str, Any], folder: Path) -> None:
+        probe = json.loads(job["probe_json"] or "{}")
+        ext = CONTAINER_EXT.get(probe.get("sniffed", ""), "mp4")
+        relpath = self.clips.quarantine_relpath(job["camera_id"], job["id"], ext)
+        self.clips.move_to_quarantine(spool.clip_path(folder), relpath)
+        spool.remove_upload(folder)
+
+    def _evaluate_fair_use(self, job: dict[str, Any]) -> None:
+        if not self.settings.fairuse.enabled or job.get("camera_id") is None:
+            return
+        try:
+            FairUseMonitor(self.db, self.settings).evaluate_camera(
+                job["camera_id"], datetime.now(UTC)
+            )
+        except Exception:
+            # The clip is stored either way; the scheduler's evaluation catches up.
+            logger.exception("job %s: fair-use evaluation failed", job["id"])
+
+    def _known_job(self, job_id: str) -> dict[str, Any] | None:
+        try:
+            return jobs.get_job(self.db, job_id)
+        except NotFound:
+            return None
 
     def _reject(self, job: dict[str, Any], folder: Path, verdict: Verdict, started: float) -> None:
         # The row is committed first: if we crash before the delete, the retry sees a final
@@ -170,6 +310,27 @@ class ClipProcessor:
 
     def recording_for(self, job_id: str) -> dict[str, Any] | None:
         return get_recording_by_job(self.db, job_id)
+
+
+def long_clip_notice(job: dict[str, Any], verdict: Verdict, now: datetime) -> OwnerNotice:
+    """The once-a-day notice for a camera that uploads clips longer than the standard 18 s."""
+    duration = verdict.probe.get("duration_s", 0.0)
+    return OwnerNotice(
+        kind="long_clip",
+        title="Your camera uploads clips longer than 18 seconds",
+        body=(
+            f"Camera {job['camera_id']} uploaded a {duration:.0f} s alarm clip. INSTAR cameras "
+            "record 18 s per alarm (3 s before, 15 s after), so the camera probably runs "
+            "non-standard firmware or settings. Longer clips are stored, but processed with a "
+            "delay."
+        ),
+        advice=[
+            "Check the camera's alarm recording length (Alarm > Video: 15 s after the alarm) "
+            "and install the vendor's current firmware.",
+        ],
+        evidence={"job_ids": [job["id"]], "duration_s": round(duration, 1)},
+        dedupe_key=f"long_clip:{job['camera_id']}:{now.date().isoformat()}",
+    )
 
 
 def log_clip(

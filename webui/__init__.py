@@ -10,12 +10,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, g, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from pipeline.catalog import open_catalog
 from pipeline.settings import Settings, load_settings
-from webui import account, admin, auth, cameras, dashboard, recordings
+from webui import account, admin, api, auth, cameras, dashboard, recordings
 from webui.db import close_db
 from webui.secret_key import load_secret_key
 from webui.session_cookie import TlsAwareSessionInterface
@@ -30,9 +30,14 @@ BLUEPRINTS = [
     cameras.bp,
     account.bp,
     admin.bp,
+    api.bp,
 ]
 
 csrf = CSRFProtect()
+
+
+def _index():
+    return redirect(url_for("dashboard.index" if g.user else "auth.login"))
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -66,10 +71,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     open_catalog(settings.storage.catalog_path).close()
 
     csrf.init_app(app)
+    # RFC 8058 one-click opt-out: mail clients POST to the link from the mail, without a form.
+    csrf.exempt("webui.account.mail_opt_out")
     app.teardown_appcontext(close_db)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    app.add_url_rule("/", "index", lambda: redirect(url_for("dashboard.index")))
+    app.add_url_rule("/", "index", _index)
 
     @app.after_request
     def _security_headers(response):

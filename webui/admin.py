@@ -6,33 +6,23 @@ from __future__ import annotations
 import logging
 import shutil
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from pipeline.catalog import NotFound
+from pipeline.catalog import NotFound, atomic, utcnow
 from pipeline.catalog.accounts import list_users_with_counts
-from pipeline.catalog.browse import has_table, released_recordings
-from pipeline.catalog.camera_edits import cameras_with_owners, fairuse_evidence, set_fairuse_state
+from pipeline.catalog.browse import released_recordings
+from pipeline.catalog.camera_edits import cameras_with_owners
 from pipeline.catalog.cameras import get_camera
+from pipeline.catalog.fairuse import fairuse_events, record_transition
 from pipeline.catalog.jobs import count_jobs_by_state
 from pipeline.catalog.rejections import list_rejections
+from pipeline.catalog.service_figures import detector_speed
 from webui.auth import admin_required
 from webui.db import get_db, get_settings
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _detector_speed(db) -> dict | None:
-    """Mean detection time per clip from the detection tables, once they record it."""
-    for table, column in (("detection_runs", "elapsed_ms"), ("detections", "elapsed_ms")):
-        if has_table(db, table) and column in db[table].columns_dict:
-            row = db.execute(
-                f"SELECT count(*), avg({column}) FROM {table}"  # noqa: S608 - names are ours
-            ).fetchone()
-            if row and row[0]:
-                return {"clips": row[0], "mean_ms": round(row[1])}
-    return None
 
 
 @bp.route("")
@@ -48,7 +38,7 @@ def index():
         "admin/index.html",
         disk=disk,
         jobs=count_jobs_by_state(db),
-        detector=_detector_speed(db),
+        detector=detector_speed(db),
     )
 
 
@@ -64,7 +54,7 @@ def cameras():
     db = get_db()
     rows = cameras_with_owners(db)
     for row in rows:
-        row["evidence"] = fairuse_evidence(db, row["id"], limit=5)
+        row["evidence"] = fairuse_events(db, row["id"], limit=5)
     return render_template("admin/cameras.html", cameras=rows)
 
 
@@ -78,10 +68,26 @@ def fairuse(camera_id: int):
     action = request.form.get("action")
     if action not in ("suspend", "resume"):
         abort(400)
-    state = "suspended" if action == "suspend" else "ok"
-    set_fairuse_state(get_db(), camera_id, state)
-    logger.info("admin set camera %d fair-use state to %s", camera_id, state)
-    flash(f"Camera {camera_id} is now {state}.", "info")
+    db = get_db()
+    camera = get_camera(db, camera_id)
+    target = "suspended" if action == "suspend" else "ok"
+    with atomic(db):
+        step = record_transition(
+            db,
+            camera_id,
+            camera["fairuse_state"],
+            target,
+            rules=[f"admin_{action}"],
+            evidence={"note": request.form.get("note", "")[:500]},
+            actor=f"admin:{g.user['id']}",
+            at=utcnow(),
+        )
+    if step is None:
+        flash("The camera's state changed meanwhile; please look again.", "error")
+    else:
+        logger.info("admin %d set camera %d fair-use state to %s", g.user["id"], camera_id,
+                    target)
+        flash(f"Camera {camera_id} is now {target}.", "info")
     return redirect(url_for("admin.cameras"))
 
 

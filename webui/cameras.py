@@ -11,15 +11,31 @@ from pipeline.camera_models import CameraModel, load_model_table
 from pipeline.catalog import NotFound
 from pipeline.catalog.camera_edits import update_camera
 from pipeline.catalog.cameras import add_camera, get_camera, list_cameras, rotate_camera_password
+from pipeline.catalog.detections import get_detection_switches, set_detection_switches
+from pipeline.catalog.quarantine import list_quarantined
+from pipeline.detection.results import DetectionSwitches
+from pipeline.quarantine import accept_quarantined, discard_quarantined
 from webui.auth import login_required
 from webui.camera_setup import upload_setups
 from webui.dashboard import FAIRUSE_NOTICES
 from webui.data_removal import remove_camera
-from webui.db import get_db, get_settings
+from webui.db import get_clipstore, get_db, get_settings
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("cameras", __name__, url_prefix="/cameras")
+
+# What each detection switch does, in the words the owner consents to.
+DETECTION_SWITCHES = {
+    "objects": "People, vehicles and animals: each clip is analysed on this server to label "
+    "what moved, so you can filter by it.",
+    "plates": "Licence plates: plates of vehicles are found and small pictures of them are "
+    "stored with the recording. Plates are personal data of others: switch this on only "
+    "where you may film them (your own property).",
+    "rain": "Rain: clips where rain or snow set off the alarm are marked.",
+    "false_alarm": "False-alarm check: clips where nothing relevant moved (light changes, "
+    "insects, foliage) are marked as false alarms.",
+}
 
 
 @cache
@@ -47,6 +63,7 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
     setups = upload_setups(
         get_settings(), camera, models.get(camera["model"]), password, request.host
     )
+    db = get_db()
     return (
         render_template(
             "cameras/detail.html",
@@ -55,6 +72,9 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
             setups=setups,
             password=password,
             notices=FAIRUSE_NOTICES,
+            switches=get_detection_switches(db, camera["id"]),
+            switch_texts=DETECTION_SWITCHES,
+            quarantined=list_quarantined(db, camera_id=camera["id"]),
         ),
         status,
     )
@@ -126,3 +146,40 @@ def delete(camera_id: int):
     remove_camera(camera)
     flash(f"Camera “{camera['name']}” and its recordings are removed.", "info")
     return redirect(url_for("cameras.index"))
+
+
+@bp.route("/<int:camera_id>/detection", methods=("POST",))
+@login_required
+def detection(camera_id: int):
+    camera = get_owned_camera(camera_id)
+    chosen = {name for name in DETECTION_SWITCHES if request.form.get(name) == "1"}
+    if chosen and request.form.get("consent") != "yes":
+        flash("Please confirm that you have read what the analysis does.", "error")
+        return _render_camera(camera, status=400)
+    set_detection_switches(get_db(), camera_id, DetectionSwitches.from_names(chosen))
+    logger.info("camera %d detection switches: %s", camera_id, ",".join(sorted(chosen)) or "off")
+    flash("Detection settings saved. They apply to clips received from now on.", "info")
+    return redirect(url_for("cameras.detail", camera_id=camera_id))
+
+
+@bp.route("/<int:camera_id>/quarantine/<int:quarantine_id>", methods=("POST",))
+@login_required
+def quarantine(camera_id: int, quarantine_id: int):
+    camera = get_owned_camera(camera_id)
+    action = request.form.get("action")
+    try:
+        if action == "accept":
+            recording_id = accept_quarantined(
+                get_db(), get_settings(), quarantine_id, owner_id=camera["owner_id"]
+            )
+            flash("Accepted: the clip is now a recording, and the camera's new settings "
+                  "are learned.", "info")
+            return redirect(url_for("recordings.detail", recording_id=recording_id))
+        if action == "discard":
+            discard_quarantined(get_db(), get_clipstore(), quarantine_id,
+                                owner_id=camera["owner_id"])
+            flash("Discarded: the clip is deleted.", "info")
+            return redirect(url_for("cameras.detail", camera_id=camera_id))
+    except NotFound:
+        abort(404)
+    abort(400)

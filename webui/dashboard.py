@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, g, render_template
 
 from pipeline.catalog.browse import bytes_used, camera_summaries
+from pipeline.catalog.notices import list_notices
 from webui.auth import login_required
 from webui.db import get_db, get_settings
 
@@ -40,4 +41,5 @@ def index():
         used_bytes=used,
         quota_bytes=quota_mb * 1024 * 1024,
         notices=FAIRUSE_NOTICES,
+        owner_notices=list_notices(db, user_id=g.user["id"], limit=5),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import stat as stat_module
+import threading
 from collections.abc import Callable
 
 from paramiko import SFTPAttributes, SFTPServer, SFTPServerInterface
@@ -41,6 +42,7 @@ class JailedSFTPServer(SFTPServerInterface):
         self.jail = Jail(server.account.jail) if server.account else None
 
     def session_started(self) -> None:
+        self.session.subsystem_threads.append(threading.current_thread())
         logger.debug("%s sftp session started", self.session.log_identity)
 
     def session_ended(self) -> None:
@@ -56,9 +58,8 @@ class JailedSFTPServer(SFTPServerInterface):
         logger.debug("%s sftp %s %r", self.session.log_identity, operation, path)
         if self.session.refusal or self.jail is None:
             return StatusWithMessage(SFTP_PERMISSION_DENIED, self.session.refusal or "Refused")
-        fs_path = self.jail.to_fs(path)
         try:
-            self.jail.check(fs_path)
+            fs_path = self.jail.check(self.jail.to_fs(path))
             return action(fs_path)
         except OutsideJail:
             return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_OUTSIDE)
@@ -72,7 +73,10 @@ class JailedSFTPServer(SFTPServerInterface):
     def canonicalize(self, path: str) -> str:
         if self.jail is None:
             return "/"
-        return self.jail.to_client(self.jail.to_fs(path))
+        try:
+            return self.jail.to_client(self.jail.to_fs(path))
+        except OutsideJail:
+            return "/"
 
     def list_folder(self, path: str):
         def listing(fs_path: str) -> list[SFTPAttributes]:

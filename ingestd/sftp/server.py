@@ -1,4 +1,4 @@
-"""Who may log in over SSH, and what a logged-in camera's session knows (paramiko ServerInterface)."""
+"""Who may log in over SSH, and what a camera's session knows (paramiko ServerInterface)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ class CameraSSHServer(paramiko.ServerInterface):
         self.connected_at = time.monotonic()
         self.last_active = self.connected_at
         self.ended = threading.Event()
+        # paramiko runs the SFTP subsystem in a thread of its own; stop() waits for it.
+        self.subsystem_threads: list[threading.Thread] = []
 
     @property
     def log_identity(self) -> str:

@@ -1,5 +1,6 @@
-"""Changes to cameras made in the web UI: by their owner (name, model, removal) and by an admin
-(fair-use suspend/resume). Creating a camera and rotating its password are in `cameras`."""
+"""Changes to cameras made in the web UI by their owner (name, model, removal), and the admin's
+camera list. Creating a camera and rotating its password are in `cameras`; fair-use steps in
+`fairuse`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.catalog import atomic
-
-FAIRUSE_STATES = ("ok", "warned", "throttled", "suspended")
 
 
 def update_camera(db: sqlite_utils.Database, camera_id: int, *, name: str, model: str) -> None:
@@ -31,15 +30,6 @@ def delete_camera_rows(db: sqlite_utils.Database, camera_id: int) -> None:
         db.execute("DELETE FROM cameras WHERE id = ?", [camera_id])
 
 
-def set_fairuse_state(db: sqlite_utils.Database, camera_id: int, state: str) -> None:
-    """An admin's decision (suspend, or resume to ``ok``); the ladder's own steps are the
-    pipeline's."""
-    if state not in FAIRUSE_STATES:
-        raise ValueError(f"unknown fair-use state {state!r}")
-    with atomic(db):
-        db.execute("UPDATE cameras SET fairuse_state = ? WHERE id = ?", [state, camera_id])
-
-
 def cameras_with_owners(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """For the admin: every camera with its owner's id and its clip counts (no e-mail in logs,
     but the admin page shows it)."""
@@ -52,19 +42,3 @@ def cameras_with_owners(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             " FROM cameras c JOIN users u ON u.id = c.owner_id ORDER BY c.id"
         )
     )
-
-
-def fairuse_evidence(
-    db: sqlite_utils.Database, camera_id: int, limit: int = 20
-) -> list[dict[str, Any]]:
-    """The fair-use steps recorded for a camera, when the fair-use tables exist."""
-    for table in ("fairuse_events", "fairuse_steps", "fairuse_history"):
-        if table in db.table_names() and "camera_id" in db[table].columns_dict:
-            return list(
-                db.query(
-                    f"SELECT * FROM {table} WHERE camera_id = ?"  # noqa: S608 - names are ours
-                    " ORDER BY rowid DESC LIMIT ?",
-                    [camera_id, limit],
-                )
-            )
-    return []

@@ -48,7 +48,8 @@ def accounts_to_delete(db: sqlite_utils.Database, warned_before: str) -> list[di
 def mark_warned(db: sqlite_utils.Database, user_id: int, at: str) -> None:
     with atomic(db):
         db.execute(
-            "UPDATE users SET inactivity_warned_at = ? WHERE id = ? AND inactivity_warned_at IS NULL",
+            "UPDATE users SET inactivity_warned_at = ?"
+            " WHERE id = ? AND inactivity_warned_at IS NULL",
             [at, user_id],
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.catalog import NotFound, atomic, utcnow
-from pipeline.catalog.browse import attach_labels
+from pipeline.catalog.browse import attach_labels, has_column, has_table
 
 KINDS = ("webhook", "mqtt", "email")
 EVENTS = ("recording", "fairuse")
@@ -160,11 +160,18 @@ def target_labels(target: Target) -> list[str]:
 def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str, Any]]:
     """Recordings after the watermark, oldest first, with camera, owner, labels and settings."""
     watermark = get_watermark(db, "recordings")
+    # With the detection tables present: whether the camera has detection switched on and
+    # whether this recording was analysed yet (labels arrive with the analysis).
+    wanted, analysed = "0", "1"
+    if has_column(db, "cameras", "detect_objects") and has_table(db, "detection_runs"):
+        wanted = "(c.detect_objects OR c.detect_plates OR c.detect_rain OR c.detect_false_alarm)"
+        analysed = "EXISTS (SELECT 1 FROM detection_runs d WHERE d.recording_id = r.id)"
     rows = list(
         db.query(
-            "SELECT r.id, r.camera_id, r.started_at, r.duration_s, r.size_bytes,"
-            " c.name AS camera_name, c.model AS camera_model, c.owner_id,"
-            " coalesce(s.armed, 1) AS armed, coalesce(s.notify, 1) AS notify"
+            "SELECT r.id, r.camera_id, r.started_at, r.duration_s, r.size_bytes,"  # noqa: S608
+            " r.created_at, c.name AS camera_name, c.model AS camera_model, c.owner_id,"
+            " coalesce(s.armed, 1) AS armed, coalesce(s.notify, 1) AS notify,"
+            f" {wanted} AS detection_wanted, {analysed} AS analysed"
             " FROM recordings r JOIN cameras c ON c.id = r.camera_id"
             " LEFT JOIN camera_alarm_settings s ON s.camera_id = r.camera_id"
             " WHERE r.id > ? ORDER BY r.id LIMIT ?",

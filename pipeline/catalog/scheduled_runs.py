@@ -11,7 +11,9 @@ def last_runs(db: sqlite_utils.Database) -> dict[str, str]:
     """``{job name: ISO time of its last successful run}``."""
     return {
         row["job"]: row["last_run_at"]
-        for row in db.query("SELECT job, last_run_at FROM scheduled_runs WHERE last_run_at IS NOT NULL")
+        for row in db.query(
+            "SELECT job, last_run_at FROM scheduled_runs WHERE last_run_at IS NOT NULL"
+        )
     }
 
 

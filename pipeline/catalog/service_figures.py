@@ -10,10 +10,6 @@ from typing import Any
 
 import sqlite_utils
 
-# Detection records how long its detector took in a column of this name (ms per sampled frame),
-# in whichever table it keeps per-clip results; until it does, the speed reads as unknown.
-DETECTOR_MS_COLUMN = "detector_ms"
-
 
 def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
     """Uploads received, accepted (indexed) and rejected per reason, from the job table."""
@@ -74,16 +70,21 @@ def recordings_total(db: sqlite_utils.Database) -> dict[str, int]:
     return {"count": count, "bytes": size}
 
 
-def detector_ms(db: sqlite_utils.Database, recent: int = 200) -> float | None:
-    """Mean detector milliseconds over the latest ``recent`` timed clips, or None if untimed."""
-    for table in db.table_names():
-        if DETECTOR_MS_COLUMN in db[table].columns_dict:
-            row = db.execute(
-                f"SELECT avg({DETECTOR_MS_COLUMN}) FROM (SELECT {DETECTOR_MS_COLUMN}"  # noqa: S608
-                f" FROM [{table}] WHERE {DETECTOR_MS_COLUMN} IS NOT NULL"
-                " ORDER BY rowid DESC LIMIT ?)",
-                [recent],
-            ).fetchone()
-            if row[0] is not None:
-                return float(row[0])
-    return None
+def detector_speed(db: sqlite_utils.Database, recent: int = 200) -> dict[str, float] | None:
+    """Timings of the latest ``recent`` analysed clips (detection's ``detection_runs``), or None
+    when nothing was analysed. ``ms_per_detector_run`` includes decoding: detection records one
+    elapsed time per clip, not the detector's share of it."""
+    if "detection_runs" not in db.table_names():
+        return None
+    clips, elapsed, runs = db.execute(
+        "SELECT count(*), sum(elapsed_ms), sum(detector_runs) FROM (SELECT elapsed_ms,"
+        " detector_runs FROM detection_runs ORDER BY analyzed_at DESC LIMIT ?)",
+        [recent],
+    ).fetchone()
+    if not clips:
+        return None
+    return {
+        "clips": clips,
+        "ms_per_clip": round(elapsed / clips, 1),
+        "ms_per_detector_run": round(elapsed / runs, 1) if runs else None,
+    }

@@ -30,14 +30,13 @@ def find_upload_account(db: sqlite_utils.Database, username: str) -> UploadAccou
 
 def owner_stored_bytes(db: sqlite_utils.Database, owner_id: int) -> int:
     """Bytes the owner's cameras hold: indexed recordings plus uploads still being processed."""
-    placeholders = ", ".join("?" for _ in _PENDING_JOB_STATES)
     row = db.execute(
         "SELECT"
         " (SELECT COALESCE(SUM(r.size_bytes), 0) FROM recordings r"
         "  JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = ?)"
         " + (SELECT COALESCE(SUM(j.size_bytes), 0) FROM jobs j"
         "  JOIN cameras c ON c.id = j.camera_id"
-        f"  WHERE c.owner_id = ? AND j.state IN ({placeholders}))",
+        "  WHERE c.owner_id = ? AND j.state IN (?, ?, ?, ?, ?))",
         [owner_id, owner_id, *_PENDING_JOB_STATES],
     ).fetchone()
     return int(row[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.catalog.detections import labels_by_recording
 from pipeline.catalog.recordings import list_recordings
 from pipeline.cli import CommandLine, Context, print_json
 
@@ -38,6 +39,9 @@ def recording_summary(row: dict) -> dict:
 
 def recordings_list(args: argparse.Namespace, context: Context) -> int:
     rows = list_recordings(context.db, camera_id=args.camera, limit=args.limit)
+    labels = labels_by_recording(context.db, [row["id"] for row in rows])
+    for row in rows:
+        row["labels"] = labels[row["id"]]
     summaries = [recording_summary(row) for row in rows]
     if args.json:
         print_json(summaries)

@@ -76,6 +76,7 @@ class ClipAnalyzer:
             run.start(stream, packets)
             run.decode(stream, packets)
         result = run.finish()
+        result.elapsed_ms = round((time.monotonic() - started) * 1000)
         logger.info(
             "detect clip=%s labels=%s keyframes=%d extra=%d runs=%d ms=%d",
             clip.name,
@@ -83,7 +84,7 @@ class ClipAnalyzer:
             result.keyframes_analysed,
             result.extra_frames_analysed,
             result.detector_runs,
-            (time.monotonic() - started) * 1000,
+            result.elapsed_ms,
         )
         return result
 
@@ -132,7 +133,10 @@ class _ClipRun:
         else:
             scale = min(1.0, SCENE_ONLY_WIDTH / width)
         # Even sizes keep swscale on its fast path for 4:2:0 frames.
-        self.work_size = (max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2))
+        self.work_size = (
+            max(2, round(width * scale / 2) * 2),
+            max(2, round(height * scale / 2) * 2),
+        )
         last = max((info.t_s for info in infos), default=0.0)
         rate = stream.average_rate or Fraction(15)
         self.result.duration_s = round(last + 1 / float(rate), 3)
@@ -179,7 +183,7 @@ class _ClipRun:
         scale = self.work_size[0] / self.clip_size[0]
         boxes = [box.scaled(1 / scale, 1 / scale) for box in self.detector.detect(image)]
         self.frames.append(FrameBoxes(t_s, boxes, keyframe))
-        shown = [box for box in boxes if self.switches.objects or box.label == "vehicle"]
+        shown = boxes if self.switches.objects else []
         top = max((box.score for box in shown), default=0.0)
         if shown and (self.best is None or top > self.best.score):
             self.best = _BestFrame(top, image, shown, scale)
@@ -219,7 +223,7 @@ class _ClipRun:
         ]
         for plate in result.plates:
             self._attach_plate_box(result.frames, plate)
-        if self.best is not None and (self.switches.objects or self.switches.plates):
+        if self.best is not None:
             image, extra = resize_to_width(self.best.image, settings.thumbnail_width)
             drawn = draw_boxes(image, self.best.boxes, self.best.scale * extra)
             result.best_frame_path = write_jpeg(drawn, self.output_dir / f"{self.stem}.detect.jpg")

@@ -1,6 +1,6 @@
-"""NanoDet-m (the public 416×416 ONNX export) on ONNX Runtime.
+"""NanoDet-m (the public 416x416 ONNX export) on ONNX Runtime.
 
-The export has one class-score map (already sigmoid) and one box-distribution map (4 sides ×
+The export has one class-score map (already sigmoid) and one box-distribution map (4 sides x
 8 bins, "generalized focal loss") per stride 8/16/32, and no class names: those come from a
 ``coco.names`` file.
 """

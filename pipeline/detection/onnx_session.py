@@ -61,7 +61,7 @@ def class_names_from_file(path: Path, model_path: Path) -> dict[int, str]:
 
 
 def letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float]:
-    """Fit ``image`` into width×height keeping its aspect, padded at right/bottom.
+    """Fit ``image`` into width x height keeping its aspect, padded at right/bottom.
 
     Returns the padded image and the scale applied; boxes map back by dividing by it.
     """

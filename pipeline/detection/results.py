@@ -78,6 +78,7 @@ class ClipDetections:
     keyframes_analysed: int = 0
     extra_frames_analysed: int = 0
     detector_runs: int = 0
+    elapsed_ms: int = 0
 
     def label_names(self) -> list[str]:
         return [hit.label for hit in self.labels]

@@ -79,8 +79,10 @@ def false_alarm_cause(
         return None
     if scene.rain_score() >= rain_threshold:
         return RAIN
-    if scene.largest_luma_jump() >= lighting_change:
-        return LIGHTING
+    # Before lighting: a bright blob in front of the lens also raises the mean brightness,
+    # but a lighting change brightens the scene's own detail rather than covering it.
     if scene.saw_blurry_large_change():
         return CLOSE_TO_LENS
+    if scene.largest_luma_jump() >= lighting_change:
+        return LIGHTING
     return FOLIAGE_OR_UNKNOWN

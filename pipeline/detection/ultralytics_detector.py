@@ -69,7 +69,9 @@ class UltralyticsDetector:
         try:
             self.model = yolo(str(self.path), task="detect")
         except Exception as error:  # torch/onnx raise many unrelated types for a bad file
-            raise ModelUnavailable(self.path, f"cannot be loaded by ultralytics ({error})") from None
+            raise ModelUnavailable(
+                self.path, f"cannot be loaded by ultralytics ({error})"
+            ) from None
         if self.path.suffix == ".onnx":
             input_size = _onnx_input_size(self.path) or input_size
             _check_onnx_metadata_size(self.path, input_size)

@@ -59,7 +59,7 @@ class FullHdDialect:
     """1080p series (IN-8001, IN-8003, IN-8015, IN-9008, IN-9010, IN-9020)."""
 
     name = "fullhd"
-    snapshot_path = "/tmpfs/snap.jpg"
+    snapshot_path = "/tmpfs/snap.jpg"  # noqa: S108 - a URL path on the camera
     mjpeg_path = "/mjpegstream.cgi?-chn=11"  # unconfirmed
 
     def motion_detection(self, enabled: bool) -> list[Command]:

@@ -77,12 +77,14 @@ def resolve_allowed(host: str, port: int, policy: AddressPolicy) -> str:
         raise TargetRefused("the host name cannot be resolved") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
-        if _allowed(address, policy):
+        if address_allowed(address, policy):
             return str(address)
     raise TargetRefused("the address is not allowed (loopback, link-local or internal network)")
 
 
-def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, policy: AddressPolicy) -> bool:
+def address_allowed(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, policy: AddressPolicy
+) -> bool:
     if address.is_multicast or address.is_unspecified:
         return False
     if policy is AddressPolicy.ANY:

@@ -9,6 +9,7 @@ Probing never raises for bad input: it returns a `ClipProbe` whose ``error`` say
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -66,7 +67,7 @@ def gop_from_keyframes(flags: list[bool]) -> tuple[int | None, int]:
     None when fewer than two keyframes were seen: the GOP is then longer than the clip.
     """
     positions = [index for index, is_key in enumerate(flags) if is_key]
-    gaps = [after - before for before, after in zip(positions, positions[1:], strict=False)]
+    gaps = [after - before for before, after in itertools.pairwise(positions)]
     return (max(gaps) if gaps else None), len(positions)
 
 

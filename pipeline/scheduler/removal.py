@@ -42,13 +42,20 @@ def remove_account(
     for recording in recordings:
         clips.delete_recording_files(recording)
     for camera in cameras:
-        _remove_inside(Path(storage.uploads_dir), camera["username"])
-        for job_id in unfinished_job_ids(db, camera["id"], FINAL_STATES):
-            folder = Path(storage.incoming_dir) / job_id
-            if folder.is_dir():
-                spool.remove_upload(folder)
+        remove_camera_files(db, storage, camera)
     delete_account_rows(db, user_id)
     return {"cameras": len(cameras), "recordings": len(recordings)}
+
+
+def remove_camera_files(
+    db: sqlite_utils.Database, storage: StorageSettings, camera: dict[str, Any]
+) -> None:
+    """The camera's upload jail and its spooled uploads that were not processed yet."""
+    _remove_inside(Path(storage.uploads_dir), camera["username"])
+    for job_id in unfinished_job_ids(db, camera["id"], FINAL_STATES):
+        folder = Path(storage.incoming_dir) / job_id
+        if folder.is_dir():
+            spool.remove_upload(folder)
 
 
 def _remove_inside(root: Path, name: str) -> None:

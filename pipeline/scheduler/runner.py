@@ -40,7 +40,9 @@ def format_summary(summary: dict) -> str:
     return " ".join(f"{key}={value}" for key, value in summary.items())
 
 
-def run_scheduled_job(settings: Settings, job: ScheduledJob, now: datetime | None = None) -> dict | None:
+def run_scheduled_job(
+    settings: Settings, job: ScheduledJob, now: datetime | None = None
+) -> dict | None:
     """Run ``job`` once on its own catalog connection; log one line and record the run."""
     now = now or datetime.now(UTC)
     started = time.monotonic()
@@ -92,6 +94,8 @@ class JobScheduler:
                 id=job.name,
                 next_run_time=first[job.name],
             )
+        # apscheduler logs three INFO lines per run; our one line per job says more.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler.start()
         self._scheduler = scheduler
         logger.info(

@@ -20,7 +20,7 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
     return {**totals, "disk_free_bytes": disk.free}
 
 
-def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:  # noqa: ARG001 - job signature
+def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
     """Fold the WAL back into the catalog (it only shrinks on a TRUNCATE checkpoint) and let
     SQLite refresh the statistics its query planner uses."""
     checkpoint = checkpoint_wal(db)

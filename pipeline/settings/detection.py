@@ -39,8 +39,8 @@ class DetectionSettings(StrictModel):
     )
     plate_model: str = Field(
         "platedet.onnx",
-        description="Licence-plate detector, a file in models_dir or an absolute path (YOLOv8-seg with one class, from the platedet "
-        "package); runs on vehicle crops.",
+        description="Licence-plate detector, a file in models_dir or an absolute path "
+        "(YOLOv8-seg with one class, from the platedet package); runs on vehicle crops.",
     )
     intra_op_threads: int = Field(
         1, ge=1, le=16, description="Threads per model run (ONNX Runtime intra-op / torch)."

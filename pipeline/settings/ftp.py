@@ -44,7 +44,9 @@ class FtpSettings(StrictModel):
         if not sep or not low.strip().isdigit() or not high.strip().isdigit():
             raise ValueError(f"expected LOW-HIGH, got {value!r}")
         if not 1024 <= int(low) <= int(high) <= 65535:
-            raise ValueError(f"passive port range {value!r} must lie within 1024-65535, low <= high")
+            raise ValueError(
+                f"passive port range {value!r} must lie within 1024-65535, low <= high"
+            )
         return value
 
     @property

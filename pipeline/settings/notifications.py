@@ -41,6 +41,12 @@ class NotificationSettings(StrictModel):
     poll_interval_s: float = Field(
         2.0, gt=0, description="How often the dispatcher looks for new recordings and retries."
     )
+    label_wait_s: float = Field(
+        120.0,
+        ge=0,
+        description="For cameras with detection on, wait this long at most for a new recording's "
+        "labels before notifying (targets may want only some labels).",
+    )
     webhook_timeout_s: float = Field(10.0, gt=0, le=60, description="Timeout of one webhook POST.")
     max_attempts: int = Field(
         6, ge=1, le=20, description="Delivery attempts before a notification is given up."

@@ -1,56 +1,155 @@
-"""Signature stages in order; the first failure decides, each with its own reason code."""
+"""Signature stages in order (DESIGN.md §3); the first failure decides, each with its own code.
+
+Pure: every stage looks at facts already gathered (size, sniffed container, `ClipProbe`,
+learned fingerprint) and never at the file, so each is tested with tiny cases. Gathering the
+facts is `pipeline.signature.inspection`'s job.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.camera_models import CameraModel
-from pipeline.media.probe import probe_clip
-from pipeline.media.sniff import JPEG, UNKNOWN, sniff_file
+from pipeline.media.probe import ClipProbe
+from pipeline.media.sniff import AVI, JPEG, MP4
 from pipeline.settings.validation import ValidationSettings
+from pipeline.signature.fingerprint import (
+    ClipFingerprint,
+    FingerprintTolerance,
+    LearnedFingerprint,
+)
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, Verdict
 
+NOT_REGISTERED = "not_registered"
+NOT_VIDEO = "not_video"
+UNDECODABLE = "undecodable"
+UNSUPPORTED_STREAM = "unsupported_stream"
+PROFILE_MISMATCH = "profile_mismatch"
+FINGERPRINT_MISMATCH = "fingerprint_mismatch"
+OVER_HARD_CAP = "over_hard_cap"
+REASONS = (
+    NOT_REGISTERED,
+    NOT_VIDEO,
+    UNDECODABLE,
+    UNSUPPORTED_STREAM,
+    PROFILE_MISMATCH,
+    FINGERPRINT_MISMATCH,
+    OVER_HARD_CAP,
+)
 
-def check_upload(
-    camera: dict[str, Any] | None,
-    model: CameraModel | None,
-    clip: Path,
-    rules: ValidationSettings,
-) -> Verdict:
-    if camera is None or not camera["enabled"]:
-        return Verdict.reject("not_registered", "no enabled camera owns this upload account")
-    size = clip.stat().st_size
-    if size > rules.max_size_mb * 1024 * 1024:
-        return Verdict.reject("over_hard_cap", f"{size} bytes exceeds {rules.max_size_mb} MB")
-    container = sniff_file(clip)
-    if container == UNKNOWN:
-        return Verdict.reject("not_video", "bytes are not an MP4/MOV or AVI container")
-    if container == JPEG:
-        return Verdict.reject("not_video", "a JPEG snapshot, not a video clip")
-    probe = probe_clip(clip)
+VIDEO_CODECS = frozenset({"h264", "hevc"})
+VIDEO_CONTAINERS = frozenset({MP4, AVI})
+NO_VIDEO_STREAM = "no video stream"
+
+
+@dataclass(frozen=True)
+class SignatureStages:
+    """The rules of §3 over gathered facts; ``None`` from a stage means "passed"."""
+
+    rules: ValidationSettings
+
+    def admit(
+        self, camera: dict[str, Any] | None, size_bytes: int, container: str
+    ) -> Verdict | None:
+        """Stages that need no probe: the account (1), the size cap, the container bytes (2)."""
+        if camera is None or not camera.get("enabled"):
+            return Verdict.reject(NOT_REGISTERED, "no enabled camera owns this upload account")
+        cap = self.rules.max_size_mb * 1024 * 1024
+        if size_bytes > cap:
+            return Verdict.reject(
+                OVER_HARD_CAP, f"{size_bytes} bytes exceeds {self.rules.max_size_mb} MB"
+            )
+        if container == JPEG:
+            return Verdict.reject(NOT_VIDEO, "a JPEG snapshot, not a video clip")
+        if container not in VIDEO_CONTAINERS:
+            return Verdict.reject(NOT_VIDEO, "bytes are not an MP4/MOV or AVI container")
+        return None
+
+    def check_streams(
+        self, probe: ClipProbe, model: CameraModel | None, container: str
+    ) -> Verdict | None:
+        """Decodes (3), one H.264/H.265 stream (3), the duration cap, the model's profile (4)."""
+        facts = facts_of(probe, container)
+        if probe.error == NO_VIDEO_STREAM:
+            return Verdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
+        if not probe.ok:
+            return Verdict.reject(UNDECODABLE, probe.error or "does not decode", facts)
+        if probe.video_streams != 1:
+            return Verdict.reject(
+                UNSUPPORTED_STREAM, f"{probe.video_streams} video streams, expected one", facts
+            )
+        if probe.codec not in VIDEO_CODECS:
+            return Verdict.reject(UNSUPPORTED_STREAM, f"video codec {probe.codec}", facts)
+        if probe.duration_s > self.rules.max_duration_s:
+            return Verdict.reject(
+                OVER_HARD_CAP,
+                f"{probe.duration_s:.1f} s exceeds {self.rules.max_duration_s:.0f} s",
+                facts,
+            )
+        if model is None:
+            return Verdict.reject(
+                PROFILE_MISMATCH, "the camera's model is not in the model table", facts
+            )
+        problems = model_mismatches(model, probe, container)
+        if problems:
+            return Verdict.reject(PROFILE_MISMATCH, "; ".join(problems), facts)
+        return None
+
+    def check_fingerprint(
+        self, learned: LearnedFingerprint | None, facts: dict[str, Any]
+    ) -> Verdict | None:
+        """Stage 5, enforced once the fingerprint was learned from enough clips."""
+        if learned is None or not learned.is_complete(self.rules.fingerprint_clips):
+            return None
+        tolerance = FingerprintTolerance(
+            fps=self.rules.fingerprint_fps_tolerance,
+            gop_share=self.rules.fingerprint_gop_tolerance,
+        )
+        problems = learned.mismatches(ClipFingerprint.from_probe(facts), tolerance)
+        if problems:
+            return Verdict.quarantine(FINGERPRINT_MISMATCH, "; ".join(problems), facts)
+        return None
+
+    def accept(self, facts: dict[str, Any]) -> Verdict:
+        lane = ClipLengthRule.from_settings(self.rules).lane(facts["duration_s"])
+        return Verdict.accept(facts, lane)
+
+
+@dataclass(frozen=True)
+class ClipLengthRule:
+    """The 18 s rule (§4): a standard alarm clip, plus tolerance, goes through the normal lane."""
+
+    alarm_clip_s: float
+    tolerance_s: float
+
+    @classmethod
+    def from_settings(cls, rules: ValidationSettings) -> ClipLengthRule:
+        return cls(rules.alarm_clip_s, rules.duration_tolerance_s)
+
+    def is_standard(self, duration_s: float) -> bool:
+        return duration_s <= self.alarm_clip_s + self.tolerance_s
+
+    def lane(self, duration_s: float) -> str:
+        return NORMAL_LANE if self.is_standard(duration_s) else DELAYED_LANE
+
+
+def model_mismatches(model: CameraModel, probe: ClipProbe, container: str) -> list[str]:
+    """How a clip differs from what its camera model produces (empty: it fits)."""
+    problems = []
+    if not model.produces_size(probe.width, probe.height):
+        problems.append(f"{probe.width}x{probe.height} is not a frame size of {model.name}")
+    if not model.produces_fps(probe.fps):
+        problems.append(f"{probe.fps:.2f} fps is outside {model.name}'s range")
+    if probe.codec not in model.codecs:
+        problems.append(f"{model.name} does not write {probe.codec}")
+    if container not in model.containers:
+        problems.append(f"{model.name} does not write {container.upper()} files")
+    return problems
+
+
+def facts_of(probe: ClipProbe, container: str) -> dict[str, Any]:
+    """The probe as stored with the job (``jobs.probe_json``), with the sniffed container."""
     facts = probe.as_dict()
     facts["sniffed"] = container
-    if not probe.ok:
-        reason = "unsupported_stream" if probe.error == "no video stream" else "undecodable"
-        return Verdict.reject(reason, probe.error or "", facts)
-    if probe.codec not in ("h264", "hevc"):
-        return Verdict.reject("unsupported_stream", f"video codec {probe.codec}", facts)
-    if probe.duration_s > rules.max_duration_s:
-        return Verdict.reject(
-            "over_hard_cap", f"{probe.duration_s:.1f} s exceeds {rules.max_duration_s:.0f} s", facts
-        )
-    if model is not None and not (
-        model.produces_size(probe.width, probe.height) and model.produces_fps(probe.fps)
-    ):
-        return Verdict.reject(
-            "profile_mismatch",
-            f"{probe.width}x{probe.height} at {probe.fps:.1f} fps is not produced by {model.name}",
-            facts,
-        )
-    lane = (
-        NORMAL_LANE
-        if probe.duration_s <= rules.alarm_clip_s + rules.duration_tolerance_s
-        else DELAYED_LANE
-    )
-    return Verdict.accept(facts, lane)
+    return facts

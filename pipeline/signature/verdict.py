@@ -29,6 +29,14 @@ class Verdict:
     def reject(cls, reason: str, detail: str, probe: dict[str, Any] | None = None) -> Verdict:
         return cls(REJECT, reason=reason, detail=detail, probe=probe or {})
 
+    @classmethod
+    def quarantine(cls, reason: str, detail: str, probe: dict[str, Any]) -> Verdict:
+        return cls(QUARANTINE, reason=reason, detail=detail, probe=probe)
+
     @property
     def accepted(self) -> bool:
         return self.outcome == ACCEPT
+
+    @property
+    def quarantined(self) -> bool:
+        return self.outcome == QUARANTINE

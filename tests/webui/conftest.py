@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from pipeline.catalog import atomic
 from pipeline.catalog.recordings import insert_recording
@@ -27,10 +28,33 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+@pytest.fixture(autouse=True)
+def cheaper_argon2(monkeypatch):
+    """Real argon2id with a lower cost: a hash takes ~0.4 s here at the production cost and
+    these tests make hundreds. The cost is stored in each hash, so verifying still works."""
+    from argon2 import PasswordHasher
+
+    import pipeline.security
+
+    monkeypatch.setattr(
+        pipeline.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    )
+
+
+class BufferedClient(FlaskClient):
+    """Reads and closes every response (file responses otherwise leave their file open)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(settings, catalog):
     """The app over the same catalog file the `catalog` fixture writes to."""
-    return create_app({"SETTINGS": settings, "TESTING": True})
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    app.test_client_class = BufferedClient
+    return app
 
 
 @pytest.fixture
@@ -134,3 +158,79 @@ def link_in(message, path_prefix: str) -> str:
     match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"\S*)", body)
     assert match, f"no {path_prefix} link in: {body}"
     return match.group(1)
+
+
+@pytest.fixture
+def live_server(config_file, settings, catalog):
+    """``python -m webui`` (waitress) in a real process on a free port; its base URL."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = config_file.parent / "webui.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "webui", "--config", str(config_file)],
+            cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        )
+    base = f"http://{settings.web.listen}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                urllib.request.urlopen(base + "/login", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.returncode == 0, log.read_text()
+
+
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    executable = Path("/usr/bin/chromium")
+    if not executable.exists():
+        pytest.skip("/usr/bin/chromium is absent: run scripts/install-sysdeps")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=BROWSER_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def screenshots(request):
+    """``shot(page, "name")`` saves test-output/webui/<test>/<n>-name.png."""
+    from tests.conftest import TEST_OUTPUT
+
+    folder = TEST_OUTPUT / "webui" / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    counter = iter(range(1, 100))
+
+    def shot(page, name: str) -> Path:
+        path = folder / f"{next(counter):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shot

@@ -48,7 +48,7 @@ CREATE TABLE notices (
     read_at TEXT
 );
 CREATE INDEX idx_notices_user ON notices(user_id, created_at DESC);
-CREATE TABLE fairuse_transitions (
+CREATE TABLE fairuse_events (
     id INTEGER PRIMARY KEY,
     camera_id INTEGER NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
     from_state TEXT NOT NULL,
@@ -58,5 +58,5 @@ CREATE TABLE fairuse_transitions (
     actor TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE INDEX idx_fairuse_transitions_camera ON fairuse_transitions(camera_id, id DESC)
+CREATE INDEX idx_fairuse_events_camera ON fairuse_events(camera_id, id DESC)
 """

@@ -1,0 +1,200 @@
+"""Accepting SSH connections: limits per address, transport tuning, login and idle timeouts.
+
+Tuning from DESIGN.md §1b: TCP_NODELAY on the accepted socket (else Nagle and delayed ACKs
+stall every write reply), a big window *together with* a big max packet, and aes128-gcm first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import paramiko
+
+from ingestd.authorizers import CameraCredentials
+from ingestd.handover import UploadHandover
+from ingestd.keys import ensure_ssh_host_keys
+from ingestd.limits import StorageGuard
+from ingestd.sftp.interface import JailedSFTPServer
+from ingestd.sftp.protocol import TunedSFTPServer
+from ingestd.sftp.server import CameraSSHServer
+from pipeline.settings import Settings, parse_listen
+from pipeline.spool import shorten_address
+
+logger = logging.getLogger(__name__)
+
+PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr")
+SERVER_VERSION = "AlarmVault"
+HOUSEKEEPING_INTERVAL_S = 1.0
+
+
+@dataclass
+class _Connection:
+    transport: paramiko.Transport
+    session: CameraSSHServer
+    remote_ip: str
+
+
+def load_host_keys(settings: Settings) -> list[paramiko.PKey]:
+    keys = []
+    for path in ensure_ssh_host_keys(settings):
+        keys.append(paramiko.PKey.from_path(path))
+    return keys
+
+
+class SftpService:
+    """The SFTP server of one ingestd process: an accept thread and a housekeeping thread."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: CameraCredentials,
+        handover: UploadHandover,
+        guard: StorageGuard,
+    ) -> None:
+        self.settings = settings.sftp
+        self.credentials = credentials
+        self.handover = handover
+        self.guard = guard
+        self.host_keys = load_host_keys(settings)
+        host, port = parse_listen(self.settings.listen)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self._socket.listen(128)
+        self._socket.setblocking(False)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: list[_Connection] = []
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._socket.getsockname()[:2]
+
+    def start(self) -> None:
+        for target, name in ((self._accept_loop, "accept"), (self._housekeeping, "housekeeping")):
+            thread = threading.Thread(target=target, name=f"ingestd-sftp-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        host, port = self.address
+        logger.info("SFTP listening on %s:%d", host, port)
+
+    def stop(self) -> None:
+        """Stop accepting, close every connection (cut-off uploads are removed), join threads."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+        self._socket.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.transport.close()
+        for connection in connections:
+            self._join(connection)
+
+    # --- accepting
+
+    def _accept_loop(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._socket, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                if not selector.select(timeout=0.5):
+                    continue
+                try:
+                    sock, address = self._socket.accept()
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    if self._stop.is_set():
+                        return
+                    logger.exception("sftp accept failed")
+                    continue
+                try:
+                    self._serve(sock, address[0])
+                except Exception:
+                    logger.exception("sftp connection setup failed")
+                    sock.close()
+
+    def _serve(self, sock: socket.socket, remote_ip: str) -> None:
+        sock.setblocking(True)
+        refusal = self._refusal(remote_ip)
+        if refusal:
+            # Lines before the SSH version string are allowed; OpenSSH shows them.
+            with contextlib.suppress(OSError):
+                sock.sendall(f"{refusal}\r\n".encode())
+            sock.close()
+            return
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport = paramiko.Transport(
+            sock,
+            default_window_size=self.settings.window_size_mb * 1024 * 1024,
+            default_max_packet_size=self.settings.max_packet_kb * 1024,
+        )
+        transport.local_version = f"SSH-2.0-{SERVER_VERSION}"
+        options = transport.get_security_options()
+        available = [c for c in PREFERRED_CIPHERS if c in options.ciphers]
+        options.ciphers = tuple(available + [c for c in options.ciphers if c not in available])
+        for key in self.host_keys:
+            transport.add_server_key(key)
+        transport.set_subsystem_handler("sftp", TunedSFTPServer, JailedSFTPServer)
+        session = CameraSSHServer(
+            remote_ip,
+            self.credentials,
+            self.handover,
+            self.guard,
+            public_keys=self.settings.public_keys,
+        )
+        with self._lock:
+            self._connections.append(_Connection(transport, session, remote_ip))
+        # With an event, start_server returns at once; the transport runs in its own thread.
+        transport.start_server(event=threading.Event(), server=session)
+
+    def _refusal(self, remote_ip: str) -> str | None:
+        if self.credentials.is_banned(remote_ip):
+            return "Too many failed logins from your address; try again later."
+        with self._lock:
+            self._forget_closed()
+            if len(self._connections) >= self.settings.max_connections:
+                logger.warning("sftp refused: %d connections open", len(self._connections))
+                return "Too many connections; try again later."
+            same = sum(1 for c in self._connections if c.remote_ip == remote_ip)
+        if same >= self.settings.max_connections_per_ip:
+            logger.info("sftp refused: too many connections from %s", shorten_address(remote_ip))
+            return "Too many connections from your address."
+        return None
+
+    # --- timeouts
+
+    def _housekeeping(self) -> None:
+        while not self._stop.wait(HOUSEKEEPING_INTERVAL_S):
+            now = time.monotonic()
+            with self._lock:
+                self._forget_closed()
+                connections = list(self._connections)
+            for connection in connections:
+                session = connection.session
+                if not connection.transport.is_authenticated():
+                    if now - session.connected_at > self.settings.login_timeout_s:
+                        logger.info("%s sftp login timed out", session.log_identity)
+                        connection.transport.close()
+                elif now - session.last_active > self.settings.idle_timeout_s:
+                    logger.info("%s sftp session idle, closed", session.log_identity)
+                    connection.transport.close()
+
+    def _forget_closed(self) -> None:
+        # Threads of closed connections end by themselves; only stop() waits for them.
+        self._connections = [c for c in self._connections if c.transport.is_active()]
+
+    @staticmethod
+    def _join(connection: _Connection) -> None:
+        connection.transport.join(timeout=5)
+        for thread in connection.session.subsystem_threads:
+            thread.join(timeout=5)

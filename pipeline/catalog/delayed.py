@@ -1,0 +1,56 @@
+"""The delayed lane: validated clips that wait (long clips, throttled cameras) before they
+are processed. Their upload stays in the spool; releasing a job makes it open again, and the
+pipeline's next spool scan picks it up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlite_utils
+
+from pipeline.catalog import atomic, utcnow
+from pipeline.catalog.jobs import DELAYED, VALIDATED
+from pipeline.catalog.times import iso
+
+
+def set_release_at(db: sqlite_utils.Database, job_id: str, release_at: str) -> None:
+    """Inside the caller's transaction, together with the move to ``delayed``."""
+    db.execute("UPDATE jobs SET release_at = ? WHERE id = ?", [release_at, job_id])
+
+
+def release_delayed(db: sqlite_utils.Database, now: datetime) -> list[str]:
+    """Make every delayed job whose time has come ``validated`` again; returns their ids.
+
+    For the scheduler; the pipeline also releases a due job itself when its spool scan meets it.
+    """
+    with atomic(db):
+        due = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM jobs WHERE state = ? AND release_at <= ?", [DELAYED, iso(now)]
+            ).fetchall()
+        ]
+        if due:
+            db.execute(
+                "UPDATE jobs SET state = ?, updated_at = ? WHERE state = ? AND release_at <= ?",
+                [VALIDATED, utcnow(), DELAYED, iso(now)],
+            )
+    return due
+
+
+def release_if_due(db: sqlite_utils.Database, job_id: str, now: datetime) -> bool:
+    with atomic(db):
+        cursor = db.execute(
+            "UPDATE jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?"
+            " AND release_at <= ?",
+            [VALIDATED, utcnow(), job_id, DELAYED, iso(now)],
+        )
+        return cursor.rowcount == 1
+
+
+def count_delayed(db: sqlite_utils.Database, camera_id: int | None = None) -> int:
+    if camera_id is None:
+        return db.execute("SELECT count(*) FROM jobs WHERE state = ?", [DELAYED]).fetchone()[0]
+    return db.execute(
+        "SELECT count(*) FROM jobs WHERE state = ? AND camera_id = ?", [DELAYED, camera_id]
+    ).fetchone()[0]

@@ -1,0 +1,114 @@
+"""What fair use reads (a camera's accepted clips and labelled recordings in the window) and
+writes (the camera's state with every step and its evidence in ``fairuse_events``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+LABELS_TABLE = "recording_labels"
+# Accepted clips, whether indexed yet or waiting in the delayed lane.
+ACCEPTED_JOB_STATES = ("validated", "detected", "indexed", "delayed")
+
+
+def accepted_clips(db: sqlite_utils.Database, camera_id: int, since: str) -> list[dict[str, Any]]:
+    """Jobs of accepted clips received since ``since``: id, started_at, duration, recording."""
+    return list(
+        db.query(
+            "SELECT id AS job_id, started_at, received_at, recording_id,"
+            " json_extract(probe_json, '$.duration_s') AS duration_s FROM jobs"
+            " WHERE camera_id = ? AND received_at >= ? AND state IN (?, ?, ?, ?)"
+            " ORDER BY started_at",
+            [camera_id, since, *ACCEPTED_JOB_STATES],
+        )
+    )
+
+
+def labelled_recordings(
+    db: sqlite_utils.Database, camera_id: int, since: str
+) -> list[dict[str, Any]]:
+    """Recordings received since ``since`` with their labels (none before detection exists)."""
+    if LABELS_TABLE in db.table_names():
+        sql = (
+            "SELECT r.id, r.started_at, group_concat(l.label, ',') AS labels FROM recordings r"
+            " LEFT JOIN recording_labels l ON l.recording_id = r.id"
+            " WHERE r.camera_id = ? AND r.received_at >= ? GROUP BY r.id ORDER BY r.started_at"
+        )
+    else:
+        sql = (
+            "SELECT id, started_at, NULL AS labels FROM recordings"
+            " WHERE camera_id = ? AND received_at >= ? ORDER BY started_at"
+        )
+    return [
+        {**row, "labels": frozenset(filter(None, (row["labels"] or "").split(",")))}
+        for row in db.query(sql, [camera_id, since])
+    ]
+
+
+def record_transition(
+    db: sqlite_utils.Database,
+    camera_id: int,
+    from_state: str,
+    to_state: str,
+    *,
+    rules: list[str],
+    evidence: dict[str, Any],
+    actor: str,
+    at: str,
+) -> int | None:
+    """Set the state if it is still ``from_state`` and store the step, inside the caller's
+    transaction; None if the state had changed meanwhile (another worker, an admin)."""
+    cursor = db.execute(
+        "UPDATE cameras SET fairuse_state = ? WHERE id = ? AND fairuse_state = ?",
+        [to_state, camera_id, from_state],
+    )
+    if cursor.rowcount != 1:
+        return None
+    db.execute(
+        "INSERT INTO fairuse_events (camera_id, from_state, to_state, rules, evidence, actor,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            camera_id,
+            from_state,
+            to_state,
+            json.dumps(rules),
+            json.dumps(evidence, sort_keys=True, default=str),
+            actor,
+            at,
+        ],
+    )
+    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+
+def fairuse_events(
+    db: sqlite_utils.Database, camera_id: int, limit: int = 20
+) -> list[dict[str, Any]]:
+    return [
+        {**row, "rules": json.loads(row["rules"]), "evidence": json.loads(row["evidence"])}
+        for row in db.query(
+            "SELECT * FROM fairuse_events WHERE camera_id = ? ORDER BY id DESC LIMIT ?",
+            [camera_id, limit],
+        )
+    ]
+
+
+def state_since(db: sqlite_utils.Database, camera_id: int) -> str | None:
+    """When the camera entered its current state (None: never left ``ok``)."""
+    row = db.execute(
+        "SELECT created_at FROM fairuse_events WHERE camera_id = ? ORDER BY id DESC LIMIT 1",
+        [camera_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def cameras_to_evaluate(db: sqlite_utils.Database, since: str) -> list[dict[str, Any]]:
+    """Cameras not ``ok`` (they may recover) and cameras with clips in the window."""
+    return list(
+        db.query(
+            "SELECT id, owner_id, fairuse_state FROM cameras WHERE fairuse_state != 'ok'"
+            " OR id IN (SELECT DISTINCT camera_id FROM jobs WHERE received_at >= ?) ORDER BY id",
+            [since],
+        )
+    )

@@ -1,0 +1,23 @@
+"""Detection (DESIGN.md §5): objects, licence plates, rain and false alarms, opt-in per camera.
+
+Entry points for the pipeline: `pipeline.detection.service.detect_clip` (models load once per
+process, see `shared_analyzer`) and, in the catalog,
+`pipeline.catalog.detections.store_detection_results`. This package's top level stays light
+(no video or model imports) so that the catalog and the CLI can use its result types.
+"""
+
+from pipeline.detection.boxes import ALL_LABELS, Box, Detector
+from pipeline.detection.errors import BackendUnavailable, DetectionError, ModelUnavailable
+from pipeline.detection.results import ClipDetections, DetectionSwitches, LabelHit
+
+__all__ = [
+    "ALL_LABELS",
+    "BackendUnavailable",
+    "Box",
+    "ClipDetections",
+    "DetectionError",
+    "DetectionSwitches",
+    "Detector",
+    "LabelHit",
+    "ModelUnavailable",
+]

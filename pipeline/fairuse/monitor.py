@@ -1,0 +1,220 @@
+"""Applies the fair-use rules to the catalog: after each clip (one camera) and on schedule
+(every camera), and records every step of the ladder with its evidence.
+
+`evaluate_fair_use(db, settings, now)` is the scheduler's entry point; `suspend_camera` and
+`resume_camera` are the admin's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from pipeline.catalog import atomic
+from pipeline.catalog import fairuse as fairuse_rows
+from pipeline.catalog.cameras import get_camera
+from pipeline.catalog.times import iso, parse_iso
+from pipeline.fairuse.advice import advice_for
+from pipeline.fairuse.rules import (
+    OK,
+    SUSPENDED,
+    THROTTLED,
+    WARNED,
+    AlarmClip,
+    ConstantAlarmRule,
+    FairUseLadder,
+    FalseAlarmRateRule,
+    Finding,
+    LabelledRecording,
+)
+from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = "system"
+ADMIN = "admin"
+
+
+class CameraStateChanged(Exception):
+    """The camera's fair-use state changed while the step was being taken; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    camera_id: int
+    from_state: str
+    to_state: str
+    findings: tuple[Finding, ...]
+    event_id: int
+
+
+class FairUseMonitor:
+    def __init__(self, db: sqlite_utils.Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        rules = settings.fairuse
+        self.window = timedelta(hours=rules.window_h)
+        self.constant_alarm = ConstantAlarmRule(
+            gap_s=rules.constant_alarm_gap_s, min_run_s=rules.constant_alarm_min * 60
+        )
+        self.false_alarms = FalseAlarmRateRule(
+            max_share=rules.false_alarm_share, min_recordings=rules.false_alarm_min_recordings
+        )
+        self.ladder = FairUseLadder(grace=timedelta(hours=rules.grace_period_h))
+
+    def findings(self, camera_id: int, now: datetime) -> list[Finding]:
+        since = iso(now - self.window)
+        clips = [
+            AlarmClip(row["job_id"], parse_iso(row["started_at"]), float(row["duration_s"] or 0),
+                      row["recording_id"])
+            for row in fairuse_rows.accepted_clips(self.db, camera_id, since)
+            if row["started_at"]
+        ]
+        recordings = [
+            LabelledRecording(row["id"], parse_iso(row["started_at"]), row["labels"])
+            for row in fairuse_rows.labelled_recordings(self.db, camera_id, since)
+        ]
+        found = [self.constant_alarm.find(clips), self.false_alarms.find(recordings)]
+        return [finding for finding in found if finding is not None]
+
+    def evaluate_camera(self, camera_id: int, now: datetime) -> Transition | None:
+        """Take the ladder step the camera's recent clips call for, if any."""
+        camera = get_camera(self.db, camera_id)
+        current = camera["fairuse_state"]
+        if current == SUSPENDED:
+            return None  # only an admin lifts a suspension; no need to read the history
+        since = fairuse_rows.state_since(self.db, camera_id)
+        findings = self.findings(camera_id, now)
+        target = self.ladder.next_state(
+            current, parse_iso(since) if since else None, findings, now
+        )
+        if target == current:
+            return None
+        try:
+            return self.step(camera, current, target, findings, SYSTEM, now)
+        except CameraStateChanged:
+            return None
+
+    def step(
+        self,
+        camera: dict,
+        current: str,
+        target: str,
+        findings: list[Finding],
+        actor: str,
+        now: datetime,
+    ) -> Transition:
+        """Record one step with its evidence and a notice, then tell owner (and admins)."""
+        limit = self.settings.fairuse.evidence_limit
+        evidence = {finding.rule: finding.evidence(limit) for finding in findings}
+        at = iso(now)
+        with atomic(self.db):
+            event_id = fairuse_rows.record_transition(
+                self.db,
+                camera["id"],
+                current,
+                target,
+                rules=[finding.rule for finding in findings],
+                evidence=evidence,
+                actor=actor,
+                at=at,
+            )
+            if event_id is None:
+                raise CameraStateChanged(f"camera {camera['id']} is no longer {current}")
+            notice = self.notice(camera, target, findings, evidence, event_id)
+            record_notice(self.db, camera["id"], notice, at)
+        logger.info(
+            "fairuse camera=%s %s -> %s actor=%s rules=%s event=%s evidence_jobs=%d",
+            camera["id"],
+            current,
+            target,
+            actor,
+            ",".join(finding.rule for finding in findings) or "-",
+            event_id,
+            sum(len(finding.job_ids) for finding in findings),
+        )
+        mail_notice(self.db, self.settings, camera["id"], notice,
+                    admins=target in (WARNED, THROTTLED))
+        return Transition(camera["id"], current, target, tuple(findings), event_id)
+
+    def notice(
+        self, camera: dict, target: str, findings: list[Finding], evidence: dict, event_id: int
+    ) -> OwnerNotice:
+        name = camera["name"]
+        what = "; ".join(finding.summary for finding in findings)
+        rules = self.settings.fairuse
+        if target == WARNED:
+            title = f"Camera {name}: please check its alarm settings"
+            body = (
+                f"Your camera {name} sends more alarms than a camera normally does: {what}. "
+                f"If this goes on for {rules.grace_period_h:g} hours, its clips will be "
+                f"processed with a delay of {rules.throttle_delay_min:g} minutes."
+            )
+        elif target == THROTTLED:
+            title = f"Camera {name}: clips are now processed with a delay"
+            body = (
+                f"Your camera {name} still sends constant or mostly false alarms ({what}). "
+                f"Its clips are stored, but processed {rules.throttle_delay_min:g} minutes "
+                "later until the alarms calm down."
+            )
+        elif target == SUSPENDED:
+            title = f"Camera {name}: uploads suspended"
+            body = (
+                f"An administrator suspended uploads from your camera {name} under the fair-use "
+                "terms. Please contact support once its alarm settings are changed."
+            )
+        else:
+            title = f"Camera {name}: back to normal"
+            body = f"Your camera {name}'s alarms are back to normal; clips are processed at once."
+        return OwnerNotice(
+            kind=f"fairuse_{target}",
+            title=title,
+            body=body,
+            advice=advice_for(findings) if target in (WARNED, THROTTLED) else [],
+            evidence=evidence,
+            dedupe_key=f"fairuse_event:{event_id}",
+        )
+
+
+def evaluate_fair_use(
+    db: sqlite_utils.Database, settings: Settings, now: datetime
+) -> list[Transition]:
+    """Evaluate every camera with clips in the window or not ``ok`` (for the scheduler)."""
+    if not settings.fairuse.enabled:
+        return []
+    monitor = FairUseMonitor(db, settings)
+    since = iso(now - monitor.window)
+    transitions = []
+    for camera in fairuse_rows.cameras_to_evaluate(db, since):
+        transition = monitor.evaluate_camera(camera["id"], now)
+        if transition is not None:
+            transitions.append(transition)
+    return transitions
+
+
+def suspend_camera(
+    db: sqlite_utils.Database, settings: Settings, camera_id: int, now: datetime
+) -> Transition:
+    """An admin suspends the camera (ingestd then refuses its logins); the current findings
+    are stored as the evidence. Raises `CameraStateChanged` if it is suspended already."""
+    monitor = FairUseMonitor(db, settings)
+    camera = get_camera(db, camera_id)
+    if camera["fairuse_state"] == SUSPENDED:
+        raise CameraStateChanged(f"camera {camera_id} is suspended already")
+    findings = monitor.findings(camera_id, now)
+    return monitor.step(camera, camera["fairuse_state"], SUSPENDED, findings, ADMIN, now)
+
+
+def resume_camera(
+    db: sqlite_utils.Database, settings: Settings, camera_id: int, now: datetime
+) -> Transition:
+    """An admin lifts a suspension: back to ``ok``; the next evaluation may warn again."""
+    monitor = FairUseMonitor(db, settings)
+    camera = get_camera(db, camera_id)
+    if camera["fairuse_state"] != SUSPENDED:
+        raise CameraStateChanged(f"camera {camera_id} is not suspended")
+    return monitor.step(camera, SUSPENDED, OK, [], ADMIN, now)

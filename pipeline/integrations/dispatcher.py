@@ -1,0 +1,234 @@
+"""The notification dispatcher: a thread of the pipeline daemon.
+
+Each pass (1) turns recordings indexed since the last pass, and fair-use state changes, into
+queued deliveries, committed together with the watermark, and (2) delivers what is due by
+webhook, MQTT or mail, retrying failures with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from pipeline.catalog import atomic, open_catalog, utcnow
+from pipeline.catalog import notifications as outbox
+from pipeline.catalog.users import get_user
+from pipeline.integrations.credential_box import (
+    CredentialBox,
+    SealBroken,
+    load_credential_box,
+)
+from pipeline.integrations.http_target import AddressPolicy
+from pipeline.integrations.mqtt_publisher import MqttPublisher, MqttUnavailable
+from pipeline.integrations.notification_rules import (
+    fairuse_payload,
+    mail_text,
+    next_attempt_at,
+    recording_payload,
+    waits_for_labels,
+    wants_recording,
+)
+from pipeline.integrations.webhooks import WebhookFailed, ifttt_body, post_webhook
+from pipeline.mailer import MailError, send_mail
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+class NotificationDispatcher:
+    def __init__(
+        self,
+        settings: Settings,
+        db: sqlite_utils.Database | None = None,
+        box: CredentialBox | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = settings.notifications
+        self._db = db
+        self.box = box or load_credential_box(settings)
+        self.mqtt = MqttPublisher(self.config.mqtt) if self.config.mqtt.enabled else None
+        self.stop_event = threading.Event()
+        self.wake_event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="notifications", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.wake_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self.mqtt is not None:
+            self.mqtt.close()
+
+    def wake(self) -> None:
+        """Run a pass now (e.g. right after a clip was indexed) instead of at the next tick."""
+        self.wake_event.set()
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                logger.exception("notification pass failed")
+            self.wake_event.wait(self.config.poll_interval_s)
+            self.wake_event.clear()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        if self._db is None:
+            self._db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        return self._db
+
+    # -- one pass --------------------------------------------------------------------------
+    def run_once(self) -> tuple[int, int]:
+        """Queue new events and deliver what is due; returns (queued, delivered)."""
+        queued = self.queue_new_recordings() + self.queue_fairuse_changes()
+        return queued, self.deliver_due()
+
+    def queue_new_recordings(self) -> int:
+        queued = 0
+        now = datetime.now(UTC)
+        with atomic(self.db):
+            rows = outbox.new_recordings(self.db)
+            done = None
+            for row in rows:
+                if waits_for_labels(row, now, self.config.label_wait_s):
+                    break  # the watermark stays before it; later ones wait their turn
+                done = row["id"]
+                if not (row["armed"] and row["notify"]):
+                    continue
+                payload = recording_payload(row)
+                for target in outbox.targets_for_event(
+                    self.db, row["owner_id"], row["camera_id"], "recording"
+                ):
+                    if wants_recording(outbox.target_labels(target), row["labels"]):
+                        outbox.queue_delivery(
+                            self.db, target["id"], "recording", f"recording:{row['id']}", payload
+                        )
+                        queued += 1
+            if done is not None:
+                outbox.set_watermark(self.db, "recordings", done)
+        return queued
+
+    def queue_fairuse_changes(self) -> int:
+        queued = 0
+        now = utcnow()
+        with atomic(self.db):
+            for row in outbox.fairuse_changes(self.db):
+                payload = fairuse_payload(row, now)
+                key = f"fairuse:{row['camera_id']}:{now}:{row['state']}"
+                for target in outbox.targets_for_event(
+                    self.db, row["owner_id"], row["camera_id"], "fairuse"
+                ):
+                    outbox.queue_delivery(self.db, target["id"], "fairuse", key, payload)
+                    queued += 1
+                outbox.mark_fairuse_seen(self.db, row["camera_id"], row["state"])
+        return queued
+
+    def deliver_due(self) -> int:
+        delivered = 0
+        for delivery in outbox.due_deliveries(self.db, utcnow()):
+            if self.stop_event.is_set():
+                break
+            try:
+                self.deliver(delivery)
+            except DeliveryFailed as error:
+                attempts = delivery["attempts"] + 1
+                when = None
+                if error.retry:
+                    when = next_attempt_at(
+                        attempts,
+                        self.config.max_attempts,
+                        self.config.backoff_s,
+                        self.config.backoff_max_s,
+                    )
+                outbox.mark_delivery_failed_attempt(self.db, delivery["id"], str(error), when)
+                logger.info(
+                    "notification delivery=%d target=%d kind=%s attempt=%d failed: %s%s",
+                    delivery["id"],
+                    delivery["target_id"],
+                    delivery["kind"],
+                    attempts,
+                    error,
+                    "" if when else " (given up)",
+                )
+                continue
+            outbox.mark_delivery_sent(self.db, delivery["id"])
+            delivered += 1
+            logger.info(
+                "notification delivery=%d target=%d kind=%s event=%s sent",
+                delivery["id"],
+                delivery["target_id"],
+                delivery["kind"],
+                delivery["event"],
+            )
+        return delivered
+
+    # -- one delivery ----------------------------------------------------------------------
+    def deliver(self, delivery: dict[str, Any]) -> None:
+        payload = json.loads(delivery["payload"])
+        kind = delivery["kind"]
+        if kind == "webhook":
+            self._deliver_webhook(delivery, payload)
+        elif kind == "mqtt":
+            self._deliver_mqtt(payload)
+        elif kind == "email":
+            self._deliver_mail(delivery, payload)
+        else:
+            raise DeliveryFailed(f"unknown kind {kind}", retry=False)
+
+    def _deliver_webhook(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
+        sealed = outbox.get_target_secrets(self.db, delivery["target_id"])
+        try:
+            url = self.box.open(sealed["sealed_url"])["url"]
+            secret = self.box.open(sealed["sealed_secret"])["secret"]
+        except (SealBroken, KeyError, TypeError):
+            raise DeliveryFailed("the stored webhook cannot be decrypted", retry=False) from None
+        body = ifttt_body(payload) if delivery["payload_style"] == "ifttt" else payload
+        policy = (
+            AddressPolicy.ANY if self.config.allow_private_webhook_targets else AddressPolicy.PUBLIC
+        )
+        try:
+            post_webhook(
+                url,
+                secret,
+                body,
+                event=delivery["event"],
+                delivery_id=delivery["id"],
+                timeout=self.config.webhook_timeout_s,
+                policy=policy,
+            )
+        except WebhookFailed as error:
+            raise DeliveryFailed(str(error), retry=error.retry) from None
+
+    def _deliver_mqtt(self, payload: dict[str, Any]) -> None:
+        if self.mqtt is None:
+            raise DeliveryFailed("MQTT is not enabled on this server", retry=False)
+        try:
+            self.mqtt.publish_event(payload["camera"], payload)
+        except MqttUnavailable as error:
+            raise DeliveryFailed(str(error)) from None
+
+    def _deliver_mail(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
+        user = get_user(self.db, delivery["user_id"])
+        subject, body = mail_text(payload)
+        try:
+            kind = f"notify-{payload['event']}"
+            send_mail(self.settings, user["email"], subject, body, kind=kind)
+        except MailError:
+            raise DeliveryFailed("the mail server did not take the mail") from None

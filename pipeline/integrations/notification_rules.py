@@ -1,0 +1,90 @@
+"""Pure rules of notifications: who wants an event, what it says, when to retry."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def wants_recording(target_labels: list[str], recording_labels: list[str]) -> bool:
+    """A target without labels wants every alarm; with labels, alarms showing one of them."""
+    if not target_labels:
+        return True
+    return bool(set(target_labels) & set(recording_labels))
+
+
+def waits_for_labels(row: dict[str, Any], now: datetime, label_wait_s: float) -> bool:
+    """A recording of a camera with detection on is held back until it was analysed (its
+    labels decide who is notified), but never longer than ``label_wait_s``."""
+    if not row.get("detection_wanted") or row.get("analysed"):
+        return False
+    created = datetime.fromisoformat(row["created_at"])
+    return now - created < timedelta(seconds=label_wait_s)
+
+
+def retry_delay_s(attempts: int, base_s: float, max_s: float) -> float:
+    """Wait after the ``attempts``-th failure: base·2^(n-1), capped, with ±10 % jitter so many
+    deliveries to one dead receiver do not come back all at once."""
+    delay = min(base_s * (2 ** max(attempts - 1, 0)), max_s)
+    return delay * random.uniform(0.9, 1.1)
+
+
+def next_attempt_at(attempts: int, max_attempts: int, base_s: float, max_s: float) -> str | None:
+    """When to try again after ``attempts`` failures, or None to give up."""
+    if attempts >= max_attempts:
+        return None
+    when = datetime.now(UTC) + timedelta(seconds=retry_delay_s(attempts, base_s, max_s))
+    return when.isoformat(timespec="seconds")
+
+
+def _camera(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["camera_id"], "name": row["camera_name"], "model": row.get("camera_model")}
+
+
+def recording_payload(row: dict[str, Any]) -> dict[str, Any]:
+    labels = list(row.get("labels") or [])
+    summary = "Alarm" + (f" ({', '.join(labels)})" if labels else "")
+    return {
+        "event": "recording",
+        "time": row["started_at"],
+        "summary": summary,
+        "camera": _camera(row),
+        "labels": labels,
+        "recording": {
+            "id": row["id"],
+            "started_at": row["started_at"],
+            "duration_s": row["duration_s"],
+            "labels": labels,
+        },
+    }
+
+
+def fairuse_payload(row: dict[str, Any], now: str) -> dict[str, Any]:
+    return {
+        "event": "fairuse",
+        "time": now,
+        "summary": f"Fair-use state {row['state']} (was {row['previous_state']})",
+        "camera": _camera(row),
+        "fairuse": {"state": row["state"], "previous_state": row["previous_state"]},
+    }
+
+
+def mail_text(payload: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body of a notification mail."""
+    camera = payload["camera"]["name"]
+    if payload["event"] == "recording":
+        subject = f"{payload['summary']} on {camera}"
+        body = (
+            f"Your camera {camera} recorded an alarm at {payload['time']} (UTC).\n"
+            f"Labels: {', '.join(payload['labels']) or 'none'}\n\n"
+            "Open AlarmVault to watch it. You get this mail because you set up an e-mail\n"
+            "notification; remove it in AlarmVault's notification settings.\n"
+        )
+    else:
+        subject = f"Fair-use notice for {camera}"
+        body = (
+            f"{payload['summary']}.\n\nOpen AlarmVault to see why and what to change in the "
+            "camera's settings.\n"
+        )
+    return subject, body

@@ -1,0 +1,100 @@
+"""Outgoing webhooks: a JSON POST signed with HMAC-SHA256 of ``"<timestamp>.<body>"``.
+
+Receivers check ``X-AlarmVault-Signature: sha256=<hex>`` with the secret shown once when the
+webhook was made, and reject old ``X-AlarmVault-Timestamp`` values (replays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import time
+from typing import Any
+
+from pipeline.integrations.http_target import (
+    AddressPolicy,
+    TargetRefused,
+    open_connection,
+    parse_http_url,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-AlarmVault-Signature"
+TIMESTAMP_HEADER = "X-AlarmVault-Timestamp"
+EVENT_HEADER = "X-AlarmVault-Event"
+DELIVERY_HEADER = "X-AlarmVault-Delivery"
+
+
+class WebhookFailed(Exception):
+    """This attempt failed; ``retry`` says whether another attempt may succeed."""
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def ifttt_body(payload: dict[str, Any]) -> dict[str, str]:
+    """IFTTT's Maker webhooks take three values: camera, what happened, when."""
+    return {
+        "value1": str(payload.get("camera", {}).get("name", "")),
+        "value2": str(payload.get("summary", payload.get("event", ""))),
+        "value3": str(payload.get("time", "")),
+    }
+
+
+def post_webhook(
+    url: str,
+    secret: str,
+    body: dict[str, Any],
+    *,
+    event: str,
+    delivery_id: int,
+    timeout: float,
+    policy: AddressPolicy,
+) -> int:
+    """POST once; returns the HTTP status or raises WebhookFailed."""
+    try:
+        target = parse_http_url(url)
+        connection = open_connection(target, policy, timeout)
+    except TargetRefused as error:
+        raise WebhookFailed(str(error), retry=False) from None
+    data = json.dumps(body, sort_keys=True).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "AlarmVault-Webhook",
+        SIGNATURE_HEADER: sign(secret, timestamp, data),
+        TIMESTAMP_HEADER: timestamp,
+        EVENT_HEADER: event,
+        DELIVERY_HEADER: str(delivery_id),
+    }
+    try:
+        connection.request("POST", target.path, body=data, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)
+    except TimeoutError:
+        raise WebhookFailed("timed out") from None
+    except (OSError, http.client.HTTPException) as error:
+        raise WebhookFailed(f"connection failed ({type(error).__name__})") from None
+    finally:
+        connection.close()
+    status = response.status
+    if 200 <= status < 300:
+        return status
+    # Redirects are not followed (they could lead inside the network); 4xx will not heal
+    # by retrying, except "too many requests" and "timeout".
+    retry = status >= 500 or status in (408, 425, 429)
+    raise WebhookFailed(f"HTTP {status}", retry=retry)

@@ -1,0 +1,95 @@
+"""Telling a camera's owner (and for fair use, the admins): a notice row the web UI shows,
+then a mail. The row is committed with the event it belongs to; the mail goes after the
+commit, so a slow or failing mail server never holds the catalog's write lock."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from pipeline.catalog.notices import admin_contacts, camera_owner_contact, insert_notice
+from pipeline.mailer import MailError, send_mail
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OwnerNotice:
+    kind: str
+    title: str
+    body: str
+    advice: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    # Same key, one notice: "once per day per camera" and "once per transition".
+    dedupe_key: str | None = None
+
+    @property
+    def is_fairuse(self) -> bool:
+        return self.kind.startswith("fairuse")
+
+    def mail_text(self) -> str:
+        lines = [self.body]
+        if self.advice:
+            lines += ["", "What you can do:"]
+            lines += [f"  - {item}" for item in self.advice]
+        lines += ["", "You also find this notice on the camera's page in AlarmVault."]
+        return "\n".join(lines)
+
+
+def record_notice(
+    db: sqlite_utils.Database, camera_id: int, notice: OwnerNotice, at: str
+) -> int | None:
+    """Store the notice for the camera's owner inside the caller's transaction; None if a
+    notice with the same dedupe key exists (then nobody is mailed again)."""
+    owner = camera_owner_contact(db, camera_id)
+    if owner is None:
+        return None
+    return insert_notice(
+        db,
+        user_id=owner["user_id"],
+        camera_id=camera_id,
+        kind=notice.kind,
+        title=notice.title,
+        body=notice.body,
+        advice=notice.advice,
+        evidence=notice.evidence,
+        created_at=at,
+        dedupe_key=notice.dedupe_key,
+    )
+
+
+def mail_notice(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    camera_id: int,
+    notice: OwnerNotice,
+    *,
+    admins: bool = False,
+) -> int:
+    """Mail the owner (unless they switched fair-use mails off) and, if asked, every admin;
+    returns how many mails went out. Failures are logged by user id and do not raise."""
+    recipients = []
+    owner = camera_owner_contact(db, camera_id)
+    if owner is not None and (owner["mail_fairuse"] or not notice.is_fairuse):
+        recipients.append((owner["user_id"], owner["email"], notice.title))
+    if admins:
+        admin_subject = f"[admin] camera {camera_id}: {notice.title}"
+        recipients += [
+            (admin["user_id"], admin["email"], admin_subject)
+            for admin in admin_contacts(db)
+            if owner is None or admin["user_id"] != owner["user_id"]
+        ]
+    sent = 0
+    for user_id, address, subject in recipients:
+        try:
+            send_mail(settings, address, subject, notice.mail_text(), kind=notice.kind)
+        except MailError:
+            logger.warning("notice %s for camera %s: mail to user %s failed", notice.kind,
+                           camera_id, user_id)
+            continue
+        sent += 1
+    return sent

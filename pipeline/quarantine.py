@@ -1,0 +1,95 @@
+"""What happens to a quarantined clip: its owner accepts it (the fingerprint learns the new
+encoder settings and the clip is indexed), discards it, or it expires.
+
+A discarded or expired clip ends like a rejection: the file goes, a metadata-only rejection
+row (`fingerprint_mismatch`) stays for the admin. `expire_quarantine` is the scheduler's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+import sqlite_utils
+
+from pipeline.catalog import atomic, jobs
+from pipeline.catalog.fingerprints import learn_fingerprint
+from pipeline.catalog.quarantine import (
+    QuarantinedClip,
+    delete_quarantined,
+    get_quarantined,
+    quarantined_due,
+)
+from pipeline.catalog.rejections import insert_rejection
+from pipeline.catalog.times import iso
+from pipeline.clipstore import ClipStore
+from pipeline.processor import ClipProcessor
+from pipeline.settings import Settings
+from pipeline.signature.fingerprint import ClipFingerprint
+from pipeline.signature.stages import FINGERPRINT_MISMATCH
+
+logger = logging.getLogger(__name__)
+
+
+def accept_quarantined(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    quarantine_id: int,
+    *,
+    owner_id: int | None = None,
+) -> int:
+    """The owner confirms the clip is theirs: learn its settings, index it; returns the
+    recording id. ``owner_id`` restricts to that owner's clips (NotFound otherwise)."""
+    row = get_quarantined(db, quarantine_id, owner_id=owner_id)
+    job = jobs.get_job(db, row["job_id"])
+    processor = ClipProcessor(settings, db, "quarantine-accept")
+    if job["state"] == jobs.QUARANTINED:
+        probe = json.loads(job["probe_json"] or "{}")
+        learn_fingerprint(
+            db, job["camera_id"], ClipFingerprint.from_probe(probe), job["id"], until_samples=None
+        )
+        recording_id = processor.index_stored(job, processor.clips.quarantine_file(row["path"]))
+    else:
+        recording_id = job["recording_id"]
+    with atomic(db):
+        delete_quarantined(db, quarantine_id)
+    logger.info("quarantine %s (job %s, camera %s) accepted as recording %s",
+                quarantine_id, job["id"], job["camera_id"], recording_id)
+    return recording_id
+
+
+def discard_quarantined(
+    db: sqlite_utils.Database,
+    clipstore: ClipStore,
+    quarantine_id: int,
+    *,
+    owner_id: int | None = None,
+) -> None:
+    row = get_quarantined(db, quarantine_id, owner_id=owner_id)
+    _drop(db, clipstore, row, "discarded by its owner")
+
+
+def expire_quarantine(db: sqlite_utils.Database, clipstore: ClipStore, now: datetime) -> list[str]:
+    """Drop every quarantined clip whose time ran out; returns their job ids (for the scheduler)."""
+    expired = []
+    for row in quarantined_due(db, iso(now)):
+        _drop(db, clipstore, row, "not confirmed by its owner in time")
+        expired.append(row["job_id"])
+    return expired
+
+
+def _drop(db: sqlite_utils.Database, clipstore: ClipStore, row: QuarantinedClip, why: str) -> None:
+    # File first: a crash after it leaves a row whose file is gone, and the next pass simply
+    # finishes; the other order could leave a file no row points to.
+    clipstore.delete_quarantined(row["path"])
+    job = jobs.get_job(db, row["job_id"])
+    with atomic(db):
+        if job["state"] == jobs.QUARANTINED:
+            detail = f"{why}; {row['detail'] or ''}".rstrip("; ")
+            insert_rejection(db, job, FINGERPRINT_MISMATCH, detail)
+            jobs.advance_job(db, job["id"], jobs.REJECTED, reason=FINGERPRINT_MISMATCH,
+                             detail=detail)
+        delete_quarantined(db, row["id"])
+    logger.info("quarantine %s (job %s, camera %s) dropped: %s", row["id"], job["id"],
+                job["camera_id"], why)

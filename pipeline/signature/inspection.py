@@ -1,0 +1,39 @@
+"""Gather the facts about an uploaded file and run the signature stages over them.
+
+The only part of the signature that reads the file: its size, its first bytes, the probe.
+The probe runs only for uploads that passed the cheap stages, so a non-video or oversized
+file never reaches the decoder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.camera_models import CameraModel
+from pipeline.media.probe import probe_clip
+from pipeline.media.sniff import sniff_file
+from pipeline.settings.validation import ValidationSettings
+from pipeline.signature.fingerprint import LearnedFingerprint
+from pipeline.signature.stages import SignatureStages, facts_of
+from pipeline.signature.verdict import Verdict
+
+
+def check_upload(
+    camera: dict[str, Any] | None,
+    model: CameraModel | None,
+    clip: Path,
+    rules: ValidationSettings,
+    fingerprint: LearnedFingerprint | None = None,
+) -> Verdict:
+    stages = SignatureStages(rules)
+    container = sniff_file(clip)
+    verdict = stages.admit(camera, clip.stat().st_size, container)
+    if verdict is not None:
+        return verdict
+    probe = probe_clip(clip)
+    verdict = stages.check_streams(probe, model, container)
+    if verdict is not None:
+        return verdict
+    facts = facts_of(probe, container)
+    return stages.check_fingerprint(fingerprint, facts) or stages.accept(facts)

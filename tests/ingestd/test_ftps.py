@@ -1,0 +1,118 @@
+"""FTPS with explicit TLS on the FTP port, driven by ftplib, curl and lftp."""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import shutil
+import subprocess
+
+import pytest
+
+from ingestd.daemon import IngestDaemon
+from ingestd.keys import TLS_CERT_NAME, ensure_tls_certificate
+from tests.ingestd.conftest import spooled
+
+
+def needs_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (scripts/install-sysdeps installs it)")
+    return path
+
+
+def test_ftp_tls_upload_is_spooled_as_ftps(ftp_connect, make_camera, camera_clip, ingest_settings):
+    camera = make_camera()
+    ftp = ftp_connect(camera, tls=True)
+    ftp.mkd("20240501")
+    with camera_clip.open("rb") as clip:
+        assert ftp.storbinary("STOR 20240501/A1.mp4", clip).startswith("226")
+    [(meta, clip)] = spooled(ingest_settings)
+    assert meta.protocol == "ftps"
+    assert clip.read_bytes() == camera_clip.read_bytes()
+
+
+def test_curl_ssl_reqd_upload(ingestd, make_camera, camera_clip, ingest_settings):
+    curl = needs_tool("curl")
+    camera = make_camera()
+    host, port = ingestd.ftp.address
+    result = subprocess.run(
+        [
+            curl, "--silent", "--show-error", "--ssl-reqd", "-k", "--ftp-create-dirs",
+            "--user", f"{camera['username']}:{camera['password']}",
+            "-T", str(camera_clip), f"ftp://{host}:{port}/instar/20240501/A_curl.mp4",
+        ],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [(meta, clip)] = spooled(ingest_settings)
+    assert meta.protocol == "ftps"
+    assert meta.original_path == "instar/20240501/A_curl.mp4"
+    assert clip.read_bytes() == camera_clip.read_bytes()
+
+
+def test_lftp_upload_with_tls(ingestd, make_camera, camera_clip, ingest_settings, tmp_path):
+    lftp = needs_tool("lftp")
+    camera = make_camera()
+    host, port = ingestd.ftp.address
+    script = tmp_path / "upload.lftp"
+    script.write_text(
+        "set ssl:verify-certificate no\n"
+        "set ftp:ssl-force true\n"
+        "set ftp:ssl-protect-data true\n"
+        "set net:max-retries 1\n"
+        f"open -u {camera['username']},{camera['password']} -p {port} {host}\n"
+        "mkdir -p 20240501\n"
+        "cd 20240501\n"
+        f"put {camera_clip} -o A_lftp.mp4\n"
+        "bye\n"
+    )
+    result = subprocess.run(
+        [lftp, "-f", str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    [(meta, clip)] = spooled(ingest_settings)
+    assert meta.protocol == "ftps"
+    assert meta.original_path == "20240501/A_lftp.mp4"
+    assert clip.read_bytes() == camera_clip.read_bytes()
+
+
+def test_require_tls_refuses_plain_login_with_a_clear_reply(
+    ingest_settings, catalog, make_camera
+):
+    ingest_settings.ftp.require_tls = True
+    ingest_settings.sftp.enabled = False
+    camera = make_camera()
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    try:
+        plain = ftplib.FTP()
+        plain.connect(*daemon.ftp.address, timeout=10)
+        with pytest.raises(ftplib.error_perm, match="530 TLS required: send AUTH TLS first"):
+            plain.login(camera["username"], camera["password"])
+        plain.close()
+        secure = ftplib.FTP_TLS()
+        secure.connect(*daemon.ftp.address, timeout=10)
+        secure.login(camera["username"], camera["password"])
+        secure.prot_p()
+        secure.storbinary("STOR clip.mp4", io.BytesIO(b"clip bytes"))
+        secure.quit()
+    finally:
+        daemon.stop()
+    assert [m.protocol for m, _ in spooled(ingest_settings)] == ["ftps"]
+
+
+def test_self_signed_certificate_is_generated_once_and_kept(settings):
+    settings.ftp.tls_cert = None
+    cert, key = ensure_tls_certificate(settings)
+    assert cert == settings.storage.keys_dir / TLS_CERT_NAME
+    assert key.stat().st_mode & 0o077 == 0
+    first = cert.read_bytes()
+    assert ensure_tls_certificate(settings) == (cert, key)
+    assert cert.read_bytes() == first
+
+
+def test_missing_configured_certificate_is_a_clear_error(settings, tmp_path):
+    settings.ftp.tls_cert = tmp_path / "nope.pem"
+    with pytest.raises(FileNotFoundError, match="nope.pem does not exist"):
+        ensure_tls_certificate(settings)

@@ -1,0 +1,307 @@
+"""Things outside AlarmVault, run for real on loopback: a camera that speaks both INSTAR CGI
+dialects and records every call, a webhook receiver that checks signatures, and a mosquitto
+broker."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import cv2
+import numpy as np
+
+BOUNDARY = "instarframe"
+
+
+def make_jpeg(seed: int = 0) -> bytes:
+    picture = np.full((72, 128, 3), (seed * 40) % 256, dtype=np.uint8)
+    cv2.putText(picture, f"cam {seed}", (5, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255))
+    ok, data = cv2.imencode(".jpg", picture)
+    assert ok
+    return data.tobytes()
+
+
+@dataclass
+class CgiCall:
+    path: str
+    params: dict[str, str]
+    authorization: str | None
+
+    @property
+    def login(self) -> tuple[str, str] | None:
+        if not self.authorization or not self.authorization.startswith("Basic "):
+            return None
+        user, _, password = base64.b64decode(self.authorization[6:]).decode().partition(":")
+        return user, password
+
+
+@dataclass
+class CameraState:
+    armed: str = "1"
+    email: str = "1"
+    preset: str | None = None
+    areas: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {str(n): {"enable": "1", "s": "50"} for n in range(1, 5)}
+    )
+
+
+# What each dialect accepts: cmd -> {parameter: allowed values (None: any digits in range)}.
+FULLHD_COMMANDS = {
+    "setmdattr": {"-name": {"1", "2", "3", "4"}, "-enable": {"0", "1"}, "-s": range(0, 101)},
+    "setmdalarm": {"-aname": {"emailsnap"}, "-switch": {"on", "off"}},
+    "preset": {"-act": {"goto"}, "-number": range(0, 8)},
+}
+WQHD_COMMANDS = {
+    "setalarmattr": {"armed": {"0", "1"}},
+    "setmdattr": {"area": {"1", "2", "3", "4"}, "enable": {"0", "1"}, "s": range(1, 101)},
+    "setmaaction": {"enable": {"0", "1"}},
+    "setptzpreset": {"act": {"goto"}, "index": range(0, 8)},
+}
+
+
+class FakeCamera:
+    """An INSTAR camera's HTTP server: ``param.cgi`` in one dialect, a snapshot, MJPEG."""
+
+    def __init__(
+        self, dialect: str, username: str = "admin", password: str = "instar-Pw1"  # noqa: S107
+    ) -> None:
+        self.dialect = dialect
+        self.username = username
+        self.password = password
+        self.calls: list[CgiCall] = []
+        self.state = CameraState()
+        self.delay_s = 0.0
+        self.fail_status: int | None = None
+        self.frames = [make_jpeg(n) for n in range(3)]
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FakeCamera:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def cgi_calls(self) -> list[dict[str, str]]:
+        return [call.params for call in self.calls if call.path == "/param.cgi"]
+
+    # -- the camera's behaviour --------------------------------------------------------------
+    def answer_cgi(self, params: dict[str, str]) -> tuple[int, str]:
+        commands = FULLHD_COMMANDS if self.dialect == "fullhd" else WQHD_COMMANDS
+        cmd = params.get("cmd", "")
+        allowed = commands.get(cmd)
+        if allowed is None:
+            return 200, f'[Error] Error. cmd "{cmd}" is unknown.\r\n'
+        for name, value in params.items():
+            if name == "cmd":
+                continue
+            values = allowed.get(name)
+            ok = values is not None and (
+                value in values if isinstance(values, set) else value.isdigit()
+                and int(value) in values
+            )
+            if not ok:
+                return 200, "[Error] Error. param is invalid.\r\n"
+        self._apply(cmd, params)
+        if self.dialect == "fullhd":
+            return 200, "[Succeed]set ok.\r\n"
+        return 200, f'cmd="{cmd}";\r\nresponse="200";\r\n'
+
+    def _apply(self, cmd: str, params: dict[str, str]) -> None:
+        strip = {key.lstrip("-"): value for key, value in params.items()}
+        if cmd == "setalarmattr":
+            self.state.armed = strip["armed"]
+        elif cmd == "setmdattr":
+            area = self.state.areas[strip.get("name") or strip["area"]]
+            area["enable"] = strip["enable"]
+            if "s" in strip:
+                area["s"] = strip["s"]
+        elif cmd == "setmdalarm":
+            self.state.email = "1" if strip["switch"] == "on" else "0"
+        elif cmd == "setmaaction":
+            self.state.email = strip["enable"]
+        elif cmd in ("preset", "setptzpreset"):
+            self.state.preset = strip.get("number") or strip.get("index")
+
+    def _handler(self):
+        camera = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                call = CgiCall(
+                    parts.path, dict(parse_qsl(parts.query)), self.headers.get("Authorization")
+                )
+                camera.calls.append(call)
+                if camera.delay_s:
+                    time.sleep(camera.delay_s)
+                if call.login != (camera.username, camera.password):
+                    return self._send(401, b"401 Unauthorized", "text/html",
+                                      {"WWW-Authenticate": 'Basic realm="camera"'})
+                if camera.fail_status:
+                    return self._send(camera.fail_status, b"error", "text/html")
+                if parts.path == "/param.cgi":
+                    status, text = camera.answer_cgi(call.params)
+                    return self._send(status, text.encode(), "text/plain")
+                snapshot = "/tmpfs/snap.jpg" if camera.dialect == "fullhd" else "/snap.cgi"
+                stream = "/mjpegstream.cgi" if camera.dialect == "fullhd" else "/livestream/11"
+                if parts.path == snapshot:
+                    return self._send(200, camera.frames[0], "image/jpeg")
+                if parts.path == stream:
+                    return self._stream()
+                return self._send(404, b"not found", "text/html")
+
+            def _send(self, status, body, content_type, headers=None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _stream(self) -> None:
+                self.send_response(200)
+                self.send_header(
+                    "Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+                )
+                self.end_headers()
+                for frame in camera.frames:
+                    self.wfile.write(
+                        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                        f"Content-Length: {len(frame)}\r\n\r\n".encode() + frame + b"\r\n"
+                    )
+                self.wfile.write(f"--{BOUNDARY}--\r\n".encode())
+                self.close_connection = True
+
+        return Handler
+
+
+@dataclass
+class Delivery:
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    """Receives webhook POSTs and checks their HMAC-SHA256 signature the way a customer's
+    receiver would; answers ``statuses`` in turn (then 200)."""
+
+    def __init__(self) -> None:
+        self.secret: str | None = None
+        self.deliveries: list[Delivery] = []
+        self.statuses: list[int] = []
+        self.received = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hooks/alarm?source=alarmvault"
+
+    def start(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def check(self, timestamp: str, body: bytes, signature: str) -> bool:
+        if not self.secret:
+            return False
+        expected = hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+        return hmac.compare_digest("sha256=" + expected.hexdigest(), signature)
+
+    def _handler(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                ok = receiver.check(
+                    headers.get("x-alarmvault-timestamp", ""),
+                    body,
+                    headers.get("x-alarmvault-signature", ""),
+                )
+                receiver.deliveries.append(Delivery(headers, body, ok))
+                status = receiver.statuses.pop(0) if receiver.statuses else (200 if ok else 401)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                receiver.received.set()
+
+        return Handler
+
+
+MOSQUITTO = Path("/usr/sbin/mosquitto")
+
+
+class Mosquitto:
+    """A real mosquitto broker on a free loopback port, anonymous access, no persistence."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Mosquitto:
+        binary = MOSQUITTO if MOSQUITTO.exists() else shutil.which("mosquitto")
+        assert binary, "mosquitto is not installed: run scripts/install-sysdeps"
+        config = self.folder / "mosquitto.conf"
+        config.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            "log_dest stderr\n"
+        )
+        self.log = (self.folder / "mosquitto.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(binary), "-c", str(config)], stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            assert self.process.poll() is None, (self.folder / "mosquitto.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                assert time.monotonic() < deadline, "mosquitto did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.log.close()

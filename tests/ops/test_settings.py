@@ -1,0 +1,34 @@
+"""[schedule] and [metrics]: typed, unknown keys rejected, documented in the example config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import ConfigError, load_settings, settings_from_dict
+from tests.ops.processes import REPO
+
+
+def test_unknown_schedule_key_is_rejected():
+    with pytest.raises(ConfigError, match=r"unknown key 'schedule\.retention_dayz'"):
+        settings_from_dict({"schedule": {"retention_dayz": 3}}, Path("/"))
+
+
+def test_metrics_listen_must_be_host_and_port():
+    with pytest.raises(ConfigError, match=r"metrics\.listen"):
+        settings_from_dict({"metrics": {"listen": "9108"}}, Path("/"))
+
+
+def test_deletion_period_without_warning_period_is_refused():
+    with pytest.raises(ConfigError, match="inactive_delete_days needs inactive_warn_days"):
+        settings_from_dict(
+            {"schedule": {"inactive_warn_days": 0, "inactive_delete_days": 10}}, Path("/")
+        )
+
+
+def test_example_config_documents_the_defaults():
+    settings = load_settings(REPO / "config" / "alarmvault.example.toml")
+    defaults = settings_from_dict({}, Path("/"))
+    assert settings.schedule == defaults.schedule
+    assert settings.metrics == defaults.metrics

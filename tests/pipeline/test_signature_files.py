@@ -1,0 +1,110 @@
+"""The signature stages on real files through ClipProcessor: each refused upload is deleted at
+once and leaves a metadata-only rejection row with its reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.catalog import jobs
+from pipeline.catalog.recordings import list_recordings
+from pipeline.catalog.rejections import list_rejections
+from pipeline.processor import ClipProcessor
+from tests.conftest import requires_shared
+from tests.pipeline.rule_clips import SMALL, write_audio_only_mp4
+
+
+def text_file(clip_factory, tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("this is not a video\n" * 50)
+    return path
+
+
+def jpeg_snapshot(clip_factory, tmp_path):
+    return requires_shared("stills", "bus.jpg")
+
+
+def truncated_mp4(clip_factory, tmp_path):
+    whole = clip_factory(**SMALL)
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    return path
+
+
+def audio_only_mp4(clip_factory, tmp_path):
+    return write_audio_only_mp4(tmp_path / "audio.mp4")
+
+
+def mjpeg_avi(clip_factory, tmp_path):
+    return clip_factory(codec="mjpeg", container_format="avi", seconds=2, width=640, height=360,
+                        fps=10)
+
+
+def frame_size_of_no_model(clip_factory, tmp_path):
+    return clip_factory(**{**SMALL, "width": 800, "height": 448})
+
+
+@pytest.mark.parametrize(
+    ("make_file", "reason", "detail_part"),
+    [
+        (text_file, "not_video", "not an MP4"),
+        (jpeg_snapshot, "not_video", "JPEG"),
+        (truncated_mp4, "undecodable", ""),
+        (audio_only_mp4, "unsupported_stream", "no video stream"),
+        (mjpeg_avi, "unsupported_stream", "mjpeg"),
+        (frame_size_of_no_model, "profile_mismatch", "800x448"),
+    ],
+    ids=["text-named-mp4", "jpeg-named-mp4", "truncated-mp4", "audio-only-mp4", "mjpeg-avi",
+         "frame-size-800x448"],
+)
+def test_refused_upload_is_deleted_and_leaves_a_rejection_row(
+    settings, catalog, make_camera, clip_factory, spool_upload, tmp_path, make_file, reason,
+    detail_part,
+):
+    camera = make_camera(model="IN-8015")
+    folder = spool_upload(make_file(clip_factory, tmp_path), camera, name="A20261125_130000.mp4")
+
+    state = ClipProcessor(settings, catalog, "test:0").process(folder)
+
+    assert state == jobs.REJECTED
+    assert not folder.exists()
+    [rejection] = list_rejections(catalog)
+    assert rejection["reason"] == reason
+    assert detail_part in (rejection["detail"] or "")
+    assert rejection["camera_id"] == camera["id"]
+    assert rejection["received_at"]
+    assert list_recordings(catalog) == []
+    assert not any(settings.storage.recordings_dir.rglob("*.*"))
+    assert not (settings.storage.data_dir / "quarantine").exists()
+
+
+def test_upload_of_a_disabled_camera_is_not_registered(
+    settings, catalog, make_camera, clip_factory, spool_upload
+):
+    camera = make_camera()
+    catalog.execute("UPDATE cameras SET enabled = 0 WHERE id = ?", [camera["id"]])
+    folder = spool_upload(clip_factory(**SMALL), camera)
+
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.REJECTED
+
+    [rejection] = list_rejections(catalog)
+    assert rejection["reason"] == "not_registered"
+    assert not folder.exists()
+
+
+def test_genuine_clip_is_indexed_and_its_probe_holds_the_fingerprint_facts(
+    settings, catalog, make_camera, clip_factory, spool_upload
+):
+    camera = make_camera()
+    folder = spool_upload(clip_factory(**SMALL, audio=True), camera)
+    processor = ClipProcessor(settings, catalog, "test:0")
+
+    assert processor.process(folder) == jobs.INDEXED
+
+    [recording] = list_recordings(catalog)
+    probe = processor.db.execute(
+        "SELECT json_extract(probe_json, '$.gop_frames'), json_extract(probe_json, '$.profile'),"
+        " json_extract(probe_json, '$.audio_codec'), json_extract(probe_json, '$.major_brand')"
+        " FROM jobs"
+    ).fetchone()
+    assert probe == (10, "High", "aac", "isom")
+    assert recording["lane"] == "normal"

@@ -1,0 +1,145 @@
+"""Who gets what: every URL of the UI for the owner, another user, an admin and anonymous."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.catalog.browse import set_released
+from tests.webui.conftest import AuthActions
+
+OWNER, OTHER, ADMIN, ANON = "owner", "other", "admin", "anonymous"
+LOGIN = 302  # anonymous requests are sent to the login page
+
+# (method, path template, expected status per role for an UNRELEASED recording/own camera)
+RECORDING_URLS = [
+    ("GET", "/recordings/{rec}", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("GET", "/recordings/{rec}/video", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("GET", "/recordings/{rec}/poster", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("GET", "/recordings/{rec}/download", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("GET", "/recordings/{rec}/best-frame", {OWNER: 404, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("POST", "/recordings/{rec}/release", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("POST", "/recordings/{rec}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+]
+# Released for training: the admin may look (never act); nobody else gains anything.
+RELEASED_URLS = [
+    ("GET", "/recordings/{rec}", {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/recordings/{rec}/video", {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/recordings/{rec}/poster", {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/recordings/{rec}/download", {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN}),
+    ("POST", "/recordings/{rec}/release", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("POST", "/recordings/{rec}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+]
+CAMERA_URLS = [
+    ("GET", "/cameras/{cam}", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("POST", "/cameras/{cam}/edit", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("POST", "/cameras/{cam}/rotate", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("POST", "/cameras/{cam}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+]
+PAGES = [
+    ("GET", "/", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
+    ("GET", "/login", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: 200}),
+    ("GET", "/register", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: 200}),
+    ("GET", "/reset", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: 200}),
+    ("GET", "/dashboard", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/recordings", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/cameras", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/cameras/add", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/account", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/account/export", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
+    ("POST", "/account/mail", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
+    ("POST", "/account/pause", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
+    ("POST", "/recordings/bulk", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
+    ("GET", "/admin", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/admin/users", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/admin/cameras", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/admin/rejections", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/admin/released", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
+    ("POST", "/admin/cameras/{cam}/fairuse", {OWNER: 403, OTHER: 403, ADMIN: 302, ANON: LOGIN}),
+]
+POST_DATA = {
+    "/cameras/{cam}/edit": {"name": "Renamed", "model": "IN-8015"},
+    "/cameras/{cam}/delete": {"confirm": "yes"},
+    "/recordings/{rec}/release": {"released": "1"},
+    "/admin/cameras/{cam}/fairuse": {"action": "suspend"},
+    "/recordings/bulk": {"action": "release"},
+}
+
+
+@pytest.fixture
+def world(make_user, make_camera, store_recording):
+    owner = make_user("owner@example.com")
+    people = {
+        OWNER: owner,
+        OTHER: make_user("other@example.com"),
+        ADMIN: make_user("admin@example.com", is_admin=True),
+        ANON: None,
+    }
+    camera = make_camera(owner)
+    recording = store_recording(camera)
+    return people, camera, recording
+
+
+def _request(client, auth, role, people, method, template, path):
+    if people[role] is not None:
+        auth.login_as(people[role])
+    if method == "GET":
+        return client.get(path)
+    data = dict(POST_DATA.get(template, {}))
+    # The token comes from the login page, which every role (anonymous too) can open.
+    return auth.post(path, data, form_page="/login")
+
+
+def _check(app, world, urls, roles=(OWNER, OTHER, ADMIN, ANON)):
+    people, camera, recording = world
+    failures = []
+    for method, template, expected in urls:
+        path = template.format(rec=recording["id"], cam=camera["id"])
+        for role in roles:
+            client = app.test_client()
+            response = _request(client, AuthActions(client), role, people, method, template, path)
+            response.close()
+            if response.status_code != expected[role]:
+                failures.append(
+                    f"{role} {method} {path}: {response.status_code}, not {expected[role]}"
+                )
+            if expected[role] == LOGIN and role == ANON:
+                assert "/login" in response.headers["Location"]
+    assert not failures, "\n".join(failures)
+
+
+def test_recording_urls_answer_only_their_owner(app, world):
+    # The mutating URLs go last per role: a fresh world per URL keeps them independent.
+    _check(app, world, [u for u in RECORDING_URLS if u[0] == "GET"])
+
+
+@pytest.mark.parametrize("url", [u for u in RECORDING_URLS if u[0] == "POST"],
+                         ids=lambda u: u[1])
+def test_recording_actions_answer_only_their_owner(app, world, url):
+    _check(app, world, [url], roles=(OTHER, ADMIN, ANON, OWNER))
+
+
+def test_admin_sees_released_recordings_but_cannot_act_on_them(app, world, catalog):
+    set_released(catalog, [world[2]["id"]], True)
+    _check(app, world, [u for u in RELEASED_URLS if u[0] == "GET"])
+    _check(app, world, [u for u in RELEASED_URLS if u[0] == "POST"], roles=(OTHER, ADMIN, ANON))
+
+
+@pytest.mark.parametrize("url", CAMERA_URLS, ids=lambda u: u[1])
+def test_camera_urls_answer_only_their_owner(app, world, url):
+    _check(app, world, [url], roles=(OTHER, ADMIN, ANON, OWNER))
+
+
+@pytest.mark.parametrize("url", PAGES, ids=lambda u: f"{u[0]} {u[1]}")
+def test_pages_answer_by_role(app, world, url):
+    _check(app, world, [url])
+
+
+def test_an_unknown_recording_is_404_for_everyone(app, world):
+    people, _, _ = world
+    for role in (OWNER, ADMIN):
+        client = app.test_client()
+        AuthActions(client).login_as(people[role])
+        for suffix in ("", "/video", "/poster", "/download"):
+            response = client.get(f"/recordings/999999{suffix}")
+            response.close()
+            assert response.status_code == 404

@@ -1,0 +1,8 @@
+"""The two blueprints of `webui.api`; area modules add their routes to them."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+v1 = Blueprint("v1", __name__, url_prefix="/api/v1")
+pages_bp = Blueprint("pages", __name__, url_prefix="/integrations", template_folder="templates")

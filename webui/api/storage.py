@@ -1,0 +1,26 @@
+"""Storage status of the caller's account: used, quota, oldest recording."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from pipeline.catalog.alarm_events import storage_usage
+from webui.api.blueprints import v1
+from webui.api.token_auth import api_user_id
+from webui.db import get_db, get_settings
+
+MB = 1024 * 1024
+
+
+@v1.get("/storage")
+def storage_status():
+    usage = storage_usage(get_db(), api_user_id())
+    quota_mb = usage.pop("quota_mb") or get_settings().storage.default_quota_mb
+    quota_bytes = quota_mb * MB
+    return jsonify(
+        {
+            **usage,
+            "quota_bytes": quota_bytes,
+            "used_percent": round(100 * usage["used_bytes"] / quota_bytes, 2),
+        }
+    )
