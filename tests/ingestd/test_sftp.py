@@ -183,7 +183,7 @@ def test_openssh_sftp_batch_with_the_camera_password(
     assert clip.read_bytes() == camera_clip.read_bytes()
 
 
-def test_openssh_sees_a_refusal_message_for_a_download(
+def test_openssh_download_is_refused(
     ingestd, make_camera, ingest_settings, tmp_path, catalog
 ):
     camera = make_camera()
@@ -209,7 +209,8 @@ def test_openssh_sees_a_refusal_message_for_a_download(
         "-i", str(key_file), "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no",
     )  # fmt: skip
     assert result.returncode != 0
-    assert "Downloads are not allowed" in result.stderr
+    # OpenSSH prints its own text for the status code; paramiko shows our message.
+    assert "Permission denied" in result.stderr
     assert not (tmp_path / "got.mp4").exists()
 
 
@@ -218,7 +219,7 @@ def test_unregistered_key_is_refused(sftp_connect, ingestd, make_camera):
     transport = paramiko.Transport(ingestd.sftp.address)
     try:
         with pytest.raises(paramiko.AuthenticationException):
-            transport.connect(username=camera["username"], pkey=paramiko.Ed25519Key.generate())
+            transport.connect(username=camera["username"], pkey=paramiko.RSAKey.generate(1024))
     finally:
         transport.close()
 
