@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from ingestd.authorizers import CameraCredentials
 from ingestd.handover import UploadHandover
@@ -13,6 +14,20 @@ from pipeline.settings import Settings
 from pipeline.spool import ensure_spool, recover_staging
 
 logger = logging.getLogger(__name__)
+
+
+def remove_partial_uploads(uploads_dir: Path) -> int:
+    """Delete files left in the jails; returns how many.
+
+    A completed upload leaves its jail at once, so at start every file still there is one that
+    a killed ingestd was receiving: partial, never to be handed over.
+    """
+    removed = 0
+    for path in uploads_dir.glob("*/**/*"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed += 1
+    return removed
 
 
 class IngestDaemon:
@@ -42,6 +57,9 @@ class IngestDaemon:
         if promoted or removed:
             logger.info("spool recovery: %d handovers finished, %d removed", promoted, removed)
         storage.uploads_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+        removed = remove_partial_uploads(storage.uploads_dir)
+        if removed:
+            logger.warning("removed %d partial uploads left by an earlier run", removed)
         # Applies pending migrations (camera_keys) before any login reads the catalog.
         open_catalog(storage.catalog_path).close()
 

@@ -80,7 +80,8 @@ class ClipProcessor:
             },
         )
         if job["state"] == jobs.DELAYED:
-            if not release_if_due(self.db, job["id"], datetime.now(UTC)):
+            now = datetime.now(UTC)
+            if (job["release_at"] or "") > iso(now) or not release_if_due(self.db, job["id"], now):
                 return jobs.DELAYED
             job = jobs.get_job(self.db, job["id"])
         if job["state"] == jobs.QUARANTINED:

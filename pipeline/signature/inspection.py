@@ -7,11 +7,12 @@ file never reaches the decoder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipeline.camera_models import CameraModel
-from pipeline.media.probe import probe_clip
+from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.media.sniff import sniff_file
 from pipeline.settings.validation import ValidationSettings
 from pipeline.signature.fingerprint import LearnedFingerprint
@@ -25,13 +26,16 @@ def check_upload(
     clip: Path,
     rules: ValidationSettings,
     fingerprint: LearnedFingerprint | None = None,
+    prober: Callable[[Path], ClipProbe] = probe_clip,
 ) -> Verdict:
+    """``prober`` may be `IsolatedProbe(...).probe` to keep a hostile file's decoder out of
+    the daemon's process."""
     stages = SignatureStages(rules)
     container = sniff_file(clip)
     verdict = stages.admit(camera, clip.stat().st_size, container)
     if verdict is not None:
         return verdict
-    probe = probe_clip(clip)
+    probe = prober(clip)
     verdict = stages.check_streams(probe, model, container)
     if verdict is not None:
         return verdict

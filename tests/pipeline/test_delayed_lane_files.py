@@ -76,8 +76,10 @@ def test_delayed_clip_waits_until_released_then_is_indexed_in_the_delayed_lane(
     processor = ClipProcessor(settings, catalog, "test:0")
     processor.process(folder)
 
-    # The spool scan meets it again before its time: nothing happens.
+    # The spool scan meets it again before its time: nothing happens, not even a write.
+    writes = catalog.conn.total_changes
     assert processor.process(folder) == jobs.DELAYED
+    assert catalog.conn.total_changes == writes
     assert release_delayed(catalog, datetime.now(UTC)) == []
 
     released = release_delayed(catalog, datetime.now(UTC) + timedelta(minutes=31))

@@ -1,0 +1,107 @@
+"""Every API operation on another owner's object answers 404, exactly like a missing one, and
+changes nothing. The operations come from the served OpenAPI document, so a new endpoint is
+covered (or this test fails) without anyone remembering to add it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.catalog import atomic
+from pipeline.catalog.notifications import add_target
+from tests.api.conftest import store_access
+from webui.api.openapi import PATHS
+
+BODIES = {
+    "/cameras/{camera_id}/alarm-settings": {"armed": False},
+    "/cameras/{camera_id}/access": {"address": "192.168.1.9", "username": "u", "password": "p"},
+    "/cameras/{camera_id}/control/motion-detection": {"enabled": False},
+    "/cameras/{camera_id}/control/alarm-email": {"enabled": False},
+    "/cameras/{camera_id}/control/preset": {"number": 1},
+    "/cameras/{camera_id}/control/areas/{area}": {"enabled": False},
+    "/notifications/{target_id}": {"enabled": False},
+}
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in PATHS.items()
+    for method in item
+    if "{" in path and path != "/downloads/{recording_id}"
+]
+
+
+@pytest.fixture
+def victim(alice, catalog, store_recording, fake_camera):
+    """Alice's camera (with stored login), recording, notification target and token."""
+    store_access(alice, fake_camera)
+    fake_camera.calls.clear()
+    recording = store_recording(alice.camera)
+    target = add_target(catalog, alice.user["id"], kind="email", name="mine")
+    token_id = alice.get("/me", scope="read").json["token"]["id"]
+    return {
+        "camera_id": alice.camera["id"],
+        "recording_id": recording["id"],
+        "target_id": target["id"],
+        "token_id": token_id,
+        "area": 1,
+    }
+
+
+def snapshot(catalog) -> list:
+    """What another owner's call must not change (the caller's own token may note its use)."""
+    with atomic(catalog):
+        return [
+            list(catalog.query(f"SELECT * FROM {table} ORDER BY 1"))  # noqa: S608
+            for table in ("camera_access", "camera_alarm_settings", "notification_targets",
+                          "recordings", "cameras")
+        ] + [list(catalog.query("SELECT id, revoked_at FROM api_tokens ORDER BY id"))]
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=lambda x: x)
+@pytest.mark.parametrize("fake_camera", ["wqhd"], indirect=True)
+def test_another_owners_object_is_404_and_untouched(
+    method, path, alice, bob, victim, catalog, fake_camera
+):
+    before = snapshot(catalog)
+    url = re.sub(r"\{(\w+)\}", lambda match: str(victim[match[1]]), path)
+    response = bob.call(method, url, json=BODIES.get(path))
+    assert response.status_code == 404, (url, response.json)
+    assert response.json["error"] == "not_found"
+    assert snapshot(catalog) == before
+    assert fake_camera.calls == []
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=lambda x: x)
+@pytest.mark.parametrize("fake_camera", ["wqhd"], indirect=True)
+def test_a_missing_object_is_404_too(method, path, alice, victim, fake_camera):
+    url = re.sub(r"\{(\w+)\}", lambda m: "1" if m[1] == "area" else "987654321", path)
+    response = alice.call(method, url, json=BODIES.get(path))
+    assert response.status_code == 404, url
+
+
+def test_filters_naming_another_owners_camera_are_404(alice, bob, victim):
+    for path in ("/recordings", "/recordings/latest", "/events", "/events/counts"):
+        response = bob.get(f"{path}?camera_id={victim['camera_id']}")
+        assert response.status_code == 404, path
+
+
+def test_lists_never_show_another_owners_objects(alice, bob, victim):
+    for path in ("/cameras", "/recordings", "/events", "/notifications", "/tokens"):
+        items = bob.get(path).json["items"]
+        assert all(item.get("camera_id", bob.camera["id"]) == bob.camera["id"] for item in items)
+        assert victim["recording_id"] not in [item.get("recording_id") for item in items]
+    assert [camera["id"] for camera in bob.get("/cameras").json["items"]] == [bob.camera["id"]]
+    assert bob.get("/notifications").json["items"] == []
+    assert victim["token_id"] not in [token["id"] for token in bob.get("/tokens").json["items"]]
+    assert bob.get("/storage").json["recordings"] == 0
+
+
+def test_the_document_lists_exactly_the_served_operations(app):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.v1."):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        served |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(m.upper(), p) for p, item in PATHS.items() for m in item}
+    assert served - {("GET", "/openapi.json")} == documented

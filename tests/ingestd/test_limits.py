@@ -1,0 +1,184 @@
+"""Limits with clear answers: quota (552 / SFTP failure), free disk (452), size cap,
+connections per address, idle timeouts."""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import socket
+import time
+
+import paramiko
+import pytest
+
+from ingestd.daemon import IngestDaemon
+from pipeline.catalog import atomic
+from pipeline.catalog.jobs import register_job
+from tests.ingestd.conftest import jail_files, spooled, wait_until
+
+MIB = 1024 * 1024
+
+
+def _fill_quota(catalog, camera, quota_mb: int, used_bytes: int) -> None:
+    """Give the owner a quota and a pending upload of ``used_bytes`` counted against it."""
+    with atomic(catalog):
+        catalog["users"].update(camera["owner"]["id"], {"quota_mb": quota_mb})
+    register_job(
+        catalog,
+        {"upload_id": "earlier-upload", "camera_id": camera["id"], "size_bytes": used_bytes},
+    )
+
+
+def test_full_quota_refuses_ftp_upload_with_552(ftp_connect, make_camera, catalog, ingest_settings):
+    camera = make_camera()
+    _fill_quota(catalog, camera, quota_mb=1, used_bytes=2 * MIB)
+    ftp = ftp_connect(camera)
+    with pytest.raises(ftplib.error_perm, match="552 Storage quota exceeded"):
+        ftp.storbinary("STOR clip.mp4", io.BytesIO(b"x" * 1000))
+    assert spooled(ingest_settings) == []
+    assert jail_files(ingest_settings) == []
+
+
+def test_upload_running_past_the_quota_is_stopped_with_552(
+    ftp_connect, make_camera, catalog, ingest_settings
+):
+    camera = make_camera()
+    _fill_quota(catalog, camera, quota_mb=2, used_bytes=1 * MIB)
+    ftp = ftp_connect(camera)
+    with pytest.raises((ftplib.error_perm, OSError)) as stopped:
+        ftp.storbinary("STOR big.mp4", io.BytesIO(b"x" * (3 * MIB)))
+    if not isinstance(stopped.value, ftplib.error_perm):
+        # The server stopped reading, so the client's send failed first; the reply waits.
+        with pytest.raises(ftplib.error_perm, match="552 Storage quota exceeded"):
+            ftp.voidresp()
+    else:
+        assert str(stopped.value).startswith("552 Storage quota exceeded")
+    assert wait_until(lambda: jail_files(ingest_settings) == [])
+    assert spooled(ingest_settings) == []
+    # What still fits is accepted.
+    ftp.storbinary("STOR small.mp4", io.BytesIO(b"x" * 1000))
+    assert [m.original_name for m, _ in spooled(ingest_settings)] == ["small.mp4"]
+
+
+def test_full_quota_fails_sftp_upload_with_a_message(
+    sftp_connect, make_camera, catalog, ingest_settings
+):
+    camera = make_camera()
+    _fill_quota(catalog, camera, quota_mb=1, used_bytes=2 * MIB)
+    sftp = sftp_connect(camera)
+    with pytest.raises(OSError, match="Storage quota exceeded"):
+        sftp.putfo(io.BytesIO(b"x" * 1000), "clip.mp4", confirm=False)
+    assert spooled(ingest_settings) == []
+
+
+def test_sftp_upload_past_the_quota_fails_and_leaves_nothing(
+    sftp_connect, make_camera, catalog, ingest_settings
+):
+    camera = make_camera()
+    _fill_quota(catalog, camera, quota_mb=2, used_bytes=1 * MIB)
+    sftp = sftp_connect(camera)
+    # paramiko pipelines writes and reads their replies in batches of 100 (32 KiB each), so
+    # send enough that the refusal reaches it before the close, whose errors it ignores.
+    with pytest.raises(OSError, match="Storage quota exceeded"):
+        sftp.putfo(io.BytesIO(b"x" * (8 * MIB)), "big.mp4", confirm=False)
+    assert wait_until(lambda: jail_files(ingest_settings) == [])
+    assert spooled(ingest_settings) == []
+
+
+def test_oversized_file_is_refused_with_552(
+    ingest_settings, catalog, make_camera, camera_clip
+):
+    ingest_settings.ingest.max_upload_mb = 1
+    ingest_settings.sftp.enabled = False
+    camera = make_camera()
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    try:
+        ftp = ftplib.FTP()
+        ftp.connect(*daemon.ftp.address, timeout=10)
+        ftp.login(camera["username"], camera["password"])
+        with pytest.raises((ftplib.error_perm, OSError)) as stopped:
+            ftp.storbinary("STOR huge.mp4", io.BytesIO(b"x" * (3 * MIB)))
+        if not isinstance(stopped.value, ftplib.error_perm):
+            with pytest.raises(ftplib.error_perm) as stopped:
+                ftp.voidresp()
+        assert str(stopped.value).startswith("552 File too large")
+        ftp.close()
+    finally:
+        daemon.stop()
+    assert spooled(ingest_settings) == []
+
+
+def test_low_disk_refuses_uploads_with_452(ingest_settings, catalog, make_camera):
+    ingest_settings.storage.min_free_mb = 1024 * 1024 * 1024  # more than any disk has free
+    camera = make_camera()
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    try:
+        ftp = ftplib.FTP()
+        ftp.connect(*daemon.ftp.address, timeout=10)
+        ftp.login(camera["username"], camera["password"])
+        with pytest.raises(ftplib.error_temp, match="452 Insufficient storage space"):
+            ftp.storbinary("STOR clip.mp4", io.BytesIO(b"x" * 1000))
+        ftp.close()
+        transport = paramiko.Transport(daemon.sftp.address)
+        transport.connect(username=camera["username"], password=camera["password"])
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        with pytest.raises(OSError, match="Insufficient storage space"):
+            sftp.putfo(io.BytesIO(b"x" * 1000), "clip.mp4", confirm=False)
+        transport.close()
+    finally:
+        daemon.stop()
+    assert spooled(ingest_settings) == []
+
+
+def test_connections_per_address_are_limited(ingest_settings, catalog):
+    ingest_settings.ftp.max_connections_per_ip = 2
+    ingest_settings.sftp.max_connections_per_ip = 2
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    clients = []
+    try:
+        for _ in range(2):
+            ftp = ftplib.FTP()
+            ftp.connect(*daemon.ftp.address, timeout=10)
+            clients.append(ftp)
+        third = ftplib.FTP()
+        with pytest.raises(ftplib.error_temp, match="421 Too many connections"):
+            third.connect(*daemon.ftp.address, timeout=10)
+        third.close()
+
+        ssh = [socket.create_connection(daemon.sftp.address, timeout=10) for _ in range(2)]
+        for sock in ssh:
+            assert sock.recv(100).startswith(b"SSH-2.0-AlarmVault")
+        with socket.create_connection(daemon.sftp.address, timeout=10) as sock:
+            assert sock.recv(100) == b"Too many connections from your address.\r\n"
+        for sock in ssh:
+            sock.close()
+    finally:
+        for ftp in clients:
+            ftp.close()
+        daemon.stop()
+
+
+def test_idle_sessions_are_closed(ingest_settings, catalog, make_camera):
+    ingest_settings.ftp.idle_timeout_s = 5
+    ingest_settings.sftp.idle_timeout_s = 5
+    camera = make_camera()
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    try:
+        ftp = ftplib.FTP()
+        ftp.connect(*daemon.ftp.address, timeout=15)
+        ftp.login(camera["username"], camera["password"])
+        transport = paramiko.Transport(daemon.sftp.address)
+        transport.connect(username=camera["username"], password=camera["password"])
+        paramiko.SFTPClient.from_transport(transport)
+        time.sleep(5.5)
+        with pytest.raises(ftplib.error_temp, match="421 Control connection timed out"):
+            ftp.voidresp()
+        assert wait_until(lambda: not transport.is_active(), timeout=5)
+        ftp.close()
+        transport.close()
+    finally:
+        daemon.stop()
