@@ -20,6 +20,7 @@ from pipeline import spool
 from pipeline.catalog import open_catalog
 from pipeline.catalog.jobs import release_claims_of
 from pipeline.integrations.dispatcher import NotificationDispatcher
+from pipeline.media.probe_worker import IsolatedProbe
 from pipeline.metrics import MetricsEndpoint
 from pipeline.processor import ClipProcessor
 from pipeline.scheduler.runner import JobScheduler
@@ -149,7 +150,8 @@ class PipelineDaemon:
 
     def _work(self, worker_id: str) -> None:
         db = open_catalog(self.settings.storage.catalog_path, migrate=False)
-        processor = ClipProcessor(self.settings, db, worker_id)
+        prober = IsolatedProbe(timeout_s=self.settings.validation.probe_timeout_s)
+        processor = ClipProcessor(self.settings, db, worker_id, prober=prober.probe)
         try:
             while not self.stop_event.is_set():
                 try:
@@ -164,6 +166,7 @@ class PipelineDaemon:
                     with self._queued_lock:
                         self._queued.discard(folder.name)
         finally:
+            prober.close()
             db.close()
 
     def _start_thread(self, name: str, target, *args) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from pipeline.detection.stage import DetectionStage
 from pipeline.fairuse.monitor import FairUseMonitor
 from pipeline.lanes import LONG_CLIP, LaneDecision, decide_lane
 from pipeline.media.poster import write_poster
+from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.settings import Settings
 from pipeline.signature.fingerprint import ClipFingerprint
@@ -47,8 +49,17 @@ CONTAINER_EXT = {"avi": "avi"}
 class ClipProcessor:
     """Processes spooled uploads for one worker; safe to call again for the same folder."""
 
-    def __init__(self, settings: Settings, db: sqlite_utils.Database, worker_id: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: sqlite_utils.Database,
+        worker_id: str,
+        prober: Callable[[Path], ClipProbe] = probe_clip,
+    ) -> None:
         self.settings = settings
+        # The daemon passes `IsolatedProbe(...).probe`, so a hostile file's decoder runs in a
+        # child process; tests of the processing logic probe in-process.
+        self.prober = prober
         self.db = db
         self.worker_id = worker_id
         self.clips = ClipStore(settings.storage)
@@ -109,7 +120,9 @@ class ClipProcessor:
         if job["state"] == jobs.RECEIVED:
             model = self.models.get(camera["model"]) if camera else None
             fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
-            verdict = check_upload(camera, model, clip, self.settings.validation, fingerprint)
+            verdict = check_upload(
+                camera, model, clip, self.settings.validation, fingerprint, prober=self.prober
+            )
             started_at = started_at_from_name(
                 upload.original_name,
                 self.settings.pipeline.timestamp_patterns,

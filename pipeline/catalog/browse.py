@@ -62,12 +62,11 @@ def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
     return has_table(db, table) and column in db[table].columns_dict
 
 
-def _where(db: sqlite_utils.Database, flt: RecordingFilter) -> tuple[list[str], list[Any]]:
-    where = ["c.owner_id = ?"]
-    params: list[Any] = [flt.owner_id]
-    if flt.camera_id is not None:
-        where.append("r.camera_id = ?")
-        params.append(flt.camera_id)
+def _where(
+    db: sqlite_utils.Database, flt: RecordingFilter, camera_id: int
+) -> tuple[list[str], list[Any]]:
+    where = ["r.camera_id = ?"]
+    params: list[Any] = [camera_id]
     if flt.since is not None:
         where.append("r.started_at >= ?")
         params.append(flt.since.isoformat())
@@ -88,6 +87,14 @@ def _where(db: sqlite_utils.Database, flt: RecordingFilter) -> tuple[list[str], 
     return where, params
 
 
+def _owner_camera_ids(db: sqlite_utils.Database, flt: RecordingFilter) -> list[int]:
+    rows = db.execute("SELECT id FROM cameras WHERE owner_id = ?", [flt.owner_id]).fetchall()
+    ids = [row[0] for row in rows]
+    if flt.camera_id is not None:
+        return [flt.camera_id] if flt.camera_id in ids else []
+    return ids
+
+
 def search_recordings(
     db: sqlite_utils.Database,
     flt: RecordingFilter,
@@ -95,18 +102,28 @@ def search_recordings(
     after: Cursor | None = None,
     limit: int = 24,
 ) -> Page:
-    """One page of the owner's recordings, newest first, starting after ``after``."""
-    where, params = _where(db, flt)
-    if after is not None:
-        where.append("(r.started_at < ? OR (r.started_at = ? AND r.id < ?))")
-        params += [after.started_at, after.started_at, after.id]
-    clauses = " AND ".join(where)
-    sql = (
-        "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id FROM recordings r"  # noqa: S608
-        f" JOIN cameras c ON c.id = r.camera_id WHERE {clauses}"
-        " ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
-    )
-    rows = list(db.query(sql, [*params, limit + 1]))
+    """One page of the owner's recordings, newest first, starting after ``after``.
+
+    One indexed range read per camera (``idx_recordings_camera_started``), merged here: an
+    owner has a handful of cameras, so a page costs cameras x limit rows whatever the table
+    size and whatever statistics SQLite has (a single query over the owner's cameras sorts
+    all their rows unless ANALYZE happened to run).
+    """
+    candidates: list[dict[str, Any]] = []
+    for camera_id in _owner_camera_ids(db, flt):
+        where, params = _where(db, flt, camera_id)
+        if after is not None:
+            where.append("(r.started_at < ? OR (r.started_at = ? AND r.id < ?))")
+            params += [after.started_at, after.started_at, after.id]
+        clauses = " AND ".join(where)
+        sql = (
+            "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id"  # noqa: S608
+            f" FROM recordings r JOIN cameras c ON c.id = r.camera_id WHERE {clauses}"
+            " ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
+        )
+        candidates += db.query(sql, [*params, limit + 1])
+    candidates.sort(key=lambda row: (row["started_at"], row["id"]), reverse=True)
+    rows = candidates[: limit + 1]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

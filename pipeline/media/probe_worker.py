@@ -9,6 +9,7 @@ The child reads one JSON request per line on stdin and answers one JSON line on 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -47,7 +48,7 @@ class IsolatedProbe:
             except (BrokenPipeError, OSError):
                 line = None
             if line is None:
-                reason = "timed out" if child.poll() is None else "crashed"
+                reason = "crashed" if self._exited(child) else "timed out"
                 self._kill_child()
                 logger.warning("probe child %s on %s; restarted", reason, path.name)
                 return ClipProbe(error=f"decoder {reason} while probing")
@@ -78,6 +79,15 @@ class IsolatedProbe:
         line = child.stdout.readline()
         return line or None
 
+    @staticmethod
+    def _exited(child: subprocess.Popen) -> bool:
+        """Did the child die? Its stdout closed, but it may not be reaped yet: wait briefly."""
+        try:
+            child.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def _kill_child(self) -> None:
         if self._child is not None:
             if self._child.poll() is None:
@@ -96,10 +106,8 @@ class IsolatedProbe:
 
 
 def serve() -> None:
-    try:
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_LIMIT, CHILD_MEMORY_LIMIT))
-    except (ValueError, OSError):
-        pass
     for line in sys.stdin:
         request = json.loads(line)
         try:

@@ -18,6 +18,12 @@ class ValidationSettings(StrictModel):
         600.0, gt=0, description="Hard cap: longer clips are rejected (over_hard_cap)."
     )
     max_size_mb: int = Field(200, ge=1, description="Hard cap on a clip's size.")
+    probe_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="A clip whose probe takes longer is rejected (undecodable); the probe runs "
+        "in a child process that is restarted.",
+    )
     extra_camera_models: Path | None = Field(
         None,
         description="A TOML file of further camera models (same format as "

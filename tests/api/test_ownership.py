@@ -35,7 +35,7 @@ def victim(alice, catalog, store_recording, fake_camera):
     """Alice's camera (with stored login), recording, notification target and token."""
     store_access(alice, fake_camera)
     fake_camera.calls.clear()
-    recording = store_recording(alice.camera)
+    recording = store_recording(alice.camera, poster=False)
     target = add_target(catalog, alice.user["id"], kind="email", name="mine")
     token_id = alice.get("/me", scope="read").json["token"]["id"]
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,6 +13,7 @@ from pipeline.catalog import atomic
 
 @pytest.fixture
 def clips(alice, bob, store_recording, catalog):
+    store_recording = functools.partial(store_recording, poster=False)
     """Three recordings of alice's camera on two days (one with a person), one of bob's."""
     made = {
         "old": store_recording(alice.camera, started_at="2026-11-23T08:00:00+00:00"),

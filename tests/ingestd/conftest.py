@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import threading
 import time
@@ -80,10 +81,8 @@ def ftp_connect(ingestd: IngestDaemon) -> Iterator[Callable[..., ftplib.FTP]]:
 
     yield _connect
     for client in clients:
-        try:
+        with contextlib.suppress(OSError):
             client.close()
-        except OSError:
-            pass
 
 
 @pytest.fixture
@@ -104,7 +103,8 @@ def sftp_connect(ingestd: IngestDaemon) -> Iterator[Callable[..., paramiko.SFTPC
 
 def spooled(settings: Settings) -> list[tuple[UploadMeta, Path]]:
     """(metadata, clip path) of every upload waiting in spool/incoming."""
-    return [(read_upload(folder), clip_path(folder)) for folder in list_incoming(settings.storage.spool_dir)]
+    folders = list_incoming(settings.storage.spool_dir)
+    return [(read_upload(folder), clip_path(folder)) for folder in folders]
 
 
 def jail_files(settings: Settings) -> list[Path]:

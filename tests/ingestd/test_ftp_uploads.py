@@ -76,7 +76,7 @@ def test_each_data_connection_mode_delivers_the_clip(
         ftp.makepasv = lambda: ftplib.parse229(ftp.sendcmd("EPSV"), ftp.sock.getpeername())
     with camera_clip.open("rb") as clip:
         ftp.storbinary("STOR clip.mp4", clip)
-    [(meta, clip)] = spooled(ingest_settings)
+    [(_meta, clip)] = spooled(ingest_settings)
     assert clip.read_bytes() == camera_clip.read_bytes()
 
 

@@ -114,5 +114,5 @@ def test_self_signed_certificate_is_generated_once_and_kept(settings):
 
 def test_missing_configured_certificate_is_a_clear_error(settings, tmp_path):
     settings.ftp.tls_cert = tmp_path / "nope.pem"
-    with pytest.raises(FileNotFoundError, match="nope.pem does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.pem does not exist"):
         ensure_tls_certificate(settings)

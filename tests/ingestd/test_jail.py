@@ -21,7 +21,7 @@ def outside(tmp_path):
     return folder
 
 
-def _jail(settings, camera) -> "os.PathLike":
+def _jail(settings, camera) -> os.PathLike:
     jail = settings.storage.uploads_dir / camera["username"]
     jail.mkdir(parents=True, exist_ok=True)
     return jail
