@@ -214,6 +214,13 @@ def register():
     if problem:
         flash(problem, "error")
         return render_template("auth/register.html", email=email), 400
+    limiter = _limiter()
+    network = client_network()
+    if limiter.is_blocked(email, network):
+        flash("Too many attempts. Please wait a few minutes and try again.", "error")
+        return render_template("auth/register.html", email=email), 429
+    # Every registration mails someone: counted like a failed login against flooding.
+    limiter.record_failure(email, network)
     db = get_db()
     try:
         user = register_user(db, email, password)

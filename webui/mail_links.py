@@ -5,20 +5,34 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 
 from pipeline.mailer import MailError, send_mail
+from pipeline.settings import parse_listen
 from webui.db import get_settings
 
 logger = logging.getLogger(__name__)
 
 
+def mail_link_base() -> str:
+    """Where links in mails point: ``[web] public_url``, else the address the UI listens on.
+
+    Never the request's Host header alone: a forged Host in a password-reset request would
+    otherwise mail the victim a link (with their token) to the forger's site. Only when the UI
+    listens on every interface and no public URL is set is the Host the one hint left.
+    """
+    web = get_settings().web
+    if web.public_url:
+        return web.public_url.rstrip("/")
+    host, port = parse_listen(web.listen)
+    if host not in ("0.0.0.0", "::", ""):  # noqa: S104 - compared, not bound
+        return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    return request.host_url.rstrip("/")
+
+
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for a mail: under ``[web] public_url`` when set."""
-    public_url = get_settings().web.public_url
-    if public_url:
-        return public_url.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    """An absolute link for a mail."""
+    return mail_link_base() + url_for(endpoint, **values)
 
 
 def send_account_mail(

@@ -139,3 +139,26 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(c
                                            "csrf_token": auth.csrf("/reset")})
     assert b"If an account uses" in response.data
     assert outbox() == []
+
+
+def test_links_in_mails_never_follow_a_forged_host_header(client, auth, make_user, outbox,
+                                                          settings):
+    user = make_user()
+    client.post("/reset", data={"email": user["email"], "csrf_token": auth.csrf("/reset")},
+                headers={"Host": "evil.example"})
+    body = outbox()[-1].get_content()
+    assert "evil.example" not in body
+    assert f"http://{settings.web.listen}/reset/" in body
+
+
+def test_registrations_from_one_network_are_rate_limited(client, auth):
+    statuses = []
+    for number in range(32):
+        response = client.post(
+            "/register",
+            data={"email": f"flood{number}@example.com", "password": "long enough 1",
+                  "password2": "long enough 1", "csrf_token": auth.csrf("/register")},
+        )
+        statuses.append(response.status_code)
+    assert statuses[:30] == [200] * 30
+    assert statuses[-1] == 429
