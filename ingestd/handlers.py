@@ -19,6 +19,7 @@ from ingestd.authorizers import MSG_BANNED, MSG_SERVER_ERROR, MSG_WRONG, LoginRe
 from ingestd.filesystems import JailedFS
 from ingestd.handover import HandedOverFiles
 from ingestd.limits import DISK, CappedUploadFile, UploadAllowance, UploadLimitExceeded
+from ingestd.log_privacy import scrub_addresses
 from pipeline.catalog import utcnow
 from pipeline.spool import shorten_address
 
@@ -51,6 +52,8 @@ class CameraDTPHandler(TLS_DTPHandler):
     """
 
     _broken_link = False
+    # pyftpdlib reads 64 KiB per loop turn; bigger reads mean fewer turns per clip.
+    ac_in_buffer_size = 256 * 1024
 
     def handle_close(self) -> None:
         # pyftpdlib calls this from inside its except block, so the error is still at hand.
@@ -109,17 +112,17 @@ class CameraFTPHandler(TLS_FTPHandler):
 
     def log(self, msg: str, logfun=None) -> None:
         # pyftpdlib's session chatter goes to DEBUG: INFO keeps one line per upload.
-        logger.debug("%s %s", self.log_identity, msg)
+        logger.debug("%s %s", self.log_identity, scrub_addresses(msg))
 
     def logline(self, msg: str, logfun=None) -> None:
         if self._log_debug:
             if msg.upper().startswith("<- USER "):
                 # Half of a login: the camera id in the prefix says who it is once logged in.
                 msg = "<- USER ******"
-            logger.debug("%s %s", self.log_identity, msg)
+            logger.debug("%s %s", self.log_identity, scrub_addresses(msg))
 
     def logerror(self, msg: str) -> None:
-        logger.error("%s %s", self.log_identity, msg)
+        logger.error("%s %s", self.log_identity, scrub_addresses(msg))
 
     def log_transfer(self, cmd, filename, receive, completed, elapsed, bytes) -> None:
         logger.debug(

@@ -18,6 +18,7 @@ from ingestd.handlers import CameraFTPHandler
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
+from ingestd.log_privacy import install_address_scrubber
 from ingestd.loop_bridge import LoopBridge
 from pipeline.settings import Settings, parse_listen
 
@@ -77,7 +78,9 @@ class FtpService:
     ) -> None:
         ftp = settings.ftp
         # Our log lines already carry what matters; without a handler pyftpdlib adds its own.
-        logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
+        if not logging.getLogger("pyftpdlib").handlers:
+            logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
+        install_address_scrubber("pyftpdlib")
         self.ioloop = IOLoop.factory()
         self.bridge = LoopBridge(self.ioloop)
         handler = type(

@@ -191,12 +191,12 @@ def detection_run(db: sqlite_utils.Database, recording_id: int) -> dict[str, Any
     return rows[0] if rows else None
 
 
-def any_camera_detects(db: sqlite_utils.Database) -> bool:
-    """Whether any camera has a detection switch on (then the models must load at start)."""
-    return (
-        db.execute(
-            "SELECT 1 FROM cameras WHERE detect_objects OR detect_plates OR detect_rain"
-            " OR detect_false_alarm LIMIT 1"
-        ).fetchone()
-        is not None
-    )
+def any_camera_detects(db: sqlite_utils.Database, switch: str | None = None) -> bool:
+    """Whether any camera has ``switch`` (or any detection switch) on: then the models must
+    load at start."""
+    names = DetectionSwitches.NAMES if switch is None else (switch,)
+    if not set(names) <= set(DetectionSwitches.NAMES):
+        raise ValueError(f"unknown detection switch {switch!r}")
+    condition = " OR ".join(f"detect_{name}" for name in names)
+    sql = f"SELECT 1 FROM cameras WHERE {condition} LIMIT 1"  # noqa: S608 - names checked
+    return db.execute(sql).fetchone() is not None

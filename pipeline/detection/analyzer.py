@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -54,10 +55,17 @@ class ClipAnalyzer:
         settings: DetectionSettings,
         object_detector: Detector | None,
         plate_detector: Detector | None = None,
+        plate_loader: Callable[[], Detector] | None = None,
     ) -> None:
         self.settings = settings
         self.object_detector = object_detector
         self.plate_detector = plate_detector
+        self._plate_loader = plate_loader
+
+    def load_plate_detector(self) -> None:
+        """Load the plate model now (it costs ~120 MB, so only where a camera reads plates)."""
+        if self.plate_detector is None and self._plate_loader is not None:
+            self.plate_detector = self._plate_loader()
 
     def analyze(
         self, clip: Path, switches: DetectionSwitches, output_dir: Path, stem: str
@@ -65,6 +73,8 @@ class ClipAnalyzer:
         """Analyse ``clip`` for what ``switches`` ask; files go to ``output_dir/<stem>.*``."""
         if switches.needs_detector and self.object_detector is None:
             raise ValueError("this analyzer has no object detector")
+        if switches.plates:
+            self.load_plate_detector()
         if switches.plates and self.plate_detector is None:
             raise ValueError("this analyzer has no plate detector")
         started = time.monotonic()

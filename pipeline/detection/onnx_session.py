@@ -28,8 +28,6 @@ def open_session(path: Path, intra_op_threads: int = 1):
     options.intra_op_num_threads = intra_op_threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    # The arena keeps the largest run's buffers forever; without it a worker stays lean.
-    options.enable_cpu_mem_arena = False
     # Spinning threads burn ~50% extra CPU waiting for work on a 2-core NAS.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")

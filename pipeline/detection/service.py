@@ -65,16 +65,24 @@ def build_plate_detector(settings: DetectionSettings, data_dir: Path) -> Detecto
     )
 
 
-def build_analyzer(settings: DetectionSettings, data_dir: Path) -> ClipAnalyzer:
-    """Load both models now: a missing one is an error at start, naming its path."""
-    return ClipAnalyzer(
+def build_analyzer(
+    settings: DetectionSettings, data_dir: Path, *, plates: bool = False
+) -> ClipAnalyzer:
+    """Load the object model now (a missing one is an error naming its path); the plate model
+    too if ``plates``, else on the first clip that asks for plates."""
+    analyzer = ClipAnalyzer(
         settings,
         build_object_detector(settings, data_dir),
-        build_plate_detector(settings, data_dir),
+        plate_loader=lambda: build_plate_detector(settings, data_dir),
     )
+    if plates:
+        analyzer.load_plate_detector()
+    return analyzer
 
 
-def shared_analyzer(settings: DetectionSettings, data_dir: Path) -> ClipAnalyzer:
+def shared_analyzer(
+    settings: DetectionSettings, data_dir: Path, *, plates: bool = False
+) -> ClipAnalyzer:
     """The process's analyzer for these settings, built on first use."""
     key = settings.model_dump_json() + "|" + str(Path(data_dir).resolve())
     with _cache_lock:
@@ -84,6 +92,8 @@ def shared_analyzer(settings: DetectionSettings, data_dir: Path) -> ClipAnalyzer
             _cache.clear()  # settings changed (reload): drop the old models
             _cache[key] = analyzer
             logger.info("detection models loaded: %s", analyzer.object_detector.name)
+        if plates:
+            analyzer.load_plate_detector()
         return analyzer
 
 

@@ -33,7 +33,8 @@ class DetectionStage:
         self.db = db
         self.thumbs_root = ClipStore(settings.storage).thumbs_root
         if any_camera_detects(db):
-            shared_analyzer(settings.detection, settings.storage.data_dir)
+            plates = any_camera_detects(db, "plates")
+            shared_analyzer(settings.detection, settings.storage.data_dir, plates=plates)
 
     def run(self, camera_id: int, relpath: str) -> ClipDetections | None:
         """Analyse a stored clip for what its camera switched on; None when nothing is on."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import io
 import logging
@@ -212,3 +213,23 @@ def test_every_command_is_logged_at_debug_without_secrets(
     upload_lines = [r for r in caplog.records if r.getMessage().startswith("upload spooled")]
     assert len(upload_lines) == 1
     assert f"camera={camera['id']}" in upload_lines[0].getMessage()
+
+
+def test_debug_log_holds_no_full_client_address_in_any_data_mode(
+    ftp_connect, make_camera, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    camera = make_camera()
+    ftp = ftp_connect(camera)
+    ftp.storbinary("STOR passive.mp4", io.BytesIO(b"clip"))
+    ftp.set_pasv(False)  # PORT: the server connects back to the client's address
+    ftp.storbinary("STOR active.mp4", io.BytesIO(b"clip"))
+    with contextlib.suppress(ftplib.Error):
+        ftp.sendcmd("EPRT |1|127.0.0.1|9999|")  # an address written the RFC 2428 way
+    ftp.quit()
+    for record in caplog.records:
+        text = record.getMessage()
+        if "listening on" in text:
+            continue
+        assert "127.0.0.1" not in text, text
+        assert "127,0,0,1" not in text, text
