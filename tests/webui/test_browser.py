@@ -42,6 +42,9 @@ def test_customer_plays_filters_releases_deletes_and_leaves(
     screenshots(page, "dashboard")
 
     page.click("nav >> text=Recordings")
+    # The load event also waits for the poster images, which a busy machine serves slowly.
+    page.wait_for_url("**/recordings")
+    page.wait_for_load_state("load")
     cards = page.locator("#recordings .clip")
     assert cards.count() == 2
     # The poster loaded (a real JPEG, decoded by the browser).
