@@ -19,7 +19,7 @@ from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-CREDENTIAL_SMTP_PASSWORD = "smtp_password"
+CREDENTIAL_SMTP_PASSWORD = "smtp_password"  # noqa: S105 - a file name
 
 
 class MailError(Exception):

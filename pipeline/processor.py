@@ -42,6 +42,8 @@ from pipeline.timestamps import started_at_from_name
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Tries that never finished (the process died); above this the job is set aside.
+CRASH_LIMIT = 6
 CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
 
@@ -102,6 +104,13 @@ class ClipProcessor:
             if job["state"] in jobs.FINAL_STATES:
                 spool.remove_upload(folder)
             return job["state"]
+        if job["attempts"] >= CRASH_LIMIT:
+            # Every earlier try ended with the daemon dying (a decoder crash outside the probe
+            # child): stop the crash loop, keep the upload for an admin.
+            jobs.advance_job(self.db, job["id"], jobs.FAILED, reason="processing_crashed")
+            logger.error("job %s: %d tries died mid-way; upload kept in spool", job["id"],
+                         job["attempts"])
+            return jobs.FAILED
         stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
         if not jobs.claim_job(self.db, job["id"], self.worker_id, stale):
             return None

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 def started_at_from_name(
     name: str, patterns: list[str], camera_timezone: str, fallback: str
 ) -> str:
-    """ISO UTC start time parsed from ``name`` with the first matching pattern, else ``fallback``."""
+    """ISO UTC start time parsed from ``name`` by the first matching pattern, else ``fallback``."""
     for pattern in patterns:
         match = re.search(pattern, name)
         if not match:

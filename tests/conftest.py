@@ -152,5 +152,5 @@ def clip_factory(tmp_path_factory) -> ClipFactory:
 
 @pytest.fixture(scope="session")
 def camera_clip(clip_factory) -> Path:
-    """An 18 s 1280×720 15 fps H.264 MP4 made from vtest.mp4, like an IN-8015 alarm clip."""
+    """An 18 s 1280x720 15 fps H.264 MP4 made from vtest.mp4, like an IN-8015 alarm clip."""
     return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)

@@ -63,7 +63,7 @@ def get_job(db: sqlite_utils.Database, job_id: str) -> Job:
 
 
 def claim_job(db: sqlite_utils.Database, job_id: str, worker: str, stale_after: str) -> bool:
-    """Take the job for ``worker`` unless another worker holds a claim newer than ``stale_after``."""
+    """Take the job for ``worker`` unless another worker's claim is newer than ``stale_after``."""
     with atomic(db):
         cursor = db.execute(
             "UPDATE jobs SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1"

@@ -1,4 +1,4 @@
-"""``python -m pipeline.cli`` is the `alarmvault` command (for a venv without its scripts on PATH)."""
+"""``python -m pipeline.cli`` runs the `alarmvault` command where the venv is not on PATH."""
 
 import sys
 

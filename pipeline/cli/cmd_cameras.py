@@ -40,7 +40,7 @@ def camera_add(args: argparse.Namespace, context: Context) -> int:
         raise CommandError(f"no user with e-mail {args.owner}")
     camera, password = add_camera(context.db, owner["id"], args.name, model.name)
     ftp_host, ftp_port = context.settings.ftp.listen.rsplit(":", 1)
-    sftp_host, sftp_port = context.settings.sftp.listen.rsplit(":", 1)
+    sftp_port = context.settings.sftp.listen.rsplit(":", 1)[1]
     if args.json:
         print_json({**public_camera(camera), "password": password})
         return 0

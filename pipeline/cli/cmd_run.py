@@ -68,7 +68,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
             process.wait()
     if failed is not None:
         code = processes[failed].returncode
-        print(f"alarmvault: {failed} exited with status {code}; stopped the others", file=sys.stderr)
+        print(
+            f"alarmvault: {failed} exited with status {code}; stopped the others",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -33,4 +33,4 @@ def ensure_demo_account(db, settings) -> None:
     fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
-    print("Demo logins (also in %s):\n%s" % (credentials, text), flush=True)  # noqa: UP031
+    print(f"Demo logins (also in {credentials}):\n{text}", flush=True)

@@ -17,7 +17,8 @@ class PipelineSettings(StrictModel):
     timestamp_patterns: list[str] = Field(
         default_factory=lambda: [
             r"(?P<Y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[_-]?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})",
-            r"(?P<Y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[_ T-](?P<H>\d{2})[-_:](?P<M>\d{2})[-_:](?P<S>\d{2})",
+            r"(?P<Y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[_ T-]"
+            r"(?P<H>\d{2})[-_:](?P<M>\d{2})[-_:](?P<S>\d{2})",
         ],
         description="Regexes tried on an upload's file name to find when the alarm started; "
         "named groups Y m d H M S. No match: the upload-completion time is used.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import io
 import socket
@@ -19,10 +20,8 @@ def ftp_upload(vault, camera, folder: list[str], name: str, data: bytes) -> None
         ftp.connect(host, port, timeout=30)
         ftp.login(camera["username"], camera["password"])
         for part in folder:
-            try:
+            with contextlib.suppress(ftplib.error_perm):  # the folder exists already
                 ftp.mkd(part)
-            except ftplib.error_perm:
-                pass
             ftp.cwd(part)
         ftp.storbinary(f"STOR {name}", io.BytesIO(data))
 

@@ -74,7 +74,7 @@ class FakeCamera:
     """An INSTAR camera's HTTP server: ``param.cgi`` in one dialect, a snapshot, MJPEG."""
 
     def __init__(
-        self, dialect: str, username: str = "admin", password: str = "instar-Pw1"  # noqa: S107
+        self, dialect: str, username: str = "admin", password: str = "instar-Pw1"
     ) -> None:
         self.dialect = dialect
         self.username = username

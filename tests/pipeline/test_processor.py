@@ -91,3 +91,23 @@ def test_crash_after_move_before_index_resumes_without_loss(
     assert ClipProcessor(settings, catalog, "test:1").process(folder) == jobs.INDEXED
     [recording] = list_recordings(catalog)
     assert ClipStore(settings.storage).recording_file(recording["path"]).exists()
+
+
+def test_job_whose_tries_keep_killing_the_daemon_is_set_aside_with_its_upload_kept(
+    settings, catalog, make_camera, camera_clip, spool_upload
+):
+    from pipeline.processor import CRASH_LIMIT
+
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera)
+    upload_id = folder.name
+    jobs.register_job(catalog, {"upload_id": upload_id, "camera_id": camera["id"]})
+    # As left behind by CRASH_LIMIT claims whose process died before finishing.
+    catalog.execute("UPDATE jobs SET attempts = ? WHERE id = ?", [CRASH_LIMIT, upload_id])
+
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.FAILED
+
+    assert jobs.get_job(catalog, upload_id)["reason"] == "processing_crashed"
+    assert (folder / "clip").read_bytes() == camera_clip.read_bytes()
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.FAILED
+    assert list_recordings(catalog) == []
