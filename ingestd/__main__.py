@@ -8,6 +8,7 @@ import signal
 import sys
 
 from ingestd.daemon import IngestDaemon
+from ingestd.workers import WorkerSupervisor
 from pipeline.settings import CONFIG_ENV, ConfigError, load_settings
 
 logger = logging.getLogger("ingestd")
@@ -28,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.logging.level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    daemon = IngestDaemon(settings)
+    if settings.ingest.workers > 1:
+        daemon: IngestDaemon | WorkerSupervisor = WorkerSupervisor(settings)
+    else:
+        daemon = IngestDaemon(settings)
 
     def request_stop(signum: int, frame) -> None:
         daemon.stop_event.set()

@@ -1,7 +1,8 @@
 """Who may log in: one credential store for FTP, FTPS and SFTP, and the brute-force ban.
 
-Passwords are argon2 hashes in the catalog; checking one costs ~50 ms, so the checks run in a
-small thread pool, never in the FTP I/O loop. The ban keys on the full address in memory only;
+Passwords are argon2 hashes in the catalog; checking one costs 0.1-0.4 core-seconds, so the
+checks run in a small thread pool, never in the FTP I/O loop, and a login verified a moment ago
+is recognised without argon2 (`login_cache.RecentLogins`). The ban keys on the full address;
 the log sees the shortened form.
 """
 
@@ -19,9 +20,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ingestd.login_cache import RecentLogins
+from ingestd.shared_ban import SharedLoginBan
 from pipeline.catalog import open_catalog
 from pipeline.catalog.camera_keys import camera_has_key
-from pipeline.catalog.cameras import check_camera_login
+from pipeline.catalog.cameras import check_camera_login, find_camera_by_username
 from pipeline.catalog.upload_accounts import find_upload_account, owner_stored_bytes
 from pipeline.settings import Settings
 from pipeline.spool import shorten_address
@@ -128,12 +131,13 @@ class LoginBan:
 class CameraCredentials:
     """The one credential store: checks a camera's login for either protocol."""
 
-    def __init__(self, settings: Settings, ban: LoginBan | None = None) -> None:
+    def __init__(self, settings: Settings, ban: LoginBan | SharedLoginBan | None = None) -> None:
         ingest = settings.ingest
         self.settings = settings
         self.ban = ban or LoginBan(
             ingest.ban_after_failures, ingest.ban_window_s, ingest.ban_duration_s
         )
+        self.recent_logins = RecentLogins(ingest.login_cache_s)
         self._catalog_path = settings.storage.catalog_path
         self._local = threading.local()
         self._connections: list[sqlite_utils.Database] = []
@@ -166,6 +170,8 @@ class CameraCredentials:
             for db in self._connections:
                 db.close()
             self._connections.clear()
+        if isinstance(self.ban, SharedLoginBan):
+            self.ban.close()
 
     # --- in the login pool
 
@@ -174,7 +180,7 @@ class CameraCredentials:
             raise LoginRefused(MSG_BANNED)
         db = self._db()
         try:
-            camera = check_camera_login(db, username, password)
+            camera = self._verified_camera(db, username, password)
         except Exception:
             logger.exception("login check failed in the catalog")
             raise LoginRefused(MSG_SERVER_ERROR) from None
@@ -182,6 +188,18 @@ class CameraCredentials:
             self.ban.record_failure(address)
             raise LoginRefused(MSG_WRONG)
         return self._account(db, username, address)
+
+    def _verified_camera(self, db: sqlite_utils.Database, username: str, password: str):
+        """The camera row if the password is right; argon2 only when not verified recently."""
+        camera = find_camera_by_username(db, username)
+        if camera is not None and self.recent_logins.matches(
+            username, password, camera["id"], camera["password_hash"]
+        ):
+            return camera
+        camera = check_camera_login(db, username, password)
+        if camera is not None:
+            self.recent_logins.remember(username, password, camera["id"], camera["password_hash"])
+        return camera
 
     def _key_login(self, username: str, key_base64: str, address: str) -> CameraAccount:
         if self.ban.is_banned(address):

@@ -1,4 +1,8 @@
-"""The ingestd process: the FTP/FTPS and SFTP servers sharing one credential store and spool."""
+"""One ingestd process: the FTP/FTPS and SFTP servers sharing one credential store and spool.
+
+Alone (``[ingest] workers = 1``, and in tests) it binds its own ports; as one of several
+pre-forked workers (`ingestd.workers`) it serves the sockets its parent bound.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from pathlib import Path
 from ingestd.authorizers import CameraCredentials
 from ingestd.handover import UploadHandover
 from ingestd.limits import StorageGuard
+from ingestd.shared_ban import SharedLoginBan
+from ingestd.workers import WorkerSlot
 from pipeline.catalog import open_catalog
 from pipeline.settings import Settings
 from pipeline.spool import ensure_spool, recover_staging
@@ -33,8 +39,9 @@ def remove_partial_uploads(uploads_dir: Path) -> int:
 class IngestDaemon:
     """Starts and stops everything ingestd runs; `start()` is the list of what that is."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, slot: WorkerSlot | None = None) -> None:
         self.settings = settings
+        self.slot = slot
         self.stop_event = threading.Event()
         self.credentials: CameraCredentials | None = None
         self.ftp = None
@@ -42,6 +49,10 @@ class IngestDaemon:
 
     def start(self) -> None:
         self.start_storage()
+        self.start_servers()
+
+    def start_servers(self) -> None:
+        """Everything but the storage recovery, which a worker's parent has done already."""
         self.start_credentials()
         handover = UploadHandover(self.settings.storage.spool_dir)
         guard = StorageGuard(self.settings)
@@ -64,18 +75,22 @@ class IngestDaemon:
         open_catalog(storage.catalog_path).close()
 
     def start_credentials(self) -> None:
-        self.credentials = CameraCredentials(self.settings)
+        # Workers share the ban so that a guesser gains nothing by landing on another one.
+        ban = SharedLoginBan.for_settings(self.settings) if self.slot else None
+        self.credentials = CameraCredentials(self.settings, ban)
 
     def start_ftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
         from ingestd.servers import FtpService
 
-        self.ftp = FtpService(self.settings, self.credentials, handover, guard)
+        self.ftp = FtpService(self.settings, self.credentials, handover, guard, self.slot)
         self.ftp.start()
 
     def start_sftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
         from ingestd.sftp.listener import SftpService
 
-        self.sftp = SftpService(self.settings, self.credentials, handover, guard)
+        self.sftp = SftpService(
+            self.settings, self.credentials, handover, guard, self.slot
+        )
         self.sftp.start()
 
     def run_until_stopped(self) -> None:

@@ -53,7 +53,7 @@ class CameraDTPHandler(TLS_DTPHandler):
 
     _broken_link = False
     # pyftpdlib reads 64 KiB per loop turn; bigger reads mean fewer turns per clip.
-    ac_in_buffer_size = 256 * 1024
+    ac_in_buffer_size = 1024 * 1024
 
     def handle_close(self) -> None:
         # pyftpdlib calls this from inside its except block, so the error is still at hand.

@@ -20,6 +20,7 @@ from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
 from ingestd.loop_bridge import LoopBridge
+from ingestd.workers import WorkerSlot, passive_ports_for
 from pipeline.settings import Settings, parse_listen
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class FtpService:
         credentials: CameraCredentials,
         handover: UploadHandover,
         guard: StorageGuard,
+        slot: WorkerSlot | None = None,
     ) -> None:
         ftp = settings.ftp
         # Our log lines already carry what matters; without a handler pyftpdlib adds its own.
@@ -95,7 +97,7 @@ class FtpService:
                 "ssl_context": tls_context(settings),
                 "tls_control_required": ftp.require_tls,
                 "tls_data_required": ftp.require_tls,
-                "passive_ports": list(ftp.passive_port_range),
+                "passive_ports": passive_ports_for(ftp.passive_port_range, slot),
                 "masquerade_address": ftp.masquerade_address,
                 "permit_foreign_addresses": ftp.permit_foreign_addresses,
                 "timeout": ftp.idle_timeout_s,
@@ -106,8 +108,11 @@ class FtpService:
         handler.dtp_handler = type(
             "ConfiguredCameraDTPHandler", (handler.dtp_handler,), {"timeout": ftp.data_timeout_s}
         )
-        self.server = FTPServer(parse_listen(ftp.listen), handler, ioloop=self.ioloop, backlog=128)
-        self.server.max_cons = ftp.max_connections
+        listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
+        self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)
+        # The total is shared out among the workers; the per-address limit holds per worker.
+        workers = slot.count if slot else 1
+        self.server.max_cons = max(1, -(-ftp.max_connections // workers))
         self.server.max_cons_per_ip = ftp.max_connections_per_ip
         self._thread: threading.Thread | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.settings.storage import StorageSettings
@@ -25,6 +26,12 @@ class ClipStore:
     def recording_relpath(self, camera_id: int, started_at: str, job_id: str, ext: str) -> str:
         """``<camera>/<YYYY-MM-DD>/<job>.<ext>``: deterministic, so a retried job finds its file."""
         return f"{camera_id}/{started_at[:10]}/{job_id}.{ext}"
+
+    def playback_relpath(self, recording_relpath: str) -> str:
+        """``<camera>/<YYYY-MM-DD>/<job>.playback.mp4``, beside the original: a retried job
+        finds it, and deleting the recording's files removes it."""
+        stem = recording_relpath.rsplit(".", 1)[0]
+        return f"{stem}.playback.mp4"
 
     def thumb_relpath(self, recording_relpath: str, suffix: str = "poster") -> str:
         stem = recording_relpath.rsplit(".", 1)[0]
@@ -47,8 +54,26 @@ class ClipStore:
             raise FileNotFoundError(f"clip for {relpath} is neither in the spool nor stored")
         return target
 
+    def write_derived(self, relpath: str, write: Callable[[Path], None]) -> Path:
+        """Make a file derived from a recording (a playback copy) with ``write(partial)`` and
+        move it into place atomically. Idempotent: a file already in place from an earlier try
+        is kept, so a crash between making it and indexing neither loses nor repeats it."""
+        target = self.recording_file(relpath)
+        if target.exists():
+            return target
+        partial = target.with_name(target.name + ".partial")
+        try:
+            write(partial)
+            with partial.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
     def delete_recording_files(self, recording: dict) -> None:
-        """Remove a recording's clip, poster and every derived file (thumbnails, crops)."""
+        """Remove a recording's clip, poster and every derived file (playback copy, thumbnails,
+        crops)."""
         relpath = recording["path"]
         clip = self.recording_file(relpath)
         with contextlib.suppress(FileNotFoundError):
@@ -60,9 +85,11 @@ class ClipStore:
                 for derived in folder.glob(Path(stem).name + ".*"):
                     with contextlib.suppress(FileNotFoundError):
                         derived.unlink()
-        if recording.get("thumb_path"):
-            with contextlib.suppress(FileNotFoundError):
-                self.thumb_file(recording["thumb_path"]).unlink()
+        for column, root in (("thumb_path", self.thumbs_root),
+                             ("playback_path", self.recordings_root)):
+            if recording.get(column):
+                with contextlib.suppress(FileNotFoundError):
+                    self._inside(root, recording[column]).unlink()
 
     def quarantine_relpath(self, camera_id: int, job_id: str, ext: str) -> str:
         return f"{camera_id}/{job_id}.{ext}"

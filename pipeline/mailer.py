@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from pipeline.credentials import credential_file
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -71,12 +72,8 @@ def send_mail(
 
 
 def _smtp_password(settings: Settings) -> str | None:
-    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
-    if credentials:
-        path = Path(credentials) / CREDENTIAL_SMTP_PASSWORD
-        if path.is_file():
-            return path.read_text(encoding="utf-8").strip()
-    return settings.mail.smtp_password
+    path = credential_file(CREDENTIAL_SMTP_PASSWORD)
+    return path.read_text(encoding="utf-8").strip() if path else settings.mail.smtp_password
 
 
 def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:

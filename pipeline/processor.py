@@ -30,6 +30,7 @@ from pipeline.clipstore import ClipStore
 from pipeline.detection.stage import DetectionStage
 from pipeline.fairuse.monitor import FairUseMonitor
 from pipeline.lanes import LONG_CLIP, LaneDecision, decide_lane
+from pipeline.media.playback import store_playback_copy
 from pipeline.media.poster import write_poster
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
@@ -177,6 +178,7 @@ class ClipProcessor:
         stored = self.clips.move_in(source or spool.clip_path(folder), relpath)
         thumb_rel = self.clips.thumb_relpath(relpath)
         has_poster = write_poster(stored, self.clips.thumb_file(thumb_rel))
+        playback_rel = store_playback_copy(self.clips, relpath, probe)  # AVI, H.265: for browsers
         detections = self.detection.run(job["camera_id"], relpath)  # issue 5; None if off
         with atomic(self.db):
             recording_id = insert_recording(
@@ -196,6 +198,7 @@ class ClipProcessor:
                     "size_bytes": stored.stat().st_size,
                     "path": relpath,
                     "thumb_path": thumb_rel if has_poster else None,
+                    "playback_path": playback_rel,
                     "original_name": job["original_name"],
                     "lane": job["lane"] or "normal",
                 },

@@ -1,8 +1,8 @@
 """Removing a user's data for good from the web UI: recordings, a camera, or a whole account.
 
-The file-then-row order and the jail/spool clean-up are shared with the scheduler's removals
-(`pipeline.scheduler.removal`); this module adds what a customer's own deletion also reaches:
-playback copies and clips held in quarantine.
+The removals themselves (files first, then rows; held clips, jails and spooled uploads) are
+the scheduler's (`pipeline.scheduler.removal`), so an account deleted for inactivity goes as
+completely as one its owner deletes; this module adds the playback copies.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pipeline.catalog.camera_edits import camera_recordings, delete_camera_rows
-from pipeline.catalog.cameras import list_cameras
-from pipeline.catalog.quarantine import list_quarantined
+from pipeline.catalog.accounts import user_file_rows
+from pipeline.catalog.camera_edits import camera_recordings
 from pipeline.scheduler import removal
 from webui.db import get_clipstore, get_db, get_settings
 
@@ -29,13 +28,6 @@ def _remove_playback_copies(recordings: list[dict[str, Any]]) -> None:
                 logger.exception("playback copy of recording %d stays", recording["id"])
 
 
-def _remove_quarantined_files(db, *, camera_id: int | None = None,
-                              owner_id: int | None = None) -> None:
-    store = get_clipstore()
-    for row in list_quarantined(db, camera_id=camera_id, owner_id=owner_id):
-        store.delete_quarantined(row["path"])
-
-
 def remove_recordings(recordings: list[dict[str, Any]]) -> None:
     _remove_playback_copies(recordings)
     removal.remove_recordings(get_db(), get_clipstore(), recordings)
@@ -43,22 +35,14 @@ def remove_recordings(recordings: list[dict[str, Any]]) -> None:
 
 def remove_camera(camera: dict[str, Any]) -> None:
     db = get_db()
-    recordings = camera_recordings(db, camera["id"])
-    _remove_playback_copies(recordings)
-    for recording in recordings:
-        get_clipstore().delete_recording_files(recording)
-    _remove_quarantined_files(db, camera_id=camera["id"])
-    removal.remove_camera_files(db, get_settings().storage, camera)
-    delete_camera_rows(db, camera["id"])
-    logger.info("camera %d removed with %d recordings", camera["id"], len(recordings))
+    _remove_playback_copies(camera_recordings(db, camera["id"]))
+    count = removal.remove_camera(db, get_clipstore(), get_settings().storage, camera)
+    logger.info("camera %d removed with %d recordings", camera["id"], count)
 
 
 def remove_account(user_id: int) -> None:
     db = get_db()
-    cameras = list_cameras(db, user_id)
-    recordings = [r for camera in cameras for r in camera_recordings(db, camera["id"])]
-    _remove_playback_copies(recordings)
-    _remove_quarantined_files(db, owner_id=user_id)
+    _remove_playback_copies(user_file_rows(db, user_id))
     counts = removal.remove_account(db, get_clipstore(), get_settings().storage, user_id)
     logger.info("account %d deleted: %d cameras, %d recordings", user_id, counts["cameras"],
                 counts["recordings"])

@@ -23,7 +23,8 @@ from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
 from ingestd.sftp.protocol import TunedSFTPServer
 from ingestd.sftp.server import CameraSSHServer
-from pipeline.settings import Settings, parse_listen
+from ingestd.workers import WorkerSlot, bind_listener
+from pipeline.settings import Settings
 from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
@@ -56,19 +57,21 @@ class SftpService:
         credentials: CameraCredentials,
         handover: UploadHandover,
         guard: StorageGuard,
+        slot: WorkerSlot | None = None,
     ) -> None:
         self.settings = settings.sftp
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
         self.host_keys = load_host_keys(settings)
-        host, port = parse_listen(self.settings.listen)
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._socket = socket.socket(family, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self._socket.listen(128)
+        if slot and slot.sftp_socket:
+            self._socket = slot.sftp_socket
+        else:
+            self._socket = bind_listener(self.settings.listen)
         self._socket.setblocking(False)
+        # The total is shared out among the workers; the per-address limit holds per worker.
+        workers = slot.count if slot else 1
+        self.max_connections = max(1, -(-self.settings.max_connections // workers))
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._connections: list[_Connection] = []
@@ -162,7 +165,7 @@ class SftpService:
             return "Too many failed logins from your address; try again later."
         with self._lock:
             self._forget_closed()
-            if len(self._connections) >= self.settings.max_connections:
+            if len(self._connections) >= self.max_connections:
                 logger.warning("sftp refused: %d connections open", len(self._connections))
                 return "Too many connections; try again later."
             same = sum(1 for c in self._connections if c.remote_ip == remote_ip)

@@ -127,3 +127,5 @@ def setup_logging(settings: Settings) -> None:
     if not os.environ.get("JOURNAL_STREAM"):
         fmt = "%(asctime)s " + fmt
     logging.basicConfig(level=settings.logging.level, format=fmt, force=True)
+    # apscheduler narrates every job it adds at INFO; our runner logs one line per job run.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

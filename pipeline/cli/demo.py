@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import secrets
 
 from pipeline.catalog.cameras import add_camera
 from pipeline.catalog.users import add_user, list_users
+from pipeline.security import camera_password
 
 DEMO_EMAIL = "demo@example.com"
 
@@ -18,7 +18,8 @@ def ensure_demo_account(db, settings) -> None:
         if credentials.exists():
             print(f"Demo logins: see {credentials}", flush=True)
         return
-    password = secrets.token_urlsafe(12)
+    # Letters and digits only: a password that starts with '-' would confuse shells and CLIs.
+    password = camera_password(16)
     user = add_user(db, DEMO_EMAIL, password, is_admin=True)
     camera, camera_password = add_camera(db, user["id"], "Demo camera", "IN-8015")
     host, port = settings.ftp.listen.rsplit(":", 1)

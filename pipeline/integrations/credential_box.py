@@ -9,16 +9,13 @@ unreadable; owners then enter them again.
 from __future__ import annotations
 
 import json
-import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from pipeline.credentials import credential_file, key_file
 from pipeline.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 CREDENTIAL_NAME = "integrations_key"
 
@@ -42,28 +39,9 @@ class CredentialBox:
 
 
 def load_credential_box(settings: Settings) -> CredentialBox:
-    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
-    if credentials:
-        path = Path(credentials) / CREDENTIAL_NAME
-        if path.is_file():
-            return CredentialBox(path.read_bytes().strip())
-    return CredentialBox(_key_file(Path(settings.storage.keys_dir) / f"{CREDENTIAL_NAME}.key"))
-
-
-def _key_file(path: Path) -> bytes:
-    if path.is_file():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(Fernet.generate_key())
-    try:
-        # link() fails if another process made the key first: then theirs wins.
-        os.link(tmp, path)
-        logger.info("generated the integrations key in %s", path.parent)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return path.read_bytes().strip()
+    path = credential_file(CREDENTIAL_NAME) or key_file(
+        Path(settings.storage.keys_dir) / f"{CREDENTIAL_NAME}.key",
+        Fernet.generate_key,
+        "integrations key",
+    )
+    return CredentialBox(path.read_bytes().strip())

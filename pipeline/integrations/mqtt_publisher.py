@@ -14,13 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from pipeline.credentials import credential_file
 from pipeline.settings.notifications import MqttSettings
 
 logger = logging.getLogger(__name__)
@@ -183,9 +182,5 @@ class MqttPublisher:
 
 
 def _mqtt_password(settings: MqttSettings) -> str | None:
-    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
-    if credentials:
-        path = Path(credentials) / CREDENTIAL_MQTT_PASSWORD
-        if path.is_file():
-            return path.read_text(encoding="utf-8").strip()
-    return settings.password
+    path = credential_file(CREDENTIAL_MQTT_PASSWORD)
+    return path.read_text(encoding="utf-8").strip() if path else settings.password

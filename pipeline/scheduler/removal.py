@@ -1,4 +1,4 @@
-"""Removing recordings and whole accounts for the scheduled jobs.
+"""Removing recordings, cameras and whole accounts, for the scheduled jobs and the web UI.
 
 Files go first, rows after: if the process dies in between, the rows still match what the job
 looks for, so its next run finishes the removal. The other order could leave clip files that
@@ -16,8 +16,10 @@ import sqlite_utils
 from pipeline import spool
 from pipeline.catalog.accounts import delete_account_rows, user_file_rows
 from pipeline.catalog.browse import delete_recording_rows
+from pipeline.catalog.camera_edits import camera_recordings, delete_camera_rows
 from pipeline.catalog.cameras import list_cameras
 from pipeline.catalog.jobs import FINAL_STATES
+from pipeline.catalog.quarantine import list_quarantined
 from pipeline.catalog.retention import unfinished_job_ids
 from pipeline.clipstore import ClipStore
 from pipeline.settings.storage import StorageSettings
@@ -33,14 +35,33 @@ def remove_recordings(
     return sum(int(recording["size_bytes"] or 0) for recording in recordings)
 
 
+def remove_camera(
+    db: sqlite_utils.Database, clips: ClipStore, storage: StorageSettings, camera: dict[str, Any]
+) -> int:
+    """Every file and row of the camera: clips, posters, held clips, its upload jail, spooled
+    uploads; returns the number of recordings removed."""
+    recordings = camera_recordings(db, camera["id"])
+    for recording in recordings:
+        clips.delete_recording_files(recording)
+    for held in list_quarantined(db, camera_id=camera["id"]):
+        clips.delete_quarantined(held["path"])
+    remove_camera_files(db, storage, camera)
+    delete_camera_rows(db, camera["id"])
+    return len(recordings)
+
+
 def remove_account(
     db: sqlite_utils.Database, clips: ClipStore, storage: StorageSettings, user_id: int
 ) -> dict[str, int]:
-    """Every file and row of the account: clips, posters, upload jails, spooled uploads."""
+    """Every file and row of the account: clips, posters, held clips, upload jails, spooled
+    uploads."""
     recordings = user_file_rows(db, user_id)
     cameras = list_cameras(db, user_id)
     for recording in recordings:
         clips.delete_recording_files(recording)
+    # The rows go by ON DELETE CASCADE; the held files would stay with nothing pointing at them.
+    for held in list_quarantined(db, owner_id=user_id):
+        clips.delete_quarantined(held["path"])
     for camera in cameras:
         remove_camera_files(db, storage, camera)
     delete_account_rows(db, user_id)

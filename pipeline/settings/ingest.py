@@ -20,3 +20,18 @@ class IngestSettings(StrictModel):
     login_threads: int = Field(
         2, ge=1, le=16, description="Threads that check passwords (argon2) off the FTP I/O loop."
     )
+    login_cache_s: int = Field(
+        300,
+        ge=0,
+        le=3600,
+        description="Recognise a login verified this recently without argon2 (0: always verify).",
+    )
+    workers: int = Field(
+        2,
+        ge=1,
+        le=32,
+        description=(
+            "ingestd processes sharing the FTP and SFTP ports (about one per core); each gets "
+            "a slice of ftp.passive_ports, and per-address connection limits hold per process."
+        ),
+    )

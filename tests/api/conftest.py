@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 
 from pipeline.catalog.tokens import create_token
-from tests.integrations.fakes import FakeCamera, WebhookReceiver
-from tests.webui.conftest import BufferedClient, store_recording  # noqa: F401 - a fixture
-from webui import create_app
+from tests.integrations.conftest import (  # noqa: F401 - fixtures
+    cheap_password_hashes,
+    fake_camera,
+    webhook_receiver,
+)
+from tests.integrations.fakes import FakeCamera
+from tests.webui.conftest import app, client, store_recording  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -21,18 +25,6 @@ def settings_dict(settings_dict):
     }
     settings_dict["notifications"] = {"allow_private_webhook_targets": True}
     return settings_dict
-
-
-@pytest.fixture
-def app(settings, catalog):
-    app = create_app({"SETTINGS": settings, "TESTING": True})
-    app.test_client_class = BufferedClient
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class ApiUser:
@@ -55,7 +47,7 @@ class ApiUser:
 
 
 @pytest.fixture
-def api_user(client, catalog, make_user, make_camera):
+def api_user(client, catalog, make_user, make_camera):  # noqa: F811 - the fixture
     def _make(email: str | None = None, model: str = "IN-8015") -> ApiUser:
         user = make_user(email)
         return ApiUser(client, catalog, user, make_camera(user, model=model))
@@ -73,20 +65,6 @@ def bob(api_user):
     return api_user("bob@example.com", model="IN-9408")
 
 
-@pytest.fixture(params=["fullhd", "wqhd"])
-def fake_camera(request):
-    camera = FakeCamera(request.param).start()
-    yield camera
-    camera.stop()
-
-
-@pytest.fixture
-def webhook_receiver():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
 def store_access(user: ApiUser, camera: FakeCamera, password: str | None = None):
     response = user.call(
         "PUT",
@@ -101,15 +79,3 @@ def store_access(user: ApiUser, camera: FakeCamera, password: str | None = None)
     assert response.status_code == 200, response.json
     return response
 
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Accounts made here need no brute-force resistance; argon2 at its cheapest saves ~0.5 s
-    per user and camera on two shared cores."""
-    from argon2 import PasswordHasher
-
-    import pipeline.security
-
-    monkeypatch.setattr(
-        pipeline.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
 import cv2
@@ -70,7 +71,35 @@ WQHD_COMMANDS = {
 }
 
 
-class FakeCamera:
+class LoopbackHttpServer:
+    """An HTTP server on a free loopback port, served from a thread between ``start()`` and
+    ``stop()``; a subclass gives the request handler class from ``_handler()``."""
+
+    def __init__(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+
+class FakeCamera(LoopbackHttpServer):
     """An INSTAR camera's HTTP server: ``param.cgi`` in one dialect, a snapshot, MJPEG."""
 
     def __init__(
@@ -84,24 +113,11 @@ class FakeCamera:
         self.delay_s = 0.0
         self.fail_status: int | None = None
         self.frames = [make_jpeg(n) for n in range(3)]
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__()
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeCamera:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"127.0.0.1:{self.port}"
 
     def cgi_calls(self) -> list[dict[str, str]]:
         return [call.params for call in self.calls if call.path == "/param.cgi"]
@@ -212,7 +228,7 @@ class Delivery:
         return json.loads(self.body)
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackHttpServer):
     """Receives webhook POSTs and checks their HMAC-SHA256 signature the way a customer's
     receiver would; answers ``statuses`` in turn (then 200)."""
 
@@ -221,24 +237,11 @@ class WebhookReceiver:
         self.deliveries: list[Delivery] = []
         self.statuses: list[int] = []
         self.received = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hooks/alarm?source=alarmvault"
-
-    def start(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"http://127.0.0.1:{self.port}/hooks/alarm?source=alarmvault"
 
     def check(self, timestamp: str, body: bytes, signature: str) -> bool:
         if not self.secret:

@@ -124,3 +124,29 @@ def test_spooled_uploads_of_a_deleted_account_are_removed(
         catalog, settings, NOW + timedelta(days=31)
     )["deleted"] == 1
     assert not folder.exists()
+
+
+def test_clips_held_in_quarantine_of_a_deleted_account_are_removed(
+    catalog, settings, clips, make_user, make_camera
+):
+    from pipeline.catalog.jobs import QUARANTINED, advance_job, register_job
+    from pipeline.catalog.quarantine import insert_quarantined
+
+    user = make_user()
+    _set_user(catalog, user["id"], created_at=catalog_time(NOW - timedelta(days=500)))
+    camera = make_camera(owner=user)
+    job = register_job(catalog, {"upload_id": "held01", "camera_id": camera["id"],
+                                 "completed_at": catalog_time(NOW - timedelta(days=400))})
+    relpath = clips.quarantine_relpath(camera["id"], "held01", "mp4")
+    held = clips.quarantine_file(relpath)
+    held.parent.mkdir(parents=True)
+    held.write_bytes(b"clip")
+    with atomic(catalog):
+        insert_quarantined(catalog, job, relpath, ["gop_frames"], catalog_time(NOW),
+                           catalog_time(NOW + timedelta(days=3650)))
+        advance_job(catalog, "held01", QUARANTINED)
+    warn_and_delete_inactive_accounts(catalog, settings, NOW)
+    assert warn_and_delete_inactive_accounts(
+        catalog, settings, NOW + timedelta(days=31)
+    )["deleted"] == 1
+    assert not held.exists()

@@ -1,0 +1,169 @@
+"""Several ingestd processes serving the same listening sockets (pre-fork), one per core.
+
+pyftpdlib's loop and paramiko's threads each keep one core busy at most (the GIL), so on a
+small box a single process leaves cores idle while cameras wait. The parent binds the FTP and
+SFTP sockets, finishes the spool and jail recovery once, then forks ``[ingest] workers``
+children that accept on the shared sockets: whichever worker is free takes the next
+connection. Each worker gets its own slice of the passive port range, so two workers never
+offer the same data port; the login ban is shared through `shared_ban.SharedLoginBan`.
+
+pyftpdlib's own ``worker_processes`` and ``MultiprocessFTPServer`` are not used: the first
+serves FTP only, the second forks one process per connection (a fork per clip).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from pipeline.settings import Settings, parse_listen
+
+logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+STOP_GRACE_S = 20.0
+RESTART_PAUSE_S = 1.0
+
+
+@dataclass(frozen=True)
+class WorkerSlot:
+    """Which worker this process is, and the sockets the parent bound for it."""
+
+    index: int
+    count: int
+    ftp_socket: socket.socket | None
+    sftp_socket: socket.socket | None
+
+
+def bind_listener(listen: str, backlog: int = 128) -> socket.socket:
+    host, port = parse_listen(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    return sock
+
+
+def passive_ports_for(ports: range, slot: WorkerSlot | None) -> list[int]:
+    """This worker's contiguous share of the passive port range."""
+    if slot is None or slot.count == 1:
+        return list(ports)
+    if len(ports) < slot.count:
+        raise ValueError(
+            f"ftp.passive_ports has {len(ports)} ports, fewer than the {slot.count} workers"
+        )
+    start = len(ports) * slot.index // slot.count
+    end = len(ports) * (slot.index + 1) // slot.count
+    return list(ports[start:end])
+
+
+def _die_with_parent() -> None:
+    # A SIGKILLed parent must not leave workers holding the ports (Linux only; elsewhere the
+    # workers notice on their next restart attempt).
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class WorkerSupervisor:
+    """The parent process: binds, recovers, forks the workers, restarts one that dies."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.count = settings.ingest.workers
+        self.stop_event = threading.Event()
+        self._slots: list[WorkerSlot] = []
+        self._children: dict[int, int] = {}  # pid -> worker index
+
+    def start(self) -> None:
+        from ingestd.daemon import IngestDaemon
+        from ingestd.shared_ban import SharedLoginBan
+
+        # Before any thread exists: fork copies only the calling thread.
+        IngestDaemon(self.settings).start_storage()
+        SharedLoginBan.reset(self.settings)
+        ftp = bind_listener(self.settings.ftp.listen) if self.settings.ftp.enabled else None
+        sftp = bind_listener(self.settings.sftp.listen) if self.settings.sftp.enabled else None
+        self._slots = [WorkerSlot(i, self.count, ftp, sftp) for i in range(self.count)]
+        passive = self.settings.ftp.passive_port_range
+        for slot in self._slots:
+            passive_ports_for(passive, slot)  # refuses a range too small, before forking
+        for slot in self._slots:
+            self._fork(slot)
+        logger.info("ingestd serving with %d worker processes", self.count)
+
+    def _fork(self, slot: WorkerSlot) -> None:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(self._run_worker(slot))
+        self._children[pid] = slot.index
+
+    def _run_worker(self, slot: WorkerSlot) -> int:
+        from ingestd.daemon import IngestDaemon
+
+        _die_with_parent()
+        daemon = IngestDaemon(self.settings, slot=slot)
+        signal.signal(signal.SIGTERM, lambda signum, frame: daemon.stop_event.set())
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            daemon.start_servers()
+            daemon.run_until_stopped()
+            daemon.stop()
+        except Exception:
+            logger.exception("ingestd worker %d failed", slot.index)
+            return 1
+        finally:
+            logging.shutdown()
+        return 0
+
+    def run_until_stopped(self) -> None:
+        """Wait for SIGTERM; a worker that dies meanwhile is started again."""
+        while not self.stop_event.is_set():
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                self.stop_event.wait(0.5)
+                continue
+            index = self._children.pop(pid, None)
+            if index is None or self.stop_event.is_set():
+                continue
+            logger.error("ingestd worker %d exited (status %d); starting it again", index, status)
+            time.sleep(RESTART_PAUSE_S)
+            self._fork(self._slots[index])
+
+    def stop(self) -> None:
+        """SIGTERM every worker (each removes its unfinished uploads), then wait for them."""
+        self.stop_event.set()
+        for pid in list(self._children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self._children and time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.05)
+                continue
+            self._children.pop(pid, None)
+        for pid in list(self._children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self._children.clear()
+        for slot in self._slots[:1]:
+            for sock in (slot.ftp_socket, slot.sftp_socket):
+                if sock is not None:
+                    sock.close()
