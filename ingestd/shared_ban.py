@@ -66,6 +66,7 @@ class SharedLoginBan:
     def reset(settings: Settings) -> None:
         """Start empty: bans of an earlier run are not carried over a restart."""
         path = ban_file(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         with sqlite3.connect(path) as db:

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
 from pipeline.settings import Settings, parse_listen
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ class WorkerSupervisor:
         # Before any thread exists: fork copies only the calling thread.
         IngestDaemon(self.settings).start_storage()
         SharedLoginBan.reset(self.settings)
+        # Made once here, or each worker would generate its own and cameras would see both.
+        if self.settings.ftp.enabled:
+            ensure_tls_certificate(self.settings)
+        if self.settings.sftp.enabled:
+            ensure_ssh_host_keys(self.settings)
         ftp = bind_listener(self.settings.ftp.listen) if self.settings.ftp.enabled else None
         sftp = bind_listener(self.settings.sftp.listen) if self.settings.sftp.enabled else None
         self._slots = [WorkerSlot(i, self.count, ftp, sftp) for i in range(self.count)]

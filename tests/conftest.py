@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,6 +45,17 @@ def free_port_range(size: int = 20) -> tuple[int, int]:
             continue
         return low, low + size - 1
     raise RuntimeError("no free port range")
+
+
+def wait_for(predicate, timeout=60.0, interval=0.2, what="condition"):
+    """``predicate()``'s first true value, polled every ``interval`` s for ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what} not met within {timeout:.0f} s")
 
 
 def requires_shared(*parts: str) -> Path:

@@ -2,17 +2,42 @@
 
 paramiko's SFTP server cannot send a status *message* of our choosing (only the generic text
 for a code) and ignores what ``SFTPHandle.close()`` returns. A camera must learn why an upload
-was refused ("quota exceeded", "processing suspended") and that a CLOSE failed. setup.cfg pins
-paramiko's minor version and tests/ingestd/test_sftp_protocol_pin.py fails loudly if these
-methods change shape on an upgrade.
+was refused ("quota exceeded", "processing suspended") and that a CLOSE failed.
+
+Speed (DESIGN.md §1b): OpenSSH's client writes 32 KiB per request unless the server announces
+``limits@openssh.com``; then it writes 255 KiB, an eighth of the requests. And paramiko sends
+every status reply as its own encrypted SSH packet; we gather the replies while more requests
+are already waiting and send them together before the next wait.
+
+setup.cfg pins paramiko's minor version and tests/ingestd/test_sftp_protocol_pin.py fails
+loudly if these methods change shape on an upgrade.
 """
 
 from __future__ import annotations
 
-from paramiko import SFTPServer
-from paramiko.sftp import CMD_CLOSE, SFTP_BAD_MESSAGE, SFTP_OK
+import struct
+
+from paramiko import Message, SFTPServer
+from paramiko.sftp import (
+    CMD_CLOSE,
+    CMD_EXTENDED,
+    CMD_EXTENDED_REPLY,
+    CMD_INIT,
+    CMD_VERSION,
+    SFTP_BAD_MESSAGE,
+    SFTP_OK,
+    SFTPError,
+)
 
 PINNED_PARAMIKO = "5.1"
+
+SFTP_VERSION = 3
+LIMITS_EXTENSION = "limits@openssh.com"
+# OpenSSH's own server limit; its client then writes 256 KiB - 1 KiB per request.
+MAX_PACKET_BYTES = 256 * 1024
+MAX_WRITE_BYTES = MAX_PACKET_BYTES - 1024
+# Replies are tiny (a status is ~30 bytes); this only bounds a batch when requests keep coming.
+REPLY_BATCH_BYTES = 16 * 1024
 
 
 class StatusWithMessage(int):
@@ -27,7 +52,52 @@ class StatusWithMessage(int):
 
 
 class TunedSFTPServer(SFTPServer):
-    """paramiko's SFTP subsystem, answering with our messages and our CLOSE result."""
+    """paramiko's SFTP subsystem: our messages, our CLOSE result, big writes, batched replies."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._replies: list[bytes] = []
+        self._reply_bytes = 0
+
+    def _send_server_version(self):
+        # paramiko's, plus the limits extension (paramiko announces only check-file).
+        t, data = self._read_packet()
+        if t != CMD_INIT:
+            raise SFTPError("Incompatible sftp protocol")
+        version = struct.unpack(">I", data[:4])[0]
+        msg = Message()
+        msg.add_int(SFTP_VERSION)
+        msg.add("check-file", "md5,sha1", LIMITS_EXTENSION, "1")
+        self._send_packet(CMD_VERSION, msg)
+        return version
+
+    def _send_packet(self, t, packet):
+        body = packet.asbytes()
+        self._replies.append(struct.pack(">IB", len(body) + 1, t) + body)
+        self._reply_bytes += len(body) + 5
+        if self._reply_bytes >= REPLY_BATCH_BYTES:
+            self._flush_replies()
+
+    def _read_packet(self):
+        # About to wait for the client: it must have every answer it is waiting for.
+        if self._replies and not self.sock.recv_ready():
+            self._flush_replies()
+        return super()._read_packet()
+
+    def _flush_replies(self) -> None:
+        replies = b"".join(self._replies)
+        self._replies.clear()
+        self._reply_bytes = 0
+        self._write_all(replies)
+
+    def _send_limits(self, request_number: int) -> None:
+        msg = Message()
+        msg.add_int(request_number)
+        msg.add_int64(MAX_PACKET_BYTES)
+        msg.add_int64(MAX_WRITE_BYTES)  # reads are refused anyway
+        msg.add_int64(MAX_WRITE_BYTES)
+        msg.add_int64(0)  # open handles: no limit of ours
+        self._send_packet(CMD_EXTENDED_REPLY, msg)
 
     def _send_status(self, request_number, code, desc=None):
         if desc is None and isinstance(code, StatusWithMessage):
@@ -35,6 +105,12 @@ class TunedSFTPServer(SFTPServer):
         return super()._send_status(request_number, int(code), desc)
 
     def _process(self, t, request_number, msg):
+        if t == CMD_EXTENDED:
+            request = msg.get_remainder()
+            if Message(request).get_text() == LIMITS_EXTENSION:
+                self._send_limits(request_number)
+                return None
+            return super()._process(t, request_number, Message(request))
         if t != CMD_CLOSE:
             return super()._process(t, request_number, msg)
         handle = msg.get_binary()

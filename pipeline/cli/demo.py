@@ -21,14 +21,14 @@ def ensure_demo_account(db, settings) -> None:
     # Letters and digits only: a password that starts with '-' would confuse shells and CLIs.
     password = camera_password(16)
     user = add_user(db, DEMO_EMAIL, password, is_admin=True)
-    camera, camera_password = add_camera(db, user["id"], "Demo camera", "IN-8015")
+    camera, camera_secret = add_camera(db, user["id"], "Demo camera", "IN-8015")
     host, port = settings.ftp.listen.rsplit(":", 1)
     text = (
         f"Web UI:  http://{settings.web.listen}/  e-mail {DEMO_EMAIL}  password {password}\n"
         f"Camera:  FTP server {host} port {port}  user {camera['username']}"
-        f"  password {camera_password}\n"
+        f"  password {camera_secret}\n"
         f"Try:     .venv/bin/python scripts/fake-camera --port {port}"
-        f" --user {camera['username']} --password {camera_password}\n"
+        f" --user {camera['username']} --password {camera_secret}\n"
     )
     credentials.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,18 +16,9 @@ import pytest
 import requests
 
 from pipeline.settings import load_settings
+from tests.conftest import wait_for
 
 ALARMVAULT = [sys.executable, "-m", "pipeline.cli"]
-
-
-def wait_for(predicate, timeout=60.0, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout:.0f} s")
 
 
 def port_open(host: str, port: int) -> bool:

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.mailer import read_outbox
-from tests.conftest import MODELS, TEST_OUTPUT, requires_shared
-from tests.e2e.conftest import wait_for
+from tests.conftest import MODELS, TEST_OUTPUT, requires_shared, wait_for
 from tests.webui.conftest import BROWSER_ARGS
 
 pytestmark = pytest.mark.browser

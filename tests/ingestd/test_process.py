@@ -41,6 +41,14 @@ def _wait_listening(process: subprocess.Popen, *addresses: tuple[str, int]) -> N
     assert wait_until(all_up, timeout=START_TIMEOUT_S)
 
 
+def _reachable(address: tuple[str, int]) -> bool:
+    try:
+        socket.create_connection(address, timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 @pytest.fixture
 def process_settings(config_file, catalog):
     settings = load_settings(config_file)
@@ -113,6 +121,8 @@ def test_killed_ingestd_leaves_no_half_file_in_the_spool(
     data.close()
     ftp.close()
     transport.close()
+    # Worker processes die with their parent, but a moment later: they must let go of the ports.
+    assert wait_until(lambda: not _reachable(ftp_address) and not _reachable(sftp_address))
     assert spooled(process_settings) == []
     staging = process_settings.storage.staging_dir
     assert not staging.exists() or list(staging.iterdir()) == []

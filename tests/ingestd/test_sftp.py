@@ -230,3 +230,27 @@ def test_empty_file_is_not_handed_over(sftp_connect, make_camera, ingest_setting
     sftp.putfo(io.BytesIO(b""), "test.jpg", confirm=False)
     assert spooled(ingest_settings) == []
     assert jail_files(ingest_settings) == []
+
+
+def test_openssh_client_learns_our_limits_and_writes_big_requests(
+    ingestd, make_camera, camera_clip, ingest_settings, tmp_path
+):
+    camera = make_camera()
+    askpass = tmp_path / "askpass"
+    secret = tmp_path / "secret"
+    secret.write_text(camera["password"])
+    secret.chmod(0o600)
+    askpass.write_text(f"#!/bin/sh\ncat {secret}\n")
+    askpass.chmod(0o700)
+    env = dict(os.environ, SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
+    result = _openssh_sftp(
+        ingestd, camera, f"put {camera_clip} big.mp4\n", tmp_path,
+        "-vvv", "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no",
+        "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # OpenSSH's client: "Server upload/download buffer sizes 261120 / 261120; using ..."
+    assert "buffer sizes 261120 / 261120" in result.stderr
+    [(_meta, clip)] = spooled(ingest_settings)
+    assert clip.read_bytes() == camera_clip.read_bytes()

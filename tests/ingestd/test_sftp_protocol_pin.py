@@ -24,8 +24,28 @@ def test_private_methods_we_override_keep_their_shape():
     assert list(inspect.signature(SFTPServer._process).parameters) == [
         "self", "t", "request_number", "msg",
     ]  # fmt: skip
-    # Our CLOSE handling replaces paramiko's, which must still use these two tables.
+    assert list(inspect.signature(SFTPServer._send_packet).parameters) == [
+        "self", "t", "packet",
+    ]  # fmt: skip
+    assert list(inspect.signature(SFTPServer._read_packet).parameters) == ["self"]
+    assert list(inspect.signature(SFTPServer._send_server_version).parameters) == ["self"]
+    assert list(inspect.signature(SFTPServer._write_all).parameters) == ["self", "out"]
+    # Replies are batched: every reply must still leave through _send_packet, every request
+    # arrive through _read_packet, and the version exchange must still be paramiko's.
+    start = inspect.getsource(SFTPServer.start_subsystem)
+    assert "self._send_server_version()" in start
+    assert "self._read_packet()" in start
+    assert "self._send_packet(t, msg)" in inspect.getsource(SFTPServer._response)
+    assert "self._response(request_number, CMD_STATUS" in inspect.getsource(
+        SFTPServer._send_status
+    )
+    assert "self._write_all(out)" in inspect.getsource(SFTPServer._send_packet)
+    version = inspect.getsource(SFTPServer._send_server_version)
+    assert '"check-file", "md5,sha1"' in version
+    # Our CLOSE handling replaces paramiko's, which must still use these two tables; extended
+    # requests other than limits go to paramiko's with the tag still unread.
     source = inspect.getsource(SFTPServer._process)
+    assert 'tag = msg.get_text()' in source
     assert "self.file_table[handle].close()" in source
     assert "self.folder_table" in source
     assert issubclass(TunedSFTPServer, SFTPServer)

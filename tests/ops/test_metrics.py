@@ -30,6 +30,17 @@ def scrape(address: str) -> dict[tuple[str, tuple], float]:
     }
 
 
+def scrape_endpoint(settings) -> dict[tuple[str, tuple], float]:
+    """Start the endpoint in this process on a free port, scrape it once, stop it."""
+    settings.metrics.listen = "127.0.0.1:0"
+    endpoint = MetricsEndpoint(settings)
+    host, port = endpoint.start()
+    try:
+        return scrape(f"{host}:{port}")
+    finally:
+        endpoint.stop()
+
+
 def _seed(catalog, make_camera, store_recording) -> None:
     camera = make_camera()
     store_recording(camera, timedelta(minutes=5), size=4000)
@@ -51,13 +62,7 @@ def test_metrics_are_off_by_default():
 
 def test_endpoint_serves_the_catalog_figures(catalog, settings, make_camera, store_recording):
     _seed(catalog, make_camera, store_recording)
-    settings.metrics.listen = "127.0.0.1:0"
-    endpoint = MetricsEndpoint(settings)
-    host, port = endpoint.start()
-    try:
-        samples = scrape(f"{host}:{port}")
-    finally:
-        endpoint.stop()
+    samples = scrape_endpoint(settings)
 
     assert samples[("alarmvault_clips_received_total", ())] == 6
     assert samples[("alarmvault_clips_accepted_total", ())] == 2
@@ -83,13 +88,7 @@ def test_detector_speed_appears_once_detection_records_timings(
     camera = make_camera()
     record_detection_run(catalog, store_recording(camera, timedelta(minutes=2))["id"], 600, 10)
     record_detection_run(catalog, store_recording(camera, timedelta(minutes=1))["id"], 1000, 10)
-    settings.metrics.listen = "127.0.0.1:0"
-    endpoint = MetricsEndpoint(settings)
-    host, port = endpoint.start()
-    try:
-        samples = scrape(f"{host}:{port}")
-    finally:
-        endpoint.stop()
+    samples = scrape_endpoint(settings)
     assert samples[("alarmvault_detector_ms", ())] == 80
     assert samples[("alarmvault_analysis_ms_per_clip", ())] == 800
 

@@ -6,10 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from pipeline import spool
 from pipeline.catalog import open_catalog
+from tests.conftest import wait_for
 
 
 def start_pipeline(config_file, log_path):
@@ -18,16 +18,6 @@ def start_pipeline(config_file, log_path):
         return subprocess.Popen(
             [sys.executable, "-m", "pipeline"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
-
-
-def wait_for(predicate, timeout=60.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def count(settings, sql):

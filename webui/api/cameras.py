@@ -119,16 +119,7 @@ def store_access(camera_id: int):
     camera = owned_camera(camera_id)
     body = parse_body(CameraAccessBody)
     check_camera_address(body.address)
-    dialect = body.dialect or dialect_for_model(camera["model"])
-    sealed = credential_box().seal(
-        {
-            "address": body.address.strip(),
-            "username": body.username,
-            "password": body.password,
-            "verify_tls": body.verify_tls,
-        }
-    )
-    store_camera_access(get_db(), camera_id, dialect, sealed)
+    dialect = seal_camera_access(camera, body)
     logger.info("api: camera %d access stored (dialect %s)", camera_id, dialect)
     return jsonify({"stored": True, "dialect": dialect})
 
@@ -140,6 +131,22 @@ def remove_access(camera_id: int):
     delete_camera_access(get_db(), camera_id)
     logger.info("api: camera %d access removed", camera_id)
     return "", 204
+
+
+def seal_camera_access(camera: dict, body: CameraAccessBody) -> str:
+    """Store the camera's address and login, sealed; returns the dialect, the model's unless
+    the owner chose one."""
+    dialect = body.dialect or dialect_for_model(camera["model"])
+    sealed = credential_box().seal(
+        {
+            "address": body.address.strip(),
+            "username": body.username,
+            "password": body.password,
+            "verify_tls": body.verify_tls,
+        }
+    )
+    store_camera_access(get_db(), camera["id"], dialect, sealed)
+    return dialect
 
 
 def check_camera_address(address: str) -> None:

@@ -9,19 +9,15 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from pipeline.catalog import NotFound
-from pipeline.catalog.camera_access import (
-    access_summaries,
-    delete_camera_access,
-    store_camera_access,
-)
+from pipeline.catalog.camera_access import access_summaries, delete_camera_access
 from pipeline.catalog.cameras import get_camera, list_cameras
 from pipeline.catalog.notifications import list_targets, public_target
 from pipeline.catalog.tokens import TooManyTokens, create_token, list_tokens, revoke_token
-from pipeline.integrations.camera_cgi import CameraError, dialect_for_model
+from pipeline.integrations.camera_cgi import CameraError
 from pipeline.integrations.credential_box import SealBroken
 from webui.api.blueprints import pages_bp
-from webui.api.camera_link import camera_client, credential_box
-from webui.api.cameras import CameraAccessBody, check_camera_address
+from webui.api.camera_link import camera_client
+from webui.api.cameras import CameraAccessBody, check_camera_address, seal_camera_access
 from webui.api.errors import ApiError
 from webui.api.live import mjpeg_response, snapshot_response
 from webui.api.token_auth import limiters
@@ -113,17 +109,7 @@ def store_access(camera_id: int):
     except (ValidationError, ApiError):
         flash("Check the camera's address, user name and password.", "error")
         return redirect(url_for(".index"))
-    sealed = credential_box().seal(
-        {
-            "address": body.address.strip(),
-            "username": body.username,
-            "password": body.password,
-            "verify_tls": body.verify_tls,
-        }
-    )
-    store_camera_access(
-        get_db(), camera_id, body.dialect or dialect_for_model(camera["model"]), sealed
-    )
+    seal_camera_access(camera, body)
     flash("The camera's address and login are stored (encrypted).", "ok")
     return redirect(url_for(".index"))
 

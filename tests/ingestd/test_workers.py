@@ -1,0 +1,58 @@
+"""Pre-forked workers: a shared login ban and passive ports that never overlap."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestd.shared_ban import SharedLoginBan
+from ingestd.workers import WorkerSlot, passive_ports_for
+
+
+def _slot(index: int, count: int) -> WorkerSlot:
+    return WorkerSlot(index, count, None, None)
+
+
+def test_each_worker_gets_its_own_passive_ports():
+    ports = range(30000, 30100)
+    shares = [passive_ports_for(ports, _slot(i, 3)) for i in range(3)]
+    assert sorted(p for share in shares for p in share) == list(ports)
+    assert all(len(share) >= 33 for share in shares)
+    assert passive_ports_for(ports, None) == list(ports)
+    with pytest.raises(ValueError, match="fewer than the 3 workers"):
+        passive_ports_for(range(30000, 30002), _slot(0, 3))
+
+
+def test_ban_is_shared_between_workers(ingest_settings, caplog):
+    SharedLoginBan.reset(ingest_settings)
+    now = [1000.0]
+    first, second = (
+        SharedLoginBan(
+            SharedLoginBan.for_settings(ingest_settings).path, 3, 60, 300, clock=lambda: now[0]
+        )
+        for _ in range(2)
+    )
+    try:
+        assert first.record_failure("192.0.2.1") is False
+        assert second.record_failure("192.0.2.1") is False
+        assert first.record_failure("192.0.2.1") is True
+        assert second.is_banned("192.0.2.1")
+        assert not second.is_banned("192.0.2.2")
+        assert second.record_failure("192.0.2.1") is False  # banned already: no second log line
+        now[0] += 301
+        assert not first.is_banned("192.0.2.1")
+    finally:
+        first.close()
+        second.close()
+    bans = [r.getMessage() for r in caplog.records if r.getMessage().startswith("login ban")]
+    assert bans == ["login ban: 192.0.2.0/24 refused for 300 s after 3 failed logins"]
+
+
+def test_success_clears_earlier_failures(ingest_settings):
+    SharedLoginBan.reset(ingest_settings)
+    ban = SharedLoginBan(SharedLoginBan.for_settings(ingest_settings).path, 2, 60, 300)
+    try:
+        ban.record_failure("192.0.2.1")
+        ban.record_success("192.0.2.1")
+        assert ban.record_failure("192.0.2.1") is False
+    finally:
+        ban.close()
