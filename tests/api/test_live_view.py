@@ -52,3 +52,27 @@ def test_the_live_page_shows_the_relayed_stream_to_its_owner_only(
     AuthActions(other).login_as(bob.user)
     for suffix in ("live", "snapshot.jpg", "live.mjpeg"):
         assert other.get(f"/integrations/cameras/{camera}/{suffix}").status_code == 404
+
+
+def test_the_login_stored_through_the_integrations_page_is_sealed_and_used(
+    client, catalog, alice, fake_camera
+):
+    from pipeline.catalog.camera_access import get_camera_access
+
+    camera = alice.camera["id"]
+    auth = AuthActions(client)
+    auth.login_as(alice.user)
+    response = auth.post(
+        f"/integrations/cameras/{camera}/access",
+        {
+            "address": fake_camera.address,
+            "username": fake_camera.username,
+            "password": fake_camera.password,
+            "dialect": fake_camera.dialect,
+        },
+    )
+    assert response.status_code == 302
+    stored = get_camera_access(catalog, camera)
+    assert stored["dialect"] == fake_camera.dialect
+    assert fake_camera.password not in stored["sealed"]
+    assert client.get(f"/integrations/cameras/{camera}/snapshot.jpg").data == fake_camera.frames[0]
