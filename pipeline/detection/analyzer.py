@@ -16,10 +16,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
-import numpy as np
 
-from pipeline.detection.artifacts import draw_boxes, resize_to_width, write_jpeg
+from pipeline.detection.artifacts import draw_boxes, write_jpeg
 from pipeline.detection.boxes import FALSE_ALARM, OBJECT_LABELS, PLATE, RAIN, Box, Detector
 from pipeline.detection.plates import PlateFinder, crop_vehicles
 from pipeline.detection.results import (
@@ -36,15 +34,21 @@ from pipeline.settings.detection import DetectionSettings
 
 logger = logging.getLogger(__name__)
 
-SCENE_ONLY_WIDTH = 640  # frame width for rain statistics when no detector runs
+SCENE_WIDTH = 640  # frame width the scene statistics (rain, motion) are calibrated at
 
 
 @dataclass
 class _BestFrame:
     score: float
-    image: np.ndarray
+    # The decoded frame itself, not the detector's small copy: the thumbnail is rendered from
+    # it once at the end, at thumbnail size, whatever input size the detector uses.
+    frame: av.VideoFrame
     boxes: list[Box]
-    scale: float  # image pixels per clip pixel
+
+
+def _even_size(width: int, height: int, scale: float) -> tuple[int, int]:
+    # Even sizes keep swscale on its fast path for 4:2:0 frames.
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
 class ClipAnalyzer:
@@ -137,16 +141,14 @@ class _ClipRun:
         )
         width, height = stream.codec_context.width, stream.codec_context.height
         self.clip_size = (width, height)
+        # The scene statistics (rain, motion, lighting) are calibrated at about 640 px wide,
+        # so they get their own grey copy at that size whatever input the detector takes.
+        self.scene_size = _even_size(width, height, min(1.0, SCENE_WIDTH / width))
         if self.detector is not None:
             in_w, in_h = self.detector.input_size
-            scale = min(in_w / width, in_h / height)
+            self.work_size = _even_size(width, height, min(in_w / width, in_h / height))
         else:
-            scale = min(1.0, SCENE_ONLY_WIDTH / width)
-        # Even sizes keep swscale on its fast path for 4:2:0 frames.
-        self.work_size = (
-            max(2, round(width * scale / 2) * 2),
-            max(2, round(height * scale / 2) * 2),
-        )
+            self.work_size = self.scene_size
         last = max((info.t_s for info in infos), default=0.0)
         rate = stream.average_rate or Fraction(15)
         self.result.duration_s = round(last + 1 / float(rate), 3)
@@ -175,11 +177,10 @@ class _ClipRun:
             return
         keyframe = frame.pts in self.plan.keyframes
         t_s = round(self._seconds(frame.pts), 3)
-        image = frame.to_ndarray(
-            format="bgr24", width=self.work_size[0], height=self.work_size[1],
+        gray = frame.to_ndarray(
+            format="gray", width=self.scene_size[0], height=self.scene_size[1],
             interpolation="AREA",
         )
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         stats = self.scene.add(gray, t_s)
         if keyframe:
             self.result.keyframes_analysed += 1
@@ -189,6 +190,10 @@ class _ClipRun:
             self.result.extra_frames_analysed += 1
         if self.detector is None:
             return
+        image = frame.to_ndarray(
+            format="bgr24", width=self.work_size[0], height=self.work_size[1],
+            interpolation="AREA",
+        )
         self.result.detector_runs += 1
         scale = self.work_size[0] / self.clip_size[0]
         boxes = [box.scaled(1 / scale, 1 / scale) for box in self.detector.detect(image)]
@@ -196,7 +201,7 @@ class _ClipRun:
         shown = boxes if self.switches.objects else []
         top = max((box.score for box in shown), default=0.0)
         if shown and (self.best is None or top > self.best.score):
-            self.best = _BestFrame(top, image, shown, scale)
+            self.best = _BestFrame(top, frame, shown)
         if self.plates is not None and any(box.label == "vehicle" for box in boxes):
             min_width = self.settings.min_vehicle_width * self.clip_size[0]
             if any(box.label == "vehicle" and box.width >= min_width for box in boxes):
@@ -234,8 +239,15 @@ class _ClipRun:
         for plate in result.plates:
             self._attach_plate_box(result.frames, plate)
         if self.best is not None:
-            image, extra = resize_to_width(self.best.image, settings.thumbnail_width)
-            drawn = draw_boxes(image, self.best.boxes, self.best.scale * extra)
+            clip_width, clip_height = self.clip_size
+            scale = min(1.0, settings.thumbnail_width / clip_width)
+            image = self.best.frame.to_ndarray(
+                format="bgr24",
+                width=max(2, round(clip_width * scale)),
+                height=max(2, round(clip_height * scale)),
+                interpolation="AREA",
+            )
+            drawn = draw_boxes(image, self.best.boxes, scale)
             result.best_frame_path = write_jpeg(drawn, self.output_dir / f"{self.stem}.detect.jpg")
         return result
 

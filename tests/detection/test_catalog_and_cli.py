@@ -154,7 +154,7 @@ def test_a_missing_model_on_redetect_is_an_error_naming_the_path(
     recording_id = add_recording(catalog, settings, camera, vtest_clip)
     set_detection_switches(catalog, camera["id"], DetectionSwitches(objects=True))
     assert main(["--config", str(path), "recordings", "redetect", str(recording_id)]) == 1
-    assert str(tmp_path / "no-models" / "yolov8n_640x384.onnx") in capsys.readouterr().err
+    assert str(tmp_path / "no-models" / "yolov8n_416x256.onnx") in capsys.readouterr().err
 
 
 def test_pipeline_stage_skips_cameras_without_switches_and_stores_with_the_recording(

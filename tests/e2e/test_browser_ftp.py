@@ -31,7 +31,7 @@ DAY_FOLDER = "20261125"
 
 @pytest.fixture
 def settings_dict(settings_dict):
-    requires_shared("models", "yolov8n_640x384.onnx")
+    requires_shared("models", "yolov8n_416x256.onnx")
     settings_dict["detection"] = {"models_dir": str(MODELS)}
     return settings_dict
 
