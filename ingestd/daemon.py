@@ -14,7 +14,7 @@ from ingestd.authorizers import CameraCredentials
 from ingestd.handover import UploadHandover
 from ingestd.limits import StorageGuard
 from ingestd.shared_ban import SharedLoginBan
-from ingestd.workers import WorkerSlot
+from ingestd.workers import WorkerSlot, serves_ftp
 from pipeline.catalog import open_catalog
 from pipeline.settings import Settings
 from pipeline.spool import ensure_spool, recover_staging
@@ -56,7 +56,7 @@ class IngestDaemon:
         self.start_credentials()
         handover = UploadHandover(self.settings.storage.spool_dir)
         guard = StorageGuard(self.settings)
-        if self.settings.ftp.enabled:
+        if self.settings.ftp.enabled and serves_ftp(self.slot, self.settings.ftp.workers):
             self.start_ftp(handover, guard)
         if self.settings.sftp.enabled:
             self.start_sftp(handover, guard)

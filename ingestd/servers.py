@@ -20,7 +20,7 @@ from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
 from ingestd.loop_bridge import LoopBridge
-from ingestd.workers import WorkerSlot, passive_ports_for
+from ingestd.workers import WorkerSlot, ftp_worker_count, passive_ports_for
 from pipeline.settings import Settings, parse_listen
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class FtpService:
                 "ssl_context": tls_context(settings),
                 "tls_control_required": ftp.require_tls,
                 "tls_data_required": ftp.require_tls,
-                "passive_ports": passive_ports_for(ftp.passive_port_range, slot),
+                "passive_ports": passive_ports_for(ftp.passive_port_range, slot, ftp.workers),
                 "masquerade_address": ftp.masquerade_address,
                 "permit_foreign_addresses": ftp.permit_foreign_addresses,
                 "timeout": ftp.idle_timeout_s,
@@ -111,7 +111,7 @@ class FtpService:
         listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
         self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)
         # The total is shared out among the workers; the per-address limit holds per worker.
-        workers = slot.count if slot else 1
+        workers = ftp_worker_count(slot, ftp.workers)
         self.server.max_cons = max(1, -(-ftp.max_connections // workers))
         self.server.max_cons_per_ip = ftp.max_connections_per_ip
         self._thread: threading.Thread | None = None

@@ -53,16 +53,26 @@ def bind_listener(listen: str, backlog: int = 128) -> socket.socket:
     return sock
 
 
-def passive_ports_for(ports: range, slot: WorkerSlot | None) -> list[int]:
+def ftp_worker_count(slot: WorkerSlot | None, ftp_workers: int) -> int:
+    """How many processes serve FTP: the first ``ftp_workers`` of the workers."""
+    return 1 if slot is None else max(1, min(slot.count, ftp_workers))
+
+
+def serves_ftp(slot: WorkerSlot | None, ftp_workers: int) -> bool:
+    return slot is None or slot.index < ftp_worker_count(slot, ftp_workers)
+
+
+def passive_ports_for(ports: range, slot: WorkerSlot | None, ftp_workers: int = 32) -> list[int]:
     """This worker's contiguous share of the passive port range."""
-    if slot is None or slot.count == 1:
+    count = ftp_worker_count(slot, ftp_workers)
+    if slot is None or count == 1:
         return list(ports)
-    if len(ports) < slot.count:
+    if len(ports) < count:
         raise ValueError(
-            f"ftp.passive_ports has {len(ports)} ports, fewer than the {slot.count} workers"
+            f"ftp.passive_ports has {len(ports)} ports, fewer than the {count} FTP workers"
         )
-    start = len(ports) * slot.index // slot.count
-    end = len(ports) * (slot.index + 1) // slot.count
+    start = len(ports) * slot.index // count
+    end = len(ports) * (slot.index + 1) // count
     return list(ports[start:end])
 
 

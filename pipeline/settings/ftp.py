@@ -27,6 +27,16 @@ class FtpSettings(StrictModel):
     data_timeout_s: int = Field(60, ge=5, description="Abort a stalled data transfer after this.")
     max_connections: int = Field(256, ge=1, description="Total concurrent connections.")
     max_connections_per_ip: int = Field(16, ge=1, description="Concurrent connections per address.")
+    # One pyftpdlib loop already moves more than 1 GB/s on loopback; a second FTP process on a
+    # 2-core box competes with the clients and the SFTP workers and lowered clips/s in
+    # scripts/bench-ingest (137 vs 46 clips/s, 8 clients x 5 x 10 MB).
+    workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="How many of the [ingest] workers serve FTP/FTPS (the others serve SFTP "
+        "only); each FTP worker gets a slice of passive_ports.",
+    )
     banner: str = Field(
         "AlarmVault upload server ready.", description="Greeting sent on connect (220 reply)."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingestd.shared_ban import SharedLoginBan
-from ingestd.workers import WorkerSlot, passive_ports_for
+from ingestd.workers import WorkerSlot, passive_ports_for, serves_ftp
 
 
 def _slot(index: int, count: int) -> WorkerSlot:
@@ -18,8 +18,18 @@ def test_each_worker_gets_its_own_passive_ports():
     assert sorted(p for share in shares for p in share) == list(ports)
     assert all(len(share) >= 33 for share in shares)
     assert passive_ports_for(ports, None) == list(ports)
-    with pytest.raises(ValueError, match="fewer than the 3 workers"):
+    with pytest.raises(ValueError, match="fewer than the 3 FTP workers"):
         passive_ports_for(range(30000, 30002), _slot(0, 3))
+
+
+def test_only_the_first_ftp_workers_serve_ftp_and_share_its_passive_ports():
+    ports = range(30000, 30100)
+    assert [serves_ftp(_slot(i, 3), ftp_workers=1) for i in range(3)] == [True, False, False]
+    assert passive_ports_for(ports, _slot(0, 3), ftp_workers=1) == list(ports)
+    assert [serves_ftp(_slot(i, 3), ftp_workers=2) for i in range(3)] == [True, True, False]
+    halves = [passive_ports_for(ports, _slot(i, 3), ftp_workers=2) for i in range(2)]
+    assert sorted(halves[0] + halves[1]) == list(ports)
+    assert serves_ftp(None, ftp_workers=1)
 
 
 def test_ban_is_shared_between_workers(ingest_settings, caplog):
