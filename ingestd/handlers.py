@@ -13,7 +13,7 @@ import sys
 from functools import partial
 
 from OpenSSL import SSL
-from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
 
 from ingestd.authorizers import MSG_BANNED, MSG_SERVER_ERROR, MSG_WRONG, LoginRefused
 from ingestd.filesystems import JailedFS
@@ -44,22 +44,32 @@ def is_broken_link(error: BaseException | None) -> bool:
 _BROKEN_LINK_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT})
 
 
-class CameraDTPHandler(TLS_DTPHandler):
-    """A data connection that hands an upload over *before* replying 226.
+class BrokenLinkAwareDTPHandler(DTPHandler):
+    """Tells a reset data connection from one the sender closed.
 
-    So a camera's 226 means "in the spool": if the handover fails it gets 451 and sends again.
-    pyftpdlib counts a reset connection as a finished upload; here it is a cut-off one.
+    pyftpdlib counts both as a finished upload. Its TLS layer reports a reset by calling
+    ``super().handle_close()`` from inside its ``except`` block, which skips any override in a
+    subclass of `TLS_DTPHandler`; this class sits right after that layer in the MRO, so it sees
+    the error on both the plain and the TLS path.
     """
 
     _broken_link = False
-    # pyftpdlib reads 64 KiB per loop turn; bigger reads mean fewer turns per clip.
-    ac_in_buffer_size = 1024 * 1024
 
     def handle_close(self) -> None:
-        # pyftpdlib calls this from inside its except block, so the error is still at hand.
         if self.receive and is_broken_link(sys.exc_info()[1]):
             self._broken_link = True
         super().handle_close()
+
+
+class CameraDTPHandler(TLS_DTPHandler, BrokenLinkAwareDTPHandler):
+    """A data connection that hands an upload over *before* replying 226.
+
+    So a camera's 226 means "in the spool": if the handover fails it gets 451 and sends again.
+    A reset connection is a cut-off upload (426), never a finished one.
+    """
+
+    # pyftpdlib reads 64 KiB per loop turn; bigger reads mean fewer turns per clip.
+    ac_in_buffer_size = 1024 * 1024
 
     def handle_error(self) -> None:
         error = sys.exc_info()[1]

@@ -59,6 +59,11 @@ def tls_context(settings: Settings) -> SSL.Context:
     cert, key = ensure_tls_certificate(settings)
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
     context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    # TLS 1.3 sends session tickets after the handshake. A client that uploads and closes
+    # without reading them (lftp does) leaves unread bytes behind, so its kernel answers the
+    # close with a reset, and a reset throws away upload data the server had not yet read.
+    # Camera firmware speaks TLS 1.2 anyway.
+    context.set_max_proto_version(SSL.TLS1_2_VERSION)
     context.set_options(SSL.OP_NO_COMPRESSION)
     context.use_certificate_chain_file(str(cert))
     context.use_privatekey_file(str(key))

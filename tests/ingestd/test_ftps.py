@@ -5,13 +5,15 @@ from __future__ import annotations
 import ftplib
 import io
 import shutil
+import socket
+import struct
 import subprocess
 
 import pytest
 
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import TLS_CERT_NAME, ensure_tls_certificate
-from tests.ingestd.conftest import spooled
+from tests.ingestd.conftest import jail_files, spooled, wait_until
 
 
 def needs_tool(name: str) -> str:
@@ -74,7 +76,27 @@ def test_lftp_upload_with_tls(ingestd, make_camera, camera_clip, ingest_settings
     [(meta, clip)] = spooled(ingest_settings)
     assert meta.protocol == "ftps"
     assert meta.original_path == "20240501/A_lftp.mp4"
+    assert clip.stat().st_size == camera_clip.stat().st_size, result.stderr + result.stdout
     assert clip.read_bytes() == camera_clip.read_bytes()
+
+
+def test_reset_tls_data_connection_is_refused_not_spooled(
+    ftp_connect, make_camera, camera_clip, ingest_settings
+):
+    # pyftpdlib's TLS layer reports a reset past any handle_close override of ours; a reset
+    # upload must still end in 426, with nothing half-received reaching the pipeline.
+    camera = make_camera()
+    ftp = ftp_connect(camera, tls=True)
+    ftp.voidcmd("TYPE I")
+    data = ftp.transfercmd("STOR cut.mp4")
+    data.sendall(camera_clip.read_bytes()[:300_000])
+    assert wait_until(lambda: any(p.stat().st_size for p in jail_files(ingest_settings)))
+    data.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    data.close()
+    with pytest.raises(ftplib.error_temp, match="426"):
+        ftp.voidresp()
+    assert wait_until(lambda: jail_files(ingest_settings) == [])
+    assert spooled(ingest_settings) == []
 
 
 def test_require_tls_refuses_plain_login_with_a_clear_reply(
