@@ -21,6 +21,7 @@ from pipeline.settings import Settings
 logger = logging.getLogger(__name__)
 
 CREDENTIAL_SMTP_PASSWORD = "smtp_password"  # noqa: S105 - a file name
+UNSUBSCRIBE_FOOTER = "Stop these mails: "
 
 
 class MailError(Exception):
@@ -50,8 +51,21 @@ def send_mail(
     *,
     kind: str = "notice",
     headers: dict[str, str] | None = None,
+    unsubscribe_url: str | None = None,
 ) -> None:
-    """Send (or, without SMTP, file) one mail. ``kind`` goes to the log instead of the address."""
+    """Send (or, without SMTP, file) one mail. ``kind`` goes to the log instead of the address.
+
+    ``unsubscribe_url`` (optional mails only, never account mails): the one-click opt-out link,
+    as ``List-Unsubscribe`` with RFC 8058's ``List-Unsubscribe-Post`` (mail clients then offer
+    their own button, which POSTs to it) and as a last line of the body.
+    """
+    if unsubscribe_url:
+        headers = {
+            **(headers or {}),
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        body = f"{body.rstrip()}\n\n{UNSUBSCRIBE_FOOTER}{unsubscribe_url}\n"
     message = build_message(settings, to, subject, body, headers)
     if not settings.mail.smtp_host:
         path = _write_to_outbox(settings.storage.outbox_dir, message)

@@ -11,10 +11,15 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.catalog.notices import admin_contacts, camera_owner_contact, insert_notice
+from pipeline.mail_links import opt_out_url
 from pipeline.mailer import MailError, send_mail
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# The kind FairUseMonitor.notice gives a suspension (f"fairuse_{SUSPENDED}"); spelled out
+# because importing pipeline.fairuse from here would be circular.
+FAIRUSE_SUSPENDED = "fairuse_suspended"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,22 @@ class OwnerNotice:
     @property
     def is_fairuse(self) -> bool:
         return self.kind.startswith("fairuse")
+
+    @property
+    def is_optional(self) -> bool:
+        """A mail the owner may switch off (``mail_fairuse``), so it carries the opt-out link.
+
+        Every step of the fair-use ladder is optional *except a suspension*. The first warning
+        changes nothing yet, and a throttled camera's clips are still stored, only processed
+        later (pipeline/fairuse/rules.py); each step is also a notice on the dashboard and the
+        camera's page, and the account page's switch describes exactly these warnings, so
+        mailing them against the owner's choice is not needed for the service. A suspension
+        (only an admin sets it) makes ingestd refuse the camera's uploads: the camera stops
+        recording alarms at all, which the owner of a security camera must learn even without
+        opening the web UI, so that mail always goes out, like account mails, without a link.
+        Other notices (a long clip) are about the service itself and have no switch.
+        """
+        return self.is_fairuse and self.kind != FAIRUSE_SUSPENDED
 
     def mail_text(self) -> str:
         lines = [self.body]
@@ -70,23 +91,29 @@ def mail_notice(
     *,
     admins: bool = False,
 ) -> int:
-    """Mail the owner (unless they switched fair-use mails off) and, if asked, every admin;
+    """Mail the owner (optional fair-use mails only if they chose them, with the one-click
+    opt-out link; see `OwnerNotice.is_optional`) and, if asked, every admin;
     returns how many mails went out. Failures are logged by user id and do not raise."""
-    recipients = []
+    recipients: list[tuple[int, str, str, str | None]] = []
     owner = camera_owner_contact(db, camera_id)
-    if owner is not None and (owner["mail_fairuse"] or not notice.is_fairuse):
-        recipients.append((owner["user_id"], owner["email"], notice.title))
+    if owner is not None and (owner["mail_fairuse"] or not notice.is_optional):
+        unsubscribe = (
+            opt_out_url(db, settings, owner["user_id"], "fairuse") if notice.is_optional else None
+        )
+        recipients.append((owner["user_id"], owner["email"], notice.title, unsubscribe))
     if admins:
+        # The admins' copy is part of their job, not a choice: no opt-out link.
         admin_subject = f"[admin] camera {camera_id}: {notice.title}"
         recipients += [
-            (admin["user_id"], admin["email"], admin_subject)
+            (admin["user_id"], admin["email"], admin_subject, None)
             for admin in admin_contacts(db)
             if owner is None or admin["user_id"] != owner["user_id"]
         ]
     sent = 0
-    for user_id, address, subject in recipients:
+    for user_id, address, subject, unsubscribe in recipients:
         try:
-            send_mail(settings, address, subject, notice.mail_text(), kind=notice.kind)
+            send_mail(settings, address, subject, notice.mail_text(), kind=notice.kind,
+                      unsubscribe_url=unsubscribe)
         except MailError:
             logger.warning("notice %s for camera %s: mail to user %s failed", notice.kind,
                            camera_id, user_id)

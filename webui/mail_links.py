@@ -7,27 +7,16 @@ from typing import Any
 
 from flask import render_template, request, url_for
 
+from pipeline.mail_links import mail_link_base as pipeline_link_base
 from pipeline.mailer import MailError, send_mail
-from pipeline.settings import parse_listen
 from webui.db import get_settings
 
 logger = logging.getLogger(__name__)
 
 
 def mail_link_base() -> str:
-    """Where links in mails point: ``[web] public_url``, else the address the UI listens on.
-
-    Never the request's Host header alone: a forged Host in a password-reset request would
-    otherwise mail the victim a link (with their token) to the forger's site. Only when the UI
-    listens on every interface and no public URL is set is the Host the one hint left.
-    """
-    web = get_settings().web
-    if web.public_url:
-        return web.public_url.rstrip("/")
-    host, port = parse_listen(web.listen)
-    if host not in ("0.0.0.0", "::", ""):  # noqa: S104 - compared, not bound
-        return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-    return request.host_url.rstrip("/")
+    """Where links in mails point (see `pipeline.mail_links.mail_link_base`)."""
+    return pipeline_link_base(get_settings(), request.host_url)
 
 
 def external_url(endpoint: str, **values: Any) -> str:

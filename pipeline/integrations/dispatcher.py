@@ -17,6 +17,7 @@ import sqlite_utils
 
 from pipeline.catalog import atomic, open_catalog, utcnow
 from pipeline.catalog import notifications as outbox
+from pipeline.catalog.accounts import MAIL_KINDS
 from pipeline.catalog.users import get_user
 from pipeline.integrations.credential_box import (
     CredentialBox,
@@ -34,6 +35,7 @@ from pipeline.integrations.notification_rules import (
     wants_recording,
 )
 from pipeline.integrations.webhooks import WebhookFailed, ifttt_body, post_webhook
+from pipeline.mail_links import opt_out_url
 from pipeline.mailer import MailError, send_mail
 from pipeline.settings import Settings
 
@@ -225,10 +227,20 @@ class NotificationDispatcher:
             raise DeliveryFailed(str(error)) from None
 
     def _deliver_mail(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
+        """Mail the target's owner, if the account page's choice for this kind of mail is on
+        (read now, so a one-click opt-out stops mails already queued); each carries the link."""
         user = get_user(self.db, delivery["user_id"])
+        choice = "fairuse" if payload["event"] == "fairuse" else "alarms"
+        if not user[MAIL_KINDS[choice]]:
+            raise DeliveryFailed(
+                f"{choice} mails are switched off on the account page", retry=False
+            )
         subject, body = mail_text(payload)
+        unsubscribe = opt_out_url(self.db, self.settings, user["id"], choice)
         try:
             kind = f"notify-{payload['event']}"
-            send_mail(self.settings, user["email"], subject, body, kind=kind)
+            send_mail(
+                self.settings, user["email"], subject, body, kind=kind, unsubscribe_url=unsubscribe
+            )
         except MailError:
             raise DeliveryFailed("the mail server did not take the mail") from None

@@ -14,13 +14,20 @@ import zipfile
 import paramiko
 import pytest
 
-from pipeline.catalog import open_catalog
+from pipeline.catalog import atomic, open_catalog, utcnow
+from pipeline.catalog.notices import insert_notice
+from pipeline.catalog.notifications import add_target, queue_delivery
+from pipeline.catalog.tokens import create_token, hash_token
+from tests.conftest import MODELS, requires_shared
 from tests.e2e.conftest import wait_for
 
 EMAIL = "privacy.person@example.org"
 PASSWORD = "Privacy-Password-42"
 CLIENT_IP = "127.0.0.77"  # the camera's address: must never appear whole in a log
 WRONG_PASSWORD = "Wrong-Secret-9931"
+SEALED_URL = "SEALED-URL-never-exported-5521"
+SEALED_SECRET = "SEALED-SECRET-never-exported-7713"
+SECRET_WORDS = ("secret", "hash", "sealed")
 
 
 def upload_from(vault, camera, name, data, password=None):
@@ -47,11 +54,17 @@ def rows_mentioning(db, user_id: int) -> dict[str, list[dict]]:
             f"SELECT id FROM jobs WHERE camera_id IN ({','.join('?' * len(camera_ids))})",  # noqa: S608
             list(camera_ids))
     } if camera_ids else set()
-    found: dict[str, list[dict]] = {}
-    for table in db.table_names():
-        if table.startswith(("_", "sqlite")) or table.endswith(("_fts", "_fts_data")):
-            continue
-        for row in db[table].rows:
+    tables = [
+        table for table in db.table_names()
+        if not (table.startswith(("_", "sqlite")) or table.endswith(("_fts", "_fts_data")))
+    ]
+    found_by_rowid: dict[str, dict[int, dict]] = {table: {} for table in tables}
+    all_rows: dict[str, dict[int, dict]] = {}
+    for table in tables:
+        all_rows[table] = {}
+        for row in db[table].rows_where(select="rowid AS _rid, *"):
+            rowid = row.pop("_rid")
+            all_rows[table][rowid] = row
             mentions = (
                 (table == "users" and row.get("id") == user_id)
                 or (table == "cameras" and row.get("id") in camera_ids)
@@ -65,19 +78,68 @@ def rows_mentioning(db, user_id: int) -> dict[str, list[dict]]:
                 or EMAIL in json.dumps(row, default=str)
             )
             if mentions:
-                found.setdefault(table, []).append(row)
-    return found
+                found_by_rowid[table][rowid] = row
+    # A row that points at a mentioned row through a declared foreign key mentions the user too
+    # (a notification delivery through its target …), followed until nothing changes.
+    foreign = {
+        table: [(fk[3], fk[2], fk[4] or "id")
+                for fk in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall()]
+        for table in tables
+    }
+    changed = True
+    while changed:
+        changed = False
+        for table in tables:
+            for column, parent, parent_column in foreign[table]:
+                values = {row.get(parent_column) for row in found_by_rowid.get(parent, {}).values()}
+                values.discard(None)
+                for rowid, row in all_rows[table].items():
+                    if rowid not in found_by_rowid[table] and row.get(column) in values:
+                        found_by_rowid[table][rowid] = row
+                        changed = True
+    return {table: list(rows.values()) for table, rows in found_by_rowid.items() if rows}
 
 
 @pytest.fixture
 def settings_dict(settings_dict):
     settings_dict["logging"]["level"] = "DEBUG"  # the most talkative logs must be clean too
+    settings_dict["detection"] = {"models_dir": str(MODELS)}  # labels belong in the export
     return settings_dict
 
 
+def add_account_extras(vault, camera_id: int) -> tuple[int, str]:
+    """What an active customer has besides clips: an API token, notification targets (one for
+    the whole account, one for a camera) with a delivery, and a notice to the owner."""
+    db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
+    user_id = db.execute("SELECT id FROM users WHERE email = ?", [EMAIL]).fetchone()[0]
+    _, api_token = create_token(db, user_id, "home automation", "read")
+    # Fair-use events only, so that no delivery is queued behind the test's back.
+    account_wide = add_target(db, user_id, kind="mqtt", name="every camera", events=["fairuse"])
+    add_target(
+        db, user_id, kind="webhook", name="porch hook", camera_id=camera_id, events=["fairuse"],
+        sealed_url=SEALED_URL, url_host="hooks.example.net", sealed_secret=SEALED_SECRET,
+    )
+    with atomic(db):
+        queue_delivery(db, account_wide["id"], "fairuse", "privacy-test:1", {"camera": camera_id})
+        insert_notice(
+            db, user_id=user_id, camera_id=None, kind="account", title="Welcome",
+            body="Your account is ready.", advice=[], evidence={}, created_at=utcnow(),
+        )
+    db.close()
+    return user_id, api_token
+
+
+def is_secret_column(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_WORDS) or name == "mail_optout_key"
+
+
 def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tmp_path):
+    requires_shared("models", "yolov8n_416x256.onnx")
     vault.add_user(EMAIL, PASSWORD)
     camera = vault.add_camera(EMAIL)
+    assert vault.cli_json("camera", "set", str(camera["id"]), "--detect", "objects")["detect"] \
+        == ["objects"]
+    user_id, api_token = add_account_extras(vault, camera["id"])
     clip = camera_clip.read_bytes()
     upload_from(vault, camera, "A20261125_120000.mp4", clip)
     upload_from(vault, camera, "A20261125_120100.mp4", b"not a video" * 10)
@@ -90,27 +152,45 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tm
     transport.close()
     wait_for(lambda: vault.cli_json("recordings", "list"), timeout=30, what="clip indexed")
 
+    def analysed():
+        db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
+        try:
+            return db.execute("SELECT count(*) FROM detection_runs").fetchone()[0]
+        finally:
+            db.close()
+
+    wait_for(analysed, timeout=60, what="clip analysed")
+
     web = vault.web_login(EMAIL, PASSWORD)
     web.get(f"{vault.web_url}/recordings", timeout=10)
     export = web.get(f"{vault.web_url}/account/export", timeout=30)
     assert export.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(export.content))
-    exported = {
-        name.removesuffix(".json"): json.loads(archive.read(name))
+    texts = {
+        name.removesuffix(".json"): archive.read(name).decode()
         for name in archive.namelist() if name.endswith(".json")
     }
+    exported = {name: json.loads(text) for name, text in texts.items()}
 
     db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
-    user_id = db.execute("SELECT id FROM users WHERE email = ?", [EMAIL]).fetchone()[0]
     mentioned = rows_mentioning(db, user_id)
     db.close()
-    assert {"users", "cameras", "recordings", "jobs", "rejections"} <= set(mentioned)
+    assert {"users", "cameras", "recordings", "jobs", "rejections", "api_tokens",
+            "notification_targets", "notification_deliveries", "notices", "detection_runs",
+            "recording_labels"} <= set(mentioned)
+    assert len(mentioned["notification_targets"]) == 2  # the account-wide one has no camera
     for table, rows in mentioned.items():
         key = "user" if table == "users" else table
         assert key in exported, f"export lacks table {table}"
         in_export = exported[key] if isinstance(exported[key], list) else [exported[key]]
         assert len(in_export) == len(rows), f"export of {table}: {len(in_export)} != {len(rows)}"
-    assert "password_hash" not in export.content.decode("latin-1")
+    for name, value in exported.items():
+        for row in value if isinstance(value, list) else [value]:
+            secret = [key for key in row if is_secret_column(key)]
+            assert not secret, f"export of {name} holds secret columns {secret}"
+    everything = "".join(texts.values())
+    for secret in (SEALED_URL, SEALED_SECRET, api_token, hash_token(api_token), PASSWORD):
+        assert secret not in everything
 
     # Delete the account through the UI.
     page = web.get(f"{vault.web_url}/account", timeout=10)

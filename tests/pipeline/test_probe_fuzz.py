@@ -46,6 +46,10 @@ def test_mutated_clips_are_probed_or_rejected_with_a_reason(seeds, tmp_path):
                 outcomes["ok"] += 1
             else:
                 assert result.error
+                # Contained by the child process, but a crash or hang is still a finding.
+                assert "crashed" not in result.error and "timed out" not in result.error, (
+                    result.error
+                )
                 outcomes["error"] += 1
             damaged.unlink()
     assert outcomes["error"] > 0
