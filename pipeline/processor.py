@@ -84,6 +84,12 @@ class ClipProcessor:
             spool.remove_upload(folder)
             return None
         camera = self._camera(upload.camera_id)
+        if camera is not None and self._owner_paused(camera):
+            # The owner blocked processing: an open or waiting upload stays in the spool as it
+            # is, and the spool rescan processes it once the account is active again.
+            known = self._known_job(upload.upload_id)
+            if known is None or known["state"] in jobs.OPEN_STATES | {jobs.DELAYED}:
+                return None
         # A read first: the spool scan meets waiting (delayed) uploads every few seconds, and
         # that must not cost a write transaction each time.
         job = self._known_job(upload.upload_id) or jobs.register_job(
@@ -325,6 +331,12 @@ class ClipProcessor:
             jobs.advance_job(self.db, job_id, jobs.FAILED, reason="processing_error")
             logger.error("job %s: gave up after %d attempts; upload kept in spool", job_id,
                          job["attempts"])
+
+    def _owner_paused(self, camera: dict[str, Any]) -> bool:
+        row = self.db.execute(
+            "SELECT state FROM users WHERE id = ?", [camera["owner_id"]]
+        ).fetchone()
+        return row is not None and row[0] == "paused"
 
     def _camera(self, camera_id: int | None) -> dict[str, Any] | None:
         if camera_id is None:

@@ -14,6 +14,7 @@ from pipeline.catalog.cameras import add_camera, get_camera, list_cameras, rotat
 from pipeline.catalog.detections import get_detection_switches, set_detection_switches
 from pipeline.catalog.quarantine import list_quarantined
 from pipeline.detection.results import DetectionSwitches
+from pipeline.detection.service import unavailable_models
 from pipeline.quarantine import accept_quarantined, discard_quarantined
 from webui.auth import login_required
 from webui.camera_setup import upload_setups
@@ -156,7 +157,17 @@ def detection(camera_id: int):
     if chosen and request.form.get("consent") != "yes":
         flash("Please confirm that you have read what the analysis does.", "error")
         return _render_camera(camera, status=400)
-    set_detection_switches(get_db(), camera_id, DetectionSwitches.from_names(chosen))
+    switches = DetectionSwitches.from_names(chosen)
+    settings = get_settings()
+    missing = unavailable_models(settings.detection, settings.storage.data_dir, switches)
+    if missing:
+        # The path is for the admin's log, not the customer's page.
+        logger.error("camera %d: detection models missing: %s", camera_id,
+                     ", ".join(str(path) for path in missing))
+        flash("Detection is not available on this server yet: its models are not installed. "
+              "Please ask the administrator.", "error")
+        return _render_camera(camera, status=503)
+    set_detection_switches(get_db(), camera_id, switches)
     logger.info("camera %d detection switches: %s", camera_id, ",".join(sorted(chosen)) or "off")
     flash("Detection settings saved. They apply to clips received from now on.", "info")
     return redirect(url_for("cameras.detail", camera_id=camera_id))

@@ -19,7 +19,9 @@ PAUSED = "paused"
 MAIL_KINDS = {"alarms": "mail_alarms", "fairuse": "mail_fairuse"}
 
 # Never part of an export: they are secrets, not data about the person.
-_SECRET_COLUMNS = {"password_hash", "mail_optout_key"}
+_SECRET_COLUMNS = {"password_hash", "mail_optout_key", "token_hash"}
+# … nor any column whose name says it holds one (sealed_url, sealed_secret, key hashes …).
+_SECRET_WORDS = ("secret", "hash", "sealed")
 
 
 def register_user(db: sqlite_utils.Database, email: str, password: str) -> User:
@@ -114,58 +116,124 @@ def delete_account_rows(db: sqlite_utils.Database, user_id: int) -> None:
         db.execute("DELETE FROM users WHERE id = ?", [user_id])
 
 
+def _is_secret(column: str) -> bool:
+    name = column.lower()
+    return name in _SECRET_COLUMNS or any(word in name for word in _SECRET_WORDS)
+
+
 def _without_secrets(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in row.items() if key not in _SECRET_COLUMNS}
+    return {key: value for key, value in row.items() if not _is_secret(key)}
 
 
-def _rows_for_cameras(
-    db: sqlite_utils.Database, table: str, camera_ids: list[int]
-) -> list[dict[str, Any]]:
-    if not camera_ids or table not in db.table_names():
-        return []
-    marks = ", ".join("?" for _ in camera_ids)
-    return list(
-        db.query(
-            f"SELECT * FROM [{table}] WHERE camera_id IN ({marks}) ORDER BY rowid",  # noqa: S608
-            camera_ids,
-        )
-    )
+def _exportable_tables(db: sqlite_utils.Database) -> list[str]:
+    return [
+        table
+        for table in db.table_names()
+        if not table.startswith(("_", "sqlite")) and "_fts" not in table
+    ]
+
+
+def _ids_in(db: sqlite_utils.Database, sql: str, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    marks = ", ".join("?" for _ in ids)
+    return {row[0] for row in db.execute(sql.format(marks=marks), sorted(ids))}
+
+
+def _foreign_keys(db: sqlite_utils.Database, table: str) -> list[tuple[str, str, str]]:
+    """(column, parent table, parent column) for each single-column foreign key of ``table``."""
+    keys = []
+    for row in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall():
+        parent, column, parent_column = row[2], row[3], row[4]
+        if parent_column is None:  # REFERENCES parent: its primary key
+            pk = [c for c in db.execute(f"PRAGMA table_info([{parent}])") if c[5]]
+            parent_column = pk[0][1] if len(pk) == 1 else "rowid"
+        keys.append((column, parent, parent_column))
+    return keys
 
 
 def export_user_data(db: sqlite_utils.Database, user_id: int) -> dict[str, list | dict]:
     """Everything stored about the user and their clips, as JSON-ready data.
 
-    Tables added later that refer to a camera or a recording (labels, fair-use evidence …)
-    are found by their ``camera_id`` / ``recording_id`` column, so the export stays complete.
+    A row belongs to the user if its ``user_id`` or ``owner_id`` is theirs, its ``camera_id`` /
+    ``recording_id`` / ``job_id`` is one of theirs, or a foreign key of it points at a row that
+    belongs to them (found with ``PRAGMA foreign_key_list``, so tables added later are covered,
+    e.g. notification deliveries through their target). Secret columns (hashes, sealed values,
+    secrets) are left out.
     """
     user = _without_secrets(get_user(db, user_id))
-    cameras = [
-        _without_secrets(row)
-        for row in db.query("SELECT * FROM cameras WHERE owner_id = ? ORDER BY id", [user_id])
-    ]
-    camera_ids = [camera["id"] for camera in cameras]
-    recording_ids = [
-        row["id"] for row in _rows_for_cameras(db, "recordings", camera_ids)
-    ]
-    export: dict[str, Any] = {"exported_at": utcnow(), "user": user, "cameras": cameras}
-    for table in db.table_names():
-        if table in ("users", "cameras", "account_tokens") or table.startswith(("_", "sqlite")):
-            continue
-        columns = set(db[table].columns_dict)
-        if "camera_id" in columns:
-            export[table] = [_without_secrets(r) for r in _rows_for_cameras(db, table, camera_ids)]
-        elif "recording_id" in columns and recording_ids:
-            marks = ", ".join("?" for _ in recording_ids)
-            export[table] = list(
-                db.query(
-                    f"SELECT * FROM [{table}] WHERE recording_id IN ({marks})",  # noqa: S608
-                    recording_ids,
-                )
-            )
-        elif "user_id" in columns:
-            export[table] = list(
-                db.query(f"SELECT * FROM [{table}] WHERE user_id = ?", [user_id])  # noqa: S608
-            )
+    camera_ids = {
+        row[0] for row in db.execute("SELECT id FROM cameras WHERE owner_id = ?", [user_id])
+    }
+    recording_ids = _ids_in(
+        db, "SELECT id FROM recordings WHERE camera_id IN ({marks})", camera_ids
+    )
+    job_ids = _ids_in(db, "SELECT id FROM jobs WHERE camera_id IN ({marks})", camera_ids)
+    job_ids |= _ids_in(db, "SELECT job_id FROM recordings WHERE id IN ({marks})", recording_ids)
+    job_ids.discard(None)
+    direct = {
+        "user_id": {user_id},
+        "owner_id": {user_id},
+        "camera_id": camera_ids,
+        "recording_id": recording_ids,
+        "job_id": job_ids,
+    }
+    tables = [table for table in _exportable_tables(db) if table != "users"]
+    columns = {table: set(db[table].columns_dict) for table in tables}
+    foreign = {table: _foreign_keys(db, table) for table in tables}
+    # rowids of every exported row per table; the user's own row seeds the foreign-key walk.
+    picked: dict[str, dict[int, dict[str, Any]]] = {table: {} for table in tables}
+    picked["users"] = {user_id: {"id": user_id}}
+
+    def select(table: str, column: str, values: set) -> bool:
+        values = {value for value in values if value is not None}
+        if not values:
+            return False
+        marks = ", ".join("?" for _ in values)
+        added = False
+        for row in db.query(
+            f"SELECT rowid AS _export_rowid, * FROM [{table}]"  # noqa: S608 - names are ours
+            f" WHERE [{column}] IN ({marks})",
+            sorted(values, key=str),
+        ):
+            rowid = row.pop("_export_rowid")
+            if rowid not in picked[table]:
+                picked[table][rowid] = row
+                added = True
+        return added
+
+    for table in tables:
+        if table == "cameras":
+            select(table, "id", camera_ids)
+        elif table == "recordings":
+            select(table, "id", recording_ids)
+        elif table == "jobs":
+            select(table, "id", job_ids)
+        for column, values in direct.items():
+            if column in columns[table]:
+                select(table, column, values)
+    changed = True
+    while changed:  # follow foreign keys until no table gains a row
+        changed = False
+        for table in tables:
+            for column, parent, parent_column in foreign[table]:
+                if parent not in picked or not picked[parent]:
+                    continue
+                if parent_column == "rowid":
+                    values = set(picked[parent])
+                else:
+                    values = {row.get(parent_column) for row in picked[parent].values()}
+                changed = select(table, column, values) or changed
+
+    export: dict[str, Any] = {"exported_at": utcnow(), "user": user}
+    for table in tables:
+        relevant = set(direct) & columns[table] or foreign[table] or table in (
+            "cameras", "recordings", "jobs"
+        )
+        if relevant or picked[table]:
+            export[table] = [
+                _without_secrets(picked[table][rowid]) for rowid in sorted(picked[table])
+            ]
     return export
 
 

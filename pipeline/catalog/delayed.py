@@ -21,19 +21,24 @@ def set_release_at(db: sqlite_utils.Database, job_id: str, release_at: str) -> N
 def release_delayed(db: sqlite_utils.Database, now: datetime) -> list[str]:
     """Make every delayed job whose time has come ``validated`` again; returns their ids.
 
-    For the scheduler; the pipeline also releases a due job itself when its spool scan meets it.
+    Jobs of paused accounts keep waiting until the owner resumes the account. For the
+    scheduler; the pipeline also releases a due job itself when its spool scan meets it.
     """
     with atomic(db):
         due = [
             row[0]
             for row in db.execute(
-                "SELECT id FROM jobs WHERE state = ? AND release_at <= ?", [DELAYED, iso(now)]
+                "SELECT j.id FROM jobs j LEFT JOIN cameras c ON c.id = j.camera_id"
+                " LEFT JOIN users u ON u.id = c.owner_id"
+                " WHERE j.state = ? AND j.release_at <= ? AND u.state IS NOT 'paused'",
+                [DELAYED, iso(now)],
             ).fetchall()
         ]
         if due:
+            marks = ", ".join("?" for _ in due)
             db.execute(
-                "UPDATE jobs SET state = ?, updated_at = ? WHERE state = ? AND release_at <= ?",
-                [VALIDATED, utcnow(), DELAYED, iso(now)],
+                f"UPDATE jobs SET state = ?, updated_at = ? WHERE state = ? AND id IN ({marks})",  # noqa: S608
+                [VALIDATED, utcnow(), DELAYED, *due],
             )
     return due
 

@@ -2,6 +2,8 @@
 
 Activity is the latest of: account creation, web login, and an upload by one of the account's
 cameras. A camera that still uploads means the service is in use even if nobody logs in.
+A paused account (its owner blocked processing and keeps everything) is neither warned nor
+deleted.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlite_utils
 from pipeline.catalog import atomic
 
 _WITH_ACTIVITY = """
-SELECT u.id, u.email, u.inactivity_warned_at,
+SELECT u.id, u.email, u.state, u.inactivity_warned_at,
        max(u.created_at, coalesce(u.last_login_at, ''),
            coalesce((SELECT max(j.received_at) FROM jobs j JOIN cameras c ON c.id = j.camera_id
                      WHERE c.owner_id = u.id), '')) AS last_active_at
@@ -23,22 +25,25 @@ WHERE u.is_admin = 0
 
 
 def accounts_to_warn(db: sqlite_utils.Database, inactive_before: str) -> list[dict[str, Any]]:
-    """Not yet warned, and no activity since ``inactive_before``. Admins are never warned."""
+    """Not yet warned, and no activity since ``inactive_before``. Admins and paused accounts
+    are never warned."""
     return list(
         db.query(
             f"SELECT * FROM ({_WITH_ACTIVITY}) WHERE inactivity_warned_at IS NULL"  # noqa: S608
-            " AND last_active_at < ? ORDER BY id",
+            " AND state IS NOT 'paused' AND last_active_at < ? ORDER BY id",
             [inactive_before],
         )
     )
 
 
 def accounts_to_delete(db: sqlite_utils.Database, warned_before: str) -> list[dict[str, Any]]:
-    """Warned at or before ``warned_before`` and not used since the warning."""
+    """Warned at or before ``warned_before`` and not used since the warning; never a paused
+    account."""
     return list(
         db.query(
             f"SELECT * FROM ({_WITH_ACTIVITY}) WHERE inactivity_warned_at IS NOT NULL"  # noqa: S608
-            " AND inactivity_warned_at <= ? AND last_active_at <= inactivity_warned_at"
+            " AND state IS NOT 'paused' AND inactivity_warned_at <= ?"
+            " AND last_active_at <= inactivity_warned_at"
             " ORDER BY id",
             [warned_before],
         )

@@ -1,4 +1,7 @@
-"""What retention looks at: recordings per camera by age, and per account against its quota."""
+"""What retention looks at: recordings per camera by age, and per account against its quota.
+
+Paused accounts (the owner blocked processing) are left out: nothing of theirs is deleted.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ from pipeline.catalog import atomic
 
 
 def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list[dict[str, Any]]:
-    """Every camera with the days its recordings are kept (its own setting or ``default_days``)."""
+    """Every camera with the days its recordings are kept (its own setting or ``default_days``);
+    cameras of paused accounts are not listed."""
     return list(
         db.query(
-            "SELECT id, owner_id, coalesce(retention_days, ?) AS retention_days"
-            " FROM cameras ORDER BY id",
+            "SELECT c.id, c.owner_id, coalesce(c.retention_days, ?) AS retention_days"
+            " FROM cameras c JOIN users u ON u.id = c.owner_id"
+            " WHERE u.state IS NOT 'paused' ORDER BY c.id",
             [default_days],
         )
     )
@@ -38,13 +43,15 @@ def recordings_received_before(
 
 
 def accounts_with_usage(db: sqlite_utils.Database, default_quota_mb: int) -> list[dict[str, Any]]:
-    """Per account that has recordings: its quota in bytes and the bytes its recordings take."""
+    """Per account that has recordings (paused ones left out): its quota in bytes and the bytes
+    its recordings take."""
     return list(
         db.query(
             "SELECT u.id AS user_id, coalesce(u.quota_mb, ?) * 1048576 AS quota_bytes,"
             " sum(r.size_bytes) AS used_bytes"
             " FROM users u JOIN cameras c ON c.owner_id = u.id"
             " JOIN recordings r ON r.camera_id = c.id"
+            " WHERE u.state IS NOT 'paused'"
             " GROUP BY u.id ORDER BY u.id",
             [default_quota_mb],
         )

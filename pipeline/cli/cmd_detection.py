@@ -15,6 +15,7 @@ from pipeline.catalog.recordings import get_recording
 from pipeline.cli import CommandError, CommandLine, Context, print_json
 from pipeline.detection.errors import DetectionError
 from pipeline.detection.results import DetectionSwitches
+from pipeline.detection.service import unavailable_models
 
 
 def register(cli: CommandLine) -> None:
@@ -52,6 +53,14 @@ def parse_switches(value: str) -> DetectionSwitches:
 
 def camera_set(args: argparse.Namespace, context: Context) -> int:
     switches = parse_switches(args.detect)
+    settings = context.settings
+    missing = unavailable_models(settings.detection, settings.storage.data_dir, switches)
+    if missing:
+        paths = ", ".join(str(path) for path in missing)
+        raise CommandError(
+            f"detection needs a model that is missing or unreadable: {paths} "
+            "(scripts/get-models fetches them; [detection] models_dir says where)"
+        )
     try:
         set_detection_switches(context.db, args.camera_id, switches)
     except NotFound:

@@ -107,13 +107,14 @@ class NotificationDispatcher:
         now = datetime.now(UTC)
         with atomic(self.db):
             rows = outbox.new_recordings(self.db)
+            paused = self._paused_owners()
             done = None
             for row in rows:
                 if waits_for_labels(row, now, self.config.label_wait_s):
                     break  # the watermark stays before it; later ones wait their turn
                 done = row["id"]
-                if not (row["armed"] and row["notify"]):
-                    continue
+                if not (row["armed"] and row["notify"]) or row["owner_id"] in paused:
+                    continue  # a paused account blocked processing: nothing is sent for it
                 payload = recording_payload(row)
                 for target in outbox.targets_for_event(
                     self.db, row["owner_id"], row["camera_id"], "recording"
@@ -131,7 +132,10 @@ class NotificationDispatcher:
         queued = 0
         now = utcnow()
         with atomic(self.db):
+            paused = self._paused_owners()
             for row in outbox.fairuse_changes(self.db):
+                if row["owner_id"] in paused:
+                    continue  # told once the account is active again, if still changed
                 payload = fairuse_payload(row, now)
                 key = f"fairuse:{row['camera_id']}:{now}:{row['state']}"
                 for target in outbox.targets_for_event(
@@ -144,7 +148,7 @@ class NotificationDispatcher:
 
     def deliver_due(self) -> int:
         delivered = 0
-        for delivery in outbox.due_deliveries(self.db, utcnow()):
+        for delivery in self._due_deliveries():
             if self.stop_event.is_set():
                 break
             try:
@@ -180,6 +184,25 @@ class NotificationDispatcher:
                 delivery["event"],
             )
         return delivered
+
+    def _paused_owners(self) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT id FROM users WHERE state = 'paused'")}
+
+    def _due_deliveries(self, limit: int = 50) -> list[dict[str, Any]]:
+        """What is due, except for paused accounts: their deliveries wait, kept, until the
+        owner resumes the account."""
+        return list(
+            self.db.query(
+                "SELECT d.*, t.kind, t.payload_style, t.user_id, t.name AS target_name"
+                " FROM notification_deliveries d"
+                " JOIN notification_targets t ON t.id = d.target_id"
+                " JOIN users u ON u.id = t.user_id"
+                " WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+                " AND u.state IS NOT 'paused'"
+                " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+                [utcnow(), limit],
+            )
+        )
 
     # -- one delivery ----------------------------------------------------------------------
     def deliver(self, delivery: dict[str, Any]) -> None:

@@ -157,6 +157,23 @@ def test_a_missing_model_on_redetect_is_an_error_naming_the_path(
     assert str(tmp_path / "no-models" / "yolov8n_416x256.onnx") in capsys.readouterr().err
 
 
+def test_camera_set_refuses_switches_whose_model_is_missing_naming_the_path(
+    settings_dict: dict, tmp_path: Path, catalog, make_camera, capsys
+):
+    import tomli_w
+
+    settings_dict["detection"] = {"models_dir": str(tmp_path / "no-models")}
+    path = tmp_path / "missing.toml"
+    path.write_bytes(tomli_w.dumps(settings_dict).encode())
+    camera = make_camera()
+    cid = str(camera["id"])
+    assert main(["--config", str(path), "camera", "set", cid, "--detect", "objects"]) == 1
+    assert str(tmp_path / "no-models" / "yolov8n_416x256.onnx") in capsys.readouterr().err
+    assert get_detection_switches(catalog, camera["id"]) == DetectionSwitches()
+    # Rain is computed from frame statistics and needs no model.
+    assert main(["--config", str(path), "camera", "set", cid, "--detect", "rain"]) == 0
+
+
 def test_pipeline_stage_skips_cameras_without_switches_and_stores_with_the_recording(
     settings, catalog, make_camera, vtest_clip
 ):

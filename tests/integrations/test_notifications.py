@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from pipeline.catalog import atomic, utcnow
+from pipeline.catalog.accounts import set_mail_preferences
 from pipeline.catalog.alarm_settings import set_alarm_settings
 from pipeline.catalog.fairuse import record_transition
 from pipeline.catalog.notifications import add_target
@@ -256,6 +257,7 @@ def test_mail_targets_tell_the_owner_about_alarms_and_fair_use(
 ):
     camera = make_camera(name="Porch")
     owner = camera["owner"]
+    set_mail_preferences(catalog, owner["id"], alarms=True)  # alarm mails are opt-in
     add_target(catalog, owner["id"], kind="email", name="mail", events=["recording", "fairuse"])
     record(camera, labels=("person",))
     with atomic(catalog):

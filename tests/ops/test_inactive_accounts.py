@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from pipeline import spool
 from pipeline.catalog import atomic
+from pipeline.catalog.accounts import PAUSED, set_account_state
 from pipeline.mailer import read_outbox
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.inactive_accounts import warn_and_delete_inactive_accounts
@@ -150,3 +151,33 @@ def test_clips_held_in_quarantine_of_a_deleted_account_are_removed(
         catalog, settings, NOW + timedelta(days=31)
     )["deleted"] == 1
     assert not held.exists()
+
+
+def test_paused_accounts_are_neither_warned_nor_deleted(
+    catalog, settings, make_user, make_camera, store_recording
+):
+    """A paused account keeps everything, however long nobody uses it (the clock is ours)."""
+    settings.schedule.inactive_warn_days = 365
+    settings.schedule.inactive_delete_days = 30
+    paused = make_user("paused@example.com")
+    _set_user(catalog, paused["id"], created_at=catalog_time(NOW - timedelta(days=900)))
+    recording = store_recording(make_camera(owner=paused), timedelta(days=800))
+    set_account_state(catalog, paused["id"], PAUSED)
+    # Paused after a warning: the respite does not run out while the account is paused.
+    warned_then_paused = make_user("warned@example.com")
+    _set_user(catalog, warned_then_paused["id"],
+              created_at=catalog_time(NOW - timedelta(days=900)),
+              inactivity_warned_at=catalog_time(NOW - timedelta(days=60)))
+    set_account_state(catalog, warned_then_paused["id"], PAUSED)
+
+    for day in (0, 31, 400, 1000):
+        result = warn_and_delete_inactive_accounts(catalog, settings, NOW + timedelta(days=day))
+        assert result["warned"] == 0 and result["deleted"] == 0
+
+    assert _user_ids(catalog) == {paused["id"], warned_then_paused["id"]}
+    assert read_outbox(settings.storage.outbox_dir) == []
+    assert recording["clip"].exists()
+    warned = catalog.execute(
+        "SELECT inactivity_warned_at FROM users WHERE id = ?", [paused["id"]]
+    ).fetchone()[0]
+    assert warned is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pipeline.catalog import atomic
+from pipeline.catalog.accounts import ACTIVE, PAUSED, set_account_state
 from pipeline.catalog.retention import set_camera_retention
 from pipeline.scheduler.retention import retention_by_days, retention_by_quota, select_over_quota
 from tests.ops.conftest import NOW, recording_ids
@@ -103,3 +104,28 @@ def test_retention_by_quota_uses_the_accounts_own_quota(
     assert retention_by_quota(catalog, settings, NOW)["deleted"] == 1
     assert recording_ids(catalog) == {second["id"]}
     assert not first["clip"].exists()
+
+
+def test_retention_leaves_paused_accounts_alone(
+    catalog, settings, make_user, make_camera, store_recording
+):
+    """Pausing blocks processing and keeps everything: neither expiry nor quota removes a clip
+    while the account is paused; once resumed, retention applies again."""
+    settings.schedule.retention_days = 30
+    settings.storage.default_quota_mb = 1
+    paused, active = make_user(), make_user()
+    set_account_state(catalog, paused["id"], PAUSED)
+    kept_camera, other_camera = make_camera(owner=paused), make_camera(owner=active)
+    old = store_recording(kept_camera, timedelta(days=90), size=700_000)
+    newer = store_recording(kept_camera, timedelta(days=2), size=700_000)
+    others_old = store_recording(other_camera, timedelta(days=90))
+
+    assert retention_by_days(catalog, settings, NOW)["deleted"] == 1
+    assert retention_by_quota(catalog, settings, NOW)["deleted"] == 0  # 1.4 MB over 1 MB
+    assert recording_ids(catalog) == {old["id"], newer["id"]}
+    assert old["clip"].exists() and newer["clip"].exists()
+    assert not others_old["clip"].exists()
+
+    set_account_state(catalog, paused["id"], ACTIVE)
+    assert retention_by_days(catalog, settings, NOW)["deleted"] == 1
+    assert recording_ids(catalog) == {newer["id"]}

@@ -10,6 +10,7 @@ import pytest
 from pipeline.catalog.cameras import check_camera_login, get_camera
 from pipeline.catalog.detections import get_detection_switches
 from pipeline.clipstore import ClipStore
+from tests.conftest import requires_shared
 
 
 @pytest.fixture
@@ -72,7 +73,10 @@ def test_editing_renames_and_changes_the_model(logged_in, owner, make_camera, ca
     assert (row["name"], row["model"]) == ("Back yard", "IN-8403")
 
 
-def test_detection_switches_need_consent_and_are_saved(logged_in, owner, make_camera, catalog):
+def test_detection_switches_need_consent_and_are_saved(
+    logged_in, owner, make_camera, catalog, settings
+):
+    settings.detection.models_dir = requires_shared("models")
     camera = make_camera(owner)
     page = f"/cameras/{camera['id']}"
     refused = logged_in.post(f"{page}/detection", {"objects": "1"}, form_page=page)
@@ -84,6 +88,22 @@ def test_detection_switches_need_consent_and_are_saved(logged_in, owner, make_ca
     assert switches.objects and switches.rain and not switches.plates
     logged_in.post(f"{page}/detection", {}, form_page=page)  # all off needs no consent
     assert not get_detection_switches(catalog, camera["id"]).any
+
+
+def test_switching_detection_on_without_its_models_is_refused_not_silently_empty(
+    logged_in, owner, make_camera, catalog, settings, tmp_path
+):
+    settings.detection.models_dir = tmp_path / "no-models"
+    camera = make_camera(owner)
+    page = f"/cameras/{camera['id']}"
+    refused = logged_in.post(f"{page}/detection", {"objects": "1", "consent": "yes"},
+                             form_page=page)
+    assert refused.status_code == 503
+    assert "models are not installed" in refused.get_data(as_text=True)
+    assert not get_detection_switches(catalog, camera["id"]).any
+    # Rain needs no model file: it still works.
+    logged_in.post(f"{page}/detection", {"rain": "1", "consent": "yes"}, form_page=page)
+    assert get_detection_switches(catalog, camera["id"]).rain
 
 
 def test_removing_a_camera_removes_its_recordings_and_files(
