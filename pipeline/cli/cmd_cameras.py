@@ -50,7 +50,7 @@ def camera_add(args: argparse.Namespace, context: Context) -> int:
     print(f", {sftp_port} (sFTP)" if model.sftp else "")
     print(f"  username: {camera['username']}")
     print(f"  password: {password}")
-    print("This password is shown once; `alarmvault camera` can rotate it.")
+    print("This password is shown once; `alarmvault camera rotate-password ID` makes a new one.")
     return 0
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pipeline import spool
 from pipeline.catalog import NotFound, atomic, jobs
 from pipeline.catalog.accounts import ACTIVE, PAUSED, set_account_state
 from pipeline.catalog.delayed import release_delayed
@@ -35,7 +36,7 @@ def test_spooled_clip_of_a_paused_owner_waits_and_is_indexed_once_after_resuming
     for _ in range(3):  # every spool rescan meets it again
         assert processor.process(folder) is None
     assert catalog.conn.total_changes == writes  # no job, no state change, nothing
-    assert folder.exists() and (folder / "clip").exists() or any(folder.iterdir())
+    assert spool.clip_path(folder).read_bytes() == camera_clip.read_bytes()
     with pytest.raises(NotFound):
         jobs.get_job(catalog, folder.name)
     assert list_recordings(catalog) == []
@@ -53,8 +54,7 @@ def test_open_job_of_an_owner_paused_mid_way_is_left_as_it_is(
 ):
     camera = make_camera()
     folder = spool_upload(camera_clip, camera)
-    jobs.register_job(catalog, {**__import__("pipeline.spool", fromlist=["x"]).read_upload(
-        folder).__dict__, "camera_id": camera["id"]})
+    jobs.register_job(catalog, {**spool.read_upload(folder).__dict__, "camera_id": camera["id"]})
     set_account_state(catalog, camera["owner"]["id"], PAUSED)
     processor = ClipProcessor(settings, catalog, "test:0")
 
