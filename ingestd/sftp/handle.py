@@ -77,7 +77,16 @@ class UploadHandle(SFTPHandle):
             self.file.close()
         except OSError as error:
             self.failed = self.failed or SFTPServer.convert_errno(error.errno)
-        if self.failed is not None or session.ended.is_set() or session.account is None:
+        complete = self.failed is None and not session.ended.is_set() and session.account
+        # Writes are not logged one by one (a 10 MB clip is 40 of them); the close says it all.
+        logger.debug(
+            "%s sftp close %r after %d bytes: %s",
+            session.log_identity,
+            os.path.basename(self.fs_path),
+            self._position,
+            "complete" if complete else "cut off",
+        )
+        if not complete:
             session.handover.discard(session.account, self.fs_path, protocol="sftp")
             return self.failed if self.failed is not None else SFTP_FAILURE
         try:

@@ -60,6 +60,11 @@ class SftpService:
         slot: WorkerSlot | None = None,
     ) -> None:
         self.settings = settings.sftp
+        # paramiko's DEBUG output names every account that tries to log in and dumps the key
+        # exchange; our own debug lines trace a camera's session without that (DESIGN.md §6).
+        paramiko_logger = logging.getLogger("paramiko")
+        if paramiko_logger.level < logging.INFO:  # NOTSET (0) too: it would follow the root
+            paramiko_logger.setLevel(logging.INFO)
         self.credentials = credentials
         self.handover = handover
         self.guard = guard

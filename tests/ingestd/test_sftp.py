@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -254,3 +255,21 @@ def test_openssh_client_learns_our_limits_and_writes_big_requests(
     assert "buffer sizes 261120 / 261120" in result.stderr
     [(_meta, clip)] = spooled(ingest_settings)
     assert clip.read_bytes() == camera_clip.read_bytes()
+
+
+def test_sftp_operations_and_the_upload_close_are_logged_at_debug_without_secrets(
+    sftp_connect, make_camera, camera_clip, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    camera = make_camera()
+    sftp = sftp_connect(camera)
+    sftp.mkdir("20240501")
+    sftp.put(str(camera_clip), "20240501/A_debug.mp4")
+    text = caplog.text
+    assert "sftp mkdir '20240501'" in text or "sftp mkdir '/20240501'" in text
+    assert "sftp open" in text
+    size = camera_clip.stat().st_size
+    assert f"sftp close 'A_debug.mp4' after {size} bytes: complete" in text
+    assert camera["password"] not in text
+    assert camera["username"] not in text
+    assert "127.0.0.1" not in text
