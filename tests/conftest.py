@@ -166,3 +166,25 @@ def clip_factory(tmp_path_factory) -> ClipFactory:
 def camera_clip(clip_factory) -> Path:
     """An 18 s 1280x720 15 fps H.264 MP4 made from vtest.mp4, like an IN-8015 alarm clip."""
     return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)
+
+
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    executable = Path("/usr/bin/chromium")
+    if not executable.exists():
+        pytest.skip("/usr/bin/chromium is absent: run scripts/install-sysdeps")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=BROWSER_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -11,13 +11,11 @@ import ftplib
 import io
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from pipeline.mailer import read_outbox
 from tests.conftest import MODELS, TEST_OUTPUT, requires_shared, wait_for
-from tests.webui.conftest import BROWSER_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -34,21 +32,6 @@ def settings_dict(settings_dict):
     requires_shared("models", "yolov8n_416x256.onnx")
     settings_dict["detection"] = {"models_dir": str(MODELS)}
     return settings_dict
-
-
-@pytest.fixture
-def chromium():
-    executable = Path("/usr/bin/chromium")
-    if not executable.exists():
-        pytest.skip("/usr/bin/chromium is absent: run scripts/install-sysdeps")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=BROWSER_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -92,12 +75,12 @@ def wait_for_cards(page, count: int, what: str) -> None:
 
 
 def test_new_customer_sees_plays_filters_releases_and_deletes_ftp_clips(
-    vault, chromium, shot, clip_factory
+    vault, browser, shot, clip_factory
 ):
     first_clip = clip_factory(**CLIP).read_bytes()
     person_clip = clip_factory(**{**CLIP, "seconds": 6}).read_bytes()
     web = vault.web_url
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.on("dialog", lambda dialog: dialog.accept())
 
     page.goto(f"{web}/register")

@@ -196,28 +196,6 @@ def live_server(config_file, settings, catalog):
     assert process.returncode == 0, log.read_text()
 
 
-BROWSER_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser():
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
-    executable = Path("/usr/bin/chromium")
-    if not executable.exists():
-        pytest.skip("/usr/bin/chromium is absent: run scripts/install-sysdeps")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=BROWSER_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
 def screenshots(request):
     """``shot(page, "name")`` saves test-output/webui/<test>/<n>-name.png."""
