@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from ingestd.authorizers import CameraCredentials
+from ingestd.connection_limits import ConnectionLimiter, connection_limiter_for
 from ingestd.handover import UploadHandover
 from ingestd.limits import StorageGuard
 from ingestd.shared_ban import SharedLoginBan
@@ -44,6 +45,7 @@ class IngestDaemon:
         self.slot = slot
         self.stop_event = threading.Event()
         self.credentials: CameraCredentials | None = None
+        self.connection_limiter: ConnectionLimiter | None = None
         self.ftp = None
         self.sftp = None
 
@@ -54,6 +56,8 @@ class IngestDaemon:
     def start_servers(self) -> None:
         """Everything but the storage recovery, which a worker's parent has done already."""
         self.start_credentials()
+        # One per process: a worker's shared limiter first clears the rows it left behind.
+        self.connection_limiter = connection_limiter_for(self.settings, self.slot)
         handover = UploadHandover(self.settings.storage.spool_dir)
         guard = StorageGuard(self.settings)
         if self.settings.ftp.enabled and serves_ftp(self.slot, self.settings.ftp.workers):
@@ -82,14 +86,16 @@ class IngestDaemon:
     def start_ftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
         from ingestd.servers import FtpService
 
-        self.ftp = FtpService(self.settings, self.credentials, handover, guard, self.slot)
+        self.ftp = FtpService(
+            self.settings, self.credentials, handover, guard, self.slot, self.connection_limiter
+        )
         self.ftp.start()
 
     def start_sftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
         from ingestd.sftp.listener import SftpService
 
         self.sftp = SftpService(
-            self.settings, self.credentials, handover, guard, self.slot
+            self.settings, self.credentials, handover, guard, self.slot, self.connection_limiter
         )
         self.sftp.start()
 
@@ -104,6 +110,9 @@ class IngestDaemon:
         if self.ftp is not None:
             self.ftp.stop()
             self.ftp = None
+        if self.connection_limiter is not None:
+            self.connection_limiter.close()
+            self.connection_limiter = None
         if self.credentials is not None:
             self.credentials.close()
             self.credentials = None

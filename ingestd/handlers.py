@@ -16,6 +16,7 @@ from OpenSSL import SSL
 from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
 
 from ingestd.authorizers import MSG_BANNED, MSG_SERVER_ERROR, MSG_WRONG, LoginRefused
+from ingestd.connection_limits import SharedConnectionLimitMixin
 from ingestd.filesystems import JailedFS
 from ingestd.handover import HandedOverFiles
 from ingestd.limits import DISK, CappedUploadFile, UploadAllowance, UploadLimitExceeded
@@ -92,7 +93,7 @@ class CameraDTPHandler(TLS_DTPHandler, BrokenLinkAwareDTPHandler):
         super().close()
 
 
-class CameraFTPHandler(TLS_FTPHandler):
+class CameraFTPHandler(SharedConnectionLimitMixin, TLS_FTPHandler):
     """One camera's FTP or FTPS session. Configured per server by `ingestd.servers`."""
 
     abstracted_fs = JailedFS

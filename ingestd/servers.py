@@ -14,6 +14,7 @@ from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 from ingestd.authorizers import UPLOAD_PERMISSIONS, CameraCredentials
+from ingestd.connection_limits import ConnectionLimiter
 from ingestd.handlers import CameraFTPHandler
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_tls_certificate
@@ -82,8 +83,10 @@ class FtpService:
         handover: UploadHandover,
         guard: StorageGuard,
         slot: WorkerSlot | None = None,
+        limiter: ConnectionLimiter | None = None,
     ) -> None:
         ftp = settings.ftp
+        workers = ftp_worker_count(slot, ftp.workers)
         # Our log lines already carry what matters; without a handler pyftpdlib adds its own.
         if not logging.getLogger("pyftpdlib").handlers:
             logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
@@ -108,6 +111,8 @@ class FtpService:
                 "timeout": ftp.idle_timeout_s,
                 "banner": ftp.banner,
                 "auth_failed_timeout": settings.ingest.failed_login_delay_s,
+                # Alone, this process's count (max_cons_per_ip below) is the whole count.
+                "connection_limiter": limiter if workers > 1 else None,
             },
         )
         handler.dtp_handler = type(
@@ -115,8 +120,10 @@ class FtpService:
         )
         listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
         self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)
-        # The total is shared out among the workers; the per-address limit holds per worker.
-        workers = ftp_worker_count(slot, ftp.workers)
+        # The total is shared out among the FTP workers: it guards each process's file
+        # descriptors. The per-address limit is counted across them by `connection_limiter`
+        # (see `connection_limits`); pyftpdlib's count of this process stays as a cheap check
+        # that holds even while the shared count fails open.
         self.server.max_cons = max(1, -(-ftp.max_connections // workers))
         self.server.max_cons_per_ip = ftp.max_connections_per_ip
         self._thread: threading.Thread | None = None

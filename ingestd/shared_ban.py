@@ -1,5 +1,8 @@
 """The brute-force ban shared by every ingestd worker process, in a small SQLite file.
 
+The same file also counts the workers' open connections (`connection_limits`), so one reset at
+start empties both.
+
 With several workers a guesser's connections land on different processes; an in-memory ban
 per process would grant it ``workers`` times the allowed failures. The file lives in the data
 directory beside the catalog (not in it: the catalog's schema belongs to the pipeline) and is
@@ -21,10 +24,15 @@ from pipeline.spool import shorten_address
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "ingestd-bans.sqlite"
-_SCHEMA = (
+SCHEMA = (
     "CREATE TABLE IF NOT EXISTS login_failures (address TEXT NOT NULL, at REAL NOT NULL);"
     "CREATE INDEX IF NOT EXISTS login_failures_address ON login_failures (address);"
     "CREATE TABLE IF NOT EXISTS login_bans (address TEXT PRIMARY KEY, until REAL NOT NULL);"
+    # One row per connection a worker admitted, see `connection_limits.SharedConnectionLimiter`.
+    "CREATE TABLE IF NOT EXISTS open_connections (id TEXT PRIMARY KEY, protocol TEXT NOT NULL,"
+    " address TEXT NOT NULL, worker INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS open_connections_address"
+    " ON open_connections (protocol, address);"
 )
 
 
@@ -64,14 +72,14 @@ class SharedLoginBan:
 
     @staticmethod
     def reset(settings: Settings) -> None:
-        """Start empty: bans of an earlier run are not carried over a restart."""
+        """Start empty: bans and connections of an earlier run are not carried over a restart."""
         path = ban_file(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         with sqlite3.connect(path) as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+            db.executescript(SCHEMA)
         db.close()
 
     def _db(self) -> sqlite3.Connection:
@@ -82,7 +90,7 @@ class SharedLoginBan:
                 self.path, timeout=5, isolation_level=None, check_same_thread=False
             )
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+            db.executescript(SCHEMA)
             self._local.db = db
             with self._connections_lock:
                 self._connections.append(db)

@@ -5,7 +5,8 @@ small box a single process leaves cores idle while cameras wait. The parent bind
 SFTP sockets, finishes the spool and jail recovery once, then forks ``[ingest] workers``
 children that accept on the shared sockets: whichever worker is free takes the next
 connection. Each worker gets its own slice of the passive port range, so two workers never
-offer the same data port; the login ban is shared through `shared_ban.SharedLoginBan`.
+offer the same data port; the login ban is shared through `shared_ban.SharedLoginBan`, and the
+per-address connection limits are counted across workers by `connection_limits`.
 
 pyftpdlib's own ``worker_processes`` and ``MultiprocessFTPServer`` are not used: the first
 serves FTP only, the second forks one process per connection (a fork per clip).

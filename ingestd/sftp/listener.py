@@ -1,5 +1,9 @@
 """Accepting SSH connections: limits per address, transport tuning, login and idle timeouts.
 
+The connection limits are counted by a `connection_limits.ConnectionLimiter`, across all workers
+when several serve SFTP; each admitted connection gives its ticket back once, when it is
+forgotten as closed (`_forget_closed`) or closed by `stop()`.
+
 Tuning from DESIGN.md §1b: TCP_NODELAY on the accepted socket (else Nagle and delayed ACKs
 stall every write reply), a big window *together with* a big max packet, and aes128-gcm first.
 """
@@ -17,6 +21,14 @@ from dataclasses import dataclass
 import paramiko
 
 from ingestd.authorizers import CameraCredentials
+from ingestd.connection_limits import (
+    SFTP,
+    ConnectionLimiter,
+    LocalConnectionLimiter,
+    Refusal,
+    Ticket,
+    limits_for,
+)
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
@@ -39,6 +51,7 @@ class _Connection:
     transport: paramiko.Transport
     session: CameraSSHServer
     remote_ip: str
+    ticket: Ticket
 
 
 def load_host_keys(settings: Settings) -> list[paramiko.PKey]:
@@ -58,6 +71,7 @@ class SftpService:
         handover: UploadHandover,
         guard: StorageGuard,
         slot: WorkerSlot | None = None,
+        limiter: ConnectionLimiter | None = None,
     ) -> None:
         self.settings = settings.sftp
         # paramiko's DEBUG output names every account that tries to log in and dumps the key
@@ -74,9 +88,9 @@ class SftpService:
         else:
             self._socket = bind_listener(self.settings.listen)
         self._socket.setblocking(False)
-        # The total is shared out among the workers; the per-address limit holds per worker.
-        workers = slot.count if slot else 1
-        self.max_connections = max(1, -(-self.settings.max_connections // workers))
+        # Both the total and the per-address limit are counted across workers by the limiter
+        # the daemon passes in; alone, this process counts its own connections.
+        self.limiter = limiter or LocalConnectionLimiter(limits_for(settings))
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._connections: list[_Connection] = []
@@ -105,6 +119,7 @@ class SftpService:
             connections, self._connections = self._connections, []
         for connection in connections:
             connection.transport.close()
+            self.limiter.release(connection.ticket)
         for connection in connections:
             self._join(connection)
 
@@ -133,13 +148,22 @@ class SftpService:
 
     def _serve(self, sock: socket.socket, remote_ip: str) -> None:
         sock.setblocking(True)
-        refusal = self._refusal(remote_ip)
-        if refusal:
+        admission = self._admit(remote_ip)
+        if not isinstance(admission, Ticket):
             # Lines before the SSH version string are allowed; OpenSSH shows them.
             with contextlib.suppress(OSError):
-                sock.sendall(f"{refusal}\r\n".encode())
+                sock.sendall(f"{admission}\r\n".encode())
             sock.close()
             return
+        try:
+            connection = self._start_transport(sock, remote_ip, admission)
+        except BaseException:
+            self.limiter.release(admission)
+            raise
+        with self._lock:
+            self._connections.append(connection)
+
+    def _start_transport(self, sock: socket.socket, remote_ip: str, ticket: Ticket) -> _Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = paramiko.Transport(
             sock,
@@ -160,24 +184,26 @@ class SftpService:
             self.guard,
             public_keys=self.settings.public_keys,
         )
-        with self._lock:
-            self._connections.append(_Connection(transport, session, remote_ip))
         # With an event, start_server returns at once; the transport runs in its own thread.
+        # Listed only after this: before it, is_active() is False and housekeeping would
+        # forget the connection (and give its ticket back) while it is being set up.
         transport.start_server(event=threading.Event(), server=session)
+        return _Connection(transport, session, remote_ip, ticket)
 
-    def _refusal(self, remote_ip: str) -> str | None:
+    def _admit(self, remote_ip: str) -> Ticket | str:
+        """A ticket for one more connection from ``remote_ip``, or the refusal to send it."""
         if self.credentials.is_banned(remote_ip):
             return "Too many failed logins from your address; try again later."
         with self._lock:
-            self._forget_closed()
-            if len(self._connections) >= self.max_connections:
-                logger.warning("sftp refused: %d connections open", len(self._connections))
-                return "Too many connections; try again later."
-            same = sum(1 for c in self._connections if c.remote_ip == remote_ip)
-        if same >= self.settings.max_connections_per_ip:
+            self._forget_closed()  # frees their slots first
+        outcome = self.limiter.admit(SFTP, remote_ip)
+        if outcome is Refusal.TOTAL:
+            logger.warning("sftp refused: all %d connections in use", self.settings.max_connections)
+            return "Too many connections; try again later."
+        if outcome is Refusal.ADDRESS:
             logger.info("sftp refused: too many connections from %s", shorten_address(remote_ip))
             return "Too many connections from your address."
-        return None
+        return outcome
 
     # --- timeouts
 
@@ -198,8 +224,15 @@ class SftpService:
                     connection.transport.close()
 
     def _forget_closed(self) -> None:
-        # Threads of closed connections end by themselves; only stop() waits for them.
-        self._connections = [c for c in self._connections if c.transport.is_active()]
+        # Threads of closed connections end by themselves; only stop() waits for them. A
+        # connection leaves the list here or in stop(), never both: its ticket goes back once.
+        still_open = []
+        for connection in self._connections:
+            if connection.transport.is_active():
+                still_open.append(connection)
+            else:
+                self.limiter.release(connection.ticket)
+        self._connections = still_open
 
     @staticmethod
     def _join(connection: _Connection) -> None:

@@ -9,6 +9,8 @@ Speed (DESIGN.md §1b): OpenSSH's client writes 32 KiB per request unless the se
 every status reply as its own encrypted SSH packet; we gather the replies while more requests
 are already waiting and send them together before the next wait.
 
+`channel_buffer.py` replaces the channel's receive buffer for the same reason.
+
 setup.cfg pins paramiko's minor version and tests/ingestd/test_sftp_protocol_pin.py fails
 loudly if these methods change shape on an upgrade.
 """
@@ -83,6 +85,18 @@ class TunedSFTPServer(SFTPServer):
         if self._replies and not self.sock.recv_ready():
             self._flush_replies()
         return super()._read_packet()
+
+    def _read_all(self, n):
+        # paramiko's grows one bytes object per piece (a copy of the whole packet each time);
+        # the channel hands out whole SSH packets, so most requests come in one or two pieces.
+        parts = []
+        while n > 0:
+            part = self.sock.recv(n)
+            if not part:
+                raise EOFError()
+            parts.append(part)
+            n -= len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _flush_replies(self) -> None:
         replies = b"".join(self._replies)

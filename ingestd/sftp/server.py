@@ -17,6 +17,7 @@ from ingestd.authorizers import (
 )
 from ingestd.handover import HandedOverFiles, UploadHandover
 from ingestd.limits import StorageGuard
+from ingestd.sftp.channel_buffer import use_chunked_buffer
 from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
@@ -110,4 +111,6 @@ class CameraSSHServer(paramiko.ServerInterface):
     def check_channel_subsystem_request(self, channel, name: str) -> bool:
         if name != "sftp":
             return False
+        # Swapped here, in the transport's own thread, before the client may send a byte.
+        use_chunked_buffer(channel)
         return super().check_channel_subsystem_request(channel, name)

@@ -32,6 +32,7 @@ class IngestSettings(StrictModel):
         le=32,
         description=(
             "ingestd processes sharing the FTP and SFTP ports (about one per core); each gets "
-            "a slice of ftp.passive_ports, and per-address connection limits hold per process."
+            "a slice of ftp.passive_ports. Per-address connection limits (and sftp's total) "
+            "count all of them together."
         ),
     )

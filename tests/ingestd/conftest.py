@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import ftplib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,10 +17,13 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
-from pipeline.settings import Settings, settings_from_dict
+from ingestd.shared_ban import SharedLoginBan, ban_file
+from pipeline.settings import Settings, parse_listen, settings_from_dict
 from pipeline.spool import UploadMeta, clip_path, list_incoming, read_upload
+from tests.conftest import REPO
 
 THREAD_GRACE_S = 5.0
 
@@ -119,3 +127,130 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+@pytest.fixture
+def shared_limiters(
+    ingest_settings: Settings,
+) -> Iterator[Callable[..., SharedConnectionLimiter]]:
+    """``shared_limiters(worker, per_address=2, total=None)``: the limiter one worker process
+    would have, all on the same freshly reset ban file; closed at the end."""
+    SharedLoginBan.reset(ingest_settings)
+    made: list[SharedConnectionLimiter] = []
+
+    def _make(
+        worker: int, per_address: int = 2, total: int | None = None, busy_timeout_s: float = 1.0
+    ) -> SharedConnectionLimiter:
+        limits = {SFTP: Limit(per_address, total), FTP: Limit(per_address)}
+        limiter = SharedConnectionLimiter(
+            ban_file(ingest_settings), worker, limits, busy_timeout_s=busy_timeout_s
+        )
+        made.append(limiter)
+        return limiter
+
+    yield _make
+    for limiter in made:
+        limiter.close()
+
+
+class WorkerProcesses:
+    """A real ``python -m ingestd`` with pre-forked workers, and ways to steer its accepts."""
+
+    def __init__(self, process: subprocess.Popen, settings: Settings, log: Path) -> None:
+        self.process = process
+        self.settings = settings
+        self.log = log
+        self.ftp_address = parse_listen(settings.ftp.listen)
+        self.sftp_address = parse_listen(settings.sftp.listen)
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # After "(comm)": state, then the parent's pid.
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    @contextlib.contextmanager
+    def served_by(self, pid: int) -> Iterator[None]:
+        """Connections made inside are accepted by worker ``pid``: the others are stopped."""
+        others = [p for p in self.worker_pids() if p != pid]
+        for other in others:
+            os.kill(other, signal.SIGSTOP)
+        try:
+            assert wait_until(lambda: all(_process_state(p) in "Tt" for p in others))
+            yield
+        finally:
+            for other in others:
+                os.kill(other, signal.SIGCONT)
+
+    def open_connections(self, protocol: str) -> list[int]:
+        """The worker index of each connection counted in the shared file."""
+        with contextlib.closing(sqlite3.connect(ban_file(self.settings))) as db:
+            rows = db.execute(
+                "SELECT worker FROM open_connections WHERE protocol = ?", [protocol]
+            ).fetchall()
+        return sorted(worker for (worker,) in rows)
+
+
+def _process_state(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+@pytest.fixture
+def two_workers(
+    settings_dict: dict, server_keys: dict[str, Path], tmp_path: Path
+) -> Iterator[WorkerProcesses]:
+    """``python -m ingestd`` with two workers, both serving FTP and SFTP, and a limit of two
+    connections per address for each protocol."""
+    import tomli_w
+
+    settings_dict["ingest"] = {"workers": 2}
+    settings_dict["ftp"].update(
+        workers=2,
+        max_connections_per_ip=2,
+        tls_cert=str(server_keys["tls_cert"]),
+        tls_key=str(server_keys["tls_key"]),
+    )
+    settings_dict["sftp"].update(max_connections_per_ip=2, host_key=str(server_keys["host_key"]))
+    settings_dict["logging"] = {"level": "INFO"}
+    config = tmp_path / "workers.toml"
+    config.write_bytes(tomli_w.dumps(settings_dict).encode())
+    settings = settings_from_dict(settings_dict, tmp_path)
+    log = tmp_path / "ingestd.log"
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ingestd", "--config", str(config)],
+            cwd=REPO,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+            stdout=output,
+            stderr=output,
+        )
+    workers = WorkerProcesses(process, settings, log)
+
+    def serving() -> bool:
+        assert process.poll() is None, f"ingestd exited during start:\n{log.read_text()}"
+        text = log.read_text()
+        return (
+            text.count("SFTP listening on") == 2
+            and text.count("FTP/FTPS listening on") == 2
+            and len(workers.worker_pids()) == 2
+        )
+
+    try:
+        assert wait_until(serving, timeout=30), log.read_text()
+        yield workers
+    finally:
+        for pid in workers.worker_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import inspect
 
 import paramiko
-from paramiko import SFTPServer
+from paramiko import Channel, SFTPServer
+from paramiko.buffered_pipe import BufferedPipe
+from paramiko.sftp import BaseSFTP
 
 from ingestd.sftp.protocol import PINNED_PARAMIKO, StatusWithMessage, TunedSFTPServer
 
@@ -49,6 +51,23 @@ def test_private_methods_we_override_keep_their_shape():
     assert "self.file_table[handle].close()" in source
     assert "self.folder_table" in source
     assert issubclass(TunedSFTPServer, SFTPServer)
+
+
+def test_channel_internals_the_chunked_buffer_relies_on_are_unchanged():
+    # ingestd.sftp.channel_buffer swaps Channel.in_buffer for a ChunkedPipe: the channel must
+    # still read and feed only through it, and BufferedPipe keep the state the swap moves over.
+    channel_init = inspect.getsource(Channel.__init__)
+    assert "self.in_buffer = BufferedPipe()" in channel_init
+    assert "self.in_buffer.read(nbytes, self.timeout)" in inspect.getsource(Channel.recv)
+    assert "self.in_buffer.feed(s)" in inspect.getsource(Channel._feed)
+    pipe = BufferedPipe()
+    for name in ("_lock", "_cv", "_event", "_closed", "_buffer"):
+        assert hasattr(pipe, name), name
+    assert list(inspect.signature(BufferedPipe._buffer_tobytes).parameters) == ["self", "limit"]
+    # TunedSFTPServer._read_all replaces paramiko's, which every request goes through.
+    assert list(inspect.signature(SFTPServer._read_all).parameters) == ["self", "n"]
+    read_packet = inspect.getsource(BaseSFTP._read_packet)
+    assert "self._read_all(4)" in read_packet and "self._read_all(size)" in read_packet
 
 
 def test_status_with_message_is_still_the_plain_code():
