@@ -18,6 +18,11 @@ MSG_NOT_STORED = "Upload could not be stored; please send it again."
 MSG_NO_DOWNLOADS = "Downloads are not allowed; this account may only upload."
 
 
+def _tracing() -> bool:
+    # Checked before building a line: a write arrives every 255 KiB.
+    return logger.isEnabledFor(logging.DEBUG)
+
+
 class UploadHandle(SFTPHandle):
     """A file open for writing inside the jail. Operations return status codes, never raise."""
 
@@ -35,6 +40,7 @@ class UploadHandle(SFTPHandle):
 
     def write(self, offset: int, data: bytes) -> int:
         self.session.touch()
+        self._trace("write offset=%d bytes=%d", offset, len(data))
         if self.failed is not None:
             return self.failed
         try:
@@ -51,9 +57,11 @@ class UploadHandle(SFTPHandle):
         return SFTP_OK
 
     def read(self, offset: int, length: int) -> int:
+        self._trace("read offset=%d bytes=%d refused", offset, length)
         return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_NO_DOWNLOADS)
 
     def stat(self):
+        self._trace("fstat")
         try:
             return SFTPAttributes.from_stat(os.fstat(self.file.fileno()))
         except (OSError, ValueError):
@@ -61,7 +69,18 @@ class UploadHandle(SFTPHandle):
 
     def chattr(self, attr) -> int:
         # Clients set times and modes after a put; they mean nothing for a clip, so accept.
+        self._trace("fsetstat (ignored)")
         return SFTP_OK
+
+    def _trace(self, message: str, *args) -> None:
+        """One debug line per request on this handle, so a real camera's upload can be traced."""
+        if _tracing():
+            logger.debug(
+                "%s sftp %r %s",
+                self.session.log_identity,
+                os.path.basename(self.fs_path),
+                message % args,
+            )
 
     def close(self) -> int:
         """CLOSE without an earlier error completes the upload; anything else discards it.
@@ -78,7 +97,6 @@ class UploadHandle(SFTPHandle):
         except OSError as error:
             self.failed = self.failed or SFTPServer.convert_errno(error.errno)
         complete = self.failed is None and not session.ended.is_set() and session.account
-        # Writes are not logged one by one (a 10 MB clip is 40 of them); the close says it all.
         logger.debug(
             "%s sftp close %r after %d bytes: %s",
             session.log_identity,

@@ -270,6 +270,14 @@ def test_sftp_operations_and_the_upload_close_are_logged_at_debug_without_secret
     assert "sftp open" in text
     size = camera_clip.stat().st_size
     assert f"sftp close 'A_debug.mp4' after {size} bytes: complete" in text
+    # Every request on the open file too, with where it wrote.
+    assert "sftp 'A_debug.mp4' write offset=0 bytes=" in text
+    written = sum(
+        int(line.rsplit("bytes=", 1)[1])
+        for line in text.splitlines()
+        if "sftp 'A_debug.mp4' write offset=" in line
+    )
+    assert written == size
     assert camera["password"] not in text
     assert camera["username"] not in text
     assert "127.0.0.1" not in text
