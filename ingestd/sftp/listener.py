@@ -5,7 +5,9 @@ when several serve SFTP; each admitted connection gives its ticket back once, wh
 forgotten as closed (`_forget_closed`) or closed by `stop()`.
 
 Tuning from DESIGN.md §1b: TCP_NODELAY on the accepted socket (else Nagle and delayed ACKs
-stall every write reply), a big window *together with* a big max packet, and aes128-gcm first.
+stall every write reply), a big window *together with* a big max packet. The cipher is the
+client's first choice among those offered (RFC 4253 §7.1): the server's order decides nothing,
+only `[sftp] ciphers` leaving some out does.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
 
-PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr")
 SERVER_VERSION = "AlarmVault"
 HOUSEKEEPING_INTERVAL_S = 1.0
 
@@ -171,9 +172,8 @@ class SftpService:
             default_max_packet_size=self.settings.max_packet_kb * 1024,
         )
         transport.local_version = f"SSH-2.0-{SERVER_VERSION}"
-        options = transport.get_security_options()
-        available = [c for c in PREFERRED_CIPHERS if c in options.ciphers]
-        options.ciphers = tuple(available + [c for c in options.ciphers if c not in available])
+        if self.settings.ciphers:
+            transport.get_security_options().ciphers = tuple(self.settings.ciphers)
         for key in self.host_keys:
             transport.add_server_key(key)
         transport.set_subsystem_handler("sftp", TunedSFTPServer, JailedSFTPServer)

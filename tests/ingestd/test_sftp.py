@@ -90,7 +90,7 @@ def test_transport_is_tuned_for_throughput(make_camera, ingestd):
     camera = make_camera()
     client = paramiko.Transport(ingestd.sftp.address)
     try:
-        # The client's order decides; the server offers GCM first and keeps CTR for old clients.
+        # The client's order decides (RFC 4253): a client that prefers GCM gets it.
         options = client.get_security_options()
         options.ciphers = ("aes128-gcm@openssh.com", *options.ciphers)
         client.connect(username=camera["username"], password=camera["password"])
@@ -98,7 +98,8 @@ def test_transport_is_tuned_for_throughput(make_camera, ingestd):
         with ingestd.sftp._lock:
             [connection] = ingestd.sftp._connections
         server_side = connection.transport
-        assert server_side.get_security_options().ciphers[0] == "aes128-gcm@openssh.com"
+        # By default every cipher paramiko has stays on offer, CTR too, for older cameras.
+        assert "aes128-ctr" in server_side.get_security_options().ciphers
         assert server_side.default_window_size == 16 * 1024 * 1024
         assert server_side.default_max_packet_size == 256 * 1024
     finally:
@@ -106,6 +107,46 @@ def test_transport_is_tuned_for_throughput(make_camera, ingestd):
 
 
 # --- OpenSSH's client
+
+
+@pytest.mark.parametrize(
+    ("offered", "negotiated"),
+    [
+        # OpenSSH prefers chacha20 (paramiko lacks it), then aes128-ctr: GCM only if offered alone.
+        ([], "aes128-ctr"),
+        (["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"], "aes128-gcm@openssh.com"),
+    ],
+)
+def test_openssh_client_gets_gcm_only_when_the_setting_leaves_nothing_else(
+    offered, negotiated, ingest_settings, catalog, make_camera, camera_clip, tmp_path, request
+):
+    ingest_settings.sftp.ciphers = offered
+    ingestd = request.getfixturevalue("ingestd")
+    camera = make_camera()
+    private_key = ed25519.Ed25519PrivateKey.generate()
+    key_file = tmp_path / "camera_key"
+    key_file.write_bytes(
+        private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    public = private_key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    add_camera_key(catalog, camera["id"], public.decode())
+    result = _openssh_sftp(
+        ingestd, camera, f"put {camera_clip} A_cipher.mp4\n", tmp_path,
+        "-v", "-i", str(key_file), "-o", "IdentitiesOnly=yes",
+        "-o", "PasswordAuthentication=no",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # OpenSSH's client at -v: "kex: server->client cipher: aes128-ctr MAC: ... compression: none"
+    assert f"client->server cipher: {negotiated} " in result.stderr
+    [(_meta, clip)] = spooled(ingest_settings)
+    assert clip.read_bytes() == camera_clip.read_bytes()
 
 
 def _openssh_sftp(ingestd, camera, batch: str, tmp_path, *extra: str, env=None):
