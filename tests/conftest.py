@@ -3,10 +3,13 @@ cameras, and real H.264 clips made from ../shared/footage (cached per test sessi
 
 from __future__ import annotations
 
+import gc
 import os
+import random
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,26 +28,60 @@ STILLS = SHARED / "stills"
 TEST_OUTPUT = Path(os.environ.get("ALARMVAULT_TEST_OUTPUT", REPO / "test-output"))
 
 
-def free_port() -> int:
+# Ports for the servers tests start come from below the kernel's ephemeral range. A port the
+# kernel hands out for bind(0) is free at that moment only: until the server binds it later
+# (often in another process), the kernel may give the same port to any outgoing connection as
+# its source port, and a readiness poll that connects to the not-yet-listening port can even
+# connect to itself (TCP simultaneous open), after which the server cannot bind. Ports below
+# the ephemeral range are never picked by the kernel, so only a bind can take them.
+_PORT_FLOOR = 10_000
+_RECENT_PORTS: deque[int] = deque(maxlen=2_000)  # never hand out a port twice in a short while
+_PORT_RANDOM = random.Random()  # own generator: tests that seed `random` do not repeat ports
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port_range(size: int = 20) -> tuple[int, int]:
-    """A run of ``size`` ports that are free right now (for FTP passive mode)."""
-    import random
-
-    for _ in range(50):
-        low = random.randint(40000, 60000 - size)
-        try:
-            for port in range(low, low + size):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
+    """``size`` consecutive loopback ports that are free now, outside the ephemeral range, and
+    not handed out recently (for servers a test starts, and FTP passive mode)."""
+    ephemeral_low, ephemeral_high = _ephemeral_range()
+    spans = [
+        (low, high)
+        for low, high in ((_PORT_FLOOR, ephemeral_low - 1), (ephemeral_high + 1, 65535))
+        if high - low + 1 >= size * 50
+    ]
+    spans = spans or [(_PORT_FLOOR, 65535)]  # an ephemeral range that leaves no room
+    widths = [high - low + 1 for low, high in spans]
+    for _ in range(200):
+        [(span_low, span_high)] = _PORT_RANDOM.choices(spans, weights=widths)
+        low = _PORT_RANDOM.randint(span_low, span_high - size + 1)
+        ports = range(low, low + size)
+        if any(port in _RECENT_PORTS for port in ports):
             continue
-        return low, low + size - 1
+        if all(_bindable(port) for port in ports):
+            _RECENT_PORTS.extend(ports)
+            return low, low + size - 1
     raise RuntimeError("no free port range")
+
+
+def free_port() -> int:
+    """A loopback port that is free now (see `free_port_range`)."""
+    return free_port_range(1)[0]
 
 
 def wait_for(predicate, timeout=60.0, interval=0.2, what="condition"):
@@ -64,6 +101,41 @@ def requires_shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (test material lives in ../shared)")
     return path
+
+
+# What a test leaves running or unclosed must fail that test, not a later one. pytest reports
+# an exception of a background thread, and an exception in a finalizer (``__del__``, e.g. the
+# ResourceWarning of an unclosed file or socket, an error under ``filterwarnings = error``), in
+# the test phase during which it is noticed: left to chance, that is the setup of some later,
+# unrelated test (a thread that dies between two tests, garbage collected when the next
+# test's fixtures allocate a lot, as the first Flask apps after many small tests do).
+THREAD_GRACE_S = 30.0
+
+
+def pytest_collection_finish(session) -> None:
+    """Modules and collected tests live as long as the session: freeze them out of the garbage
+    collector, so the full collection after each test only looks at what tests made."""
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def leaves_nothing_behind():
+    """Set up first, so torn down last: after the test's own fixtures stopped their servers,
+    the threads the test started must end (else the test fails, naming them), and its garbage
+    is collected now, so finalizer errors are reported in this test's teardown."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + THREAD_GRACE_S
+    running = []
+    for thread in threading.enumerate():
+        if thread in before or thread is threading.current_thread():
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            running.append(thread.name)
+    gc.collect()
+    assert not running, f"threads the test started still run after its teardown: {running}"
 
 
 @pytest.fixture

@@ -77,7 +77,9 @@ class LoopbackHttpServer:
 
     def __init__(self) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        # Non-daemon request threads are joined by server_close(): a request still being
+        # answered (a slow camera's, after the client gave up) ends with its test.
+        self._server.daemon_threads = False
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

@@ -20,6 +20,7 @@ from pipeline.catalog.recordings import insert_recording
 from pipeline.integrations.credential_box import load_credential_box
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.mailer import read_outbox
+from tests.conftest import wait_for
 
 
 @pytest.fixture
@@ -84,6 +85,18 @@ def delivery_states(catalog) -> list[tuple[str, int]]:
     ]
 
 
+def run_until_settled(dispatcher, catalog) -> None:
+    """Run passes until no delivery is pending. A retry is due at ``next_attempt_at``, which the
+    catalog keeps in whole seconds: with the test's 0.01 s backoff it is due at once, or at the
+    next second when the failure came just before a second ended."""
+
+    def settled() -> bool:
+        dispatcher.run_once()
+        return all(state != "pending" for state, _ in delivery_states(catalog))
+
+    wait_for(settled, timeout=30, interval=0.05, what="no delivery pending")
+
+
 def test_a_new_recording_reaches_a_webhook_signed_with_its_secret(
     dispatcher, make_camera, record, add_webhook, webhook_receiver
 ):
@@ -133,8 +146,7 @@ def test_a_failing_receiver_is_retried_until_it_answers(
     add_webhook(camera["owner"])
     record(camera)
     webhook_receiver.statuses = [500, 503]
-    for _ in range(3):
-        dispatcher.run_once()
+    run_until_settled(dispatcher, catalog)
     assert len(webhook_receiver.deliveries) == 3
     assert all(delivery.signature_ok for delivery in webhook_receiver.deliveries)
     assert delivery_states(catalog) == [("sent", 3)]
@@ -147,8 +159,8 @@ def test_a_receiver_that_keeps_failing_is_given_up(
     add_webhook(camera["owner"])
     record(camera)
     webhook_receiver.statuses = [500] * 10
-    for _ in range(5):
-        dispatcher.run_once()
+    run_until_settled(dispatcher, catalog)
+    dispatcher.run_once()  # nothing more once given up
     assert len(webhook_receiver.deliveries) == 3  # max_attempts in the test settings
     assert delivery_states(catalog) == [("failed", 3)]
 

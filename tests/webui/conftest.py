@@ -203,7 +203,7 @@ def screenshots(request):
 
     folder = TEST_OUTPUT / "webui" / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)  # another test run may have made it meanwhile
     counter = iter(range(1, 100))
 
     def shot(page, name: str) -> Path:
