@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import functools
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from pipeline.catalog import atomic
+
+# Two days just behind us, so "the last N days" keeps holding whenever the suite runs.
+_TODAY = datetime.now(UTC).date()
+OLD_DAY = (_TODAY - timedelta(days=2)).isoformat()
+NEW_DAY = (_TODAY - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture
@@ -16,10 +22,10 @@ def clips(alice, bob, store_recording, catalog):
     store_recording = functools.partial(store_recording, poster=False)
     """Three recordings of alice's camera on two days (one with a person), one of bob's."""
     made = {
-        "old": store_recording(alice.camera, started_at="2026-11-23T08:00:00+00:00"),
-        "person": store_recording(alice.camera, started_at="2026-11-24T09:00:00+00:00"),
-        "new": store_recording(alice.camera, started_at="2026-11-24T10:00:00+00:00"),
-        "bobs": store_recording(bob.camera, started_at="2026-11-24T11:00:00+00:00"),
+        "old": store_recording(alice.camera, started_at=f"{OLD_DAY}T08:00:00+00:00"),
+        "person": store_recording(alice.camera, started_at=f"{NEW_DAY}T09:00:00+00:00"),
+        "new": store_recording(alice.camera, started_at=f"{NEW_DAY}T10:00:00+00:00"),
+        "bobs": store_recording(bob.camera, started_at=f"{NEW_DAY}T11:00:00+00:00"),
     }
     with atomic(catalog):
         catalog.execute(
@@ -38,10 +44,10 @@ def test_recordings_are_listed_newest_first_with_filters(alice, clips):
         clips["new"]["id"], clips["person"]["id"], clips["old"]["id"],
     ]
     assert ids(alice.get("/recordings?label=person")) == [clips["person"]["id"]]
-    assert ids(alice.get("/recordings?since=2026-11-24&until=2026-11-24")) == [
+    assert ids(alice.get(f"/recordings?since={NEW_DAY}&until={NEW_DAY}")) == [
         clips["new"]["id"], clips["person"]["id"],
     ]
-    assert ids(alice.get(f"/recordings?camera_id={alice.camera['id']}&until=2026-11-23")) == [
+    assert ids(alice.get(f"/recordings?camera_id={alice.camera['id']}&until={OLD_DAY}")) == [
         clips["old"]["id"]
     ]
 
@@ -95,10 +101,10 @@ def test_recent_events_and_counts_per_camera_and_day(alice, clips):
         clips["new"]["id"], clips["person"]["id"],
     ]
     assert events[1]["labels"] == ["person"]
-    counts = alice.get("/events/counts?days=366").json
+    counts = alice.get("/events/counts?days=7").json
     assert counts["items"] == [
-        {"camera_id": alice.camera["id"], "day": "2026-11-23", "count": 1},
-        {"camera_id": alice.camera["id"], "day": "2026-11-24", "count": 2},
+        {"camera_id": alice.camera["id"], "day": OLD_DAY, "count": 1},
+        {"camera_id": alice.camera["id"], "day": NEW_DAY, "count": 2},
     ]
 
 
@@ -107,7 +113,7 @@ def test_storage_status_counts_only_the_callers_recordings(alice, clips, setting
     mine = [clips[key] for key in ("old", "person", "new")]
     assert status["used_bytes"] == sum(clip["size_bytes"] for clip in mine)
     assert status["recordings"] == 3
-    assert status["oldest_recording_at"] == "2026-11-23T08:00:00+00:00"
+    assert status["oldest_recording_at"] == f"{OLD_DAY}T08:00:00+00:00"
     assert status["quota_bytes"] == settings.storage.default_quota_mb * 1024 * 1024
     assert 0 < status["used_percent"] < 100
 
