@@ -109,20 +109,8 @@ def test_transport_is_tuned_for_throughput(make_camera, ingestd):
 # --- OpenSSH's client
 
 
-@pytest.mark.parametrize(
-    ("offered", "negotiated"),
-    [
-        # OpenSSH prefers chacha20 (paramiko lacks it), then aes128-ctr: GCM only if offered alone.
-        ([], "aes128-ctr"),
-        (["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"], "aes128-gcm@openssh.com"),
-    ],
-)
-def test_openssh_client_gets_gcm_only_when_the_setting_leaves_nothing_else(
-    offered, negotiated, ingest_settings, catalog, make_camera, camera_clip, tmp_path, request
-):
-    ingest_settings.sftp.ciphers = offered
-    ingestd = request.getfixturevalue("ingestd")
-    camera = make_camera()
+def _registered_key_file(catalog, camera: dict, tmp_path, comment: str = ""):
+    """A fresh Ed25519 key for OpenSSH's client, its public half registered for ``camera``."""
     private_key = ed25519.Ed25519PrivateKey.generate()
     key_file = tmp_path / "camera_key"
     key_file.write_bytes(
@@ -136,17 +124,8 @@ def test_openssh_client_gets_gcm_only_when_the_setting_leaves_nothing_else(
     public = private_key.public_key().public_bytes(
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
     )
-    add_camera_key(catalog, camera["id"], public.decode())
-    result = _openssh_sftp(
-        ingestd, camera, f"put {camera_clip} A_cipher.mp4\n", tmp_path,
-        "-v", "-i", str(key_file), "-o", "IdentitiesOnly=yes",
-        "-o", "PasswordAuthentication=no",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    # OpenSSH's client at -v: "kex: server->client cipher: aes128-ctr MAC: ... compression: none"
-    assert f"client->server cipher: {negotiated} " in result.stderr
-    [(_meta, clip)] = spooled(ingest_settings)
-    assert clip.read_bytes() == camera_clip.read_bytes()
+    add_camera_key(catalog, camera["id"], public.decode() + comment)
+    return key_file
 
 
 def _openssh_sftp(ingestd, camera, batch: str, tmp_path, *extra: str, env=None):
@@ -167,24 +146,38 @@ def _openssh_sftp(ingestd, camera, batch: str, tmp_path, *extra: str, env=None):
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("offered", "negotiated"),
+    [
+        # OpenSSH prefers chacha20 (paramiko lacks it), then aes128-ctr: GCM only if offered alone.
+        ([], "aes128-ctr"),
+        (["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"], "aes128-gcm@openssh.com"),
+    ],
+)
+def test_openssh_client_gets_gcm_only_when_the_setting_leaves_nothing_else(
+    offered, negotiated, ingest_settings, catalog, make_camera, camera_clip, tmp_path, request
+):
+    ingest_settings.sftp.ciphers = offered
+    ingestd = request.getfixturevalue("ingestd")
+    camera = make_camera()
+    key_file = _registered_key_file(catalog, camera, tmp_path)
+    result = _openssh_sftp(
+        ingestd, camera, f"put {camera_clip} A_cipher.mp4\n", tmp_path,
+        "-v", "-i", str(key_file), "-o", "IdentitiesOnly=yes",
+        "-o", "PasswordAuthentication=no",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # OpenSSH's client at -v: "kex: server->client cipher: aes128-ctr MAC: ... compression: none"
+    assert f"client->server cipher: {negotiated} " in result.stderr
+    [(_meta, clip)] = spooled(ingest_settings)
+    assert clip.read_bytes() == camera_clip.read_bytes()
+
+
 def test_openssh_sftp_batch_with_a_camera_key(
     ingestd, make_camera, catalog, camera_clip, ingest_settings, tmp_path
 ):
     camera = make_camera()
-    private_key = ed25519.Ed25519PrivateKey.generate()
-    key_file = tmp_path / "camera_key"
-    key_file.write_bytes(
-        private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        )
-    )
-    key_file.chmod(0o600)
-    public = private_key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    add_camera_key(catalog, camera["id"], public.decode() + " garden-cam")
+    key_file = _registered_key_file(catalog, camera, tmp_path, comment=" garden-cam")
     result = _openssh_sftp(
         ingestd,
         camera,
@@ -232,20 +225,7 @@ def test_openssh_download_is_refused(
     jail = ingest_settings.storage.uploads_dir / camera["username"]
     jail.mkdir(parents=True, exist_ok=True)
     (jail / "left.mp4").write_bytes(b"x")
-    private_key = ed25519.Ed25519PrivateKey.generate()
-    key_file = tmp_path / "camera_key"
-    key_file.write_bytes(
-        private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        )
-    )
-    key_file.chmod(0o600)
-    public = private_key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    add_camera_key(catalog, camera["id"], public.decode())
+    key_file = _registered_key_file(catalog, camera, tmp_path)
     result = _openssh_sftp(
         ingestd, camera, f"get left.mp4 {tmp_path}/got.mp4\n", tmp_path,
         "-i", str(key_file), "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no",
