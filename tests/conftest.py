@@ -175,6 +175,16 @@ def catalog(settings: Settings) -> Iterator:
 
 
 @pytest.fixture
+def dispatcher(settings: Settings, catalog) -> Iterator:
+    """The notification dispatcher (webhooks, MQTT, mail) on the test catalog, stopped after."""
+    from pipeline.integrations.dispatcher import NotificationDispatcher
+
+    dispatcher = NotificationDispatcher(settings, db=catalog)
+    yield dispatcher
+    dispatcher.stop()
+
+
+@pytest.fixture
 def make_user(catalog) -> Callable[..., dict]:
     counter = iter(range(1, 10_000))
 

@@ -24,13 +24,6 @@ from tests.conftest import wait_for
 
 
 @pytest.fixture
-def dispatcher(settings, catalog):
-    dispatcher = NotificationDispatcher(settings, db=catalog)
-    yield dispatcher
-    dispatcher.stop()
-
-
-@pytest.fixture
 def record(catalog):
     """Index a recording row for ``camera`` (optionally with detection labels)."""
 

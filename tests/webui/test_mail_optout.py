@@ -17,19 +17,11 @@ from pipeline.catalog.notifications import add_target
 from pipeline.catalog.recordings import insert_recording
 from pipeline.catalog.users import get_user
 from pipeline.fairuse.monitor import SYSTEM, FairUseMonitor, suspend_camera
-from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.mail_links import mail_link_base, opt_out_url
 from pipeline.settings import settings_from_dict
 from tests.webui.conftest import link_in
 
 FOOTER = "Stop these mails: "
-
-
-@pytest.fixture
-def dispatcher(settings, catalog):
-    dispatcher = NotificationDispatcher(settings, db=catalog)
-    yield dispatcher
-    dispatcher.stop()
 
 
 @pytest.fixture
