@@ -64,11 +64,6 @@ class ChunkedPipe(BufferedPipe):
             self._offset = end
         return part
 
-    def _take_all(self) -> bytes:
-        if not self._chunks:
-            return b""
-        return self._take(self._size)
-
     # --- BufferedPipe's interface
 
     def set_event(self, event) -> None:
@@ -118,7 +113,7 @@ class ChunkedPipe(BufferedPipe):
 
     def empty(self) -> bytes:
         with self._lock:
-            out = self._take_all()
+            out = self._take(self._size)
             if self._event is not None and not self._closed:
                 self._event.clear()
             return out

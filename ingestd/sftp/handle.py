@@ -18,11 +18,6 @@ MSG_NOT_STORED = "Upload could not be stored; please send it again."
 MSG_NO_DOWNLOADS = "Downloads are not allowed; this account may only upload."
 
 
-def _tracing() -> bool:
-    # Checked before building a line: a write arrives every 255 KiB.
-    return logger.isEnabledFor(logging.DEBUG)
-
-
 class UploadHandle(SFTPHandle):
     """A file open for writing inside the jail. Operations return status codes, never raise."""
 
@@ -74,7 +69,8 @@ class UploadHandle(SFTPHandle):
 
     def _trace(self, message: str, *args) -> None:
         """One debug line per request on this handle, so a real camera's upload can be traced."""
-        if _tracing():
+        # Checked before building the line: a write arrives every 255 KiB.
+        if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s sftp %r %s",
                 self.session.log_identity,
