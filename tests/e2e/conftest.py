@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,17 +15,9 @@ import pytest
 import requests
 
 from pipeline.settings import load_settings
-from tests.conftest import wait_for
+from tests.loopback import wait_listening
 
 ALARMVAULT = [sys.executable, "-m", "pipeline.cli"]
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass
@@ -104,13 +95,9 @@ def vault(config_file: Path, tmp_path: Path):
         )
     running = RunningVault(config_file, process, log)
     try:
-        for host, port in (running.ftp_address, running.sftp_address):
-            wait_for(lambda h=host, p=port: port_open(h, p) or process.poll() is not None,
-                     timeout=60, what=f"port {port}")
-        web_host, web_port = running.settings.web.listen.rsplit(":", 1)
-        wait_for(lambda: port_open(web_host, int(web_port)) or process.poll() is not None,
-                 timeout=60, what="web port")
-        assert process.poll() is None, log.read_text()[-3000:]
+        web_port = int(running.settings.web.listen.rsplit(":", 1)[1])
+        ports = [running.ftp_address[1], running.sftp_address[1], web_port]
+        wait_listening(process, ports, "alarmvault run", log=log, timeout=60)
         yield running
     finally:
         if process.poll() is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ftplib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +15,9 @@ import pytest
 from pipeline.settings import load_settings
 from tests.conftest import REPO
 from tests.ingestd.conftest import jail_files, spooled, wait_until
+from tests.loopback import port_open, wait_listening
 
-START_TIMEOUT_S = 30
+START_TIMEOUT_S = 60
 
 
 def _start(config_file: Path, log: Path) -> subprocess.Popen:
@@ -26,27 +26,6 @@ def _start(config_file: Path, log: Path) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "ingestd"], cwd=REPO, env=env, stdout=output, stderr=output
         )
-
-
-def _wait_listening(process: subprocess.Popen, *addresses: tuple[str, int]) -> None:
-    def all_up() -> bool:
-        assert process.poll() is None, "ingestd exited during start"
-        for address in addresses:
-            try:
-                socket.create_connection(address, timeout=1).close()
-            except OSError:
-                return False
-        return True
-
-    assert wait_until(all_up, timeout=START_TIMEOUT_S)
-
-
-def _reachable(address: tuple[str, int]) -> bool:
-    try:
-        socket.create_connection(address, timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -69,7 +48,8 @@ def test_sigterm_stops_cleanly_after_logging_one_line_per_upload(
     process = _start(config_file, log)
     try:
         ftp_address, sftp_address = _addresses(process_settings)
-        _wait_listening(process, ftp_address, sftp_address)
+        wait_listening(process, [ftp_address[1], sftp_address[1]], "ingestd", log=log,
+                       timeout=START_TIMEOUT_S)
         ftp = ftplib.FTP()
         ftp.connect(*ftp_address, timeout=20)
         ftp.login(camera["username"], camera["password"])
@@ -100,7 +80,8 @@ def test_killed_ingestd_leaves_no_half_file_in_the_spool(
     ftp_address, sftp_address = _addresses(process_settings)
     clip_bytes = camera_clip.read_bytes()
     try:
-        _wait_listening(process, ftp_address, sftp_address)
+        wait_listening(process, [ftp_address[1], sftp_address[1]], "ingestd", log=log,
+                       timeout=START_TIMEOUT_S)
         ftp = ftplib.FTP()
         ftp.connect(*ftp_address, timeout=20)
         ftp.login(camera["username"], camera["password"])
@@ -122,7 +103,7 @@ def test_killed_ingestd_leaves_no_half_file_in_the_spool(
     ftp.close()
     transport.close()
     # Worker processes die with their parent, but a moment later: they must let go of the ports.
-    assert wait_until(lambda: not _reachable(ftp_address) and not _reachable(sftp_address))
+    assert wait_until(lambda: not port_open(ftp_address[1]) and not port_open(sftp_address[1]))
     assert spooled(process_settings) == []
     staging = process_settings.storage.staging_dir
     assert not staging.exists() or list(staging.iterdir()) == []
@@ -130,7 +111,8 @@ def test_killed_ingestd_leaves_no_half_file_in_the_spool(
     # A restart clears the partial files from the jail and serves again.
     process = _start(config_file, log)
     try:
-        _wait_listening(process, ftp_address, sftp_address)
+        wait_listening(process, [ftp_address[1], sftp_address[1]], "ingestd", log=log,
+                       timeout=START_TIMEOUT_S)
         assert jail_files(process_settings) == []
         ftp = ftplib.FTP()
         ftp.connect(*ftp_address, timeout=20)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import free_port
 from tests.integrations.fakes import FakeCamera, Mosquitto, WebhookReceiver
+from tests.loopback import free_port
 
 
 @pytest.fixture(params=["fullhd", "wqhd"])

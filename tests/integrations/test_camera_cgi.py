@@ -15,7 +15,7 @@ from pipeline.integrations.camera_cgi import (
     parse_cgi_answer,
 )
 from pipeline.integrations.http_target import AddressPolicy
-from tests.conftest import free_port
+from tests.loopback import free_port
 
 EXPECTED = {
     "fullhd": {

@@ -14,7 +14,7 @@ from pipeline.catalog.scheduled_runs import record_run
 from pipeline.metrics import MetricsEndpoint
 from pipeline.scheduler import catalog_time
 from pipeline.settings import Settings
-from tests.conftest import free_port
+from tests.loopback import free_port
 from tests.ops.conftest import NOW, record_detection_run
 from tests.ops.processes import DaemonProcess
 
