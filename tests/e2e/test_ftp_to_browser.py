@@ -8,7 +8,7 @@ import io
 import socket
 import struct
 
-from tests.e2e.conftest import wait_for
+from tests.conftest import wait_for
 
 OWNER = ("owner@example.com", "owner-password-1")
 STRANGER = ("stranger@example.com", "stranger-password-1")

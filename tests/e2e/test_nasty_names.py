@@ -10,7 +10,7 @@ from pathlib import Path
 
 import paramiko
 
-from tests.e2e.conftest import wait_for
+from tests.conftest import wait_for
 
 NASTY_NAMES = [
     "../escape.mp4",

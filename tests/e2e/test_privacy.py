@@ -18,8 +18,7 @@ from pipeline.catalog import atomic, open_catalog, utcnow
 from pipeline.catalog.notices import insert_notice
 from pipeline.catalog.notifications import add_target, queue_delivery
 from pipeline.catalog.tokens import create_token, hash_token
-from tests.conftest import MODELS, requires_shared
-from tests.e2e.conftest import wait_for
+from tests.conftest import MODELS, requires_shared, wait_for
 
 EMAIL = "privacy.person@example.org"
 PASSWORD = "Privacy-Password-42"
