@@ -7,13 +7,15 @@ import gc
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from pipeline.catalog import open_catalog
+from pipeline.catalog import atomic, open_catalog, utcnow
 from pipeline.catalog.cameras import add_camera
+from pipeline.catalog.recordings import insert_recording
 from pipeline.catalog.users import add_user
 from pipeline.settings import Settings, settings_from_dict
 from tests.loopback import free_port, free_port_range
@@ -212,3 +214,36 @@ def browser():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def index_recording_row(catalog) -> Callable[..., int]:
+    """Index a recording row for ``camera`` without a file (optionally with detection labels, and
+    a detection run): for what reacts to new recordings, not for what plays them."""
+
+    def _record(camera: dict, labels: tuple[str, ...] = (), analysed: bool = False) -> int:
+        with atomic(catalog):
+            recording_id = insert_recording(
+                catalog,
+                {
+                    "camera_id": camera["id"], "job_id": uuid.uuid4().hex,
+                    "started_at": utcnow(), "received_at": utcnow(), "duration_s": 18.0,
+                    "width": 1280, "height": 720, "fps": 15.0, "frame_count": 270,
+                    "codec": "h264", "container": "mp4", "size_bytes": 1000,
+                    "path": f"{camera['id']}/x/{uuid.uuid4().hex}.mp4",
+                },
+            )
+            for label in labels:
+                catalog.execute(
+                    "INSERT INTO recording_labels (recording_id, label, best_score, first_s,"
+                    " last_s) VALUES (?, ?, 0.9, 1, 5)", [recording_id, label],
+                )
+            if analysed:
+                catalog.execute(
+                    "INSERT INTO detection_runs (recording_id, analyzed_at, switches, model,"
+                    " keyframes, extra_frames, detector_runs, elapsed_ms)"
+                    " VALUES (?, ?, 'objects', 'test', 9, 0, 9, 100)", [recording_id, utcnow()],
+                )
+        return recording_id
+
+    return _record

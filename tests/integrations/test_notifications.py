@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import uuid
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -16,43 +15,10 @@ from pipeline.catalog.accounts import set_mail_preferences
 from pipeline.catalog.alarm_settings import set_alarm_settings
 from pipeline.catalog.fairuse import record_transition
 from pipeline.catalog.notifications import add_target
-from pipeline.catalog.recordings import insert_recording
 from pipeline.integrations.credential_box import load_credential_box
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.mailer import read_outbox
 from tests.conftest import wait_for
-
-
-@pytest.fixture
-def record(catalog):
-    """Index a recording row for ``camera`` (optionally with detection labels)."""
-
-    def _record(camera: dict, labels: tuple[str, ...] = (), analysed: bool = False) -> int:
-        with atomic(catalog):
-            recording_id = insert_recording(
-                catalog,
-                {
-                    "camera_id": camera["id"], "job_id": uuid.uuid4().hex,
-                    "started_at": utcnow(), "received_at": utcnow(), "duration_s": 18.0,
-                    "width": 1280, "height": 720, "fps": 15.0, "frame_count": 270,
-                    "codec": "h264", "container": "mp4", "size_bytes": 1000,
-                    "path": f"{camera['id']}/x/{uuid.uuid4().hex}.mp4",
-                },
-            )
-            for label in labels:
-                catalog.execute(
-                    "INSERT INTO recording_labels (recording_id, label, best_score, first_s,"
-                    " last_s) VALUES (?, ?, 0.9, 1, 5)", [recording_id, label],
-                )
-            if analysed:
-                catalog.execute(
-                    "INSERT INTO detection_runs (recording_id, analyzed_at, switches, model,"
-                    " keyframes, extra_frames, detector_runs, elapsed_ms)"
-                    " VALUES (?, ?, 'objects', 'test', 9, 0, 9, 100)", [recording_id, utcnow()],
-                )
-        return recording_id
-
-    return _record
 
 
 @pytest.fixture
@@ -91,11 +57,11 @@ def run_until_settled(dispatcher, catalog) -> None:
 
 
 def test_a_new_recording_reaches_a_webhook_signed_with_its_secret(
-    dispatcher, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     camera = make_camera()
     add_webhook(camera["owner"])
-    recording_id = record(camera, labels=("person",))
+    recording_id = index_recording_row(camera, labels=("person",))
 
     assert dispatcher.run_once() == (1, 1)
 
@@ -109,22 +75,22 @@ def test_a_new_recording_reaches_a_webhook_signed_with_its_secret(
     assert camera["owner"]["email"] not in delivery.body.decode()
 
 
-def test_every_event_is_delivered_once(dispatcher, make_camera, record, add_webhook,
+def test_every_event_is_delivered_once(dispatcher, make_camera, index_recording_row, add_webhook,
                                        webhook_receiver):
     camera = make_camera()
     add_webhook(camera["owner"])
-    record(camera)
+    index_recording_row(camera)
     dispatcher.run_once()
     dispatcher.run_once()
     assert len(webhook_receiver.deliveries) == 1
 
 
 def test_ifttt_style_webhooks_send_value1_to_value3(
-    dispatcher, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     camera = make_camera(name="Driveway")
     add_webhook(camera["owner"], payload_style="ifttt")
-    record(camera, labels=("vehicle",))
+    index_recording_row(camera, labels=("vehicle",))
     dispatcher.run_once()
     body = webhook_receiver.deliveries[0].json
     assert set(body) == {"value1", "value2", "value3"}
@@ -133,11 +99,11 @@ def test_ifttt_style_webhooks_send_value1_to_value3(
 
 
 def test_a_failing_receiver_is_retried_until_it_answers(
-    dispatcher, catalog, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, catalog, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     camera = make_camera()
     add_webhook(camera["owner"])
-    record(camera)
+    index_recording_row(camera)
     webhook_receiver.statuses = [500, 503]
     run_until_settled(dispatcher, catalog)
     assert len(webhook_receiver.deliveries) == 3
@@ -146,11 +112,11 @@ def test_a_failing_receiver_is_retried_until_it_answers(
 
 
 def test_a_receiver_that_keeps_failing_is_given_up(
-    dispatcher, catalog, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, catalog, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     camera = make_camera()
     add_webhook(camera["owner"])
-    record(camera)
+    index_recording_row(camera)
     webhook_receiver.statuses = [500] * 10
     run_until_settled(dispatcher, catalog)
     dispatcher.run_once()  # nothing more once given up
@@ -158,11 +124,12 @@ def test_a_receiver_that_keeps_failing_is_given_up(
     assert delivery_states(catalog) == [("failed", 3)]
 
 
-def test_a_client_error_is_not_retried(dispatcher, catalog, make_camera, record, add_webhook,
-                                       webhook_receiver):
+def test_a_client_error_is_not_retried(
+    dispatcher, catalog, make_camera, index_recording_row, add_webhook, webhook_receiver
+):
     camera = make_camera()
     add_webhook(camera["owner"])
-    record(camera)
+    index_recording_row(camera)
     webhook_receiver.statuses = [404]
     dispatcher.run_once()
     dispatcher.run_once()
@@ -171,13 +138,13 @@ def test_a_client_error_is_not_retried(dispatcher, catalog, make_camera, record,
 
 
 def test_webhooks_into_the_servers_network_are_refused_by_default(
-    settings, catalog, make_camera, record, add_webhook, webhook_receiver
+    settings, catalog, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     settings.notifications.allow_private_webhook_targets = False
     dispatcher = NotificationDispatcher(settings, db=catalog)
     camera = make_camera()
     add_webhook(camera["owner"])
-    record(camera)
+    index_recording_row(camera)
     dispatcher.run_once()
     dispatcher.stop()
     assert webhook_receiver.deliveries == []
@@ -185,63 +152,63 @@ def test_webhooks_into_the_servers_network_are_refused_by_default(
 
 
 def test_a_person_only_target_hears_only_about_people(
-    dispatcher, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     camera = make_camera()
     add_webhook(camera["owner"], labels=["person"])
-    record(camera, labels=("vehicle",))
-    person = record(camera, labels=("person", "vehicle"))
-    record(camera)
+    index_recording_row(camera, labels=("vehicle",))
+    person = index_recording_row(camera, labels=("person", "vehicle"))
+    index_recording_row(camera)
     dispatcher.run_once()
     assert [d.json["recording"]["id"] for d in webhook_receiver.deliveries] == [person]
 
 
 def test_a_target_for_one_camera_ignores_the_others(
-    dispatcher, make_user, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, make_user, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     owner = make_user()
     garden, door = make_camera(owner), make_camera(owner, name="Door")
     add_webhook(owner, camera_id=door["id"])
-    record(garden)
-    wanted = record(door)
+    index_recording_row(garden)
+    wanted = index_recording_row(door)
     dispatcher.run_once()
     assert [d.json["recording"]["id"] for d in webhook_receiver.deliveries] == [wanted]
 
 
 def test_nobody_hears_of_another_owners_camera(
-    dispatcher, make_user, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, make_user, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     add_webhook(make_user())
-    record(make_camera())
+    index_recording_row(make_camera())
     dispatcher.run_once()
     assert webhook_receiver.deliveries == []
 
 
 def test_disarmed_or_silenced_cameras_notify_nobody(
-    dispatcher, catalog, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, catalog, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     camera = make_camera()
     add_webhook(camera["owner"])
     set_alarm_settings(catalog, camera["id"], armed=False)
-    record(camera)
+    index_recording_row(camera)
     set_alarm_settings(catalog, camera["id"], armed=True, notify=False)
-    record(camera)
+    index_recording_row(camera)
     dispatcher.run_once()
     assert webhook_receiver.deliveries == []
     set_alarm_settings(catalog, camera["id"], notify=True)
-    record(camera)
+    index_recording_row(camera)
     dispatcher.run_once()
     assert len(webhook_receiver.deliveries) == 1
 
 
 def test_with_detection_on_the_notice_waits_for_the_labels(
-    dispatcher, catalog, make_camera, record, add_webhook, webhook_receiver
+    dispatcher, catalog, make_camera, index_recording_row, add_webhook, webhook_receiver
 ):
     camera = make_camera()
     with atomic(catalog):
         catalog.execute("UPDATE cameras SET detect_objects = 1 WHERE id = ?", [camera["id"]])
     add_webhook(camera["owner"], labels=["person"])
-    recording_id = record(camera)
+    recording_id = index_recording_row(camera)
     assert dispatcher.run_once() == (0, 0)
     with atomic(catalog):
         catalog.execute(
@@ -258,13 +225,13 @@ def test_with_detection_on_the_notice_waits_for_the_labels(
 
 
 def test_mail_targets_tell_the_owner_about_alarms_and_fair_use(
-    dispatcher, catalog, settings, make_camera, record
+    dispatcher, catalog, settings, make_camera, index_recording_row
 ):
     camera = make_camera(name="Porch")
     owner = camera["owner"]
     set_mail_preferences(catalog, owner["id"], alarms=True)  # alarm mails are opt-in
     add_target(catalog, owner["id"], kind="email", name="mail", events=["recording", "fairuse"])
-    record(camera, labels=("person",))
+    index_recording_row(camera, labels=("person",))
     with atomic(catalog):
         record_transition(catalog, camera["id"], "ok", "warned", rules=["constant_alarm"],
                           evidence={}, actor="ladder", at=utcnow())
@@ -278,7 +245,7 @@ def test_mail_targets_tell_the_owner_about_alarms_and_fair_use(
 
 
 def test_mqtt_publishes_discovery_motion_and_the_event(
-    dispatcher, catalog, settings, mosquitto, make_camera, record
+    dispatcher, catalog, settings, mosquitto, make_camera, index_recording_row
 ):
     camera = make_camera(name="Yard", model="IN-9408")
     add_target(catalog, camera["owner"]["id"], kind="mqtt", name="ha")
@@ -296,7 +263,7 @@ def test_mqtt_publishes_discovery_motion_and_the_event(
     subscriber.subscribe("#", qos=1)
     subscriber.loop_start()
     try:
-        recording_id = record(camera, labels=("person",))
+        recording_id = index_recording_row(camera, labels=("person",))
         assert dispatcher.run_once() == (1, 1)
         assert got_event.wait(10)
     finally:
@@ -321,11 +288,11 @@ def test_mqtt_publishes_discovery_motion_and_the_event(
 
 
 def test_mqtt_delivery_is_retried_while_the_broker_is_down(dispatcher, catalog, make_camera,
-                                                          record):
+                                                          index_recording_row):
     # No broker runs on the configured port in this test.
     camera = make_camera()
     add_target(catalog, camera["owner"]["id"], kind="mqtt", name="ha")
-    record(camera)
+    index_recording_row(camera)
     dispatcher.mqtt.timeout = 1
     dispatcher.run_once()
     assert delivery_states(catalog) == [("pending", 1)]

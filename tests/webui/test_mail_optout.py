@@ -5,16 +5,13 @@ mails (confirmation, reset, e-mail change) and a suspension notice are essential
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.catalog import atomic, utcnow
 from pipeline.catalog.accounts import mail_optout_key, set_mail_preferences
 from pipeline.catalog.notifications import add_target
-from pipeline.catalog.recordings import insert_recording
 from pipeline.catalog.users import get_user
 from pipeline.fairuse.monitor import SYSTEM, FairUseMonitor, suspend_camera
 from pipeline.mail_links import mail_link_base, opt_out_url
@@ -32,20 +29,6 @@ def owner(make_user):
 @pytest.fixture
 def camera(make_camera, owner):
     return make_camera(owner, name="Porch")
-
-
-def record_alarm(catalog, camera: dict) -> int:
-    with atomic(catalog):
-        return insert_recording(
-            catalog,
-            {
-                "camera_id": camera["id"], "job_id": uuid.uuid4().hex,
-                "started_at": utcnow(), "received_at": utcnow(), "duration_s": 18.0,
-                "width": 1280, "height": 720, "fps": 15.0, "frame_count": 270,
-                "codec": "h264", "container": "mp4", "size_bytes": 1000,
-                "path": f"{camera['id']}/x/{uuid.uuid4().hex}.mp4",
-            },
-        )
 
 
 def opt_out_link(mail) -> str:
@@ -75,11 +58,11 @@ def follow(app, url: str, method: str):
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_an_alarm_mail_carries_the_link_and_following_it_stops_the_next_one(
-    app, catalog, settings, dispatcher, owner, camera, outbox, method
+    app, catalog, settings, dispatcher, index_recording_row, owner, camera, outbox, method
 ):
     set_mail_preferences(catalog, owner["id"], alarms=True)
     add_target(catalog, owner["id"], kind="email", name="mail", events=["recording"])
-    record_alarm(catalog, camera)
+    index_recording_row(camera)
     assert dispatcher.run_once() == (1, 1)
 
     [mail] = outbox()
@@ -94,7 +77,7 @@ def test_an_alarm_mail_carries_the_link_and_following_it_stops_the_next_one(
     user = get_user(catalog, owner["id"])
     assert (user["mail_alarms"], user["mail_fairuse"]) == (0, 1)  # only the kind in the link
 
-    record_alarm(catalog, camera)
+    index_recording_row(camera)
     assert dispatcher.run_once() == (1, 0)
     assert len(outbox()) == 1
     [_, skipped] = catalog.query("SELECT * FROM notification_deliveries ORDER BY id")
@@ -102,13 +85,15 @@ def test_an_alarm_mail_carries_the_link_and_following_it_stops_the_next_one(
     assert "switched off" in skipped["last_error"]
 
 
-def test_alarm_mails_are_off_until_chosen(catalog, dispatcher, owner, camera, outbox):
+def test_alarm_mails_are_off_until_chosen(
+    catalog, dispatcher, index_recording_row, owner, camera, outbox
+):
     add_target(catalog, owner["id"], kind="email", name="mail", events=["recording"])
-    record_alarm(catalog, camera)
+    index_recording_row(camera)
     dispatcher.run_once()
     assert outbox() == []  # the account page's choice is off by default
     set_mail_preferences(catalog, owner["id"], alarms=True)
-    record_alarm(catalog, camera)
+    index_recording_row(camera)
     dispatcher.run_once()
     [mail] = outbox()
     assert opt_out_link(mail).endswith("/alarms")
