@@ -201,30 +201,31 @@ class SharedConnectionLimiter:
 
     def _admit(self, ticket: Ticket, limit: Limit) -> Ticket | Refusal:
         pending = list(self._unreleased)
-        outcome: Ticket | Refusal = ticket
         with self._transaction() as db:
             self._delete(db, pending)
-            if limit.total is not None:
-                (total,) = db.execute(
-                    "SELECT COUNT(*) FROM open_connections WHERE protocol = ?", [ticket.protocol]
-                ).fetchone()
-                if total >= limit.total:
-                    outcome = Refusal.TOTAL
-            if outcome is ticket:
-                (same,) = db.execute(
-                    "SELECT COUNT(*) FROM open_connections WHERE protocol = ? AND address = ?",
-                    [ticket.protocol, ticket.address],
-                ).fetchone()
-                if same >= limit.per_address:
-                    outcome = Refusal.ADDRESS
-            if outcome is ticket:
+            refusal = self._refusal(db, ticket, limit)
+            if refusal is None:
                 db.execute(
                     "INSERT INTO open_connections (id, protocol, address, worker) "
                     "VALUES (?, ?, ?, ?)",
                     [ticket.id, ticket.protocol, ticket.address, self.worker],
                 )
         self._unreleased.difference_update(pending)
-        return outcome
+        return ticket if refusal is None else refusal
+
+    @staticmethod
+    def _refusal(db: sqlite3.Connection, ticket: Ticket, limit: Limit) -> Refusal | None:
+        if limit.total is not None:
+            (total,) = db.execute(
+                "SELECT COUNT(*) FROM open_connections WHERE protocol = ?", [ticket.protocol]
+            ).fetchone()
+            if total >= limit.total:
+                return Refusal.TOTAL
+        (same,) = db.execute(
+            "SELECT COUNT(*) FROM open_connections WHERE protocol = ? AND address = ?",
+            [ticket.protocol, ticket.address],
+        ).fetchone()
+        return Refusal.ADDRESS if same >= limit.per_address else None
 
     def _delete_unreleased(self) -> None:
         pending = list(self._unreleased)
