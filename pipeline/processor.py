@@ -20,6 +20,7 @@ from pipeline import spool
 from pipeline.camera_models import CameraModel, load_model_table
 from pipeline.catalog import NotFound, atomic, jobs
 from pipeline.catalog import cameras as camera_rows
+from pipeline.catalog.accounts import is_paused
 from pipeline.catalog.delayed import release_if_due, set_release_at
 from pipeline.catalog.fingerprints import get_fingerprint, learn_fingerprint
 from pipeline.catalog.quarantine import insert_quarantined
@@ -84,7 +85,7 @@ class ClipProcessor:
             spool.remove_upload(folder)
             return None
         camera = self._camera(upload.camera_id)
-        if camera is not None and self._owner_paused(camera):
+        if camera is not None and is_paused(self.db, camera["owner_id"]):
             # The owner blocked processing: an open or waiting upload stays in the spool as it
             # is, and the spool rescan processes it once the account is active again.
             known = self._known_job(upload.upload_id)
@@ -331,12 +332,6 @@ class ClipProcessor:
             jobs.advance_job(self.db, job_id, jobs.FAILED, reason="processing_error")
             logger.error("job %s: gave up after %d attempts; upload kept in spool", job_id,
                          job["attempts"])
-
-    def _owner_paused(self, camera: dict[str, Any]) -> bool:
-        row = self.db.execute(
-            "SELECT state FROM users WHERE id = ?", [camera["owner_id"]]
-        ).fetchone()
-        return row is not None and row[0] == "paused"
 
     def _camera(self, camera_id: int | None) -> dict[str, Any] | None:
         if camera_id is None:

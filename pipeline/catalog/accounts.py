@@ -56,6 +56,15 @@ def set_account_state(db: sqlite_utils.Database, user_id: int, state: str) -> No
         db.execute("UPDATE users SET state = ? WHERE id = ?", [state, user_id])
 
 
+def is_paused(db: sqlite_utils.Database, user_id: int) -> bool:
+    row = db.execute("SELECT state FROM users WHERE id = ?", [user_id]).fetchone()
+    return row is not None and row[0] == PAUSED
+
+
+def paused_user_ids(db: sqlite_utils.Database) -> set[int]:
+    return {row[0] for row in db.execute("SELECT id FROM users WHERE state = ?", [PAUSED])}
+
+
 def set_mail_preferences(db: sqlite_utils.Database, user_id: int, **choices: bool) -> None:
     """``set_mail_preferences(db, 3, alarms=True, fairuse=False)``."""
     unknown = set(choices) - set(MAIL_KINDS)

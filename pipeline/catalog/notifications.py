@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.catalog import NotFound, atomic, utcnow
+from pipeline.catalog.accounts import PAUSED
 from pipeline.catalog.browse import attach_labels, has_column, has_table
 
 KINDS = ("webhook", "mqtt", "email")
@@ -234,13 +235,16 @@ def queue_delivery(
 
 
 def due_deliveries(db: sqlite_utils.Database, now: str, limit: int = 50) -> list[dict[str, Any]]:
+    """What is due, except for paused accounts: their deliveries wait, kept, until the owner
+    resumes the account."""
     return list(
         db.query(
             "SELECT d.*, t.kind, t.payload_style, t.user_id, t.name AS target_name"
             " FROM notification_deliveries d JOIN notification_targets t ON t.id = d.target_id"
-            " WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+            " JOIN users u ON u.id = t.user_id"
+            " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND u.state IS NOT ?"
             " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-            [now, limit],
+            [now, PAUSED, limit],
         )
     )
 

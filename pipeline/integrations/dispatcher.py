@@ -17,7 +17,7 @@ import sqlite_utils
 
 from pipeline.catalog import atomic, open_catalog, utcnow
 from pipeline.catalog import notifications as outbox
-from pipeline.catalog.accounts import MAIL_KINDS
+from pipeline.catalog.accounts import MAIL_KINDS, paused_user_ids
 from pipeline.catalog.users import get_user
 from pipeline.integrations.credential_box import (
     CredentialBox,
@@ -107,7 +107,7 @@ class NotificationDispatcher:
         now = datetime.now(UTC)
         with atomic(self.db):
             rows = outbox.new_recordings(self.db)
-            paused = self._paused_owners()
+            paused = paused_user_ids(self.db)
             done = None
             for row in rows:
                 if waits_for_labels(row, now, self.config.label_wait_s):
@@ -132,7 +132,7 @@ class NotificationDispatcher:
         queued = 0
         now = utcnow()
         with atomic(self.db):
-            paused = self._paused_owners()
+            paused = paused_user_ids(self.db)
             for row in outbox.fairuse_changes(self.db):
                 if row["owner_id"] in paused:
                     continue  # told once the account is active again, if still changed
@@ -148,7 +148,7 @@ class NotificationDispatcher:
 
     def deliver_due(self) -> int:
         delivered = 0
-        for delivery in self._due_deliveries():
+        for delivery in outbox.due_deliveries(self.db, utcnow()):
             if self.stop_event.is_set():
                 break
             try:
@@ -184,25 +184,6 @@ class NotificationDispatcher:
                 delivery["event"],
             )
         return delivered
-
-    def _paused_owners(self) -> set[int]:
-        return {row[0] for row in self.db.execute("SELECT id FROM users WHERE state = 'paused'")}
-
-    def _due_deliveries(self, limit: int = 50) -> list[dict[str, Any]]:
-        """What is due, except for paused accounts: their deliveries wait, kept, until the
-        owner resumes the account."""
-        return list(
-            self.db.query(
-                "SELECT d.*, t.kind, t.payload_style, t.user_id, t.name AS target_name"
-                " FROM notification_deliveries d"
-                " JOIN notification_targets t ON t.id = d.target_id"
-                " JOIN users u ON u.id = t.user_id"
-                " WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
-                " AND u.state IS NOT 'paused'"
-                " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-                [utcnow(), limit],
-            )
-        )
 
     # -- one delivery ----------------------------------------------------------------------
     def deliver(self, delivery: dict[str, Any]) -> None:
