@@ -1,40 +1,26 @@
-"""``python -m ingestd [--config PATH]``: serve camera uploads until SIGTERM or Ctrl-C."""
+"""``python -m ingestd [--config PATH] [--validate-config]``: serve camera uploads until SIGTERM."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import sys
+from collections.abc import Sequence
+from types import FrameType
 
+from core.service import run_service
+from core.settings import Settings
 from ingestd.daemon import IngestDaemon
 from ingestd.workers import WorkerSupervisor
-from pipeline.settings import CONFIG_ENV, ConfigError, load_settings
 
 logger = logging.getLogger("ingestd")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ingestd", description="AlarmVault upload server (FTP, FTPS, SFTP)."
-    )
-    parser.add_argument("--config", help=f"settings file (default: ${CONFIG_ENV})")
-    args = parser.parse_args(argv)
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as error:
-        print(f"ingestd: {error}", file=sys.stderr)
-        return 2
-    logging.basicConfig(
-        level=settings.logging.level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if settings.ingest.workers > 1:
-        daemon: IngestDaemon | WorkerSupervisor = WorkerSupervisor(settings)
-    else:
-        daemon = IngestDaemon(settings)
+def serve(settings: Settings) -> int:
+    many_workers = settings.ingest.workers > 1
+    daemon = WorkerSupervisor(settings) if many_workers else IngestDaemon(settings)
 
-    def request_stop(signum: int, frame) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         daemon.stop_event.set()
 
     signal.signal(signal.SIGTERM, request_stop)
@@ -50,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     daemon.stop()
     logger.info("ingestd stopped")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_service("ingestd", "AlarmVault upload server (FTP, FTPS, SFTP).", serve, argv)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,14 @@ from pathlib import Path
 
 import sqlite_utils
 
+from core.catalog import open_catalog
+from core.catalog.camera_keys import camera_has_key
+from core.catalog.cameras import check_camera_login, find_camera_by_username
+from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
+from core.settings import Settings
+from core.spool import shorten_address
 from ingestd.login_cache import RecentLogins
 from ingestd.shared_ban import SharedLoginBan
-from pipeline.catalog import open_catalog
-from pipeline.catalog.camera_keys import camera_has_key
-from pipeline.catalog.cameras import check_camera_login, find_camera_by_username
-from pipeline.catalog.upload_accounts import find_upload_account, owner_stored_bytes
-from pipeline.settings import Settings
-from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from core.settings import Settings
+from core.spool import shorten_address
 from ingestd.shared_ban import SCHEMA, ban_file
 from ingestd.workers import WorkerSlot
-from pipeline.settings import Settings
-from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
 

@@ -10,15 +10,15 @@ import logging
 import threading
 from pathlib import Path
 
+from core.catalog import open_catalog
+from core.settings import Settings
+from core.spool import ensure_spool, recover_staging
 from ingestd.authorizers import CameraCredentials
 from ingestd.connection_limits import ConnectionLimiter, connection_limiter_for
 from ingestd.handover import UploadHandover
 from ingestd.limits import StorageGuard
 from ingestd.shared_ban import SharedLoginBan
 from ingestd.workers import WorkerSlot, serves_ftp
-from pipeline.catalog import open_catalog
-from pipeline.settings import Settings
-from pipeline.spool import ensure_spool, recover_staging
 
 logger = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from functools import partial
 from OpenSSL import SSL
 from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
 
+from core.catalog import utcnow
+from core.spool import shorten_address
 from ingestd.authorizers import MSG_BANNED, MSG_SERVER_ERROR, MSG_WRONG, LoginRefused
 from ingestd.connection_limits import SharedConnectionLimitMixin
 from ingestd.filesystems import JailedFS
 from ingestd.handover import HandedOverFiles
 from ingestd.limits import DISK, CappedUploadFile, UploadAllowance, UploadLimitExceeded
 from ingestd.log_privacy import scrub_addresses
-from pipeline.catalog import utcnow
-from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
 

@@ -12,16 +12,16 @@ import stat
 from collections import OrderedDict
 from pathlib import Path
 
-from ingestd.authorizers import CameraAccount
-from ingestd.filesystems import Jail
-from pipeline.catalog import utcnow
-from pipeline.spool import (
+from core.catalog import utcnow
+from core.spool import (
     CLIP_NAME,
     UploadMeta,
     new_upload_id,
     shorten_address,
     spool_completed_upload,
 )
+from ingestd.authorizers import CameraAccount
+from ingestd.filesystems import Jail
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,7 @@ class UploadHandover:
         if info.st_size == 0:
             # An empty file holds no clip; cameras make one when their upload test runs.
             os.unlink(fs_path)
-            logger.info(
-                "upload empty, removed: camera=%d protocol=%s", account.camera_id, protocol
-            )
+            logger.info("upload empty, removed: camera=%d protocol=%s", account.camera_id, protocol)
             return None
         meta = UploadMeta(
             upload_id=new_upload_id(),

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from pipeline.settings import Settings
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from core.settings import Settings
 from ingestd.authorizers import CameraAccount
-from pipeline.settings import Settings
 
 MIB = 1024 * 1024
 

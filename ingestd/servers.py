@@ -13,6 +13,7 @@ from OpenSSL import SSL
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
+from core.settings import Settings, parse_listen
 from ingestd.authorizers import UPLOAD_PERMISSIONS, CameraCredentials
 from ingestd.connection_limits import ConnectionLimiter
 from ingestd.handlers import CameraFTPHandler
@@ -22,7 +23,6 @@ from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
 from ingestd.loop_bridge import LoopBridge
 from ingestd.workers import WorkerSlot, ftp_worker_count, passive_ports_for
-from pipeline.settings import Settings, parse_listen
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.settings import Settings
-from pipeline.spool import shorten_address
+from core.settings import Settings
+from core.spool import shorten_address
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +97,11 @@ class SharedLoginBan:
         return db
 
     def is_banned(self, address: str) -> bool:
-        row = self._db().execute(
-            "SELECT until FROM login_bans WHERE address = ?", [address]
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT until FROM login_bans WHERE address = ?", [address])
+            .fetchone()
+        )
         return row is not None and self._clock() < row[0]
 
     def record_failure(self, address: str) -> bool:
@@ -120,9 +122,7 @@ class SharedLoginBan:
             starts_ban = count >= self.failures
             if starts_ban:
                 db.execute("DELETE FROM login_failures WHERE address = ?", [address])
-                db.execute(
-                    "INSERT INTO login_bans VALUES (?, ?)", [address, now + self.duration_s]
-                )
+                db.execute("INSERT INTO login_bans VALUES (?, ?)", [address, now + self.duration_s])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -24,8 +24,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from core.settings import Settings, parse_listen
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
-from pipeline.settings import Settings, parse_listen
 
 logger = logging.getLogger(__name__)
 

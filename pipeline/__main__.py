@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 
-from pipeline.settings import ConfigError, load_settings
+from core.service import run_service
+from core.settings import Settings
+from pipeline.daemon import PipelineDaemon
 
 logger = logging.getLogger("pipeline")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
-    parser.add_argument("--config", metavar="PATH", help="settings file")
-    parser.add_argument(
-        "--validate-config", action="store_true", help="check the settings and exit"
-    )
-    args = parser.parse_args(argv)
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as error:
-        print(f"pipeline: invalid settings:\n{error}", file=sys.stderr)
-        return 2
-    if args.validate_config:
-        print("settings OK")
-        return 0
-    from pipeline.cli import setup_logging
-    from pipeline.daemon import PipelineDaemon
-
-    setup_logging(settings)
+def serve(settings: Settings) -> int:
     daemon = PipelineDaemon(settings)
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: daemon.stop_event.set())
@@ -39,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     daemon.wait()
     daemon.stop()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_service("pipeline", "AlarmVault pipeline daemon.", serve, argv)
 
 
 if __name__ == "__main__":

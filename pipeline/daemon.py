@@ -16,15 +16,15 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from pipeline import spool
-from pipeline.catalog import open_catalog
-from pipeline.catalog.jobs import release_claims_of
+from core import spool
+from core.catalog import open_catalog
+from core.catalog.jobs import release_claims_of
+from core.settings import Settings
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.media.probe_worker import IsolatedProbe
 from pipeline.metrics import MetricsEndpoint
 from pipeline.processor import ClipProcessor
 from pipeline.scheduler.runner import JobScheduler
-from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 

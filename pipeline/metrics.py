@@ -21,17 +21,17 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from pipeline.catalog import open_catalog
-from pipeline.catalog.jobs import FINAL_STATES, count_jobs_by_state
-from pipeline.catalog.scheduled_runs import last_runs
-from pipeline.catalog.service_figures import (
+from core.catalog import open_catalog
+from core.catalog.jobs import FINAL_STATES, count_jobs_by_state
+from core.catalog.scheduled_runs import last_runs
+from core.catalog.service_figures import (
     clip_counts,
     detector_speed,
     fair_use_states,
     processing_seconds,
     recordings_total,
 )
-from pipeline.settings import Settings
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

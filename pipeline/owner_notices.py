@@ -10,10 +10,10 @@ from typing import Any
 
 import sqlite_utils
 
-from pipeline.catalog.notices import admin_contacts, camera_owner_contact, insert_notice
-from pipeline.mail_links import opt_out_url
-from pipeline.mailer import MailError, send_mail
-from pipeline.settings import Settings
+from core.catalog.notices import admin_contacts, camera_owner_contact, insert_notice
+from core.mail_links import opt_out_url
+from core.mailer import MailError, send_mail
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +112,18 @@ def mail_notice(
     sent = 0
     for user_id, address, subject, unsubscribe in recipients:
         try:
-            send_mail(settings, address, subject, notice.mail_text(), kind=notice.kind,
-                      unsubscribe_url=unsubscribe)
+            send_mail(
+                settings,
+                address,
+                subject,
+                notice.mail_text(),
+                kind=notice.kind,
+                unsubscribe_url=unsubscribe,
+            )
         except MailError:
-            logger.warning("notice %s for camera %s: mail to user %s failed", notice.kind,
-                           camera_id, user_id)
+            logger.warning(
+                "notice %s for camera %s: mail to user %s failed", notice.kind, camera_id, user_id
+            )
             continue
         sent += 1
     return sent

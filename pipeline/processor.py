@@ -16,18 +16,21 @@ from typing import Any
 
 import sqlite_utils
 
-from pipeline import spool
-from pipeline.camera_models import CameraModel, load_model_table
-from pipeline.catalog import NotFound, atomic, jobs
-from pipeline.catalog import cameras as camera_rows
-from pipeline.catalog.accounts import is_paused
-from pipeline.catalog.delayed import release_if_due, set_release_at
-from pipeline.catalog.fingerprints import get_fingerprint, learn_fingerprint
-from pipeline.catalog.quarantine import insert_quarantined
-from pipeline.catalog.recordings import get_recording_by_job, insert_recording
-from pipeline.catalog.rejections import insert_rejection
-from pipeline.catalog.times import iso
-from pipeline.clipstore import ClipStore
+from core import spool
+from core.camera_models import CameraModel, load_model_table
+from core.catalog import NotFound, atomic, jobs
+from core.catalog import cameras as camera_rows
+from core.catalog.accounts import is_paused
+from core.catalog.delayed import release_if_due, set_release_at
+from core.catalog.fingerprints import get_fingerprint, learn_fingerprint
+from core.catalog.quarantine import insert_quarantined
+from core.catalog.recordings import get_recording_by_job, insert_recording
+from core.catalog.rejections import insert_rejection
+from core.catalog.times import iso
+from core.clipstore import ClipStore
+from core.fingerprint import ClipFingerprint
+from core.settings import Settings
+from core.timestamps import started_at_from_name
 from pipeline.detection.stage import DetectionStage
 from pipeline.fairuse.monitor import FairUseMonitor
 from pipeline.lanes import LONG_CLIP, LaneDecision, decide_lane
@@ -35,11 +38,8 @@ from pipeline.media.playback import store_playback_copy
 from pipeline.media.poster import write_poster
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
-from pipeline.settings import Settings
-from pipeline.signature.fingerprint import ClipFingerprint
 from pipeline.signature.inspection import check_upload
 from pipeline.signature.verdict import Verdict
-from pipeline.timestamps import started_at_from_name
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +116,9 @@ class ClipProcessor:
             # Every earlier try ended with the daemon dying (a decoder crash outside the probe
             # child): stop the crash loop, keep the upload for an admin.
             jobs.advance_job(self.db, job["id"], jobs.FAILED, reason="processing_crashed")
-            logger.error("job %s: %d tries died mid-way; upload kept in spool", job["id"],
-                         job["attempts"])
+            logger.error(
+                "job %s: %d tries died mid-way; upload kept in spool", job["id"], job["attempts"]
+            )
             return jobs.FAILED
         stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
         if not jobs.claim_job(self.db, job["id"], self.worker_id, stale):
@@ -330,8 +331,9 @@ class ClipProcessor:
         if job["attempts"] >= MAX_ATTEMPTS:
             # Keep the upload: an accepted clip is never dropped because of our own bug.
             jobs.advance_job(self.db, job_id, jobs.FAILED, reason="processing_error")
-            logger.error("job %s: gave up after %d attempts; upload kept in spool", job_id,
-                         job["attempts"])
+            logger.error(
+                "job %s: gave up after %d attempts; upload kept in spool", job_id, job["attempts"]
+            )
 
     def _camera(self, camera_id: int | None) -> dict[str, Any] | None:
         if camera_id is None:

@@ -13,20 +13,20 @@ from datetime import datetime
 
 import sqlite_utils
 
-from pipeline.catalog import atomic, jobs
-from pipeline.catalog.fingerprints import learn_fingerprint
-from pipeline.catalog.quarantine import (
+from core.catalog import atomic, jobs
+from core.catalog.fingerprints import learn_fingerprint
+from core.catalog.quarantine import (
     QuarantinedClip,
     delete_quarantined,
     get_quarantined,
     quarantined_due,
 )
-from pipeline.catalog.rejections import insert_rejection
-from pipeline.catalog.times import iso
-from pipeline.clipstore import ClipStore
+from core.catalog.rejections import insert_rejection
+from core.catalog.times import iso
+from core.clipstore import ClipStore
+from core.fingerprint import ClipFingerprint
+from core.settings import Settings
 from pipeline.processor import ClipProcessor
-from pipeline.settings import Settings
-from pipeline.signature.fingerprint import ClipFingerprint
 from pipeline.signature.stages import FINGERPRINT_MISMATCH
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,13 @@ def accept_quarantined(
         recording_id = job["recording_id"]
     with atomic(db):
         delete_quarantined(db, quarantine_id)
-    logger.info("quarantine %s (job %s, camera %s) accepted as recording %s",
-                quarantine_id, job["id"], job["camera_id"], recording_id)
+    logger.info(
+        "quarantine %s (job %s, camera %s) accepted as recording %s",
+        quarantine_id,
+        job["id"],
+        job["camera_id"],
+        recording_id,
+    )
     return recording_id
 
 
@@ -88,8 +93,10 @@ def _drop(db: sqlite_utils.Database, clipstore: ClipStore, row: QuarantinedClip,
         if job["state"] == jobs.QUARANTINED:
             detail = f"{why}; {row['detail'] or ''}".rstrip("; ")
             insert_rejection(db, job, FINGERPRINT_MISMATCH, detail)
-            jobs.advance_job(db, job["id"], jobs.REJECTED, reason=FINGERPRINT_MISMATCH,
-                             detail=detail)
+            jobs.advance_job(
+                db, job["id"], jobs.REJECTED, reason=FINGERPRINT_MISMATCH, detail=detail
+            )
         delete_quarantined(db, row["id"])
-    logger.info("quarantine %s (job %s, camera %s) dropped: %s", row["id"], job["id"],
-                job["camera_id"], why)
+    logger.info(
+        "quarantine %s (job %s, camera %s) dropped: %s", row["id"], job["id"], job["camera_id"], why
+    )

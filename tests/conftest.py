@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.catalog import atomic, open_catalog, utcnow
-from pipeline.catalog.cameras import add_camera
-from pipeline.catalog.recordings import insert_recording
-from pipeline.catalog.users import add_user
-from pipeline.settings import Settings, settings_from_dict
+from core.catalog import atomic, open_catalog, utcnow
+from core.catalog.cameras import add_camera
+from core.catalog.recordings import insert_recording
+from core.catalog.users import add_user
+from core.settings import Settings, settings_from_dict
 from tests.loopback import free_port, free_port_range
 
 REPO = Path(__file__).resolve().parent.parent
@@ -161,9 +161,7 @@ class ClipFactory:
         self.cache = cache
         self._lock = threading.Lock()
 
-    def __call__(
-        self, source: str = "vtest.mp4", name: str | None = None, **options
-    ) -> Path:
+    def __call__(self, source: str = "vtest.mp4", name: str | None = None, **options) -> Path:
         from pipeline.media.clipmaker import make_clip
 
         src = requires_shared("footage", source)
@@ -195,8 +193,14 @@ def camera_clip(clip_factory) -> Path:
 
 
 BROWSER_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -226,23 +230,33 @@ def index_recording_row(catalog) -> Callable[..., int]:
             recording_id = insert_recording(
                 catalog,
                 {
-                    "camera_id": camera["id"], "job_id": uuid.uuid4().hex,
-                    "started_at": utcnow(), "received_at": utcnow(), "duration_s": 18.0,
-                    "width": 1280, "height": 720, "fps": 15.0, "frame_count": 270,
-                    "codec": "h264", "container": "mp4", "size_bytes": 1000,
+                    "camera_id": camera["id"],
+                    "job_id": uuid.uuid4().hex,
+                    "started_at": utcnow(),
+                    "received_at": utcnow(),
+                    "duration_s": 18.0,
+                    "width": 1280,
+                    "height": 720,
+                    "fps": 15.0,
+                    "frame_count": 270,
+                    "codec": "h264",
+                    "container": "mp4",
+                    "size_bytes": 1000,
                     "path": f"{camera['id']}/x/{uuid.uuid4().hex}.mp4",
                 },
             )
             for label in labels:
                 catalog.execute(
                     "INSERT INTO recording_labels (recording_id, label, best_score, first_s,"
-                    " last_s) VALUES (?, ?, 0.9, 1, 5)", [recording_id, label],
+                    " last_s) VALUES (?, ?, 0.9, 1, 5)",
+                    [recording_id, label],
                 )
             if analysed:
                 catalog.execute(
                     "INSERT INTO detection_runs (recording_id, analyzed_at, switches, model,"
                     " keyframes, extra_frames, detector_runs, elapsed_ms)"
-                    " VALUES (?, ?, 'objects', 'test', 9, 0, 9, 100)", [recording_id, utcnow()],
+                    " VALUES (?, ?, 'objects', 'test', 9, 0, 9, 100)",
+                    [recording_id, utcnow()],
                 )
         return recording_id
 

@@ -13,8 +13,8 @@ from typing import Any
 from flask import Flask, g, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from pipeline.catalog import open_catalog
-from pipeline.settings import Settings, load_settings
+from core.catalog import open_catalog
+from core.settings import Settings, load_settings
 from webui import account, admin, api, auth, cameras, dashboard, recordings
 from webui.db import close_db
 from webui.secret_key import load_secret_key

@@ -1,38 +1,28 @@
-"""``python -m webui [--config PATH]``: serve the web UI with waitress until SIGTERM/Ctrl-C."""
+"""``python -m webui [--config PATH] [--validate-config]``: serve the web UI with waitress."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
-from pipeline.settings import ConfigError, load_settings, parse_listen
+from waitress import create_server
+
+from core.service import run_service
+from core.settings import Settings, parse_listen
+from webui import create_app
 
 logger = logging.getLogger("webui")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m webui", description="AlarmVault web UI")
-    parser.add_argument("--config", metavar="PATH", help="settings file (or $ALARMVAULT_CONFIG)")
-    args = parser.parse_args(argv)
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as error:
-        print(f"webui: invalid settings:\n{error}", file=sys.stderr)
-        return 2
-    from waitress import create_server
-
-    from pipeline.cli import setup_logging
-    from webui import create_app
-
-    setup_logging(settings)
+def serve(settings: Settings) -> int:
     app = create_app({"SETTINGS": settings})
     host, port = parse_listen(settings.web.listen)
     server = create_server(app, host=host, port=port, threads=settings.web.threads, ident="")
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         # waitress' run loop ends cleanly on SystemExit, finishing its worker threads.
         raise SystemExit(0)
 
@@ -46,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.close()
     logger.info("web UI stopped")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_service("webui", "AlarmVault web UI.", serve, argv)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ from flask import (
     url_for,
 )
 
-from pipeline.catalog import AlreadyExists
-from pipeline.catalog.account_tokens import CHANGE_EMAIL, issue_token, redeem_token, void_tokens
-from pipeline.catalog.accounts import (
+from core.catalog import AlreadyExists
+from core.catalog.account_tokens import CHANGE_EMAIL, issue_token, redeem_token, void_tokens
+from core.catalog.accounts import (
     ACTIVE,
     PAUSED,
     change_email,
@@ -31,8 +31,8 @@ from pipeline.catalog.accounts import (
     set_account_state,
     set_mail_preferences,
 )
-from pipeline.catalog.users import find_user_by_email, get_user, set_password
-from pipeline.security import verify_password
+from core.catalog.users import find_user_by_email, get_user, set_password
+from core.security import verify_password
 from webui.auth import _password_problem, login_required, start_session
 from webui.data_removal import remove_account
 from webui.db import get_db, get_settings

@@ -8,15 +8,15 @@ import shutil
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from pipeline.catalog import NotFound, atomic, utcnow
-from pipeline.catalog.accounts import list_users_with_counts
-from pipeline.catalog.browse import released_recordings
-from pipeline.catalog.camera_edits import cameras_with_owners
-from pipeline.catalog.cameras import get_camera
-from pipeline.catalog.fairuse import fairuse_events, record_transition
-from pipeline.catalog.jobs import count_jobs_by_state
-from pipeline.catalog.rejections import list_rejections
-from pipeline.catalog.service_figures import detector_speed
+from core.catalog import NotFound, atomic, utcnow
+from core.catalog.accounts import list_users_with_counts
+from core.catalog.browse import released_recordings
+from core.catalog.camera_edits import cameras_with_owners
+from core.catalog.cameras import get_camera
+from core.catalog.fairuse import fairuse_events, record_transition
+from core.catalog.jobs import count_jobs_by_state
+from core.catalog.rejections import list_rejections
+from core.catalog.service_figures import detector_speed
 from webui.auth import admin_required
 from webui.db import get_db, get_settings
 
@@ -85,8 +85,7 @@ def fairuse(camera_id: int):
     if step is None:
         flash("The camera's state changed meanwhile; please look again.", "error")
     else:
-        logger.info("admin %d set camera %d fair-use state to %s", g.user["id"], camera_id,
-                    target)
+        logger.info("admin %d set camera %d fair-use state to %s", g.user["id"], camera_id, target)
         flash(f"Camera {camera_id} is now {target}.", "info")
     return redirect(url_for("admin.cameras"))
 

@@ -22,8 +22,8 @@ from flask import (
     url_for,
 )
 
-from pipeline.catalog import AlreadyExists, NotFound
-from pipeline.catalog.account_tokens import (
+from core.catalog import AlreadyExists, NotFound
+from core.catalog.account_tokens import (
     CONFIRM,
     RESET,
     issue_token,
@@ -31,10 +31,10 @@ from pipeline.catalog.account_tokens import (
     redeem_token,
     void_tokens,
 )
-from pipeline.catalog.accounts import confirm_email, register_user
-from pipeline.catalog.users import find_user_by_email, get_user, record_login, set_password
-from pipeline.security import verify_password
-from pipeline.spool import shorten_address
+from core.catalog.accounts import confirm_email, register_user
+from core.catalog.users import find_user_by_email, get_user, record_login, set_password
+from core.security import verify_password
+from core.spool import shorten_address
 from webui.db import get_db, get_settings
 from webui.login_limits import LoginLimiter
 from webui.mail_links import send_account_mail
@@ -159,12 +159,10 @@ def login():
         return render_template("auth/login.html", email=email, next=request.form.get("next")), 401
     if user["needs_confirmation"]:
         send_confirmation(user)
-        flash(
-            "Please confirm your e-mail address first: we have sent you a new link.", "error"
-        )
+        flash("Please confirm your e-mail address first: we have sent you a new link.", "error")
         return render_template("auth/login.html", email=email), 403
     limiter.record_success(email)
-    from pipeline.security import needs_rehash
+    from core.security import needs_rehash
 
     if needs_rehash(user["password_hash"]):
         set_password(db, user["id"], password)
@@ -177,7 +175,7 @@ def login():
 
 @functools.cache
 def _dummy_hash() -> str:
-    from pipeline.security import hash_password
+    from core.security import hash_password
 
     return hash_password("not the password of anyone")
 

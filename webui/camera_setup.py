@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pipeline.camera_models import CameraModel
-from pipeline.settings import Settings, parse_listen
+from core.camera_models import CameraModel
+from core.settings import Settings, parse_listen
 
 # Folder the camera writes into; with ft_dirmode 1 it adds one folder per day below it.
 UPLOAD_FOLDER = "alarmvault"

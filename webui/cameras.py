@@ -7,14 +7,14 @@ from functools import cache
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from pipeline.camera_models import CameraModel, load_model_table
-from pipeline.catalog import NotFound
-from pipeline.catalog.camera_edits import update_camera
-from pipeline.catalog.cameras import add_camera, get_camera, list_cameras, rotate_camera_password
-from pipeline.catalog.detections import get_detection_switches, set_detection_switches
-from pipeline.catalog.quarantine import list_quarantined
-from pipeline.detection.results import DetectionSwitches
-from pipeline.detection.service import unavailable_models
+from core.camera_models import CameraModel, load_model_table
+from core.catalog import NotFound
+from core.catalog.camera_edits import update_camera
+from core.catalog.cameras import add_camera, get_camera, list_cameras, rotate_camera_password
+from core.catalog.detections import get_detection_switches, set_detection_switches
+from core.catalog.quarantine import list_quarantined
+from core.detection.availability import unavailable_models
+from core.detection.results import DetectionSwitches
 from pipeline.quarantine import accept_quarantined, discard_quarantined
 from webui.auth import login_required
 from webui.camera_setup import upload_setups
@@ -162,10 +162,16 @@ def detection(camera_id: int):
     missing = unavailable_models(settings.detection, settings.storage.data_dir, switches)
     if missing:
         # The path is for the admin's log, not the customer's page.
-        logger.error("camera %d: detection models missing: %s", camera_id,
-                     ", ".join(str(path) for path in missing))
-        flash("Detection is not available on this server yet: its models are not installed. "
-              "Please ask the administrator.", "error")
+        logger.error(
+            "camera %d: detection models missing: %s",
+            camera_id,
+            ", ".join(str(path) for path in missing),
+        )
+        flash(
+            "Detection is not available on this server yet: its models are not installed. "
+            "Please ask the administrator.",
+            "error",
+        )
         return _render_camera(camera, status=503)
     set_detection_switches(get_db(), camera_id, switches)
     logger.info("camera %d detection switches: %s", camera_id, ",".join(sorted(chosen)) or "off")
@@ -183,12 +189,15 @@ def quarantine(camera_id: int, quarantine_id: int):
             recording_id = accept_quarantined(
                 get_db(), get_settings(), quarantine_id, owner_id=camera["owner_id"]
             )
-            flash("Accepted: the clip is now a recording, and the camera's new settings "
-                  "are learned.", "info")
+            flash(
+                "Accepted: the clip is now a recording, and the camera's new settings are learned.",
+                "info",
+            )
             return redirect(url_for("recordings.detail", recording_id=recording_id))
         if action == "discard":
-            discard_quarantined(get_db(), get_clipstore(), quarantine_id,
-                                owner_id=camera["owner_id"])
+            discard_quarantined(
+                get_db(), get_clipstore(), quarantine_id, owner_id=camera["owner_id"]
+            )
             flash("Discarded: the clip is deleted.", "info")
             return redirect(url_for("cameras.detail", camera_id=camera_id))
     except NotFound:

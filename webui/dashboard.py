@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, render_template
 
-from pipeline.catalog.browse import bytes_used, camera_summaries
-from pipeline.catalog.notices import list_notices
+from core.catalog.browse import bytes_used, camera_summaries
+from core.catalog.notices import list_notices
 from webui.auth import login_required
 from webui.db import get_db, get_settings
 

@@ -1,7 +1,7 @@
 """Removing a user's data for good from the web UI: recordings, a camera, or a whole account.
 
 The removals themselves (files first, then rows; playback copies, held clips, jails and spooled
-uploads) are the scheduler's (`pipeline.scheduler.removal`), so an account deleted for
+uploads) are the scheduler's (`core.removal`), so an account deleted for
 inactivity goes as completely as one its owner deletes.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pipeline.scheduler import removal
+from core import removal
 from webui.db import get_clipstore, get_db, get_settings
 
 logger = logging.getLogger(__name__)
@@ -27,5 +27,9 @@ def remove_camera(camera: dict[str, Any]) -> None:
 
 def remove_account(user_id: int) -> None:
     counts = removal.remove_account(get_db(), get_clipstore(), get_settings().storage, user_id)
-    logger.info("account %d deleted: %d cameras, %d recordings", user_id, counts["cameras"],
-                counts["recordings"])
+    logger.info(
+        "account %d deleted: %d cameras, %d recordings",
+        user_id,
+        counts["cameras"],
+        counts["recordings"],
+    )

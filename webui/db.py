@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite_utils
 from flask import current_app, g
 
-from pipeline.catalog import open_catalog
-from pipeline.clipstore import ClipStore
-from pipeline.settings import Settings
+from core.catalog import open_catalog
+from core.clipstore import ClipStore
+from core.settings import Settings
 
 
 def get_settings() -> Settings:

@@ -7,15 +7,15 @@ from typing import Any
 
 from flask import render_template, request, url_for
 
-from pipeline.mail_links import mail_link_base as pipeline_link_base
-from pipeline.mailer import MailError, send_mail
+from core.mail_links import mail_link_base as pipeline_link_base
+from core.mailer import MailError, send_mail
 from webui.db import get_settings
 
 logger = logging.getLogger(__name__)
 
 
 def mail_link_base() -> str:
-    """Where links in mails point (see `pipeline.mail_links.mail_link_base`)."""
+    """Where links in mails point (see `core.mail_links.mail_link_base`)."""
     return pipeline_link_base(get_settings(), request.host_url)
 
 

@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 
-from pipeline.catalog.browse import (
+from core.catalog.browse import (
     Cursor,
     RecordingFilter,
     label_details,
@@ -31,7 +31,7 @@ from pipeline.catalog.browse import (
     search_recordings,
     set_released,
 )
-from pipeline.catalog.cameras import list_cameras
+from core.catalog.cameras import list_cameras
 from webui.auth import login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings

@@ -6,8 +6,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pipeline.credentials import credential_file, key_file
-from pipeline.settings import Settings
+from core.credentials import credential_file, key_file
+from core.settings import Settings
 
 CREDENTIAL_NAME = "web_secret_key"
 

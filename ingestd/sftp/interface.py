@@ -21,12 +21,12 @@ from paramiko.sftp import (
     SFTP_PERMISSION_DENIED,
 )
 
+from core.catalog import utcnow
 from ingestd.filesystems import DIR_MODE, FILE_MODE, Jail, OutsideJail
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
 from ingestd.sftp.handle import MSG_NO_DOWNLOADS, UploadHandle
 from ingestd.sftp.protocol import StatusWithMessage
 from ingestd.sftp.server import CameraSSHServer
-from pipeline.catalog import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -126,9 +126,7 @@ class JailedSFTPServer(SFTPServerInterface):
                 resume=not flags & os.O_TRUNC,
             )
             self.session.handed_over.forget(fs_path)
-            return UploadHandle(
-                self.session, fs_path, CappedUploadFile(file, allowance), utcnow()
-            )
+            return UploadHandle(self.session, fs_path, CappedUploadFile(file, allowance), utcnow())
 
         return self._run("open", path, opening)
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import paramiko
 
+from core.settings import Settings
+from core.spool import shorten_address
 from ingestd.authorizers import CameraCredentials
 from ingestd.connection_limits import (
     SFTP,
@@ -38,8 +40,6 @@ from ingestd.sftp.interface import JailedSFTPServer
 from ingestd.sftp.protocol import TunedSFTPServer
 from ingestd.sftp.server import CameraSSHServer
 from ingestd.workers import WorkerSlot, bind_listener
-from pipeline.settings import Settings
-from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ import time
 
 import paramiko
 
+from core.spool import shorten_address
 from ingestd.authorizers import (
     MSG_BANNED,
     MSG_WRONG,
@@ -18,7 +19,6 @@ from ingestd.authorizers import (
 from ingestd.handover import HandedOverFiles, UploadHandover
 from ingestd.limits import StorageGuard
 from ingestd.sftp.channel_buffer import use_chunked_buffer
-from pipeline.spool import shorten_address
 
 logger = logging.getLogger(__name__)
 

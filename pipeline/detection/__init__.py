@@ -2,13 +2,13 @@
 
 Entry points for the pipeline: `pipeline.detection.service.detect_clip` (models load once per
 process, see `shared_analyzer`) and, in the catalog,
-`pipeline.catalog.detections.store_detection_results`. This package's top level stays light
+`core.catalog.detections.store_detection_results`. This package's top level stays light
 (no video or model imports) so that the catalog and the CLI can use its result types.
 """
 
-from pipeline.detection.boxes import ALL_LABELS, Box, Detector
+from core.detection.boxes import ALL_LABELS, Box, Detector
+from core.detection.results import ClipDetections, DetectionSwitches, LabelHit
 from pipeline.detection.errors import BackendUnavailable, DetectionError, ModelUnavailable
-from pipeline.detection.results import ClipDetections, DetectionSwitches, LabelHit
 
 __all__ = [
     "ALL_LABELS",

@@ -17,20 +17,20 @@ from pathlib import Path
 
 import av
 
-from pipeline.detection.artifacts import draw_boxes, write_jpeg
-from pipeline.detection.boxes import FALSE_ALARM, OBJECT_LABELS, PLATE, RAIN, Box, Detector
-from pipeline.detection.plates import PlateFinder, crop_vehicles
-from pipeline.detection.results import (
+from core.detection.boxes import FALSE_ALARM, OBJECT_LABELS, PLATE, RAIN, Box, Detector
+from core.detection.results import (
     ClipDetections,
     DetectionSwitches,
     FrameBoxes,
     LabelHit,
     PlateCrop,
 )
+from core.settings.detection import DetectionSettings
+from pipeline.detection.artifacts import draw_boxes, write_jpeg
+from pipeline.detection.plates import PlateFinder, crop_vehicles
 from pipeline.detection.sampling import PacketInfo, SamplingPlan, plan_samples
 from pipeline.detection.scene import STREAKS_FOR_FULL_RAIN, SceneMeter
 from pipeline.detection.timeline import false_alarm_cause, merge_labels, persistent_objects
-from pipeline.settings.detection import DetectionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,9 @@ class _ClipRun:
         keyframe = frame.pts in self.plan.keyframes
         t_s = round(self._seconds(frame.pts), 3)
         gray = frame.to_ndarray(
-            format="gray", width=self.scene_size[0], height=self.scene_size[1],
+            format="gray",
+            width=self.scene_size[0],
+            height=self.scene_size[1],
             interpolation="AREA",
         )
         stats = self.scene.add(gray, t_s)
@@ -191,7 +193,9 @@ class _ClipRun:
         if self.detector is None:
             return
         image = frame.to_ndarray(
-            format="bgr24", width=self.work_size[0], height=self.work_size[1],
+            format="bgr24",
+            width=self.work_size[0],
+            height=self.work_size[1],
             interpolation="AREA",
         )
         self.result.detector_runs += 1

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.detection.boxes import Box
+from core.detection.boxes import Box
 
 BOX_COLOURS = {  # BGR
     "person": (60, 200, 60),
@@ -33,8 +33,16 @@ def draw_boxes(image: np.ndarray, boxes: list[Box], scale: float = 1.0) -> np.nd
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness)
         text = f"{box.class_name or box.label} {box.score:.2f}"
         # Hershey fonts are built into OpenCV: nothing is fetched to draw labels.
-        cv2.putText(out, text, (x1 + 2, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4 * thickness, colour, thickness, cv2.LINE_AA)
+        cv2.putText(
+            out,
+            text,
+            (x1 + 2, max(12, y1 - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4 * thickness,
+            colour,
+            thickness,
+            cv2.LINE_AA,
+        )
     return out
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.detection.boxes import Box
+from core.detection.boxes import Box
 from pipeline.detection.errors import ModelUnavailable
 from pipeline.detection.onnx_session import (
     class_names_from_file,
@@ -99,8 +99,9 @@ class NanoDetOnnxDetector:
             dist /= dist.sum(axis=2, keepdims=True)
             sides = (dist * np.arange(REG_BINS, dtype=np.float32)).sum(axis=2) * stride
             all_xyxy.append(
-                np.stack([cx - sides[:, 0], cy - sides[:, 1], cx + sides[:, 2], cy + sides[:, 3]],
-                         axis=1)
+                np.stack(
+                    [cx - sides[:, 0], cy - sides[:, 1], cx + sides[:, 2], cy + sides[:, 3]], axis=1
+                )
             )
             all_scores.append(scores[keep])
             all_classes.append(best[keep])

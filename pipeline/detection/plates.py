@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.detection.boxes import PLATE, VEHICLE, Box, Detector
+from core.detection.boxes import PLATE, VEHICLE, Box, Detector
 
 CROP_MARGIN = 0.05  # of the vehicle box, so plates at the box edge are not cut
 

@@ -7,17 +7,16 @@ of imports and model loading to every clip).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from pipeline.clipstore import ClipStore
+from core.clipstore import ClipStore
+from core.detection.boxes import COCO_TO_LABEL, PLATE, Detector
+from core.detection.results import ClipDetections, DetectionSwitches
+from core.settings import Settings
+from core.settings.detection import DetectionSettings
 from pipeline.detection.analyzer import ClipAnalyzer
-from pipeline.detection.boxes import COCO_TO_LABEL, PLATE, Detector
-from pipeline.detection.results import ClipDetections, DetectionSwitches
-from pipeline.settings import Settings
-from pipeline.settings.detection import DetectionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -148,19 +147,3 @@ def detect_stored_recording(
         output_dir,
         stem,
     )
-
-
-def unavailable_models(
-    settings: DetectionSettings, data_dir: Path, switches: DetectionSwitches
-) -> list[Path]:
-    """Model files the switches need that are missing or unreadable.
-
-    Checked when a camera's switches are turned on, so the owner hears about a missing model
-    at once instead of getting recordings that silently have no detections.
-    """
-    needed = []
-    if switches.needs_detector:
-        needed.append(settings.model_path(settings.object_model, data_dir))
-    if switches.plates:
-        needed.append(settings.model_path(settings.plate_model, data_dir))
-    return [path for path in needed if not (path.is_file() and os.access(path, os.R_OK))]

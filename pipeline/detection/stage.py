@@ -13,16 +13,16 @@ import logging
 import av
 import sqlite_utils
 
-from pipeline.catalog.detections import (
+from core.catalog.detections import (
     any_camera_detects,
     get_detection_switches,
     store_detection_results,
 )
-from pipeline.clipstore import ClipStore
+from core.clipstore import ClipStore
+from core.detection.results import ClipDetections
+from core.settings import Settings
 from pipeline.detection.errors import DetectionError
-from pipeline.detection.results import ClipDetections
 from pipeline.detection.service import detect_stored_recording, shared_analyzer
-from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ Pure functions over `FrameBoxes` and `FrameStats`, tested without video files.
 
 from __future__ import annotations
 
-from pipeline.detection.boxes import OBJECT_LABELS, Box
-from pipeline.detection.results import FrameBoxes, LabelHit
+from core.detection.boxes import OBJECT_LABELS, Box
+from core.detection.results import FrameBoxes, LabelHit
 from pipeline.detection.scene import SceneMeter
 
 # A box that stays put in every analysed frame (IoU at least this) is part of the scene, like

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.detection.boxes import Box
+from core.detection.boxes import Box
 from pipeline.detection.errors import BackendUnavailable, ModelUnavailable
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.detection.boxes import Box
+from core.detection.boxes import Box
 from pipeline.detection.errors import ModelUnavailable
 from pipeline.detection.onnx_session import (
     class_names_from_file,

@@ -37,7 +37,8 @@ SCHEDULE_MIN_EVIDENCE_H = 3
 
 
 def busiest_hours(
-    times: Sequence[datetime], max_span_h: int = SCHEDULE_MAX_SPAN_H,
+    times: Sequence[datetime],
+    max_span_h: int = SCHEDULE_MAX_SPAN_H,
     min_share: float = SCHEDULE_MIN_SHARE,
 ) -> tuple[int, int, float] | None:
     """The shortest span of hours (start, end, share) holding ``min_share`` of ``times``."""

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from pipeline.catalog import atomic
-from pipeline.catalog import fairuse as fairuse_rows
-from pipeline.catalog.cameras import get_camera
-from pipeline.catalog.times import iso, parse_iso
+from core.catalog import atomic
+from core.catalog import fairuse as fairuse_rows
+from core.catalog.cameras import get_camera
+from core.catalog.times import iso, parse_iso
+from core.settings import Settings
 from pipeline.fairuse.advice import advice_for
 from pipeline.fairuse.rules import (
     OK,
@@ -31,7 +32,6 @@ from pipeline.fairuse.rules import (
     LabelledRecording,
 )
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
-from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,12 @@ class FairUseMonitor:
     def findings(self, camera_id: int, now: datetime) -> list[Finding]:
         since = iso(now - self.window)
         clips = [
-            AlarmClip(row["job_id"], parse_iso(row["started_at"]), float(row["duration_s"] or 0),
-                      row["recording_id"])
+            AlarmClip(
+                row["job_id"],
+                parse_iso(row["started_at"]),
+                float(row["duration_s"] or 0),
+                row["recording_id"],
+            )
             for row in fairuse_rows.accepted_clips(self.db, camera_id, since)
             if row["started_at"]
         ]
@@ -89,9 +93,7 @@ class FairUseMonitor:
             return None  # only an admin lifts a suspension; no need to read the history
         since = fairuse_rows.state_since(self.db, camera_id)
         findings = self.findings(camera_id, now)
-        target = self.ladder.next_state(
-            current, parse_iso(since) if since else None, findings, now
-        )
+        target = self.ladder.next_state(current, parse_iso(since) if since else None, findings, now)
         if target == current:
             return None
         try:
@@ -137,8 +139,9 @@ class FairUseMonitor:
             event_id,
             sum(len(finding.job_ids) for finding in findings),
         )
-        mail_notice(self.db, self.settings, camera["id"], notice,
-                    admins=target in (WARNED, THROTTLED))
+        mail_notice(
+            self.db, self.settings, camera["id"], notice, admins=target in (WARNED, THROTTLED)
+        )
         return Transition(camera["id"], current, target, tuple(findings), event_id)
 
     def notice(

@@ -15,18 +15,19 @@ from typing import Any
 
 import sqlite_utils
 
-from pipeline.catalog import atomic, open_catalog, utcnow
-from pipeline.catalog import notifications as outbox
-from pipeline.catalog.accounts import MAIL_KINDS, paused_user_ids
-from pipeline.catalog.users import get_user
-from pipeline.integrations.credential_box import (
+from core.catalog import atomic, open_catalog, utcnow
+from core.catalog import notifications as outbox
+from core.catalog.accounts import MAIL_KINDS, paused_user_ids
+from core.catalog.users import get_user
+from core.credential_box import (
     CredentialBox,
     SealBroken,
     load_credential_box,
 )
-from pipeline.integrations.http_target import AddressPolicy
-from pipeline.integrations.mqtt_publisher import MqttPublisher, MqttUnavailable
-from pipeline.integrations.notification_rules import (
+from core.http_target import AddressPolicy
+from core.mail_links import opt_out_url
+from core.mailer import MailError, send_mail
+from core.notification_rules import (
     fairuse_payload,
     mail_text,
     next_attempt_at,
@@ -34,10 +35,9 @@ from pipeline.integrations.notification_rules import (
     waits_for_labels,
     wants_recording,
 )
+from core.settings import Settings
+from pipeline.integrations.mqtt_publisher import MqttPublisher, MqttUnavailable
 from pipeline.integrations.webhooks import WebhookFailed, ifttt_body, post_webhook
-from pipeline.mail_links import opt_out_url
-from pipeline.mailer import MailError, send_mail
-from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from pipeline.credentials import credential_file
-from pipeline.settings.notifications import MqttSettings
+from core.credentials import credential_file
+from core.settings.notifications import MqttSettings
 
 logger = logging.getLogger(__name__)
 

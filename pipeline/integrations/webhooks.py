@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-from pipeline.integrations.http_target import (
+from core.http_target import (
     AddressPolicy,
     TargetRefused,
     open_connection,

@@ -12,7 +12,7 @@ from typing import Any
 
 import av
 
-from pipeline.clipstore import ClipStore
+from core.clipstore import ClipStore
 
 logger = logging.getLogger(__name__)
 

@@ -7,17 +7,17 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from pipeline.catalog.inactive_accounts import (
+from core.catalog.inactive_accounts import (
     accounts_to_delete,
     accounts_to_warn,
     clear_warnings_of_active_accounts,
     mark_warned,
 )
-from pipeline.clipstore import ClipStore
-from pipeline.mailer import MailError, send_mail
+from core.clipstore import ClipStore
+from core.mailer import MailError, send_mail
+from core.removal import remove_account
+from core.settings import Settings
 from pipeline.scheduler import catalog_time
-from pipeline.scheduler.removal import remove_account
-from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ def warn_and_delete_inactive_accounts(
         deleted += 1
         logger.info(
             "inactive account %d deleted: %d cameras, %d recordings",
-            account["id"], removed["cameras"], removed["recordings"],
+            account["id"],
+            removed["cameras"],
+            removed["recordings"],
         )
     warned = failed = 0
     inactive_before = catalog_time(now - timedelta(days=schedule.inactive_warn_days))

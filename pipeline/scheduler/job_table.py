@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from core.settings import Settings
 from pipeline.scheduler.inactive_accounts import warn_and_delete_inactive_accounts
 from pipeline.scheduler.retention import retention_by_days, retention_by_quota
 from pipeline.scheduler.upkeep import database_upkeep, storage_statistics
@@ -16,7 +17,6 @@ from pipeline.scheduler.validation_jobs import (
     expire_quarantined_clips,
     release_delayed_lane,
 )
-from pipeline.settings import Settings
 
 JobFunction = Callable[[sqlite_utils.Database, Settings, datetime], dict]
 
@@ -36,9 +36,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
         ScheduledJob(
             "inactive_accounts", warn_and_delete_inactive_accounts, schedule.accounts_interval_s
         ),
-        ScheduledJob(
-            "expire_quarantine", expire_quarantined_clips, schedule.quarantine_interval_s
-        ),
+        ScheduledJob("expire_quarantine", expire_quarantined_clips, schedule.quarantine_interval_s),
         ScheduledJob("release_delayed", release_delayed_lane, schedule.delayed_interval_s),
         ScheduledJob("fair_use", evaluate_fair_use_ladder, schedule.fair_use_interval_s),
         ScheduledJob("storage_statistics", storage_statistics, schedule.storage_stats_interval_s),

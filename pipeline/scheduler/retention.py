@@ -8,16 +8,16 @@ from typing import Any
 
 import sqlite_utils
 
-from pipeline.catalog.retention import (
+from core.catalog.retention import (
     account_recordings_oldest_first,
     accounts_with_usage,
     cameras_with_retention,
     recordings_received_before,
 )
-from pipeline.clipstore import ClipStore
+from core.clipstore import ClipStore
+from core.removal import remove_recordings
+from core.settings import Settings
 from pipeline.scheduler import catalog_time
-from pipeline.scheduler.removal import remove_recordings
-from pipeline.settings import Settings
 
 
 def select_over_quota(

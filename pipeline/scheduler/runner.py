@@ -15,11 +15,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pipeline.catalog import open_catalog
-from pipeline.catalog.scheduled_runs import last_runs, record_failure, record_run
+from core.catalog import open_catalog
+from core.catalog.scheduled_runs import last_runs, record_failure, record_run
+from core.settings import Settings
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.job_table import ScheduledJob, scheduled_jobs
-from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ def run_scheduled_job(
         record_run(db, job.name, catalog_time(now), text)
         logger.info(
             "scheduled job=%s outcome=ok %s ms=%d",
-            job.name, text, (time.monotonic() - started) * 1000,
+            job.name,
+            text,
+            (time.monotonic() - started) * 1000,
         )
         return summary
     except Exception as error:

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import sqlite_utils
 
-from pipeline.catalog.storage_stats import record_storage_usage
-from pipeline.catalog.upkeep import checkpoint_wal, database_bytes, optimize
+from core.catalog.storage_stats import record_storage_usage
+from core.catalog.upkeep import checkpoint_wal, database_bytes, optimize
+from core.settings import Settings
 from pipeline.scheduler import catalog_time
-from pipeline.settings import Settings
 
 
 def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:

@@ -8,11 +8,11 @@ from datetime import datetime
 
 import sqlite_utils
 
-from pipeline.catalog.delayed import release_delayed
-from pipeline.clipstore import ClipStore
+from core.catalog.delayed import release_delayed
+from core.clipstore import ClipStore
+from core.settings import Settings
 from pipeline.fairuse.monitor import evaluate_fair_use
 from pipeline.quarantine import expire_quarantine
-from pipeline.settings import Settings
 
 
 def expire_quarantined_clips(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:

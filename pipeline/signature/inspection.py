@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.camera_models import CameraModel
+from core.camera_models import CameraModel
+from core.fingerprint import LearnedFingerprint
+from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.media.sniff import sniff_file
-from pipeline.settings.validation import ValidationSettings
-from pipeline.signature.fingerprint import LearnedFingerprint
 from pipeline.signature.stages import SignatureStages, facts_of
 from pipeline.signature.verdict import Verdict
 

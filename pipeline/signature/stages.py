@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.camera_models import CameraModel
-from pipeline.media.probe import ClipProbe
-from pipeline.media.sniff import AVI, JPEG, MP4
-from pipeline.settings.validation import ValidationSettings
-from pipeline.signature.fingerprint import (
+from core.camera_models import CameraModel
+from core.fingerprint import (
     ClipFingerprint,
     FingerprintTolerance,
     LearnedFingerprint,
 )
+from core.settings.validation import ValidationSettings
+from pipeline.media.probe import ClipProbe
+from pipeline.media.sniff import AVI, JPEG, MP4
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, Verdict
 
 NOT_REGISTERED = "not_registered"

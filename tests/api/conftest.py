@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.catalog.tokens import create_token
+from core.catalog.tokens import create_token
 from tests.integrations.conftest import (  # noqa: F401 - fixtures
     cheap_password_hashes,
     fake_camera,
@@ -78,4 +78,3 @@ def store_access(user: ApiUser, camera: FakeCamera, password: str | None = None)
     )
     assert response.status_code == 200, response.json
     return response
-

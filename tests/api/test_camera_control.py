@@ -42,7 +42,8 @@ def test_alarm_settings_switch_without_a_stored_login(alice):
     response = alice.call("PATCH", path, json={"armed": False})
     assert response.json == {"armed": False, "notify": False, "camera_updated": False}
     assert alice.get(f"/cameras/{alice.camera['id']}").json["alarm_settings"] == {
-        "armed": False, "notify": False,
+        "armed": False,
+        "notify": False,
     }
 
 
@@ -56,14 +57,16 @@ def test_every_control_reaches_the_camera_in_its_dialect(alice, fake_camera):
         assert response.status_code == 200, response.json
         assert response.json == {"ok": True, "dialect": fake_camera.dialect}
         assert fake_camera.cgi_calls() == expected
-        assert all(call.login == (fake_camera.username, fake_camera.password)
-                   for call in fake_camera.calls)
+        assert all(
+            call.login == (fake_camera.username, fake_camera.password) for call in fake_camera.calls
+        )
 
 
 def test_arming_with_a_stored_login_switches_the_cameras_detection(alice, fake_camera):
     store_access(alice, fake_camera)
-    response = alice.call("PATCH", f"/cameras/{alice.camera['id']}/alarm-settings",
-                          json={"armed": False})
+    response = alice.call(
+        "PATCH", f"/cameras/{alice.camera['id']}/alarm-settings", json={"armed": False}
+    )
     assert response.json == {"armed": False, "notify": True, "camera_updated": True}
     assert fake_camera.cgi_calls()
 
@@ -71,8 +74,9 @@ def test_arming_with_a_stored_login_switches_the_cameras_detection(alice, fake_c
 def test_a_camera_error_leaves_the_alarm_setting_unchanged(alice, fake_camera):
     store_access(alice, fake_camera)
     fake_camera.fail_status = 500
-    response = alice.call("PATCH", f"/cameras/{alice.camera['id']}/alarm-settings",
-                          json={"armed": False})
+    response = alice.call(
+        "PATCH", f"/cameras/{alice.camera['id']}/alarm-settings", json={"armed": False}
+    )
     assert response.status_code == 502
     assert "HTTP 500" in response.json["message"]
     assert alice.get(f"/cameras/{alice.camera['id']}").json["alarm_settings"]["armed"] is True
@@ -96,20 +100,30 @@ def test_camera_failures_come_back_as_clear_errors(alice, fake_camera):
 def test_out_of_range_values_are_refused_before_the_camera(alice, fake_camera):
     store_access(alice, fake_camera)
     camera = alice.camera["id"]
-    assert alice.call("POST", f"/cameras/{camera}/control/preset",
-                      json={"number": 8}).status_code == 422
-    assert alice.call("PUT", f"/cameras/{camera}/control/areas/1",
-                      json={"enabled": True, "sensitivity": 0}).status_code == 422
-    assert alice.call("PUT", f"/cameras/{camera}/control/areas/5",
-                      json={"enabled": True}).status_code == 404
-    assert alice.call("PUT", f"/cameras/{camera}/control/alarm-email",
-                      json={"enabled": "yes"}).status_code == 422
+    assert (
+        alice.call("POST", f"/cameras/{camera}/control/preset", json={"number": 8}).status_code
+        == 422
+    )
+    assert (
+        alice.call(
+            "PUT", f"/cameras/{camera}/control/areas/1", json={"enabled": True, "sensitivity": 0}
+        ).status_code
+        == 422
+    )
+    assert (
+        alice.call("PUT", f"/cameras/{camera}/control/areas/5", json={"enabled": True}).status_code
+        == 404
+    )
+    assert (
+        alice.call(
+            "PUT", f"/cameras/{camera}/control/alarm-email", json={"enabled": "yes"}
+        ).status_code
+        == 422
+    )
     assert fake_camera.calls == []
 
 
-def test_the_camera_login_is_stored_encrypted_and_never_shown(
-    alice, fake_camera, catalog, caplog
-):
+def test_the_camera_login_is_stored_encrypted_and_never_shown(alice, fake_camera, catalog, caplog):
     caplog.set_level(logging.DEBUG)
     response = store_access(alice, fake_camera)
     assert response.json == {"stored": True, "dialect": fake_camera.dialect}
@@ -126,26 +140,41 @@ def test_the_camera_login_is_stored_encrypted_and_never_shown(
 def test_forgetting_the_login_stops_control(alice, fake_camera):
     store_access(alice, fake_camera)
     assert alice.call("DELETE", f"/cameras/{alice.camera['id']}/access").status_code == 204
-    response = alice.call("PUT", f"/cameras/{alice.camera['id']}/control/alarm-email",
-                          json={"enabled": False})
+    response = alice.call(
+        "PUT", f"/cameras/{alice.camera['id']}/control/alarm-email", json={"enabled": False}
+    )
     assert response.status_code == 409
 
 
 def test_camera_addresses_inside_the_server_are_refused_without_the_test_switch(app, alice):
     app.config["SETTINGS"].api.camera_allow_loopback = False
-    for address in ("127.0.0.1", "http://169.254.169.254", "https://[::1]:8443",
-                    "http://cam.example/path", "ftp://192.168.1.2", "user:pw@192.168.1.2"):
-        response = alice.call("PUT", f"/cameras/{alice.camera['id']}/access",
-                              json={"address": address, "username": "admin", "password": "x"})
+    for address in (
+        "127.0.0.1",
+        "http://169.254.169.254",
+        "https://[::1]:8443",
+        "http://cam.example/path",
+        "ftp://192.168.1.2",
+        "user:pw@192.168.1.2",
+    ):
+        response = alice.call(
+            "PUT",
+            f"/cameras/{alice.camera['id']}/access",
+            json={"address": address, "username": "admin", "password": "x"},
+        )
         assert response.status_code == 422, address
-    response = alice.call("PUT", f"/cameras/{alice.camera['id']}/access",
-                          json={"address": "192.168.1.20:8080", "username": "admin",
-                                "password": "x"})
+    response = alice.call(
+        "PUT",
+        f"/cameras/{alice.camera['id']}/access",
+        json={"address": "192.168.1.20:8080", "username": "admin", "password": "x"},
+    )
     assert response.status_code == 200
 
 
 def test_the_dialect_defaults_from_the_camera_model(alice, bob):
     for user, dialect in ((alice, "fullhd"), (bob, "wqhd")):
-        response = user.call("PUT", f"/cameras/{user.camera['id']}/access",
-                             json={"address": "192.168.1.20", "username": "a", "password": "b"})
+        response = user.call(
+            "PUT",
+            f"/cameras/{user.camera['id']}/access",
+            json={"address": "192.168.1.20", "username": "a", "password": "b"},
+        )
         assert response.json["dialect"] == dialect

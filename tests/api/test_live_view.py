@@ -34,9 +34,7 @@ def test_nothing_of_the_camera_login_reaches_the_client(alice, fake_camera):
     assert fake_camera.password.encode() not in blob and secret not in blob
 
 
-def test_the_live_page_shows_the_relayed_stream_to_its_owner_only(
-    client, alice, bob, fake_camera
-):
+def test_the_live_page_shows_the_relayed_stream_to_its_owner_only(client, alice, bob, fake_camera):
     store_access(alice, fake_camera)
     camera = alice.camera["id"]
     AuthActions(client).login_as(alice.user)
@@ -57,7 +55,7 @@ def test_the_live_page_shows_the_relayed_stream_to_its_owner_only(
 def test_the_login_stored_through_the_integrations_page_is_sealed_and_used(
     client, catalog, alice, fake_camera
 ):
-    from pipeline.catalog.camera_access import get_camera_access
+    from core.catalog.camera_access import get_camera_access
 
     camera = alice.camera["id"]
     auth = AuthActions(client)

@@ -8,10 +8,17 @@ from pipeline.integrations.dispatcher import NotificationDispatcher
 def test_a_webhook_made_by_api_delivers_signed_alarms(
     alice, settings, catalog, store_recording, webhook_receiver
 ):
-    response = alice.call("POST", "/notifications", json={
-        "kind": "webhook", "name": "Home", "url": webhook_receiver.url, "labels": ["person"],
-        "camera_id": alice.camera["id"],
-    })
+    response = alice.call(
+        "POST",
+        "/notifications",
+        json={
+            "kind": "webhook",
+            "name": "Home",
+            "url": webhook_receiver.url,
+            "labels": ["person"],
+            "camera_id": alice.camera["id"],
+        },
+    )
     assert response.status_code == 201, response.json
     made = response.json
     assert made["url_host"] == "127.0.0.1" and made["labels"] == ["person"]
@@ -35,8 +42,10 @@ def test_targets_can_be_switched_off_and_removed(alice):
     made = alice.call("POST", "/notifications", json={"kind": "email", "events": ["fairuse"]})
     assert made.status_code == 201 and "secret" not in made.json
     target = made.json["id"]
-    assert alice.call("PATCH", f"/notifications/{target}",
-                      json={"enabled": False}).json["enabled"] is False
+    assert (
+        alice.call("PATCH", f"/notifications/{target}", json={"enabled": False}).json["enabled"]
+        is False
+    )
     assert alice.call("DELETE", f"/notifications/{target}").status_code == 204
     assert alice.get(f"/notifications/{target}").status_code == 404
 
@@ -53,8 +62,12 @@ def test_invalid_targets_are_refused(app, alice, bob):
     for body in bad:
         assert alice.call("POST", "/notifications", json=body).status_code == 422, body
     # Another owner's camera does not exist for alice.
-    assert alice.call("POST", "/notifications", json={
-        "kind": "email", "camera_id": bob.camera["id"]}).status_code == 404
+    assert (
+        alice.call(
+            "POST", "/notifications", json={"kind": "email", "camera_id": bob.camera["id"]}
+        ).status_code
+        == 404
+    )
     # Without the test switch, webhooks must be public https addresses.
     app.config["SETTINGS"].notifications.allow_private_webhook_targets = False
     for url in ("http://example.org/hook", "https://127.0.0.1/hook", "https://10.1.2.3/x"):

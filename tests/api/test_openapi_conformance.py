@@ -7,7 +7,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from pipeline.catalog.notifications import add_target
+from core.catalog.notifications import add_target
 
 
 @pytest.fixture
@@ -40,8 +40,11 @@ def test_the_api_answers_as_its_document_says(api_schema, alice):
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=15, deadline=None, suppress_health_check=list(HealthCheck),
-            derandomize=True, database=None,
+            max_examples=15,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
         )
         def call(case):
             case.call_and_validate(headers=headers, checks=CHECKS)

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from pipeline.catalog import atomic
-from pipeline.catalog.notifications import add_target
+from core.catalog import atomic
+from core.catalog.notifications import add_target
 from tests.api.conftest import store_access
 from webui.api.openapi import PATHS
 
@@ -52,8 +52,13 @@ def snapshot(catalog) -> list:
     with atomic(catalog):
         return [
             list(catalog.query(f"SELECT * FROM {table} ORDER BY 1"))  # noqa: S608
-            for table in ("camera_access", "camera_alarm_settings", "notification_targets",
-                          "recordings", "cameras")
+            for table in (
+                "camera_access",
+                "camera_alarm_settings",
+                "notification_targets",
+                "recordings",
+                "cameras",
+            )
         ] + [list(catalog.query("SELECT id, revoked_at FROM api_tokens ORDER BY id"))]
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipeline.catalog import atomic
+from core.catalog import atomic
 
 # Two days just behind us, so "the last N days" keeps holding whenever the suite runs.
 _TODAY = datetime.now(UTC).date()
@@ -30,7 +30,8 @@ def clips(alice, bob, store_recording, catalog):
     with atomic(catalog):
         catalog.execute(
             "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-            " VALUES (?, 'person', 0.9, 1, 4)", [made["person"]["id"]],
+            " VALUES (?, 'person', 0.9, 1, 4)",
+            [made["person"]["id"]],
         )
     return made
 
@@ -41,11 +42,14 @@ def ids(response) -> list[int]:
 
 def test_recordings_are_listed_newest_first_with_filters(alice, clips):
     assert ids(alice.get("/recordings", scope="read")) == [
-        clips["new"]["id"], clips["person"]["id"], clips["old"]["id"],
+        clips["new"]["id"],
+        clips["person"]["id"],
+        clips["old"]["id"],
     ]
     assert ids(alice.get("/recordings?label=person")) == [clips["person"]["id"]]
     assert ids(alice.get(f"/recordings?since={NEW_DAY}&until={NEW_DAY}")) == [
-        clips["new"]["id"], clips["person"]["id"],
+        clips["new"]["id"],
+        clips["person"]["id"],
     ]
     assert ids(alice.get(f"/recordings?camera_id={alice.camera['id']}&until={OLD_DAY}")) == [
         clips["old"]["id"]
@@ -78,8 +82,7 @@ def test_a_signed_link_downloads_the_clip_without_a_token_header(client, alice, 
 
 
 def test_a_tampered_expired_or_revoked_link_is_refused(client, app, alice, clips):
-    url = urlsplit(alice.call("POST", f"/recordings/{clips['new']['id']}/download-url")
-                   .json["url"])
+    url = urlsplit(alice.call("POST", f"/recordings/{clips['new']['id']}/download-url").json["url"])
     query = {key: values[0] for key, values in parse_qs(url.query).items()}
 
     def fetch(path: str = url.path, **changes) -> int:
@@ -98,7 +101,8 @@ def test_a_tampered_expired_or_revoked_link_is_refused(client, app, alice, clips
 def test_recent_events_and_counts_per_camera_and_day(alice, clips):
     events = alice.get("/events?limit=2", scope="read").json["items"]
     assert [event["recording_id"] for event in events] == [
-        clips["new"]["id"], clips["person"]["id"],
+        clips["new"]["id"],
+        clips["person"]["id"],
     ]
     assert events[1]["labels"] == ["person"]
     counts = alice.get("/events/counts?days=7").json
@@ -119,6 +123,12 @@ def test_storage_status_counts_only_the_callers_recordings(alice, clips, setting
 
 
 def test_bad_query_values_are_400_not_500(alice):
-    for query in ("since=yesterday", "limit=0", "limit=99999", "cursor=nonsense",
-                  "since=2026-11-25&until=2026-11-01", "camera_id=abc"):
+    for query in (
+        "since=yesterday",
+        "limit=0",
+        "limit=99999",
+        "cursor=nonsense",
+        "since=2026-11-25&until=2026-11-01",
+        "camera_id=abc",
+    ):
         assert alice.get(f"/recordings?{query}").status_code == 400, query

@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from pipeline.catalog.tokens import create_token, revoke_token
-from pipeline.cli import main as cli_main
+from cli import main as cli_main
+from core.catalog.tokens import create_token, revoke_token
 
 
 def test_a_call_without_a_token_is_refused_with_a_bearer_challenge(client):
@@ -55,8 +55,9 @@ def test_a_token_can_revoke_its_owners_tokens_but_not_others(alice, bob):
 
 def test_a_read_token_cannot_change_anything(alice):
     camera = alice.camera["id"]
-    response = alice.call("PATCH", f"/cameras/{camera}/alarm-settings", scope="read",
-                          json={"armed": False})
+    response = alice.call(
+        "PATCH", f"/cameras/{camera}/alarm-settings", scope="read", json={"armed": False}
+    )
     assert response.status_code == 403
     assert response.json["error"] == "insufficient_scope"
     assert alice.get(f"/cameras/{camera}").json["alarm_settings"]["armed"] is True
@@ -79,8 +80,10 @@ def test_guessing_tokens_blocks_the_network(app, client, alice):
     for _ in range(3):
         response = client.get("/api/v1/cameras", headers={"Authorization": "Bearer avt_guess"})
         assert response.status_code == 401
-    assert client.get("/api/v1/cameras",
-                      headers={"Authorization": "Bearer avt_guess"}).status_code == 429
+    assert (
+        client.get("/api/v1/cameras", headers={"Authorization": "Bearer avt_guess"}).status_code
+        == 429
+    )
     # Even a right token from that network waits.
     assert alice.get("/cameras").status_code == 429
 
@@ -123,7 +126,7 @@ def test_the_cli_refuses_an_unknown_account(cli):
 
 
 def test_an_account_has_a_limited_number_of_tokens(catalog, make_user):
-    from pipeline.catalog.tokens import TooManyTokens
+    from core.catalog.tokens import TooManyTokens
 
     user = make_user()
     for _ in range(2):

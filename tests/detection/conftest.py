@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings.detection import DetectionSettings
 from pipeline.detection.analyzer import ClipAnalyzer
-from pipeline.settings.detection import DetectionSettings
 from tests.conftest import FOOTAGE, MODELS, STILLS, requires_shared
 from tests.detection import synthetic
 
@@ -68,7 +68,9 @@ def still_clip(clip_factory) -> Path:
     requires_shared("footage", "vtest.mp4")
     scene = synthetic.empty_scene(FOOTAGE / "vtest.mp4")
     return clip_factory(
-        "vtest.mp4", name="still-lawn", frame_filter=synthetic.frozen_scene(scene),
+        "vtest.mp4",
+        name="still-lawn",
+        frame_filter=synthetic.frozen_scene(scene),
         **{**CLIP, "seconds": 10},
     )
 

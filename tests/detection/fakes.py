@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from pipeline.detection.boxes import Box
+from core.detection.boxes import Box
 
 
 class FakeDetector:

@@ -27,8 +27,14 @@ def synthetic_rain(frame: np.ndarray, index: int) -> np.ndarray:
     length = rng.integers(height // 36, height // 18, count)
     slant = np.tan(np.radians(rng.normal(12, 4, count)))
     for x0, y0, n, k in zip(x, y, length, slant, strict=True):
-        cv2.line(overlay, (int(x0), int(y0)), (int(x0 + n * k), int(y0 + n)), (225, 225, 225),
-                 thickness, cv2.LINE_AA)
+        cv2.line(
+            overlay,
+            (int(x0), int(y0)),
+            (int(x0 + n * k), int(y0 + n)),
+            (225, 225, 225),
+            thickness,
+            cv2.LINE_AA,
+        )
     return cv2.addWeighted(overlay, 0.55, frame, 0.45, 0)
 
 
@@ -50,8 +56,9 @@ def frozen_scene(background: np.ndarray) -> FrameFilter:
     """A camera looking at a scene where nothing moves (sensor noise is the encoder's)."""
 
     def _filter(frame: np.ndarray, index: int) -> np.ndarray:
-        return cv2.resize(background, (frame.shape[1], frame.shape[0]),
-                          interpolation=cv2.INTER_AREA)
+        return cv2.resize(
+            background, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_AREA
+        )
 
     return _filter
 

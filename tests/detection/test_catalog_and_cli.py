@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.catalog import NotFound, atomic
-from pipeline.catalog.detections import (
+from cli import main
+from core.catalog import NotFound, atomic
+from core.catalog.detections import (
     detection_boxes,
     detection_run,
     get_detection_switches,
@@ -20,10 +21,9 @@ from pipeline.catalog.detections import (
     set_detection_switches,
     store_detection_results,
 )
-from pipeline.catalog.recordings import get_recording, insert_recording
-from pipeline.cli import main
-from pipeline.detection.boxes import Box
-from pipeline.detection.results import ClipDetections, DetectionSwitches, FrameBoxes, LabelHit
+from core.catalog.recordings import get_recording, insert_recording
+from core.detection.boxes import Box
+from core.detection.results import ClipDetections, DetectionSwitches, FrameBoxes, LabelHit
 from pipeline.detection.service import detect_stored_recording
 from tests.conftest import MODELS
 
@@ -37,10 +37,19 @@ def add_recording(catalog, settings, camera, clip: Path, job: str = "job1") -> i
         return insert_recording(
             catalog,
             {
-                "camera_id": camera["id"], "job_id": job, "started_at": "2024-05-01T10:00:00+00:00",
-                "received_at": "2024-05-01T10:00:20+00:00", "duration_s": 8.0, "width": 1280,
-                "height": 720, "fps": 15.0, "frame_count": 120, "codec": "h264",
-                "container": "mp4", "size_bytes": target.stat().st_size, "path": relpath,
+                "camera_id": camera["id"],
+                "job_id": job,
+                "started_at": "2024-05-01T10:00:00+00:00",
+                "received_at": "2024-05-01T10:00:20+00:00",
+                "duration_s": 8.0,
+                "width": 1280,
+                "height": 720,
+                "fps": 15.0,
+                "frame_count": 120,
+                "codec": "h264",
+                "container": "mp4",
+                "size_bytes": target.stat().st_size,
+                "path": relpath,
             },
         )
 

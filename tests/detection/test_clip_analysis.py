@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from pipeline.detection.results import DetectionSwitches
+from core.detection.results import DetectionSwitches
 from pipeline.detection.timeline import LIGHTING
 from tests.conftest import requires_shared
 from tests.detection.conftest import CLIP, VISITOR_FRAMES
@@ -49,8 +49,10 @@ def test_best_frame_thumbnail_is_written_with_boxes(analyzer, vtest_clip: Path, 
     image = cv2.imread(str(result.best_frame_path))
     assert image.shape[1] == 640
     # Boxes are drawn in the label colours: person green (60, 200, 60) in BGR.
-    green = (abs(image[:, :, 0].astype(int) - 60) < 30) & (image[:, :, 1] > 170) & (
-        image[:, :, 2] < 100
+    green = (
+        (abs(image[:, :, 0].astype(int) - 60) < 30)
+        & (image[:, :, 1] > 170)
+        & (image[:, :, 2] < 100)
     )
     assert green.sum() > 100
 
@@ -64,9 +66,7 @@ def test_a_sudden_brightness_change_on_a_still_scene_is_a_false_alarm_of_lightin
     assert result.label("rain") is None
 
 
-def test_synthetic_rain_over_real_footage_is_rain(
-    analyzer, rainy_vtest_clip: Path, tmp_path: Path
-):
+def test_synthetic_rain_over_real_footage_is_rain(analyzer, rainy_vtest_clip: Path, tmp_path: Path):
     # The streaks are SYNTHETIC (tests/detection/synthetic.py); the footage under them is real.
     result = analyzer.analyze(rainy_vtest_clip, DetectionSwitches(rain=True), tmp_path, "wet")
     assert result.rain_score is not None and result.rain_score >= 0.8
@@ -105,15 +105,18 @@ def test_a_visitor_between_two_keyframes_is_caught_by_the_motion_gate(
     assert quiet.label("person") is None
 
 
-def test_plate_crop_is_saved_from_a_clip_of_a_parked_car(
-    analyzer, clip_factory, tmp_path: Path
-):
+def test_plate_crop_is_saved_from_a_clip_of_a_parked_car(analyzer, clip_factory, tmp_path: Path):
     from tests.detection.synthetic import frozen_scene
 
-    still = cv2.cvtColor(cv2.imread(str(requires_shared("stills", "plate_1.jpg"))),
-                         cv2.COLOR_BGR2RGB)
-    clip = clip_factory("vtest.mp4", name="plate-1-still", frame_filter=frozen_scene(still),
-                        **{**CLIP, "seconds": 4})
+    still = cv2.cvtColor(
+        cv2.imread(str(requires_shared("stills", "plate_1.jpg"))), cv2.COLOR_BGR2RGB
+    )
+    clip = clip_factory(
+        "vtest.mp4",
+        name="plate-1-still",
+        frame_filter=frozen_scene(still),
+        **{**CLIP, "seconds": 4},
+    )
     result = analyzer.analyze(clip, DetectionSwitches(plates=True), tmp_path, "car")
     assert result.label_names() == ["plate"]
     assert len(result.plates) == analyzer.settings.max_plate_runs

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from pipeline.detection.boxes import COCO_TO_LABEL, PLATE
+from core.detection.boxes import COCO_TO_LABEL, PLATE
 from pipeline.detection.errors import ModelUnavailable
 from pipeline.detection.nanodet_onnx import NanoDetOnnxDetector
 from pipeline.detection.plates import PlateFinder, crop_vehicles

@@ -50,8 +50,9 @@ def test_noise_in_tiny_frames_is_not_a_burst():
 
 def test_extra_frames_are_capped_strongest_bursts_first():
     sizes = still()
-    for gop, size in zip(range(1, 9), (3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000),
-                         strict=True):
+    for gop, size in zip(
+        range(1, 9), (3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000), strict=True
+    ):
         for i in range(gop * GOP + 5, gop * GOP + 20):
             sizes[i] = size
     plan = plan_samples(packets(sizes), max_extra=3)

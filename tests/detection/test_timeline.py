@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.detection.results import DetectionSwitches, FrameBoxes
+from core.settings.detection import DetectionSettings
 from pipeline.detection.analyzer import ClipAnalyzer
-from pipeline.detection.results import DetectionSwitches, FrameBoxes
 from pipeline.detection.scene import SceneMeter
 from pipeline.detection.timeline import (
     CLOSE_TO_LENS,
@@ -18,7 +19,6 @@ from pipeline.detection.timeline import (
     merge_labels,
     persistent_objects,
 )
-from pipeline.settings.detection import DetectionSettings
 from tests.detection.fakes import FakeDetector, car_at, person_at
 
 FALSE_ALARM_ONLY = DetectionSwitches(false_alarm=True)
@@ -38,7 +38,11 @@ def test_labels_merge_best_score_and_first_last_second():
     ]
     person, vehicle = merge_labels(frames, ("person", "vehicle", "animal"))
     assert (person.label, person.best_score, person.first_s, person.last_s, person.frames) == (
-        "person", 0.9, 0.0, 4.0, 3,
+        "person",
+        0.9,
+        0.0,
+        4.0,
+        3,
     )
     assert (vehicle.first_s, vehicle.last_s, vehicle.frames) == (2.0, 2.0, 1)
 
@@ -106,9 +110,7 @@ def test_analyzer_with_a_fake_detector_flags_a_single_sighting_as_false_alarm(
     assert result.best_frame_path is None
 
 
-def test_analyzer_gives_the_detector_frames_fitted_to_its_input(
-    vtest_clip: Path, tmp_path: Path
-):
+def test_analyzer_gives_the_detector_frames_fitted_to_its_input(vtest_clip: Path, tmp_path: Path):
     fake = FakeDetector(lambda call, image: [person_at(x=10 * call)], input_size=(416, 256))
     analyzer = ClipAnalyzer(DetectionSettings(), fake)
     result = analyzer.analyze(vtest_clip, DetectionSwitches(objects=True), tmp_path, "fit")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.detection.boxes import COCO_TO_LABEL
+from core.detection.boxes import COCO_TO_LABEL
+from core.detection.results import DetectionSwitches
 from pipeline.detection.errors import ModelUnavailable
-from pipeline.detection.results import DetectionSwitches
 from tests.conftest import requires_shared
 
 pytestmark = pytest.mark.ultralytics
@@ -31,8 +31,8 @@ def ultralytics_detector_class():
 def test_ultralytics_runs_offline_and_finds_people_in_vtest(
     ultralytics_detector_class, vtest_clip: Path, tmp_path: Path
 ):
+    from core.settings.detection import DetectionSettings
     from pipeline.detection.analyzer import ClipAnalyzer
-    from pipeline.settings.detection import DetectionSettings
 
     detector = ultralytics_detector_class(
         requires_shared("models", "yolov8n_fp32.onnx"), COCO_TO_LABEL
@@ -46,9 +46,7 @@ def test_ultralytics_runs_offline_and_finds_people_in_vtest(
 def test_ultralytics_refuses_a_model_whose_metadata_size_is_wrong(ultralytics_detector_class):
     # yolov8n_640x384.onnx had its input resized after export; ultralytics would feed it 640x640.
     with pytest.raises(ModelUnavailable, match="imgsz"):
-        ultralytics_detector_class(
-            requires_shared("models", "yolov8n_640x384.onnx"), COCO_TO_LABEL
-        )
+        ultralytics_detector_class(requires_shared("models", "yolov8n_640x384.onnx"), COCO_TO_LABEL)
 
 
 def test_ultralytics_missing_model_names_the_path_and_downloads_nothing(

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.settings import load_settings
+from core.settings import load_settings
 from tests.loopback import wait_listening
 
-ALARMVAULT = [sys.executable, "-m", "pipeline.cli"]
+ALARMVAULT = [sys.executable, "-m", "cli"]
 
 
 @dataclass

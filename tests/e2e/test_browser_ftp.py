@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from pipeline.mailer import read_outbox
+from core.mailer import read_outbox
 from tests.conftest import MODELS, TEST_OUTPUT, requires_shared, wait_for
 
 pytestmark = pytest.mark.browser

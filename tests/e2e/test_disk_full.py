@@ -19,8 +19,12 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpf
 def small_disk(tmp_path):
     mount_point = tmp_path / "small-disk"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
     yield mount_point
@@ -60,8 +64,11 @@ def test_upload_that_fills_the_disk_is_refused_and_earlier_clips_are_kept(vault,
         reply = refused_reply(ftp, "STOR A20261125_100100.mp4", os.urandom(8 * 1024 * 1024))
         assert reply[:3] in ("451", "452"), reply
 
-    [recording] = wait_for(lambda: vault.cli_json("recordings", "list"), timeout=30,
-                           what="the clip before the disk filled is indexed")
+    [recording] = wait_for(
+        lambda: vault.cli_json("recordings", "list"),
+        timeout=30,
+        what="the clip before the disk filled is indexed",
+    )
     assert recording["size_bytes"] == len(small_clip)
     data = vault.settings.storage.data_dir
     leftovers = [p.name for p in (data / "uploads").rglob("*") if p.is_file()]
@@ -72,5 +79,8 @@ def test_upload_that_fills_the_disk_is_refused_and_earlier_clips_are_kept(vault,
         ftp.connect(host, port, timeout=30)
         ftp.login(camera["username"], camera["password"])
         ftp.storbinary("STOR A20261125_100200.mp4", io.BytesIO(small_clip))
-    wait_for(lambda: len(vault.cli_json("recordings", "list")) == 2, timeout=30,
-             what="the next clip is indexed")
+    wait_for(
+        lambda: len(vault.cli_json("recordings", "list")) == 2,
+        timeout=30,
+        what="the next clip is indexed",
+    )

@@ -36,7 +36,8 @@ def test_clip_uploaded_over_ftp_is_listed_shown_and_played_only_for_its_owner(va
 
     recordings = wait_for(
         lambda: vault.cli_json("recordings", "list", "--camera", str(camera["id"])),
-        timeout=30, what="recording indexed",
+        timeout=30,
+        what="recording indexed",
     )
     [recording] = recordings
     assert recording["camera_id"] == camera["id"]
@@ -60,10 +61,16 @@ def test_clip_uploaded_over_ftp_is_listed_shown_and_played_only_for_its_owner(va
 
     stranger = vault.web_login(*STRANGER)
     for suffix in ("", "/video", "/poster", "/download"):
-        assert stranger.get(f"{vault.web_url}/recordings/{recording['id']}{suffix}",
-                            timeout=10).status_code == 404
-    assert f"/recordings/{recording['id']}" not in stranger.get(
-        f"{vault.web_url}/recordings", timeout=10).text
+        assert (
+            stranger.get(
+                f"{vault.web_url}/recordings/{recording['id']}{suffix}", timeout=10
+            ).status_code
+            == 404
+        )
+    assert (
+        f"/recordings/{recording['id']}"
+        not in stranger.get(f"{vault.web_url}/recordings", timeout=10).text
+    )
 
 
 def test_text_truncated_and_aborted_uploads_never_become_recordings(vault, camera_clip):
@@ -88,14 +95,16 @@ def test_text_truncated_and_aborted_uploads_never_become_recordings(vault, camer
 
     rejections = wait_for(
         lambda: (r := vault.cli_json("rejections", "list")) and len(r) >= 2 and r,
-        timeout=30, what="two rejections",
+        timeout=30,
+        what="two rejections",
     )
     reasons = {row["reason"] for row in rejections}
     assert reasons == {"not_video", "undecodable"}
     # A good clip afterwards still works, and nothing else was indexed.
     ftp_upload(vault, camera, ["instar"], "A20261125_140300.mp4", clip)
-    [recording] = wait_for(lambda: vault.cli_json("recordings", "list"), timeout=30,
-                           what="good clip indexed")
+    [recording] = wait_for(
+        lambda: vault.cli_json("recordings", "list"), timeout=30, what="good clip indexed"
+    )
     assert recording["started_at"].startswith("2026-11-25T14:03:00")
     log = vault.log.read_text()
     assert OWNER[0] not in log

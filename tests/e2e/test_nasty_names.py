@@ -88,7 +88,8 @@ def test_nasty_names_never_escape_the_jail_and_odd_valid_names_are_indexed(
 
     recordings = wait_for(
         lambda: (r := vault.cli_json("recordings", "list")) and len(r) >= 2 and r,
-        timeout=60, what="both odd-but-valid clips indexed",
+        timeout=60,
+        what="both odd-but-valid clips indexed",
     )
     assert len(recordings) == 2
     data_dir = vault.settings.storage.data_dir

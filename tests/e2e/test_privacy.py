@@ -14,10 +14,10 @@ import zipfile
 import paramiko
 import pytest
 
-from pipeline.catalog import atomic, open_catalog, utcnow
-from pipeline.catalog.notices import insert_notice
-from pipeline.catalog.notifications import add_target, queue_delivery
-from pipeline.catalog.tokens import create_token, hash_token
+from core.catalog import atomic, open_catalog, utcnow
+from core.catalog.notices import insert_notice
+from core.catalog.notifications import add_target, queue_delivery
+from core.catalog.tokens import create_token, hash_token
 from tests.conftest import MODELS, requires_shared, wait_for
 
 EMAIL = "privacy.person@example.org"
@@ -43,18 +43,31 @@ def upload_from(vault, camera, name, data, password=None):
 def rows_mentioning(db, user_id: int) -> dict[str, list[dict]]:
     """Every catalog row that refers to the user, found independently of the export code."""
     camera_ids = {r[0] for r in db.execute("SELECT id FROM cameras WHERE owner_id = ?", [user_id])}
-    recording_ids = {
-        r[0] for r in db.execute(
-            f"SELECT id FROM recordings WHERE camera_id IN ({','.join('?' * len(camera_ids))})",  # noqa: S608
-            list(camera_ids))
-    } if camera_ids else set()
-    job_ids = {
-        r[0] for r in db.execute(
-            f"SELECT id FROM jobs WHERE camera_id IN ({','.join('?' * len(camera_ids))})",  # noqa: S608
-            list(camera_ids))
-    } if camera_ids else set()
+    recording_ids = (
+        {
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM recordings WHERE camera_id IN ({','.join('?' * len(camera_ids))})",  # noqa: S608
+                list(camera_ids),
+            )
+        }
+        if camera_ids
+        else set()
+    )
+    job_ids = (
+        {
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM jobs WHERE camera_id IN ({','.join('?' * len(camera_ids))})",  # noqa: S608
+                list(camera_ids),
+            )
+        }
+        if camera_ids
+        else set()
+    )
     tables = [
-        table for table in db.table_names()
+        table
+        for table in db.table_names()
         if not (table.startswith(("_", "sqlite")) or table.endswith(("_fts", "_fts_data")))
     ]
     found_by_rowid: dict[str, dict[int, dict]] = {table: {} for table in tables}
@@ -81,8 +94,10 @@ def rows_mentioning(db, user_id: int) -> dict[str, list[dict]]:
     # A row that points at a mentioned row through a declared foreign key mentions the user too
     # (a notification delivery through its target …), followed until nothing changes.
     foreign = {
-        table: [(fk[3], fk[2], fk[4] or "id")
-                for fk in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall()]
+        table: [
+            (fk[3], fk[2], fk[4] or "id")
+            for fk in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall()
+        ]
         for table in tables
     }
     changed = True
@@ -115,14 +130,28 @@ def add_account_extras(vault, camera_id: int) -> tuple[int, str]:
     # Fair-use events only, so that no delivery is queued behind the test's back.
     account_wide = add_target(db, user_id, kind="mqtt", name="every camera", events=["fairuse"])
     add_target(
-        db, user_id, kind="webhook", name="porch hook", camera_id=camera_id, events=["fairuse"],
-        sealed_url=SEALED_URL, url_host="hooks.example.net", sealed_secret=SEALED_SECRET,
+        db,
+        user_id,
+        kind="webhook",
+        name="porch hook",
+        camera_id=camera_id,
+        events=["fairuse"],
+        sealed_url=SEALED_URL,
+        url_host="hooks.example.net",
+        sealed_secret=SEALED_SECRET,
     )
     with atomic(db):
         queue_delivery(db, account_wide["id"], "fairuse", "privacy-test:1", {"camera": camera_id})
         insert_notice(
-            db, user_id=user_id, camera_id=None, kind="account", title="Welcome",
-            body="Your account is ready.", advice=[], evidence={}, created_at=utcnow(),
+            db,
+            user_id=user_id,
+            camera_id=None,
+            kind="account",
+            title="Welcome",
+            body="Your account is ready.",
+            advice=[],
+            evidence={},
+            created_at=utcnow(),
         )
     db.close()
     return user_id, api_token
@@ -136,8 +165,9 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tm
     requires_shared("models", "yolov8n_416x256.onnx")
     vault.add_user(EMAIL, PASSWORD)
     camera = vault.add_camera(EMAIL)
-    assert vault.cli_json("camera", "set", str(camera["id"]), "--detect", "objects")["detect"] \
-        == ["objects"]
+    assert vault.cli_json("camera", "set", str(camera["id"]), "--detect", "objects")["detect"] == [
+        "objects"
+    ]
     user_id, api_token = add_account_extras(vault, camera["id"])
     clip = camera_clip.read_bytes()
     upload_from(vault, camera, "A20261125_120000.mp4", clip)
@@ -167,16 +197,27 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tm
     archive = zipfile.ZipFile(io.BytesIO(export.content))
     texts = {
         name.removesuffix(".json"): archive.read(name).decode()
-        for name in archive.namelist() if name.endswith(".json")
+        for name in archive.namelist()
+        if name.endswith(".json")
     }
     exported = {name: json.loads(text) for name, text in texts.items()}
 
     db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
     mentioned = rows_mentioning(db, user_id)
     db.close()
-    assert {"users", "cameras", "recordings", "jobs", "rejections", "api_tokens",
-            "notification_targets", "notification_deliveries", "notices", "detection_runs",
-            "recording_labels"} <= set(mentioned)
+    assert {
+        "users",
+        "cameras",
+        "recordings",
+        "jobs",
+        "rejections",
+        "api_tokens",
+        "notification_targets",
+        "notification_deliveries",
+        "notices",
+        "detection_runs",
+        "recording_labels",
+    } <= set(mentioned)
     assert len(mentioned["notification_targets"]) == 2  # the account-wide one has no camera
     for table, rows in mentioned.items():
         key = "user" if table == "users" else table
@@ -194,17 +235,22 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tm
     # Delete the account through the UI.
     page = web.get(f"{vault.web_url}/account", timeout=10)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    response = web.post(f"{vault.web_url}/account/delete",
-                        data={"csrf_token": token, "confirm": "DELETE",
-                              "current_password": PASSWORD},
-                        timeout=30)
+    response = web.post(
+        f"{vault.web_url}/account/delete",
+        data={"csrf_token": token, "confirm": "DELETE", "current_password": PASSWORD},
+        timeout=30,
+    )
     assert response.status_code == 200
     db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
     assert rows_mentioning(db, user_id) == {}
     db.close()
     storage = vault.settings.storage
-    for root in (storage.recordings_dir, storage.thumbs_dir, storage.uploads_dir,
-                 storage.incoming_dir):
+    for root in (
+        storage.recordings_dir,
+        storage.thumbs_dir,
+        storage.uploads_dir,
+        storage.incoming_dir,
+    ):
         files = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
         assert files == [], f"{root} still holds {files[:3]}"
 

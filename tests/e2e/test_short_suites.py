@@ -14,7 +14,10 @@ def run_script(name: str, *args: str, timeout: int = 300) -> subprocess.Complete
     requires_shared("footage")
     return subprocess.run(
         [sys.executable, str(REPO / "scripts" / name), *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -26,8 +29,9 @@ def test_kill_9_of_pipeline_and_ingestd_during_uploads_loses_and_duplicates_noth
 
 
 def test_soak_with_mixed_protocols_and_browsing_indexes_every_clip_once():
-    result = run_script("soak", "--cameras", "6", "--clips", "2", "--clip-seconds", "4",
-                        "--seconds", "240")
+    result = run_script(
+        "soak", "--cameras", "6", "--clips", "2", "--clip-seconds", "4", "--seconds", "240"
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "lost            0" in result.stdout
     assert "duplicates      0" in result.stdout

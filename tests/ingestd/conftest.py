@@ -17,12 +17,12 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from core.settings import Settings, parse_listen, settings_from_dict
+from core.spool import UploadMeta, clip_path, list_incoming, read_upload
 from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
 from ingestd.shared_ban import SharedLoginBan, ban_file
-from pipeline.settings import Settings, parse_listen, settings_from_dict
-from pipeline.spool import UploadMeta, clip_path, list_incoming, read_upload
 from tests.conftest import REPO
 
 THREAD_GRACE_S = 5.0

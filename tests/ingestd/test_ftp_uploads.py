@@ -215,9 +215,7 @@ def test_every_command_is_logged_at_debug_without_secrets(
     assert f"camera={camera['id']}" in upload_lines[0].getMessage()
 
 
-def test_debug_log_holds_no_full_client_address_in_any_data_mode(
-    ftp_connect, make_camera, caplog
-):
+def test_debug_log_holds_no_full_client_address_in_any_data_mode(ftp_connect, make_camera, caplog):
     caplog.set_level(logging.DEBUG)
     camera = make_camera()
     ftp = ftp_connect(camera)

@@ -99,9 +99,7 @@ def test_reset_tls_data_connection_is_refused_not_spooled(
     assert spooled(ingest_settings) == []
 
 
-def test_require_tls_refuses_plain_login_with_a_clear_reply(
-    ingest_settings, catalog, make_camera
-):
+def test_require_tls_refuses_plain_login_with_a_clear_reply(ingest_settings, catalog, make_camera):
     ingest_settings.ftp.require_tls = True
     ingest_settings.sftp.enabled = False
     camera = make_camera()

@@ -11,9 +11,9 @@ import time
 import paramiko
 import pytest
 
+from core.catalog import atomic
+from core.catalog.jobs import register_job
 from ingestd.daemon import IngestDaemon
-from pipeline.catalog import atomic
-from pipeline.catalog.jobs import register_job
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 
 MIB = 1024 * 1024
@@ -85,9 +85,7 @@ def test_sftp_upload_past_the_quota_fails_and_leaves_nothing(
     assert spooled(ingest_settings) == []
 
 
-def test_oversized_file_is_refused_with_552(
-    ingest_settings, catalog, make_camera, camera_clip
-):
+def test_oversized_file_is_refused_with_552(ingest_settings, catalog, make_camera, camera_clip):
     ingest_settings.ingest.max_upload_mb = 1
     ingest_settings.sftp.enabled = False
     camera = make_camera()

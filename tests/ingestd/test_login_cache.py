@@ -6,10 +6,10 @@ import ftplib
 
 import pytest
 
-import pipeline.catalog.cameras as cameras
+import core.catalog.cameras as cameras
+from core.catalog import atomic
+from core.catalog.cameras import rotate_camera_password
 from ingestd.login_cache import RecentLogins
-from pipeline.catalog import atomic
-from pipeline.catalog.cameras import rotate_camera_password
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import socket
 import paramiko
 import pytest
 
-from pipeline.catalog import atomic
+from core.catalog import atomic
 from tests.ingestd.conftest import spooled
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from pipeline.settings import load_settings
+from core.settings import load_settings
 from tests.conftest import REPO
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 from tests.loopback import port_open, wait_listening
@@ -35,7 +35,7 @@ def process_settings(config_file, catalog):
 
 
 def _addresses(settings):
-    from pipeline.settings import parse_listen
+    from core.settings import parse_listen
 
     return parse_listen(settings.ftp.listen), parse_listen(settings.sftp.listen)
 
@@ -48,8 +48,9 @@ def test_sigterm_stops_cleanly_after_logging_one_line_per_upload(
     process = _start(config_file, log)
     try:
         ftp_address, sftp_address = _addresses(process_settings)
-        wait_listening(process, [ftp_address[1], sftp_address[1]], "ingestd", log=log,
-                       timeout=START_TIMEOUT_S)
+        wait_listening(
+            process, [ftp_address[1], sftp_address[1]], "ingestd", log=log, timeout=START_TIMEOUT_S
+        )
         ftp = ftplib.FTP()
         ftp.connect(*ftp_address, timeout=20)
         ftp.login(camera["username"], camera["password"])
@@ -80,8 +81,9 @@ def test_killed_ingestd_leaves_no_half_file_in_the_spool(
     ftp_address, sftp_address = _addresses(process_settings)
     clip_bytes = camera_clip.read_bytes()
     try:
-        wait_listening(process, [ftp_address[1], sftp_address[1]], "ingestd", log=log,
-                       timeout=START_TIMEOUT_S)
+        wait_listening(
+            process, [ftp_address[1], sftp_address[1]], "ingestd", log=log, timeout=START_TIMEOUT_S
+        )
         ftp = ftplib.FTP()
         ftp.connect(*ftp_address, timeout=20)
         ftp.login(camera["username"], camera["password"])
@@ -111,8 +113,9 @@ def test_killed_ingestd_leaves_no_half_file_in_the_spool(
     # A restart clears the partial files from the jail and serves again.
     process = _start(config_file, log)
     try:
-        wait_listening(process, [ftp_address[1], sftp_address[1]], "ingestd", log=log,
-                       timeout=START_TIMEOUT_S)
+        wait_listening(
+            process, [ftp_address[1], sftp_address[1]], "ingestd", log=log, timeout=START_TIMEOUT_S
+        )
         assert jail_files(process_settings) == []
         ftp = ftplib.FTP()
         ftp.connect(*ftp_address, timeout=20)

@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from core.catalog.camera_keys import add_camera_key
 from ingestd.daemon import IngestDaemon
-from pipeline.catalog.camera_keys import add_camera_key
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 
 
@@ -218,9 +218,7 @@ def test_openssh_sftp_batch_with_the_camera_password(
     assert clip.read_bytes() == camera_clip.read_bytes()
 
 
-def test_openssh_download_is_refused(
-    ingestd, make_camera, ingest_settings, tmp_path, catalog
-):
+def test_openssh_download_is_refused(ingestd, make_camera, ingest_settings, tmp_path, catalog):
     camera = make_camera()
     jail = ingest_settings.storage.uploads_dir / camera["username"]
     jail.mkdir(parents=True, exist_ok=True)

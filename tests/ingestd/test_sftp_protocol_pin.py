@@ -38,16 +38,14 @@ def test_private_methods_we_override_keep_their_shape():
     assert "self._send_server_version()" in start
     assert "self._read_packet()" in start
     assert "self._send_packet(t, msg)" in inspect.getsource(SFTPServer._response)
-    assert "self._response(request_number, CMD_STATUS" in inspect.getsource(
-        SFTPServer._send_status
-    )
+    assert "self._response(request_number, CMD_STATUS" in inspect.getsource(SFTPServer._send_status)
     assert "self._write_all(out)" in inspect.getsource(SFTPServer._send_packet)
     version = inspect.getsource(SFTPServer._send_server_version)
     assert '"check-file", "md5,sha1"' in version
     # Our CLOSE handling replaces paramiko's, which must still use these two tables; extended
     # requests other than limits go to paramiko's with the tag still unread.
     source = inspect.getsource(SFTPServer._process)
-    assert 'tag = msg.get_text()' in source
+    assert "tag = msg.get_text()" in source
     assert "self.file_table[handle].close()" in source
     assert "self.folder_table" in source
     assert issubclass(TunedSFTPServer, SFTPServer)

@@ -53,8 +53,8 @@ def cheap_password_hashes(monkeypatch):
     per user and camera on two shared cores."""
     from argon2 import PasswordHasher
 
-    import pipeline.security
+    import core.security
 
     monkeypatch.setattr(
-        pipeline.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+        core.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )

@@ -104,9 +104,7 @@ class LoopbackHttpServer:
 class FakeCamera(LoopbackHttpServer):
     """An INSTAR camera's HTTP server: ``param.cgi`` in one dialect, a snapshot, MJPEG."""
 
-    def __init__(
-        self, dialect: str, username: str = "admin", password: str = "instar-Pw1"
-    ) -> None:
+    def __init__(self, dialect: str, username: str = "admin", password: str = "instar-Pw1") -> None:
         self.dialect = dialect
         self.username = username
         self.password = password
@@ -136,8 +134,9 @@ class FakeCamera(LoopbackHttpServer):
                 continue
             values = allowed.get(name)
             ok = values is not None and (
-                value in values if isinstance(values, set) else value.isdigit()
-                and int(value) in values
+                value in values
+                if isinstance(values, set)
+                else value.isdigit() and int(value) in values
             )
             if not ok:
                 return 200, "[Error] Error. param is invalid.\r\n"
@@ -178,8 +177,12 @@ class FakeCamera(LoopbackHttpServer):
                 if camera.delay_s:
                     time.sleep(camera.delay_s)
                 if call.login != (camera.username, camera.password):
-                    return self._send(401, b"401 Unauthorized", "text/html",
-                                      {"WWW-Authenticate": 'Basic realm="camera"'})
+                    return self._send(
+                        401,
+                        b"401 Unauthorized",
+                        "text/html",
+                        {"WWW-Authenticate": 'Basic realm="camera"'},
+                    )
                 if camera.fail_status:
                     return self._send(camera.fail_status, b"error", "text/html")
                 if parts.path == "/param.cgi":
@@ -204,14 +207,14 @@ class FakeCamera(LoopbackHttpServer):
 
             def _stream(self) -> None:
                 self.send_response(200)
-                self.send_header(
-                    "Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}"
-                )
+                self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
                 self.end_headers()
                 for frame in camera.frames:
                     self.wfile.write(
                         f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                        f"Content-Length: {len(frame)}\r\n\r\n".encode() + frame + b"\r\n"
+                        f"Content-Length: {len(frame)}\r\n\r\n".encode()
+                        + frame
+                        + b"\r\n"
                     )
                 self.wfile.write(f"--{BOUNDARY}--\r\n".encode())
                 self.close_connection = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.integrations.camera_cgi import (
+from core.camera_cgi import (
     CameraClient,
     CameraError,
     CameraLogin,
@@ -14,14 +14,12 @@ from pipeline.integrations.camera_cgi import (
     dialect_for_model,
     parse_cgi_answer,
 )
-from pipeline.integrations.http_target import AddressPolicy
+from core.http_target import AddressPolicy
 from tests.loopback import free_port
 
 EXPECTED = {
     "fullhd": {
-        "motion_off": [
-            {"cmd": "setmdattr", "-name": str(n), "-enable": "0"} for n in range(1, 5)
-        ],
+        "motion_off": [{"cmd": "setmdattr", "-name": str(n), "-enable": "0"} for n in range(1, 5)],
         "email_on": [{"cmd": "setmdalarm", "-aname": "emailsnap", "-switch": "on"}],
         "preset": [{"cmd": "preset", "-act": "goto", "-number": "3"}],
         "area": [{"cmd": "setmdattr", "-name": "2", "-enable": "1", "-s": "75"}],
@@ -121,8 +119,11 @@ def test_snapshot_and_mjpeg_come_from_the_camera(fake_camera):
 
 def test_out_of_range_values_never_reach_the_camera(fake_camera):
     client = client_for(fake_camera)
-    for call in (lambda: client.goto_preset(8), lambda: client.set_alarm_area(5, True),
-                 lambda: client.set_alarm_area(1, True, 101)):
+    for call in (
+        lambda: client.goto_preset(8),
+        lambda: client.set_alarm_area(5, True),
+        lambda: client.set_alarm_area(1, True, 101),
+    ):
         with pytest.raises(ValueError):
             call()
     assert fake_camera.calls == []
@@ -152,8 +153,14 @@ def test_cgi_error_answers_raise(text):
 
 
 @pytest.mark.parametrize(
-    ("model", "dialect"), [("IN-8015", "fullhd"), ("IN-9020", "fullhd"), ("IN-8415", "wqhd"),
-                           ("IN-9408", "wqhd"), ("IN-5905", "fullhd")]
+    ("model", "dialect"),
+    [
+        ("IN-8015", "fullhd"),
+        ("IN-9020", "fullhd"),
+        ("IN-8415", "wqhd"),
+        ("IN-9408", "wqhd"),
+        ("IN-5905", "fullhd"),
+    ],
 )
 def test_the_dialect_follows_the_camera_series(model, dialect):
     assert dialect_for_model(model) == dialect

@@ -7,7 +7,7 @@ import stat
 import pytest
 from cryptography.fernet import Fernet
 
-from pipeline.integrations.credential_box import SealBroken, load_credential_box
+from core.credential_box import SealBroken, load_credential_box
 
 
 def test_the_key_file_is_made_once_and_only_its_owner_can_read_it(settings, monkeypatch):

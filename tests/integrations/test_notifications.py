@@ -10,14 +10,14 @@ import threading
 import paho.mqtt.client as mqtt
 import pytest
 
-from pipeline.catalog import atomic, utcnow
-from pipeline.catalog.accounts import set_mail_preferences
-from pipeline.catalog.alarm_settings import set_alarm_settings
-from pipeline.catalog.fairuse import record_transition
-from pipeline.catalog.notifications import add_target
-from pipeline.integrations.credential_box import load_credential_box
+from core.catalog import atomic, utcnow
+from core.catalog.accounts import set_mail_preferences
+from core.catalog.alarm_settings import set_alarm_settings
+from core.catalog.fairuse import record_transition
+from core.catalog.notifications import add_target
+from core.credential_box import load_credential_box
+from core.mailer import read_outbox
 from pipeline.integrations.dispatcher import NotificationDispatcher
-from pipeline.mailer import read_outbox
 from tests.conftest import wait_for
 
 
@@ -29,9 +29,14 @@ def add_webhook(catalog, settings, webhook_receiver):
         secret = secrets.token_urlsafe(16)
         webhook_receiver.secret = secret
         return add_target(
-            catalog, user["id"], kind="webhook", name="hook",
-            sealed_url=box.seal({"url": webhook_receiver.url}), url_host="127.0.0.1",
-            sealed_secret=box.seal({"secret": secret}), **options,
+            catalog,
+            user["id"],
+            kind="webhook",
+            name="hook",
+            sealed_url=box.seal({"url": webhook_receiver.url}),
+            url_host="127.0.0.1",
+            sealed_secret=box.seal({"secret": secret}),
+            **options,
         )
 
     return _add
@@ -75,8 +80,9 @@ def test_a_new_recording_reaches_a_webhook_signed_with_its_secret(
     assert camera["owner"]["email"] not in delivery.body.decode()
 
 
-def test_every_event_is_delivered_once(dispatcher, make_camera, index_recording_row, add_webhook,
-                                       webhook_receiver):
+def test_every_event_is_delivered_once(
+    dispatcher, make_camera, index_recording_row, add_webhook, webhook_receiver
+):
     camera = make_camera()
     add_webhook(camera["owner"])
     index_recording_row(camera)
@@ -213,7 +219,8 @@ def test_with_detection_on_the_notice_waits_for_the_labels(
     with atomic(catalog):
         catalog.execute(
             "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-            " VALUES (?, 'person', 0.8, 0, 3)", [recording_id],
+            " VALUES (?, 'person', 0.8, 0, 3)",
+            [recording_id],
         )
         catalog.execute(
             "INSERT INTO detection_runs (recording_id, analyzed_at, switches, model, keyframes,"
@@ -233,13 +240,22 @@ def test_mail_targets_tell_the_owner_about_alarms_and_fair_use(
     add_target(catalog, owner["id"], kind="email", name="mail", events=["recording", "fairuse"])
     index_recording_row(camera, labels=("person",))
     with atomic(catalog):
-        record_transition(catalog, camera["id"], "ok", "warned", rules=["constant_alarm"],
-                          evidence={}, actor="ladder", at=utcnow())
+        record_transition(
+            catalog,
+            camera["id"],
+            "ok",
+            "warned",
+            rules=["constant_alarm"],
+            evidence={},
+            actor="ladder",
+            at=utcnow(),
+        )
     dispatcher.run_once()
     dispatcher.run_once()
     mails = read_outbox(settings.storage.outbox_dir)
     assert sorted(mail["Subject"] for mail in mails) == [
-        "Alarm (person) on Porch", "Fair-use notice for Porch",
+        "Alarm (person) on Porch",
+        "Fair-use notice for Porch",
     ]
     assert all(mail["To"] == owner["email"] for mail in mails)
 
@@ -283,12 +299,12 @@ def test_mqtt_publishes_discovery_motion_and_the_event(
     event = json.loads(messages[f"alarmvault/camera/{cid}/event"][0])
     assert event["recording"]["id"] == recording_id
     assert messages["alarmvault/status"][0] == b"online"
-    assert not any(camera["owner"]["email"].encode() in payload for payload, _ in
-                   messages.values())
+    assert not any(camera["owner"]["email"].encode() in payload for payload, _ in messages.values())
 
 
-def test_mqtt_delivery_is_retried_while_the_broker_is_down(dispatcher, catalog, make_camera,
-                                                          index_recording_row):
+def test_mqtt_delivery_is_retried_while_the_broker_is_down(
+    dispatcher, catalog, make_camera, index_recording_row
+):
     # No broker runs on the configured port in this test.
     camera = make_camera()
     add_target(catalog, camera["owner"]["id"], kind="mqtt", name="ha")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.catalog import atomic
-from pipeline.catalog.jobs import INDEXED, advance_job, register_job
-from pipeline.catalog.recordings import insert_recording
-from pipeline.clipstore import ClipStore
+from core.catalog import atomic
+from core.catalog.jobs import INDEXED, advance_job, register_job
+from core.catalog.recordings import insert_recording
+from core.clipstore import ClipStore
 from pipeline.scheduler import catalog_time
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -47,10 +47,19 @@ def store_recording(catalog, clips) -> Callable[..., dict]:
             recording_id = insert_recording(
                 catalog,
                 {
-                    "camera_id": camera["id"], "job_id": job_id, "started_at": received_at,
-                    "received_at": received_at, "duration_s": 18.0, "width": 1280,
-                    "height": 720, "fps": 15.0, "frame_count": 270, "codec": "h264",
-                    "container": "mp4", "size_bytes": size, "path": relpath,
+                    "camera_id": camera["id"],
+                    "job_id": job_id,
+                    "started_at": received_at,
+                    "received_at": received_at,
+                    "duration_s": 18.0,
+                    "width": 1280,
+                    "height": 720,
+                    "fps": 15.0,
+                    "frame_count": 270,
+                    "codec": "h264",
+                    "container": "mp4",
+                    "size_bytes": size,
+                    "path": relpath,
                     "thumb_path": thumb_rel,
                 },
             )
@@ -66,8 +75,15 @@ def recording_ids(catalog) -> set[int]:
 
 def record_detection_run(catalog, recording_id: int, elapsed_ms: int, runs: int) -> None:
     with atomic(catalog):
-        catalog["detection_runs"].insert({
-            "recording_id": recording_id, "analyzed_at": catalog_time(NOW), "switches": "objects",
-            "model": "yolov8n", "keyframes": runs, "extra_frames": 0, "detector_runs": runs,
-            "elapsed_ms": elapsed_ms,
-        })
+        catalog["detection_runs"].insert(
+            {
+                "recording_id": recording_id,
+                "analyzed_at": catalog_time(NOW),
+                "switches": "objects",
+                "model": "yolov8n",
+                "keyframes": runs,
+                "extra_frames": 0,
+                "detector_runs": runs,
+                "elapsed_ms": elapsed_ms,
+            }
+        )

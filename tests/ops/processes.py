@@ -23,7 +23,10 @@ class DaemonProcess:
         env.pop("JOURNAL_STREAM", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pipeline", "--config", str(config)],
-            cwd=REPO, stdout=self.handle, stderr=subprocess.STDOUT, env=env,
+            cwd=REPO,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
     def text(self) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.catalog.cameras import list_cameras
-from pipeline.catalog.users import find_user_by_email
-from pipeline.cli.demo import DEMO_EMAIL, ensure_demo_account
+from cli.demo import DEMO_EMAIL, ensure_demo_account
+from core.catalog.cameras import list_cameras
+from core.catalog.users import find_user_by_email
 
 
 def test_demo_logins_are_made_once_and_written_only_for_the_owner(catalog, settings, capsys):

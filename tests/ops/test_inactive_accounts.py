@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from pipeline import spool
-from pipeline.catalog import atomic
-from pipeline.catalog.accounts import PAUSED, set_account_state
-from pipeline.mailer import read_outbox
+from core import spool
+from core.catalog import atomic
+from core.catalog.accounts import PAUSED, set_account_state
+from core.mailer import read_outbox
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.inactive_accounts import warn_and_delete_inactive_accounts
 from tests.ops.conftest import NOW
@@ -34,8 +34,12 @@ def test_inactive_account_is_warned_then_deleted_with_every_file_and_row(
     settings.schedule.inactive_warn_days = 365
     settings.schedule.inactive_delete_days = 30
     sleeper = make_user("sleeper@example.com")
-    _set_user(catalog, sleeper["id"], created_at=catalog_time(NOW - timedelta(days=800)),
-              last_login_at=catalog_time(NOW - timedelta(days=400)))
+    _set_user(
+        catalog,
+        sleeper["id"],
+        created_at=catalog_time(NOW - timedelta(days=800)),
+        last_login_at=catalog_time(NOW - timedelta(days=400)),
+    )
     camera = make_camera(owner=sleeper)
     recording = store_recording(camera, timedelta(days=500))
     jail = settings.storage.uploads_dir / camera["username"]
@@ -88,8 +92,9 @@ def test_account_used_after_the_warning_is_kept_and_its_warning_cleared(
     assert warned is None
 
 
-def test_camera_uploads_count_as_activity(catalog, settings, make_user, make_camera,
-                                          store_recording):
+def test_camera_uploads_count_as_activity(
+    catalog, settings, make_user, make_camera, store_recording
+):
     user = make_user()
     _set_user(catalog, user["id"], created_at=catalog_time(NOW - timedelta(days=900)))
     store_recording(make_camera(owner=user), timedelta(days=3))
@@ -109,7 +114,7 @@ def test_failed_warning_mail_does_not_start_the_respite(catalog, settings, make_
 def test_spooled_uploads_of_a_deleted_account_are_removed(
     catalog, settings, make_user, make_camera, tmp_path
 ):
-    from pipeline.catalog.jobs import register_job
+    from core.catalog.jobs import register_job
 
     user = make_user()
     _set_user(catalog, user["id"], created_at=catalog_time(NOW - timedelta(days=500)))
@@ -118,38 +123,58 @@ def test_spooled_uploads_of_a_deleted_account_are_removed(
     folder = settings.storage.incoming_dir / "pending01"
     folder.mkdir()
     (folder / "clip").write_bytes(b"x")
-    register_job(catalog, {"upload_id": "pending01", "camera_id": camera["id"],
-                           "completed_at": catalog_time(NOW - timedelta(days=400))})
+    register_job(
+        catalog,
+        {
+            "upload_id": "pending01",
+            "camera_id": camera["id"],
+            "completed_at": catalog_time(NOW - timedelta(days=400)),
+        },
+    )
     warn_and_delete_inactive_accounts(catalog, settings, NOW)
-    assert warn_and_delete_inactive_accounts(
-        catalog, settings, NOW + timedelta(days=31)
-    )["deleted"] == 1
+    assert (
+        warn_and_delete_inactive_accounts(catalog, settings, NOW + timedelta(days=31))["deleted"]
+        == 1
+    )
     assert not folder.exists()
 
 
 def test_clips_held_in_quarantine_of_a_deleted_account_are_removed(
     catalog, settings, clips, make_user, make_camera
 ):
-    from pipeline.catalog.jobs import QUARANTINED, advance_job, register_job
-    from pipeline.catalog.quarantine import insert_quarantined
+    from core.catalog.jobs import QUARANTINED, advance_job, register_job
+    from core.catalog.quarantine import insert_quarantined
 
     user = make_user()
     _set_user(catalog, user["id"], created_at=catalog_time(NOW - timedelta(days=500)))
     camera = make_camera(owner=user)
-    job = register_job(catalog, {"upload_id": "held01", "camera_id": camera["id"],
-                                 "completed_at": catalog_time(NOW - timedelta(days=400))})
+    job = register_job(
+        catalog,
+        {
+            "upload_id": "held01",
+            "camera_id": camera["id"],
+            "completed_at": catalog_time(NOW - timedelta(days=400)),
+        },
+    )
     relpath = clips.quarantine_relpath(camera["id"], "held01", "mp4")
     held = clips.quarantine_file(relpath)
     held.parent.mkdir(parents=True)
     held.write_bytes(b"clip")
     with atomic(catalog):
-        insert_quarantined(catalog, job, relpath, ["gop_frames"], catalog_time(NOW),
-                           catalog_time(NOW + timedelta(days=3650)))
+        insert_quarantined(
+            catalog,
+            job,
+            relpath,
+            ["gop_frames"],
+            catalog_time(NOW),
+            catalog_time(NOW + timedelta(days=3650)),
+        )
         advance_job(catalog, "held01", QUARANTINED)
     warn_and_delete_inactive_accounts(catalog, settings, NOW)
-    assert warn_and_delete_inactive_accounts(
-        catalog, settings, NOW + timedelta(days=31)
-    )["deleted"] == 1
+    assert (
+        warn_and_delete_inactive_accounts(catalog, settings, NOW + timedelta(days=31))["deleted"]
+        == 1
+    )
     assert not held.exists()
 
 
@@ -165,9 +190,12 @@ def test_paused_accounts_are_neither_warned_nor_deleted(
     set_account_state(catalog, paused["id"], PAUSED)
     # Paused after a warning: the respite does not run out while the account is paused.
     warned_then_paused = make_user("warned@example.com")
-    _set_user(catalog, warned_then_paused["id"],
-              created_at=catalog_time(NOW - timedelta(days=900)),
-              inactivity_warned_at=catalog_time(NOW - timedelta(days=60)))
+    _set_user(
+        catalog,
+        warned_then_paused["id"],
+        created_at=catalog_time(NOW - timedelta(days=900)),
+        inactivity_warned_at=catalog_time(NOW - timedelta(days=60)),
+    )
     set_account_state(catalog, warned_then_paused["id"], PAUSED)
 
     for day in (0, 31, 400, 1000):

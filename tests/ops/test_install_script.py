@@ -24,7 +24,10 @@ UNITS = (
 def install(root: Path, *options: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
         ["bash", str(SCRIPT), "--root", str(root), *options],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -39,7 +42,8 @@ def tree(root: Path) -> dict[str, tuple[str, str]]:
             found[str(path.relative_to(root))] = (mode, str(path.readlink()))
         elif path.is_file():
             found[str(path.relative_to(root))] = (
-                mode, hashlib.sha256(path.read_bytes()).hexdigest()
+                mode,
+                hashlib.sha256(path.read_bytes()).hexdigest(),
             )
         else:
             found[str(path.relative_to(root))] = (mode, "")
@@ -56,15 +60,25 @@ def test_install_into_a_root_puts_every_file_in_place(root: Path):
 
     files = tree(root)
     assert set(files) == {
-        "etc", "etc/alarmvault", "etc/alarmvault/alarmvault.toml",
+        "etc",
+        "etc/alarmvault",
+        "etc/alarmvault/alarmvault.toml",
         "etc/alarmvault/camera_models.toml",
-        "etc/alarmvault/tls", "etc/alarmvault/tls/ftps.crt", "etc/alarmvault/tls/ftps.key",
-        "etc/alarmvault/ssh", "etc/alarmvault/ssh/ssh_host_rsa_key",
+        "etc/alarmvault/tls",
+        "etc/alarmvault/tls/ftps.crt",
+        "etc/alarmvault/tls/ftps.key",
+        "etc/alarmvault/ssh",
+        "etc/alarmvault/ssh/ssh_host_rsa_key",
         "etc/alarmvault/ssh/ssh_host_rsa_key.pub",
-        "etc/systemd", "etc/systemd/system",
+        "etc/systemd",
+        "etc/systemd/system",
         *(f"etc/systemd/system/{unit}" for unit in UNITS),
-        "opt", "opt/alarmvault", "opt/alarmvault/venv",
-        "var", "var/lib", "var/lib/alarmvault",
+        "opt",
+        "opt/alarmvault",
+        "opt/alarmvault/venv",
+        "var",
+        "var/lib",
+        "var/lib/alarmvault",
     }
     for unit in UNITS:
         installed = root / "etc/systemd/system" / unit
@@ -94,7 +108,7 @@ def test_install_into_a_root_puts_every_file_in_place(root: Path):
 
 
 def test_installed_config_is_valid_and_points_at_the_installed_paths(root: Path):
-    from pipeline.settings import load_settings
+    from core.settings import load_settings
 
     result = install(root, "--venv-from", str(VENV))
     config = root / "etc/alarmvault/alarmvault.toml"
@@ -107,8 +121,10 @@ def test_installed_config_is_valid_and_points_at_the_installed_paths(root: Path)
     assert settings.ftp.listen == "0.0.0.0:21"
     assert settings.metrics.enabled is False
     subprocess.run(
-        [str(VENV / "bin/python"), "-m", "pipeline", "--config", str(config),
-         "--validate-config"], check=True, capture_output=True, timeout=60,
+        [str(VENV / "bin/python"), "-m", "pipeline", "--config", str(config), "--validate-config"],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 
@@ -159,6 +175,9 @@ def test_reinstall_after_uninstall_reuses_the_kept_keys(root: Path):
 def test_purge_without_uninstall_is_refused(root: Path):
     result = subprocess.run(
         ["bash", str(SCRIPT), "--root", str(root), "--purge"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2 and not root.exists()

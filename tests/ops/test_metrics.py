@@ -8,12 +8,12 @@ from datetime import timedelta
 import tomli_w
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline.catalog import atomic
-from pipeline.catalog.jobs import REJECTED, advance_job, register_job
-from pipeline.catalog.scheduled_runs import record_run
+from core.catalog import atomic
+from core.catalog.jobs import REJECTED, advance_job, register_job
+from core.catalog.scheduled_runs import record_run
+from core.settings import Settings
 from pipeline.metrics import MetricsEndpoint
 from pipeline.scheduler import catalog_time
-from pipeline.settings import Settings
 from tests.loopback import free_port
 from tests.ops.conftest import NOW, record_detection_run
 from tests.ops.processes import DaemonProcess
@@ -75,9 +75,15 @@ def test_endpoint_serves_the_catalog_figures(catalog, settings, make_camera, sto
     assert samples[("alarmvault_recordings_bytes", ())] == 10_000
     assert samples[("alarmvault_cameras", (("fairuse_state", "warned"),))] == 1
     assert samples[("alarmvault_disk_bytes", (("kind", "free"),))] > 0
-    assert samples[
-        ("alarmvault_scheduled_job_last_run_timestamp_seconds", (("job", "storage_statistics"),))
-    ] == NOW.timestamp()
+    assert (
+        samples[
+            (
+                "alarmvault_scheduled_job_last_run_timestamp_seconds",
+                (("job", "storage_statistics"),),
+            )
+        ]
+        == NOW.timestamp()
+    )
     # Nothing analysed yet: the metric is absent rather than a made-up 0.
     assert not any(name == "alarmvault_detector_ms" for name, _ in samples)
 

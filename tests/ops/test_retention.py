@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline.catalog import atomic
-from pipeline.catalog.accounts import ACTIVE, PAUSED, set_account_state
-from pipeline.catalog.retention import set_camera_retention
+from core.catalog import atomic
+from core.catalog.accounts import ACTIVE, PAUSED, set_account_state
+from core.catalog.retention import set_camera_retention
 from pipeline.scheduler.retention import retention_by_days, retention_by_quota, select_over_quota
 from tests.ops.conftest import NOW, recording_ids
 
@@ -84,7 +84,10 @@ def test_retention_by_quota_deletes_the_oldest_recordings_of_the_account_over_qu
     # 4.5 MB against 3 MB: the two oldest go, 2.5 MB stay.
     assert summary == {"accounts_over_quota": 1, "deleted": 2, "freed_bytes": 2 * mb}
     assert recording_ids(catalog) == {
-        newer["id"], newest["id"], newest_big["id"], foreign_old["id"]
+        newer["id"],
+        newest["id"],
+        newest_big["id"],
+        foreign_old["id"],
     }
     assert not oldest["clip"].exists() and not older["clip"].exists()
     assert newer["clip"].exists() and foreign_old["clip"].exists()

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import tomli_w
 
-from pipeline.catalog.scheduled_runs import last_runs, list_scheduled_runs, record_run
+from core.catalog.scheduled_runs import last_runs, list_scheduled_runs, record_run
+from core.settings import settings_from_dict
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.job_table import ScheduledJob, scheduled_jobs
 from pipeline.scheduler.runner import first_run_times, run_scheduled_job
-from pipeline.settings import settings_from_dict
 from tests.ops.conftest import NOW
 from tests.ops.processes import DaemonProcess
 
@@ -67,8 +67,14 @@ def test_every_job_is_scheduled_at_its_configured_interval(settings):
     settings.schedule.upkeep_interval_s = 7200
     jobs = {job.name: job for job in scheduled_jobs(settings)}
     assert set(jobs) == {
-        "retention_by_days", "retention_by_quota", "inactive_accounts", "expire_quarantine",
-        "release_delayed", "fair_use", "storage_statistics", "database_upkeep",
+        "retention_by_days",
+        "retention_by_quota",
+        "inactive_accounts",
+        "expire_quarantine",
+        "release_delayed",
+        "fair_use",
+        "storage_statistics",
+        "database_upkeep",
     }
     assert jobs["database_upkeep"].interval_s == 7200
 
@@ -86,8 +92,13 @@ def test_missed_run_is_caught_up_once_after_a_restart(catalog, settings_dict, tm
 
     first = DaemonProcess(config, tmp_path / "first.log")
     try:
-        first.wait_for(lambda: all(f"scheduled job={name} " in first.text()
-                                   for name in names if name != "database_upkeep"))
+        first.wait_for(
+            lambda: all(
+                f"scheduled job={name} " in first.text()
+                for name in names
+                if name != "database_upkeep"
+            )
+        )
     finally:
         assert first.stop() == 0
     log = first.text()
@@ -107,4 +118,3 @@ def test_missed_run_is_caught_up_once_after_a_restart(catalog, settings_dict, tm
         assert second.stop() == 0
     assert "scheduled job=" not in second.text()
     assert last_runs(catalog) == runs
-

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import ConfigError, load_settings, settings_from_dict
+from core.settings import ConfigError, load_settings, settings_from_dict
 from tests.ops.processes import REPO
 
 
@@ -35,8 +35,11 @@ def test_example_config_documents_the_defaults():
 
 
 def test_unknown_sftp_cipher_is_refused_with_its_name_and_the_supported_ones():
-    with pytest.raises(ConfigError, match=r"unknown SSH cipher chacha20-poly1305@openssh\.com.*"
-                       r"aes128-gcm@openssh\.com"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown SSH cipher chacha20-poly1305@openssh\.com.*"
+        r"aes128-gcm@openssh\.com",
+    ):
         settings_from_dict({"sftp": {"ciphers": ["chacha20-poly1305@openssh.com"]}}, Path("/"))
     settings = settings_from_dict({"sftp": {"ciphers": ["aes256-gcm@openssh.com"]}}, Path("/"))
     assert settings.sftp.ciphers == ["aes256-gcm@openssh.com"]

@@ -6,9 +6,9 @@ import json
 import subprocess
 from datetime import timedelta
 
-from pipeline.catalog import atomic
-from pipeline.catalog.jobs import REJECTED, advance_job, register_job
-from pipeline.catalog.scheduled_runs import record_run
+from core.catalog import atomic
+from core.catalog.jobs import REJECTED, advance_job, register_job
+from core.catalog.scheduled_runs import record_run
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.upkeep import storage_statistics
 from tests.ops.conftest import NOW, record_detection_run
@@ -20,7 +20,10 @@ ALARMVAULT = str(REPO / ".venv" / "bin" / "alarmvault")
 def _status(config, *options: str) -> str:
     result = subprocess.run(
         [ALARMVAULT, "--config", str(config), "status", *options],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -73,8 +76,11 @@ def test_status_json_is_machine_readable(
     assert figures["queue"]["finished"] == {"indexed": 1, "rejected": 1}
     assert len(figures["last_clips"]) == 2
     assert figures["fair_use"]["cameras"] == [
-        {"camera_id": seeded["camera"]["id"], "owner_id": seeded["camera"]["owner"]["id"],
-         "fairuse_state": "throttled"}
+        {
+            "camera_id": seeded["camera"]["id"],
+            "owner_id": seeded["camera"]["owner"]["id"],
+            "fairuse_state": "throttled",
+        }
     ]
     assert figures["disk"]["recordings"] == {"count": 1, "bytes": 2048}
     assert figures["disk"]["free_bytes"] > 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.catalog.scheduled_runs import record_run
-from pipeline.catalog.storage_stats import disk_usage, storage_usage
+from core.catalog.scheduled_runs import record_run
+from core.catalog.storage_stats import disk_usage, storage_usage
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.upkeep import database_upkeep, storage_statistics
 from tests.ops.conftest import NOW

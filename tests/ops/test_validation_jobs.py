@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline.catalog import atomic
-from pipeline.catalog.delayed import set_release_at
-from pipeline.catalog.jobs import (
+from core.catalog import atomic
+from core.catalog.delayed import set_release_at
+from core.catalog.jobs import (
     DELAYED,
     QUARANTINED,
     REJECTED,
@@ -15,7 +15,7 @@ from pipeline.catalog.jobs import (
     get_job,
     register_job,
 )
-from pipeline.catalog.quarantine import insert_quarantined
+from core.catalog.quarantine import insert_quarantined
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.validation_jobs import expire_quarantined_clips, release_delayed_lane
 from tests.ops.conftest import NOW
@@ -35,9 +35,7 @@ def test_delayed_clip_is_released_when_its_time_has_come(catalog, settings, make
     assert release_delayed_lane(catalog, settings, NOW + timedelta(hours=2)) == {"released": 0}
 
 
-def test_unconfirmed_quarantined_clip_expires_with_its_file(
-    catalog, settings, clips, make_camera
-):
+def test_unconfirmed_quarantined_clip_expires_with_its_file(catalog, settings, clips, make_camera):
     camera = make_camera()
     job = register_job(catalog, {"upload_id": "odd1", "camera_id": camera["id"]})
     relpath = clips.quarantine_relpath(camera["id"], "odd1", "mp4")
@@ -47,7 +45,11 @@ def test_unconfirmed_quarantined_clip_expires_with_its_file(
     with atomic(catalog):
         advance_job(catalog, "odd1", QUARANTINED, reason="fingerprint_mismatch")
         insert_quarantined(
-            catalog, job, relpath, ["fps"], catalog_time(NOW),
+            catalog,
+            job,
+            relpath,
+            ["fps"],
+            catalog_time(NOW),
             catalog_time(NOW + timedelta(days=7)),
         )
 

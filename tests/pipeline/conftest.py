@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import spool
-from pipeline.catalog import utcnow
+from core import spool
+from core.catalog import utcnow
 
 
 @pytest.fixture

@@ -5,26 +5,31 @@ from __future__ import annotations
 import json
 import subprocess
 
-from pipeline.catalog.camera_keys import camera_has_key
-from pipeline.catalog.cameras import check_camera_login
-from pipeline.cli import main
+from cli import main
+from core.catalog.camera_keys import camera_has_key
+from core.catalog.cameras import check_camera_login
 
 
 def test_rotated_password_replaces_the_old_one_at_once(config_file, catalog, make_camera, capsys):
     camera = make_camera()
-    assert main(["--config", str(config_file), "camera", "rotate-password", str(camera["id"]),
-                 "--json"]) == 0
+    assert (
+        main(
+            ["--config", str(config_file), "camera", "rotate-password", str(camera["id"]), "--json"]
+        )
+        == 0
+    )
     new = json.loads(capsys.readouterr().out)["password"]
     assert check_camera_login(catalog, camera["username"], new)["id"] == camera["id"]
     assert check_camera_login(catalog, camera["username"], camera["password"]) is None
 
 
-def test_ssh_keys_are_added_listed_and_removed(config_file, catalog, make_camera, tmp_path,
-                                               capsys):
+def test_ssh_keys_are_added_listed_and_removed(config_file, catalog, make_camera, tmp_path, capsys):
     camera = make_camera()
     key_file = tmp_path / "camera_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "porch", "-f",
-                    str(key_file)], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "porch", "-f", str(key_file)],
+        check=True,
+    )
     public = (tmp_path / "camera_key.pub").read_text()
     config, cid = str(config_file), str(camera["id"])
 

@@ -7,8 +7,8 @@ import sqlite3
 import threading
 import time
 
-from pipeline.catalog import jobs
-from pipeline.catalog.recordings import list_recordings
+from core.catalog import jobs
+from core.catalog.recordings import list_recordings
 from pipeline.processor import ClipProcessor
 
 
@@ -35,8 +35,9 @@ def test_clip_waits_for_an_exclusive_lock_and_is_indexed_once_it_is_released(
 ):
     camera = make_camera()
     folder = spool_upload(camera_clip, camera)
-    locker = sqlite3.connect(settings.storage.catalog_path, isolation_level=None,
-                             check_same_thread=False)
+    locker = sqlite3.connect(
+        settings.storage.catalog_path, isolation_level=None, check_same_thread=False
+    )
     locker.execute("BEGIN EXCLUSIVE")
     released = threading.Event()
 

@@ -7,8 +7,8 @@ import signal
 import subprocess
 import sys
 
-from pipeline import spool
-from pipeline.catalog import open_catalog
+from core import spool
+from core.catalog import open_catalog
 from tests.conftest import wait_for
 
 
@@ -49,17 +49,23 @@ def test_sigkill_while_clips_in_flight_then_restart_indexes_each_exactly_once(
 ):
     camera = make_camera()
     total = 8
-    folders = [spool_upload(camera_clip, camera, name=f"A20261125_1300{n:02d}.mp4")
-               for n in range(total)]
+    folders = [
+        spool_upload(camera_clip, camera, name=f"A20261125_1300{n:02d}.mp4") for n in range(total)
+    ]
     log = tmp_path / "pipeline.log"
     for _ in range(3):
         process = start_pipeline(config_file, log)
         # Kill it as soon as it has made progress, mid-stream.
         before = count(settings, "SELECT count(*) FROM jobs")
         try:
-            wait_for(lambda b=before: count(settings, "SELECT count(*) FROM jobs") > b
-                     or count(settings, "SELECT count(*) FROM recordings") == total, timeout=30,
-                     interval=0.05)
+            wait_for(
+                lambda b=before: (
+                    count(settings, "SELECT count(*) FROM jobs") > b
+                    or count(settings, "SELECT count(*) FROM recordings") == total
+                ),
+                timeout=30,
+                interval=0.05,
+            )
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.catalog import jobs
-from pipeline.catalog.delayed import release_delayed
-from pipeline.catalog.notices import list_notices
-from pipeline.catalog.recordings import list_recordings
-from pipeline.catalog.times import parse_iso
-from pipeline.mailer import read_outbox
+from core.catalog import jobs
+from core.catalog.delayed import release_delayed
+from core.catalog.notices import list_notices
+from core.catalog.recordings import list_recordings
+from core.catalog.times import parse_iso
+from core.mailer import read_outbox
 from pipeline.processor import ClipProcessor
 from tests.pipeline.rule_clips import LONG, SMALL
 

@@ -10,15 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.catalog import jobs
-from pipeline.catalog.cameras import get_camera
-from pipeline.catalog.fairuse import fairuse_events
-from pipeline.catalog.notices import list_notices
-from pipeline.catalog.recordings import list_recordings
-from pipeline.cli import main
+from cli import main
+from core.catalog import jobs
+from core.catalog.cameras import get_camera
+from core.catalog.fairuse import fairuse_events
+from core.catalog.notices import list_notices
+from core.catalog.recordings import list_recordings
+from core.mailer import read_outbox
 from pipeline.fairuse import evaluate_fair_use
 from pipeline.fairuse.advice import PIR_LINK
-from pipeline.mailer import read_outbox
 from pipeline.processor import ClipProcessor
 from tests.pipeline.rule_clips import SMALL, alarm_names
 
@@ -29,7 +29,9 @@ CLIP_S = SMALL["seconds"]
 def settings_dict(settings_dict):
     # G = 5 s, W = 12 s: the fourth 4-second clip in a row makes a constant alarm.
     settings_dict["fairuse"] = {
-        "constant_alarm_gap_s": 5, "constant_alarm_min": 0.2, "window_h": 1,
+        "constant_alarm_gap_s": 5,
+        "constant_alarm_min": 0.2,
+        "window_h": 1,
         "throttle_delay_min": 10,
     }
     return settings_dict
@@ -42,7 +44,14 @@ def run_burst(settings, catalog, camera, clip_factory, spool_upload, names):
 
 
 def test_burst_of_back_to_back_clips_warns_owner_and_admins_then_a_normal_clip_is_indexed(
-    settings, catalog, make_camera, make_user, clip_factory, spool_upload, caplog, capsys,
+    settings,
+    catalog,
+    make_camera,
+    make_user,
+    clip_factory,
+    spool_upload,
+    caplog,
+    capsys,
     config_file,
 ):
     admin = make_user(is_admin=True)
@@ -107,7 +116,8 @@ def test_camera_alarming_past_the_grace_period_is_throttled_and_its_clips_delaye
     # Clip 4 warns, clip 5 (still alarming, grace over) throttles, clip 6 waits.
     assert states == [jobs.INDEXED] * 5 + [jobs.DELAYED]
     assert [e["to_state"] for e in reversed(fairuse_events(catalog, camera["id"]))] == [
-        "warned", "throttled"
+        "warned",
+        "throttled",
     ]
     delayed = jobs.get_job(catalog, folders[-1].name)
     assert (delayed["lane"], delayed["reason"]) == ("delayed", "fairuse_throttled")
@@ -116,8 +126,7 @@ def test_camera_alarming_past_the_grace_period_is_throttled_and_its_clips_delaye
     assert kinds == ["fairuse_throttled", "fairuse_warned"]
 
 
-def test_fair_use_can_be_switched_off(settings, catalog, make_camera, clip_factory,
-                                      spool_upload):
+def test_fair_use_can_be_switched_off(settings, catalog, make_camera, clip_factory, spool_upload):
     settings.fairuse.enabled = False
     camera = make_camera()
     names = alarm_names(5, CLIP_S, datetime.now(UTC))

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline import spool
-from pipeline.catalog import NotFound, atomic, jobs
-from pipeline.catalog.accounts import ACTIVE, PAUSED, set_account_state
-from pipeline.catalog.delayed import release_delayed
-from pipeline.catalog.notifications import add_target, queue_delivery
-from pipeline.catalog.recordings import list_recordings
+from core import spool
+from core.catalog import NotFound, atomic, jobs
+from core.catalog.accounts import ACTIVE, PAUSED, set_account_state
+from core.catalog.delayed import release_delayed
+from core.catalog.notifications import add_target, queue_delivery
+from core.catalog.recordings import list_recordings
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.processor import ClipProcessor
 from tests.pipeline.rule_clips import LONG

@@ -10,17 +10,23 @@ import struct
 import av
 import pytest
 
-from pipeline.catalog import jobs
-from pipeline.catalog.recordings import list_recordings
-from pipeline.clipstore import ClipStore
+from core.catalog import jobs
+from core.catalog.recordings import list_recordings
+from core.clipstore import ClipStore
 from pipeline.media.probe import probe_clip
 from pipeline.processor import ClipProcessor
 from webui import create_app
 
 # Short, small clips: a copy is one decode and one encode of every frame.
 HD_AVI = {"seconds": 4, "width": 1280, "height": 720, "fps": 15, "container_format": "avi"}
-WQHD_HEVC = {"seconds": 3, "width": 640, "height": 360, "fps": 10, "codec": "libx265",
-             "audio": True}
+WQHD_HEVC = {
+    "seconds": 3,
+    "width": 640,
+    "height": 360,
+    "fps": 10,
+    "codec": "libx265",
+    "audio": True,
+}
 
 
 def top_level_boxes(data: bytes) -> list[bytes]:
@@ -123,8 +129,9 @@ def test_crash_after_the_copy_before_the_index_reuses_the_copy(
     store = ClipStore(settings.storage)
     assert probe_clip(store.recording_file(recording["playback_path"])).codec == "h264"
     files = sorted(p.name for p in store.recording_file(recording["path"]).parent.iterdir())
-    assert files == sorted([recording["path"].rsplit("/", 1)[1],
-                            recording["playback_path"].rsplit("/", 1)[1]])
+    assert files == sorted(
+        [recording["path"].rsplit("/", 1)[1], recording["playback_path"].rsplit("/", 1)[1]]
+    )
 
 
 def test_player_serves_the_copy_download_the_original_and_delete_removes_both(
@@ -140,8 +147,9 @@ def test_player_serves_the_copy_download_the_original_and_delete_removes_both(
     login_page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
     owner = camera["owner"]
-    client.post("/login", data={"email": owner["email"], "password": owner["password"],
-                                "csrf_token": token})
+    client.post(
+        "/login", data={"email": owner["email"], "password": owner["password"], "csrf_token": token}
+    )
 
     video = client.get(f"/recordings/{recording['id']}/video", buffered=True)
     assert video.status_code == 200
@@ -166,7 +174,8 @@ def test_deleting_the_recording_files_removes_the_playback_copy(settings, tmp_pa
         store.recording_file(rel).parent.mkdir(parents=True, exist_ok=True)
         store.recording_file(rel).write_bytes(b"x")
 
-    store.delete_recording_files({"path": relpath, "thumb_path": None,
-                                  "playback_path": store.playback_relpath(relpath)})
+    store.delete_recording_files(
+        {"path": relpath, "thumb_path": None, "playback_path": store.playback_relpath(relpath)}
+    )
 
     assert list(store.recording_file(relpath).parent.iterdir()) == []

@@ -22,10 +22,24 @@ TIME_LIMIT_S = 10.0
 def seeds(clip_factory):
     return [
         clip_factory("bikes.mp4", seconds=2, width=320, height=180, fps=10, keyframe_s=1),
-        clip_factory("bikes.mp4", seconds=2, width=320, height=180, fps=10, keyframe_s=1,
-                     container_format="avi"),
-        clip_factory("bikes.mp4", seconds=2, width=320, height=180, fps=10, codec="mjpeg",
-                     container_format="avi"),
+        clip_factory(
+            "bikes.mp4",
+            seconds=2,
+            width=320,
+            height=180,
+            fps=10,
+            keyframe_s=1,
+            container_format="avi",
+        ),
+        clip_factory(
+            "bikes.mp4",
+            seconds=2,
+            width=320,
+            height=180,
+            fps=10,
+            codec="mjpeg",
+            container_format="avi",
+        ),
     ]
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline.catalog import jobs
-from pipeline.catalog.recordings import list_recordings
-from pipeline.catalog.rejections import list_rejections
-from pipeline.clipstore import ClipStore
+from core.catalog import jobs
+from core.catalog.recordings import list_recordings
+from core.catalog.rejections import list_rejections
+from core.clipstore import ClipStore
 from pipeline.processor import ClipProcessor
 
 
@@ -30,8 +30,9 @@ def test_valid_clip_is_indexed_with_poster_and_moved_out_of_spool(
     assert store.thumb_file(recording["thumb_path"]).read_bytes()[:3] == b"\xff\xd8\xff"
 
 
-def test_text_file_named_mp4_is_rejected_and_removed(settings, catalog, make_camera, spool_upload,
-                                                     tmp_path):
+def test_text_file_named_mp4_is_rejected_and_removed(
+    settings, catalog, make_camera, spool_upload, tmp_path
+):
     camera = make_camera()
     text = tmp_path / "notes.mp4"
     text.write_text("this is not a video\n" * 50)
@@ -47,8 +48,9 @@ def test_text_file_named_mp4_is_rejected_and_removed(settings, catalog, make_cam
     assert list_recordings(catalog) == []
 
 
-def test_truncated_mp4_is_rejected_as_undecodable(settings, catalog, make_camera, camera_clip,
-                                                  spool_upload, tmp_path):
+def test_truncated_mp4_is_rejected_as_undecodable(
+    settings, catalog, make_camera, camera_clip, spool_upload, tmp_path
+):
     camera = make_camera()
     truncated = tmp_path / "cut.mp4"
     truncated.write_bytes(camera_clip.read_bytes()[: camera_clip.stat().st_size // 2])
@@ -60,8 +62,9 @@ def test_truncated_mp4_is_rejected_as_undecodable(settings, catalog, make_camera
     assert rejection["reason"] == "undecodable"
 
 
-def test_processing_a_job_twice_indexes_it_once(settings, catalog, make_camera, camera_clip,
-                                                spool_upload):
+def test_processing_a_job_twice_indexes_it_once(
+    settings, catalog, make_camera, camera_clip, spool_upload
+):
     camera = make_camera()
     folder = spool_upload(camera_clip, camera)
     processor = ClipProcessor(settings, catalog, "test:0")

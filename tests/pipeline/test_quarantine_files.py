@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.catalog import NotFound, jobs
-from pipeline.catalog.fingerprints import get_fingerprint
-from pipeline.catalog.quarantine import list_quarantined
-from pipeline.catalog.recordings import list_recordings
-from pipeline.catalog.rejections import list_rejections
-from pipeline.clipstore import ClipStore
+from core.catalog import NotFound, jobs
+from core.catalog.fingerprints import get_fingerprint
+from core.catalog.quarantine import list_quarantined
+from core.catalog.recordings import list_recordings
+from core.catalog.rejections import list_rejections
+from core.clipstore import ClipStore
 from pipeline.processor import ClipProcessor
 from pipeline.quarantine import accept_quarantined, discard_quarantined, expire_quarantine
 from tests.pipeline.rule_clips import OTHER_ENCODER, SMALL
@@ -74,9 +74,9 @@ def test_accepting_indexes_the_clip_and_teaches_the_fingerprint(
     assert list_quarantined(catalog) == []
     assert recording_id in [r["id"] for r in list_recordings(catalog)]
     assert not ClipStore(settings.storage).quarantine_file(held["path"]).exists()
-    assert "Constrained Baseline" in get_fingerprint(catalog, learned_camera["id"]).values[
-        "profile"
-    ]
+    assert (
+        "Constrained Baseline" in get_fingerprint(catalog, learned_camera["id"]).values["profile"]
+    )
     # The camera's new settings now pass.
     folder = spool_upload(clip_factory(**OTHER_ENCODER), learned_camera, name="A3.mp4")
     assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.INDEXED

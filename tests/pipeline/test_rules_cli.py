@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from pipeline.catalog import jobs
-from pipeline.catalog.cameras import get_camera
-from pipeline.catalog.fairuse import fairuse_events
-from pipeline.catalog.notices import list_notices
-from pipeline.catalog.quarantine import list_quarantined
-from pipeline.catalog.recordings import list_recordings
-from pipeline.cli import main
+from cli import main
+from core.catalog import jobs
+from core.catalog.cameras import get_camera
+from core.catalog.fairuse import fairuse_events
+from core.catalog.notices import list_notices
+from core.catalog.quarantine import list_quarantined
+from core.catalog.recordings import list_recordings
 from pipeline.processor import ClipProcessor
 from tests.pipeline.rule_clips import OTHER_ENCODER, SMALL
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.catalog import jobs
-from pipeline.catalog.recordings import list_recordings
-from pipeline.catalog.rejections import list_rejections
+from core.catalog import jobs
+from core.catalog.recordings import list_recordings
+from core.catalog.rejections import list_rejections
 from pipeline.processor import ClipProcessor
 from tests.conftest import requires_shared
 from tests.pipeline.rule_clips import SMALL, write_audio_only_mp4
@@ -35,8 +35,9 @@ def audio_only_mp4(clip_factory, tmp_path):
 
 
 def mjpeg_avi(clip_factory, tmp_path):
-    return clip_factory(codec="mjpeg", container_format="avi", seconds=2, width=640, height=360,
-                        fps=10)
+    return clip_factory(
+        codec="mjpeg", container_format="avi", seconds=2, width=640, height=360, fps=10
+    )
 
 
 def frame_size_of_no_model(clip_factory, tmp_path):
@@ -53,11 +54,24 @@ def frame_size_of_no_model(clip_factory, tmp_path):
         (mjpeg_avi, "unsupported_stream", "mjpeg"),
         (frame_size_of_no_model, "profile_mismatch", "800x448"),
     ],
-    ids=["text-named-mp4", "jpeg-named-mp4", "truncated-mp4", "audio-only-mp4", "mjpeg-avi",
-         "frame-size-800x448"],
+    ids=[
+        "text-named-mp4",
+        "jpeg-named-mp4",
+        "truncated-mp4",
+        "audio-only-mp4",
+        "mjpeg-avi",
+        "frame-size-800x448",
+    ],
 )
 def test_refused_upload_is_deleted_and_leaves_a_rejection_row(
-    settings, catalog, make_camera, clip_factory, spool_upload, tmp_path, make_file, reason,
+    settings,
+    catalog,
+    make_camera,
+    clip_factory,
+    spool_upload,
+    tmp_path,
+    make_file,
+    reason,
     detail_part,
 ):
     camera = make_camera(model="IN-8015")

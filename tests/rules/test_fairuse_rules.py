@@ -32,8 +32,9 @@ from pipeline.fairuse.rules import (
 T0 = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 
 
-def back_to_back(count: int, *, gap_s: float = 0.5, length_s: float = 18.0,
-                 start: datetime = T0) -> list[AlarmClip]:
+def back_to_back(
+    count: int, *, gap_s: float = 0.5, length_s: float = 18.0, start: datetime = T0
+) -> list[AlarmClip]:
     clips, at = [], start
     for index in range(count):
         clips.append(AlarmClip(f"job{index}", at, length_s, recording_id=index + 1))
@@ -89,7 +90,8 @@ def test_no_clips_no_finding():
 def recordings(false: int, total: int, extra_labels=frozenset()) -> list[LabelledRecording]:
     return [
         LabelledRecording(
-            i, T0 + timedelta(minutes=i),
+            i,
+            T0 + timedelta(minutes=i),
             frozenset({"false_alarm", *extra_labels}) if i < false else frozenset({"person"}),
         )
         for i in range(total)
@@ -192,8 +194,11 @@ def test_advice_is_not_repeated_for_two_findings():
 
 
 def test_night_alarms_over_many_hours_suggest_a_schedule_change():
-    nights = [T0.replace(hour=23) + timedelta(days=d, minutes=m) for d in range(3)
-              for m in (0, 90, 200, 320)]
+    nights = [
+        T0.replace(hour=23) + timedelta(days=d, minutes=m)
+        for d in range(3)
+        for m in (0, 90, 200, 320)
+    ]
     # 23:00, 00:30, 02:20 and 04:20 on three nights: 23-03 is the shortest span with 60%.
     assert busiest_hours(nights) == (23, 3, 0.75)
     assert any("Alarm > Schedule" in line for line in advice_for([finding(times=nights)]))

@@ -6,16 +6,23 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.media.probe import gop_from_keyframes, split_brands
-from pipeline.signature.fingerprint import (
+from core.fingerprint import (
     ClipFingerprint,
     FingerprintTolerance,
     LearnedFingerprint,
 )
+from pipeline.media.probe import gop_from_keyframes, split_brands
 
 CLIP = ClipFingerprint(
-    codec="h264", profile="High", level=31, size="1280x720", fps=15.0, gop_frames=30,
-    major_brand="isom", brands="isom mp41", audio_codec=None,
+    codec="h264",
+    profile="High",
+    level=31,
+    size="1280x720",
+    fps=15.0,
+    gop_frames=30,
+    major_brand="isom",
+    brands="isom mp41",
+    audio_codec=None,
 )
 
 
@@ -28,13 +35,21 @@ def learned(*clips: ClipFingerprint) -> LearnedFingerprint:
 
 def test_from_probe_takes_the_stored_probe_fields():
     probe = {
-        "codec": "h264", "profile": "Main", "level": 40, "width": 1920, "height": 1080,
-        "fps": 25.004, "gop_frames": 50, "major_brand": "isom",
-        "compatible_brands": ["mp41", "isom"], "audio_codec": "aac",
+        "codec": "h264",
+        "profile": "Main",
+        "level": 40,
+        "width": 1920,
+        "height": 1080,
+        "fps": 25.004,
+        "gop_frames": 50,
+        "major_brand": "isom",
+        "compatible_brands": ["mp41", "isom"],
+        "audio_codec": "aac",
     }
     clip = ClipFingerprint.from_probe(probe)
-    assert clip == ClipFingerprint("h264", "Main", 40, "1920x1080", 25.0, 50, "isom",
-                                   "isom mp41", "aac")
+    assert clip == ClipFingerprint(
+        "h264", "Main", 40, "1920x1080", 25.0, 50, "isom", "isom mp41", "aac"
+    )
 
 
 def test_learning_counts_clips_and_completes_at_n():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.camera_models import UnknownModel, get_model, load_model_table
-from pipeline.settings import ConfigError, settings_from_dict
+from core.camera_models import UnknownModel, get_model, load_model_table
+from core.settings import ConfigError, settings_from_dict
 
 SERIES_MODELS = {
     "HD": ["IN-5905", "IN-5907", "IN-6012", "IN-7011"],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.camera_models import CameraModel
+from core.camera_models import CameraModel
+from core.fingerprint import ClipFingerprint, LearnedFingerprint
+from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe
-from pipeline.settings.validation import ValidationSettings
-from pipeline.signature.fingerprint import ClipFingerprint, LearnedFingerprint
 from pipeline.signature.stages import ClipLengthRule, SignatureStages, facts_of
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE
 
@@ -26,9 +26,20 @@ STAGES = SignatureStages(ValidationSettings(max_size_mb=10, fingerprint_clips=2)
 
 def good_probe(**changes) -> ClipProbe:
     values = dict(
-        container="mov,mp4,m4a,3gp,3g2,mj2", video_streams=1, codec="h264", width=1280,
-        height=720, fps=15.0, frame_count=270, duration_s=18.0, profile="High", level=31,
-        gop_frames=30, keyframes=9, major_brand="isom", compatible_brands=["isom", "mp41"],
+        container="mov,mp4,m4a,3gp,3g2,mj2",
+        video_streams=1,
+        codec="h264",
+        width=1280,
+        height=720,
+        fps=15.0,
+        frame_count=270,
+        duration_s=18.0,
+        profile="High",
+        level=31,
+        gop_frames=30,
+        keyframes=9,
+        major_brand="isom",
+        compatible_brands=["isom", "mp41"],
     )
     values.update(changes)
     return ClipProbe(**values)
@@ -103,9 +114,7 @@ def test_frame_size_the_model_does_not_produce_is_profile_mismatch():
 
 def test_frame_rate_beyond_the_models_range_plus_rounding_is_profile_mismatch():
     assert STAGES.check_streams(good_probe(fps=30.5), FULL_HD, "mp4") is None
-    assert STAGES.check_streams(good_probe(fps=30.6), FULL_HD, "mp4").reason == (
-        "profile_mismatch"
-    )
+    assert STAGES.check_streams(good_probe(fps=30.6), FULL_HD, "mp4").reason == ("profile_mismatch")
 
 
 def test_hevc_from_a_model_that_writes_only_h264_is_profile_mismatch():
@@ -159,8 +168,8 @@ def test_accepted_clip_of_18_s_plus_tolerance_takes_the_normal_lane():
 
 
 @pytest.mark.parametrize(
-    ("duration", "standard"), [(0.5, True), (18.0, True), (20.0, True), (20.001, False),
-                               (25.0, False)]
+    ("duration", "standard"),
+    [(0.5, True), (18.0, True), (20.0, True), (20.001, False), (25.0, False)],
 )
 def test_clip_length_rule_edges(duration, standard):
     rule = ClipLengthRule(alarm_clip_s=18.0, tolerance_s=2.0)

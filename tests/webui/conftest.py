@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from pipeline.catalog import atomic
-from pipeline.catalog.recordings import insert_recording
-from pipeline.clipstore import ClipStore
+from core.catalog import atomic
+from core.catalog.recordings import insert_recording
+from core.clipstore import ClipStore
 from pipeline.media.poster import write_poster
 from pipeline.media.probe import probe_clip
 from webui import create_app
@@ -34,10 +34,10 @@ def cheaper_argon2(monkeypatch):
     these tests make hundreds. The cost is stored in each hash, so verifying still works."""
     from argon2 import PasswordHasher
 
-    import pipeline.security
+    import core.security
 
     monkeypatch.setattr(
-        pipeline.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+        core.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
     )
 
 
@@ -105,8 +105,13 @@ def store_recording(catalog, settings, camera_clip) -> Callable[..., dict]:
     root, a poster under the thumbs root, a row with the probed values."""
     clips = ClipStore(settings.storage)
 
-    def _store(camera: dict, started_at: str = "2026-11-25T13:05:01+00:00",
-               clip: Path | None = None, poster: bool = True, **columns) -> dict:
+    def _store(
+        camera: dict,
+        started_at: str = "2026-11-25T13:05:01+00:00",
+        clip: Path | None = None,
+        poster: bool = True,
+        **columns,
+    ) -> dict:
         source = clip or camera_clip
         probe = _PROBES.get(source) or _PROBES.setdefault(source, probe_clip(source))
         job_id = uuid.uuid4().hex
@@ -147,7 +152,7 @@ def store_recording(catalog, settings, camera_clip) -> Callable[..., dict]:
 @pytest.fixture
 def outbox(settings):
     """The mails the UI wrote (no SMTP host is configured in tests)."""
-    from pipeline.mailer import read_outbox
+    from core.mailer import read_outbox
 
     return lambda: read_outbox(settings.storage.outbox_dir)
 
@@ -176,7 +181,10 @@ def live_server(config_file, settings, catalog):
     with log.open("wb") as handle:
         process = subprocess.Popen(
             [sys.executable, "-m", "webui", "--config", str(config_file)],
-            cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://{settings.web.listen}"
     try:

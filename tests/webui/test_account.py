@@ -9,9 +9,9 @@ import zipfile
 
 import pytest
 
-from pipeline.catalog.accounts import mail_optout_key
-from pipeline.catalog.users import get_user
-from pipeline.clipstore import ClipStore
+from core.catalog.accounts import mail_optout_key
+from core.catalog.users import get_user
+from core.clipstore import ClipStore
 from tests.webui.conftest import AuthActions, link_in
 
 
@@ -29,8 +29,9 @@ def logged_in(auth, owner):
 def test_changing_the_email_takes_effect_when_the_mailed_link_is_opened(
     client, logged_in, owner, outbox, catalog
 ):
-    response = logged_in.post("/account/email", {"email": "dora.new@example.com",
-                                                 "current_password": owner["password"]})
+    response = logged_in.post(
+        "/account/email", {"email": "dora.new@example.com", "current_password": owner["password"]}
+    )
     assert response.status_code == 302
     [mail] = outbox()
     assert mail["To"] == "dora.new@example.com"
@@ -41,8 +42,9 @@ def test_changing_the_email_takes_effect_when_the_mailed_link_is_opened(
 
 
 def test_changing_the_email_needs_the_current_password(logged_in, outbox):
-    response = logged_in.post("/account/email", {"email": "x@example.com",
-                                                 "current_password": "wrong"})
+    response = logged_in.post(
+        "/account/email", {"email": "x@example.com", "current_password": "wrong"}
+    )
     assert response.status_code == 400
     assert outbox() == []
 
@@ -50,14 +52,20 @@ def test_changing_the_email_needs_the_current_password(logged_in, outbox):
 def test_changing_the_password_logs_out_other_devices(app, client, logged_in, owner):
     other_device = app.test_client()
     AuthActions(other_device).login_as(owner)
-    response = logged_in.post("/account/password", {
-        "current_password": owner["password"], "password": "fresh password 9",
-        "password2": "fresh password 9"})
+    response = logged_in.post(
+        "/account/password",
+        {
+            "current_password": owner["password"],
+            "password": "fresh password 9",
+            "password2": "fresh password 9",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/account").status_code == 200
     assert other_device.get("/account").status_code == 302
-    assert AuthActions(app.test_client()).login(owner["email"], "fresh password 9").status_code \
-        == 302
+    assert (
+        AuthActions(app.test_client()).login(owner["email"], "fresh password 9").status_code == 302
+    )
 
 
 def test_mail_choices_are_saved_and_one_click_opt_out_needs_no_login(
@@ -86,7 +94,9 @@ def test_export_is_a_zip_of_json_with_everything_but_secrets(
     recording = store_recording(camera, poster=False)
     catalog.execute(
         "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-        " VALUES (?, 'animal', 0.7, 1.0, 2.0)", [recording["id"]])
+        " VALUES (?, 'animal', 0.7, 1.0, 2.0)",
+        [recording["id"]],
+    )
     response = client.get("/account/export")
     assert response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
@@ -100,8 +110,7 @@ def test_export_is_a_zip_of_json_with_everything_but_secrets(
     assert b"argon2" not in everything
 
 
-def test_pausing_sets_the_state_and_shows_a_banner_until_resumed(client, logged_in, owner,
-                                                                catalog):
+def test_pausing_sets_the_state_and_shows_a_banner_until_resumed(client, logged_in, owner, catalog):
     logged_in.post("/account/pause", {"paused": "1"})
     assert get_user(catalog, owner["id"])["state"] == "paused"
     assert b"Your account is paused" in client.get("/dashboard").data
@@ -110,8 +119,9 @@ def test_pausing_sets_the_state_and_shows_a_banner_until_resumed(client, logged_
 
 
 def test_deleting_the_account_needs_confirmation(logged_in, owner, catalog):
-    response = logged_in.post("/account/delete", {"confirm": "delete",
-                                                  "current_password": owner["password"]})
+    response = logged_in.post(
+        "/account/delete", {"confirm": "delete", "current_password": owner["password"]}
+    )
     assert response.status_code == 400
     assert get_user(catalog, owner["id"])
 
@@ -131,15 +141,21 @@ def test_deleting_the_account_removes_every_file_and_row(
     files += [store.thumb_file(r["thumb_path"]) for r in recordings]
     assert all(path.exists() for path in files)
 
-    response = logged_in.post("/account/delete", {"confirm": "DELETE",
-                                                  "current_password": owner["password"]})
+    response = logged_in.post(
+        "/account/delete", {"confirm": "DELETE", "current_password": owner["password"]}
+    )
     assert response.status_code == 302
     assert not any(path.exists() for path in files)
     assert not (settings.storage.uploads_dir / camera["username"]).exists()
-    for table, column, value in (("users", "id", owner["id"]), ("cameras", "owner_id", owner["id"]),
-                                 ("recordings", "camera_id", camera["id"])):
-        count = catalog.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?",  # noqa: S608
-                                [value]).fetchone()[0]
+    for table, column, value in (
+        ("users", "id", owner["id"]),
+        ("cameras", "owner_id", owner["id"]),
+        ("recordings", "camera_id", camera["id"]),
+    ):
+        count = catalog.execute(
+            f"SELECT count(*) FROM {table} WHERE {column} = ?",  # noqa: S608
+            [value],
+        ).fetchone()[0]
         assert count == 0, table
     assert store.recording_file(kept["path"]).exists()
     assert client.get("/dashboard").status_code == 302

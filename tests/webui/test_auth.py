@@ -29,8 +29,11 @@ def test_session_cookie_is_httponly_and_samesite_and_secure_only_over_tls(app, m
         "/login",
         base_url="https://vault.example",
         headers={"Referer": "https://vault.example/login"},  # CSRF checks it over TLS
-        data={"email": user["email"], "password": user["password"],
-              "csrf_token": csrf_from(page.get_data(as_text=True))},
+        data={
+            "email": user["email"],
+            "password": user["password"],
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
     )
     assert response.status_code == 302
     set_cookie = response.headers["Set-Cookie"]
@@ -79,8 +82,12 @@ def test_next_parameter_never_leads_off_the_site(client, auth, make_user):
     user = make_user()
     response = client.post(
         "/login",
-        data={"email": user["email"], "password": user["password"], "next": "//evil.example/x",
-              "csrf_token": auth.csrf()},
+        data={
+            "email": user["email"],
+            "password": user["password"],
+            "next": "//evil.example/x",
+            "csrf_token": auth.csrf(),
+        },
     )
     assert response.headers["Location"] == "/dashboard"
 
@@ -88,8 +95,12 @@ def test_next_parameter_never_leads_off_the_site(client, auth, make_user):
 def test_registration_needs_the_mailed_confirmation_link(client, auth, outbox):
     response = client.post(
         "/register",
-        data={"email": "new@example.com", "password": "long enough 1", "password2": "long enough 1",
-              "csrf_token": auth.csrf("/register")},
+        data={
+            "email": "new@example.com",
+            "password": "long enough 1",
+            "password2": "long enough 1",
+            "csrf_token": auth.csrf("/register"),
+        },
     )
     assert response.status_code == 200
     assert b"Check your mail" in response.data
@@ -102,13 +113,18 @@ def test_registration_needs_the_mailed_confirmation_link(client, auth, outbox):
     assert auth.login("new@example.com", "long enough 1").status_code == 302
 
 
-def test_registering_a_taken_address_tells_its_owner_not_the_visitor(client, auth, make_user,
-                                                                    outbox):
+def test_registering_a_taken_address_tells_its_owner_not_the_visitor(
+    client, auth, make_user, outbox
+):
     user = make_user("taken@example.com")
     response = client.post(
         "/register",
-        data={"email": user["email"], "password": "another one 1", "password2": "another one 1",
-              "csrf_token": auth.csrf("/register")},
+        data={
+            "email": user["email"],
+            "password": "another one 1",
+            "password2": "another one 1",
+            "csrf_token": auth.csrf("/register"),
+        },
     )
     assert b"Check your mail" in response.data
     [mail] = outbox()
@@ -124,8 +140,10 @@ def test_password_reset_by_mailed_link_works_once(client, auth, make_user, outbo
     assert form.status_code == 200
 
     token = csrf_from(form.get_data(as_text=True))
-    done = client.post(link, data={"password": "brand new pw 2", "password2": "brand new pw 2",
-                                   "csrf_token": token})
+    done = client.post(
+        link,
+        data={"password": "brand new pw 2", "password2": "brand new pw 2", "csrf_token": token},
+    )
     assert done.status_code == 302
     assert auth.login(user["email"], user["password"]).status_code == 401
     assert auth.login(user["email"], "brand new pw 2").status_code == 302
@@ -133,21 +151,25 @@ def test_password_reset_by_mailed_link_works_once(client, auth, make_user, outbo
     assert client.get(link).headers["Location"] == "/reset"
 
 
-def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client, auth,
-                                                                              outbox):
-    response = client.post("/reset", data={"email": "ghost@example.com",
-                                           "csrf_token": auth.csrf("/reset")})
+def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(
+    client, auth, outbox
+):
+    response = client.post(
+        "/reset", data={"email": "ghost@example.com", "csrf_token": auth.csrf("/reset")}
+    )
     assert b"If an account uses" in response.data
     assert outbox() == []
 
 
-def test_links_in_mails_never_follow_a_forged_host_header(client, auth, make_user, outbox,
-                                                          settings):
+def test_links_in_mails_never_follow_a_forged_host_header(
+    client, auth, make_user, outbox, settings
+):
     user = make_user()
     forged = "http://evil.example"
     form = client.get("/reset", base_url=forged).get_data(as_text=True)
-    response = client.post("/reset", base_url=forged,
-                           data={"email": user["email"], "csrf_token": csrf_from(form)})
+    response = client.post(
+        "/reset", base_url=forged, data={"email": user["email"], "csrf_token": csrf_from(form)}
+    )
     assert response.status_code == 200
     body = outbox()[-1].get_content()
     assert "evil.example" not in body
@@ -159,8 +181,12 @@ def test_registrations_from_one_network_are_rate_limited(client, auth):
     for number in range(32):
         response = client.post(
             "/register",
-            data={"email": f"flood{number}@example.com", "password": "long enough 1",
-                  "password2": "long enough 1", "csrf_token": auth.csrf("/register")},
+            data={
+                "email": f"flood{number}@example.com",
+                "password": "long enough 1",
+                "password2": "long enough 1",
+                "csrf_token": auth.csrf("/register"),
+            },
         )
         statuses.append(response.status_code)
     assert statuses[:30] == [200] * 30

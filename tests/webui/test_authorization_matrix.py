@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.catalog.browse import set_released
+from core.catalog.browse import set_released
 from tests.webui.conftest import AuthActions
 
 OWNER, OTHER, ADMIN, ANON = "owner", "other", "admin", "anonymous"
@@ -112,8 +112,7 @@ def test_recording_urls_answer_only_their_owner(app, world):
     _check(app, world, [u for u in RECORDING_URLS if u[0] == "GET"])
 
 
-@pytest.mark.parametrize("url", [u for u in RECORDING_URLS if u[0] == "POST"],
-                         ids=lambda u: u[1])
+@pytest.mark.parametrize("url", [u for u in RECORDING_URLS if u[0] == "POST"], ids=lambda u: u[1])
 def test_recording_actions_answer_only_their_owner(app, world, url):
     _check(app, world, [url], roles=(OTHER, ADMIN, ANON, OWNER))
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pipeline.clipstore import ClipStore
+from core.clipstore import ClipStore
 
 pytestmark = pytest.mark.browser
 
@@ -80,8 +80,12 @@ def test_customer_plays_filters_releases_deletes_and_leaves(
     page.goto(f"{live_server}/recordings/{person['id']}")
     page.click("#release button:has-text('Release for training')")
     page.wait_for_selector("text=This recording is released.")
-    assert catalog.execute("SELECT released FROM recordings WHERE id = ?",
-                           [person["id"]]).fetchone()[0] == 1
+    assert (
+        catalog.execute("SELECT released FROM recordings WHERE id = ?", [person["id"]]).fetchone()[
+            0
+        ]
+        == 1
+    )
     screenshots(page, "released")
 
     page.goto(f"{live_server}/recordings/{quiet['id']}")
@@ -96,8 +100,11 @@ def test_customer_plays_filters_releases_deletes_and_leaves(
     assert page.locator("#setup-sftp").count() == 1  # a WQHD camera can use sFTP
     screenshots(page, "camera")
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                storage_state=context.storage_state())
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        storage_state=context.storage_state(),
+    )
     phone_page = phone.new_page()
     phone_page.goto(live_server + "/recordings")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390

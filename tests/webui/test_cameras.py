@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from pipeline.catalog.cameras import check_camera_login, get_camera
-from pipeline.catalog.detections import get_detection_switches
-from pipeline.clipstore import ClipStore
+from core.catalog.cameras import check_camera_login, get_camera
+from core.catalog.detections import get_detection_switches
+from core.clipstore import ClipStore
 from tests.conftest import requires_shared
 
 
@@ -33,8 +33,9 @@ def _shown_password(html: str) -> str:
 def test_adding_a_camera_shows_its_login_once_with_the_settings_per_protocol(
     client, logged_in, catalog, settings
 ):
-    response = logged_in.post("/cameras/add", {"name": "Driveway", "model": "IN-9408"},
-                              form_page="/cameras/add")
+    response = logged_in.post(
+        "/cameras/add", {"name": "Driveway", "model": "IN-9408"}, form_page="/cameras/add"
+    )
     assert response.status_code == 201
     html = response.get_data(as_text=True)
     password = _shown_password(html)
@@ -42,24 +43,33 @@ def test_adding_a_camera_shows_its_login_once_with_the_settings_per_protocol(
     assert check_camera_login(catalog, camera["username"], password)
     ftp_port = settings.ftp.listen.rsplit(":", 1)[1]
     sftp_port = settings.sftp.listen.rsplit(":", 1)[1]
-    for expected in (camera["username"], f"<code>{ftp_port}</code>", f"<code>{sftp_port}</code>",
-                     "1 (FTPS, explicit TLS)", "2 (sFTP)", "1 (a new folder every day)"):
+    for expected in (
+        camera["username"],
+        f"<code>{ftp_port}</code>",
+        f"<code>{sftp_port}</code>",
+        "1 (FTPS, explicit TLS)",
+        "2 (sFTP)",
+        "1 (a new folder every day)",
+    ):
         assert expected in html
     # Later visits never show it again.
     assert password not in client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
 
 
 def test_an_hd_camera_is_not_offered_sftp(client, logged_in):
-    html = logged_in.post("/cameras/add", {"name": "Old", "model": "IN-5905"},
-                          form_page="/cameras/add").get_data(as_text=True)
+    html = logged_in.post(
+        "/cameras/add", {"name": "Old", "model": "IN-5905"}, form_page="/cameras/add"
+    ).get_data(as_text=True)
     assert 'id="setup-ftps"' in html and 'id="setup-sftp"' not in html
 
 
-def test_rotating_the_password_makes_the_old_one_stop_working(logged_in, owner, make_camera,
-                                                              catalog):
+def test_rotating_the_password_makes_the_old_one_stop_working(
+    logged_in, owner, make_camera, catalog
+):
     camera = make_camera(owner)
-    response = logged_in.post(f"/cameras/{camera['id']}/rotate",
-                              form_page=f"/cameras/{camera['id']}")
+    response = logged_in.post(
+        f"/cameras/{camera['id']}/rotate", form_page=f"/cameras/{camera['id']}"
+    )
     new_password = _shown_password(response.get_data(as_text=True))
     assert check_camera_login(catalog, camera["username"], new_password)
     assert check_camera_login(catalog, camera["username"], camera["password"]) is None
@@ -67,8 +77,11 @@ def test_rotating_the_password_makes_the_old_one_stop_working(logged_in, owner, 
 
 def test_editing_renames_and_changes_the_model(logged_in, owner, make_camera, catalog):
     camera = make_camera(owner)
-    logged_in.post(f"/cameras/{camera['id']}/edit", {"name": "Back yard", "model": "IN-8403"},
-                   form_page=f"/cameras/{camera['id']}")
+    logged_in.post(
+        f"/cameras/{camera['id']}/edit",
+        {"name": "Back yard", "model": "IN-8403"},
+        form_page=f"/cameras/{camera['id']}",
+    )
     row = get_camera(catalog, camera["id"])
     assert (row["name"], row["model"]) == ("Back yard", "IN-8403")
 
@@ -82,8 +95,9 @@ def test_detection_switches_need_consent_and_are_saved(
     refused = logged_in.post(f"{page}/detection", {"objects": "1"}, form_page=page)
     assert refused.status_code == 400
     assert not get_detection_switches(catalog, camera["id"]).any
-    logged_in.post(f"{page}/detection", {"objects": "1", "rain": "1", "consent": "yes"},
-                   form_page=page)
+    logged_in.post(
+        f"{page}/detection", {"objects": "1", "rain": "1", "consent": "yes"}, form_page=page
+    )
     switches = get_detection_switches(catalog, camera["id"])
     assert switches.objects and switches.rain and not switches.plates
     logged_in.post(f"{page}/detection", {}, form_page=page)  # all off needs no consent
@@ -96,8 +110,9 @@ def test_switching_detection_on_without_its_models_is_refused_not_silently_empty
     settings.detection.models_dir = tmp_path / "no-models"
     camera = make_camera(owner)
     page = f"/cameras/{camera['id']}"
-    refused = logged_in.post(f"{page}/detection", {"objects": "1", "consent": "yes"},
-                             form_page=page)
+    refused = logged_in.post(
+        f"{page}/detection", {"objects": "1", "consent": "yes"}, form_page=page
+    )
     assert refused.status_code == 503
     assert "models are not installed" in refused.get_data(as_text=True)
     assert not get_detection_switches(catalog, camera["id"]).any
@@ -114,8 +129,7 @@ def test_removing_a_camera_removes_its_recordings_and_files(
     clip = ClipStore(settings.storage).recording_file(recording["path"])
     page = f"/cameras/{camera['id']}"
     assert logged_in.post(f"{page}/delete", {}, form_page=page).status_code == 400
-    assert logged_in.post(f"{page}/delete", {"confirm": "yes"}, form_page=page).status_code \
-        == 302
+    assert logged_in.post(f"{page}/delete", {"confirm": "yes"}, form_page=page).status_code == 302
     assert not clip.exists()
     assert catalog.execute("SELECT count(*) FROM recordings").fetchone()[0] == 0
     assert client.get(page).status_code == 404

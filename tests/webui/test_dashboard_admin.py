@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from pipeline.catalog import atomic, utcnow
-from pipeline.catalog.browse import set_released
-from pipeline.catalog.cameras import get_camera
-from pipeline.catalog.fairuse import fairuse_events, record_transition
-from pipeline.catalog.notices import insert_notice
-from pipeline.catalog.rejections import insert_rejection
+from core.catalog import atomic, utcnow
+from core.catalog.browse import set_released
+from core.catalog.cameras import get_camera
+from core.catalog.fairuse import fairuse_events, record_transition
+from core.catalog.notices import insert_notice
+from core.catalog.rejections import insert_rejection
 
 
 def test_dashboard_shows_last_alarm_todays_count_storage_and_fairuse_advice(
@@ -23,12 +23,28 @@ def test_dashboard_shows_last_alarm_todays_count_storage_and_fairuse_advice(
     store_recording(camera, "2020-01-01T10:00:00+00:00", poster=False)
     latest = store_recording(camera, now.isoformat(), poster=False)
     with atomic(catalog):
-        record_transition(catalog, camera["id"], "ok", "warned", rules=["constant_alarm"],
-                          evidence={"minutes": 45}, actor="pipeline", at=utcnow())
-        insert_notice(catalog, user_id=owner["id"], camera_id=camera["id"], kind="long_clip",
-                      title="Garden sends long clips", body="Clips longer than 18 s arrive.",
-                      advice=["Set the alarm video length to 15 s."], evidence={},
-                      created_at=utcnow(), dedupe_key=None)
+        record_transition(
+            catalog,
+            camera["id"],
+            "ok",
+            "warned",
+            rules=["constant_alarm"],
+            evidence={"minutes": 45},
+            actor="pipeline",
+            at=utcnow(),
+        )
+        insert_notice(
+            catalog,
+            user_id=owner["id"],
+            camera_id=camera["id"],
+            kind="long_clip",
+            title="Garden sends long clips",
+            body="Clips longer than 18 s arrive.",
+            advice=["Set the alarm video length to 15 s."],
+            evidence={},
+            created_at=utcnow(),
+            dedupe_key=None,
+        )
     auth.login_as(owner)
     html = client.get("/dashboard").get_data(as_text=True)
     assert now.strftime("%Y-%m-%d %H:%M:%S") in html
@@ -46,8 +62,12 @@ def test_admin_suspends_and_resumes_a_camera_with_the_step_recorded(
     camera = make_camera(make_user())
     auth.login_as(admin)
     page = "/admin/cameras"
-    assert auth.post(f"/admin/cameras/{camera['id']}/fairuse", {"action": "suspend"},
-                     form_page=page).status_code == 302
+    assert (
+        auth.post(
+            f"/admin/cameras/{camera['id']}/fairuse", {"action": "suspend"}, form_page=page
+        ).status_code
+        == 302
+    )
     assert get_camera(catalog, camera["id"])["fairuse_state"] == "suspended"
     auth.post(f"/admin/cameras/{camera['id']}/fairuse", {"action": "resume"}, form_page=page)
     assert get_camera(catalog, camera["id"])["fairuse_state"] == "ok"
@@ -69,9 +89,14 @@ def test_admin_lists_users_rejections_released_recordings_and_status(
     hidden = store_recording(camera, "2026-11-20T10:00:00+00:00")
     shared = store_recording(camera, "2026-11-21T10:00:00+00:00")
     set_released(catalog, [shared["id"]], True)
-    job = {"id": "job-rejected-1", "camera_id": camera["id"], "protocol": "ftp",
-           "original_name": "A20261125.mp4", "size_bytes": 1200,
-           "received_at": "2026-11-25T10:00:00+00:00"}
+    job = {
+        "id": "job-rejected-1",
+        "camera_id": camera["id"],
+        "protocol": "ftp",
+        "original_name": "A20261125.mp4",
+        "size_bytes": 1200,
+        "received_at": "2026-11-25T10:00:00+00:00",
+    }
     with atomic(catalog):
         insert_rejection(catalog, job, "not_video", "no container signature")
     auth.login_as(admin)

@@ -30,7 +30,10 @@ def test_python_m_webui_serves_with_waitress_and_stops_on_sigterm(config_file, s
     env.pop("CREDENTIALS_DIRECTORY", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "webui", "--config", str(config_file)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         response = _wait_until_serving(f"http://{settings.web.listen}/login", process)

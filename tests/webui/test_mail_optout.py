@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.catalog.accounts import mail_optout_key, set_mail_preferences
-from pipeline.catalog.notifications import add_target
-from pipeline.catalog.users import get_user
+from core.catalog.accounts import mail_optout_key, set_mail_preferences
+from core.catalog.notifications import add_target
+from core.catalog.users import get_user
+from core.mail_links import mail_link_base, opt_out_url
+from core.settings import settings_from_dict
 from pipeline.fairuse.monitor import SYSTEM, FairUseMonitor, suspend_camera
-from pipeline.mail_links import mail_link_base, opt_out_url
-from pipeline.settings import settings_from_dict
 from tests.webui.conftest import link_in
 
 FOOTER = "Stop these mails: "
@@ -123,8 +123,11 @@ def test_a_fair_use_notice_carries_the_link_and_following_it_stops_the_next_one(
     # A suspension refuses the camera's uploads: the owner is told whatever they chose, and
     # since it cannot be switched off, the mail offers no opt-out.
     suspend_camera(catalog, settings, camera["id"], now + timedelta(hours=2))
-    [suspended] = [mail for mail in outbox()
-                   if mail["To"] == owner["email"] and "suspended" in str(mail["Subject"])]
+    [suspended] = [
+        mail
+        for mail in outbox()
+        if mail["To"] == owner["email"] and "suspended" in str(mail["Subject"])
+    ]
     assert_no_opt_out(suspended)
 
 
@@ -132,21 +135,25 @@ def test_admin_copies_of_fair_use_notices_carry_no_opt_out(
     catalog, settings, make_user, camera, outbox
 ):
     admin = make_user("admin@example.com", is_admin=True)
-    FairUseMonitor(catalog, settings).step(camera, "ok", "warned", [], SYSTEM,
-                                           datetime.now(UTC))
+    FairUseMonitor(catalog, settings).step(camera, "ok", "warned", [], SYSTEM, datetime.now(UTC))
     [copy] = [mail for mail in outbox() if mail["To"] == admin["email"]]
     assert_no_opt_out(copy)
 
 
 def test_account_mails_carry_no_opt_out(client, auth, logged_in_owner, owner, outbox):
-    logged_in_owner.post("/account/email", {"email": "olga.new@example.com",
-                                            "current_password": owner["password"]})
+    logged_in_owner.post(
+        "/account/email", {"email": "olga.new@example.com", "current_password": owner["password"]}
+    )
     logged_in_owner.logout()
     client.post("/reset", data={"email": owner["email"], "csrf_token": auth.csrf("/reset")})
     client.post(
         "/register",
-        data={"email": "new@example.com", "password": "long enough 1",
-              "password2": "long enough 1", "csrf_token": auth.csrf("/register")},
+        data={
+            "email": "new@example.com",
+            "password": "long enough 1",
+            "password2": "long enough 1",
+            "csrf_token": auth.csrf("/register"),
+        },
     )
     mails = {str(mail["To"]): mail for mail in outbox()}
     assert len(mails) == 3
@@ -174,9 +181,7 @@ def test_links_point_to_the_public_url_else_the_listen_address(
     assert opt_out_url(catalog, public, owner["id"], "fairuse") == (
         f"https://cams.example/mail/opt-out/{key}/fairuse"
     )
-    everywhere = settings_from_dict(
-        {**settings_dict, "web": {"listen": "0.0.0.0:8080"}}, tmp_path
-    )
+    everywhere = settings_from_dict({**settings_dict, "web": {"listen": "0.0.0.0:8080"}}, tmp_path)
     assert mail_link_base(everywhere, "http://nas.local:8080/") == "http://nas.local:8080"
     assert mail_link_base(everywhere).endswith(":8080")
     with pytest.raises(ValueError, match="unknown mail kind"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.catalog import jobs
-from pipeline.catalog.quarantine import list_quarantined
-from pipeline.catalog.rejections import list_rejections
+from core.catalog import jobs
+from core.catalog.quarantine import list_quarantined
+from core.catalog.rejections import list_rejections
 from pipeline.processor import ClipProcessor
 from tests.pipeline.conftest import spool_upload  # noqa: F401 - a fixture used below
 from tests.pipeline.rule_clips import OTHER_ENCODER, SMALL
@@ -32,14 +32,16 @@ def held_clips(settings, catalog, make_user, make_camera, clip_factory, spool_up
     return owner, camera, list_quarantined(catalog, camera_id=camera["id"])
 
 
-def test_owner_accepts_one_held_clip_and_discards_the_other(app, client, auth, catalog,
-                                                           held_clips, make_user):
+def test_owner_accepts_one_held_clip_and_discards_the_other(
+    app, client, auth, catalog, held_clips, make_user
+):
     owner, camera, (first, second) = held_clips
     page = f"/cameras/{camera['id']}"
     stranger = app.test_client()
     AuthActions(stranger).login_as(make_user("h@example.com"))
-    refused = AuthActions(stranger).post(f"{page}/quarantine/{first['id']}", {"action": "accept"},
-                                         form_page="/account")
+    refused = AuthActions(stranger).post(
+        f"{page}/quarantine/{first['id']}", {"action": "accept"}, form_page="/account"
+    )
     assert refused.status_code == 404
 
     auth.login_as(owner)
@@ -49,8 +51,9 @@ def test_owner_accepts_one_held_clip_and_discards_the_other(app, client, auth, c
     assert accepted.status_code == 302
     assert accepted.headers["Location"].startswith("/recordings/")
     assert client.get(accepted.headers["Location"] + "/video").status_code == 200
-    discarded = auth.post(f"{page}/quarantine/{second['id']}", {"action": "discard"},
-                          form_page=page)
+    discarded = auth.post(
+        f"{page}/quarantine/{second['id']}", {"action": "discard"}, form_page=page
+    )
     assert discarded.status_code == 302
     assert list_quarantined(catalog) == []
     assert [r["reason"] for r in list_rejections(catalog)] == ["fingerprint_mismatch"]

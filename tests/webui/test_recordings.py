@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pipeline.clipstore import ClipStore
+from core.clipstore import ClipStore
 
 
 @pytest.fixture
@@ -39,8 +39,9 @@ def test_recordings_page_lists_newest_first_with_poster_camera_time_and_duration
     assert "18.0 s" in html
 
 
-def test_detail_page_has_a_video_element_for_the_clip(client, logged_in, owner, make_camera,
-                                                      store_recording):
+def test_detail_page_has_a_video_element_for_the_clip(
+    client, logged_in, owner, make_camera, store_recording
+):
     recording = store_recording(make_camera(owner))
     html = client.get(f"/recordings/{recording['id']}").get_data(as_text=True)
     assert re.search(rf'<video[^>]+src="/recordings/{recording["id"]}/video"', html, re.S)
@@ -90,16 +91,18 @@ def test_player_serves_the_playback_copy_when_the_pipeline_made_one(
     client, logged_in, owner, make_camera, store_recording, catalog, settings, clip_factory
 ):
     # An AVI from an HD camera: the pipeline adds an H.264 MP4 for browsers (playback_path).
-    avi = clip_factory("bikes.mp4", seconds=2, width=640, height=352, fps=10,
-                       container_format="avi", codec="mpeg4")
+    avi = clip_factory(
+        "bikes.mp4", seconds=2, width=640, height=352, fps=10, container_format="avi", codec="mpeg4"
+    )
     mp4 = clip_factory("bikes.mp4", seconds=2, width=640, height=352, fps=10)
     if "playback_path" not in catalog["recordings"].columns_dict:
         catalog.execute("ALTER TABLE recordings ADD COLUMN playback_path TEXT")
     recording = store_recording(make_camera(owner, model="IN-5905"), clip=avi)
     playback_rel = recording["path"].rsplit(".", 1)[0] + ".playback.mp4"
     ClipStore(settings.storage).recording_file(playback_rel).write_bytes(mp4.read_bytes())
-    catalog.execute("UPDATE recordings SET playback_path = ? WHERE id = ?",
-                    [playback_rel, recording["id"]])
+    catalog.execute(
+        "UPDATE recordings SET playback_path = ? WHERE id = ?", [playback_rel, recording["id"]]
+    )
     played = client.get(f"/recordings/{recording['id']}/video")
     assert played.mimetype == "video/mp4"
     assert played.get_data() == mp4.read_bytes()
@@ -141,8 +144,9 @@ def test_filter_by_label_uses_the_detection_labels(
     assert "Person" in detail
 
 
-def test_keyset_pages_walk_every_recording_once(app, client, logged_in, owner, make_camera,
-                                                store_recording):
+def test_keyset_pages_walk_every_recording_once(
+    app, client, logged_in, owner, make_camera, store_recording
+):
     app.config["SETTINGS"].web.page_size = 2
     camera = make_camera(owner)
     made = [
@@ -162,18 +166,33 @@ def test_keyset_pages_walk_every_recording_once(app, client, logged_in, owner, m
     assert seen == expected
 
 
-def test_owner_releases_and_withdraws_a_recording(client, logged_in, owner, make_camera,
-                                                  store_recording, catalog):
+def test_owner_releases_and_withdraws_a_recording(
+    client, logged_in, owner, make_camera, store_recording, catalog
+):
     recording = store_recording(make_camera(owner), poster=False)
-    response = logged_in.post(f"/recordings/{recording['id']}/release", {"released": "1"},
-                              form_page=f"/recordings/{recording['id']}")
+    response = logged_in.post(
+        f"/recordings/{recording['id']}/release",
+        {"released": "1"},
+        form_page=f"/recordings/{recording['id']}",
+    )
     assert response.status_code == 302
-    assert catalog.execute("SELECT released FROM recordings WHERE id = ?",
-                           [recording["id"]]).fetchone()[0] == 1
-    logged_in.post(f"/recordings/{recording['id']}/release", {"released": "0"},
-                   form_page=f"/recordings/{recording['id']}")
-    assert catalog.execute("SELECT released FROM recordings WHERE id = ?",
-                           [recording["id"]]).fetchone()[0] == 0
+    assert (
+        catalog.execute(
+            "SELECT released FROM recordings WHERE id = ?", [recording["id"]]
+        ).fetchone()[0]
+        == 1
+    )
+    logged_in.post(
+        f"/recordings/{recording['id']}/release",
+        {"released": "0"},
+        form_page=f"/recordings/{recording['id']}",
+    )
+    assert (
+        catalog.execute(
+            "SELECT released FROM recordings WHERE id = ?", [recording["id"]]
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_deleting_a_recording_removes_its_row_clip_and_poster(
@@ -184,8 +203,9 @@ def test_deleting_a_recording_removes_its_row_clip_and_poster(
     clip = store.recording_file(recording["path"])
     poster = store.thumb_file(recording["thumb_path"])
     assert clip.exists() and poster.exists()
-    response = logged_in.post(f"/recordings/{recording['id']}/delete",
-                              form_page=f"/recordings/{recording['id']}")
+    response = logged_in.post(
+        f"/recordings/{recording['id']}/delete", form_page=f"/recordings/{recording['id']}"
+    )
     assert response.status_code == 302
     assert not clip.exists() and not poster.exists()
     assert catalog.execute("SELECT count(*) FROM recordings").fetchone()[0] == 0
@@ -209,11 +229,13 @@ def test_bulk_delete_removes_only_the_owners_selected_recordings(
     assert left == {keep["id"], foreign["id"]}
 
 
-def test_bulk_release_marks_the_selected_recordings(client, logged_in, owner, make_camera,
-                                                    store_recording, catalog):
+def test_bulk_release_marks_the_selected_recordings(
+    client, logged_in, owner, make_camera, store_recording, catalog
+):
     camera = make_camera(owner)
     a, b = store_recording(camera, poster=False), store_recording(camera, poster=False)
-    logged_in.post("/recordings/bulk", {"action": "release", "ids": [a["id"]]},
-                   form_page="/recordings")
+    logged_in.post(
+        "/recordings/bulk", {"action": "release", "ids": [a["id"]]}, form_page="/recordings"
+    )
     released = dict(catalog.execute("SELECT id, released FROM recordings").fetchall())
     assert released == {a["id"]: 1, b["id"]: 0}

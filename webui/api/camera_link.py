@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from pipeline.catalog.camera_access import get_camera_access
-from pipeline.integrations.camera_cgi import CameraClient, CameraLogin
-from pipeline.integrations.credential_box import CredentialBox, load_credential_box
-from pipeline.integrations.http_target import AddressPolicy
+from core.camera_cgi import CameraClient, CameraLogin
+from core.catalog.camera_access import get_camera_access
+from core.credential_box import CredentialBox, load_credential_box
+from core.http_target import AddressPolicy
 from webui.api.errors import fail
 from webui.db import get_db, get_settings
 
@@ -42,6 +42,4 @@ def camera_client(camera_id: int) -> CameraClient:
         dialect=access["dialect"],
         verify_tls=bool(opened.get("verify_tls", False)),
     )
-    return CameraClient(
-        login, timeout=get_settings().api.camera_timeout_s, policy=camera_policy()
-    )
+    return CameraClient(login, timeout=get_settings().api.camera_timeout_s, policy=camera_policy())

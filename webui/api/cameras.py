@@ -10,20 +10,20 @@ from typing import Literal
 from flask import jsonify
 from pydantic import Field
 
-from pipeline.catalog.alarm_settings import (
+from core.camera_cgi import dialect_for_model
+from core.catalog.alarm_settings import (
     alarm_settings_of_owner,
     get_alarm_settings,
     set_alarm_settings,
 )
-from pipeline.catalog.browse import camera_summaries
-from pipeline.catalog.camera_access import (
+from core.catalog.browse import camera_summaries
+from core.catalog.camera_access import (
     access_summaries,
     delete_camera_access,
     get_camera_access,
     store_camera_access,
 )
-from pipeline.integrations.camera_cgi import dialect_for_model
-from pipeline.integrations.http_target import TargetRefused, address_allowed, parse_http_url
+from core.http_target import TargetRefused, address_allowed, parse_http_url
 from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import camera_client, camera_policy, credential_box
@@ -106,7 +106,9 @@ def change_alarm_settings(camera_id: int):
         camera_updated = True
     settings = set_alarm_settings(db, camera_id, armed=change.armed, notify=change.notify)
     logger.info(
-        "api: camera %d alarm settings armed=%s notify=%s", camera_id, settings["armed"],
+        "api: camera %d alarm settings armed=%s notify=%s",
+        camera_id,
+        settings["armed"],
         settings["notify"],
     )
     return jsonify({**settings, "camera_updated": camera_updated})

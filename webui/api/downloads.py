@@ -7,8 +7,8 @@ import logging
 
 from flask import request, send_file
 
-from pipeline.catalog.browse import recording_with_owner
-from pipeline.catalog.tokens import is_token_active
+from core.catalog.browse import recording_with_owner
+from core.catalog.tokens import is_token_active
 from webui.api.blueprints import v1
 from webui.api.errors import fail, not_found
 from webui.api.signed_links import signature_valid

@@ -9,13 +9,13 @@ from flask import jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from pipeline.integrations.camera_cgi import (
+from core.camera_cgi import (
     CameraError,
     CameraLoginRefused,
     CameraTimeout,
     CameraUnreachable,
 )
-from pipeline.integrations.credential_box import SealBroken
+from core.credential_box import SealBroken
 from webui.api.blueprints import v1
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import jsonify
 
-from pipeline.catalog.alarm_events import alarm_counts_per_day, days_back, recent_alarm_events
+from core.catalog.alarm_events import alarm_counts_per_day, days_back, recent_alarm_events
 from webui.api.blueprints import v1
 from webui.api.bodies import query_int
 from webui.api.ownership import owned_camera

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from flask import Response, stream_with_context
 
-from pipeline.integrations.camera_cgi import CameraClient, CameraError
+from core.camera_cgi import CameraClient, CameraError
 from webui.api.blueprints import v1
 from webui.api.camera_link import camera_client
 from webui.api.ownership import owned_camera

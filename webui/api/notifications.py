@@ -12,15 +12,15 @@ from typing import Literal
 from flask import jsonify
 from pydantic import Field
 
-from pipeline.catalog import atomic, utcnow
-from pipeline.catalog import notifications as targets
-from pipeline.integrations.http_target import (
+from core.catalog import atomic, utcnow
+from core.catalog import notifications as targets
+from core.http_target import (
     AddressPolicy,
     TargetRefused,
     parse_http_url,
     resolve_allowed,
 )
-from pipeline.integrations.notification_rules import recording_payload
+from core.notification_rules import recording_payload
 from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import credential_box
@@ -30,6 +30,7 @@ from webui.api.token_auth import api_user_id, require_scope
 from webui.db import get_db, get_settings
 
 logger = logging.getLogger(__name__)
+
 
 class TargetBody(Body):
     kind: Literal["webhook", "mqtt", "email"]

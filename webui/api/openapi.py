@@ -60,8 +60,13 @@ def _path_id(name: str, description: str) -> dict:
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
 
 
 CAMERA = _path_id("camera_id", "A camera of yours")
@@ -78,8 +83,11 @@ SCHEMAS: dict[str, dict] = {
     "AlarmSettings": _obj({"armed": {"type": "boolean"}, "notify": {"type": "boolean"}}),
     "AlarmSettingsChange": _obj(
         {
-            "armed": {"type": "boolean", "description": "Alarms count (and, with a stored "
-                      "camera login, the camera's motion detection is switched)"},
+            "armed": {
+                "type": "boolean",
+                "description": "Alarms count (and, with a stored "
+                "camera login, the camera's motion detection is switched)",
+            },
             "notify": {"type": "boolean", "description": "Send notifications for this camera"},
         },
         [],
@@ -113,14 +121,29 @@ SCHEMAS: dict[str, dict] = {
     "CameraList": _obj({"items": {"type": "array", "items": _ref("Camera")}}),
     "CameraAccess": _obj(
         {
-            "address": {"type": "string", "minLength": 1, "maxLength": 200,
-                        "description": "host[:port] or http(s)://host[:port]"},
-            "username": {"type": "string", "minLength": 1, "maxLength": 64,
-                         "pattern": r"^[^:\s]+$"},
-            "password": {"type": "string", "minLength": 1, "maxLength": 64,
-                         "pattern": r"^[\x21-\x7e]+$"},
-            "dialect": {"type": "string", "enum": ["fullhd", "wqhd"],
-                        "description": "Default: from the camera model"},
+            "address": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": "host[:port] or http(s)://host[:port]",
+            },
+            "username": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "pattern": r"^[^:\s]+$",
+            },
+            "password": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "pattern": r"^[\x21-\x7e]+$",
+            },
+            "dialect": {
+                "type": "string",
+                "enum": ["fullhd", "wqhd"],
+                "description": "Default: from the camera model",
+            },
             "verify_tls": {"type": "boolean", "default": False},
         },
         ["address", "username", "password"],
@@ -225,10 +248,17 @@ SCHEMAS: dict[str, dict] = {
                 "maxItems": 2,
                 "items": {"type": "string", "enum": ["recording", "fairuse"]},
             },
-            "url": {"type": "string", "maxLength": 2000, "nullable": True,
-                    "description": "Webhooks only: https URL that receives the POST"},
-            "payload_style": {"type": "string", "enum": ["json", "ifttt"],
-                              "description": "ifttt: body {value1, value2, value3}"},
+            "url": {
+                "type": "string",
+                "maxLength": 2000,
+                "nullable": True,
+                "description": "Webhooks only: https URL that receives the POST",
+            },
+            "payload_style": {
+                "type": "string",
+                "enum": ["json", "ifttt"],
+                "description": "ifttt: body {value1, value2, value3}",
+            },
         },
         ["kind"],
         additionalProperties=False,
@@ -245,12 +275,25 @@ SCHEMAS: dict[str, dict] = {
             "url_host": {"type": "string", "nullable": True},
             "enabled": {"type": "boolean"},
             "created_at": TIME,
-            "secret": {"type": "string", "description": "Webhooks, on creation only: the "
-                       "HMAC-SHA256 key of X-AlarmVault-Signature"},
+            "secret": {
+                "type": "string",
+                "description": "Webhooks, on creation only: the "
+                "HMAC-SHA256 key of X-AlarmVault-Signature",
+            },
             "deliveries": {"type": "array", "items": {"type": "object"}},
         },
-        ["id", "kind", "name", "camera_id", "labels", "events", "payload_style", "url_host",
-         "enabled", "created_at"],
+        [
+            "id",
+            "kind",
+            "name",
+            "camera_id",
+            "labels",
+            "events",
+            "payload_style",
+            "url_host",
+            "enabled",
+            "created_at",
+        ],
     ),
     "NotificationTargetList": _obj(
         {"items": {"type": "array", "items": _ref("NotificationTarget")}}
@@ -284,8 +327,17 @@ SCHEMAS: dict[str, dict] = {
 }
 
 
-def _op(summary: str, ok: dict, errors: tuple[int, ...], *, params=(), body=None, tag="",
-        security=None, ok_status: str = "200") -> dict:
+def _op(
+    summary: str,
+    ok: dict,
+    errors: tuple[int, ...],
+    *,
+    params=(),
+    body=None,
+    tag="",
+    security=None,
+    ok_status: str = "200",
+) -> dict:
     operation: dict[str, Any] = {
         "summary": summary,
         "tags": [tag] if tag else [],
@@ -302,125 +354,293 @@ def _op(summary: str, ok: dict, errors: tuple[int, ...], *, params=(), body=None
 NO_CONTENT = {"description": "Done"}
 
 PATHS: dict[str, dict] = {
-    "/me": {"get": _op("The token's account and scope", _json(_ref("Me")), (401, 429),
-                       tag="tokens")},
-    "/cameras": {"get": _op("Your cameras with alarm settings", _json(_ref("CameraList")),
-                            (401, 429), tag="cameras")},
-    "/cameras/{camera_id}": {"get": _op("One camera", _json(_ref("Camera")), READ,
-                                        params=[CAMERA], tag="cameras")},
+    "/me": {
+        "get": _op("The token's account and scope", _json(_ref("Me")), (401, 429), tag="tokens")
+    },
+    "/cameras": {
+        "get": _op(
+            "Your cameras with alarm settings", _json(_ref("CameraList")), (401, 429), tag="cameras"
+        )
+    },
+    "/cameras/{camera_id}": {
+        "get": _op("One camera", _json(_ref("Camera")), READ, params=[CAMERA], tag="cameras")
+    },
     "/cameras/{camera_id}/alarm-settings": {
-        "patch": _op("Switch alarms (armed) and notifications", _json(_ref("AlarmSettingsResult")),
-                     CAMERA_CALL, params=[CAMERA], body="AlarmSettingsChange", tag="cameras")
+        "patch": _op(
+            "Switch alarms (armed) and notifications",
+            _json(_ref("AlarmSettingsResult")),
+            CAMERA_CALL,
+            params=[CAMERA],
+            body="AlarmSettingsChange",
+            tag="cameras",
+        )
     },
     "/cameras/{camera_id}/access": {
-        "put": _op("Store the camera's address and login (encrypted, never shown again)",
-                   _json(_ref("CameraAccessStored")), WRITE, params=[CAMERA], body="CameraAccess",
-                   tag="cameras"),
-        "delete": _op("Forget the camera's address and login", NO_CONTENT, WRITE,
-                      params=[CAMERA], tag="cameras", ok_status="204"),
+        "put": _op(
+            "Store the camera's address and login (encrypted, never shown again)",
+            _json(_ref("CameraAccessStored")),
+            WRITE,
+            params=[CAMERA],
+            body="CameraAccess",
+            tag="cameras",
+        ),
+        "delete": _op(
+            "Forget the camera's address and login",
+            NO_CONTENT,
+            WRITE,
+            params=[CAMERA],
+            tag="cameras",
+            ok_status="204",
+        ),
     },
     "/cameras/{camera_id}/control/motion-detection": {
-        "put": _op("Motion detection on/off", _json(_ref("ControlResult")), CAMERA_CALL,
-                   params=[CAMERA], body="Switch", tag="control")
+        "put": _op(
+            "Motion detection on/off",
+            _json(_ref("ControlResult")),
+            CAMERA_CALL,
+            params=[CAMERA],
+            body="Switch",
+            tag="control",
+        )
     },
     "/cameras/{camera_id}/control/alarm-email": {
-        "put": _op("Alarm e-mail on/off", _json(_ref("ControlResult")), CAMERA_CALL,
-                   params=[CAMERA], body="Switch", tag="control")
+        "put": _op(
+            "Alarm e-mail on/off",
+            _json(_ref("ControlResult")),
+            CAMERA_CALL,
+            params=[CAMERA],
+            body="Switch",
+            tag="control",
+        )
     },
     "/cameras/{camera_id}/control/preset": {
-        "post": _op("Go to a preset position (0..7)", _json(_ref("ControlResult")), CAMERA_CALL,
-                    params=[CAMERA], body="Preset", tag="control")
+        "post": _op(
+            "Go to a preset position (0..7)",
+            _json(_ref("ControlResult")),
+            CAMERA_CALL,
+            params=[CAMERA],
+            body="Preset",
+            tag="control",
+        )
     },
     "/cameras/{camera_id}/control/areas/{area}": {
         "put": _op(
             "Switch an alarm area and set its sensitivity",
             _json(_ref("ControlResult")),
             CAMERA_CALL,
-            params=[CAMERA, {"name": "area", "in": "path", "required": True,
-                             "schema": {"type": "integer", "minimum": 1, "maximum": 4}}],
+            params=[
+                CAMERA,
+                {
+                    "name": "area",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 4},
+                },
+            ],
             body="Area",
             tag="control",
         )
     },
     "/cameras/{camera_id}/snapshot": {
-        "get": _op("The camera's current picture, relayed",
-                   {"description": "JPEG", "content": {"image/jpeg": {"schema": {
-                       "type": "string", "format": "binary"}}}},
-                   (*READ, 409, 502, 504), params=[CAMERA], tag="live")
+        "get": _op(
+            "The camera's current picture, relayed",
+            {
+                "description": "JPEG",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            (*READ, 409, 502, 504),
+            params=[CAMERA],
+            tag="live",
+        )
     },
     "/cameras/{camera_id}/live.mjpeg": {
-        "get": _op("The camera's MJPEG live stream, relayed",
-                   {"description": "MJPEG stream", "content": {"multipart/x-mixed-replace": {
-                       "schema": {"type": "string", "format": "binary"}}}},
-                   (*READ, 409, 502, 504), params=[CAMERA], tag="live")
+        "get": _op(
+            "The camera's MJPEG live stream, relayed",
+            {
+                "description": "MJPEG stream",
+                "content": {
+                    "multipart/x-mixed-replace": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+            (*READ, 409, 502, 504),
+            params=[CAMERA],
+            tag="live",
+        )
     },
-    "/storage": {"get": _op("Storage used, quota, oldest recording", _json(_ref("Storage")),
-                            (401, 429), tag="storage")},
-    "/events": {"get": _op(
-        "Recent alarm events", _json(_ref("EventList")), READ, tag="events",
-        params=[CAMERA_FILTER, _query("limit", {"type": "integer", "minimum": 1, "maximum": 200},
-                                      "How many (default 20)")])},
-    "/events/counts": {"get": _op(
-        "Alarms per camera and day", _json(_ref("EventCounts")), READ, tag="events",
-        params=[CAMERA_FILTER, _query("days", {"type": "integer", "minimum": 1, "maximum": 366},
-                                      "Days back, today included (default 7)")])},
-    "/recordings": {"get": _op(
-        "Your recordings, newest first", _json(_ref("RecordingPage")), READ, tag="recordings",
-        params=[
-            CAMERA_FILTER,
-            _query("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
-            _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
-            _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
-            _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
-            _query("cursor", {"type": "string", "maxLength": 80}, "next_cursor of the last page"),
-        ])},
-    "/recordings/latest": {"get": _op(
-        "The newest recording", _json(_ref("Recording")), READ, tag="recordings",
-        params=[CAMERA_FILTER, _query("label", {"type": "string", "maxLength": 32}, "Label")])},
-    "/recordings/{recording_id}": {"get": _op("One recording", _json(_ref("Recording")), READ,
-                                              params=[RECORDING], tag="recordings")},
-    "/recordings/{recording_id}/download-url": {"post": _op(
-        "A short-lived signed link to download the clip", _json(_ref("DownloadUrl")), READ,
-        params=[RECORDING], tag="recordings")},
-    "/downloads/{recording_id}": {"get": _op(
-        "Download through a signed link (no token header)",
-        {"description": "The clip", "content": {
-            media: {"schema": {"type": "string", "format": "binary"}}
-            for media in ("video/mp4", "video/x-msvideo", "video/quicktime",
-                          "application/octet-stream")}},
-        (403, 404),
-        params=[
-            RECORDING,
-            {"name": "expires", "in": "query", "required": True, "schema": {"type": "integer"}},
-            {"name": "token", "in": "query", "required": True, "schema": {"type": "integer"}},
-            {"name": "signature", "in": "query", "required": True, "schema": {"type": "string"}},
-        ],
-        tag="recordings",
-        security=[],
-    )},
+    "/storage": {
+        "get": _op(
+            "Storage used, quota, oldest recording",
+            _json(_ref("Storage")),
+            (401, 429),
+            tag="storage",
+        )
+    },
+    "/events": {
+        "get": _op(
+            "Recent alarm events",
+            _json(_ref("EventList")),
+            READ,
+            tag="events",
+            params=[
+                CAMERA_FILTER,
+                _query(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": 200},
+                    "How many (default 20)",
+                ),
+            ],
+        )
+    },
+    "/events/counts": {
+        "get": _op(
+            "Alarms per camera and day",
+            _json(_ref("EventCounts")),
+            READ,
+            tag="events",
+            params=[
+                CAMERA_FILTER,
+                _query(
+                    "days",
+                    {"type": "integer", "minimum": 1, "maximum": 366},
+                    "Days back, today included (default 7)",
+                ),
+            ],
+        )
+    },
+    "/recordings": {
+        "get": _op(
+            "Your recordings, newest first",
+            _json(_ref("RecordingPage")),
+            READ,
+            tag="recordings",
+            params=[
+                CAMERA_FILTER,
+                _query("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
+                _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
+                _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
+                _query(
+                    "cursor", {"type": "string", "maxLength": 80}, "next_cursor of the last page"
+                ),
+            ],
+        )
+    },
+    "/recordings/latest": {
+        "get": _op(
+            "The newest recording",
+            _json(_ref("Recording")),
+            READ,
+            tag="recordings",
+            params=[CAMERA_FILTER, _query("label", {"type": "string", "maxLength": 32}, "Label")],
+        )
+    },
+    "/recordings/{recording_id}": {
+        "get": _op(
+            "One recording", _json(_ref("Recording")), READ, params=[RECORDING], tag="recordings"
+        )
+    },
+    "/recordings/{recording_id}/download-url": {
+        "post": _op(
+            "A short-lived signed link to download the clip",
+            _json(_ref("DownloadUrl")),
+            READ,
+            params=[RECORDING],
+            tag="recordings",
+        )
+    },
+    "/downloads/{recording_id}": {
+        "get": _op(
+            "Download through a signed link (no token header)",
+            {
+                "description": "The clip",
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in (
+                        "video/mp4",
+                        "video/x-msvideo",
+                        "video/quicktime",
+                        "application/octet-stream",
+                    )
+                },
+            },
+            (403, 404),
+            params=[
+                RECORDING,
+                {"name": "expires", "in": "query", "required": True, "schema": {"type": "integer"}},
+                {"name": "token", "in": "query", "required": True, "schema": {"type": "integer"}},
+                {
+                    "name": "signature",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+            tag="recordings",
+            security=[],
+        )
+    },
     "/notifications": {
-        "get": _op("Your notification targets", _json(_ref("NotificationTargetList")),
-                   (401, 429), tag="notifications"),
-        "post": _op("Add a webhook, MQTT or e-mail notification",
-                    _json(_ref("NotificationTarget"), "Created (webhooks: with their secret)"),
-                    (*WRITE, 409), body="NotificationTargetNew", tag="notifications",
-                    ok_status="201"),
+        "get": _op(
+            "Your notification targets",
+            _json(_ref("NotificationTargetList")),
+            (401, 429),
+            tag="notifications",
+        ),
+        "post": _op(
+            "Add a webhook, MQTT or e-mail notification",
+            _json(_ref("NotificationTarget"), "Created (webhooks: with their secret)"),
+            (*WRITE, 409),
+            body="NotificationTargetNew",
+            tag="notifications",
+            ok_status="201",
+        ),
     },
     "/notifications/{target_id}": {
-        "get": _op("One target with its recent deliveries", _json(_ref("NotificationTarget")),
-                   READ, params=[TARGET], tag="notifications"),
-        "patch": _op("Switch a target on or off", _json(_ref("NotificationTarget")), WRITE,
-                     params=[TARGET], body="NotificationTargetChange", tag="notifications"),
-        "delete": _op("Remove a target", NO_CONTENT, WRITE, params=[TARGET],
-                      tag="notifications", ok_status="204"),
+        "get": _op(
+            "One target with its recent deliveries",
+            _json(_ref("NotificationTarget")),
+            READ,
+            params=[TARGET],
+            tag="notifications",
+        ),
+        "patch": _op(
+            "Switch a target on or off",
+            _json(_ref("NotificationTarget")),
+            WRITE,
+            params=[TARGET],
+            body="NotificationTargetChange",
+            tag="notifications",
+        ),
+        "delete": _op(
+            "Remove a target",
+            NO_CONTENT,
+            WRITE,
+            params=[TARGET],
+            tag="notifications",
+            ok_status="204",
+        ),
     },
-    "/notifications/{target_id}/test": {"post": _op(
-        "Send a test notification", _json(_ref("Queued"), "Queued"), WRITE, params=[TARGET],
-        tag="notifications", ok_status="202")},
-    "/tokens": {"get": _op("Your API tokens", _json(_ref("TokenList")), (401, 429),
-                           tag="tokens")},
-    "/tokens/{token_id}": {"delete": _op("Revoke one of your tokens", NO_CONTENT, READ,
-                                         params=[TOKEN], tag="tokens", ok_status="204")},
+    "/notifications/{target_id}/test": {
+        "post": _op(
+            "Send a test notification",
+            _json(_ref("Queued"), "Queued"),
+            WRITE,
+            params=[TARGET],
+            tag="notifications",
+            ok_status="202",
+        )
+    },
+    "/tokens": {"get": _op("Your API tokens", _json(_ref("TokenList")), (401, 429), tag="tokens")},
+    "/tokens/{token_id}": {
+        "delete": _op(
+            "Revoke one of your tokens",
+            NO_CONTENT,
+            READ,
+            params=[TOKEN],
+            tag="tokens",
+            ok_status="204",
+        )
+    },
 }
 
 
@@ -449,7 +669,14 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
 @public
 def openapi_json():
     document = openapi_document()
-    document["paths"] = {**PATHS, "/openapi.json": {"get": {
-        "summary": "This document", "security": [], "responses": {"200": {"description": "OK"}},
-    }}}
+    document["paths"] = {
+        **PATHS,
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OK"}},
+            }
+        },
+    }
     return jsonify(document)

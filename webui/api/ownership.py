@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.catalog import NotFound
-from pipeline.catalog.browse import recording_with_owner
-from pipeline.catalog.cameras import get_camera
-from pipeline.catalog.notifications import get_target
-from pipeline.catalog.tokens import get_token
+from core.catalog import NotFound
+from core.catalog.browse import recording_with_owner
+from core.catalog.cameras import get_camera
+from core.catalog.notifications import get_target
+from core.catalog.tokens import get_token
 from webui.api.errors import not_found
 from webui.api.token_auth import api_user_id
 from webui.db import get_db

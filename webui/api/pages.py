@@ -8,13 +8,13 @@ import logging
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from pipeline.catalog import NotFound
-from pipeline.catalog.camera_access import access_summaries, delete_camera_access
-from pipeline.catalog.cameras import get_camera, list_cameras
-from pipeline.catalog.notifications import list_targets, public_target
-from pipeline.catalog.tokens import TooManyTokens, create_token, list_tokens, revoke_token
-from pipeline.integrations.camera_cgi import CameraError
-from pipeline.integrations.credential_box import SealBroken
+from core.camera_cgi import CameraError
+from core.catalog import NotFound
+from core.catalog.camera_access import access_summaries, delete_camera_access
+from core.catalog.cameras import get_camera, list_cameras
+from core.catalog.notifications import list_targets, public_target
+from core.catalog.tokens import TooManyTokens, create_token, list_tokens, revoke_token
+from core.credential_box import SealBroken
 from webui.api.blueprints import pages_bp
 from webui.api.camera_link import camera_client
 from webui.api.cameras import CameraAccessBody, check_camera_address, seal_camera_access

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import g, jsonify, request, url_for
 
-from pipeline.catalog.browse import Cursor, RecordingFilter, search_recordings
+from core.catalog.browse import Cursor, RecordingFilter, search_recordings
 from webui.api.blueprints import v1
 from webui.api.bodies import query_date, query_int, query_text
 from webui.api.errors import fail, not_found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from pipeline.catalog.alarm_events import storage_usage
+from core.catalog.alarm_events import storage_usage
 from webui.api.blueprints import v1
 from webui.api.token_auth import api_user_id
 from webui.db import get_db, get_settings

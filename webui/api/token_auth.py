@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from pipeline.catalog.tokens import authenticate_token, touch_token
-from pipeline.spool import shorten_address
+from core.catalog.tokens import authenticate_token, touch_token
+from core.spool import shorten_address
 from webui.api.blueprints import v1
 from webui.api.errors import fail
 from webui.api.rate_limits import SlidingWindowLimiter

@@ -6,7 +6,7 @@ import logging
 
 from flask import g, jsonify
 
-from pipeline.catalog.tokens import list_tokens, revoke_token
+from core.catalog.tokens import list_tokens, revoke_token
 from webui.api.blueprints import v1
 from webui.api.ownership import owned_token
 from webui.api.token_auth import api_user_id

@@ -1,0 +1,79 @@
+"""The SQLite catalog: every read and write of AlarmVault's rows goes through this package.
+
+One module per table family (users, cameras, jobs, recordings, rejections); the schema is built
+by the numbered migrations in `core.catalog.migrations`, applied at open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from core.catalog.errors import AlreadyExists, CatalogError, NotFound
+
+__all__ = [
+    "AlreadyExists",
+    "CatalogError",
+    "NotFound",
+    "atomic",
+    "open_catalog",
+    "utcnow",
+]
+
+BUSY_TIMEOUT_S = 30.0
+
+
+def utcnow() -> str:
+    """The current time as the catalog stores it: ISO 8601, UTC, seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (and by default migrate) the catalog at ``path``; WAL mode, foreign keys on."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: transactions are explicit (see `atomic`), never implicit.
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA foreign_keys = ON")
+    # FULL: an indexed clip's spool folder is removed right after COMMIT, so the commit must
+    # survive a power cut, not only a process crash.
+    conn.execute("PRAGMA synchronous = FULL")
+    db = sqlite_utils.Database(conn)
+    if str(path) != ":memory:":
+        db.enable_wal()
+    if migrate:
+        from core.catalog.migrations import apply_migrations
+
+        apply_migrations(db)
+    return db
+
+
+@contextlib.contextmanager
+def atomic(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction, taken with BEGIN IMMEDIATE.
+
+    sqlite-utils' ``db.atomic()`` starts a deferred transaction; when three processes share the
+    catalog, a deferred read that later upgrades to a write can fail with SQLITE_BUSY at once
+    instead of waiting. IMMEDIATE takes the write lock up front, so the busy timeout applies.
+    Nested calls become savepoints through ``db.atomic()``.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")

@@ -1,0 +1,66 @@
+"""Numbered schema migrations.
+
+Each module ``mNNNN_name.py`` has ``apply(db)``. They run in number order, each inside the same
+transaction as the row in ``_migrations`` that records it, so a crash never leaves a migration
+half-applied or applied-but-unrecorded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import re
+
+import sqlite_utils
+
+from core.catalog import atomic, utcnow
+
+logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^m(?P<number>\d{4})_(?P<name>\w+)$")
+
+
+def available_migrations() -> list[tuple[int, str]]:
+    """(number, module name) of every migration module, sorted by number."""
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        match = _NAME.match(module.name)
+        if match:
+            found.append((int(match["number"]), module.name))
+    numbers = [number for number, _ in found]
+    if len(numbers) != len(set(numbers)):
+        raise RuntimeError(f"two migrations share a number: {sorted(found)}")
+    return sorted(found)
+
+
+def applied_migrations(db: sqlite_utils.Database) -> set[int]:
+    if "_migrations" not in db.table_names():
+        return set()
+    return {row["number"] for row in db.query("SELECT number FROM _migrations")}
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[int]:
+    """Apply every migration not yet recorded; returns the numbers applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done = applied_migrations(db)
+    applied = []
+    for number, module_name in available_migrations():
+        if number in done:
+            continue
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        with atomic(db):
+            # Another process may have applied it while we waited for the write lock.
+            if db.execute("SELECT 1 FROM _migrations WHERE number = ?", [number]).fetchone():
+                continue
+            module.apply(db)
+            db.execute(
+                "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                [number, module_name, utcnow()],
+            )
+        logger.info("catalog migration applied: %s", module_name)
+        applied.append(number)
+    return applied

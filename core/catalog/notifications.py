@@ -1,0 +1,298 @@
+"""Notification targets (where an owner wants to hear about alarms) and the delivery outbox.
+
+The dispatcher (`pipeline.integrations.dispatcher`) turns new recordings and fair-use changes
+into delivery rows in one transaction with the watermark it advances, so each event is queued
+exactly once even across a crash; a delivery is then retried until sent or given up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from core.catalog import NotFound, atomic, utcnow
+from core.catalog.accounts import PAUSED
+from core.catalog.browse import attach_labels, has_column, has_table
+
+KINDS = ("webhook", "mqtt", "email")
+EVENTS = ("recording", "fairuse")
+PAYLOAD_STYLES = ("json", "ifttt")
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+Target = dict[str, Any]
+
+_PUBLIC_TARGET = (
+    "SELECT id, user_id, kind, name, camera_id, labels, events, payload_style, url_host,"
+    " enabled, created_at FROM notification_targets"
+)
+
+
+class TooManyTargets(Exception):
+    """The account has as many notification targets as it may have."""
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in (text or "").split(",") if part]
+
+
+def public_target(row: dict[str, Any]) -> Target:
+    """A target as its owner sees it: never the URL (it may hold a key) nor the secret."""
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "name": row["name"],
+        "camera_id": row["camera_id"],
+        "labels": _split(row["labels"]),
+        "events": _split(row["events"]),
+        "payload_style": row["payload_style"],
+        "url_host": row["url_host"],
+        "enabled": bool(row["enabled"]),
+        "created_at": row["created_at"],
+    }
+
+
+def add_target(
+    db: sqlite_utils.Database,
+    user_id: int,
+    *,
+    kind: str,
+    name: str,
+    camera_id: int | None = None,
+    labels: list[str] | None = None,
+    events: list[str] | None = None,
+    payload_style: str = "json",
+    sealed_url: str | None = None,
+    url_host: str | None = None,
+    sealed_secret: str | None = None,
+    max_targets: int = 20,
+) -> Target:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    if payload_style not in PAYLOAD_STYLES:
+        raise ValueError(f"payload_style must be one of {', '.join(PAYLOAD_STYLES)}")
+    events = list(dict.fromkeys(events or EVENTS))
+    if not events or any(event not in EVENTS for event in events):
+        raise ValueError(f"events must be some of {', '.join(EVENTS)}")
+    labels = sorted({label.strip().lower() for label in labels or [] if label.strip()})
+    if kind == "webhook" and not (sealed_url and sealed_secret):
+        raise ValueError("a webhook needs a URL and a signing secret")
+    with atomic(db):
+        count = db.execute(
+            "SELECT count(*) FROM notification_targets WHERE user_id = ?", [user_id]
+        ).fetchone()[0]
+        if count >= max_targets:
+            raise TooManyTargets(f"at most {max_targets} notification targets per account")
+        db["notification_targets"].insert(
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "name": (name or "").strip()[:80] or kind,
+                "camera_id": camera_id,
+                "labels": ",".join(labels),
+                "events": ",".join(events),
+                "payload_style": payload_style,
+                "sealed_url": sealed_url,
+                "url_host": url_host,
+                "sealed_secret": sealed_secret,
+                "enabled": 1,
+                "created_at": utcnow(),
+            }
+        )
+        target_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return get_target(db, target_id)
+
+
+def get_target(db: sqlite_utils.Database, target_id: int) -> Target:
+    rows = list(db.query(_PUBLIC_TARGET + " WHERE id = ?", [target_id]))
+    if not rows:
+        raise NotFound(f"notification target {target_id}")
+    return rows[0]
+
+
+def get_target_secrets(db: sqlite_utils.Database, target_id: int) -> dict[str, Any]:
+    """The sealed URL and secret, for the dispatcher only."""
+    rows = list(
+        db.query(
+            "SELECT sealed_url, sealed_secret FROM notification_targets WHERE id = ?", [target_id]
+        )
+    )
+    if not rows:
+        raise NotFound(f"notification target {target_id}")
+    return rows[0]
+
+
+def list_targets(db: sqlite_utils.Database, user_id: int) -> list[Target]:
+    return list(db.query(_PUBLIC_TARGET + " WHERE user_id = ? ORDER BY id", [user_id]))
+
+
+def set_target_enabled(db: sqlite_utils.Database, target_id: int, enabled: bool) -> None:
+    with atomic(db):
+        db.execute(
+            "UPDATE notification_targets SET enabled = ? WHERE id = ?", [int(enabled), target_id]
+        )
+
+
+def delete_target(db: sqlite_utils.Database, target_id: int) -> None:
+    with atomic(db):
+        db.execute("DELETE FROM notification_targets WHERE id = ?", [target_id])
+
+
+def targets_for_event(
+    db: sqlite_utils.Database, owner_id: int, camera_id: int | None, event: str
+) -> list[Target]:
+    """The owner's enabled targets that want ``event`` for this camera (labels not checked)."""
+    rows = db.query(
+        _PUBLIC_TARGET + " WHERE user_id = ? AND enabled = 1"
+        " AND (camera_id IS NULL OR camera_id = ?) ORDER BY id",
+        [owner_id, camera_id],
+    )
+    return [row for row in rows if event in _split(row["events"])]
+
+
+def target_labels(target: Target) -> list[str]:
+    return _split(target["labels"])
+
+
+# -- events waiting to be turned into deliveries (call inside one `atomic`) -----------------
+
+
+def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str, Any]]:
+    """Recordings after the watermark, oldest first, with camera, owner, labels and settings."""
+    watermark = get_watermark(db, "recordings")
+    # With the detection tables present: whether the camera has detection switched on and
+    # whether this recording was analysed yet (labels arrive with the analysis).
+    wanted, analysed = "0", "1"
+    if has_column(db, "cameras", "detect_objects") and has_table(db, "detection_runs"):
+        wanted = "(c.detect_objects OR c.detect_plates OR c.detect_rain OR c.detect_false_alarm)"
+        analysed = "EXISTS (SELECT 1 FROM detection_runs d WHERE d.recording_id = r.id)"
+    rows = list(
+        db.query(
+            "SELECT r.id, r.camera_id, r.started_at, r.duration_s, r.size_bytes,"  # noqa: S608
+            " r.created_at, c.name AS camera_name, c.model AS camera_model, c.owner_id,"
+            " coalesce(s.armed, 1) AS armed, coalesce(s.notify, 1) AS notify,"
+            f" {wanted} AS detection_wanted, {analysed} AS analysed"
+            " FROM recordings r JOIN cameras c ON c.id = r.camera_id"
+            " LEFT JOIN camera_alarm_settings s ON s.camera_id = r.camera_id"
+            " WHERE r.id > ? ORDER BY r.id LIMIT ?",
+            [watermark, limit],
+        )
+    )
+    attach_labels(db, rows)
+    return rows
+
+
+def get_watermark(db: sqlite_utils.Database, name: str) -> int:
+    row = db.execute("SELECT value FROM notification_watermarks WHERE name = ?", [name]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def set_watermark(db: sqlite_utils.Database, name: str, value: int) -> None:
+    db.execute(
+        "INSERT INTO notification_watermarks (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        [name, value],
+    )
+
+
+def fairuse_changes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Cameras whose fair-use state differs from what was last notified (new cameras: 'ok')."""
+    return list(
+        db.query(
+            "SELECT c.id AS camera_id, c.name AS camera_name, c.owner_id, c.fairuse_state AS state,"
+            " coalesce(f.state, 'ok') AS previous_state,"
+            " coalesce(s.notify, 1) AS notify"
+            " FROM cameras c LEFT JOIN notification_fairuse_seen f ON f.camera_id = c.id"
+            " LEFT JOIN camera_alarm_settings s ON s.camera_id = c.id"
+            " WHERE c.fairuse_state != coalesce(f.state, 'ok') ORDER BY c.id"
+        )
+    )
+
+
+def mark_fairuse_seen(db: sqlite_utils.Database, camera_id: int, state: str) -> None:
+    db.execute(
+        "INSERT INTO notification_fairuse_seen (camera_id, state) VALUES (?, ?)"
+        " ON CONFLICT (camera_id) DO UPDATE SET state = excluded.state",
+        [camera_id, state],
+    )
+
+
+def queue_delivery(
+    db: sqlite_utils.Database, target_id: int, event: str, event_key: str, payload: dict
+) -> None:
+    """Queue one delivery; a repeat for the same target and event is ignored."""
+    now = utcnow()
+    db.execute(
+        "INSERT OR IGNORE INTO notification_deliveries"
+        " (target_id, event, event_key, payload, state, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+        [target_id, event, event_key, json.dumps(payload, sort_keys=True), now, now],
+    )
+
+
+# -- the outbox ------------------------------------------------------------------------------
+
+
+def due_deliveries(db: sqlite_utils.Database, now: str, limit: int = 50) -> list[dict[str, Any]]:
+    """What is due, except for paused accounts: their deliveries wait, kept, until the owner
+    resumes the account."""
+    return list(
+        db.query(
+            "SELECT d.*, t.kind, t.payload_style, t.user_id, t.name AS target_name"
+            " FROM notification_deliveries d JOIN notification_targets t ON t.id = d.target_id"
+            " JOIN users u ON u.id = t.user_id"
+            " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND u.state IS NOT ?"
+            " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+            [now, PAUSED, limit],
+        )
+    )
+
+
+def mark_delivery_sent(db: sqlite_utils.Database, delivery_id: int) -> None:
+    with atomic(db):
+        db.execute(
+            "UPDATE notification_deliveries SET state = 'sent', sent_at = ?,"
+            " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            [utcnow(), delivery_id],
+        )
+
+
+def mark_delivery_failed_attempt(
+    db: sqlite_utils.Database, delivery_id: int, error: str, next_attempt_at: str | None
+) -> None:
+    """One more failed attempt; ``next_attempt_at`` None gives the delivery up."""
+    with atomic(db):
+        db.execute(
+            "UPDATE notification_deliveries SET attempts = attempts + 1, last_error = ?,"
+            " state = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+            [error[:300], PENDING if next_attempt_at else FAILED, next_attempt_at, delivery_id],
+        )
+
+
+def recent_deliveries(
+    db: sqlite_utils.Database, target_id: int, limit: int = 20
+) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT id, event, event_key, state, attempts, last_error, created_at, sent_at,"
+            " next_attempt_at FROM notification_deliveries WHERE target_id = ?"
+            " ORDER BY id DESC LIMIT ?",
+            [target_id, limit],
+        )
+    )
+
+
+def recording_for_test(db: sqlite_utils.Database, owner_id: int) -> dict[str, Any] | None:
+    """The owner's newest recording, to build a realistic test notification."""
+    rows = list(
+        db.query(
+            "SELECT r.id, r.camera_id, r.started_at, r.duration_s, r.size_bytes,"
+            " c.name AS camera_name, c.model AS camera_model, c.owner_id"
+            " FROM recordings r JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = ?"
+            " ORDER BY r.id DESC LIMIT 1",
+            [owner_id],
+        )
+    )
+    attach_labels(db, rows)
+    return rows[0] if rows else None

@@ -1,0 +1,62 @@
+"""Indexed recordings (clips that passed validation), newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from core.catalog import NotFound, utcnow
+
+Recording = dict[str, Any]
+
+
+def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> int:
+    """Insert inside the caller's transaction; the job_id UNIQUE key makes a repeat a no-op."""
+    existing = db.execute(
+        "SELECT id FROM recordings WHERE job_id = ?", [recording["job_id"]]
+    ).fetchone()
+    if existing:
+        return existing[0]
+    row = {"released": 0, "created_at": utcnow(), **recording}
+    db["recordings"].insert(row)
+    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+
+def get_recording(db: sqlite_utils.Database, recording_id: int) -> Recording:
+    rows = list(db.query("SELECT * FROM recordings WHERE id = ?", [recording_id]))
+    if not rows:
+        raise NotFound(f"recording {recording_id}")
+    return rows[0]
+
+
+def get_recording_by_job(db: sqlite_utils.Database, job_id: str) -> Recording | None:
+    rows = list(db.query("SELECT * FROM recordings WHERE job_id = ?", [job_id]))
+    return rows[0] if rows else None
+
+
+def list_recordings(
+    db: sqlite_utils.Database,
+    *,
+    camera_id: int | None = None,
+    owner_id: int | None = None,
+    limit: int | None = None,
+) -> list[Recording]:
+    where, params = [], []
+    if camera_id is not None:
+        where.append("r.camera_id = ?")
+        params.append(camera_id)
+    if owner_id is not None:
+        where.append("c.owner_id = ?")
+        params.append(owner_id)
+    sql = (
+        "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id FROM recordings r"
+        " JOIN cameras c ON c.id = r.camera_id"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY r.started_at DESC, r.id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return list(db.query(sql, params))

@@ -1,0 +1,84 @@
+"""What retention looks at: recordings per camera by age, and per account against its quota.
+
+Paused accounts (the owner blocked processing) are left out: nothing of theirs is deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from core.catalog import atomic
+
+
+def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list[dict[str, Any]]:
+    """Every camera with the days its recordings are kept (its own setting or ``default_days``);
+    cameras of paused accounts are not listed."""
+    return list(
+        db.query(
+            "SELECT c.id, c.owner_id, coalesce(c.retention_days, ?) AS retention_days"
+            " FROM cameras c JOIN users u ON u.id = c.owner_id"
+            " WHERE u.state IS NOT 'paused' ORDER BY c.id",
+            [default_days],
+        )
+    )
+
+
+def set_camera_retention(db: sqlite_utils.Database, camera_id: int, days: int | None) -> None:
+    with atomic(db):
+        db.execute("UPDATE cameras SET retention_days = ? WHERE id = ?", [days, camera_id])
+
+
+def recordings_received_before(
+    db: sqlite_utils.Database, camera_id: int, cutoff: str
+) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT * FROM recordings WHERE camera_id = ? AND received_at < ?"
+            " ORDER BY received_at, id",
+            [camera_id, cutoff],
+        )
+    )
+
+
+def accounts_with_usage(db: sqlite_utils.Database, default_quota_mb: int) -> list[dict[str, Any]]:
+    """Per account that has recordings (paused ones left out): its quota in bytes and the bytes
+    its recordings take."""
+    return list(
+        db.query(
+            "SELECT u.id AS user_id, coalesce(u.quota_mb, ?) * 1048576 AS quota_bytes,"
+            " sum(r.size_bytes) AS used_bytes"
+            " FROM users u JOIN cameras c ON c.owner_id = u.id"
+            " JOIN recordings r ON r.camera_id = c.id"
+            " WHERE u.state IS NOT 'paused'"
+            " GROUP BY u.id ORDER BY u.id",
+            [default_quota_mb],
+        )
+    )
+
+
+def account_recordings_oldest_first(
+    db: sqlite_utils.Database, user_id: int
+) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT r.* FROM recordings r JOIN cameras c ON c.id = r.camera_id"
+            " WHERE c.owner_id = ? ORDER BY r.received_at, r.id",
+            [user_id],
+        )
+    )
+
+
+def unfinished_job_ids(
+    db: sqlite_utils.Database, camera_id: int, final_states: frozenset[str]
+) -> list[str]:
+    """Jobs of the camera whose upload may still lie in the spool."""
+    marks = ", ".join("?" for _ in final_states)
+    return [
+        row["id"]
+        for row in db.query(
+            f"SELECT id FROM jobs WHERE camera_id = ? AND state NOT IN ({marks})",  # noqa: S608
+            [camera_id, *sorted(final_states)],
+        )
+    ]

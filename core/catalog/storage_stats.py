@@ -1,0 +1,46 @@
+"""Measured storage use: per account (recordings and bytes) and of the data disk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from core.catalog import atomic
+
+
+def record_storage_usage(
+    db: sqlite_utils.Database, at: str, total: int, used: int, free: int
+) -> dict[str, int]:
+    """Recount every account's recordings and store the disk figures; returns the totals."""
+    with atomic(db):
+        db.execute("DELETE FROM storage_usage")
+        db.execute(
+            "INSERT INTO storage_usage (user_id, recordings, bytes, measured_at)"
+            " SELECT u.id, count(r.id), coalesce(sum(r.size_bytes), 0), ?"
+            " FROM users u LEFT JOIN cameras c ON c.owner_id = u.id"
+            " LEFT JOIN recordings r ON r.camera_id = c.id GROUP BY u.id",
+            [at],
+        )
+        accounts, recordings, recording_bytes = db.execute(
+            "SELECT count(*), coalesce(sum(recordings), 0), coalesce(sum(bytes), 0)"
+            " FROM storage_usage"
+        ).fetchone()
+        db.execute(
+            "INSERT INTO disk_usage (id, total_bytes, used_bytes, free_bytes, recordings_bytes,"
+            " measured_at) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " total_bytes = excluded.total_bytes, used_bytes = excluded.used_bytes,"
+            " free_bytes = excluded.free_bytes, recordings_bytes = excluded.recordings_bytes,"
+            " measured_at = excluded.measured_at",
+            [total, used, free, recording_bytes, at],
+        )
+    return {"accounts": accounts, "recordings": recordings, "recordings_bytes": recording_bytes}
+
+
+def storage_usage(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM storage_usage ORDER BY bytes DESC, user_id"))
+
+
+def disk_usage(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM disk_usage WHERE id = 1"))
+    return rows[0] if rows else None

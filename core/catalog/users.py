@@ -1,0 +1,67 @@
+"""Customer and admin accounts."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import sqlite_utils
+
+from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.security import hash_password
+
+User = dict[str, Any]
+
+
+def add_user(
+    db: sqlite_utils.Database, email: str, password: str, *, is_admin: bool = False
+) -> User:
+    email = email.strip()
+    if "@" not in email or len(email) > 254:
+        raise ValueError("not an e-mail address")
+    if len(password) < 8:
+        raise ValueError("the password must have at least 8 characters")
+    try:
+        with atomic(db):
+            db["users"].insert(
+                {
+                    "email": email,
+                    "password_hash": hash_password(password),
+                    "is_admin": int(is_admin),
+                    "created_at": utcnow(),
+                }
+            )
+            user_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    except sqlite3.IntegrityError:
+        raise AlreadyExists("a user with that e-mail exists already") from None
+    return get_user(db, user_id)
+
+
+def get_user(db: sqlite_utils.Database, user_id: int) -> User:
+    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+    if not rows:
+        raise NotFound(f"user {user_id}")
+    return rows[0]
+
+
+def find_user_by_email(db: sqlite_utils.Database, email: str) -> User | None:
+    rows = list(db.query("SELECT * FROM users WHERE email = ?", [email.strip()]))
+    return rows[0] if rows else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    return list(db.query("SELECT * FROM users ORDER BY id"))
+
+
+def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    if len(password) < 8:
+        raise ValueError("the password must have at least 8 characters")
+    with atomic(db):
+        db.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user_id]
+        )
+
+
+def record_login(db: sqlite_utils.Database, user_id: int) -> None:
+    with atomic(db):
+        db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [utcnow(), user_id])

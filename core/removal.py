@@ -1,0 +1,86 @@
+"""Removing recordings, cameras and whole accounts, for the scheduled jobs and the web UI.
+
+Files go first, rows after: if the process dies in between, the rows still match what the job
+looks for, so its next run finishes the removal. The other order could leave clip files that
+no row points to any more, and nothing would ever find and delete them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from core import spool
+from core.catalog.accounts import delete_account_rows, user_file_rows
+from core.catalog.browse import delete_recording_rows
+from core.catalog.camera_edits import camera_recordings, delete_camera_rows
+from core.catalog.cameras import list_cameras
+from core.catalog.jobs import FINAL_STATES
+from core.catalog.quarantine import list_quarantined
+from core.catalog.retention import unfinished_job_ids
+from core.clipstore import ClipStore
+from core.settings.storage import StorageSettings
+
+
+def remove_recordings(
+    db: sqlite_utils.Database, clips: ClipStore, recordings: list[dict[str, Any]]
+) -> int:
+    """Delete the recordings' files and rows; returns the bytes freed."""
+    for recording in recordings:
+        clips.delete_recording_files(recording)
+    delete_recording_rows(db, [recording["id"] for recording in recordings])
+    return sum(int(recording["size_bytes"] or 0) for recording in recordings)
+
+
+def remove_camera(
+    db: sqlite_utils.Database, clips: ClipStore, storage: StorageSettings, camera: dict[str, Any]
+) -> int:
+    """Every file and row of the camera: clips, posters, held clips, its upload jail, spooled
+    uploads; returns the number of recordings removed."""
+    recordings = camera_recordings(db, camera["id"])
+    for recording in recordings:
+        clips.delete_recording_files(recording)
+    for held in list_quarantined(db, camera_id=camera["id"]):
+        clips.delete_quarantined(held["path"])
+    remove_camera_files(db, storage, camera)
+    delete_camera_rows(db, camera["id"])
+    return len(recordings)
+
+
+def remove_account(
+    db: sqlite_utils.Database, clips: ClipStore, storage: StorageSettings, user_id: int
+) -> dict[str, int]:
+    """Every file and row of the account: clips, posters, held clips, upload jails, spooled
+    uploads."""
+    recordings = user_file_rows(db, user_id)
+    cameras = list_cameras(db, user_id)
+    for recording in recordings:
+        clips.delete_recording_files(recording)
+    # The rows go by ON DELETE CASCADE; the held files would stay with nothing pointing at them.
+    for held in list_quarantined(db, owner_id=user_id):
+        clips.delete_quarantined(held["path"])
+    for camera in cameras:
+        remove_camera_files(db, storage, camera)
+    delete_account_rows(db, user_id)
+    return {"cameras": len(cameras), "recordings": len(recordings)}
+
+
+def remove_camera_files(
+    db: sqlite_utils.Database, storage: StorageSettings, camera: dict[str, Any]
+) -> None:
+    """The camera's upload jail and its spooled uploads that were not processed yet."""
+    _remove_inside(Path(storage.uploads_dir), camera["username"])
+    for job_id in unfinished_job_ids(db, camera["id"], FINAL_STATES):
+        folder = Path(storage.incoming_dir) / job_id
+        if folder.is_dir():
+            spool.remove_upload(folder)
+
+
+def _remove_inside(root: Path, name: str) -> None:
+    target = (root / name).resolve()
+    # A name that leads out of the root (or to it) is never removed.
+    if target.parent == root.resolve() and target.is_dir():
+        shutil.rmtree(target, ignore_errors=True)

@@ -1,0 +1,39 @@
+"""The REST API (`/api/v1`): rate limits, signed download links and camera control."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from core.settings.base import StrictModel
+
+
+class ApiSettings(StrictModel):
+    enabled: bool = Field(True, description="Serve the REST API under /api/v1.")
+    requests_per_minute: int = Field(
+        120, ge=1, description="Calls one API token may make per minute (all endpoints)."
+    )
+    control_per_minute: int = Field(
+        20, ge=1, description="Camera-control and live-view calls one token may make per minute."
+    )
+    auth_failures_per_minute: int = Field(
+        20,
+        ge=1,
+        description="Calls with a wrong or revoked token from one client network per minute "
+        "before that network is refused for a minute.",
+    )
+    max_tokens_per_user: int = Field(20, ge=1, description="Active API tokens per account.")
+    signed_url_lifetime_s: int = Field(
+        300, ge=10, le=86_400, description="How long a signed recording-download link works."
+    )
+    page_size_max: int = Field(200, ge=1, le=1000, description="Most rows one list call returns.")
+    camera_timeout_s: float = Field(
+        8.0, gt=0, le=60, description="Timeout of one HTTP call to a camera's CGI."
+    )
+    live_stream_max_s: int = Field(
+        300, ge=5, description="A relayed MJPEG live stream is closed after this long."
+    )
+    camera_allow_loopback: bool = Field(
+        False,
+        description="Allow camera addresses on loopback or link-local networks (tests only: "
+        "otherwise a stored camera address could reach services on the server itself).",
+    )

@@ -1,0 +1,61 @@
+"""SFTP ingest (ingestd, paramiko)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from core.settings.base import StrictModel, listen_validator
+
+
+class SftpSettings(StrictModel):
+    enabled: bool = Field(True, description="Serve SFTP.")
+    listen: str = Field("127.0.0.1:2222", description="HOST:PORT to listen on (22 in production).")
+    host_key: Path | None = Field(
+        None, description="SSH host key file; if unset one is generated once in the data dir."
+    )
+    idle_timeout_s: int = Field(120, ge=5, description="Close sessions idle this long.")
+    max_connections_per_ip: int = Field(16, ge=1, description="Concurrent connections per address.")
+    max_connections: int = Field(256, ge=1, description="Total concurrent SSH connections.")
+    login_timeout_s: int = Field(
+        30, ge=1, description="Close a connection that has not logged in after this long."
+    )
+    public_keys: bool = Field(
+        True, description="Also accept the public keys registered per camera (camera_keys)."
+    )
+    window_size_mb: int = Field(
+        16,
+        ge=1,
+        le=1024,
+        description="SSH channel window; with max_packet_kb it sets the upload speed (DESIGN 1b).",
+    )
+    max_packet_kb: int = Field(
+        256, ge=32, le=256, description="Largest SSH packet the server accepts, in KiB."
+    )
+
+    ciphers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "SSH ciphers offered; empty: all paramiko supports. The client takes its own first "
+            "choice among them (RFC 4253), so this list decides only by what it leaves out: "
+            '["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"] makes OpenSSH clients use GCM '
+            "(about a third less server CPU per MB than their default aes128-ctr with HMAC), "
+            "but a camera whose SSH client lacks GCM can then no longer connect."
+        ),
+    )
+
+    _check_listen = listen_validator("listen")
+
+    @field_validator("ciphers")
+    @classmethod
+    def _known_ciphers(cls, ciphers: list[str]) -> list[str]:
+        import paramiko  # only when the setting is used: the settings load without it
+
+        known = paramiko.Transport._preferred_ciphers
+        unknown = [cipher for cipher in ciphers if cipher not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown SSH cipher {', '.join(unknown)}; supported: {', '.join(known)}"
+            )
+        return ciphers

@@ -1,0 +1,67 @@
+"""Where AlarmVault keeps its data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from core.settings.base import StrictModel
+
+
+class StorageSettings(StrictModel):
+    data_dir: Path = Field(
+        Path("var"),
+        description="Data directory: catalog, spool, recordings, thumbnails, keys. "
+        "Relative paths resolve against the config file's folder.",
+    )
+    catalog: Path | None = Field(
+        None, description="SQLite catalog file; default <data_dir>/catalog.db."
+    )
+    default_quota_mb: int = Field(
+        10_240, ge=1, description="Storage quota per account in MB unless set per user."
+    )
+    min_free_mb: int = Field(
+        512, ge=0, description="Refuse uploads when the data disk has less free space than this."
+    )
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.catalog or self.data_dir / "catalog.db"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def incoming_dir(self) -> Path:
+        """Completed uploads, one folder each, handed over by ingestd with one atomic rename."""
+        return self.spool_dir / "incoming"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where ingestd assembles an upload's folder before renaming it into `incoming`."""
+        return self.spool_dir / "staging"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """The per-camera jails that FTP/SFTP sessions write into."""
+        return self.data_dir / "uploads"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.data_dir / "thumbs"
+
+    @property
+    def keys_dir(self) -> Path:
+        """TLS certificate, SSH host key and the at-rest encryption key."""
+        return self.data_dir / "keys"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Mails written as files when no SMTP server is configured (dev)."""
+        return self.data_dir / "outbox"
