@@ -36,6 +36,9 @@ test-ultralytics: $(STAMP) sysdeps-test
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	scripts/install-sysdeps bench
