@@ -17,6 +17,7 @@ from core.catalog import open_catalog
 from core.settings import Settings, load_settings
 from webui import account, admin, api, auth, cameras, dashboard, recordings
 from webui.db import close_db
+from webui.ids import IdConverter
 from webui.secret_key import load_secret_key
 from webui.session_cookie import TlsAwareSessionInterface
 
@@ -74,6 +75,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # RFC 8058 one-click opt-out: mail clients POST to the link from the mail, without a form.
     csrf.exempt("webui.account.mail_opt_out")
     app.teardown_appcontext(close_db)
+    # Before the blueprints: their rules are compiled with the converters known at registration.
+    app.url_map.converters["id"] = IdConverter
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "index", _index)

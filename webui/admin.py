@@ -58,7 +58,7 @@ def cameras():
     return render_template("admin/cameras.html", cameras=rows)
 
 
-@bp.route("/cameras/<int:camera_id>/fairuse", methods=("POST",))
+@bp.route("/cameras/<id:camera_id>/fairuse", methods=("POST",))
 @admin_required
 def fairuse(camera_id: int):
     try:

@@ -107,13 +107,13 @@ def add():
     return _render_camera(camera, password, 201)
 
 
-@bp.route("/<int:camera_id>")
+@bp.route("/<id:camera_id>")
 @login_required
 def detail(camera_id: int):
     return _render_camera(get_owned_camera(camera_id))
 
 
-@bp.route("/<int:camera_id>/edit", methods=("POST",))
+@bp.route("/<id:camera_id>/edit", methods=("POST",))
 @login_required
 def edit(camera_id: int):
     camera = get_owned_camera(camera_id)
@@ -127,7 +127,7 @@ def edit(camera_id: int):
     return redirect(url_for("cameras.detail", camera_id=camera_id))
 
 
-@bp.route("/<int:camera_id>/rotate", methods=("POST",))
+@bp.route("/<id:camera_id>/rotate", methods=("POST",))
 @login_required
 def rotate(camera_id: int):
     camera = get_owned_camera(camera_id)
@@ -137,7 +137,7 @@ def rotate(camera_id: int):
     return _render_camera(camera, password)
 
 
-@bp.route("/<int:camera_id>/delete", methods=("POST",))
+@bp.route("/<id:camera_id>/delete", methods=("POST",))
 @login_required
 def delete(camera_id: int):
     camera = get_owned_camera(camera_id)
@@ -149,7 +149,7 @@ def delete(camera_id: int):
     return redirect(url_for("cameras.index"))
 
 
-@bp.route("/<int:camera_id>/detection", methods=("POST",))
+@bp.route("/<id:camera_id>/detection", methods=("POST",))
 @login_required
 def detection(camera_id: int):
     camera = get_owned_camera(camera_id)
@@ -179,7 +179,7 @@ def detection(camera_id: int):
     return redirect(url_for("cameras.detail", camera_id=camera_id))
 
 
-@bp.route("/<int:camera_id>/quarantine/<int:quarantine_id>", methods=("POST",))
+@bp.route("/<id:camera_id>/quarantine/<id:quarantine_id>", methods=("POST",))
 @login_required
 def quarantine(camera_id: int, quarantine_id: int):
     camera = get_owned_camera(camera_id)

@@ -35,6 +35,7 @@ from core.catalog.cameras import list_cameras
 from webui.auth import login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
+from webui.ids import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +76,10 @@ def _parse_date(text: str | None) -> date | None:
         return None
 
 
-def _parse_int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
-
-
 def current_filter() -> tuple[RecordingFilter, dict[str, str]]:
     """The filter from the query string, and the same values to keep in links and forms."""
     args = request.args
-    camera_id = _parse_int(args.get("camera"))
+    camera_id = parse_id(args.get("camera"))
     since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
     label = args.get("label") if args.get("label") in LABELS else None
     flt = RecordingFilter(
@@ -152,7 +149,7 @@ def _best_frame_path(recording: dict[str, Any], details: list[dict[str, Any]]) -
     return None
 
 
-@bp.route("/<int:recording_id>")
+@bp.route("/<id:recording_id>")
 @login_required
 def detail(recording_id: int):
     recording = get_recording(recording_id)
@@ -199,13 +196,13 @@ def _playback_path(recording: dict[str, Any]) -> str:
     return recording["path"]
 
 
-@bp.route("/<int:recording_id>/video")
+@bp.route("/<id:recording_id>/video")
 @login_required
 def video(recording_id: int):
     return _send_clip(_playback_path(get_recording(recording_id)))
 
 
-@bp.route("/<int:recording_id>/download")
+@bp.route("/<id:recording_id>/download")
 @login_required
 def download(recording_id: int):
     recording = get_recording(recording_id)
@@ -229,13 +226,13 @@ def _send_thumb(relpath: str | None):
     return response
 
 
-@bp.route("/<int:recording_id>/poster")
+@bp.route("/<id:recording_id>/poster")
 @login_required
 def poster(recording_id: int):
     return _send_thumb(get_recording(recording_id)["thumb_path"])
 
 
-@bp.route("/<int:recording_id>/best-frame")
+@bp.route("/<id:recording_id>/best-frame")
 @login_required
 def best_frame(recording_id: int):
     recording = get_recording(recording_id)
@@ -249,7 +246,7 @@ def _back_to_list():
     return redirect(url_for("recordings.index"))
 
 
-@bp.route("/<int:recording_id>/delete", methods=("POST",))
+@bp.route("/<id:recording_id>/delete", methods=("POST",))
 @login_required
 def delete(recording_id: int):
     recording = get_recording(recording_id, owner_only=True)
@@ -259,7 +256,7 @@ def delete(recording_id: int):
     return redirect(url_for("recordings.index"))
 
 
-@bp.route("/<int:recording_id>/release", methods=("POST",))
+@bp.route("/<id:recording_id>/release", methods=("POST",))
 @login_required
 def release(recording_id: int):
     recording = get_recording(recording_id, owner_only=True)
@@ -278,7 +275,7 @@ def release(recording_id: int):
 @bp.route("/bulk", methods=("POST",))
 @login_required
 def bulk():
-    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    ids = [id_ for id_ in map(parse_id, request.form.getlist("ids")) if id_ is not None]
     action = request.form.get("action")
     # Ids of other users' recordings are dropped silently, as if they did not exist.
     recordings = owned_recordings(get_db(), g.user["id"], ids[:1000])

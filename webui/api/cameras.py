@@ -80,7 +80,7 @@ def list_cameras():
     return jsonify({"items": items})
 
 
-@v1.get("/cameras/<int:camera_id>")
+@v1.get("/cameras/<id:camera_id>")
 def show_camera(camera_id: int):
     camera = owned_camera(camera_id)
     db = get_db()
@@ -92,7 +92,7 @@ def show_camera(camera_id: int):
     return jsonify(camera_json(camera, summary, get_alarm_settings(db, camera_id), access))
 
 
-@v1.patch("/cameras/<int:camera_id>/alarm-settings")
+@v1.patch("/cameras/<id:camera_id>/alarm-settings")
 @require_scope("control")
 def change_alarm_settings(camera_id: int):
     """Switch alarms (armed) and notifications; with a stored camera login, arming also switches
@@ -114,7 +114,7 @@ def change_alarm_settings(camera_id: int):
     return jsonify({**settings, "camera_updated": camera_updated})
 
 
-@v1.put("/cameras/<int:camera_id>/access")
+@v1.put("/cameras/<id:camera_id>/access")
 @require_scope("control")
 def store_access(camera_id: int):
     """Store the camera's address and login, sealed; they are never shown again."""
@@ -126,7 +126,7 @@ def store_access(camera_id: int):
     return jsonify({"stored": True, "dialect": dialect})
 
 
-@v1.delete("/cameras/<int:camera_id>/access")
+@v1.delete("/cameras/<id:camera_id>/access")
 @require_scope("control")
 def remove_access(camera_id: int):
     owned_camera(camera_id)

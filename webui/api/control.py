@@ -35,7 +35,7 @@ def _done(camera_id: int, what: str, dialect: str):
     return jsonify({"ok": True, "dialect": dialect})
 
 
-@v1.put("/cameras/<int:camera_id>/control/motion-detection")
+@v1.put("/cameras/<id:camera_id>/control/motion-detection")
 @require_scope("control")
 @camera_call
 def motion_detection(camera_id: int):
@@ -46,7 +46,7 @@ def motion_detection(camera_id: int):
     return _done(camera_id, "motion-detection", client.dialect.name)
 
 
-@v1.put("/cameras/<int:camera_id>/control/alarm-email")
+@v1.put("/cameras/<id:camera_id>/control/alarm-email")
 @require_scope("control")
 @camera_call
 def alarm_email(camera_id: int):
@@ -57,7 +57,7 @@ def alarm_email(camera_id: int):
     return _done(camera_id, "alarm-email", client.dialect.name)
 
 
-@v1.post("/cameras/<int:camera_id>/control/preset")
+@v1.post("/cameras/<id:camera_id>/control/preset")
 @require_scope("control")
 @camera_call
 def goto_preset(camera_id: int):
@@ -68,7 +68,7 @@ def goto_preset(camera_id: int):
     return _done(camera_id, "preset", client.dialect.name)
 
 
-@v1.put("/cameras/<int:camera_id>/control/areas/<int:area>")
+@v1.put("/cameras/<id:camera_id>/control/areas/<int:area>")
 @require_scope("control")
 @camera_call
 def alarm_area(camera_id: int, area: int):

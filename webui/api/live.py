@@ -47,14 +47,14 @@ def mjpeg_response(client: CameraClient) -> Response:
     )
 
 
-@v1.get("/cameras/<int:camera_id>/snapshot")
+@v1.get("/cameras/<id:camera_id>/snapshot")
 @camera_call
 def snapshot(camera_id: int):
     owned_camera(camera_id)
     return snapshot_response(camera_client(camera_id))
 
 
-@v1.get("/cameras/<int:camera_id>/live.mjpeg")
+@v1.get("/cameras/<id:camera_id>/live.mjpeg")
 @camera_call
 def live_mjpeg(camera_id: int):
     owned_camera(camera_id)

@@ -12,7 +12,7 @@ from typing import Literal
 from flask import jsonify
 from pydantic import Field
 
-from core.catalog import atomic, utcnow
+from core.catalog import MAX_ID, atomic, utcnow
 from core.catalog import notifications as targets
 from core.http_target import (
     AddressPolicy,
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 class TargetBody(Body):
     kind: Literal["webhook", "mqtt", "email"]
     name: str = Field("", max_length=80)
-    camera_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    camera_id: int | None = Field(None, ge=1, le=MAX_ID)
     labels: list[str] = Field(default_factory=list, max_length=10)
     events: list[Literal["recording", "fairuse"]] = Field(
         default_factory=lambda: ["recording", "fairuse"], min_length=1, max_length=2
@@ -120,14 +120,14 @@ def add_target():
     return jsonify(answer), 201
 
 
-@v1.get("/notifications/<int:target_id>")
+@v1.get("/notifications/<id:target_id>")
 def show_target(target_id: int):
     row = owned_target(target_id)
     deliveries = targets.recent_deliveries(get_db(), target_id)
     return jsonify({**targets.public_target(row), "deliveries": deliveries})
 
 
-@v1.patch("/notifications/<int:target_id>")
+@v1.patch("/notifications/<id:target_id>")
 @require_scope("control")
 def change_target(target_id: int):
     owned_target(target_id)
@@ -136,7 +136,7 @@ def change_target(target_id: int):
     return jsonify(targets.public_target(targets.get_target(get_db(), target_id)))
 
 
-@v1.delete("/notifications/<int:target_id>")
+@v1.delete("/notifications/<id:target_id>")
 @require_scope("control")
 def delete_target(target_id: int):
     owned_target(target_id)
@@ -145,7 +145,7 @@ def delete_target(target_id: int):
     return "", 204
 
 
-@v1.post("/notifications/<int:target_id>/test")
+@v1.post("/notifications/<id:target_id>/test")
 @require_scope("control")
 def test_target(target_id: int):
     """Queue a test notification (built from the newest recording, if any)."""

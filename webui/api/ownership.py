@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.catalog import NotFound
+from core.catalog import MAX_ID, NotFound
 from core.catalog.browse import recording_with_owner
 from core.catalog.cameras import get_camera
 from core.catalog.notifications import get_target
@@ -14,11 +14,9 @@ from webui.api.errors import not_found
 from webui.api.token_auth import api_user_id
 from webui.db import get_db
 
-SQLITE_MAX_INT = 2**63 - 1
-
 
 def _check_id(value: int, what: str) -> None:
-    if not 0 < value <= SQLITE_MAX_INT:
+    if not 0 < value <= MAX_ID:
         not_found(what)
 
 

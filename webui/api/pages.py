@@ -81,7 +81,7 @@ def add_token():
     return _render(new_token=token, status=201)
 
 
-@pages_bp.post("/tokens/<int:token_id>/revoke")
+@pages_bp.post("/tokens/<id:token_id>/revoke")
 @login_required
 def revoke(token_id: int):
     if not revoke_token(get_db(), token_id, g.user["id"]):
@@ -90,7 +90,7 @@ def revoke(token_id: int):
     return redirect(url_for(".index"))
 
 
-@pages_bp.post("/cameras/<int:camera_id>/access")
+@pages_bp.post("/cameras/<id:camera_id>/access")
 @login_required
 def store_access(camera_id: int):
     camera = _owned_camera(camera_id)
@@ -114,7 +114,7 @@ def store_access(camera_id: int):
     return redirect(url_for(".index"))
 
 
-@pages_bp.post("/cameras/<int:camera_id>/access/delete")
+@pages_bp.post("/cameras/<id:camera_id>/access/delete")
 @login_required
 def forget_access(camera_id: int):
     _owned_camera(camera_id)
@@ -123,7 +123,7 @@ def forget_access(camera_id: int):
     return redirect(url_for(".index"))
 
 
-@pages_bp.get("/cameras/<int:camera_id>/live")
+@pages_bp.get("/cameras/<id:camera_id>/live")
 @login_required
 def live(camera_id: int):
     camera = _owned_camera(camera_id)
@@ -142,13 +142,13 @@ def _relay(camera_id: int, make_response):
         abort(502)
 
 
-@pages_bp.get("/cameras/<int:camera_id>/snapshot.jpg")
+@pages_bp.get("/cameras/<id:camera_id>/snapshot.jpg")
 @login_required
 def live_snapshot(camera_id: int):
     return _relay(camera_id, snapshot_response)
 
 
-@pages_bp.get("/cameras/<int:camera_id>/live.mjpeg")
+@pages_bp.get("/cameras/<id:camera_id>/live.mjpeg")
 @login_required
 def live_stream(camera_id: int):
     return _relay(camera_id, mjpeg_response)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import g, jsonify, request, url_for
 
+from core.catalog import MAX_ID
 from core.catalog.browse import Cursor, RecordingFilter, search_recordings
 from webui.api.blueprints import v1
 from webui.api.bodies import query_date, query_int, query_text
@@ -15,8 +16,6 @@ from webui.api.ownership import owned_camera, owned_recording
 from webui.api.signed_links import link_signature
 from webui.api.token_auth import api_user_id
 from webui.db import get_db, get_settings
-
-MAX_ID = 2**63 - 1
 
 
 def recording_json(row: dict) -> dict:
@@ -79,12 +78,12 @@ def latest_recording():
     return jsonify(recording_json(page.rows[0]))
 
 
-@v1.get("/recordings/<int:recording_id>")
+@v1.get("/recordings/<id:recording_id>")
 def show_recording(recording_id: int):
     return jsonify(recording_json(owned_recording(recording_id)))
 
 
-@v1.post("/recordings/<int:recording_id>/download-url")
+@v1.post("/recordings/<id:recording_id>/download-url")
 def download_url(recording_id: int):
     recording = owned_recording(recording_id)
     lifetime = get_settings().api.signed_url_lifetime_s

@@ -43,7 +43,7 @@ def list_own_tokens():
     return jsonify({"items": [token_json(row) for row in list_tokens(get_db(), api_user_id())]})
 
 
-@v1.delete("/tokens/<int:token_id>")
+@v1.delete("/tokens/<id:token_id>")
 def revoke_own_token(token_id: int):
     """Any token may revoke its owner's tokens (a leaked read token can at least be killed)."""
     owned_token(token_id)
