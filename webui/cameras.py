@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from core.camera_models import CameraModel, load_model_table
 from core.catalog import NotFound
 from core.catalog.camera_edits import update_camera
-from core.catalog.cameras import add_camera, get_camera, list_cameras, rotate_camera_password
+from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
 from core.catalog.quarantine import list_quarantined
 from core.detection.availability import unavailable_models
@@ -21,6 +21,7 @@ from webui.camera_setup import upload_setups
 from webui.dashboard import FAIRUSE_NOTICES
 from webui.data_removal import remove_camera
 from webui.db import get_clipstore, get_db, get_settings
+from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +48,6 @@ def _model_table(extra: str | None) -> dict[str, CameraModel]:
 def camera_models() -> dict[str, CameraModel]:
     extra = get_settings().validation.extra_camera_models
     return _model_table(str(extra) if extra else None)
-
-
-def get_owned_camera(camera_id: int, check_owner: bool = True) -> dict:
-    try:
-        camera = get_camera(get_db(), camera_id)
-    except NotFound:
-        abort(404)
-    if check_owner and camera["owner_id"] != g.user["id"]:
-        abort(404)
-    return camera
 
 
 def _render_camera(camera: dict, password: str | None = None, status: int = 200):
@@ -110,13 +101,13 @@ def add():
 @bp.route("/<id:camera_id>")
 @login_required
 def detail(camera_id: int):
-    return _render_camera(get_owned_camera(camera_id))
+    return _render_camera(camera_or_404(camera_id))
 
 
 @bp.route("/<id:camera_id>/edit", methods=("POST",))
 @login_required
 def edit(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     name = request.form.get("name", "").strip()
     model = request.form.get("model", camera["model"])
     if not name or model not in camera_models():
@@ -130,7 +121,7 @@ def edit(camera_id: int):
 @bp.route("/<id:camera_id>/rotate", methods=("POST",))
 @login_required
 def rotate(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     password = rotate_camera_password(get_db(), camera_id)
     logger.info("camera %d upload password rotated", camera_id)
     flash("New password: the old one no longer works. Type the new one into the camera.", "info")
@@ -140,7 +131,7 @@ def rotate(camera_id: int):
 @bp.route("/<id:camera_id>/delete", methods=("POST",))
 @login_required
 def delete(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     if request.form.get("confirm") != "yes":
         flash("Please tick the box to confirm.", "error")
         return _render_camera(camera, status=400)
@@ -152,7 +143,7 @@ def delete(camera_id: int):
 @bp.route("/<id:camera_id>/detection", methods=("POST",))
 @login_required
 def detection(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     chosen = {name for name in DETECTION_SWITCHES if request.form.get(name) == "1"}
     if chosen and request.form.get("consent") != "yes":
         flash("Please confirm that you have read what the analysis does.", "error")
@@ -182,7 +173,7 @@ def detection(camera_id: int):
 @bp.route("/<id:camera_id>/quarantine/<id:quarantine_id>", methods=("POST",))
 @login_required
 def quarantine(camera_id: int, quarantine_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     action = request.form.get("action")
     try:
         if action == "accept":

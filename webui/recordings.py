@@ -27,7 +27,6 @@ from core.catalog.browse import (
     RecordingFilter,
     label_details,
     owned_recordings,
-    recording_with_owner,
     search_recordings,
     set_released,
 )
@@ -36,6 +35,7 @@ from webui.auth import login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
 from webui.ids import parse_id
+from webui.ownership import recording_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -51,22 +51,6 @@ LABELS = {
     "false_alarm": "False alarm",
 }
 _CONTAINER_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}
-
-
-def get_recording(recording_id: int, check_owner: bool = True, *, owner_only: bool = False):
-    """The recording, or 404 when it does not exist or the user may not see it.
-
-    Its owner may see it; an admin only if the owner released it (and never for owner actions).
-    """
-    recording = recording_with_owner(get_db(), recording_id)
-    if recording is None:
-        abort(404)
-    if check_owner:
-        is_owner = recording["owner_id"] == g.user["id"]
-        admin_may_view = not owner_only and g.user["is_admin"] and recording["released"]
-        if not (is_owner or admin_may_view):
-            abort(404)
-    return recording
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -152,7 +136,7 @@ def _best_frame_path(recording: dict[str, Any], details: list[dict[str, Any]]) -
 @bp.route("/<id:recording_id>")
 @login_required
 def detail(recording_id: int):
-    recording = get_recording(recording_id)
+    recording = recording_or_404(recording_id)
     details = label_details(get_db(), recording_id)
     return render_template(
         "recordings/detail.html",
@@ -199,13 +183,13 @@ def _playback_path(recording: dict[str, Any]) -> str:
 @bp.route("/<id:recording_id>/video")
 @login_required
 def video(recording_id: int):
-    return _send_clip(_playback_path(get_recording(recording_id)))
+    return _send_clip(_playback_path(recording_or_404(recording_id)))
 
 
 @bp.route("/<id:recording_id>/download")
 @login_required
 def download(recording_id: int):
-    recording = get_recording(recording_id)
+    recording = recording_or_404(recording_id)
     suffix = Path(recording["path"]).suffix or ".mp4"
     camera = re.sub(r"[^A-Za-z0-9_-]+", "-", recording["camera_name"]).strip("-") or "camera"
     stamp = re.sub(r"[^0-9T]", "", recording["started_at"][:19])
@@ -229,13 +213,13 @@ def _send_thumb(relpath: str | None):
 @bp.route("/<id:recording_id>/poster")
 @login_required
 def poster(recording_id: int):
-    return _send_thumb(get_recording(recording_id)["thumb_path"])
+    return _send_thumb(recording_or_404(recording_id)["thumb_path"])
 
 
 @bp.route("/<id:recording_id>/best-frame")
 @login_required
 def best_frame(recording_id: int):
-    recording = get_recording(recording_id)
+    recording = recording_or_404(recording_id)
     return _send_thumb(_best_frame_path(recording, label_details(get_db(), recording_id)))
 
 
@@ -249,7 +233,7 @@ def _back_to_list():
 @bp.route("/<id:recording_id>/delete", methods=("POST",))
 @login_required
 def delete(recording_id: int):
-    recording = get_recording(recording_id, owner_only=True)
+    recording = recording_or_404(recording_id, owner_only=True)
     remove_recordings([recording])
     logger.info("recording %d deleted by its owner (user %d)", recording_id, g.user["id"])
     flash("The recording is deleted.", "info")
@@ -259,7 +243,7 @@ def delete(recording_id: int):
 @bp.route("/<id:recording_id>/release", methods=("POST",))
 @login_required
 def release(recording_id: int):
-    recording = get_recording(recording_id, owner_only=True)
+    recording = recording_or_404(recording_id, owner_only=True)
     released = request.form.get("released") == "1"
     set_released(get_db(), [recording["id"]], released)
     logger.info("recording %d released=%s by its owner", recording_id, released)

@@ -11,8 +11,8 @@ from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import camera_client
 from webui.api.errors import not_found
-from webui.api.ownership import owned_camera
 from webui.api.token_auth import camera_call, require_scope
+from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _done(camera_id: int, what: str, dialect: str):
 @require_scope("control")
 @camera_call
 def motion_detection(camera_id: int):
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     body = parse_body(Switch)
     client = camera_client(camera_id)
     client.set_motion_detection(body.enabled)
@@ -50,7 +50,7 @@ def motion_detection(camera_id: int):
 @require_scope("control")
 @camera_call
 def alarm_email(camera_id: int):
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     body = parse_body(Switch)
     client = camera_client(camera_id)
     client.set_alarm_email(body.enabled)
@@ -61,7 +61,7 @@ def alarm_email(camera_id: int):
 @require_scope("control")
 @camera_call
 def goto_preset(camera_id: int):
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     body = parse_body(PresetBody)
     client = camera_client(camera_id)
     client.goto_preset(body.number)
@@ -72,7 +72,7 @@ def goto_preset(camera_id: int):
 @require_scope("control")
 @camera_call
 def alarm_area(camera_id: int, area: int):
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     if not 1 <= area <= 4:
         not_found("alarm area (1..4)")
     body = parse_body(AreaBody)

@@ -91,10 +91,11 @@ def _http_error(error: HTTPException):
 
 @v1.app_errorhandler(404)
 @v1.app_errorhandler(405)
-def _unrouted(error: HTTPException):
-    """A URL under the API that matches no route (an id out of range included) gets the JSON
-    body too: routing fails before a blueprint is chosen, so v1's own handlers never see it."""
-    if request.url_rule is None and request.path.startswith(f"{API_PREFIX}/"):
+def _not_found_or_not_allowed(error: HTTPException):
+    """404 and 405 anywhere under the API get its JSON body, also for a URL that matches no
+    route (an id out of range included): routing fails before a blueprint is chosen, so only
+    an app-wide handler sees those (and Flask prefers it over v1's, being for the code)."""
+    if request.path.startswith(f"{API_PREFIX}/"):
         return _http_error(error)
     return error
 

@@ -25,9 +25,9 @@ from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import credential_box
 from webui.api.errors import fail
-from webui.api.ownership import owned_camera, owned_target
 from webui.api.token_auth import api_user_id, require_scope
 from webui.db import get_db, get_settings
+from webui.ownership import camera_or_404, target_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def list_targets():
 def add_target():
     body = parse_body(TargetBody)
     if body.camera_id is not None:
-        owned_camera(body.camera_id)
+        camera_or_404(body.camera_id)
     labels = _check_labels(body.labels)
     sealed_url = sealed_secret = url_host = secret = None
     if body.kind == "webhook":
@@ -122,7 +122,7 @@ def add_target():
 
 @v1.get("/notifications/<id:target_id>")
 def show_target(target_id: int):
-    row = owned_target(target_id)
+    row = target_or_404(target_id)
     deliveries = targets.recent_deliveries(get_db(), target_id)
     return jsonify({**targets.public_target(row), "deliveries": deliveries})
 
@@ -130,7 +130,7 @@ def show_target(target_id: int):
 @v1.patch("/notifications/<id:target_id>")
 @require_scope("control")
 def change_target(target_id: int):
-    owned_target(target_id)
+    target_or_404(target_id)
     body = parse_body(TargetChange)
     targets.set_target_enabled(get_db(), target_id, body.enabled)
     return jsonify(targets.public_target(targets.get_target(get_db(), target_id)))
@@ -139,7 +139,7 @@ def change_target(target_id: int):
 @v1.delete("/notifications/<id:target_id>")
 @require_scope("control")
 def delete_target(target_id: int):
-    owned_target(target_id)
+    target_or_404(target_id)
     targets.delete_target(get_db(), target_id)
     logger.info("api: notification target %d removed", target_id)
     return "", 204
@@ -149,7 +149,7 @@ def delete_target(target_id: int):
 @require_scope("control")
 def test_target(target_id: int):
     """Queue a test notification (built from the newest recording, if any)."""
-    row = owned_target(target_id)
+    row = target_or_404(target_id)
     db = get_db()
     now = utcnow()
     recording = targets.recording_for_test(db, api_user_id())

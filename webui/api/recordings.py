@@ -12,10 +12,10 @@ from core.catalog.browse import Cursor, RecordingFilter, search_recordings
 from webui.api.blueprints import v1
 from webui.api.bodies import query_date, query_int, query_text
 from webui.api.errors import fail, not_found
-from webui.api.ownership import owned_camera, owned_recording
 from webui.api.signed_links import link_signature
 from webui.api.token_auth import api_user_id
 from webui.db import get_db, get_settings
+from webui.ownership import camera_or_404, recording_or_404
 
 
 def recording_json(row: dict) -> dict:
@@ -40,7 +40,7 @@ def recording_json(row: dict) -> dict:
 def _filter() -> RecordingFilter:
     camera_id = query_int("camera_id", None, 1, MAX_ID)
     if camera_id is not None:
-        owned_camera(camera_id)
+        camera_or_404(camera_id)
     since, until = query_date("since"), query_date("until")
     if since and until and since > until:
         fail(400, "bad_request", "'since' is after 'until'")
@@ -80,12 +80,12 @@ def latest_recording():
 
 @v1.get("/recordings/<id:recording_id>")
 def show_recording(recording_id: int):
-    return jsonify(recording_json(owned_recording(recording_id)))
+    return jsonify(recording_json(recording_or_404(recording_id)))
 
 
 @v1.post("/recordings/<id:recording_id>/download-url")
 def download_url(recording_id: int):
-    recording = owned_recording(recording_id)
+    recording = recording_or_404(recording_id)
     lifetime = get_settings().api.signed_url_lifetime_s
     expires = int(time.time()) + lifetime
     token_id = g.api_token["id"]
