@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
+from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
@@ -41,13 +42,12 @@ DETECTION_SWITCHES = {
 
 
 @cache
-def _model_table(extra: str | None) -> dict[str, CameraModel]:
+def _model_table(extra: Path | None) -> dict[str, CameraModel]:
     return load_model_table(extra)
 
 
 def camera_models() -> dict[str, CameraModel]:
-    extra = get_settings().validation.extra_camera_models
-    return _model_table(str(extra) if extra else None)
+    return _model_table(get_settings().validation.extra_camera_models)
 
 
 def _render_camera(camera: dict, password: str | None = None, status: int = 200):

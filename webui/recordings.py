@@ -84,11 +84,11 @@ def index():
     flt, kept = current_filter()
     after = Cursor.decode(request.args.get("after"))
     page = search_recordings(get_db(), flt, after=after, limit=get_settings().web.page_size)
-    next_url = (
-        url_for("recordings.index", after=page.next_cursor.encode(), **kept)
-        if page.next_cursor
-        else None
-    )
+    next_url = None
+    if page.next_cursor:
+        # Any: url_for's own keywords (_external: bool …) refuse a **dict[str, str].
+        query: dict[str, Any] = {"after": page.next_cursor.encode(), **kept}
+        next_url = url_for("recordings.index", **query)
     return render_template(
         "recordings/index.html",
         page=page,

@@ -32,14 +32,19 @@ from webui.ownership import camera_or_404, target_or_404
 logger = logging.getLogger(__name__)
 
 
+EventName = Literal["recording", "fairuse"]
+
+
+def _every_event() -> list[EventName]:
+    return ["recording", "fairuse"]
+
+
 class TargetBody(Body):
     kind: Literal["webhook", "mqtt", "email"]
     name: str = Field("", max_length=80)
     camera_id: int | None = Field(None, ge=1, le=MAX_ID)
     labels: list[str] = Field(default_factory=list, max_length=10)
-    events: list[Literal["recording", "fairuse"]] = Field(
-        default_factory=lambda: ["recording", "fairuse"], min_length=1, max_length=2
-    )
+    events: list[EventName] = Field(default_factory=_every_event, min_length=1, max_length=2)
     url: str | None = Field(None, max_length=2000)
     payload_style: Literal["json", "ifttt"] = "json"
 
