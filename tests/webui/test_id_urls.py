@@ -15,6 +15,7 @@ from werkzeug.routing import Rule
 from core.catalog import MAX_ID
 from core.catalog.tokens import create_token
 from tests.webui.conftest import AuthActions
+from webui.api.openapi import PATHS
 
 ROW_ID_ARGUMENT = re.compile(r"(?:^|_)id$")
 PLACEHOLDER = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
@@ -140,3 +141,17 @@ def test_recording_ids_past_sqlites_range_in_a_form_are_ignored(app, make_user, 
     )
     assert response.status_code == 200
     assert "Please select recordings first." in response.get_data(as_text=True)
+
+
+def test_the_api_document_gives_every_id_the_converters_range():
+    ids = [
+        (f"{method.upper()} {path}", param)
+        for path, item in PATHS.items()
+        for method, operation in item.items()
+        for param in operation["parameters"]
+        if ROW_ID_ARGUMENT.search(param["name"])
+    ]
+    assert len(ids) > 20
+    expected = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    wrong = [f"{where}: {param['name']}" for where, param in ids if param["schema"] != expected]
+    assert not wrong, wrong
