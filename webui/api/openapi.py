@@ -11,10 +11,11 @@ from typing import Any
 
 from flask import jsonify
 
+from core.catalog import MAX_ID
 from webui.api.blueprints import v1
 from webui.api.token_auth import public
 
-ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 NULLABLE_TIME = {"type": "string", "nullable": True, "description": "ISO 8601, UTC"}
 TIME = {"type": "string", "description": "ISO 8601, UTC"}
 
