@@ -144,7 +144,8 @@ class ClipProcessor:
             started_at = started_at_from_name(
                 upload.original_name,
                 self.settings.pipeline.timestamp_patterns,
-                self.settings.pipeline.camera_timezone,
+                # The owner's confirmed zone for this camera; until then the global default.
+                (camera or {}).get("file_timezone") or self.settings.pipeline.camera_timezone,
                 fallback=job["received_at"],
             )
             if verdict.quarantined:

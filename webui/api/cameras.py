@@ -30,6 +30,7 @@ from webui.api.camera_link import camera_client, camera_policy, credential_box
 from webui.api.errors import fail
 from webui.api.token_auth import api_user_id, require_scope
 from webui.db import get_db
+from webui.formatting import api_time
 from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def camera_json(camera: dict, summary: dict | None, alarm: dict, access: dict | 
         "fairuse_state": camera["fairuse_state"],
         "alarm_settings": alarm,
         "access": {"stored": access is not None, "dialect": access and access["dialect"]},
-        "last_alarm_at": summary.get("last_alarm"),
+        "last_alarm_at": api_time(summary.get("last_alarm")),
         "alarms_today": summary.get("alarms_today", 0),
     }
 

@@ -12,6 +12,7 @@ from webui.api.blueprints import v1
 from webui.api.bodies import query_int
 from webui.api.token_auth import api_user_id
 from webui.db import get_db
+from webui.formatting import api_time
 from webui.ownership import camera_or_404
 
 
@@ -32,7 +33,7 @@ def recent_events():
             "recording_id": row["id"],
             "camera_id": row["camera_id"],
             "camera_name": row["camera_name"],
-            "started_at": row["started_at"],
+            "started_at": api_time(row["started_at"]),
             "duration_s": row["duration_s"],
             "labels": row["labels"],
         }
