@@ -338,11 +338,12 @@ def activity_rows(
     recording of ``flt``'s cameras between ``start`` and ``end`` (UTC ISO): what the activity
     strips count. Only the camera of the filter narrows it, so the strips show the whole day."""
     window = RecordingFilter(owner_id=flt.owner_id, camera_id=flt.camera_id, start=start, end=end)
-    labels = (
-        f"(SELECT group_concat(DISTINCT l.label) FROM {LABELS_TABLE} l WHERE l.recording_id = r.id)"
-        if has_table(db, LABELS_TABLE)
-        else "NULL"
-    )
+    labels = "NULL"
+    if has_table(db, LABELS_TABLE):
+        labels = (
+            "(SELECT group_concat(DISTINCT l.label) FROM recording_labels l"
+            " WHERE l.recording_id = r.id)"
+        )
     rows: list[dict[str, Any]] = []
     for camera_id in _owner_camera_ids(db, window):
         where, params = _where(db, window, camera_id)
