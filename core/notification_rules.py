@@ -6,6 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.timestamps import format_local
+
 
 def wants_recording(target_labels: list[str], recording_labels: list[str]) -> bool:
     """A target without labels wants every alarm; with labels, alarms showing one of them."""
@@ -70,13 +72,13 @@ def fairuse_payload(row: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-def mail_text(payload: dict[str, Any]) -> tuple[str, str]:
-    """Subject and body of a notification mail."""
+def mail_text(payload: dict[str, Any], zone: str | None = None) -> tuple[str, str]:
+    """Subject and body of a notification mail, times in ``zone`` (the owner's; UTC if None)."""
     camera = payload["camera"]["name"]
     if payload["event"] == "recording":
         subject = f"{payload['summary']} on {camera}"
         body = (
-            f"Your camera {camera} recorded an alarm at {payload['time']} (UTC).\n"
+            f"Your camera {camera} recorded an alarm at {format_local(payload['time'], zone)}.\n"
             f"Labels: {', '.join(payload['labels']) or 'none'}\n\n"
             "Open AlarmVault to watch it. You get this mail because you set up an e-mail\n"
             "notification; remove it in AlarmVault's notification settings.\n"

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -120,6 +120,28 @@ def format_local(value: str | None, zone: str | None) -> str:
     except ValueError:
         return value
     return moment.strftime("%Y-%m-%d %H:%M:%S ") + (moment.tzname() or "")
+
+
+def local_window(day: date, zone: str | None, hour: int | None = None) -> tuple[str, str]:
+    """UTC bounds (ISO, start inclusive, end exclusive) of a wall-clock day or hour in ``zone``.
+
+    Both ends are wall-clock times, so the hour a clock falls back over holds both of its
+    occurrences, and a day with a daylight-saving change is 23 or 25 hours long."""
+    info = zone_or_utc(zone)
+    if hour is None:
+        start = datetime.combine(day, time(0), info)
+        end = datetime.combine(day + timedelta(days=1), time(0), info)
+    else:
+        start = datetime.combine(day, time(hour), info)
+        end = (
+            datetime.combine(day, time(hour + 1), info)
+            if hour < 23
+            else datetime.combine(day + timedelta(days=1), time(0), info)
+        )
+    return (
+        start.astimezone(UTC).isoformat(timespec="seconds"),
+        end.astimezone(UTC).isoformat(timespec="seconds"),
+    )
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,13 @@ and any fair-use or quarantine notice with what to do about it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, g, render_template
 
 from core.catalog.browse import bytes_used, camera_summaries
 from core.catalog.notices import list_notices
 from webui.auth import login_required
 from webui.db import get_db, get_settings
+from webui.formatting import viewer_today
 
 bp = Blueprint("dashboard", __name__)
 
@@ -31,8 +30,7 @@ FAIRUSE_NOTICES = {
 @login_required
 def index():
     db = get_db()
-    today = datetime.now(UTC).date()
-    cameras = camera_summaries(db, g.user["id"], today)
+    cameras = camera_summaries(db, g.user["id"], viewer_today())
     quota_mb = g.user["quota_mb"] or get_settings().storage.default_quota_mb
     used = bytes_used(db, g.user["id"])
     return render_template(

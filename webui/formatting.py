@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Flask, g
 
 from core.catalog.users import get_user
-from core.timestamps import format_local, in_zone, iso_in_zone
+from core.timestamps import format_local, in_zone, iso_in_zone, local_window
 from webui.db import get_db
 
 
@@ -40,6 +40,11 @@ def api_time(value: str | None) -> str | None:
 
 def local_now() -> datetime:
     return in_zone(datetime.now(UTC), viewer_zone())
+
+
+def viewer_today() -> tuple[str, str]:
+    """The viewer's today as UTC bounds."""
+    return local_window(local_now().date(), viewer_zone())
 
 
 def day_name(day: date, today: date) -> str:

@@ -235,8 +235,11 @@ def released_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dic
     return rows
 
 
-def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> list[dict]:
-    """Per camera of the owner: last alarm, alarms today, quarantined clips."""
+def camera_summaries(
+    db: sqlite_utils.Database, owner_id: int, today: tuple[str, str]
+) -> list[dict]:
+    """Per camera of the owner: last alarm, alarms today (``today``: the viewer's day as UTC
+    bounds, `core.timestamps.local_window`), quarantined clips."""
     quarantined = (
         "(SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = 'quarantined')"
     )
@@ -248,7 +251,7 @@ def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> l
             "  AND r.started_at >= ? AND r.started_at < ?) AS alarms_today,"
             f" {quarantined} AS quarantined"
             " FROM cameras c WHERE c.owner_id = ? ORDER BY c.id",
-            [today.isoformat(), (today + timedelta(days=1)).isoformat(), owner_id],
+            [*today, owner_id],
         )
     )
 

@@ -239,7 +239,7 @@ class NotificationDispatcher:
             raise DeliveryFailed(
                 f"{choice} mails are switched off on the account page", retry=False
             )
-        subject, body = mail_text(payload)
+        subject, body = mail_text(payload, user.get("timezone"))
         unsubscribe = opt_out_url(self.db, self.settings, user["id"], choice)
         try:
             kind = f"notify-{payload['event']}"

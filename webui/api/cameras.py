@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from datetime import UTC, datetime
 from typing import Literal
 
 from flask import jsonify
@@ -30,7 +29,7 @@ from webui.api.camera_link import camera_client, camera_policy, credential_box
 from webui.api.errors import fail
 from webui.api.token_auth import api_user_id, require_scope
 from webui.db import get_db
-from webui.formatting import api_time
+from webui.formatting import api_time, viewer_today
 from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
@@ -64,10 +63,6 @@ def camera_json(camera: dict, summary: dict | None, alarm: dict, access: dict | 
     }
 
 
-def _today():
-    return datetime.now(UTC).date()
-
-
 @v1.get("/cameras")
 def list_cameras():
     db = get_db()
@@ -76,7 +71,7 @@ def list_cameras():
     access = access_summaries(db, owner)
     items = [
         camera_json(row, row, settings.get(row["id"], {}), access.get(row["id"]))
-        for row in camera_summaries(db, owner, _today())
+        for row in camera_summaries(db, owner, viewer_today())
     ]
     return jsonify({"items": items})
 
@@ -86,7 +81,11 @@ def show_camera(camera_id: int):
     camera = camera_or_404(camera_id)
     db = get_db()
     summary = next(
-        (row for row in camera_summaries(db, api_user_id(), _today()) if row["id"] == camera_id),
+        (
+            row
+            for row in camera_summaries(db, api_user_id(), viewer_today())
+            if row["id"] == camera_id
+        ),
         None,
     )
     access = get_camera_access(db, camera_id)

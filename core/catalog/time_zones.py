@@ -1,5 +1,6 @@
-"""The zone a camera writes its file names in: the owner's confirmed choice, the samples a
-suggestion is made from, and re-filing the camera's recordings when the zone changes."""
+"""Time zones kept in the catalog: the zone a camera writes its file names in (the owner's
+confirmed choice, the samples a suggestion is made from, re-filing the camera's recordings when
+it changes) and the zone a user views times in."""
 
 from __future__ import annotations
 
@@ -53,3 +54,17 @@ def set_file_timezone(
                 )
                 moved += 1
     return moved
+
+
+def set_user_timezone(
+    db: sqlite_utils.Database, user_id: int, zone: str, *, only_if_unset: bool = False
+) -> bool:
+    """Store the zone ``user_id`` sees times in; with ``only_if_unset`` (the browser's guess)
+    a zone the user chose is never overwritten. Returns whether the row changed."""
+    condition = " AND timezone IS NULL" if only_if_unset else ""
+    with atomic(db):
+        cursor = db.execute(
+            f"UPDATE users SET timezone = ? WHERE id = ?{condition}",  # noqa: S608 - ours
+            [zone, user_id],
+        )
+    return cursor.rowcount > 0
