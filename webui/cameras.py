@@ -14,8 +14,10 @@ from core.catalog.camera_edits import update_camera
 from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
 from core.catalog.quarantine import list_quarantined
+from core.catalog.time_zones import name_time_samples, set_file_timezone
 from core.detection.availability import unavailable_models
 from core.detection.results import DetectionSwitches
+from core.timestamps import ZoneSuggestion, is_zone, suggest_zone
 from pipeline.quarantine import accept_quarantined, discard_quarantined
 from webui.auth import login_required
 from webui.camera_setup import upload_setups
@@ -67,9 +69,21 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
             switches=get_detection_switches(db, camera["id"]),
             switch_texts=DETECTION_SWITCHES,
             quarantined=list_quarantined(db, camera_id=camera["id"]),
+            zone_suggestion=_zone_suggestion(camera),
+            default_zone=get_settings().pipeline.camera_timezone,
         ),
         status,
     )
+
+
+def _zone_suggestion(camera: dict) -> ZoneSuggestion | None:
+    """What the camera's first clips say about its clock, while the owner has not chosen."""
+    if camera.get("file_timezone"):
+        return None
+    settings = get_settings()
+    samples = name_time_samples(get_db(), camera["id"], settings.pipeline.timestamp_patterns)
+    # The owner's own zone first: a camera next to its owner usually keeps the owner's time.
+    return suggest_zone(samples, preferred=(g.user["timezone"], settings.pipeline.camera_timezone))
 
 
 @bp.route("")
@@ -126,6 +140,23 @@ def rotate(camera_id: int):
     logger.info("camera %d upload password rotated", camera_id)
     flash("New password: the old one no longer works. Type the new one into the camera.", "info")
     return _render_camera(camera, password)
+
+
+@bp.route("/<id:camera_id>/timezone", methods=("POST",))
+@login_required
+def timezone(camera_id: int):
+    camera_or_404(camera_id)
+    zone = request.form.get("timezone", "")
+    if not is_zone(zone):
+        flash("Please choose a time zone from the list.", "error")
+        return redirect(url_for("cameras.detail", camera_id=camera_id) + "#timezone")
+    moved = set_file_timezone(get_db(), camera_id, zone, get_settings().pipeline.timestamp_patterns)
+    logger.info("camera %d file-name zone %s; %d recordings re-filed", camera_id, zone, moved)
+    flash(
+        f"Time zone saved: {zone}. {moved} earlier recording(s) moved to the right time.",
+        "info",
+    )
+    return redirect(url_for("cameras.detail", camera_id=camera_id) + "#timezone")
 
 
 @bp.route("/<id:camera_id>/delete", methods=("POST",))
