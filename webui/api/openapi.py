@@ -16,8 +16,11 @@ from webui.api.blueprints import v1
 from webui.api.token_auth import public
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-NULLABLE_TIME = {"type": "string", "nullable": True, "description": "ISO 8601, UTC"}
-TIME = {"type": "string", "description": "ISO 8601, UTC"}
+# Times are given in the zone of the token's account (its account-page setting; UTC while it has
+# none), always with the offset, so a client can compare them whatever the zone.
+ZONED = "ISO 8601 with offset, in the account's time zone (UTC until one is set)"
+NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True, "description": ZONED}
+TIME = {"type": "string", "format": "date-time", "description": ZONED}
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra) -> dict:
@@ -75,6 +78,11 @@ RECORDING = _path_id("recording_id", "A recording of yours")
 TARGET = _path_id("target_id", "A notification target of yours")
 TOKEN = _path_id("token_id", "An API token of yours")
 CAMERA_FILTER = _query("camera_id", ID, "Only this camera")
+REVIEWED_FILTER = _query(
+    "reviewed",
+    {"type": "string", "enum": ["true", "false"]},
+    "Only reviewed (true) or not yet reviewed (false) recordings",
+)
 READ = (400, 401, 404, 429)
 WRITE = (400, 401, 403, 404, 422, 429)
 CAMERA_CALL = (*WRITE, 409, 502, 504)
@@ -184,7 +192,16 @@ SCHEMAS: dict[str, dict] = {
             "size_bytes": {"type": "integer"},
             "labels": {"type": "array", "items": {"type": "string"}},
             "released": {"type": "boolean"},
+            "reviewed": {
+                "type": "boolean",
+                "description": "Opened in the web UI or marked reviewed (here or in the UI)",
+            },
+            "reviewed_at": NULLABLE_TIME,
         }
+    ),
+    "ReviewChange": _obj({"reviewed": {"type": "boolean"}}, additionalProperties=False),
+    "ReviewCount": _obj(
+        {"marked": {"type": "integer", "minimum": 0, "description": "Recordings newly marked"}}
     ),
     "RecordingPage": _obj(
         {
@@ -519,6 +536,7 @@ PATHS: dict[str, dict] = {
                 _query("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
                 _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
                 _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
+                REVIEWED_FILTER,
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
                 _query(
                     "cursor", {"type": "string", "maxLength": 80}, "next_cursor of the last page"
@@ -538,6 +556,31 @@ PATHS: dict[str, dict] = {
     "/recordings/{recording_id}": {
         "get": _op(
             "One recording", _json(_ref("Recording")), READ, params=[RECORDING], tag="recordings"
+        )
+    },
+    "/recordings/{recording_id}/review": {
+        "post": _op(
+            "Mark one recording reviewed or not reviewed (a 'read' token may: it is the "
+            "viewer's own bookkeeping)",
+            _json(_ref("Recording")),
+            (*READ, 422),
+            params=[RECORDING],
+            body="ReviewChange",
+            tag="recordings",
+        )
+    },
+    "/recordings/mark-reviewed": {
+        "post": _op(
+            "Mark every not yet reviewed recording the filter matches as reviewed",
+            _json(_ref("ReviewCount")),
+            READ,
+            params=[
+                CAMERA_FILTER,
+                _query("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
+                _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
+                _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
+            ],
+            tag="recordings",
         )
     },
     "/recordings/{recording_id}/download-url": {
