@@ -14,13 +14,14 @@ from core.catalog.camera_edits import update_camera
 from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
 from core.catalog.quarantine import list_quarantined
-from core.catalog.time_zones import name_time_samples, set_file_timezone
+from core.catalog.time_zones import set_file_timezone
 from core.detection.availability import unavailable_models
 from core.detection.results import DetectionSwitches
-from core.timestamps import ZoneSuggestion, is_zone, suggest_zone
+from core.timestamps import is_zone
 from pipeline.quarantine import accept_quarantined, discard_quarantined
 from webui.auth import login_required
 from webui.camera_setup import upload_setups
+from webui.camera_zone import zone_suggestion
 from webui.dashboard import FAIRUSE_NOTICES
 from webui.data_removal import remove_camera
 from webui.db import get_clipstore, get_db, get_settings
@@ -69,21 +70,11 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
             switches=get_detection_switches(db, camera["id"]),
             switch_texts=DETECTION_SWITCHES,
             quarantined=list_quarantined(db, camera_id=camera["id"]),
-            zone_suggestion=_zone_suggestion(camera),
+            zone_suggestion=zone_suggestion(camera),
             default_zone=get_settings().pipeline.camera_timezone,
         ),
         status,
     )
-
-
-def _zone_suggestion(camera: dict) -> ZoneSuggestion | None:
-    """What the camera's first clips say about its clock, while the owner has not chosen."""
-    if camera.get("file_timezone"):
-        return None
-    settings = get_settings()
-    samples = name_time_samples(get_db(), camera["id"], settings.pipeline.timestamp_patterns)
-    # The owner's own zone first: a camera next to its owner usually keeps the owner's time.
-    return suggest_zone(samples, preferred=(g.user["timezone"], settings.pipeline.camera_timezone))
 
 
 @bp.route("")

@@ -8,6 +8,7 @@ from flask import Blueprint, g, render_template
 from core.catalog.browse import bytes_used, camera_summaries
 from core.catalog.notices import list_notices
 from webui.auth import login_required
+from webui.camera_zone import filed_off
 from webui.db import get_db, get_settings
 from webui.formatting import viewer_today
 
@@ -31,6 +32,8 @@ FAIRUSE_NOTICES = {
 def index():
     db = get_db()
     cameras = camera_summaries(db, g.user["id"], viewer_today())
+    for camera in cameras:
+        camera["zone_off"] = filed_off(camera)
     quota_mb = g.user["quota_mb"] or get_settings().storage.default_quota_mb
     used = bytes_used(db, g.user["id"])
     return render_template(

@@ -377,7 +377,8 @@ def mark_all_reviewed():
     marked = mark_reviewed(get_db(), flt, utcnow())
     logger.info("%d recordings marked reviewed (user %d)", marked, g.user["id"])
     flash(f"{marked} recording(s) marked as reviewed.", "info")
-    return redirect(url_for("recordings.index", **kept))
+    query: dict[str, Any] = dict(kept)  # url_for's own keywords refuse a **dict[str, str]
+    return redirect(url_for("recordings.index", **query))
 
 
 @bp.route("/bulk", methods=("POST",))

@@ -237,7 +237,7 @@ def released_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dic
 
 def camera_summaries(
     db: sqlite_utils.Database, owner_id: int, today: tuple[str, str]
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Per camera of the owner: last alarm, alarms today (``today``: the viewer's day as UTC
     bounds, `core.timestamps.local_window`), quarantined clips."""
     quarantined = (

@@ -275,3 +275,26 @@ def test_another_owners_camera_zone_cannot_be_set(client, logged_in, make_user, 
         f"/cameras/{other['id']}/timezone", {"timezone": "UTC"}, form_page="/cameras"
     )
     assert response.status_code == 404
+
+
+def test_dashboard_asks_to_confirm_the_zone_of_a_camera_filed_at_the_wrong_time(
+    client, logged_in, owner, make_camera, store, catalog
+):
+    berlin = make_camera(owner, name="Berlin cam")
+    in_utc = make_camera(owner, name="UTC cam")
+    for camera, offset in ((berlin, 1), (in_utc, 0)):
+        for hour in (9, 12):
+            name = f"A20261125_{hour + offset:02d}0000.mp4"
+            store(
+                camera,
+                f"2026-11-25T{hour + offset:02d}:00:00+00:00",
+                original_name=name,
+                received_at=f"2026-11-25T{hour:02d}:00:30+00:00",
+            )
+    html = client.get("/dashboard").get_data(as_text=True)
+    notices = re.findall(r'<p class="notice warn zone-off">.*?href="([^"]+)"', html, re.S)
+    assert notices == [f"/cameras/{berlin['id']}#timezone"]
+    logged_in.post(
+        f"/cameras/{berlin['id']}/timezone", {"timezone": "Europe/Berlin"}, form_page="/cameras"
+    )
+    assert "zone-off" not in client.get("/dashboard").get_data(as_text=True)
