@@ -4,6 +4,8 @@ its times: ISO 8601 with the offset of the account's zone."""
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -69,3 +71,16 @@ def test_times_come_in_the_accounts_zone_with_offset(alice, clips, catalog):
     assert storage["oldest_recording_at"] == "2026-11-25T09:00:00+01:00"
     link = alice.call("POST", f"/recordings/{clips['late']['id']}/download-url").json
     assert link["expires_at"].endswith(("+01:00", "+02:00"))
+
+
+def test_alarm_counts_use_the_days_of_the_accounts_zone(alice, store_recording, catalog):
+    set_user_timezone(catalog, alice.user["id"], "Asia/Tokyo")
+    today_tokyo = datetime.now(ZoneInfo("Asia/Tokyo")).replace(hour=0, minute=30, second=0)
+    # 00:30 in Tokyo is the evening before in UTC: it counts on Tokyo's day.
+    stamp = today_tokyo.astimezone(UTC).isoformat(timespec="seconds")
+    store_recording(alice.camera, started_at=stamp, poster=False)
+    counts = alice.get("/events/counts?days=1").json
+    assert counts["since"] == today_tokyo.date().isoformat()
+    assert counts["items"] == [
+        {"camera_id": alice.camera["id"], "day": today_tokyo.date().isoformat(), "count": 1}
+    ]

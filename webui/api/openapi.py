@@ -520,7 +520,7 @@ PATHS: dict[str, dict] = {
                 _query(
                     "days",
                     {"type": "integer", "minimum": 1, "maximum": 366},
-                    "Days back, today included (default 7)",
+                    "Days back, today included (default 7); days of the account's time zone",
                 ),
             ],
         )
