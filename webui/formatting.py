@@ -17,15 +17,13 @@ from webui.db import get_db
 
 def viewer_zone() -> str | None:
     """The IANA zone of whoever is looking: the logged-in user, or the API token's owner."""
-    user = g.get("user")
-    if user:
-        return user.get("timezone")
     token = g.get("api_token")
-    if token:
+    if token:  # first: a browser session may be another account's than the token's
         if "viewer_zone" not in g:
             g.viewer_zone = get_user(get_db(), token["user_id"]).get("timezone")
         return g.viewer_zone
-    return None
+    user = g.get("user")
+    return user.get("timezone") if user else None
 
 
 def format_time(value: str | None) -> str:
