@@ -165,7 +165,8 @@ def test_new_customer_sees_plays_filters_releases_and_deletes_ftp_clips(
     shot(page, "filtered-person")
 
     page.click(f"[data-recording-id='{person_id}'] a.title")
-    page.wait_for_url(f"**/recordings/{person_id}")
+    # The player page keeps the list's filter (for previous/next).
+    page.wait_for_url(f"**/recordings/{person_id}?label=person")
     page.wait_for_load_state("load")
     assert page.locator("ul.spans button[data-seek]").count() >= 1
     page.click("#release button:has-text('Release for training')")
