@@ -298,3 +298,14 @@ def test_dashboard_asks_to_confirm_the_zone_of_a_camera_filed_at_the_wrong_time(
         f"/cameras/{berlin['id']}/timezone", {"timezone": "Europe/Berlin"}, form_page="/cameras"
     )
     assert "zone-off" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_mark_all_as_reviewed_with_a_label_filter_marks_only_that_label(
+    client, logged_in, owner, make_camera, store, catalog
+):
+    camera = make_camera(owner)
+    person = store(camera, "2026-11-25T13:05:00+00:00")
+    other = store(camera, "2026-11-25T14:05:00+00:00")
+    _label(catalog, person, "person")
+    logged_in.post("/recordings/mark-reviewed", {"label": "person"}, form_page="/recordings")
+    assert _ids(client.get("/recordings?state=unreviewed").get_data(as_text=True)) == [other["id"]]

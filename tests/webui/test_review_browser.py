@@ -139,6 +139,9 @@ def test_daily_review_groups_days_filters_by_strip_counts_unreviewed_and_steps_w
     assert "3 alarms: 1 person, 2 motion only" in link.get_attribute("aria-label")
     assert link.locator("rect.seen-person").count() == 1
     screenshots(page, "day-groups-and-strips")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshots(page, "day-groups-and-strips-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The hour is a plain link: keyboard focus and Enter filter the list.
     link.focus()
