@@ -77,7 +77,8 @@ def _parse_date(text: str | None) -> date | None:
 
 
 def _parse_hour(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and int(text) < 24 else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    return int(text) if text and len(text) <= 2 and text.isdecimal() and int(text) < 24 else None
 
 
 def current_filter(

@@ -309,3 +309,8 @@ def test_mark_all_as_reviewed_with_a_label_filter_marks_only_that_label(
     _label(catalog, person, "person")
     logged_in.post("/recordings/mark-reviewed", {"label": "person"}, form_page="/recordings")
     assert _ids(client.get("/recordings?state=unreviewed").get_data(as_text=True)) == [other["id"]]
+
+
+@pytest.mark.parametrize("query", ["day=2026-13-45&hour=3", "day=2026-11-25&hour=²", "hour=99"])
+def test_a_malformed_day_or_hour_is_ignored_not_an_error(client, logged_in, query):
+    assert client.get(f"/recordings?{query}").status_code == 200
