@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_CONFIG := var/alarmvault.toml
+# The plate reader's model ships inside this wheel (no download at run time). Installed without
+# its dependencies: they would put opencv-python over opencv-python-headless (both own cv2/), and
+# only the model file is used (pipeline/detection/plate_reader.py). Also in scripts/install.sh.
+PLATE_READER_INSTALL = $(PY) -m pip install -q --no-deps 'rapidocr-onnxruntime==1.4.4'
 
 .PHONY: run test test-ultralytics lint bench sysdeps-run sysdeps-test clean
 
@@ -12,6 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PLATE_READER_INSTALL)
 	touch $(STAMP)
 
 sysdeps-run:

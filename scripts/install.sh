@@ -93,6 +93,8 @@ install_venv() {
     "$venv/bin/python" -m pip install -q --upgrade pip
   fi
   "$venv/bin/python" -m pip install -q --upgrade "$source_dir"
+  # The plate reader's model, without the package's dependencies (see the Makefile).
+  "$venv/bin/python" -m pip install -q --no-deps 'rapidocr-onnxruntime==1.4.4'
 }
 
 # The example config with the installed paths filled in. A line editor rather than a TOML

@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.plates import attach_plates, plate_condition
 
 LABELS_TABLE = "recording_labels"
 
@@ -25,6 +26,7 @@ class RecordingFilter:
     since: date | None = None
     until: date | None = None  # inclusive day
     label: str | None = None
+    plate: str | None = None  # look-alikes and one missing character tolerated
     released_only: bool = False
 
 
@@ -84,6 +86,10 @@ def _where(
             params.append(flt.label)
         else:
             where.append("0")
+    if flt.plate:
+        condition, values = plate_condition(flt.plate)
+        where.append(condition)
+        params += values
     return where, params
 
 
@@ -129,6 +135,7 @@ def search_recordings(
         rows = rows[:limit]
         next_cursor = Cursor(rows[-1]["started_at"], rows[-1]["id"])
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return Page(rows, next_cursor)
 
 
@@ -159,6 +166,7 @@ def recording_with_owner(db: sqlite_utils.Database, recording_id: int) -> dict[s
     if not rows:
         return None
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return rows[0]
 
 
