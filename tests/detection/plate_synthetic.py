@@ -6,6 +6,7 @@ clip. Everything is drawn from a seeded generator, so a set is the same on every
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ COLOURS = (
 # Plate formats: L a letter, D a digit, '-' and ' ' as printed (normalised away when read).
 FORMATS = ("LLL-DDDD", "LL DD LLL", "LLDLDD", "LLLDLDD", "DLLL DDD", "LL-LL DDD", "LLDD LLL")
 PLATE_WIDTHS = (60, 100, 160)
+PLATE_1_CENTRE = (706, 560)  # of the car's plate in ../shared/stills/plate_1.jpg (1280x850)
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,21 @@ def plate_set(count: int, width_px: int, seed: int = 19) -> list[SyntheticPlate]
         image = degrade(render_plate(text, font, colours), width_px, angle, blur, quality)
         plates.append(SyntheticPlate(text, image, width_px, angle, blur, quality))
     return plates
+
+
+def zoom_towards(
+    still_rgb: np.ndarray, centre: tuple[int, int], frames: int, end_zoom: float
+) -> Callable[[np.ndarray, int], np.ndarray]:
+    """A frame filter for `clip_factory`: a camera zooming in on ``centre`` of a still over
+    ``frames`` frames (SYNTHETIC motion over a real picture)."""
+    height, width = still_rgb.shape[:2]
+
+    def _filter(frame: np.ndarray, index: int) -> np.ndarray:
+        zoom = 1.0 + (end_zoom - 1.0) * min(index, frames) / frames
+        w, h = width / zoom, height / zoom
+        x = min(max(centre[0] - w / 2, 0), width - w)
+        y = min(max(centre[1] - h / 2, 0), height - h)
+        part = still_rgb[round(y) : round(y + h), round(x) : round(x + w)]
+        return cv2.resize(part, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_AREA)
+
+    return _filter
