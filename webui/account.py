@@ -1,4 +1,5 @@
-"""The account page: e-mail, password, mail choices, export, pause and deletion."""
+"""The account page: e-mail, password, mail choices, named plates, export, pause and
+deletion."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from core.catalog import AlreadyExists
+from core.catalog import AlreadyExists, NotFound
 from core.catalog.account_tokens import CHANGE_EMAIL, issue_token, redeem_token, void_tokens
 from core.catalog.accounts import (
     ACTIVE,
@@ -30,6 +31,12 @@ from core.catalog.accounts import (
     opt_out_by_key,
     set_account_state,
     set_mail_preferences,
+)
+from core.catalog.plates import (
+    TooManyKnownPlates,
+    add_known_plate,
+    delete_known_plate,
+    list_known_plates,
 )
 from core.catalog.users import find_user_by_email, get_user, set_password
 from core.security import verify_password
@@ -55,7 +62,41 @@ def _password_ok() -> bool:
 @bp.route("/account")
 @login_required
 def index():
-    return render_template("account/index.html")
+    return render_template(
+        "account/index.html", known_plates=list_known_plates(get_db(), g.user["id"])
+    )
+
+
+@bp.route("/account/plates", methods=("POST",))
+@login_required
+def name_plate():
+    try:
+        plate = add_known_plate(
+            get_db(),
+            g.user["id"],
+            request.form.get("text", "")[:40],
+            request.form.get("name", "")[:200],
+        )
+    except (ValueError, TooManyKnownPlates) as error:
+        flash(str(error).capitalize() + ".", "error")
+    else:
+        # The plate and its name stay out of the log: they are about other people.
+        logger.info("named plate saved (user %d)", g.user["id"])
+        flash(f"{plate['text']} is now “{plate['name']}”.", "info")
+    return redirect(url_for("account.index") + "#plates")
+
+
+@bp.route("/account/plates/<int:plate_id>/delete", methods=("POST",))
+@login_required
+def forget_plate(plate_id: int):
+    try:
+        delete_known_plate(get_db(), g.user["id"], plate_id)
+    except NotFound:
+        flash("That named plate does not exist.", "error")
+    else:
+        logger.info("named plate removed (user %d)", g.user["id"])
+        flash("The plate's name is removed.", "info")
+    return redirect(url_for("account.index") + "#plates")
 
 
 @bp.route("/account/email", methods=("POST",))

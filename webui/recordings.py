@@ -32,6 +32,9 @@ from core.catalog.browse import (
     set_released,
 )
 from core.catalog.cameras import list_cameras
+from core.catalog.detections import plate_crops
+from core.catalog.plates import known_plate_for, list_known_plates
+from core.detection.plate_text import MAX_PLATE_LENGTH, normalise_plate
 from webui.auth import login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
@@ -85,14 +88,21 @@ def current_filter() -> tuple[RecordingFilter, dict[str, str]]:
     camera_id = _parse_int(args.get("camera"))
     since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
     label = args.get("label") if args.get("label") in LABELS else None
+    plate = normalise_plate(args.get("plate", "")[: 2 * MAX_PLATE_LENGTH]) or None
     flt = RecordingFilter(
-        owner_id=g.user["id"], camera_id=camera_id, since=since, until=until, label=label
+        owner_id=g.user["id"],
+        camera_id=camera_id,
+        since=since,
+        until=until,
+        label=label,
+        plate=plate,
     )
     kept = {
         "camera": str(camera_id) if camera_id is not None else "",
         "from": since.isoformat() if since else "",
         "to": until.isoformat() if until else "",
         "label": label or "",
+        "plate": plate or "",
     }
     return flt, {key: value for key, value in kept.items() if value}
 
@@ -157,14 +167,27 @@ def _best_frame_path(recording: dict[str, Any], details: list[dict[str, Any]]) -
 def detail(recording_id: int):
     recording = get_recording(recording_id)
     details = label_details(get_db(), recording_id)
+    is_owner = recording["owner_id"] == g.user["id"]
     return render_template(
         "recordings/detail.html",
         recording=recording,
-        is_owner=recording["owner_id"] == g.user["id"],
+        is_owner=is_owner,
         timeline=_timeline(recording, details),
         has_best_frame=_best_frame_path(recording, details) is not None,
         labels=LABELS,
+        # Plate text is the owner's business only (an admin may see a released clip).
+        plates=_plates_with_names(recording) if is_owner else [],
     )
+
+
+def _plates_with_names(recording: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each stored plate crop (numbered as its URL) with its text and the owner's name for it."""
+    known = list_known_plates(get_db(), recording["owner_id"])
+    crops = []
+    for number, crop in enumerate(plate_crops(get_db(), recording["id"])):
+        plate = known_plate_for(known, crop["text"]) if crop["text"] else None
+        crops.append({**crop, "number": number, "name": plate["name"] if plate else None})
+    return crops
 
 
 def _send_clip(relpath: str | None, *, as_attachment: bool = False, name: str | None = None):
@@ -240,6 +263,16 @@ def poster(recording_id: int):
 def best_frame(recording_id: int):
     recording = get_recording(recording_id)
     return _send_thumb(_best_frame_path(recording, label_details(get_db(), recording_id)))
+
+
+@bp.route("/<int:recording_id>/plates/<int:number>")
+@login_required
+def plate_crop(recording_id: int, number: int):
+    recording = get_recording(recording_id, owner_only=True)
+    crops = plate_crops(get_db(), recording["id"])
+    if number >= len(crops):
+        abort(404)
+    return _send_thumb(crops[number]["path"])
 
 
 def _back_to_list():

@@ -182,6 +182,14 @@ SCHEMAS: dict[str, dict] = {
             "container": {"type": "string"},
             "size_bytes": {"type": "integer"},
             "labels": {"type": "array", "items": {"type": "string"}},
+            "plates": {
+                "type": "array",
+                "description": "Best plate reading per vehicle (upper case, letters and digits),"
+                " with the name the owner gave the plate, if any",
+                "items": _obj(
+                    {"text": {"type": "string"}, "name": {"type": "string", "nullable": True}}
+                ),
+            },
             "released": {"type": "boolean"},
         }
     ),
@@ -518,6 +526,12 @@ PATHS: dict[str, dict] = {
                 _query("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
                 _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
                 _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
+                _query(
+                    "plate",
+                    {"type": "string", "maxLength": 20},
+                    "Only with this plate read; spaces and dashes ignored, O/0, I/1, B/8, S/5,"
+                    " Z/2 taken as the same and one missing or extra character tolerated",
+                ),
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
                 _query(
                     "cursor", {"type": "string", "maxLength": 80}, "next_cursor of the last page"

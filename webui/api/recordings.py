@@ -34,6 +34,9 @@ def recording_json(row: dict) -> dict:
         "container": row["container"],
         "size_bytes": row["size_bytes"],
         "labels": row.get("labels", []),
+        "plates": [
+            {"text": plate["text"], "name": plate["name"]} for plate in row.get("plates", [])
+        ],
         "released": bool(row["released"]),
     }
 
@@ -51,6 +54,7 @@ def _filter() -> RecordingFilter:
         since=since,
         until=until,
         label=query_text("label", 32),
+        plate=query_text("plate", 20),
     )
 
 
