@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
-from core.catalog.plates import attach_plates, plate_condition
+from core.catalog.plates import attach_plates, forget_plates_in_deliveries, plate_condition
 
 LABELS_TABLE = "recording_labels"
 
@@ -204,6 +204,7 @@ def delete_recording_rows(db: sqlite_utils.Database, recording_ids: list[int]) -
     marks = ", ".join("?" for _ in recording_ids)
     with atomic(db):
         db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", recording_ids)  # noqa: S608
+        forget_plates_in_deliveries(db, recording_ids)
 
 
 def set_released(db: sqlite_utils.Database, recording_ids: list[int], released: bool) -> None:

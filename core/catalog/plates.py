@@ -19,10 +19,6 @@ KEYS_TABLE = "plate_search_keys"
 KNOWN_TABLE = "known_plates"
 MAX_NAME_LENGTH = 60
 MAX_KNOWN_PLATES = 100
-# Derived notification labels (`core.notification_rules.wants_recording`): a recording with a
-# plate nobody named, with a named plate, and with one particular named plate ("plate:ID").
-PLATE_UNKNOWN = "plate_unknown"
-PLATE_KNOWN = "plate_known"
 
 
 class TooManyKnownPlates(Exception):
@@ -110,6 +106,20 @@ def plates_by_recording(
         ):
             found[recording_id].append(text)
     return found
+
+
+def forget_plates_in_deliveries(db: sqlite_utils.Database, recording_ids: list[int]) -> None:
+    """Take the plates out of the notifications queued or sent about these (deleted)
+    recordings: the text lives no longer than its recording."""
+    if not recording_ids or "notification_deliveries" not in db.table_names():
+        return
+    keys = [f"recording:{recording_id}" for recording_id in recording_ids]
+    marks = ", ".join("?" for _ in keys)
+    db.execute(
+        "UPDATE notification_deliveries SET payload = json_remove(payload, '$.plates')"  # noqa: S608
+        f" WHERE event_key IN ({marks}) AND json_type(payload, '$.plates') IS NOT NULL",
+        keys,
+    )
 
 
 # -- named plates ----------------------------------------------------------------------------
@@ -207,17 +217,6 @@ def named_plates(known: list[dict[str, Any]], texts: Iterable[str]) -> list[dict
             }
         )
     return named
-
-
-def plate_labels(plates: list[dict[str, Any]]) -> list[str]:
-    """The derived labels notification targets can ask for (see PLATE_UNKNOWN)."""
-    labels: set[str] = set()
-    for plate in plates:
-        if plate["known_plate_id"] is None:
-            labels.add(PLATE_UNKNOWN)
-        else:
-            labels.update((PLATE_KNOWN, f"plate:{plate['known_plate_id']}"))
-    return sorted(labels)
 
 
 def attach_plates(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:

@@ -50,8 +50,9 @@ class TargetChange(Body):
 
 def _check_labels(labels: list[str]) -> list[str]:
     for label in labels:
-        if not re.fullmatch(r"[a-z_]{1,32}", label):
-            fail(422, "invalid_request", "labels: lower-case words like 'person'")
+        # Detection labels, or plate conditions: plate_unknown, plate_known, plate:ID.
+        if not re.fullmatch(r"[a-z_]{1,32}|plate:[0-9]{1,18}", label):
+            fail(422, "invalid_request", "labels: lower-case words like 'person', or plate:ID")
     return labels
 
 

@@ -247,8 +247,10 @@ SCHEMAS: dict[str, dict] = {
             "labels": {
                 "type": "array",
                 "maxItems": 10,
-                "items": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-                "description": "Only alarms showing one of these (e.g. person); empty: all",
+                "items": {"type": "string", "pattern": "^([a-z_]{1,32}|plate:[0-9]{1,18})$"},
+                "description": "Only alarms showing one of these (e.g. person); empty: all."
+                " Plate conditions: plate_unknown (a plate you have not named), plate_known"
+                " (a named one), plate:ID (the named plate ID)",
             },
             "events": {
                 "type": "array",
