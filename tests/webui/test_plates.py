@@ -1,0 +1,215 @@
+"""Plates in the web UI and the API: search by plate (look-alikes and one missing character
+tolerated), each crop with its text on the recording page, named plates on the account page,
+and the privacy rules: plate text leaves with its recording and is in the data export."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import zipfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from core.catalog.detections import plate_crops, store_detection_results
+from core.catalog.plates import add_known_plate, recording_plates
+from core.catalog.tokens import create_token
+from core.clipstore import ClipStore
+from core.detection.results import ClipDetections, DetectionSwitches, PlateCrop, PlateRead
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def logged_in(auth, owner):
+    auth.login_as(owner)
+    return auth
+
+
+def give_plates(catalog, settings, recording: dict, texts: list[str | None]) -> None:
+    """Store detection results with one plate crop per text (a real JPEG beside the poster),
+    each its own vehicle, the way the pipeline stores an analysis."""
+    clips = ClipStore(settings.storage)
+    folder = clips.thumb_file(clips.thumb_relpath(recording["path"])).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = Path(recording["path"]).stem
+    crops, reads = [], []
+    for number, text in enumerate(texts):
+        path = folder / f"{stem}.plate{number}.jpg"
+        cv2.imwrite(str(path), np.full((30, 100, 3), 200, np.uint8))
+        crops.append(
+            PlateCrop(
+                float(number),
+                0.8,
+                (10, 10, 110, 40),
+                path,
+                text=text,
+                text_score=0.9 if text else None,
+                track=number,
+            )
+        )
+        if text:
+            reads.append(PlateRead(number, text, 0.9, float(number), number))
+    result = ClipDetections(
+        switches=DetectionSwitches(plates=True), duration_s=18.0, plates=crops, plate_reads=reads
+    )
+    store_detection_results(catalog, recording["id"], result, files_root=clips.thumbs_root)
+
+
+def ids_on_page(html: str) -> list[int]:
+    return [int(x) for x in re.findall(r'data-recording-id="(\d+)"', html)]
+
+
+@pytest.fixture
+def plated(catalog, settings, owner, make_camera, store_recording):
+    camera = make_camera(owner, name="Driveway")
+    made = {
+        "ours": store_recording(camera, "2026-11-25T08:00:00+00:00", poster=False),
+        "visitor": store_recording(camera, "2026-11-25T09:00:00+00:00", poster=False),
+        "none": store_recording(camera, "2026-11-25T10:00:00+00:00", poster=False),
+    }
+    give_plates(catalog, settings, made["ours"], ["RHA0A01"])
+    give_plates(catalog, settings, made["visitor"], ["BXS5120", None])
+    return made
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("RHA0A01", ["ours"]),
+        ("rha-0a 01", ["ours"]),  # spaces, dashes, lower case
+        ("RHAOAO1", ["ours"]),  # O for 0, twice
+        ("RHA0A1", ["ours"]),  # one character missing from the query
+        ("RHA0A011", ["ours"]),  # one too many
+        ("8X55I2O", ["visitor"]),  # B/8, S/5, I/1, O/0
+        ("RHA0", []),  # three missing is another plate
+        ("RHA0A02", []),
+    ],
+)
+def test_api_finds_recordings_by_plate_despite_look_alikes(
+    client, catalog, owner, plated, query, expected
+):
+    token = create_token(catalog, owner["id"], "read", "read")[1]
+    response = client.get(
+        "/api/v1/recordings",
+        query_string={"plate": query},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.json
+    assert [item["id"] for item in response.json["items"]] == [plated[k]["id"] for k in expected]
+
+
+def test_api_recordings_carry_their_plates_with_the_owners_names(client, catalog, owner, plated):
+    add_known_plate(catalog, owner["id"], "RHA 0A01", "our car")
+    token = create_token(catalog, owner["id"], "read", "read")[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    ours = client.get(f"/api/v1/recordings/{plated['ours']['id']}", headers=headers).json
+    assert ours["plates"] == [{"text": "RHA0A01", "name": "our car"}]
+    visitor = client.get(f"/api/v1/recordings/{plated['visitor']['id']}", headers=headers).json
+    assert visitor["plates"] == [{"text": "BXS5120", "name": None}]
+    assert client.get("/api/v1/recordings?plate=x" * 3, headers=headers).status_code == 400
+
+
+def test_another_owner_never_finds_my_plates(client, catalog, make_user, plated):
+    stranger = make_user("stranger@example.com")
+    token = create_token(catalog, stranger["id"], "read", "read")[1]
+    response = client.get(
+        "/api/v1/recordings?plate=RHA0A01", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.json["items"] == []
+
+
+def test_recordings_page_filters_by_plate_and_shows_names(
+    client, logged_in, catalog, owner, plated
+):
+    add_known_plate(catalog, owner["id"], "RHA0A01", "our car")
+    html = client.get("/recordings?plate=rha oa01").get_data(as_text=True)
+    assert ids_on_page(html) == [plated["ours"]["id"]]
+    assert 'name="plate"' in html and 'value="RHAOA01"' in html  # kept, normalised
+    assert "RHA0A01 · our car" in html
+    everything = client.get("/recordings").get_data(as_text=True)
+    assert ids_on_page(everything) == [plated[k]["id"] for k in ("none", "visitor", "ours")]
+    assert "BXS5120" in everything
+
+
+def test_recording_page_shows_each_plate_crop_with_its_text(
+    client, logged_in, catalog, owner, plated
+):
+    add_known_plate(catalog, owner["id"], "BX55120", "postman")  # a look-alike of the reading
+    recording_id = plated["visitor"]["id"]
+    html = client.get(f"/recordings/{recording_id}").get_data(as_text=True)
+    assert html.count(f'src="/recordings/{recording_id}/plates/') == 2
+    assert "BXS5120" in html and "postman" in html and "not readable" in html
+    crop = client.get(f"/recordings/{recording_id}/plates/0")
+    assert crop.status_code == 200 and crop.mimetype == "image/jpeg"
+    assert client.get(f"/recordings/{recording_id}/plates/2").status_code == 404
+
+
+def test_plate_crops_are_the_owners_only(client, auth, make_user, plated):
+    auth.login_as(make_user("stranger@example.com"))
+    assert client.get(f"/recordings/{plated['ours']['id']}/plates/0").status_code == 404
+
+
+def test_owner_names_and_forgets_plates_on_the_account_page(client, logged_in, catalog, owner):
+    logged_in.post("/account/plates", {"text": "rha-0a01", "name": "our car"})
+    html = client.get("/account").get_data(as_text=True)
+    assert "RHA0A01" in html and "our car" in html
+    logged_in.post("/account/plates", {"text": "RHAOA01", "name": "the old car"})  # same plate
+    rows = list(catalog.query("SELECT text, name FROM known_plates"))
+    assert rows == [{"text": "RHAOA01", "name": "the old car"}]
+    bad = logged_in.post("/account/plates", {"text": "--", "name": "x"}, follow_redirects=True)
+    assert "at least two letters or digits" in bad.get_data(as_text=True)
+    plate_id = catalog.execute("SELECT id FROM known_plates").fetchone()[0]
+    logged_in.post(f"/account/plates/{plate_id}/delete")
+    assert list(catalog.query("SELECT * FROM known_plates")) == []
+
+
+def test_deleting_a_recording_deletes_its_plate_text_and_crops(
+    client, logged_in, catalog, settings, plated, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    recording = plated["visitor"]
+    crop_files = [
+        ClipStore(settings.storage).thumb_file(row["path"])
+        for row in plate_crops(catalog, recording["id"])
+    ]
+    assert all(path.is_file() for path in crop_files)
+    logged_in.post(
+        f"/recordings/{recording['id']}/delete", form_page=f"/recordings/{recording['id']}"
+    )
+    assert recording_plates(catalog, recording["id"]) == []
+    for table in ("plate_crops", "recording_plates", "plate_search_keys"):
+        rows = catalog.execute(
+            f"SELECT count(*) FROM {table} WHERE recording_id = ?",  # noqa: S608
+            [recording["id"]],
+        ).fetchone()[0]
+        assert rows == 0, table
+    assert not any(path.exists() for path in crop_files)
+    assert "BXS5120" not in caplog.text
+    # The other recording's plate is still found.
+    assert recording_plates(catalog, plated["ours"]["id"])[0]["text"] == "RHA0A01"
+
+
+def test_export_holds_the_plate_readings_and_named_plates(
+    client, logged_in, catalog, owner, plated
+):
+    add_known_plate(catalog, owner["id"], "RHA0A01", "our car")
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/account/export").data))
+    reads = json.loads(archive.read("recording_plates.json"))
+    assert sorted(row["text"] for row in reads) == ["BXS5120", "RHA0A01"]
+    crops = json.loads(archive.read("plate_crops.json"))
+    assert {row["text"] for row in crops} == {"RHA0A01", "BXS5120", None}
+    assert json.loads(archive.read("known_plates.json"))[0]["name"] == "our car"
+
+
+def test_camera_page_consent_says_plates_are_read(client, logged_in, owner, make_camera):
+    camera = make_camera(owner)
+    html = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
+    assert "their text is read on this server" in html
