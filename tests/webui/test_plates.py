@@ -209,6 +209,18 @@ def test_export_holds_the_plate_readings_and_named_plates(
     assert json.loads(archive.read("known_plates.json"))[0]["name"] == "our car"
 
 
+def test_api_accepts_plate_conditions_on_targets(client, catalog, make_user):
+    user = make_user()
+    token = create_token(catalog, user["id"], "control", "control")[1]
+    response = client.post(
+        "/api/v1/notifications",
+        json={"kind": "email", "labels": ["plate_unknown", "plate:12"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["labels"] == ["plate:12", "plate_unknown"]
+
+
 def test_camera_page_consent_says_plates_are_read(client, logged_in, owner, make_camera):
     camera = make_camera(owner)
     html = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
