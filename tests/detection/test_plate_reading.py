@@ -4,6 +4,7 @@ the still with the camera zooming in, through the real analysis and catalog path
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -146,8 +147,9 @@ def index_clip(catalog, settings, camera, clip: Path) -> tuple[int, str]:
 
 
 def test_clip_zooming_in_on_a_plate_stores_its_reading_with_the_recording(
-    settings, catalog, make_camera, zoom_clip
+    settings, catalog, make_camera, zoom_clip, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     requires_shared("models", "platedet.onnx")
     settings.detection = DetectionSettings(models_dir=MODELS)
     camera = make_camera()
@@ -170,6 +172,8 @@ def test_clip_zooming_in_on_a_plate_stores_its_reading_with_the_recording(
     assert [row["text"] for row in stored] == [read.text]
     assert {row["text"] for row in plate_crops(catalog, recording_id)} <= {c.text for c in crops}
     assert get_recording(catalog, recording_id)["id"] == recording_id
+    # Plate text is personal data of others: the analysis logs labels and ids, never plates.
+    assert read.text not in caplog.text
 
 
 def test_no_text_is_read_for_a_camera_without_the_plate_switch(analyzer, zoom_clip, tmp_path):
