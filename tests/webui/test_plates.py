@@ -226,3 +226,22 @@ def test_camera_page_consent_says_plates_are_read(client, logged_in, owner, make
     camera = make_camera(owner)
     html = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
     assert "their text is read on this server" in html
+
+
+def test_api_names_lists_and_forgets_plates(client, catalog, owner, plated):
+    token = create_token(catalog, owner["id"], "control", "control")[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    made = client.post(
+        "/api/v1/plates", json={"text": "rha 0a01", "name": "our car"}, headers=headers
+    )
+    assert made.status_code == 201 and made.json["text"] == "RHA0A01"
+    assert [p["name"] for p in client.get("/api/v1/plates", headers=headers).json["items"]] == [
+        "our car"
+    ]
+    ours = client.get(f"/api/v1/recordings/{plated['ours']['id']}", headers=headers).json
+    assert ours["plates"] == [{"text": "RHA0A01", "name": "our car"}]
+    bad = client.post("/api/v1/plates", json={"text": "-", "name": "x"}, headers=headers)
+    assert bad.status_code == 422
+    gone = client.delete(f"/api/v1/plates/{made.json['id']}", headers=headers)
+    assert gone.status_code == 204
+    assert client.delete(f"/api/v1/plates/{made.json['id']}", headers=headers).status_code == 404

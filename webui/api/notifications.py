@@ -163,6 +163,7 @@ def test_target(target_id: int):
             "summary": "Test notification",
             "camera": {"id": row["camera_id"] or 0, "name": "Test camera", "model": None},
             "labels": [],
+            "plates": [],
             "recording": {"id": 0, "started_at": now, "duration_s": 0.0, "labels": []},
         }
     payload["test"] = True

@@ -73,6 +73,7 @@ CAMERA = _path_id("camera_id", "A camera of yours")
 RECORDING = _path_id("recording_id", "A recording of yours")
 TARGET = _path_id("target_id", "A notification target of yours")
 TOKEN = _path_id("token_id", "An API token of yours")
+PLATE = _path_id("plate_id", "A plate you named")
 CAMERA_FILTER = _query("camera_id", ID, "Only this camera")
 READ = (400, 401, 404, 429)
 WRITE = (400, 401, 403, 404, 422, 429)
@@ -322,6 +323,27 @@ SCHEMAS: dict[str, dict] = {
         }
     ),
     "TokenList": _obj({"items": {"type": "array", "items": _ref("Token")}}),
+    "KnownPlate": _obj(
+        {
+            "id": ID,
+            "text": {"type": "string", "description": "Upper case, letters and digits only"},
+            "name": {"type": "string"},
+            "created_at": TIME,
+        }
+    ),
+    "KnownPlateList": _obj({"items": {"type": "array", "items": _ref("KnownPlate")}}),
+    "KnownPlateNew": _obj(
+        {
+            "text": {
+                "type": "string",
+                "maxLength": 24,
+                "description": "As printed; spaces and dashes are dropped. A plate already"
+                " named (look-alikes O/0, I/1, B/8, S/5, Z/2 count as the same) is renamed",
+            },
+            "name": {"type": "string", "maxLength": 60, "description": "e.g. our car"},
+        },
+        additionalProperties=False,
+    ),
     "Me": _obj(
         {
             "user_id": ID,
@@ -644,6 +666,27 @@ PATHS: dict[str, dict] = {
             params=[TARGET],
             tag="notifications",
             ok_status="202",
+        )
+    },
+    "/plates": {
+        "get": _op("The plates you named", _json(_ref("KnownPlateList")), (401, 429), tag="plates"),
+        "post": _op(
+            "Name a plate (recordings and notifications then show the name)",
+            _json(_ref("KnownPlate"), "Named"),
+            (*WRITE, 409),
+            body="KnownPlateNew",
+            tag="plates",
+            ok_status="201",
+        ),
+    },
+    "/plates/{plate_id}": {
+        "delete": _op(
+            "Forget a plate's name",
+            NO_CONTENT,
+            WRITE,
+            params=[PLATE],
+            tag="plates",
+            ok_status="204",
         )
     },
     "/tokens": {"get": _op("Your API tokens", _json(_ref("TokenList")), (401, 429), tag="tokens")},
