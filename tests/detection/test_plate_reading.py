@@ -13,17 +13,16 @@ import numpy as np
 import pytest
 
 from core.catalog import atomic
-from core.catalog.detections import plate_crops, set_detection_switches, store_detection_results
+from core.catalog.detections import plate_crops, set_detection_switches
 from core.catalog.plates import recording_plates
 from core.catalog.recordings import get_recording, insert_recording
-from core.clipstore import ClipStore
 from core.detection.boxes import COCO_TO_LABEL, PLATE
 from core.detection.plate_text import normalise_plate, plate_key, plates_match
 from core.detection.results import DetectionSwitches
 from core.settings.detection import DetectionSettings
 from pipeline.detection.plate_reader import PlateReader, bundled_model_path
 from pipeline.detection.plates import PlateFinder, crop_vehicles
-from pipeline.detection.service import detect_stored_recording
+from pipeline.detection.stage import DetectionStage
 from pipeline.detection.yolo_onnx import YoloOnnxDetector
 from tests.conftest import MODELS, requires_shared
 from tests.detection import plate_synthetic
@@ -156,11 +155,11 @@ def test_clip_zooming_in_on_a_plate_stores_its_reading_with_the_recording(
     switches = DetectionSwitches(plates=True)
     set_detection_switches(catalog, camera["id"], switches)
     recording_id, relpath = index_clip(catalog, settings, camera, zoom_clip)
-    result = detect_stored_recording(settings, relpath, switches)
+    # The pipeline's own detection step: analysis, then storing with the recording.
+    stage = DetectionStage(settings, catalog)
+    result = stage.run(camera["id"], relpath)
     assert result is not None
-    store_detection_results(
-        catalog, recording_id, result, files_root=ClipStore(settings.storage).thumbs_root
-    )
+    stage.store(recording_id, result)
     crops = [crop for crop in result.plates if crop.text]
     assert crops, result.plates
     assert all(one_confusion_from(crop.text, PLATE_1) for crop in crops)

@@ -20,6 +20,7 @@ from core.catalog.plates import add_known_plate, recording_plates
 from core.catalog.tokens import create_token
 from core.clipstore import ClipStore
 from core.detection.results import ClipDetections, DetectionSwitches, PlateCrop, PlateRead
+from tests.detection import plate_synthetic
 
 
 @pytest.fixture
@@ -33,6 +34,14 @@ def logged_in(auth, owner):
     return auth
 
 
+def crop_image(text: str | None) -> np.ndarray:
+    """A SYNTHETIC plate crop showing ``text`` (DejaVu), or a grey patch without fonts/text."""
+    if text is None or not plate_synthetic.fonts_available():
+        return np.full((30, 100, 3), 200, np.uint8)
+    plate = plate_synthetic.render_plate(text, plate_synthetic.FONTS[0], plate_synthetic.COLOURS[0])
+    return plate_synthetic.degrade(plate, 160, 0.0, 0.0, 90)
+
+
 def give_plates(catalog, settings, recording: dict, texts: list[str | None]) -> None:
     """Store detection results with one plate crop per text (a real JPEG beside the poster),
     each its own vehicle, the way the pipeline stores an analysis."""
@@ -43,7 +52,7 @@ def give_plates(catalog, settings, recording: dict, texts: list[str | None]) -> 
     crops, reads = [], []
     for number, text in enumerate(texts):
         path = folder / f"{stem}.plate{number}.jpg"
-        cv2.imwrite(str(path), np.full((30, 100, 3), 200, np.uint8))
+        cv2.imwrite(str(path), crop_image(text))
         crops.append(
             PlateCrop(
                 float(number),
@@ -245,3 +254,39 @@ def test_api_names_lists_and_forgets_plates(client, catalog, owner, plated):
     gone = client.delete(f"/api/v1/plates/{made.json['id']}", headers=headers)
     assert gone.status_code == 204
     assert client.delete(f"/api/v1/plates/{made.json['id']}", headers=headers).status_code == 404
+
+
+@pytest.mark.browser
+def test_owner_names_a_plate_finds_it_and_sees_the_crop_in_a_real_browser(
+    live_server, browser, screenshots, catalog, owner, plated
+):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(live_server + "/login")
+    page.fill("input[name=email]", owner["email"])
+    page.fill("input[name=password]", owner["password"])
+    page.click("button:has-text('Log in')")
+    page.wait_for_url("**/dashboard")
+
+    page.goto(live_server + "/account")
+    page.fill("#plates input[name=text]", "RHA-0A01")
+    page.fill("#plates input[name=name]", "our car")
+    page.click("#plates button:has-text('Save name')")
+    page.wait_for_url("**/account#plates")
+    assert page.locator(".known-plates li").inner_text().startswith("RHA0A01 · our car")
+    screenshots(page, "account-named-plates")
+
+    page.goto(live_server + "/recordings")
+    page.fill("input[name=plate]", "rha oao1")  # O for 0, typed loosely
+    page.click("button:has-text('Filter')")
+    page.wait_for_url(re.compile(r".*[?&]plate=rha.*"))
+    assert page.locator("#recordings .clip").count() == 1
+    assert page.locator(".tag.plate").inner_text() == "RHA0A01 · our car"
+    screenshots(page, "recordings-by-plate")
+
+    page.click(f"[data-recording-id='{plated['ours']['id']}'] a.title")
+    page.wait_for_load_state("load")
+    crop = page.locator(".plate-crops img")
+    assert crop.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator(".plate-crops .plate-text").inner_text() == "RHA0A01"
+    assert page.locator(".plate-crops .plate-name").inner_text() == "our car"
+    screenshots(page, "recording-plate-crops")
