@@ -70,12 +70,16 @@ class PlateReader:
         meta = self.session.get_modelmeta().custom_metadata_map
         if "character" not in meta:
             raise ModelUnavailable(path, "no character list in its metadata")
-        # CTC: index 0 is the blank, then the model's characters, then a space.
+        # CTC: index 0 is the blank, then the model's characters, then a space. Each plate
+        # character gathers the model's classes for it (its upper and lower case).
         characters = ["", *meta["character"].splitlines(), " "]
-        self.allowed = np.array(
-            [0] + [i for i, c in enumerate(characters) if c.upper() in PLATE_CHARACTERS]
-        )
-        self.characters = [characters[i].upper() for i in self.allowed]
+        self.characters = ["", *sorted(PLATE_CHARACTERS)]
+        self.classes = [[0]] + [
+            [i for i, c in enumerate(characters) if c.upper() == plate_character]
+            for plate_character in self.characters[1:]
+        ]
+        if not all(self.classes):
+            raise ModelUnavailable(path, "its characters lack some of A-Z and 0-9")
 
     def read(self, crops: list[np.ndarray]) -> list[PlateText | None]:
         """The text of each BGR crop, or None where nothing plate-like was read."""
@@ -93,9 +97,9 @@ class PlateReader:
         return _vote([reading for reading in readings if reading is not None])
 
     def _decode(self, probabilities: np.ndarray) -> PlateText | None:
-        # Greedy CTC over the plate alphabet only: best allowed class per step, repeats
+        # Greedy CTC over the plate alphabet only: best plate character per step, repeats
         # collapsed, blanks dropped.
-        allowed = probabilities[:, self.allowed]
+        allowed = np.stack([probabilities[:, group].sum(axis=1) for group in self.classes], 1)
         best = allowed.argmax(axis=1)
         text, scores, previous = [], [], 0
         for step, index in enumerate(best):
