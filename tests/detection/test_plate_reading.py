@@ -16,12 +16,18 @@ from core.catalog import atomic
 from core.catalog.detections import plate_crops, set_detection_switches
 from core.catalog.plates import recording_plates
 from core.catalog.recordings import get_recording, insert_recording
-from core.detection.boxes import COCO_TO_LABEL, PLATE
+from core.detection.boxes import COCO_TO_LABEL, PLATE, Box
 from core.detection.plate_text import normalise_plate, plate_key, plates_match
-from core.detection.results import DetectionSwitches
+from core.detection.results import DetectionSwitches, PlateCrop
 from core.settings.detection import DetectionSettings
 from pipeline.detection.plate_reader import PlateReader, bundled_model_path
-from pipeline.detection.plates import PlateFinder, crop_vehicles
+from pipeline.detection.plates import (
+    PlateFinder,
+    VehicleCrop,
+    best_reads,
+    crop_vehicles,
+    vehicle_tracks,
+)
 from pipeline.detection.stage import DetectionStage
 from pipeline.detection.yolo_onnx import YoloOnnxDetector
 from tests.conftest import MODELS, requires_shared
@@ -62,6 +68,29 @@ def test_readings_are_normalised_and_match_up_to_look_alikes_and_one_missing_cha
     assert not plates_match("RHA0A", "RHA0A01")  # two lost
     assert not plates_match("RHA0A02", "RHA0A01")  # a different character is a different plate
     assert not plates_match("", "RHA0A01")
+
+
+def test_each_vehicle_keeps_its_best_reading():
+    def crop(t_s: float, x: float) -> VehicleCrop:
+        box = Box("vehicle", 0.9, (x, 100.0, x + 300.0, 300.0), "car")
+        return VehicleCrop(t_s, box, np.zeros((4, 4, 3), np.uint8), (0, 0))
+
+    # Two cars side by side at 2 s; at 4 s the left one moved a little, at 6 s it is far
+    # on but its plate reads the same (a look-alike apart).
+    crops = [crop(2.0, 0.0), crop(2.0, 900.0), crop(4.0, 40.0), crop(6.0, 500.0)]
+    texts = ["RHA0A01", "KX7781", None, "RHAOA01"]
+    assert vehicle_tracks(crops, texts) == [0, 1, 0, 0]
+    plates = [
+        PlateCrop(c.t_s, 0.8, (0, 0, 1, 1), Path(f"{i}.jpg"), t, s, track)
+        for i, (c, t, s, track) in enumerate(
+            zip(crops, texts, [0.7, 0.9, None, 0.95], [0, 1, 0, 0], strict=True)
+        )
+    ]
+    reads = best_reads(plates)
+    assert [(r.track, r.text, r.crop_index) for r in reads] == [
+        (0, "RHAOA01", 3),
+        (1, "KX7781", 1),
+    ]
 
 
 def test_recognition_model_comes_from_the_installed_wheel_and_loads_offline():
