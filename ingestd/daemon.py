@@ -55,10 +55,10 @@ class IngestDaemon:
 
     def start_servers(self) -> None:
         """Everything but the storage recovery, which a worker's parent has done already."""
-        self.start_credentials()
+        credentials = self.start_credentials()
         # One per process: a worker's shared limiter first clears the rows it left behind.
         self.connection_limiter = connection_limiter_for(self.settings, self.slot)
-        handover = UploadHandover(self.settings.storage.spool_dir)
+        handover = UploadHandover(self.settings.storage.spool_dir, credentials.login_is_current)
         guard = StorageGuard(self.settings)
         if self.settings.ftp.enabled and serves_ftp(self.slot, self.settings.ftp.workers):
             self.start_ftp(handover, guard)
@@ -78,10 +78,11 @@ class IngestDaemon:
         # Applies pending migrations (camera_keys) before any login reads the catalog.
         open_catalog(storage.catalog_path).close()
 
-    def start_credentials(self) -> None:
+    def start_credentials(self) -> CameraCredentials:
         # Workers share the ban so that a guesser gains nothing by landing on another one.
         ban = SharedLoginBan.for_settings(self.settings) if self.slot else None
         self.credentials = CameraCredentials(self.settings, ban)
+        return self.credentials
 
     def start_ftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
         from ingestd.servers import FtpService

@@ -20,7 +20,7 @@ from core.spool import shorten_address
 from ingestd.authorizers import MSG_BANNED, MSG_SERVER_ERROR, MSG_WRONG, LoginRefused
 from ingestd.connection_limits import SharedConnectionLimitMixin
 from ingestd.filesystems import JailedFS
-from ingestd.handover import HandedOverFiles
+from ingestd.handover import HandedOverFiles, LoginWithdrawn
 from ingestd.limits import DISK, CappedUploadFile, UploadAllowance, UploadLimitExceeded
 from ingestd.log_privacy import scrub_addresses
 
@@ -272,6 +272,10 @@ class CameraFTPHandler(SharedConnectionLimitMixin, TLS_FTPHandler):
                 remote_ip=str(self.remote_ip),
                 started_at=self._upload_started_at or utcnow(),
             )
+        except LoginWithdrawn:
+            # The camera was deleted: no further command of this session may upload.
+            self.authenticated = False
+            return False
         except OSError:
             logger.exception("%s handover to the spool failed", self.log_identity)
             return False

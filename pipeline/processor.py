@@ -48,6 +48,10 @@ MAX_ATTEMPTS = 3
 CRASH_LIMIT = 6
 CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
+# Why an upload was refused before any job row: its camera is gone, or the camera under its id
+# is not the login that uploaded it.
+CAMERA_GONE = "camera_gone"
+LOGIN_MISMATCH = "login_mismatch"
 
 
 class ClipProcessor:
@@ -85,7 +89,10 @@ class ClipProcessor:
             spool.remove_upload(folder)
             return None
         camera = self._camera(upload.camera_id)
-        if camera is not None and is_paused(self.db, camera["owner_id"]):
+        if camera is None or camera["username"] != upload.username:
+            self._refuse_orphan(folder, upload, camera)
+            return jobs.REJECTED
+        if is_paused(self.db, camera["owner_id"]):
             # The owner blocked processing: an open or waiting upload stays in the spool as it
             # is, and the spool rescan processes it once the account is active again.
             known = self._known_job(upload.upload_id)
@@ -97,7 +104,7 @@ class ClipProcessor:
             self.db,
             {
                 **upload.__dict__,
-                "camera_id": camera["id"] if camera else None,
+                "camera_id": camera["id"],
             },
         )
         if job["state"] == jobs.DELAYED:
@@ -136,8 +143,8 @@ class ClipProcessor:
         job = jobs.get_job(self.db, upload.upload_id)
         clip = spool.clip_path(folder)
         if job["state"] == jobs.RECEIVED:
-            model = self.models.get(camera["model"]) if camera else None
-            fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
+            model = self.models.get(camera["model"])
+            fingerprint = get_fingerprint(self.db, camera["id"])
             verdict = check_upload(
                 camera, model, clip, self.settings.validation, fingerprint, prober=self.prober
             )
@@ -325,6 +332,24 @@ class ClipProcessor:
             )
         spool.remove_upload(folder)
         log_clip(job, "rejected", verdict.reason, verdict.probe.get("duration_s"), started)
+
+    def _refuse_orphan(
+        self, folder: Path, upload: spool.UploadMeta, camera: dict[str, Any] | None
+    ) -> None:
+        """Remove an upload whose login no longer exists; it must never be filed anywhere.
+
+        The camera was deleted after the upload (its owner's account may be gone too), or the
+        id now names another camera: ids are never reused since migration 10, but an upload
+        spooled before it may carry one that was. No row is written: the clip belongs to
+        nobody who could see it, and a row would only keep its name and address around.
+        """
+        spool.remove_upload(folder)
+        logger.warning(
+            "upload %s rejected: reason=%s camera=%s; removed",
+            upload.upload_id,
+            CAMERA_GONE if camera is None else LOGIN_MISMATCH,
+            upload.camera_id,
+        )
 
     def _after_failure(self, job_id: str) -> None:
         job = jobs.get_job(self.db, job_id)

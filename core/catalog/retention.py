@@ -68,17 +68,3 @@ def account_recordings_oldest_first(
             [user_id],
         )
     )
-
-
-def unfinished_job_ids(
-    db: sqlite_utils.Database, camera_id: int, final_states: frozenset[str]
-) -> list[str]:
-    """Jobs of the camera whose upload may still lie in the spool."""
-    marks = ", ".join("?" for _ in final_states)
-    return [
-        row["id"]
-        for row in db.query(
-            f"SELECT id FROM jobs WHERE camera_id = ? AND state NOT IN ({marks})",  # noqa: S608
-            [camera_id, *sorted(final_states)],
-        )
-    ]
