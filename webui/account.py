@@ -31,9 +31,9 @@ from core.catalog.accounts import (
     set_account_state,
     set_mail_preferences,
 )
-from core.catalog.users import find_user_by_email, get_user, set_password
+from core.catalog.users import end_sessions, find_user_by_email, get_user, set_password
 from core.security import verify_password
-from webui.auth import _password_problem, login_required, start_session
+from webui.auth import _password_problem, login_required, start_session, tokens_revoked_note
 from webui.data_removal import remove_account
 from webui.db import get_db, get_settings
 from webui.mail_links import send_account_mail
@@ -114,13 +114,27 @@ def password():
     if problem:
         flash(problem, "error")
         return render_template("account/index.html"), 400
-    set_password(get_db(), g.user["id"], new)
+    revoked = set_password(get_db(), g.user["id"], new)
     void_tokens(get_db(), g.user["id"])
     # Other sessions end (their stamp no longer matches); this one continues.
     start_session(get_user(get_db(), g.user["id"]))
-    logger.info("password changed (user %d)", g.user["id"])
-    flash("Your password is changed. Other devices are logged out.", "info")
+    logger.info("password changed (user %d, %d API tokens revoked)", g.user["id"], revoked)
+    flash(
+        f"Your password is changed. Other devices are logged out. {tokens_revoked_note(revoked)}",
+        "info",
+    )
     return redirect(url_for("account.index"))
+
+
+@bp.route("/account/sessions/end", methods=("POST",))
+@login_required
+def end_all_sessions():
+    """Log out everywhere: every browser of the account, this one included."""
+    end_sessions(get_db(), g.user["id"])
+    session.clear()
+    logger.info("all sessions ended (user %d)", g.user["id"])
+    flash("You are logged out on every device.", "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/mail", methods=("POST",))

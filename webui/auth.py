@@ -32,8 +32,14 @@ from core.catalog.account_tokens import (
     void_tokens,
 )
 from core.catalog.accounts import confirm_email, register_user
-from core.catalog.users import find_user_by_email, get_user, record_login, set_password
-from core.security import verify_password
+from core.catalog.users import (
+    find_user_by_email,
+    get_user,
+    record_login,
+    rehash_password,
+    set_password,
+)
+from core.security import hash_password, needs_rehash, verify_password
 from core.spool import shorten_address
 from webui.db import get_db, get_settings
 from webui.login_limits import LoginLimiter
@@ -47,8 +53,10 @@ MIN_PASSWORD = 8
 
 
 def auth_stamp(user: dict[str, Any]) -> str:
-    """Changes when the password or e-mail changes, which ends every other session."""
-    return hashlib.sha256(f"{user['password_hash']}|{user['email']}".encode()).hexdigest()[:20]
+    """Changes when the password, the e-mail or the session epoch changes, which ends every
+    other session."""
+    parts = f"{user['password_hash']}|{user['email']}|{user['session_epoch']}"
+    return hashlib.sha256(parts.encode()).hexdigest()[:20]
 
 
 def start_session(user: dict[str, Any]) -> None:
@@ -162,10 +170,8 @@ def login():
         flash("Please confirm your e-mail address first: we have sent you a new link.", "error")
         return render_template("auth/login.html", email=email), 403
     limiter.record_success(email)
-    from core.security import needs_rehash
-
     if needs_rehash(user["password_hash"]):
-        set_password(db, user["id"], password)
+        rehash_password(db, user["id"], password)
         user = get_user(db, user["id"])
     record_login(db, user["id"])
     start_session(user)
@@ -175,8 +181,6 @@ def login():
 
 @functools.cache
 def _dummy_hash() -> str:
-    from core.security import hash_password
-
     return hash_password("not the password of anyone")
 
 
@@ -186,6 +190,15 @@ def logout():
         logger.info("logout (user %d)", g.user["id"])
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+def tokens_revoked_note(revoked: int) -> str:
+    """The sentence that tells an owner a new password also revoked their API tokens."""
+    if revoked == 0:
+        return ""
+    if revoked == 1:
+        return "Your API token is revoked; make a new one where you need it. "
+    return f"Your {revoked} API tokens are revoked; make new ones where you need them. "
 
 
 def _password_problem(password: str, repeated: str) -> str | None:
@@ -286,10 +299,10 @@ def reset_password(token: str):
     redeemed = redeem_token(db, token, RESET)
     if redeemed is None:
         return redirect(url_for("auth.reset_request"))
-    set_password(db, redeemed.user_id, password)
+    revoked = set_password(db, redeemed.user_id, password)
     # Whoever could read the mailbox proved to own it: the address is confirmed too.
     confirm_email(db, redeemed.user_id)
     void_tokens(db, redeemed.user_id, RESET)
-    logger.info("password reset (user %d)", redeemed.user_id)
-    flash("Your password is changed. Please log in.", "info")
+    logger.info("password reset (user %d, %d API tokens revoked)", redeemed.user_id, revoked)
+    flash(f"Your password is changed. {tokens_revoked_note(revoked)}Please log in.", "info")
     return redirect(url_for("auth.login"))

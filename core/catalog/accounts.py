@@ -10,7 +10,8 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
-from core.catalog.users import User, add_user, get_user
+from core.catalog.tokens import revoke_all_tokens
+from core.catalog.users import User, add_user, end_sessions, get_user
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -33,8 +34,17 @@ def register_user(db: sqlite_utils.Database, email: str, password: str) -> User:
 
 
 def confirm_email(db: sqlite_utils.Database, user_id: int) -> None:
+    """The owner of the address proved it. Whatever sessions and API tokens the account had
+    were made before that, possibly by someone who registered another person's address, so
+    they end here (no-ops for an address that was already confirmed)."""
     with atomic(db):
-        db.execute("UPDATE users SET needs_confirmation = 0 WHERE id = ?", [user_id])
+        unconfirmed = db.execute(
+            "UPDATE users SET needs_confirmation = 0 WHERE id = ? AND needs_confirmation = 1",
+            [user_id],
+        ).rowcount
+        if unconfirmed:
+            revoke_all_tokens(db, user_id)
+            end_sessions(db, user_id)
 
 
 def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> None:

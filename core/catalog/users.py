@@ -8,6 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog.tokens import revoke_all_tokens
 from core.security import hash_password
 
 User = dict[str, Any]
@@ -53,13 +54,33 @@ def list_users(db: sqlite_utils.Database) -> list[User]:
     return list(db.query("SELECT * FROM users ORDER BY id"))
 
 
-def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> int:
+    """A new password; every API token of the account is revoked with it, since changing the
+    password is how an owner shuts out whoever else had access. Returns the tokens revoked.
+    (Sessions end too: their stamp holds the password hash.)"""
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     with atomic(db):
-        db.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user_id]
-        )
+        _store_hash(db, user_id, password)
+        return revoke_all_tokens(db, user_id)
+
+
+def rehash_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    """The same password under the current hash parameters (after a login proved it)."""
+    with atomic(db):
+        _store_hash(db, user_id, password)
+
+
+def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+    """Every web session of the account ends (the epoch is part of each session's stamp)."""
+    with atomic(db):
+        db.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", [user_id])
+
+
+def _store_hash(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    db.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user_id]
+    )
 
 
 def record_login(db: sqlite_utils.Database, user_id: int) -> None:
