@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -122,11 +123,22 @@ def _limiter() -> LoginLimiter:
     return limiter
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never "//evil.example" or "https://…".
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+# A path on this site: "/" then printable ASCII without spaces. Browsers drop tabs and
+# newlines from a Location and read a backslash as "/", so "/<TAB>/evil.example" becomes
+# "//evil.example", another site; a newline would also break the header (a 500).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[!-\[\]-~]*")
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, safe to redirect to; else None. The one check
+    for every redirect to an address that came with a request."""
+    if target and _LOCAL_PATH.fullmatch(target):
         return target
-    return url_for("dashboard.index")
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    return local_path(target) or url_for("dashboard.index")
 
 
 def _link_ttl() -> timedelta:

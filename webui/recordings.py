@@ -32,7 +32,7 @@ from core.catalog.browse import (
     set_released,
 )
 from core.catalog.cameras import list_cameras
-from webui.auth import login_required
+from webui.auth import local_path, login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
 
@@ -243,8 +243,8 @@ def best_frame(recording_id: int):
 
 
 def _back_to_list():
-    target = request.form.get("back", "")
-    if target.startswith("/recordings") and not target.startswith("//"):
+    target = local_path(request.form.get("back"))
+    if target and target.startswith("/recordings"):
         return redirect(target)
     return redirect(url_for("recordings.index"))
 

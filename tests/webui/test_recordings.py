@@ -239,3 +239,11 @@ def test_bulk_release_marks_the_selected_recordings(
     )
     released = dict(catalog.execute("SELECT id, released FROM recordings").fetchall())
     assert released == {a["id"]: 1, b["id"]: 0}
+
+
+@pytest.mark.parametrize("back", ["/recordings\n/x", "/recordings\\..\\\\evil.example", "//x"])
+def test_bulk_action_goes_back_only_to_a_plain_recordings_path(logged_in, back):
+    response = logged_in.post(
+        "/recordings/bulk", {"action": "release", "ids": [], "back": back}, form_page="/recordings"
+    )
+    assert (response.status_code, response.headers["Location"]) == (302, "/recordings")
