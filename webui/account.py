@@ -32,6 +32,7 @@ from core.catalog.accounts import (
     set_mail_preferences,
 )
 from core.catalog.users import end_sessions, find_user_by_email, get_user, set_password
+from core.email_address import email_address
 from core.security import verify_password
 from webui.auth import _password_problem, login_required, start_session, tokens_revoked_note
 from webui.data_removal import remove_account
@@ -61,11 +62,12 @@ def index():
 @bp.route("/account/email", methods=("POST",))
 @login_required
 def email():
-    new_email = request.form.get("email", "").strip()
     if not _password_ok():
         return render_template("account/index.html"), 400
-    if "@" not in new_email or len(new_email) > 254:
-        flash("Please enter an e-mail address.", "error")
+    try:
+        new_email = email_address(request.form.get("email", ""))
+    except ValueError:
+        flash("Please enter one e-mail address.", "error")
         return render_template("account/index.html"), 400
     if find_user_by_email(get_db(), new_email) is None:
         token = issue_token(

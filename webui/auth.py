@@ -40,6 +40,7 @@ from core.catalog.users import (
     rehash_password,
     set_password,
 )
+from core.email_address import email_address
 from core.security import hash_password, needs_rehash, verify_password
 from core.spool import shorten_address
 from webui.db import get_db, get_settings
@@ -232,8 +233,10 @@ def register():
     email = request.form.get("email", "").strip()
     password = request.form.get("password", "")
     problem = _password_problem(password, request.form.get("password2", ""))
-    if "@" not in email or len(email) > 254:
-        problem = "Please enter your e-mail address."
+    try:
+        email = email_address(email)
+    except ValueError:
+        problem = "Please enter your e-mail address (one address)."
     if problem:
         flash(problem, "error")
         return render_template("auth/register.html", email=email), 400

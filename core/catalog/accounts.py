@@ -12,6 +12,7 @@ import sqlite_utils
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
 from core.catalog.tokens import revoke_all_tokens
 from core.catalog.users import User, add_user, end_sessions, get_user
+from core.email_address import email_address
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -48,9 +49,7 @@ def confirm_email(db: sqlite_utils.Database, user_id: int) -> None:
 
 
 def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> None:
-    new_email = new_email.strip()
-    if "@" not in new_email or len(new_email) > 254:
-        raise ValueError("not an e-mail address")
+    new_email = email_address(new_email)
     try:
         with atomic(db):
             db.execute("UPDATE users SET email = ? WHERE id = ?", [new_email, user_id])

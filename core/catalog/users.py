@@ -9,6 +9,7 @@ import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
 from core.catalog.tokens import revoke_all_tokens
+from core.email_address import email_address
 from core.security import hash_password
 
 User = dict[str, Any]
@@ -17,9 +18,7 @@ User = dict[str, Any]
 def add_user(
     db: sqlite_utils.Database, email: str, password: str, *, is_admin: bool = False
 ) -> User:
-    email = email.strip()
-    if "@" not in email or len(email) > 254:
-        raise ValueError("not an e-mail address")
+    email = email_address(email)
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     try:
