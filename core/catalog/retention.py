@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.jobs import FINAL_STATES, INDEXED, REJECTED
 
 
 def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list[dict[str, Any]]:
@@ -68,3 +69,24 @@ def account_recordings_oldest_first(
             [user_id],
         )
     )
+
+
+def delete_upload_records(db: sqlite_utils.Database, cutoff: str) -> dict[str, int]:
+    """Records of uploads that hold a file name, size and shortened address but no clip any
+    more: refusals (rejection and job rows) older than ``cutoff``, and at any age the rows
+    nothing shows (no camera left, or an indexed job whose recording is gone). Paused accounts
+    are not spared: these are records about uploads, not the owner's recordings."""
+    final = sorted(FINAL_STATES)
+    with atomic(db):
+        rejections = db.execute(
+            "DELETE FROM rejections WHERE rejected_at < ? OR camera_id IS NULL", [cutoff]
+        ).rowcount
+        refused = db.execute(
+            "DELETE FROM jobs WHERE state = ? AND updated_at < ?", [REJECTED, cutoff]
+        ).rowcount
+        orphans = db.execute(
+            "DELETE FROM jobs WHERE (camera_id IS NULL AND state IN (?, ?))"
+            " OR (state = ? AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.job_id = jobs.id))",
+            [*final, INDEXED],
+        ).rowcount
+    return {"rejections": rejections, "refused_jobs": refused, "orphan_jobs": orphans}

@@ -15,6 +15,12 @@ class ScheduleSettings(StrictModel):
         description="Keep recordings this many days unless a camera sets its own; 0 keeps them "
         "until the account's quota is full.",
     )
+    upload_records_days: int = Field(
+        30,
+        ge=1,
+        description="Keep the records of refused uploads (reason, file name, size, shortened "
+        "address) this many days. The record of a recording goes with the recording.",
+    )
     inactive_warn_days: int = Field(
         365,
         ge=0,
