@@ -67,8 +67,13 @@ def keep_private(path: Path) -> None:
     It holds e-mail addresses, password hashes and sealed camera passwords; every service runs
     as the same user. SQLite gives the -wal and -shm files the database file's mode when it
     creates them; ones left by an earlier run are tightened here too.
+
+    An existing catalog is never opened here: closing any descriptor of the file drops every
+    POSIX lock this process holds on it, including the locks of its other SQLite connections.
     """
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         try:
             mode = file.stat().st_mode
