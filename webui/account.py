@@ -31,10 +31,17 @@ from core.catalog.accounts import (
     set_account_state,
     set_mail_preferences,
 )
-from core.catalog.users import end_sessions, find_user_by_email, get_user, set_password
+from core.catalog.users import find_user_by_email, get_user, set_password
+from core.catalog.web_sessions import end_session, end_sessions, list_sessions
 from core.email_address import email_address
 from core.security import verify_password
-from webui.auth import _password_problem, login_required, start_session, tokens_revoked_note
+from webui.auth import (
+    _password_problem,
+    end_this_session,
+    login_required,
+    start_session,
+    tokens_revoked_note,
+)
 from webui.data_removal import remove_account
 from webui.db import get_db, get_settings
 from webui.mail_links import send_account_mail
@@ -53,22 +60,30 @@ def _password_ok() -> bool:
     return False
 
 
+def account_page() -> str:
+    return render_template(
+        "account/index.html",
+        sessions=list_sessions(get_db(), g.user["id"]),
+        this_session=g.web_session["id"],
+    )
+
+
 @bp.route("/account")
 @login_required
 def index():
-    return render_template("account/index.html")
+    return account_page()
 
 
 @bp.route("/account/email", methods=("POST",))
 @login_required
 def email():
     if not _password_ok():
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     try:
         new_email = email_address(request.form.get("email", ""))
     except ValueError:
         flash("Please enter one e-mail address.", "error")
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     if find_user_by_email(get_db(), new_email) is None:
         token = issue_token(
             get_db(),
@@ -110,12 +125,12 @@ def confirm_email_change(token: str):
 @login_required
 def password():
     if not _password_ok():
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     new = request.form.get("password", "")
     problem = _password_problem(new, request.form.get("password2", ""))
     if problem:
         flash(problem, "error")
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     revoked = set_password(get_db(), g.user["id"], new)
     void_tokens(get_db(), g.user["id"])
     # Other sessions end (their stamp no longer matches); this one continues.
@@ -137,6 +152,19 @@ def end_all_sessions():
     logger.info("all sessions ended (user %d)", g.user["id"])
     flash("You are logged out on every device.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=("POST",))
+@login_required
+def end_one_session(session_id: int):
+    """Log out one browser of the account (another one's, or this one)."""
+    if session_id == g.web_session["id"]:
+        end_this_session()
+        return redirect(url_for("auth.login"))
+    if end_session(get_db(), g.user["id"], session_id):
+        logger.info("session ended (user %d)", g.user["id"])
+        flash("That device is logged out.", "info")
+    return redirect(url_for("account.index") + "#sessions")
 
 
 @bp.route("/account/mail", methods=("POST",))
@@ -209,9 +237,9 @@ def pause():
 def delete():
     if request.form.get("confirm") != "DELETE":
         flash("Please type DELETE to confirm.", "error")
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     if not _password_ok():
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     remove_account(g.user["id"])
     session.clear()
     flash("Your account and all its recordings are deleted. Goodbye.", "info")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -40,6 +39,12 @@ from core.catalog.users import (
     rehash_password,
     set_password,
 )
+from core.catalog.web_sessions import (
+    create_session,
+    end_session,
+    find_session,
+    touch_session,
+)
 from core.email_address import email_address
 from core.security import hash_password, needs_rehash, verify_password
 from core.spool import shorten_address
@@ -54,35 +59,74 @@ bp = Blueprint("auth", __name__)
 MIN_PASSWORD = 8
 
 
-def auth_stamp(user: dict[str, Any]) -> str:
-    """Changes when the password, the e-mail or the session epoch changes, which ends every
-    other session."""
-    parts = f"{user['password_hash']}|{user['email']}|{user['session_epoch']}"
-    return hashlib.sha256(parts.encode()).hexdigest()[:20]
-
-
 def start_session(user: dict[str, Any]) -> None:
+    """Log this browser in as ``user``: a new server-side session (any earlier one of this
+    browser ends), its id in the signed cookie."""
+    end_this_session()
     session.clear()
     session.permanent = True
-    session["user_id"] = user["id"]
-    session["auth_stamp"] = auth_stamp(user)
+    session["sid"] = create_session(
+        get_db(), user["id"], network=client_network(), browser=browser_name()
+    )
+
+
+def end_this_session() -> None:
+    """Log this browser out: its server-side session is deleted, so the cookie is worthless
+    even to whoever copied it."""
+    current = g.get("web_session")
+    if current is not None:
+        end_session(get_db(), current["user_id"], current["id"])
+        g.web_session = None
+    session.clear()
 
 
 @bp.before_app_request
 def load_logged_in_user() -> None:
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    g.web_session = None
+    session_id = session.get("sid")
+    if session_id is None:
+        if session.get("user_id") is not None:
+            session.clear()  # a cookie from before server-side sessions: log in again
+        return
+    db = get_db()
+    current = find_session(db, session_id, get_settings().web.session_days)
+    if current is None:
+        session.clear()
         return
     try:
-        user = get_user(get_db(), user_id)
+        user = get_user(db, current["user_id"])
     except NotFound:
         session.clear()
         return
-    if session.get("auth_stamp") != auth_stamp(user):
-        session.clear()
-        return
+    touch_session(db, current)
     g.user = user
+    g.web_session = current
+
+
+# Enough to tell one's own devices apart on the account page, without keeping the whole
+# User-Agent (which is close to a fingerprint).
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def browser_name() -> str:
+    agent = request.user_agent.string
+    name = next((label for marker, label in _BROWSERS if marker in agent), "Browser")
+    system = next((label for marker, label in _SYSTEMS if marker in agent), None)
+    return f"{name} on {system}" if system else name
 
 
 def login_required(view: Callable) -> Callable:
@@ -201,7 +245,7 @@ def _dummy_hash() -> str:
 def logout():
     if g.user is not None:
         logger.info("logout (user %d)", g.user["id"])
-    session.clear()
+    end_this_session()
     return redirect(url_for("auth.login"))
 
 

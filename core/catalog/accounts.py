@@ -11,7 +11,8 @@ import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
 from core.catalog.tokens import revoke_all_tokens
-from core.catalog.users import User, add_user, end_sessions, get_user
+from core.catalog.users import User, add_user, get_user
+from core.catalog.web_sessions import end_sessions
 from core.email_address import email_address
 
 ACTIVE = "active"
@@ -53,6 +54,8 @@ def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> Non
     try:
         with atomic(db):
             db.execute("UPDATE users SET email = ? WHERE id = ?", [new_email, user_id])
+            # Logins with the old address end; the web UI starts a new one for this browser.
+            end_sessions(db, user_id)
     except sqlite3.IntegrityError:
         raise AlreadyExists("a user with that e-mail exists already") from None
 

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
 from core.catalog.tokens import revoke_all_tokens
+from core.catalog.web_sessions import end_sessions
 from core.email_address import email_address
 from core.security import hash_password
 
@@ -54,13 +55,14 @@ def list_users(db: sqlite_utils.Database) -> list[User]:
 
 
 def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> int:
-    """A new password; every API token of the account is revoked with it, since changing the
-    password is how an owner shuts out whoever else had access. Returns the tokens revoked.
-    (Sessions end too: their stamp holds the password hash.)"""
+    """A new password; every web session and API token of the account ends with it, since
+    changing the password is how an owner shuts out whoever else had access. Returns the
+    tokens revoked. (The web UI starts a new session for the browser that changed it.)"""
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     with atomic(db):
         _store_hash(db, user_id, password)
+        end_sessions(db, user_id)
         return revoke_all_tokens(db, user_id)
 
 
@@ -68,12 +70,6 @@ def rehash_password(db: sqlite_utils.Database, user_id: int, password: str) -> N
     """The same password under the current hash parameters (after a login proved it)."""
     with atomic(db):
         _store_hash(db, user_id, password)
-
-
-def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
-    """Every web session of the account ends (the epoch is part of each session's stamp)."""
-    with atomic(db):
-        db.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", [user_id])
 
 
 def _store_hash(db: sqlite_utils.Database, user_id: int, password: str) -> None:
