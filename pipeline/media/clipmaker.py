@@ -43,12 +43,19 @@ def make_clip(
     crf: int = 28,
     frame_filter: FrameFilter | None = None,
     audio: bool = False,
+    faststart: bool = False,
 ) -> Path:
-    """Write ``seconds`` of ``source`` to ``target`` as the camera would; returns ``target``."""
+    """Write ``seconds`` of ``source`` to ``target`` as the camera would; returns ``target``.
+
+    An MP4's index (``moov``) goes after the media data, as a camera recording to its SD card
+    writes it, or with ``faststart`` before it, as cameras that stream the file while recording
+    (and web servers) want it.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     total = round(seconds * fps)
     options = {"crf": str(crf), "preset": "veryfast"} if codec == "libx264" else {}
-    with av.open(str(target), "w", format=container_format) as output:
+    muxer_options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(target), "w", format=container_format, options=muxer_options) as output:
         stream = output.add_stream(codec, rate=fps)
         stream.width = width
         stream.height = height

@@ -17,13 +17,14 @@ from core.fingerprint import (
     LearnedFingerprint,
 )
 from core.settings.validation import ValidationSettings
-from pipeline.media.probe import ClipProbe
+from pipeline.media.probe import NO_VIDEO_STREAM, ClipProbe
 from pipeline.media.sniff import AVI, JPEG, MP4
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, Verdict
 
 NOT_REGISTERED = "not_registered"
 NOT_VIDEO = "not_video"
 UNDECODABLE = "undecodable"
+TRUNCATED = "truncated"
 UNSUPPORTED_STREAM = "unsupported_stream"
 PROFILE_MISMATCH = "profile_mismatch"
 FINGERPRINT_MISMATCH = "fingerprint_mismatch"
@@ -32,6 +33,7 @@ REASONS = (
     NOT_REGISTERED,
     NOT_VIDEO,
     UNDECODABLE,
+    TRUNCATED,
     UNSUPPORTED_STREAM,
     PROFILE_MISMATCH,
     FINGERPRINT_MISMATCH,
@@ -40,7 +42,6 @@ REASONS = (
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
 VIDEO_CONTAINERS = frozenset({MP4, AVI})
-NO_VIDEO_STREAM = "no video stream"
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,12 @@ class SignatureStages:
     def check_streams(
         self, probe: ClipProbe, model: CameraModel | None, container: str
     ) -> Verdict | None:
-        """Decodes (3), one H.264/H.265 stream (3), the duration cap, the model's profile (4)."""
+        """Whole (3), decodes (3), one H.264/H.265 stream (3), the duration cap, the model's
+        profile (4)."""
         facts = facts_of(probe, container)
+        # First: a cut-off upload often does not parse either, and "cut off" is what to tell.
+        if not probe.whole:
+            return Verdict.reject(TRUNCATED, probe.truncation or "cut off", facts)
         if probe.error == NO_VIDEO_STREAM:
             return Verdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
         if not probe.ok:

@@ -49,7 +49,7 @@ def frame_size_of_no_model(clip_factory, tmp_path):
     [
         (text_file, "not_video", "not an MP4"),
         (jpeg_snapshot, "not_video", "JPEG"),
-        (truncated_mp4, "undecodable", ""),
+        (truncated_mp4, "truncated", "moov box"),
         (audio_only_mp4, "unsupported_stream", "no video stream"),
         (mjpeg_avi, "unsupported_stream", "mjpeg"),
         (frame_size_of_no_model, "profile_mismatch", "800x448"),
