@@ -23,8 +23,11 @@ The file is read front to back once, never seeking per frame:
    that ran out of storage mid-write, a zero-filled preallocation) keeps an intact sample table
    and an intact keyframe, and only decoding the predicted frames shows it. The first GOP's
    predicted frames would add nothing the last GOP's do not (same encoder, same parameter
-   sets). Cost: one keyframe and one GOP, where seeking to the first, middle and last frame
-   decoded up to three GOPs and opened the file twice (scripts/bench-probe has the figures).
+   sets). Measured on an 18 s 1080p H.264 clip, keyframe every 2 s, one thread: demuxing every
+   packet 0.02 core-s, first and last keyframe only 0.05, first keyframe and last GOP 0.13 (the
+   whole probe, scripts/bench-probe), where seeking to the first, middle and last frame with
+   OpenCV cost 0.42. The 0.08 core-s over a keyframe-only check buy the garbage-tail proof
+   (tests/pipeline/test_clip_wholeness.py has such a file; a keyframe-only check passes it).
 
 Probing never raises for bad input: it returns a `ClipProbe` whose ``error`` says what failed.
 """
