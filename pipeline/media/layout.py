@@ -31,6 +31,8 @@ class TopLevelBox:
     kind: str
     offset: int
     size: int
+    # An ISO box of size 0 "runs to the end of the file": it cannot say where the file ends.
+    open_ended: bool = False
 
     @property
     def end(self) -> int:
@@ -47,22 +49,43 @@ class FileLayout:
         """The box the file ends inside of (None: every declared box is whole)."""
         return next((box for box in self.boxes if box.end > self.file_size), None)
 
+    @property
+    def lacks_index(self) -> bool:
+        """An MP4 with media data but no ``moov``: its writer never got to write the index."""
+        kinds = self.kinds()
+        return "mdat" in kinds and "moov" not in kinds
+
+    @property
+    def is_cut(self) -> bool:
+        return self.cut_box is not None or self.lacks_index
+
+    @property
+    def vouches_for_end(self) -> bool:
+        """Do the boxes' own sizes say the file ends here (whole, none open-ended)?
+
+        When they do, a video track with fewer frames than its header declares was written
+        that way (a header that counts wrong); when they cannot, only the frame count can
+        show a cut.
+        """
+        return bool(self.boxes) and not self.is_cut and not self.boxes[-1].open_ended
+
     def kinds(self) -> set[str]:
         return {box.kind for box in self.boxes}
 
     def describe_cut(self) -> str | None:
         """What is missing, for a rejection's detail; None when the file is whole."""
+        missing = []
         box = self.cut_box
-        if box is None:
-            return None
-        present = self.file_size - box.offset
-        noun = "chunk" if box.kind == "RIFF" else "box"
-        text = (
-            f"the file ends {_megabytes(present)} into its {_megabytes(box.size)} {box.kind} {noun}"
-        )
-        if box.kind == "mdat" and "moov" not in self.kinds():
-            text += ", and the moov box (the index a camera writes last) is missing"
-        return text
+        if box is not None:
+            present = self.file_size - box.offset
+            noun = "chunk" if box.kind == "RIFF" else "box"
+            missing.append(
+                f"the file ends {_megabytes(present)} into its {_megabytes(box.size)} "
+                f"{box.kind} {noun}"
+            )
+        if self.lacks_index:
+            missing.append("the moov box (the index a camera writes last) is missing")
+        return ", and ".join(missing) or None
 
 
 def read_layout(path: Path) -> FileLayout:
@@ -93,7 +116,8 @@ def _iso_boxes(handle: BinaryIO, file_size: int) -> list[TopLevelBox]:
                 break
             size = int.from_bytes(header[8:16], "big")
         elif size == 0:
-            size = file_size - offset  # "runs to the end of the file"
+            boxes.append(TopLevelBox(kind.decode(), offset, file_size - offset, open_ended=True))
+            break
         if size < 8:
             break  # a broken header, not a cut: the demuxer will say what is wrong
         boxes.append(TopLevelBox(kind.decode(), offset, size))

@@ -11,9 +11,12 @@ The file is read front to back once, never seeking per frame:
 3. Whole-file proof, from the demuxed data only: every sample the index declares came back in
    full (a sample whose data lies past the end of the file comes back short, flagged corrupt, or
    not at all), and the file ends where its own top-level boxes say (`pipeline.media.layout`;
-   for an MP4 without ``moov``, the only thing that can say so). Plain FTP cannot tell a client
-   that died from one that finished, so a clip cut at a third would otherwise pass as whole.
-   A cut file gets ``truncation`` ("60 of 180 frames, 6.0 of 18.0 s") and is not decoded.
+   for an MP4 without ``moov``, the only thing that can say so). Where the boxes vouch for the
+   end of the file, fewer frames than declared is a header that counts wrong (an AVI's frame
+   count written before recording), not a cut: every frame written is there. Plain FTP cannot
+   tell a client that died from one that finished, so a clip cut at a third would otherwise
+   pass as whole. A cut file gets ``truncation`` ("60 of 180 frames, 6.0 of 18.0 s") and is
+   not decoded.
 4. Decode check, for the signature (DESIGN.md §3: the first and last frames decode): the first
    keyframe, then the last GOP from its keyframe to the end, fed to the decoder in file order.
    Wholeness is already proven without pixels, so the decode only has to show that the samples
@@ -178,7 +181,7 @@ def probe_clip(path: Path) -> ClipProbe:
                     _check_decoding(probe, stream, demuxed)
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
         probe.error = f"cannot parse container: {error}"
-    if probe.truncation is None and layout.cut_box is not None:
+    if probe.truncation is None and layout.is_cut:
         # The demuxer could not even read the index (an MP4 cut before its moov): the layout
         # alone says why.
         probe.truncation = f"no frames could be read; {layout.describe_cut()}"
@@ -294,7 +297,8 @@ def _describe_truncation(
     probe: ClipProbe, demuxed: _DemuxedVideo, layout: FileLayout
 ) -> str | None:
     layout_cut = layout.describe_cut()
-    missing_frames = probe.declared_frames > probe.frame_count or demuxed.short_reads > 0
+    fewer_than_declared = probe.declared_frames > probe.frame_count and not layout.vouches_for_end
+    missing_frames = fewer_than_declared or demuxed.short_reads > 0
     if not missing_frames and layout_cut is None:
         return None
     declared = str(probe.declared_frames) if probe.declared_frames else "?"

@@ -5,6 +5,7 @@ how much arrived."""
 from __future__ import annotations
 
 import re
+import struct
 
 import pytest
 
@@ -130,6 +131,24 @@ def test_whole_avi_measures_its_frames_and_length(avi_clip):
 
     assert probe.ok and probe.whole
     assert (probe.frame_count, probe.declared_frames, probe.duration_s) == (180, 180, 18.0)
+
+
+def test_whole_avi_whose_header_counts_more_frames_than_it_holds_is_not_truncated(
+    avi_clip, tmp_path
+):
+    # Some writers fill in the frame count before recording; the RIFF sizes still say where
+    # the file ends, and every frame written is there.
+    data = bytearray(avi_clip.read_bytes())
+    length_field = data.find(b"strh") + 8 + 32  # AVISTREAMHEADER.dwLength
+    assert struct.unpack_from("<I", data, length_field) == (180,)
+    struct.pack_into("<I", data, length_field, 200)
+    path = tmp_path / "counts-wrong.avi"
+    path.write_bytes(bytes(data))
+
+    probe = probe_clip(path)
+
+    assert probe.ok and probe.whole
+    assert (probe.frame_count, probe.declared_frames, probe.duration_s) == (180, 200, 18.0)
 
 
 def test_avi_cut_in_half_is_truncated(

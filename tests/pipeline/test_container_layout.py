@@ -24,10 +24,12 @@ def write(tmp_path, data: bytes):
 
 
 def test_mp4_whose_boxes_end_with_the_file_is_whole(tmp_path):
-    layout = read_layout(write(tmp_path, box(b"ftyp", b"isom") + box(b"mdat", b"x" * 100)))
+    data = box(b"ftyp", b"isom") + box(b"mdat", b"x" * 100) + box(b"moov", b"m" * 10)
 
-    assert [b.kind for b in layout.boxes] == ["ftyp", "mdat"]
-    assert layout.cut_box is None and layout.describe_cut() is None
+    layout = read_layout(write(tmp_path, data))
+
+    assert [b.kind for b in layout.boxes] == ["ftyp", "mdat", "moov"]
+    assert not layout.is_cut and layout.describe_cut() is None
 
 
 def test_mp4_ending_inside_its_mdat_without_moov_says_the_index_is_missing(tmp_path):
@@ -49,17 +51,19 @@ def test_a_64_bit_box_size_is_read(tmp_path):
 
 
 def test_a_box_of_size_zero_runs_to_the_end_of_the_file(tmp_path):
-    data = box(b"ftyp", b"isom") + box(b"mdat", b"x" * 100, size=0)
-
-    assert read_layout(write(tmp_path, data)).cut_box is None
-
-
-def test_trailing_bytes_that_are_no_box_are_not_a_cut(tmp_path):
-    data = box(b"ftyp", b"isom") + box(b"mdat", b"x" * 10) + b"\x00\xff\xfe\x01\x02\x03\x04\x05"
+    data = box(b"ftyp", b"isom") + box(b"moov", b"m" * 10) + box(b"mdat", b"x" * 100, size=0)
 
     layout = read_layout(write(tmp_path, data))
 
-    assert [b.kind for b in layout.boxes] == ["ftyp", "mdat"] and layout.cut_box is None
+    assert not layout.is_cut and layout.boxes[-1].size == 108
+
+
+def test_trailing_bytes_that_are_no_box_are_not_a_cut(tmp_path):
+    data = box(b"ftyp", b"isom") + box(b"moov", b"m") + b"\x00\xff\xfe\x01\x02\x03\x04\x05"
+
+    layout = read_layout(write(tmp_path, data))
+
+    assert [b.kind for b in layout.boxes] == ["ftyp", "moov"] and not layout.is_cut
 
 
 def test_avi_ending_before_its_riff_size_is_cut(tmp_path):
@@ -85,3 +89,21 @@ def test_opendml_avix_chunks_after_the_first_riff_are_walked_too(tmp_path):
 
 def test_files_of_other_kinds_have_no_layout(tmp_path):
     assert read_layout(write(tmp_path, b"\xff\xd8\xff" + b"jpeg" * 10)).boxes == ()
+
+
+def test_mp4_with_media_data_but_no_moov_lacks_its_index_even_with_an_open_mdat(tmp_path):
+    data = box(b"ftyp", b"isom") + box(b"mdat", b"x" * 100, size=0)
+
+    layout = read_layout(write(tmp_path, data))
+
+    assert layout.cut_box is None and not layout.vouches_for_end
+    assert layout.describe_cut() == "the moov box (the index a camera writes last) is missing"
+
+
+def test_only_closed_whole_boxes_vouch_for_the_end_of_the_file(tmp_path):
+    whole = box(b"ftyp", b"isom") + box(b"moov", b"m" * 10) + box(b"mdat", b"x" * 10)
+    open_mdat = box(b"ftyp", b"isom") + box(b"moov", b"m" * 10) + box(b"mdat", b"x", size=0)
+
+    assert read_layout(write(tmp_path, whole)).vouches_for_end
+    assert not read_layout(write(tmp_path, open_mdat)).vouches_for_end
+    assert not read_layout(write(tmp_path, riff(b"AVI ", b"x" * 10, size=0))).vouches_for_end
