@@ -225,12 +225,17 @@ def _read_headers(
     probe.major_brand = container.metadata.get("major_brand") or None
     probe.compatible_brands = split_brands(container.metadata.get("compatible_brands"))
     if container.streams.audio:
-        probe.audio_codec = container.streams.audio[0].codec_context.name
+        audio_context = container.streams.audio[0].codec_context
+        # No context: a codec id this FFmpeg has no decoder for (or a damaged header).
+        probe.audio_codec = audio_context.name if audio_context is not None else "unknown"
     if not videos:
         probe.error = NO_VIDEO_STREAM
         return None
     stream = videos[0]
     context = stream.codec_context
+    if context is None:
+        probe.error = "the video stream's codec is unknown to the decoder"
+        return None
     probe.codec = context.name
     probe.profile = context.profile or None
     level = getattr(context, "level", None)
@@ -331,7 +336,8 @@ def _check_decoding(
         tail = demuxed.last_gop
         last_pts = max((p.pts for p in tail if p.pts is not None), default=None)
         if not _decodes(context, tail, last_pts, probe, presentation):
-            probe.error = f"the last frame (frame {probe.frame_count - 1}) does not decode"
+            last = probe.frame_count - 1
+            probe.error = f"the last frame does not decode: frame {last} of {probe.frame_count}"
     except (av.FFmpegError, ValueError) as error:
         probe.error = f"does not decode: {error}"
 

@@ -64,6 +64,8 @@ def test_mutated_clips_are_probed_or_rejected_with_a_reason(seeds, tmp_path):
                 assert "crashed" not in result.error and "timed out" not in result.error, (
                     result.error
                 )
+                # probe_clip never raises for bad input: "probe failed" is an escaped exception.
+                assert not result.error.startswith("probe failed"), result.error
                 outcomes["error"] += 1
             damaged.unlink()
     assert outcomes["error"] > 0
