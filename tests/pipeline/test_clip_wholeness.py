@@ -9,12 +9,14 @@ import struct
 
 import pytest
 
+from core.camera_models import load_model_table
 from core.catalog import jobs
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
 from pipeline.media.probe import probe_clip
 from pipeline.media.probe_worker import IsolatedProbe
 from pipeline.processor import ClipProcessor
+from pipeline.signature.inspection import check_upload
 from tests.pipeline.rule_clips import SMALL
 
 # 18 s at 10 fps: 180 frames, a keyframe every second, as a Full HD camera's sub-stream.
@@ -202,3 +204,18 @@ def test_probe_keeps_the_packet_table_also_from_the_isolated_child(faststart_cli
     assert table.seconds(last) == pytest.approx(17.9)
     # The job keeps the facts, not the table.
     assert "packets" not in local.as_dict()
+
+
+def test_accepted_verdict_carries_the_packet_table_for_later_stages(
+    settings, make_camera, faststart_clip
+):
+    camera = make_camera()
+    model = load_model_table(settings.validation.extra_camera_models)[camera["model"]]
+    with IsolatedProbe(timeout_s=30) as isolated:
+        verdict = check_upload(
+            camera, model, faststart_clip, settings.validation, prober=isolated.probe
+        )
+
+    assert verdict.accepted
+    assert verdict.packets == probe_clip(faststart_clip).packets
+    assert "packets" not in verdict.probe
