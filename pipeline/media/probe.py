@@ -175,16 +175,17 @@ def probe_clip(path: Path) -> ClipProbe:
             stream = _read_headers(container, probe, sniff_file(path))
             if stream is not None:
                 demuxed = _demux_video(container, stream)
-                _measure(probe, stream, demuxed.table)
+                _measure(probe, demuxed.table)
                 probe.truncation = _describe_truncation(probe, demuxed, layout)
                 if probe.whole and probe.ok:
                     _check_decoding(probe, stream, demuxed)
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
         probe.error = f"cannot parse container: {error}"
     if probe.truncation is None and layout.is_cut:
-        # The demuxer could not even read the index (an MP4 cut before its moov): the layout
-        # alone says why.
-        probe.truncation = f"no frames could be read; {layout.describe_cut()}"
+        # The demuxer gave up before it could count (an MP4 cut before its moov cannot even be
+        # opened): the layout alone says why.
+        read = f"{probe.frame_count} frames" if probe.frame_count else "no frames"
+        probe.truncation = f"{read} could be read; {layout.describe_cut()}"
     return probe
 
 
@@ -283,7 +284,7 @@ def _demux_video(
     return demuxed
 
 
-def _measure(probe: ClipProbe, stream: av.video.stream.VideoStream, table: PacketTable) -> None:
+def _measure(probe: ClipProbe, table: PacketTable) -> None:
     probe.packets = table
     probe.frame_count = len(table.packets)
     probe.gop_frames, probe.keyframes = gop_from_keyframes(table.keyframes)
