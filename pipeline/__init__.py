@@ -1,4 +1,6 @@
-"""AlarmVault pipeline: settings, catalog, and the daemon that turns uploads into recordings.
+"""AlarmVault pipeline: the daemon that turns uploads into recordings.
 
-`ingestd` and `webui` import from here; this package never imports from them.
+Media, signature checks, fair use, detection, the scheduled jobs and the integrations live here;
+settings and the catalog are in `core`. `ingestd` and `webui` never import this package (see
+docs/architecture.md, Layers).
 """

@@ -67,7 +67,7 @@ class ClipProcessor:
         self.db = db
         self.worker_id = worker_id
         self.clips = ClipStore(settings.storage)
-        # Detection (issue 5): loads models once, only if a camera has a switch on.
+        # Detection loads models once, and only if some camera has a detection switch on.
         self.detection = DetectionStage(settings, db)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
@@ -187,7 +187,7 @@ class ClipProcessor:
         thumb_rel = self.clips.thumb_relpath(relpath)
         has_poster = write_poster(stored, self.clips.thumb_file(thumb_rel))
         playback_rel = store_playback_copy(self.clips, relpath, probe)  # AVI, H.265: for browsers
-        detections = self.detection.run(job["camera_id"], relpath)  # issue 5; None if off
+        detections = self.detection.run(job["camera_id"], relpath)  # None: every switch off
         with atomic(self.db):
             recording_id = insert_recording(
                 self.db,

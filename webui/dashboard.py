@@ -14,7 +14,8 @@ from webui.db import get_db, get_settings
 
 bp = Blueprint("dashboard", __name__)
 
-# What the owner should know and do for each fair-use step (DESIGN.md §4).
+# What the owner should know and do for each fair-use step (the ladder: docs/cameras.md,
+# The 18-second rule and fair use).
 FAIRUSE_NOTICES = {
     "warned": "This camera sends alarms almost without pause or with many false alarms. "
     "Please lower its motion sensitivity, shrink the detection areas, or use the PIR sensor "

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 
-# Labels the detection stage produces (DESIGN.md §5); the filter offers exactly these.
+# Labels the detection stage produces (docs/cameras.md, Detection); the filter offers exactly these.
 LABELS = {
     "person": "Person",
     "vehicle": "Vehicle",

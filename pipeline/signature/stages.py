@@ -1,4 +1,6 @@
-"""Signature stages in order (DESIGN.md §3); the first failure decides, each with its own code.
+"""Signature stages in order; the first failure decides, each with its own code.
+
+The stages in words: docs/cameras.md, Camera signature.
 
 Pure: every stage looks at facts already gathered (size, sniffed container, `ClipProbe`,
 learned fingerprint) and never at the file, so each is tested with tiny cases. Gathering the
@@ -45,7 +47,7 @@ NO_VIDEO_STREAM = "no video stream"
 
 @dataclass(frozen=True)
 class SignatureStages:
-    """The rules of §3 over gathered facts; ``None`` from a stage means "passed"."""
+    """The signature rules over gathered facts; ``None`` from a stage means "passed"."""
 
     rules: ValidationSettings
 
@@ -118,7 +120,10 @@ class SignatureStages:
 
 @dataclass(frozen=True)
 class ClipLengthRule:
-    """The 18 s rule (§4): a standard alarm clip, plus tolerance, goes through the normal lane."""
+    """The 18 s rule: a standard alarm clip, plus tolerance, goes through the normal lane.
+
+    Why 18 s: docs/cameras.md, Alarm clips.
+    """
 
     alarm_clip_s: float
     tolerance_s: float
