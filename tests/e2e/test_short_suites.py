@@ -7,11 +7,10 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import REPO, requires_shared
+from tests.conftest import REPO
 
 
 def run_script(name: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    requires_shared("footage")
     return subprocess.run(
         [sys.executable, str(REPO / "scripts" / name), *args],
         capture_output=True,

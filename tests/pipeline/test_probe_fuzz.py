@@ -21,9 +21,8 @@ TIME_LIMIT_S = 10.0
 @pytest.fixture(scope="module")
 def seeds(clip_factory):
     return [
-        clip_factory("bikes.mp4", seconds=2, width=320, height=180, fps=10, keyframe_s=1),
+        clip_factory(seconds=2, width=320, height=180, fps=10, keyframe_s=1),
         clip_factory(
-            "bikes.mp4",
             seconds=2,
             width=320,
             height=180,
@@ -32,7 +31,6 @@ def seeds(clip_factory):
             container_format="avi",
         ),
         clip_factory(
-            "bikes.mp4",
             seconds=2,
             width=320,
             height=180,
