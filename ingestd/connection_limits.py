@@ -29,7 +29,7 @@ from typing import Protocol, TypeVar
 from core.settings import Settings
 from core.spool import shorten_address
 from ingestd.shared_ban import SCHEMA, ban_file
-from ingestd.workers import WorkerSlot
+from ingestd.worker_slots import WorkerSlot
 
 logger = logging.getLogger(__name__)
 

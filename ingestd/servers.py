@@ -22,7 +22,7 @@ from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
 from ingestd.loop_bridge import LoopBridge
-from ingestd.workers import WorkerSlot, ftp_worker_count, passive_ports_for
+from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 
 logger = logging.getLogger(__name__)
 

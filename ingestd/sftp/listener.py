@@ -39,7 +39,7 @@ from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
 from ingestd.sftp.protocol import TunedSFTPServer
 from ingestd.sftp.server import CameraSSHServer
-from ingestd.workers import WorkerSlot, bind_listener
+from ingestd.worker_slots import WorkerSlot, bind_listener
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingestd.shared_ban import SharedLoginBan
-from ingestd.workers import WorkerSlot, passive_ports_for, serves_ftp
+from ingestd.worker_slots import WorkerSlot, passive_ports_for, serves_ftp
 
 
 def _slot(index: int, count: int) -> WorkerSlot:
