@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from core.settings import Settings
-from core.spool import shorten_address
 from ingestd.shared_ban import SCHEMA, ban_file
 from ingestd.worker_slots import WorkerSlot
 
@@ -273,39 +272,3 @@ class SharedConnectionLimiter:
                 raise
             self._db = db
         return self._db
-
-
-class SharedConnectionLimitMixin:
-    """For `handlers.CameraFTPHandler`: the per-address limit counted across FTP workers.
-
-    pyftpdlib's ``FTPServer.handle_accepted`` calls ``handle()`` after its own per-process
-    checks; with ``connection_limiter`` set (by `ingestd.servers` when more than one process
-    serves FTP) the connection must also get a shared slot, given back once when it closes.
-    """
-
-    connection_limiter: ConnectionLimiter | None = None
-    _connection_ticket: Ticket | None = None
-
-    def handle(self) -> None:
-        limiter = self.connection_limiter
-        if limiter is not None:
-            outcome = limiter.admit(FTP, str(self.remote_ip))
-            if isinstance(outcome, Refusal):
-                logger.info(
-                    "ftp refused: %s %s", outcome.value, shorten_address(str(self.remote_ip))
-                )
-                if outcome is Refusal.TOTAL:
-                    self.handle_max_cons()
-                else:
-                    self.handle_max_cons_per_ip()
-                return
-            self._connection_ticket = outcome
-        super().handle()
-
-    def close(self) -> None:
-        ticket, self._connection_ticket = self._connection_ticket, None
-        try:
-            super().close()
-        finally:
-            if ticket is not None and self.connection_limiter is not None:
-                self.connection_limiter.release(ticket)

@@ -41,33 +41,38 @@ class IngestDaemon:
 
     def start_servers(self) -> None:
         """Everything but the storage recovery, which a worker's parent has done already."""
-        self.start_credentials()
+        credentials = self.start_credentials()
         # One per process: a worker's shared limiter first clears the rows it left behind.
         self.connection_limiter = connection_limiter_for(self.settings, self.slot)
         handover = UploadHandover(self.settings.storage.spool_dir)
         guard = StorageGuard(self.settings)
         if self.settings.ftp.enabled and serves_ftp(self.slot, self.settings.ftp.workers):
-            self.start_ftp(handover, guard)
+            self.start_ftp(credentials, handover, guard)
         if self.settings.sftp.enabled:
-            self.start_sftp(handover, guard)
+            self.start_sftp(credentials, handover, guard)
 
     def start_storage(self) -> None:
         prepare_storage(self.settings)
 
-    def start_credentials(self) -> None:
+    def start_credentials(self) -> CameraCredentials:
         # Workers share the ban so that a guesser gains nothing by landing on another one.
         ban = SharedLoginBan.for_settings(self.settings) if self.slot else None
         self.credentials = CameraCredentials(self.settings, ban)
+        return self.credentials
 
-    def start_ftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
+    def start_ftp(
+        self, credentials: CameraCredentials, handover: UploadHandover, guard: StorageGuard
+    ) -> None:
         self.ftp = FtpService(
-            self.settings, self.credentials, handover, guard, self.slot, self.connection_limiter
+            self.settings, credentials, handover, guard, self.slot, self.connection_limiter
         )
         self.ftp.start()
 
-    def start_sftp(self, handover: UploadHandover, guard: StorageGuard) -> None:
+    def start_sftp(
+        self, credentials: CameraCredentials, handover: UploadHandover, guard: StorageGuard
+    ) -> None:
         self.sftp = SftpService(
-            self.settings, self.credentials, handover, guard, self.slot, self.connection_limiter
+            self.settings, credentials, handover, guard, self.slot, self.connection_limiter
         )
         self.sftp.start()
 

@@ -16,12 +16,12 @@ from pyftpdlib.servers import FTPServer
 from core.settings import Settings, parse_listen
 from ingestd.authorizers import UPLOAD_PERMISSIONS, CameraCredentials
 from ingestd.connection_limits import ConnectionLimiter
-from ingestd.handlers import CameraFTPHandler
+from ingestd.ftp.pyftpdlib_adapter import LoopBridge
+from ingestd.handlers import CameraDTPHandler, CameraFTPHandler
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
-from ingestd.loop_bridge import LoopBridge
 from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,9 @@ class FtpService:
         install_address_scrubber("pyftpdlib")
         self.ioloop = IOLoop.factory()
         self.bridge = LoopBridge(self.ioloop)
+        data_handler = type(
+            "ConfiguredCameraDTPHandler", (CameraDTPHandler,), {"timeout": ftp.data_timeout_s}
+        )
         handler = type(
             "ConfiguredCameraFTPHandler",
             (CameraFTPHandler,),
@@ -113,10 +116,8 @@ class FtpService:
                 "auth_failed_timeout": settings.ingest.failed_login_delay_s,
                 # Alone, this process's count (max_cons_per_ip below) is the whole count.
                 "connection_limiter": limiter if workers > 1 else None,
+                "dtp_handler": data_handler,
             },
-        )
-        handler.dtp_handler = type(
-            "ConfiguredCameraDTPHandler", (handler.dtp_handler,), {"timeout": ftp.data_timeout_s}
         )
         listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
         self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)
