@@ -10,11 +10,11 @@ import logging
 import threading
 
 from core.settings import Settings
-from ingestd.authorizers import CameraCredentials
 from ingestd.connection_limits import ConnectionLimiter, connection_limiter_for
+from ingestd.credentials import CameraCredentials
+from ingestd.ftp.service import FtpService
 from ingestd.handover import UploadHandover
 from ingestd.limits import StorageGuard
-from ingestd.servers import FtpService
 from ingestd.sftp.listener import SftpService
 from ingestd.shared_ban import SharedLoginBan
 from ingestd.storage import prepare_storage

@@ -41,7 +41,7 @@ def ban_file(settings: Settings) -> Path:
 
 
 class SharedLoginBan:
-    """`authorizers.LoginBan`'s interface, kept in a file every worker opens."""
+    """`credentials.LoginBan`'s interface, kept in a file every worker opens."""
 
     def __init__(
         self,

@@ -24,7 +24,6 @@ import paramiko
 
 from core.settings import Settings
 from core.spool import shorten_address
-from ingestd.authorizers import CameraCredentials
 from ingestd.connection_limits import (
     SFTP,
     ConnectionLimiter,
@@ -33,6 +32,7 @@ from ingestd.connection_limits import (
     Ticket,
     limits_for,
 )
+from ingestd.credentials import CameraCredentials
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard

@@ -9,7 +9,7 @@ import time
 import paramiko
 
 from core.spool import shorten_address
-from ingestd.authorizers import (
+from ingestd.credentials import (
     MSG_BANNED,
     MSG_WRONG,
     CameraAccount,

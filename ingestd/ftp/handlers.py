@@ -13,7 +13,8 @@ from functools import partial
 
 from core.catalog import utcnow
 from core.spool import shorten_address
-from ingestd.authorizers import (
+from ingestd.connection_limits import FTP, ConnectionLimiter, Refusal, Ticket
+from ingestd.credentials import (
     MSG_BANNED,
     MSG_SERVER_ERROR,
     MSG_WRONG,
@@ -21,7 +22,6 @@ from ingestd.authorizers import (
     CameraCredentials,
     LoginRefused,
 )
-from ingestd.connection_limits import FTP, ConnectionLimiter, Refusal, Ticket
 from ingestd.filesystems import JailedFS
 from ingestd.ftp.pyftpdlib_adapter import LoopBridge, UploadDTPHandler, UploadFTPHandler
 from ingestd.handover import HandedOverFiles, UploadHandover
@@ -55,12 +55,12 @@ class CameraDTPHandler(UploadDTPHandler):
 
 
 class CameraFTPHandler(UploadFTPHandler):
-    """One camera's FTP or FTPS session. Configured per server by `ingestd.servers`."""
+    """One camera's FTP or FTPS session. Configured per server by `service.FtpService`."""
 
     abstracted_fs = JailedFS
     dtp_handler = CameraDTPHandler
     use_sendfile = False
-    # Set per server by `ingestd.servers.FtpService`; a class attribute is how pyftpdlib
+    # Set per server by `service.FtpService`; a class attribute is how pyftpdlib
     # configures its handlers.
     credentials: CameraCredentials
     handover: UploadHandover

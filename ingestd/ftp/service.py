@@ -1,4 +1,4 @@
-"""How ingestd serves: pyftpdlib's single-threaded I/O loop for FTP/FTPS, in its own thread.
+"""The FTP/FTPS server of one ingestd process: pyftpdlib's single-threaded I/O loop, in a thread.
 
 Each server gets its own loop and its own configured handler class, so two servers in one
 process (tests run many) never share pyftpdlib's class-level settings.
@@ -14,10 +14,11 @@ from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 from core.settings import Settings, parse_listen
-from ingestd.authorizers import UPLOAD_PERMISSIONS, CameraCredentials
 from ingestd.connection_limits import ConnectionLimiter
+from ingestd.credentials import CameraCredentials
+from ingestd.ftp.authorizer import CameraFTPAuthorizer
+from ingestd.ftp.handlers import CameraDTPHandler, CameraFTPHandler
 from ingestd.ftp.pyftpdlib_adapter import LoopBridge
-from ingestd.handlers import CameraDTPHandler, CameraFTPHandler
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
@@ -25,35 +26,6 @@ from ingestd.log_privacy import install_address_scrubber
 from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 
 logger = logging.getLogger(__name__)
-
-
-class CameraFTPAuthorizer:
-    """pyftpdlib's authorizer interface. Logins go through `CameraCredentials` (see handlers);
-    this only answers permission questions: every camera has the same upload-only letters."""
-
-    def has_user(self, username: str) -> bool:
-        return True
-
-    def has_perm(self, username: str, perm: str, path: str | None = None) -> bool:
-        return perm in UPLOAD_PERMISSIONS
-
-    def get_perms(self, username: str) -> str:
-        return UPLOAD_PERMISSIONS
-
-    def get_home_dir(self, username: str) -> str:
-        raise NotImplementedError("the jail comes from the login, see CameraFTPHandler")
-
-    def get_msg_login(self, username: str) -> str:
-        return "Logged in; upload only."
-
-    def get_msg_quit(self, username: str) -> str:
-        return "Goodbye."
-
-    def impersonate_user(self, username: str, password: str) -> None:
-        """Cameras are virtual users; the server never changes its OS identity."""
-
-    def terminate_impersonation(self, username: str) -> None:
-        """See `impersonate_user`."""
 
 
 def tls_context(settings: Settings) -> SSL.Context:

@@ -38,10 +38,6 @@ MSG_SUSPENDED = "Processing suspended for fair-use reasons, see the web UI."
 MSG_PAUSED = "The owner's account is paused; see the AlarmVault web UI."
 MSG_SERVER_ERROR = "Temporary server error; try again later."
 
-# FTP permission letters a camera gets (pyftpdlib's alphabet): e=CWD, l=LIST/SIZE inside its jail,
-# m=MKD, w=STOR, a=APPE, d=DELE, f=RNFR/RNTO. Never r (RETR), M (chmod) or T (set times).
-UPLOAD_PERMISSIONS = "elmwadf"
-
 
 class LoginRefused(Exception):
     """A login was refused; the message is safe to send to the client."""
