@@ -4,7 +4,7 @@ With several pre-forked workers (`ingestd.workers`) a count kept in each process
 address open ``workers`` times ``max_connections_per_ip`` connections, and SFTP's total would
 have to be shared out among workers that are rarely equally busy. So when more than one process
 serves a protocol, its connections are counted in the SQLite file that already holds the shared
-login ban (`shared_ban`). One process alone keeps an in-process count (for FTP pyftpdlib's own
+login ban (`shared_state`). One process alone keeps an in-process count (for FTP pyftpdlib's own
 ``max_cons_per_ip`` does that job).
 
 The shared count must never keep cameras out because of an internal error: when SQLite fails,
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from core.settings import Settings
-from ingestd.shared_ban import SCHEMA, ban_file
+from ingestd.shared_state import SCHEMA, shared_state_file
 from ingestd.worker_slots import WorkerSlot
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def connection_limiter_for(settings: Settings, slot: WorkerSlot | None) -> Conne
     """The limiter of one ingestd process: shared through the ban file when it is a worker."""
     if slot is None or slot.count == 1:
         return LocalConnectionLimiter(limits_for(settings))
-    return SharedConnectionLimiter(ban_file(settings), slot.index, limits_for(settings))
+    return SharedConnectionLimiter(shared_state_file(settings), slot.index, limits_for(settings))
 
 
 class LocalConnectionLimiter:

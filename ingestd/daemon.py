@@ -11,12 +11,11 @@ import threading
 
 from core.settings import Settings
 from ingestd.connection_limits import ConnectionLimiter, connection_limiter_for
-from ingestd.credentials import CameraCredentials
+from ingestd.credentials import CameraCredentials, LoginBan
 from ingestd.ftp.service import FtpService
 from ingestd.handover import UploadHandover
 from ingestd.limits import StorageGuard
 from ingestd.sftp.listener import SftpService
-from ingestd.shared_ban import SharedLoginBan
 from ingestd.storage import prepare_storage
 from ingestd.worker_slots import WorkerSlot, serves_ftp
 
@@ -56,7 +55,7 @@ class IngestDaemon:
 
     def start_credentials(self) -> CameraCredentials:
         # Workers share the ban so that a guesser gains nothing by landing on another one.
-        ban = SharedLoginBan.for_settings(self.settings) if self.slot else None
+        ban = LoginBan.for_settings(self.settings, shared=self.slot is not None)
         self.credentials = CameraCredentials(self.settings, ban)
         return self.credentials
 

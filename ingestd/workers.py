@@ -6,7 +6,7 @@ SFTP sockets, finishes the spool and jail recovery once, then forks ``[ingest] w
 children that accept on the shared sockets: whichever worker is free takes the next
 connection. Each worker gets its own slice of the passive port range (`worker_slots`), so
 two workers never offer the same data port; the login ban is shared through
-`shared_ban.SharedLoginBan`, and the per-address connection limits are counted across
+`shared_state` (the login ban), and the per-address connection limits are counted across
 workers by `connection_limits`.
 
 pyftpdlib's own ``worker_processes`` and ``MultiprocessFTPServer`` are not used: the first
@@ -26,7 +26,7 @@ import time
 from core.settings import Settings
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
-from ingestd.shared_ban import SharedLoginBan
+from ingestd.shared_state import reset_shared_state
 from ingestd.storage import prepare_storage
 from ingestd.worker_slots import WorkerSlot, bind_listener, passive_ports_for
 
@@ -58,7 +58,7 @@ class WorkerSupervisor:
     def start(self) -> None:
         # Before any thread exists: fork copies only the calling thread.
         prepare_storage(self.settings)
-        SharedLoginBan.reset(self.settings)
+        reset_shared_state(self.settings)
         # Made once here, or each worker would generate its own and cameras would see both.
         if self.settings.ftp.enabled:
             ensure_tls_certificate(self.settings)
