@@ -93,6 +93,26 @@ def test_control_connection_private_state_is_still_there():
     assert "self._log_debug = (" in _source(FTPHandler.__init__)
 
 
+def test_attributes_we_read_or_configure_are_still_there():
+    dtp_init = _source(DTPHandler.__init__)
+    for line in (
+        "self.cmd_channel = cmd_channel",
+        "self.file_obj = None",
+        "self.receive = False",
+        "self.transfer_finished = False",
+    ):
+        assert line in dtp_init, f"DTPHandler.__init__ changed: {line!r}"
+    # Class attributes ingestd.ftp.service and ingestd.ftp.handlers configure.
+    for name in (
+        "tls_control_required", "tls_data_required", "ssl_context", "max_login_attempts",
+        "auth_failed_timeout", "abstracted_fs", "dtp_handler", "use_sendfile", "authorizer",
+        "passive_ports", "masquerade_address", "permit_foreign_addresses", "timeout", "banner",
+    ):  # fmt: skip
+        assert hasattr(TLS_FTPHandler, name), f"TLS_FTPHandler.{name} is gone"
+    assert DTPHandler.ac_in_buffer_size == 65536, "DTPHandler's read size changed"
+    assert _parameters(AbstractedFS.lexists) == ["self", "path"]
+
+
 def test_overridden_methods_keep_their_shape():
     shapes = {
         FTPHandler.log: ["self", "msg", "logfun"],
