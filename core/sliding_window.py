@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from core.shared_sqlite import connect_shared, immediate_transaction
+
 Clock = Callable[[], float]
 
 
@@ -310,33 +312,13 @@ class SqliteWindowStore:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(self._db()):
             yield
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-            raise
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            # Autocommit; a step that changes several rows is one explicit transaction.
-            db = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout_s,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(WINDOW_SCHEMA)
-            except BaseException:
-                db.close()
-                raise
+            db = connect_shared(self.path, busy_timeout_s=self.busy_timeout_s, schema=WINDOW_SCHEMA)
             self._local.db = db
             with self._connections_lock:
                 self._connections.append(db)

@@ -13,7 +13,6 @@ a connection is admitted uncounted and one warning says why.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import itertools
 import logging
@@ -21,12 +20,14 @@ import sqlite3
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from core.settings import Settings
+from core.shared_sqlite import connect_shared, immediate_transaction
 from ingestd.shared_state import SCHEMA, shared_state_file
 from ingestd.worker_slots import WorkerSlot
 
@@ -240,35 +241,13 @@ class SharedConnectionLimiter:
         with self._transaction() as db:
             db.execute("DELETE FROM open_connections WHERE worker = ?", [self.worker])
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-            raise
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            # Autocommit; every change is one explicit transaction (`_transaction`).
-            db = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout_s,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                # The file is emptied at every start: losing it to a power cut costs nothing.
-                db.execute("PRAGMA synchronous=OFF")
-                db.executescript(SCHEMA)
-            except BaseException:
-                db.close()
-                raise
+            db = connect_shared(self.path, busy_timeout_s=self.busy_timeout_s, schema=SCHEMA)
+            # The file is emptied at every start: losing it to a power cut costs nothing.
+            db.execute("PRAGMA synchronous=OFF")
             self._db = db
         return self._db

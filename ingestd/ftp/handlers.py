@@ -1,5 +1,8 @@
 """The FTP/FTPS protocol for cameras: pyftpdlib's TLS handler, upload-only and jailed.
 
+Built on `pyftpdlib_adapter`'s handlers, which hold every use of pyftpdlib's internals; here
+only its public hooks, its command methods and the adapter's hooks are overridden.
+
 Explicit TLS (AUTH TLS, PBSZ, PROT P) and plain FTP share one port; `[ftp] require_tls`
 refuses plain logins. Hooks stay thin: a finished upload is handed over, an unfinished one
 removed. The password check runs in the login pool and answers through the `LoopBridge`.
