@@ -19,6 +19,7 @@ from watchdog.observers import Observer
 from core import spool
 from core.catalog import open_catalog
 from core.catalog.jobs import release_claims_of
+from core.catalog.states import JobState
 from core.settings import Settings
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.media.probe_worker import IsolatedProbe
@@ -160,7 +161,7 @@ class PipelineDaemon:
                     continue
                 try:
                     outcome = processor.process(folder)
-                    if outcome == "indexed" and self._notifications is not None:
+                    if outcome == JobState.INDEXED and self._notifications is not None:
                         self._notifications.wake()
                 finally:
                     with self._queued_lock:

@@ -10,10 +10,8 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog.states import AccountState
 from core.catalog.users import User, add_user, get_user
-
-ACTIVE = "active"
-PAUSED = "paused"
 
 # Mail kinds a user may switch off, and the users column that holds the choice.
 MAIL_KINDS = {"alarms": "mail_alarms", "fairuse": "mail_fairuse"}
@@ -48,21 +46,22 @@ def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> Non
         raise AlreadyExists("a user with that e-mail exists already") from None
 
 
-def set_account_state(db: sqlite_utils.Database, user_id: int, state: str) -> None:
+def set_account_state(db: sqlite_utils.Database, user_id: int, state: AccountState) -> None:
     """``paused``: uploads are refused and nothing is processed; everything stays stored."""
-    if state not in (ACTIVE, PAUSED):
-        raise ValueError(f"unknown account state {state!r}")
+    state = AccountState(state)  # a bare string from a caller: refused unless it is a state
     with atomic(db):
         db.execute("UPDATE users SET state = ? WHERE id = ?", [state, user_id])
 
 
 def is_paused(db: sqlite_utils.Database, user_id: int) -> bool:
     row = db.execute("SELECT state FROM users WHERE id = ?", [user_id]).fetchone()
-    return row is not None and row[0] == PAUSED
+    return row is not None and row[0] == AccountState.PAUSED
 
 
 def paused_user_ids(db: sqlite_utils.Database) -> set[int]:
-    return {row[0] for row in db.execute("SELECT id FROM users WHERE state = ?", [PAUSED])}
+    return {
+        row[0] for row in db.execute("SELECT id FROM users WHERE state = ?", [AccountState.PAUSED])
+    }
 
 
 def set_mail_preferences(db: sqlite_utils.Database, user_id: int, **choices: bool) -> None:
