@@ -40,7 +40,7 @@ from pipeline.media.poster import write_poster
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.signature.inspection import check_upload
-from pipeline.signature.verdict import Verdict
+from pipeline.signature.verdict import UploadVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class ClipProcessor:
         """Index a clip kept outside the spool (an owner accepted it from quarantine)."""
         return self._index(job, None, time.monotonic(), source)
 
-    def _lane(self, verdict: Verdict, camera: dict[str, Any]) -> LaneDecision:
+    def _lane(self, verdict: UploadVerdict, camera: dict[str, Any]) -> LaneDecision:
         return decide_lane(
             verdict.lane,
             FairUseState(camera["fairuse_state"]),
@@ -234,7 +234,7 @@ class ClipProcessor:
     def _delay(
         self,
         job: dict[str, Any],
-        verdict: Verdict,
+        verdict: UploadVerdict,
         decision: LaneDecision,
         started_at: str,
         started: float,
@@ -265,7 +265,7 @@ class ClipProcessor:
         self,
         job: dict[str, Any],
         folder: Path,
-        verdict: Verdict,
+        verdict: UploadVerdict,
         started_at: str,
         started: float,
     ) -> None:
@@ -318,7 +318,9 @@ class ClipProcessor:
         except NotFound:
             return None
 
-    def _reject(self, job: dict[str, Any], folder: Path, verdict: Verdict, started: float) -> None:
+    def _reject(
+        self, job: dict[str, Any], folder: Path, verdict: UploadVerdict, started: float
+    ) -> None:
         # The row is committed first: if we crash before the delete, the retry sees a final
         # state and only removes the folder.
         with atomic(self.db):
@@ -350,7 +352,7 @@ class ClipProcessor:
         return get_recording_by_job(self.db, job_id)
 
 
-def long_clip_notice(job: dict[str, Any], verdict: Verdict, now: datetime) -> OwnerNotice:
+def long_clip_notice(job: dict[str, Any], verdict: UploadVerdict, now: datetime) -> OwnerNotice:
     """The once-a-day notice for a camera that uploads clips longer than the standard 18 s."""
     duration = verdict.probe.get("duration_s", 0.0)
     return OwnerNotice(
