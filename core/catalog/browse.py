@@ -60,7 +60,7 @@ def has_table(db: sqlite_utils.Database, name: str) -> bool:
 
 
 def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
-    return has_table(db, table) and column in db[table].columns_dict
+    return has_table(db, table) and column in db.table(table).columns_dict
 
 
 def _where(

@@ -55,9 +55,10 @@ def release_if_due(db: sqlite_utils.Database, job_id: str, now: datetime) -> boo
 
 def count_delayed(db: sqlite_utils.Database, camera_id: int | None = None) -> int:
     if camera_id is None:
-        return db.execute(
-            "SELECT count(*) FROM jobs WHERE state = ?", [JobState.DELAYED]
-        ).fetchone()[0]
-    return db.execute(
-        "SELECT count(*) FROM jobs WHERE state = ? AND camera_id = ?", [JobState.DELAYED, camera_id]
-    ).fetchone()[0]
+        row = db.execute("SELECT count(*) FROM jobs WHERE state = ?", [JobState.DELAYED]).fetchone()
+    else:
+        row = db.execute(
+            "SELECT count(*) FROM jobs WHERE state = ? AND camera_id = ?",
+            [JobState.DELAYED, camera_id],
+        ).fetchone()
+    return int(row[0])

@@ -81,7 +81,7 @@ def record_transition(
             at,
         ],
     )
-    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
 
 
 def fairuse_events(

@@ -84,7 +84,7 @@ def add_target(
         ).fetchone()[0]
         if count >= max_targets:
             raise TooManyTargets(f"at most {max_targets} notification targets per account")
-        db["notification_targets"].insert(
+        db.table("notification_targets").insert(
             {
                 "user_id": user_id,
                 "kind": kind,
@@ -220,7 +220,11 @@ def mark_fairuse_seen(db: sqlite_utils.Database, camera_id: int, state: str) -> 
 
 
 def queue_delivery(
-    db: sqlite_utils.Database, target_id: int, event: str, event_key: str, payload: dict
+    db: sqlite_utils.Database,
+    target_id: int,
+    event: str,
+    event_key: str,
+    payload: dict[str, Any],
 ) -> None:
     """Queue one delivery; a repeat for the same target and event is ignored."""
     now = utcnow()
