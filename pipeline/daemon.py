@@ -15,6 +15,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from core import spool
 from core.catalog import open_catalog
@@ -56,7 +57,7 @@ class PipelineDaemon:
         self._queued: set[str] = set()
         self._queued_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._scheduler: JobScheduler | None = None
         self._metrics: MetricsEndpoint | None = None
         self._notifications: NotificationDispatcher | None = None

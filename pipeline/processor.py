@@ -174,17 +174,18 @@ class ClipProcessor:
                 started_at=started_at,
             )
             job = jobs.get_job(self.db, job["id"])
-        self._index(job, folder, started)
+        self._index(job, clip, started, folder)
         self._evaluate_fair_use(job)
         return JobState.INDEXED
 
     def _index(
-        self, job: dict[str, Any], folder: Path | None, started: float, source: Path | None = None
+        self, job: dict[str, Any], source: Path, started: float, spool_folder: Path | None = None
     ) -> int:
+        """Store ``source`` as the job's recording; ``spool_folder``, if given, is removed."""
         probe = json.loads(job["probe_json"] or "{}")
         ext = CONTAINER_EXT.get(probe.get("sniffed", ""), "mp4")
         relpath = self.clips.recording_relpath(job["camera_id"], job["started_at"], job["id"], ext)
-        stored = self.clips.move_in(source or spool.clip_path(folder), relpath)
+        stored = self.clips.move_in(source, relpath)
         thumb_rel = self.clips.thumb_relpath(relpath)
         has_poster = write_poster(stored, self.clips.thumb_file(thumb_rel))
         playback_rel = store_playback_copy(self.clips, relpath, probe)  # AVI, H.265: for browsers
@@ -214,14 +215,14 @@ class ClipProcessor:
             )
             self.detection.store(recording_id, detections)
             jobs.advance_job(self.db, job["id"], JobState.INDEXED, recording_id=recording_id)
-        if folder is not None:
-            spool.remove_upload(folder)
+        if spool_folder is not None:
+            spool.remove_upload(spool_folder)
         log_clip(job, JobState.INDEXED, None, probe.get("duration_s"), started, recording_id)
         return recording_id
 
     def index_stored(self, job: dict[str, Any], source: Path) -> int:
         """Index a clip kept outside the spool (an owner accepted it from quarantine)."""
-        return self._index(job, None, time.monotonic(), source)
+        return self._index(job, source, time.monotonic())
 
     def _lane(self, verdict: UploadVerdict, camera: dict[str, Any]) -> LaneDecision:
         return decide_lane(
@@ -256,7 +257,7 @@ class ClipProcessor:
             )
             set_release_at(self.db, job["id"], iso(now + decision.delay))
             told = notice is not None and record_notice(self.db, job["camera_id"], notice, iso(now))
-        if told:
+        if notice is not None and told:
             mail_notice(self.db, self.settings, job["camera_id"], notice)
         log_clip(job, JobState.DELAYED, decision.reason, verdict.probe.get("duration_s"), started)
         self._evaluate_fair_use(job)

@@ -6,7 +6,7 @@ UI are all visible, whichever process asks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlite_utils
 
@@ -29,14 +29,21 @@ def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
     return {"received": received, "accepted": accepted, "rejected": rejected}
 
 
-def processing_seconds(db: sqlite_utils.Database) -> dict[str, float]:
+class ProcessingSeconds(TypedDict):
+    """A Prometheus summary's two numbers: indexed jobs and their seconds in all."""
+
+    count: int
+    sum: float
+
+
+def processing_seconds(db: sqlite_utils.Database) -> ProcessingSeconds:
     """Count and sum of seconds from upload completion to the indexed recording."""
     count, total = db.execute(
         "SELECT count(*), coalesce(sum((julianday(updated_at) - julianday(received_at))"
         " * 86400.0), 0) FROM jobs WHERE state = ?",
         [JobState.INDEXED],
     ).fetchone()
-    return {"count": count, "sum": max(float(total), 0.0)}
+    return {"count": int(count), "sum": max(float(total), 0.0)}
 
 
 def latest_jobs(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,9 @@ class YoloOnnxDetector:
             raise ModelUnavailable(self.path, "has a dynamic input size; export with a fixed imgsz")
         self.input_name = model_input.name
         self.input_size = (width, height)
-        self.input_dtype = np.float16 if "float16" in model_input.type else np.float32
+        self.input_dtype: np.dtype[np.floating[Any]] = np.dtype(
+            np.float16 if "float16" in model_input.type else np.float32
+        )
         names = class_names_from_metadata(self.session, self.path)
         if names is None and class_names_file is not None:
             names = class_names_from_file(class_names_file, self.path)
