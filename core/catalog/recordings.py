@@ -17,10 +17,10 @@ def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> in
         "SELECT id FROM recordings WHERE job_id = ?", [recording["job_id"]]
     ).fetchone()
     if existing:
-        return existing[0]
+        return int(existing[0])
     row = {"released": 0, "created_at": utcnow(), **recording}
-    db["recordings"].insert(row)
-    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    db.table("recordings").insert(row)
+    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
 
 
 def get_recording(db: sqlite_utils.Database, recording_id: int) -> Recording:

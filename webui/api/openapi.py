@@ -12,6 +12,7 @@ from typing import Any
 from flask import jsonify
 
 from core.catalog import MAX_ID
+from core.catalog.states import FairUseState
 from webui.api.blueprints import v1
 from webui.api.token_auth import public
 
@@ -107,7 +108,7 @@ SCHEMAS: dict[str, dict] = {
             "name": {"type": "string"},
             "model": {"type": "string"},
             "enabled": {"type": "boolean"},
-            "fairuse_state": {"type": "string", "enum": ["ok", "warned", "throttled", "suspended"]},
+            "fairuse_state": {"type": "string", "enum": [s.value for s in FairUseState]},
             "alarm_settings": _ref("AlarmSettings"),
             "access": _obj(
                 {

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Verdict:
+class RateLimitDecision:
+    """Whether one call may go ahead, with what the rate-limit headers tell the client."""
+
     allowed: bool
     limit: int
     remaining: int
@@ -34,16 +36,16 @@ class SlidingWindowLimiter:
             calls.popleft()
         return calls
 
-    def hit(self, key: str) -> Verdict:
+    def hit(self, key: str) -> RateLimitDecision:
         """Count a call for ``key`` if the window has room; say whether it may go ahead."""
         now = time.monotonic()
         with self._lock:
             calls = self._prune(key, now)
             if len(calls) >= self.limit:
                 wait = math.ceil(calls[0] + self.window_s - now)
-                return Verdict(False, self.limit, 0, max(wait, 1))
+                return RateLimitDecision(False, self.limit, 0, max(wait, 1))
             calls.append(now)
-            return Verdict(True, self.limit, self.limit - len(calls), 0)
+            return RateLimitDecision(True, self.limit, self.limit - len(calls), 0)
 
     def is_exhausted(self, key: str) -> bool:
         now = time.monotonic()
