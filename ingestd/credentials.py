@@ -21,6 +21,7 @@ import sqlite_utils
 from core.catalog import open_catalog
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
+from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
 from core.settings import Settings
 from core.sliding_window import Clock, SlidingWindowLimiter, WindowStore
@@ -203,9 +204,9 @@ class CameraCredentials:
             raise LoginRefused(MSG_WRONG)
         if not row["enabled"]:
             raise LoginRefused(MSG_DISABLED)
-        if row["fairuse_state"] == "suspended":
+        if row["fairuse_state"] == FairUseState.SUSPENDED:
             raise LoginRefused(MSG_SUSPENDED)
-        if row["owner_state"] == "paused":
+        if row["owner_state"] == AccountState.PAUSED:
             raise LoginRefused(MSG_PAUSED)
         self.ban.record_success(address)
         quota_mb = row["quota_mb"] or self.settings.storage.default_quota_mb
