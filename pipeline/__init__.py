@@ -1,6 +1,6 @@
-"""AlarmVault pipeline: the daemon that turns uploads into recordings.
+"""AlarmVault pipeline: the daemon that turns completed uploads into recordings.
 
-Media, signature checks, fair use, detection, the scheduled jobs and the integrations live here;
-settings and the catalog are in `core`. `ingestd` and `webui` never import this package (see
-docs/architecture.md, Layers).
+Media probing, the camera signature checks, the 18 s rule and fair use, detection, scheduled
+jobs and notifications live here. It imports the shared `core` and never `ingestd` or `webui`
+(checked by import-linter, see `.importlinter`).
 """

@@ -24,7 +24,6 @@ import paramiko
 
 from core.settings import Settings
 from core.spool import shorten_address
-from ingestd.authorizers import CameraCredentials
 from ingestd.connection_limits import (
     SFTP,
     ConnectionLimiter,
@@ -33,13 +32,14 @@ from ingestd.connection_limits import (
     Ticket,
     limits_for,
 )
+from ingestd.credentials import CameraCredentials
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
 from ingestd.sftp.protocol import TunedSFTPServer
 from ingestd.sftp.server import CameraSSHServer
-from ingestd.workers import WorkerSlot, bind_listener
+from ingestd.worker_slots import WorkerSlot, bind_listener
 
 logger = logging.getLogger(__name__)
 

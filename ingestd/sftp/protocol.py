@@ -11,6 +11,10 @@ more requests are already waiting and send them together before the next wait.
 
 `channel_buffer.py` replaces the channel's receive buffer for the same reason.
 
+`paramiko_ciphers` reads ``Transport._preferred_ciphers``, the ciphers paramiko's server can
+offer: `[sftp] ciphers` is checked against a copy of that list in `core.settings.sftp` (the
+settings must load without paramiko), and the pin test compares the two.
+
 setup.cfg pins paramiko's minor version and tests/ingestd/test_sftp_protocol_pin.py fails
 loudly if these methods change shape on an upgrade.
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import struct
 
-from paramiko import Message, SFTPServer
+from paramiko import Message, SFTPServer, Transport
 from paramiko.sftp import (
     CMD_CLOSE,
     CMD_EXTENDED,
@@ -40,6 +44,11 @@ MAX_PACKET_BYTES = 256 * 1024
 MAX_WRITE_BYTES = MAX_PACKET_BYTES - 1024
 # Replies are tiny (a status is ~30 bytes); this only bounds a batch when requests keep coming.
 REPLY_BATCH_BYTES = 16 * 1024
+
+
+def paramiko_ciphers() -> tuple[str, ...]:
+    """The SSH ciphers paramiko's server offers when `[sftp] ciphers` leaves none out."""
+    return tuple(Transport._preferred_ciphers)
 
 
 class StatusWithMessage(int):

@@ -121,6 +121,8 @@ def make_clip(
     options = {"crf": str(crf), "preset": "veryfast"} if codec == "libx264" else {}
     with av.open(str(target), "w", format=container_format) as output:
         stream = output.add_stream(codec, rate=fps)
+        if not isinstance(stream, av.VideoStream):
+            raise ValueError(f"{codec} is not a video codec")
         stream.width = width
         stream.height = height
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"

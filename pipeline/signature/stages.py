@@ -21,7 +21,7 @@ from core.fingerprint import (
 from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe
 from pipeline.media.sniff import AVI, JPEG, MP4
-from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, Verdict
+from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, UploadVerdict
 
 NOT_REGISTERED = "not_registered"
 NOT_VIDEO = "not_video"
@@ -53,54 +53,56 @@ class SignatureStages:
 
     def admit(
         self, camera: dict[str, Any] | None, size_bytes: int, container: str
-    ) -> Verdict | None:
+    ) -> UploadVerdict | None:
         """Stages that need no probe: the account (1), the size cap, the container bytes (2)."""
         if camera is None or not camera.get("enabled"):
-            return Verdict.reject(NOT_REGISTERED, "no enabled camera owns this upload account")
+            return UploadVerdict.reject(
+                NOT_REGISTERED, "no enabled camera owns this upload account"
+            )
         cap = self.rules.max_size_mb * 1024 * 1024
         if size_bytes > cap:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 OVER_HARD_CAP, f"{size_bytes} bytes exceeds {self.rules.max_size_mb} MB"
             )
         if container == JPEG:
-            return Verdict.reject(NOT_VIDEO, "a JPEG snapshot, not a video clip")
+            return UploadVerdict.reject(NOT_VIDEO, "a JPEG snapshot, not a video clip")
         if container not in VIDEO_CONTAINERS:
-            return Verdict.reject(NOT_VIDEO, "bytes are not an MP4/MOV or AVI container")
+            return UploadVerdict.reject(NOT_VIDEO, "bytes are not an MP4/MOV or AVI container")
         return None
 
     def check_streams(
         self, probe: ClipProbe, model: CameraModel | None, container: str
-    ) -> Verdict | None:
+    ) -> UploadVerdict | None:
         """Decodes (3), one H.264/H.265 stream (3), the duration cap, the model's profile (4)."""
         facts = facts_of(probe, container)
         if probe.error == NO_VIDEO_STREAM:
-            return Verdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
+            return UploadVerdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
         if not probe.ok:
-            return Verdict.reject(UNDECODABLE, probe.error or "does not decode", facts)
+            return UploadVerdict.reject(UNDECODABLE, probe.error or "does not decode", facts)
         if probe.video_streams != 1:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 UNSUPPORTED_STREAM, f"{probe.video_streams} video streams, expected one", facts
             )
         if probe.codec not in VIDEO_CODECS:
-            return Verdict.reject(UNSUPPORTED_STREAM, f"video codec {probe.codec}", facts)
+            return UploadVerdict.reject(UNSUPPORTED_STREAM, f"video codec {probe.codec}", facts)
         if probe.duration_s > self.rules.max_duration_s:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 OVER_HARD_CAP,
                 f"{probe.duration_s:.1f} s exceeds {self.rules.max_duration_s:.0f} s",
                 facts,
             )
         if model is None:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 PROFILE_MISMATCH, "the camera's model is not in the model table", facts
             )
         problems = model_mismatches(model, probe, container)
         if problems:
-            return Verdict.reject(PROFILE_MISMATCH, "; ".join(problems), facts)
+            return UploadVerdict.reject(PROFILE_MISMATCH, "; ".join(problems), facts)
         return None
 
     def check_fingerprint(
         self, learned: LearnedFingerprint | None, facts: dict[str, Any]
-    ) -> Verdict | None:
+    ) -> UploadVerdict | None:
         """Stage 5, enforced once the fingerprint was learned from enough clips."""
         if learned is None or not learned.is_complete(self.rules.fingerprint_clips):
             return None
@@ -110,12 +112,12 @@ class SignatureStages:
         )
         problems = learned.mismatches(ClipFingerprint.from_probe(facts), tolerance)
         if problems:
-            return Verdict.quarantine(FINGERPRINT_MISMATCH, "; ".join(problems), facts)
+            return UploadVerdict.quarantine(FINGERPRINT_MISMATCH, "; ".join(problems), facts)
         return None
 
-    def accept(self, facts: dict[str, Any]) -> Verdict:
+    def accept(self, facts: dict[str, Any]) -> UploadVerdict:
         lane = ClipLengthRule.from_settings(self.rules).lane(facts["duration_s"])
-        return Verdict.accept(facts, lane)
+        return UploadVerdict.accept(facts, lane)
 
 
 @dataclass(frozen=True)

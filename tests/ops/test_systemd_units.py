@@ -53,7 +53,7 @@ def test_services_run_hardened_as_alarmvault_with_config_checked_first(service: 
     module = service.removeprefix("alarmvault-")
     assert unit["User"] == "alarmvault" and unit["Group"] == "alarmvault"
     assert unit["ExecStart"] == f"{INSTALLED_VENV}/bin/python -m {module}"
-    assert unit["ExecStartPre"] == f"{INSTALLED_VENV}/bin/alarmvault check-config"
+    assert unit["ExecStartPre"] == f"{INSTALLED_VENV}/bin/python -m {module} --validate-config"
     assert "ALARMVAULT_CONFIG=/etc/alarmvault/alarmvault.toml" in unit["Environment"].split()
     assert unit["Restart"] == "on-failure"
     assert unit["NoNewPrivileges"] == "yes"
