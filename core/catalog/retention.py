@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.states import AccountState
 
 
 def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list[dict[str, Any]]:
@@ -19,8 +20,8 @@ def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list
         db.query(
             "SELECT c.id, c.owner_id, coalesce(c.retention_days, ?) AS retention_days"
             " FROM cameras c JOIN users u ON u.id = c.owner_id"
-            " WHERE u.state IS NOT 'paused' ORDER BY c.id",
-            [default_days],
+            " WHERE u.state IS NOT ? ORDER BY c.id",
+            [default_days, AccountState.PAUSED],
         )
     )
 
@@ -51,9 +52,9 @@ def accounts_with_usage(db: sqlite_utils.Database, default_quota_mb: int) -> lis
             " sum(r.size_bytes) AS used_bytes"
             " FROM users u JOIN cameras c ON c.owner_id = u.id"
             " JOIN recordings r ON r.camera_id = c.id"
-            " WHERE u.state IS NOT 'paused'"
+            " WHERE u.state IS NOT ?"
             " GROUP BY u.id ORDER BY u.id",
-            [default_quota_mb],
+            [default_quota_mb, AccountState.PAUSED],
         )
     )
 

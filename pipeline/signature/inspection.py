@@ -18,7 +18,7 @@ from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.media.sniff import sniff_file
 from pipeline.signature.stages import SignatureStages, facts_of
-from pipeline.signature.verdict import Verdict
+from pipeline.signature.verdict import UploadVerdict
 
 
 def check_upload(
@@ -28,7 +28,7 @@ def check_upload(
     rules: ValidationSettings,
     fingerprint: LearnedFingerprint | None = None,
     prober: Callable[[Path], ClipProbe] = probe_clip,
-) -> Verdict:
+) -> UploadVerdict:
     """``prober`` may be `IsolatedProbe(...).probe` to keep a hostile file's decoder out of
     the daemon's process."""
     stages = SignatureStages(rules)

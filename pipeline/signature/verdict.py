@@ -16,7 +16,9 @@ DELAYED_LANE = "delayed"
 
 
 @dataclass(frozen=True)
-class Verdict:
+class UploadVerdict:
+    """Accept, reject or quarantine one upload, with the reason and the facts probed."""
+
     outcome: str
     reason: str | None = None
     detail: str | None = None
@@ -27,15 +29,15 @@ class Verdict:
     packets: PacketTable | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def accept(cls, probe: dict[str, Any], lane: str = NORMAL_LANE) -> Verdict:
+    def accept(cls, probe: dict[str, Any], lane: str = NORMAL_LANE) -> UploadVerdict:
         return cls(ACCEPT, probe=probe, lane=lane)
 
     @classmethod
-    def reject(cls, reason: str, detail: str, probe: dict[str, Any] | None = None) -> Verdict:
+    def reject(cls, reason: str, detail: str, probe: dict[str, Any] | None = None) -> UploadVerdict:
         return cls(REJECT, reason=reason, detail=detail, probe=probe or {})
 
     @classmethod
-    def quarantine(cls, reason: str, detail: str, probe: dict[str, Any]) -> Verdict:
+    def quarantine(cls, reason: str, detail: str, probe: dict[str, Any]) -> UploadVerdict:
         return cls(QUARANTINE, reason=reason, detail=detail, probe=probe)
 
     @property

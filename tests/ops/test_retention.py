@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.catalog import atomic
-from core.catalog.accounts import ACTIVE, PAUSED, set_account_state
+from core.catalog.accounts import set_account_state
 from core.catalog.retention import set_camera_retention
+from core.catalog.states import AccountState
 from pipeline.scheduler.retention import retention_by_days, retention_by_quota, select_over_quota
 from tests.ops.conftest import NOW, recording_ids
 
@@ -117,7 +118,7 @@ def test_retention_leaves_paused_accounts_alone(
     settings.schedule.retention_days = 30
     settings.storage.default_quota_mb = 1
     paused, active = make_user(), make_user()
-    set_account_state(catalog, paused["id"], PAUSED)
+    set_account_state(catalog, paused["id"], AccountState.PAUSED)
     kept_camera, other_camera = make_camera(owner=paused), make_camera(owner=active)
     old = store_recording(kept_camera, timedelta(days=90), size=700_000)
     newer = store_recording(kept_camera, timedelta(days=2), size=700_000)
@@ -129,6 +130,6 @@ def test_retention_leaves_paused_accounts_alone(
     assert old["clip"].exists() and newer["clip"].exists()
     assert not others_old["clip"].exists()
 
-    set_account_state(catalog, paused["id"], ACTIVE)
+    set_account_state(catalog, paused["id"], AccountState.ACTIVE)
     assert retention_by_days(catalog, settings, NOW)["deleted"] == 1
     assert recording_ids(catalog) == {newer["id"]}

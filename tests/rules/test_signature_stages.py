@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.camera_models import CameraModel
+from core.catalog.states import FairUseState
 from core.fingerprint import ClipFingerprint, LearnedFingerprint
 from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe
 from pipeline.signature.stages import ClipLengthRule, SignatureStages, facts_of
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE
 
-CAMERA = {"id": 1, "enabled": 1, "fairuse_state": "ok"}
+CAMERA = {"id": 1, "enabled": 1, "fairuse_state": FairUseState.OK}
 FULL_HD = CameraModel(
     name="IN-8015",
     series="FullHD",
