@@ -114,6 +114,5 @@ def read_outbox(outbox: Path) -> list[EmailMessage]:
         return []
     files = sorted(outbox.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
     return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for path in files
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in files
     ]

@@ -21,7 +21,7 @@ from core.spool import (
     shorten_address,
     spool_completed_upload,
 )
-from ingestd.authorizers import CameraAccount
+from ingestd.credentials import CameraAccount
 from ingestd.filesystems import Jail
 
 logger = logging.getLogger(__name__)

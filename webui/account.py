@@ -23,14 +23,13 @@ from flask import (
 from core.catalog import AlreadyExists
 from core.catalog.account_tokens import CHANGE_EMAIL, issue_token, redeem_token, void_tokens
 from core.catalog.accounts import (
-    ACTIVE,
-    PAUSED,
     change_email,
     export_user_data,
     opt_out_by_key,
     set_account_state,
     set_mail_preferences,
 )
+from core.catalog.states import AccountState
 from core.catalog.users import find_user_by_email, get_user, set_password
 from core.catalog.web_sessions import end_session, end_sessions, list_sessions
 from core.email_address import email_address
@@ -220,12 +219,12 @@ def export():
 @bp.route("/account/pause", methods=("POST",))
 @login_required
 def pause():
-    state = PAUSED if request.form.get("paused") == "1" else ACTIVE
+    state = AccountState.PAUSED if request.form.get("paused") == "1" else AccountState.ACTIVE
     set_account_state(get_db(), g.user["id"], state)
     logger.info("account state %s (user %d)", state, g.user["id"])
     flash(
         "Your account is paused: uploads are refused and nothing is processed."
-        if state == PAUSED
+        if state == AccountState.PAUSED
         else "Your account is active again.",
         "info",
     )

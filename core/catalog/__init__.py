@@ -20,6 +20,7 @@ import sqlite_utils
 from core.catalog.errors import AlreadyExists, CatalogError, NotFound
 
 __all__ = [
+    "MAX_ID",
     "AlreadyExists",
     "CatalogError",
     "NotFound",
@@ -31,6 +32,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
+
+# Row ids are SQLite INTEGERs: 1 .. 2**63-1. A larger Python int makes the sqlite3 module raise
+# OverflowError, so ids from outside (URLs, query strings, bodies) are checked against this.
+MAX_ID = 2**63 - 1
 
 
 def utcnow() -> str:

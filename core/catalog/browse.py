@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.states import JobState
 
 LABELS_TABLE = "recording_labels"
 
@@ -59,7 +60,7 @@ def has_table(db: sqlite_utils.Database, name: str) -> bool:
 
 
 def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
-    return has_table(db, table) and column in db[table].columns_dict
+    return has_table(db, table) and column in db.table(table).columns_dict
 
 
 def _where(
@@ -229,20 +230,23 @@ def released_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dic
     return rows
 
 
-def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> list[dict]:
+def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> list[dict[str, Any]]:
     """Per camera of the owner: last alarm, alarms today, quarantined clips."""
-    quarantined = (
-        "(SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = 'quarantined')"
-    )
     return list(
         db.query(
-            "SELECT c.*,"  # noqa: S608 - the subquery is ours
+            "SELECT c.*,"
             " (SELECT max(r.started_at) FROM recordings r WHERE r.camera_id = c.id) AS last_alarm,"
             " (SELECT count(*) FROM recordings r WHERE r.camera_id = c.id"
             "  AND r.started_at >= ? AND r.started_at < ?) AS alarms_today,"
-            f" {quarantined} AS quarantined"
+            " (SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = ?)"
+            " AS quarantined"
             " FROM cameras c WHERE c.owner_id = ? ORDER BY c.id",
-            [today.isoformat(), (today + timedelta(days=1)).isoformat(), owner_id],
+            [
+                today.isoformat(),
+                (today + timedelta(days=1)).isoformat(),
+                JobState.QUARANTINED,
+                owner_id,
+            ],
         )
     )
 

@@ -74,7 +74,7 @@ def store_detection_results(
             raise NotFound(f"recording {recording_id}")
         delete_detection_results(db, recording_id)
         cause = result.false_alarm_cause
-        db["recording_labels"].insert_all(
+        db.table("recording_labels").insert_all(
             {
                 "recording_id": recording_id,
                 "label": hit.label,
@@ -86,7 +86,7 @@ def store_detection_results(
             }
             for hit in result.labels
         )
-        db["detection_boxes"].insert_all(
+        db.table("detection_boxes").insert_all(
             {
                 "recording_id": recording_id,
                 "t_s": frame.t_s,
@@ -99,7 +99,7 @@ def store_detection_results(
             for frame in result.frames
             for box in frame.boxes
         )
-        db["plate_crops"].insert_all(
+        db.table("plate_crops").insert_all(
             {
                 "recording_id": recording_id,
                 "t_s": plate.t_s,
@@ -111,7 +111,7 @@ def store_detection_results(
             }
             for plate in result.plates
         )
-        db["detection_runs"].insert(
+        db.table("detection_runs").insert(
             {
                 "recording_id": recording_id,
                 "analyzed_at": utcnow(),

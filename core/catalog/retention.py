@@ -10,7 +10,8 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
-from core.catalog.jobs import FINAL_STATES, INDEXED, REJECTED
+from core.catalog.jobs import FINAL_STATES
+from core.catalog.states import AccountState, JobState
 
 
 def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list[dict[str, Any]]:
@@ -20,8 +21,8 @@ def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list
         db.query(
             "SELECT c.id, c.owner_id, coalesce(c.retention_days, ?) AS retention_days"
             " FROM cameras c JOIN users u ON u.id = c.owner_id"
-            " WHERE u.state IS NOT 'paused' ORDER BY c.id",
-            [default_days],
+            " WHERE u.state IS NOT ? ORDER BY c.id",
+            [default_days, AccountState.PAUSED],
         )
     )
 
@@ -52,9 +53,9 @@ def accounts_with_usage(db: sqlite_utils.Database, default_quota_mb: int) -> lis
             " sum(r.size_bytes) AS used_bytes"
             " FROM users u JOIN cameras c ON c.owner_id = u.id"
             " JOIN recordings r ON r.camera_id = c.id"
-            " WHERE u.state IS NOT 'paused'"
+            " WHERE u.state IS NOT ?"
             " GROUP BY u.id ORDER BY u.id",
-            [default_quota_mb],
+            [default_quota_mb, AccountState.PAUSED],
         )
     )
 
@@ -82,11 +83,11 @@ def delete_upload_records(db: sqlite_utils.Database, cutoff: str) -> dict[str, i
             "DELETE FROM rejections WHERE rejected_at < ? OR camera_id IS NULL", [cutoff]
         ).rowcount
         refused = db.execute(
-            "DELETE FROM jobs WHERE state = ? AND updated_at < ?", [REJECTED, cutoff]
+            "DELETE FROM jobs WHERE state = ? AND updated_at < ?", [JobState.REJECTED, cutoff]
         ).rowcount
         orphans = db.execute(
             "DELETE FROM jobs WHERE (camera_id IS NULL AND state IN (?, ?))"
             " OR (state = ? AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.job_id = jobs.id))",
-            [*final, INDEXED],
+            [*final, JobState.INDEXED],
         ).rowcount
     return {"rejections": rejections, "refused_jobs": refused, "orphan_jobs": orphans}

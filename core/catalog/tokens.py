@@ -45,7 +45,7 @@ def create_token(
         ).fetchone()[0]
         if active >= max_active:
             raise TooManyTokens(f"at most {max_active} active tokens per account")
-        db["api_tokens"].insert(
+        db.table("api_tokens").insert(
             {
                 "user_id": user_id,
                 "name": (name or "").strip()[:80] or "API token",

@@ -24,7 +24,7 @@ def add_user(
         raise ValueError("the password must have at least 8 characters")
     try:
         with atomic(db):
-            db["users"].insert(
+            db.table("users").insert(
                 {
                     "email": email,
                     "password_hash": hash_password(password),

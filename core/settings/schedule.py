@@ -1,4 +1,4 @@
-"""Scheduled jobs of the pipeline daemon: retention, inactive accounts, upkeep (issue 7)."""
+"""Scheduled jobs of the pipeline daemon: retention, inactive accounts, upkeep."""
 
 from __future__ import annotations
 

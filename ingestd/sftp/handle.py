@@ -93,7 +93,8 @@ class UploadHandle(SFTPHandle):
             self.file.close()
         except OSError as error:
             self.failed = self.failed or SFTPServer.convert_errno(error.errno)
-        complete = self.failed is None and not session.ended.is_set() and session.account
+        account = session.account
+        complete = self.failed is None and not session.ended.is_set() and account is not None
         logger.debug(
             "%s sftp close %r after %d bytes: %s",
             session.log_identity,
@@ -101,12 +102,12 @@ class UploadHandle(SFTPHandle):
             self._position,
             "complete" if complete else "cut off",
         )
-        if not complete:
-            session.handover.discard(session.account, self.fs_path, protocol="sftp")
+        if not complete or account is None:
+            session.handover.discard(account, self.fs_path, protocol="sftp")
             return self.failed if self.failed is not None else SFTP_FAILURE
         try:
             meta = session.handover.hand_over(
-                session.account,
+                account,
                 self.fs_path,
                 protocol="sftp",
                 remote_ip=session.remote_ip,

@@ -160,11 +160,18 @@ def add_account_extras(vault, camera_id: int) -> tuple[int, str]:
     return user_id, api_token
 
 
+@pytest.fixture
+def people_clip(clip_factory):
+    """Real footage with people walking: the export must carry the labels the real model finds
+    (a synthetic scene would leave recording_labels empty)."""
+    return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)
+
+
 def is_secret_column(name: str) -> bool:
     return any(word in name.lower() for word in SECRET_WORDS) or name == "mail_optout_key"
 
 
-def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tmp_path):
+def test_logs_export_and_account_deletion_respect_privacy(vault, people_clip, tmp_path):
     requires_shared("models", "yolov8n_416x256.onnx")
     vault.add_user(EMAIL, PASSWORD)
     camera = vault.add_camera(EMAIL)
@@ -172,7 +179,7 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tm
         "objects"
     ]
     user_id, api_token = add_account_extras(vault, camera["id"])
-    clip = camera_clip.read_bytes()
+    clip = people_clip.read_bytes()
     upload_from(vault, camera, "A20261125_120000.mp4", clip)
     upload_from(vault, camera, "A20261125_120100.mp4", b"not a video" * 10)
     with pytest.raises(ftplib.error_perm):

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from core import spool
 from core.catalog import atomic
-from core.catalog.accounts import PAUSED, set_account_state
+from core.catalog.accounts import set_account_state
+from core.catalog.states import AccountState, JobState
 from core.mailer import read_outbox
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.inactive_accounts import warn_and_delete_inactive_accounts
@@ -150,7 +151,7 @@ def test_spooled_uploads_of_a_deleted_account_are_removed(
 def test_clips_held_in_quarantine_of_a_deleted_account_are_removed(
     catalog, settings, clips, make_user, make_camera
 ):
-    from core.catalog.jobs import QUARANTINED, advance_job, register_job
+    from core.catalog.jobs import advance_job, register_job
     from core.catalog.quarantine import insert_quarantined
 
     user = make_user()
@@ -177,7 +178,7 @@ def test_clips_held_in_quarantine_of_a_deleted_account_are_removed(
             catalog_time(NOW),
             catalog_time(NOW + timedelta(days=3650)),
         )
-        advance_job(catalog, "held01", QUARANTINED)
+        advance_job(catalog, "held01", JobState.QUARANTINED)
     warn_and_delete_inactive_accounts(catalog, settings, NOW)
     assert (
         warn_and_delete_inactive_accounts(catalog, settings, NOW + timedelta(days=31))["deleted"]
@@ -195,7 +196,7 @@ def test_paused_accounts_are_neither_warned_nor_deleted(
     paused = make_user("paused@example.com")
     _set_user(catalog, paused["id"], created_at=catalog_time(NOW - timedelta(days=900)))
     recording = store_recording(make_camera(owner=paused), timedelta(days=800))
-    set_account_state(catalog, paused["id"], PAUSED)
+    set_account_state(catalog, paused["id"], AccountState.PAUSED)
     # Paused after a warning: the respite does not run out while the account is paused.
     warned_then_paused = make_user("warned@example.com")
     _set_user(
@@ -204,7 +205,7 @@ def test_paused_accounts_are_neither_warned_nor_deleted(
         created_at=catalog_time(NOW - timedelta(days=900)),
         inactivity_warned_at=catalog_time(NOW - timedelta(days=60)),
     )
-    set_account_state(catalog, warned_then_paused["id"], PAUSED)
+    set_account_state(catalog, warned_then_paused["id"], AccountState.PAUSED)
 
     for day in (0, 31, 400, 1000):
         result = warn_and_delete_inactive_accounts(catalog, settings, NOW + timedelta(days=day))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.catalog import atomic
-from core.catalog.accounts import ACTIVE, PAUSED, set_account_state
-from core.catalog.jobs import INDEXED, REJECTED, advance_job, register_job
+from core.catalog.accounts import set_account_state
+from core.catalog.jobs import advance_job, register_job
 from core.catalog.rejections import insert_rejection
 from core.catalog.retention import set_camera_retention
+from core.catalog.states import AccountState, JobState
 from core.clipstore import ClipStore
 from core.removal import remove_recordings
 from pipeline.scheduler import catalog_time
@@ -127,7 +128,7 @@ def test_retention_leaves_paused_accounts_alone(
     settings.schedule.retention_days = 30
     settings.storage.default_quota_mb = 1
     paused, active = make_user(), make_user()
-    set_account_state(catalog, paused["id"], PAUSED)
+    set_account_state(catalog, paused["id"], AccountState.PAUSED)
     kept_camera, other_camera = make_camera(owner=paused), make_camera(owner=active)
     old = store_recording(kept_camera, timedelta(days=90), size=700_000)
     newer = store_recording(kept_camera, timedelta(days=2), size=700_000)
@@ -139,7 +140,7 @@ def test_retention_leaves_paused_accounts_alone(
     assert old["clip"].exists() and newer["clip"].exists()
     assert not others_old["clip"].exists()
 
-    set_account_state(catalog, paused["id"], ACTIVE)
+    set_account_state(catalog, paused["id"], AccountState.ACTIVE)
     assert retention_by_days(catalog, settings, NOW)["deleted"] == 1
     assert recording_ids(catalog) == {newer["id"]}
 
@@ -160,7 +161,7 @@ def refused_upload(catalog, camera_id: int | None, job_id: str, age: timedelta) 
     )
     with atomic(catalog):
         insert_rejection(catalog, job, "not_video", "bytes are not a video")
-        advance_job(catalog, job_id, REJECTED, reason="not_video")
+        advance_job(catalog, job_id, JobState.REJECTED, reason="not_video")
         catalog.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", [at, job_id])
         catalog.execute("UPDATE rejections SET rejected_at = ? WHERE job_id = ?", [at, job_id])
 
@@ -195,12 +196,12 @@ def test_records_of_refused_uploads_expire_and_orphan_rows_go_at_once(
     # whose recording was deleted before recordings took their job rows along.
     refused_upload(catalog, None, "no-camera", timedelta(hours=1))
     register_job(catalog, {"upload_id": "lost-recording", "camera_id": camera["id"]})
-    advance_job(catalog, "lost-recording", INDEXED)
+    advance_job(catalog, "lost-recording", JobState.INDEXED)
     indexed = store_recording(camera, timedelta(days=90))
     indexed_job = catalog.execute(
         "SELECT job_id FROM recordings WHERE id = ?", [indexed["id"]]
     ).fetchone()[0]
-    advance_job(catalog, indexed_job, INDEXED, recording_id=indexed["id"])
+    advance_job(catalog, indexed_job, JobState.INDEXED, recording_id=indexed["id"])
 
     summary = expire_upload_records(catalog, settings, NOW)
 

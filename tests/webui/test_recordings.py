@@ -92,9 +92,9 @@ def test_player_serves_the_playback_copy_when_the_pipeline_made_one(
 ):
     # An AVI from an HD camera: the pipeline adds an H.264 MP4 for browsers (playback_path).
     avi = clip_factory(
-        "bikes.mp4", seconds=2, width=640, height=352, fps=10, container_format="avi", codec="mpeg4"
+        seconds=2, width=640, height=352, fps=10, container_format="avi", codec="mpeg4"
     )
-    mp4 = clip_factory("bikes.mp4", seconds=2, width=640, height=352, fps=10)
+    mp4 = clip_factory(seconds=2, width=640, height=352, fps=10)
     if "playback_path" not in catalog["recordings"].columns_dict:
         catalog.execute("ALTER TABLE recordings ADD COLUMN playback_path TEXT")
     recording = store_recording(make_camera(owner, model="IN-5905"), clip=avi)
