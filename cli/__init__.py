@@ -14,6 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import sqlite_utils
+
+from core.catalog import open_catalog
 from core.settings import ConfigError, Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, "Context"], int | None]
@@ -29,7 +32,7 @@ class Context:
     def __init__(self, config_path: str | None) -> None:
         self._config_path = config_path
         self._settings: Settings | None = None
-        self._db = None
+        self._db: sqlite_utils.Database | None = None
 
     @property
     def settings(self) -> Settings:
@@ -38,10 +41,8 @@ class Context:
         return self._settings
 
     @property
-    def db(self):
+    def db(self) -> sqlite_utils.Database:
         if self._db is None:
-            from core.catalog import open_catalog
-
             self._db = open_catalog(self.settings.storage.catalog_path)
         return self._db
 

@@ -89,13 +89,13 @@ def recordings_redetect(args: argparse.Namespace, context: Context) -> int:
         raise CommandError(f"no recording {args.recording_id}") from None
     camera = get_camera(context.db, recording["camera_id"])
     switches = get_detection_switches(context.db, camera["id"])
-    if not switches.any:
-        # The owner has not agreed to analysis of this camera's clips: nothing may run.
-        raise CommandError(f"camera {camera['id']} has no detection switched on")
     try:
+        # None, with nothing run, unless the owner agreed to analysis of this camera's clips.
         result = detect_stored_recording(context.settings, recording["path"], switches)
     except DetectionError as error:
         raise CommandError(str(error)) from None
+    if result is None:
+        raise CommandError(f"camera {camera['id']} has no detection switched on")
     store_detection_results(
         context.db,
         recording["id"],

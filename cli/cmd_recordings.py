@@ -6,7 +6,7 @@ import argparse
 
 from cli import CommandLine, Context, print_json
 from core.catalog.detections import labels_by_recording
-from core.catalog.recordings import list_recordings
+from core.catalog.recordings import list_recordings, public_recording
 
 GROUP_HELP = "inspect recordings"
 
@@ -20,29 +20,12 @@ def register(cli: CommandLine) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def recording_summary(row: dict) -> dict:
-    return {
-        "id": row["id"],
-        "camera_id": row["camera_id"],
-        "started_at": row["started_at"],
-        "received_at": row["received_at"],
-        "duration_s": row["duration_s"],
-        "width": row["width"],
-        "height": row["height"],
-        "fps": row["fps"],
-        "codec": row["codec"],
-        "size_bytes": row["size_bytes"],
-        "released": bool(row["released"]),
-        "labels": row.get("labels", []),
-    }
-
-
 def recordings_list(args: argparse.Namespace, context: Context) -> int:
     rows = list_recordings(context.db, camera_id=args.camera, limit=args.limit)
     labels = labels_by_recording(context.db, [row["id"] for row in rows])
     for row in rows:
         row["labels"] = labels[row["id"]]
-    summaries = [recording_summary(row) for row in rows]
+    summaries = [public_recording(row) for row in rows]
     if args.json:
         print_json(summaries)
     else:

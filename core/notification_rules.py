@@ -44,7 +44,7 @@ def waits_for_labels(row: dict[str, Any], now: datetime, label_wait_s: float) ->
 def retry_delay_s(attempts: int, base_s: float, max_s: float) -> float:
     """Wait after the ``attempts``-th failure: base·2^(n-1), capped, with ±10 % jitter so many
     deliveries to one dead receiver do not come back all at once."""
-    delay = min(base_s * (2 ** max(attempts - 1, 0)), max_s)
+    delay = min(base_s * (2.0 ** max(attempts - 1, 0)), max_s)
     return delay * random.uniform(0.9, 1.1)
 
 

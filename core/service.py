@@ -50,7 +50,7 @@ def run_service(
         print(f"{name}: invalid settings:\n{error}", file=sys.stderr)
         return EXIT_INVALID_SETTINGS
     if args.validate_config:
-        print("settings OK")
+        print(f"settings OK: {settings.config_path or 'built-in defaults'}")
         return 0
     setup_logging(settings)
     return serve(settings)

@@ -1,4 +1,6 @@
-"""AlarmVault pipeline: settings, catalog, and the daemon that turns uploads into recordings.
+"""AlarmVault pipeline: the daemon that turns completed uploads into recordings.
 
-`ingestd` and `webui` import from here; this package never imports from them.
+Media probing, the camera signature checks, the 18 s rule and fair use, detection, scheduled
+jobs and notifications live here. It imports the shared `core` and never `ingestd` or `webui`
+(checked by import-linter, see `.importlinter`).
 """

@@ -12,11 +12,14 @@ from typing import Any
 
 from flask import Flask, g, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.catalog import open_catalog
 from core.settings import Settings, load_settings
 from webui import account, admin, api, auth, cameras, dashboard, recordings
 from webui.db import close_db
+from webui.formatting import register_filters
+from webui.ids import IdConverter
 from webui.secret_key import load_secret_key
 from webui.session_cookie import TlsAwareSessionInterface
 
@@ -62,10 +65,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(test_config)
     app.session_interface = TlsAwareSessionInterface()
     if settings.web.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = settings.web.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the WSGI app; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     # Migrations run once here; requests open the catalog without migrating.
     open_catalog(settings.storage.catalog_path).close()
@@ -74,6 +78,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # RFC 8058 one-click opt-out: mail clients POST to the link from the mail, without a form.
     csrf.exempt("webui.account.mail_opt_out")
     app.teardown_appcontext(close_db)
+    # Before the blueprints: their rules are compiled with the converters known at registration.
+    app.url_map.converters["id"] = IdConverter
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "index", _index)
@@ -89,8 +95,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
         )
         return response
-
-    from webui.formatting import register_filters
 
     register_filters(app)
     return app

@@ -8,17 +8,18 @@ import shutil
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from core.catalog import NotFound, atomic, utcnow
+from core.catalog import atomic, utcnow
 from core.catalog.accounts import list_users_with_counts
 from core.catalog.browse import released_recordings
 from core.catalog.camera_edits import cameras_with_owners
-from core.catalog.cameras import get_camera
 from core.catalog.fairuse import fairuse_events, record_transition
 from core.catalog.jobs import count_jobs_by_state
 from core.catalog.rejections import list_rejections
 from core.catalog.service_figures import detector_speed
+from core.catalog.states import FairUseState
 from webui.auth import admin_required
 from webui.db import get_db, get_settings
+from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -58,24 +59,20 @@ def cameras():
     return render_template("admin/cameras.html", cameras=rows)
 
 
-@bp.route("/cameras/<int:camera_id>/fairuse", methods=("POST",))
+@bp.route("/cameras/<id:camera_id>/fairuse", methods=("POST",))
 @admin_required
 def fairuse(camera_id: int):
-    try:
-        get_camera(get_db(), camera_id)
-    except NotFound:
-        abort(404)
+    camera = camera_or_404(camera_id, check_owner=False)
     action = request.form.get("action")
     if action not in ("suspend", "resume"):
         abort(400)
     db = get_db()
-    camera = get_camera(db, camera_id)
-    target = "suspended" if action == "suspend" else "ok"
+    target = FairUseState.SUSPENDED if action == "suspend" else FairUseState.OK
     with atomic(db):
         step = record_transition(
             db,
             camera_id,
-            camera["fairuse_state"],
+            FairUseState(camera["fairuse_state"]),
             target,
             rules=[f"admin_{action}"],
             evidence={"note": request.form.get("note", "")[:500]},

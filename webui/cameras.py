@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from functools import cache
+from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from core.camera_models import CameraModel, load_model_table
 from core.catalog import NotFound
 from core.catalog.camera_edits import update_camera
-from core.catalog.cameras import add_camera, get_camera, list_cameras, rotate_camera_password
+from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
 from core.catalog.quarantine import list_quarantined
 from core.detection.availability import unavailable_models
@@ -21,6 +22,7 @@ from webui.camera_setup import upload_setups
 from webui.dashboard import FAIRUSE_NOTICES
 from webui.data_removal import remove_camera
 from webui.db import get_clipstore, get_db, get_settings
+from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -42,23 +44,12 @@ DETECTION_SWITCHES = {
 
 
 @cache
-def _model_table(extra: str | None) -> dict[str, CameraModel]:
+def _model_table(extra: Path | None) -> dict[str, CameraModel]:
     return load_model_table(extra)
 
 
 def camera_models() -> dict[str, CameraModel]:
-    extra = get_settings().validation.extra_camera_models
-    return _model_table(str(extra) if extra else None)
-
-
-def get_owned_camera(camera_id: int, check_owner: bool = True) -> dict:
-    try:
-        camera = get_camera(get_db(), camera_id)
-    except NotFound:
-        abort(404)
-    if check_owner and camera["owner_id"] != g.user["id"]:
-        abort(404)
-    return camera
+    return _model_table(get_settings().validation.extra_camera_models)
 
 
 def _render_camera(camera: dict, password: str | None = None, status: int = 200):
@@ -109,16 +100,16 @@ def add():
     return _render_camera(camera, password, 201)
 
 
-@bp.route("/<int:camera_id>")
+@bp.route("/<id:camera_id>")
 @login_required
 def detail(camera_id: int):
-    return _render_camera(get_owned_camera(camera_id))
+    return _render_camera(camera_or_404(camera_id))
 
 
-@bp.route("/<int:camera_id>/edit", methods=("POST",))
+@bp.route("/<id:camera_id>/edit", methods=("POST",))
 @login_required
 def edit(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     name = request.form.get("name", "").strip()
     model = request.form.get("model", camera["model"])
     if not name or model not in camera_models():
@@ -129,20 +120,20 @@ def edit(camera_id: int):
     return redirect(url_for("cameras.detail", camera_id=camera_id))
 
 
-@bp.route("/<int:camera_id>/rotate", methods=("POST",))
+@bp.route("/<id:camera_id>/rotate", methods=("POST",))
 @login_required
 def rotate(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     password = rotate_camera_password(get_db(), camera_id)
     logger.info("camera %d upload password rotated", camera_id)
     flash("New password: the old one no longer works. Type the new one into the camera.", "info")
     return _render_camera(camera, password)
 
 
-@bp.route("/<int:camera_id>/delete", methods=("POST",))
+@bp.route("/<id:camera_id>/delete", methods=("POST",))
 @login_required
 def delete(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     if request.form.get("confirm") != "yes":
         flash("Please tick the box to confirm.", "error")
         return _render_camera(camera, status=400)
@@ -151,10 +142,10 @@ def delete(camera_id: int):
     return redirect(url_for("cameras.index"))
 
 
-@bp.route("/<int:camera_id>/detection", methods=("POST",))
+@bp.route("/<id:camera_id>/detection", methods=("POST",))
 @login_required
 def detection(camera_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     chosen = {name for name in DETECTION_SWITCHES if request.form.get(name) == "1"}
     if chosen and request.form.get("consent") != "yes":
         flash("Please confirm that you have read what the analysis does.", "error")
@@ -181,10 +172,10 @@ def detection(camera_id: int):
     return redirect(url_for("cameras.detail", camera_id=camera_id))
 
 
-@bp.route("/<int:camera_id>/quarantine/<int:quarantine_id>", methods=("POST",))
+@bp.route("/<id:camera_id>/quarantine/<id:quarantine_id>", methods=("POST",))
 @login_required
 def quarantine(camera_id: int, quarantine_id: int):
-    camera = get_owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     action = request.form.get("action")
     try:
         if action == "accept":

@@ -27,7 +27,6 @@ from core.catalog.browse import (
     RecordingFilter,
     label_details,
     owned_recordings,
-    recording_with_owner,
     search_recordings,
     set_released,
 )
@@ -35,15 +34,17 @@ from core.catalog.cameras import list_cameras
 from core.catalog.detections import plate_crops
 from core.catalog.plates import known_plate_for, list_known_plates
 from core.detection.plate_text import MAX_PLATE_LENGTH, normalise_plate
-from webui.auth import login_required
+from webui.auth import local_path, login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
+from webui.ids import parse_id
+from webui.ownership import recording_or_404
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 
-# Labels the detection stage produces (DESIGN.md §5); the filter offers exactly these.
+# Labels the detection stage produces (docs/cameras.md, Detection); the filter offers exactly these.
 LABELS = {
     "person": "Person",
     "vehicle": "Vehicle",
@@ -55,22 +56,6 @@ LABELS = {
 _CONTAINER_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}
 
 
-def get_recording(recording_id: int, check_owner: bool = True, *, owner_only: bool = False):
-    """The recording, or 404 when it does not exist or the user may not see it.
-
-    Its owner may see it; an admin only if the owner released it (and never for owner actions).
-    """
-    recording = recording_with_owner(get_db(), recording_id)
-    if recording is None:
-        abort(404)
-    if check_owner:
-        is_owner = recording["owner_id"] == g.user["id"]
-        admin_may_view = not owner_only and g.user["is_admin"] and recording["released"]
-        if not (is_owner or admin_may_view):
-            abort(404)
-    return recording
-
-
 def _parse_date(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
@@ -78,14 +63,10 @@ def _parse_date(text: str | None) -> date | None:
         return None
 
 
-def _parse_int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
-
-
 def current_filter() -> tuple[RecordingFilter, dict[str, str]]:
     """The filter from the query string, and the same values to keep in links and forms."""
     args = request.args
-    camera_id = _parse_int(args.get("camera"))
+    camera_id = parse_id(args.get("camera"))
     since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
     label = args.get("label") if args.get("label") in LABELS else None
     plate = normalise_plate(args.get("plate", "")[: 2 * MAX_PLATE_LENGTH]) or None
@@ -113,11 +94,11 @@ def index():
     flt, kept = current_filter()
     after = Cursor.decode(request.args.get("after"))
     page = search_recordings(get_db(), flt, after=after, limit=get_settings().web.page_size)
-    next_url = (
-        url_for("recordings.index", after=page.next_cursor.encode(), **kept)
-        if page.next_cursor
-        else None
-    )
+    next_url = None
+    if page.next_cursor:
+        # Any: url_for's own keywords (_external: bool …) refuse a **dict[str, str].
+        query: dict[str, Any] = {"after": page.next_cursor.encode(), **kept}
+        next_url = url_for("recordings.index", **query)
     return render_template(
         "recordings/index.html",
         page=page,
@@ -162,10 +143,10 @@ def _best_frame_path(recording: dict[str, Any], details: list[dict[str, Any]]) -
     return None
 
 
-@bp.route("/<int:recording_id>")
+@bp.route("/<id:recording_id>")
 @login_required
 def detail(recording_id: int):
-    recording = get_recording(recording_id)
+    recording = recording_or_404(recording_id)
     details = label_details(get_db(), recording_id)
     is_owner = recording["owner_id"] == g.user["id"]
     return render_template(
@@ -222,16 +203,16 @@ def _playback_path(recording: dict[str, Any]) -> str:
     return recording["path"]
 
 
-@bp.route("/<int:recording_id>/video")
+@bp.route("/<id:recording_id>/video")
 @login_required
 def video(recording_id: int):
-    return _send_clip(_playback_path(get_recording(recording_id)))
+    return _send_clip(_playback_path(recording_or_404(recording_id)))
 
 
-@bp.route("/<int:recording_id>/download")
+@bp.route("/<id:recording_id>/download")
 @login_required
 def download(recording_id: int):
-    recording = get_recording(recording_id)
+    recording = recording_or_404(recording_id)
     suffix = Path(recording["path"]).suffix or ".mp4"
     camera = re.sub(r"[^A-Za-z0-9_-]+", "-", recording["camera_name"]).strip("-") or "camera"
     stamp = re.sub(r"[^0-9T]", "", recording["started_at"][:19])
@@ -252,23 +233,23 @@ def _send_thumb(relpath: str | None):
     return response
 
 
-@bp.route("/<int:recording_id>/poster")
+@bp.route("/<id:recording_id>/poster")
 @login_required
 def poster(recording_id: int):
-    return _send_thumb(get_recording(recording_id)["thumb_path"])
+    return _send_thumb(recording_or_404(recording_id)["thumb_path"])
 
 
-@bp.route("/<int:recording_id>/best-frame")
+@bp.route("/<id:recording_id>/best-frame")
 @login_required
 def best_frame(recording_id: int):
-    recording = get_recording(recording_id)
+    recording = recording_or_404(recording_id)
     return _send_thumb(_best_frame_path(recording, label_details(get_db(), recording_id)))
 
 
-@bp.route("/<int:recording_id>/plates/<int:number>")
+@bp.route("/<id:recording_id>/plates/<int:number>")
 @login_required
 def plate_crop(recording_id: int, number: int):
-    recording = get_recording(recording_id, owner_only=True)
+    recording = recording_or_404(recording_id, owner_only=True)
     crops = plate_crops(get_db(), recording["id"])
     if number >= len(crops):
         abort(404)
@@ -276,26 +257,26 @@ def plate_crop(recording_id: int, number: int):
 
 
 def _back_to_list():
-    target = request.form.get("back", "")
-    if target.startswith("/recordings") and not target.startswith("//"):
+    target = local_path(request.form.get("back"))
+    if target and target.startswith("/recordings"):
         return redirect(target)
     return redirect(url_for("recordings.index"))
 
 
-@bp.route("/<int:recording_id>/delete", methods=("POST",))
+@bp.route("/<id:recording_id>/delete", methods=("POST",))
 @login_required
 def delete(recording_id: int):
-    recording = get_recording(recording_id, owner_only=True)
+    recording = recording_or_404(recording_id, owner_only=True)
     remove_recordings([recording])
     logger.info("recording %d deleted by its owner (user %d)", recording_id, g.user["id"])
     flash("The recording is deleted.", "info")
     return redirect(url_for("recordings.index"))
 
 
-@bp.route("/<int:recording_id>/release", methods=("POST",))
+@bp.route("/<id:recording_id>/release", methods=("POST",))
 @login_required
 def release(recording_id: int):
-    recording = get_recording(recording_id, owner_only=True)
+    recording = recording_or_404(recording_id, owner_only=True)
     released = request.form.get("released") == "1"
     set_released(get_db(), [recording["id"]], released)
     logger.info("recording %d released=%s by its owner", recording_id, released)
@@ -311,7 +292,7 @@ def release(recording_id: int):
 @bp.route("/bulk", methods=("POST",))
 @login_required
 def bulk():
-    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    ids = [id_ for id_ in map(parse_id, request.form.getlist("ids")) if id_ is not None]
     action = request.form.get("action")
     # Ids of other users' recordings are dropped silently, as if they did not exist.
     recordings = owned_recordings(get_db(), g.user["id"], ids[:1000])

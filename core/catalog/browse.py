@@ -15,6 +15,7 @@ import sqlite_utils
 
 from core.catalog import atomic
 from core.catalog.plates import attach_plates, forget_plates_in_deliveries, plate_condition
+from core.catalog.states import JobState
 
 LABELS_TABLE = "recording_labels"
 
@@ -61,7 +62,7 @@ def has_table(db: sqlite_utils.Database, name: str) -> bool:
 
 
 def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
-    return has_table(db, table) and column in db[table].columns_dict
+    return has_table(db, table) and column in db.table(table).columns_dict
 
 
 def _where(
@@ -199,10 +200,16 @@ def owned_recordings(
 
 
 def delete_recording_rows(db: sqlite_utils.Database, recording_ids: list[int]) -> None:
+    """The recordings and the job rows they came from: a job row keeps the upload's file name,
+    shortened address, size and probe, which must not outlive the recording."""
     if not recording_ids:
         return
     marks = ", ".join("?" for _ in recording_ids)
     with atomic(db):
+        db.execute(
+            f"DELETE FROM jobs WHERE id IN (SELECT job_id FROM recordings WHERE id IN ({marks}))",  # noqa: S608
+            recording_ids,
+        )
         db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", recording_ids)  # noqa: S608
         forget_plates_in_deliveries(db, recording_ids)
 
@@ -232,20 +239,23 @@ def released_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dic
     return rows
 
 
-def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> list[dict]:
+def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> list[dict[str, Any]]:
     """Per camera of the owner: last alarm, alarms today, quarantined clips."""
-    quarantined = (
-        "(SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = 'quarantined')"
-    )
     return list(
         db.query(
-            "SELECT c.*,"  # noqa: S608 - the subquery is ours
+            "SELECT c.*,"
             " (SELECT max(r.started_at) FROM recordings r WHERE r.camera_id = c.id) AS last_alarm,"
             " (SELECT count(*) FROM recordings r WHERE r.camera_id = c.id"
             "  AND r.started_at >= ? AND r.started_at < ?) AS alarms_today,"
-            f" {quarantined} AS quarantined"
+            " (SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = ?)"
+            " AS quarantined"
             " FROM cameras c WHERE c.owner_id = ? ORDER BY c.id",
-            [today.isoformat(), (today + timedelta(days=1)).isoformat(), owner_id],
+            [
+                today.isoformat(),
+                (today + timedelta(days=1)).isoformat(),
+                JobState.QUARANTINED,
+                owner_id,
+            ],
         )
     )
 

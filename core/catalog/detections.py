@@ -75,7 +75,7 @@ def store_detection_results(
             raise NotFound(f"recording {recording_id}")
         delete_detection_results(db, recording_id)
         cause = result.false_alarm_cause
-        db["recording_labels"].insert_all(
+        db.table("recording_labels").insert_all(
             {
                 "recording_id": recording_id,
                 "label": hit.label,
@@ -87,7 +87,7 @@ def store_detection_results(
             }
             for hit in result.labels
         )
-        db["detection_boxes"].insert_all(
+        db.table("detection_boxes").insert_all(
             {
                 "recording_id": recording_id,
                 "t_s": frame.t_s,
@@ -100,7 +100,7 @@ def store_detection_results(
             for frame in result.frames
             for box in frame.boxes
         )
-        db["plate_crops"].insert_all(
+        db.table("plate_crops").insert_all(
             {
                 "recording_id": recording_id,
                 "t_s": plate.t_s,
@@ -129,7 +129,7 @@ def store_detection_results(
                 for read in result.plate_reads
             ),
         )
-        db["detection_runs"].insert(
+        db.table("detection_runs").insert(
             {
                 "recording_id": recording_id,
                 "analyzed_at": utcnow(),

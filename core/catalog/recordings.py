@@ -17,10 +17,10 @@ def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> in
         "SELECT id FROM recordings WHERE job_id = ?", [recording["job_id"]]
     ).fetchone()
     if existing:
-        return existing[0]
+        return int(existing[0])
     row = {"released": 0, "created_at": utcnow(), **recording}
-    db["recordings"].insert(row)
-    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    db.table("recordings").insert(row)
+    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
 
 
 def get_recording(db: sqlite_utils.Database, recording_id: int) -> Recording:
@@ -60,3 +60,28 @@ def list_recordings(
         sql += " LIMIT ?"
         params.append(limit)
     return list(db.query(sql, params))
+
+
+def public_recording(row: Recording) -> dict[str, Any]:
+    """A recording as its owner sees it: the API's ``Recording`` and `alarmvault recordings list
+    --json`. No file paths. ``row`` carries ``camera_name`` (every listing query joins it) and
+    ``labels`` and ``plates`` when the caller attached them (none otherwise)."""
+    return {
+        "id": row["id"],
+        "camera_id": row["camera_id"],
+        "camera_name": row["camera_name"],
+        "started_at": row["started_at"],
+        "received_at": row["received_at"],
+        "duration_s": row["duration_s"],
+        "width": row["width"],
+        "height": row["height"],
+        "fps": row["fps"],
+        "codec": row["codec"],
+        "container": row["container"],
+        "size_bytes": row["size_bytes"],
+        "labels": row.get("labels", []),
+        "plates": [
+            {"text": plate["text"], "name": plate["name"]} for plate in row.get("plates", [])
+        ],
+        "released": bool(row["released"]),
+    }

@@ -1,4 +1,4 @@
-"""Object, plate, rain and false-alarm detection (opt-in per camera; see DESIGN.md §5)."""
+"""Object, plate, rain and false-alarm detection, opt-in per camera (docs/cameras.md, Detection)."""
 
 from __future__ import annotations
 

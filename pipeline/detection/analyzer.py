@@ -134,6 +134,8 @@ class _ClipRun:
         self.result = ClipDetections(switches=switches, duration_s=0.0)
 
     def start(self, stream: av.video.stream.VideoStream, packets: list[av.Packet]) -> None:
+        if stream.time_base is None:
+            raise ValueError("the clip's video stream states no time base")
         self.time_base: Fraction = stream.time_base
         first_pts = min((p.pts for p in packets if p.pts is not None), default=0)
         self.start_pts = stream.start_time if stream.start_time is not None else first_pts
@@ -171,7 +173,8 @@ class _ClipRun:
         pending: set[int] = set()
         for packet in packets:
             if packet.is_keyframe:
-                pending = set(self.plan.extra_by_gop.get(packet.pts, ()))
+                extra = self.plan.extra_by_gop.get(packet.pts, ()) if packet.pts is not None else ()
+                pending = set(extra)
                 codec.skip_frame = "DEFAULT" if pending else "NONKEY"
             for frame in codec.decode(packet):
                 self._on_frame(frame)
@@ -226,7 +229,7 @@ class _ClipRun:
         if self.switches.objects:
             result.labels.extend(merge_labels(self.frames, OBJECT_LABELS))
         if self.plates is not None:
-            self._save_plates()
+            self._save_plates(self.plates)
         if self.switches.rain:
             result.rain_score = round(self.scene.rain_score(), 3)
             if result.rain_score >= settings.rain_threshold:
@@ -264,8 +267,8 @@ class _ClipRun:
             result.best_frame_path = write_jpeg(drawn, self.output_dir / f"{self.stem}.detect.jpg")
         return result
 
-    def _save_plates(self) -> None:
-        found = self.plates.find()
+    def _save_plates(self, plates: PlateFinder) -> None:
+        found = plates.find()
         readings = (
             self.reader.read([image for _, _, image in found])
             if self.reader is not None

@@ -97,7 +97,8 @@ def shared_analyzer(
             analyzer = build_analyzer(settings, data_dir)
             _cache.clear()  # settings changed (reload): drop the old models
             _cache[key] = analyzer
-            logger.info("detection models loaded: %s", analyzer.object_detector.name)
+            detector = analyzer.object_detector
+            logger.info("detection models loaded: %s", detector.name if detector else "-")
         if plates:
             analyzer.load_plate_detector()
         return analyzer

@@ -9,9 +9,11 @@ import re
 import pytest
 
 from core.catalog import atomic
+from core.catalog.browse import set_released
 from core.catalog.notifications import add_target
 from core.catalog.plates import add_known_plate
-from tests.api.conftest import store_access
+from tests.api.conftest import ApiUser, store_access
+from tests.webui.conftest import AuthActions
 from webui.api.openapi import PATHS
 
 BODIES = {
@@ -116,3 +118,21 @@ def test_the_document_lists_exactly_the_served_operations(app):
         served |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(m.upper(), p) for p, item in PATHS.items() for m in item}
     assert served - {("GET", "/openapi.json")} == documented
+
+
+def test_admin_rights_never_reach_the_api(alice, bob, client, catalog, make_user, store_recording):
+    """The UI shows an admin what owners released; the API shows a token only its owner's
+    recordings, whether the token is an admin's or an admin is logged in to the same browser."""
+    recording = store_recording(alice.camera, poster=False)
+    set_released(catalog, [recording["id"]], True)
+    admin = ApiUser(client, catalog, make_user("admin@example.com", is_admin=True), bob.camera)
+    AuthActions(client).login_as(admin.user)
+    assert client.get(f"/recordings/{recording['id']}").status_code == 200
+    for caller in (admin, bob):
+        for method, path in (
+            ("GET", f"/recordings/{recording['id']}"),
+            ("POST", f"/recordings/{recording['id']}/download-url"),
+        ):
+            response = caller.call(method, path)
+            assert response.status_code == 404, (caller.user["email"], path)
+            assert response.json == {"error": "not_found", "message": "no such recording"}

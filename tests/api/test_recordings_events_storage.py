@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from cli import main
 from core.catalog import atomic
 
 # Two days just behind us, so "the last N days" keeps holding whenever the suite runs.
@@ -68,6 +70,14 @@ def test_the_latest_recording_and_one_recording(alice, clips):
     assert alice.get("/recordings/latest?label=person").json["id"] == clips["person"]["id"]
     one = alice.get(f"/recordings/{clips['person']['id']}").json
     assert one["labels"] == ["person"] and one["codec"] == "h264"
+
+
+def test_the_cli_lists_recordings_exactly_as_the_api_shows_them(alice, clips, config_file, capsys):
+    args = ["--config", str(config_file), "recordings", "list", "--json"]
+    assert main([*args, "--camera", str(alice.camera["id"])]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [item["labels"] for item in listed] == [[], ["person"], []]
+    assert listed == alice.get("/recordings").json["items"]
 
 
 def test_a_signed_link_downloads_the_clip_without_a_token_header(client, alice, clips):

@@ -13,6 +13,7 @@ from core.catalog.accounts import set_mail_preferences
 from core.catalog.alarm_settings import set_alarm_settings
 from core.catalog.fairuse import record_transition
 from core.catalog.notifications import add_target
+from core.catalog.states import FairUseState
 from core.mailer import read_outbox
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from tests.conftest import wait_for
@@ -219,8 +220,8 @@ def test_mail_targets_tell_the_owner_about_alarms_and_fair_use(
         record_transition(
             catalog,
             camera["id"],
-            "ok",
-            "warned",
+            FairUseState.OK,
+            FairUseState.WARNED,
             rules=["constant_alarm"],
             evidence={},
             actor="ladder",

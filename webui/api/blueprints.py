@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-v1 = Blueprint("v1", __name__, url_prefix="/api/v1")
+API_PREFIX = "/api/v1"
+
+v1 = Blueprint("v1", __name__, url_prefix=API_PREFIX)
 pages_bp = Blueprint("pages", __name__, url_prefix="/integrations", template_folder="templates")

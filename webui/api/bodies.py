@@ -28,7 +28,7 @@ def query_int(name: str, default: int | None, low: int, high: int) -> int | None
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or len(text) > 19 or not low <= int(text) <= high:
+    if not text.isdecimal() or len(text) > 19 or not low <= int(text) <= high:
         fail(400, "bad_request", f"'{name}' must be a whole number from {low} to {high}")
     return int(text)
 

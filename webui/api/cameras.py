@@ -28,9 +28,9 @@ from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import camera_client, camera_policy, credential_box
 from webui.api.errors import fail
-from webui.api.ownership import owned_camera
-from webui.api.token_auth import api_user_id, require_scope
+from webui.api.token_auth import api_user_id, camera_call, require_scope
 from webui.db import get_db
+from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +80,9 @@ def list_cameras():
     return jsonify({"items": items})
 
 
-@v1.get("/cameras/<int:camera_id>")
+@v1.get("/cameras/<id:camera_id>")
 def show_camera(camera_id: int):
-    camera = owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     db = get_db()
     summary = next(
         (row for row in camera_summaries(db, api_user_id(), _today()) if row["id"] == camera_id),
@@ -92,12 +92,13 @@ def show_camera(camera_id: int):
     return jsonify(camera_json(camera, summary, get_alarm_settings(db, camera_id), access))
 
 
-@v1.patch("/cameras/<int:camera_id>/alarm-settings")
+@v1.patch("/cameras/<id:camera_id>/alarm-settings")
 @require_scope("control")
+@camera_call
 def change_alarm_settings(camera_id: int):
     """Switch alarms (armed) and notifications; with a stored camera login, arming also switches
     the camera's own motion detection, and a camera error leaves both unchanged."""
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     change = parse_body(AlarmSettingsChange)
     db = get_db()
     camera_updated = False
@@ -114,11 +115,11 @@ def change_alarm_settings(camera_id: int):
     return jsonify({**settings, "camera_updated": camera_updated})
 
 
-@v1.put("/cameras/<int:camera_id>/access")
+@v1.put("/cameras/<id:camera_id>/access")
 @require_scope("control")
 def store_access(camera_id: int):
     """Store the camera's address and login, sealed; they are never shown again."""
-    camera = owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     body = parse_body(CameraAccessBody)
     check_camera_address(body.address)
     dialect = seal_camera_access(camera, body)
@@ -126,10 +127,10 @@ def store_access(camera_id: int):
     return jsonify({"stored": True, "dialect": dialect})
 
 
-@v1.delete("/cameras/<int:camera_id>/access")
+@v1.delete("/cameras/<id:camera_id>/access")
 @require_scope("control")
 def remove_access(camera_id: int):
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     delete_camera_access(get_db(), camera_id)
     logger.info("api: camera %d access removed", camera_id)
     return "", 204

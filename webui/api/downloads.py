@@ -22,18 +22,16 @@ MIMETYPES = {"avi": "video/x-msvideo", "mp4": "video/mp4", "mov": "video/quickti
 
 def _number(name: str) -> int:
     text = request.args.get(name, "")
-    if not text.isdigit() or len(text) > 18:
+    if not text.isdecimal() or len(text) > 18:
         fail(403, "invalid_link", "the link is invalid or has expired")
     return int(text)
 
 
-@v1.get("/downloads/<int:recording_id>")
+@v1.get("/downloads/<id:recording_id>")
 @public
 def download(recording_id: int):
     expires, token_id = _number("expires"), _number("token")
     signature = request.args.get("signature", "")
-    if recording_id > 2**63 - 1:
-        not_found("recording")
     recording = recording_with_owner(get_db(), recording_id)
     max_s = get_settings().api.signed_url_lifetime_s
     if recording is None or not signature_valid(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import NoReturn
 
-from flask import jsonify
+from flask import jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -16,7 +16,7 @@ from core.camera_cgi import (
     CameraUnreachable,
 )
 from core.credential_box import SealBroken
-from webui.api.blueprints import v1
+from webui.api.blueprints import API_PREFIX, v1
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,20 @@ def _seal_broken(error: SealBroken):
 @v1.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     code = (error.name or "error").lower().replace(" ", "_")
-    return error_response(error.code or 500, code, error.description or error.name)
+    # Keep what the error adds (a 405's Allow); the body is JSON, not werkzeug's HTML.
+    headers = {name: value for name, value in error.get_headers() if name != "Content-Type"}
+    return error_response(error.code or 500, code, error.description or error.name, headers)
+
+
+@v1.app_errorhandler(404)
+@v1.app_errorhandler(405)
+def _not_found_or_not_allowed(error: HTTPException):
+    """404 and 405 anywhere under the API get its JSON body, also for a URL that matches no
+    route (an id out of range included): routing fails before a blueprint is chosen, so only
+    an app-wide handler sees those (and Flask prefers it over v1's, being for the code)."""
+    if request.path.startswith(f"{API_PREFIX}/"):
+        return _http_error(error)
+    return error
 
 
 @v1.errorhandler(Exception)

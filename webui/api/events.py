@@ -6,20 +6,19 @@ from datetime import UTC, datetime
 
 from flask import jsonify
 
+from core.catalog import MAX_ID
 from core.catalog.alarm_events import alarm_counts_per_day, days_back, recent_alarm_events
 from webui.api.blueprints import v1
 from webui.api.bodies import query_int
-from webui.api.ownership import owned_camera
 from webui.api.token_auth import api_user_id
 from webui.db import get_db
-
-MAX_ID = 2**63 - 1
+from webui.ownership import camera_or_404
 
 
 def _camera_filter() -> int | None:
     camera_id = query_int("camera_id", None, 1, MAX_ID)
     if camera_id is not None:
-        owned_camera(camera_id)
+        camera_or_404(camera_id)
     return camera_id
 
 

@@ -12,9 +12,9 @@ from flask import Response, stream_with_context
 from core.camera_cgi import CameraClient, CameraError
 from webui.api.blueprints import v1
 from webui.api.camera_link import camera_client
-from webui.api.ownership import owned_camera
 from webui.api.token_auth import camera_call
 from webui.db import get_settings
+from webui.ownership import camera_or_404
 
 _MJPEG_TYPE = re.compile(r"^multipart/x-mixed-replace;\s*boundary=[\w'()+,\-./:=?]{1,70}$")
 
@@ -47,15 +47,15 @@ def mjpeg_response(client: CameraClient) -> Response:
     )
 
 
-@v1.get("/cameras/<int:camera_id>/snapshot")
+@v1.get("/cameras/<id:camera_id>/snapshot")
 @camera_call
 def snapshot(camera_id: int):
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     return snapshot_response(camera_client(camera_id))
 
 
-@v1.get("/cameras/<int:camera_id>/live.mjpeg")
+@v1.get("/cameras/<id:camera_id>/live.mjpeg")
 @camera_call
 def live_mjpeg(camera_id: int):
-    owned_camera(camera_id)
+    camera_or_404(camera_id)
     return mjpeg_response(camera_client(camera_id))

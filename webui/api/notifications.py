@@ -12,7 +12,7 @@ from typing import Literal
 from flask import jsonify
 from pydantic import Field
 
-from core.catalog import atomic, utcnow
+from core.catalog import MAX_ID, atomic, utcnow
 from core.catalog import notifications as targets
 from core.http_target import (
     AddressPolicy,
@@ -25,21 +25,26 @@ from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import credential_box
 from webui.api.errors import fail
-from webui.api.ownership import owned_camera, owned_target
 from webui.api.token_auth import api_user_id, require_scope
 from webui.db import get_db, get_settings
+from webui.ownership import camera_or_404, target_or_404
 
 logger = logging.getLogger(__name__)
+
+
+EventName = Literal["recording", "fairuse"]
+
+
+def _every_event() -> list[EventName]:
+    return ["recording", "fairuse"]
 
 
 class TargetBody(Body):
     kind: Literal["webhook", "mqtt", "email"]
     name: str = Field("", max_length=80)
-    camera_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    camera_id: int | None = Field(None, ge=1, le=MAX_ID)
     labels: list[str] = Field(default_factory=list, max_length=10)
-    events: list[Literal["recording", "fairuse"]] = Field(
-        default_factory=lambda: ["recording", "fairuse"], min_length=1, max_length=2
-    )
+    events: list[EventName] = Field(default_factory=_every_event, min_length=1, max_length=2)
     url: str | None = Field(None, max_length=2000)
     payload_style: Literal["json", "ifttt"] = "json"
 
@@ -85,7 +90,7 @@ def list_targets():
 def add_target():
     body = parse_body(TargetBody)
     if body.camera_id is not None:
-        owned_camera(body.camera_id)
+        camera_or_404(body.camera_id)
     labels = _check_labels(body.labels)
     sealed_url = sealed_secret = url_host = secret = None
     if body.kind == "webhook":
@@ -121,36 +126,36 @@ def add_target():
     return jsonify(answer), 201
 
 
-@v1.get("/notifications/<int:target_id>")
+@v1.get("/notifications/<id:target_id>")
 def show_target(target_id: int):
-    row = owned_target(target_id)
+    row = target_or_404(target_id)
     deliveries = targets.recent_deliveries(get_db(), target_id)
     return jsonify({**targets.public_target(row), "deliveries": deliveries})
 
 
-@v1.patch("/notifications/<int:target_id>")
+@v1.patch("/notifications/<id:target_id>")
 @require_scope("control")
 def change_target(target_id: int):
-    owned_target(target_id)
+    target_or_404(target_id)
     body = parse_body(TargetChange)
     targets.set_target_enabled(get_db(), target_id, body.enabled)
     return jsonify(targets.public_target(targets.get_target(get_db(), target_id)))
 
 
-@v1.delete("/notifications/<int:target_id>")
+@v1.delete("/notifications/<id:target_id>")
 @require_scope("control")
 def delete_target(target_id: int):
-    owned_target(target_id)
+    target_or_404(target_id)
     targets.delete_target(get_db(), target_id)
     logger.info("api: notification target %d removed", target_id)
     return "", 204
 
 
-@v1.post("/notifications/<int:target_id>/test")
+@v1.post("/notifications/<id:target_id>/test")
 @require_scope("control")
 def test_target(target_id: int):
     """Queue a test notification (built from the newest recording, if any)."""
-    row = owned_target(target_id)
+    row = target_or_404(target_id)
     db = get_db()
     now = utcnow()
     recording = targets.recording_for_test(db, api_user_id())

@@ -11,10 +11,12 @@ from typing import Any
 
 from flask import jsonify
 
+from core.catalog import MAX_ID
+from core.catalog.states import FairUseState
 from webui.api.blueprints import v1
 from webui.api.token_auth import public
 
-ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 NULLABLE_TIME = {"type": "string", "nullable": True, "description": "ISO 8601, UTC"}
 TIME = {"type": "string", "description": "ISO 8601, UTC"}
 
@@ -107,7 +109,7 @@ SCHEMAS: dict[str, dict] = {
             "name": {"type": "string"},
             "model": {"type": "string"},
             "enabled": {"type": "boolean"},
-            "fairuse_state": {"type": "string", "enum": ["ok", "warned", "throttled", "suspended"]},
+            "fairuse_state": {"type": "string", "enum": [s.value for s in FairUseState]},
             "alarm_settings": _ref("AlarmSettings"),
             "access": _obj(
                 {

@@ -9,9 +9,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from core.camera_cgi import CameraError
-from core.catalog import NotFound
 from core.catalog.camera_access import access_summaries, delete_camera_access
-from core.catalog.cameras import get_camera, list_cameras
+from core.catalog.cameras import list_cameras
 from core.catalog.notifications import list_targets, public_target
 from core.catalog.tokens import TooManyTokens, create_token, list_tokens, revoke_token
 from core.credential_box import SealBroken
@@ -23,18 +22,9 @@ from webui.api.live import mjpeg_response, snapshot_response
 from webui.api.token_auth import limiters
 from webui.auth import login_required
 from webui.db import get_db, get_settings
+from webui.ownership import camera_or_404, token_or_404
 
 logger = logging.getLogger(__name__)
-
-
-def _owned_camera(camera_id: int) -> dict:
-    try:
-        camera = get_camera(get_db(), camera_id)
-    except (NotFound, OverflowError):
-        abort(404)
-    if camera["owner_id"] != g.user["id"]:
-        abort(404)
-    return camera
 
 
 def _render(new_token: str | None = None, status: int = 200):
@@ -81,19 +71,20 @@ def add_token():
     return _render(new_token=token, status=201)
 
 
-@pages_bp.post("/tokens/<int:token_id>/revoke")
+@pages_bp.post("/tokens/<id:token_id>/revoke")
 @login_required
 def revoke(token_id: int):
+    token_or_404(token_id)
     if not revoke_token(get_db(), token_id, g.user["id"]):
-        abort(404)
+        abort(404)  # revoked already
     flash("The token was revoked.", "ok")
     return redirect(url_for(".index"))
 
 
-@pages_bp.post("/cameras/<int:camera_id>/access")
+@pages_bp.post("/cameras/<id:camera_id>/access")
 @login_required
 def store_access(camera_id: int):
-    camera = _owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     dialect = request.form.get("dialect") or None
     try:
         body = CameraAccessBody.model_validate(
@@ -114,24 +105,24 @@ def store_access(camera_id: int):
     return redirect(url_for(".index"))
 
 
-@pages_bp.post("/cameras/<int:camera_id>/access/delete")
+@pages_bp.post("/cameras/<id:camera_id>/access/delete")
 @login_required
 def forget_access(camera_id: int):
-    _owned_camera(camera_id)
+    camera_or_404(camera_id)
     delete_camera_access(get_db(), camera_id)
     flash("The camera's address and login are forgotten.", "ok")
     return redirect(url_for(".index"))
 
 
-@pages_bp.get("/cameras/<int:camera_id>/live")
+@pages_bp.get("/cameras/<id:camera_id>/live")
 @login_required
 def live(camera_id: int):
-    camera = _owned_camera(camera_id)
+    camera = camera_or_404(camera_id)
     return render_template("api/live.html", camera=camera)
 
 
 def _relay(camera_id: int, make_response):
-    _owned_camera(camera_id)
+    camera_or_404(camera_id)
     if not limiters().control.hit(f"user:{g.user['id']}").allowed:
         abort(429)
     try:
@@ -142,13 +133,13 @@ def _relay(camera_id: int, make_response):
         abort(502)
 
 
-@pages_bp.get("/cameras/<int:camera_id>/snapshot.jpg")
+@pages_bp.get("/cameras/<id:camera_id>/snapshot.jpg")
 @login_required
 def live_snapshot(camera_id: int):
     return _relay(camera_id, snapshot_response)
 
 
-@pages_bp.get("/cameras/<int:camera_id>/live.mjpeg")
+@pages_bp.get("/cameras/<id:camera_id>/live.mjpeg")
 @login_required
 def live_stream(camera_id: int):
     return _relay(camera_id, mjpeg_response)

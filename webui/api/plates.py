@@ -44,7 +44,7 @@ def name_plate():
     return jsonify(plate), 201
 
 
-@v1.delete("/plates/<int:plate_id>")
+@v1.delete("/plates/<id:plate_id>")
 @require_scope("control")
 def forget_plate(plate_id: int):
     try:

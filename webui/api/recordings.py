@@ -7,44 +7,22 @@ from datetime import UTC, datetime
 
 from flask import g, jsonify, request, url_for
 
+from core.catalog import MAX_ID
 from core.catalog.browse import Cursor, RecordingFilter, search_recordings
+from core.catalog.recordings import public_recording
 from webui.api.blueprints import v1
 from webui.api.bodies import query_date, query_int, query_text
 from webui.api.errors import fail, not_found
-from webui.api.ownership import owned_camera, owned_recording
 from webui.api.signed_links import link_signature
 from webui.api.token_auth import api_user_id
 from webui.db import get_db, get_settings
-
-MAX_ID = 2**63 - 1
-
-
-def recording_json(row: dict) -> dict:
-    return {
-        "id": row["id"],
-        "camera_id": row["camera_id"],
-        "camera_name": row["camera_name"],
-        "started_at": row["started_at"],
-        "received_at": row["received_at"],
-        "duration_s": row["duration_s"],
-        "width": row["width"],
-        "height": row["height"],
-        "fps": row["fps"],
-        "codec": row["codec"],
-        "container": row["container"],
-        "size_bytes": row["size_bytes"],
-        "labels": row.get("labels", []),
-        "plates": [
-            {"text": plate["text"], "name": plate["name"]} for plate in row.get("plates", [])
-        ],
-        "released": bool(row["released"]),
-    }
+from webui.ownership import camera_or_404, recording_or_404
 
 
 def _filter() -> RecordingFilter:
     camera_id = query_int("camera_id", None, 1, MAX_ID)
     if camera_id is not None:
-        owned_camera(camera_id)
+        camera_or_404(camera_id)
     since, until = query_date("since"), query_date("until")
     if since and until and since > until:
         fail(400, "bad_request", "'since' is after 'until'")
@@ -69,7 +47,7 @@ def list_recordings():
     page = search_recordings(get_db(), flt, after=cursor, limit=limit or 50)
     return jsonify(
         {
-            "items": [recording_json(row) for row in page.rows],
+            "items": [public_recording(row) for row in page.rows],
             "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         }
     )
@@ -80,17 +58,17 @@ def latest_recording():
     page = search_recordings(get_db(), _filter(), limit=1)
     if not page.rows:
         not_found("recording")
-    return jsonify(recording_json(page.rows[0]))
+    return jsonify(public_recording(page.rows[0]))
 
 
-@v1.get("/recordings/<int:recording_id>")
+@v1.get("/recordings/<id:recording_id>")
 def show_recording(recording_id: int):
-    return jsonify(recording_json(owned_recording(recording_id)))
+    return jsonify(public_recording(recording_or_404(recording_id)))
 
 
-@v1.post("/recordings/<int:recording_id>/download-url")
+@v1.post("/recordings/<id:recording_id>/download-url")
 def download_url(recording_id: int):
-    recording = owned_recording(recording_id)
+    recording = recording_or_404(recording_id)
     lifetime = get_settings().api.signed_url_lifetime_s
     expires = int(time.time()) + lifetime
     token_id = g.api_token["id"]

@@ -8,9 +8,9 @@ from flask import g, jsonify
 
 from core.catalog.tokens import list_tokens, revoke_token
 from webui.api.blueprints import v1
-from webui.api.ownership import owned_token
 from webui.api.token_auth import api_user_id
 from webui.db import get_db
+from webui.ownership import token_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +43,10 @@ def list_own_tokens():
     return jsonify({"items": [token_json(row) for row in list_tokens(get_db(), api_user_id())]})
 
 
-@v1.delete("/tokens/<int:token_id>")
+@v1.delete("/tokens/<id:token_id>")
 def revoke_own_token(token_id: int):
     """Any token may revoke its owner's tokens (a leaked read token can at least be killed)."""
-    owned_token(token_id)
+    token_or_404(token_id)
     revoke_token(get_db(), token_id, api_user_id())
     logger.info("api: token %d revoked by its owner", token_id)
     return "", 204

@@ -1,0 +1,41 @@
+"""Every service starts the same way: ``--validate-config`` checks the settings and exits, and
+invalid settings stop it with exit 2 and the offending key, before anything listens."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVICES = ("ingestd", "pipeline", "webui")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_validate_config_accepts_good_settings_and_exits(service: str, tmp_path: Path):
+    config = tmp_path / "alarmvault.toml"
+    config.write_text('[storage]\ndata_dir = "."\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", service, "--config", str(config), "--validate-config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"settings OK: {config}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_invalid_settings_stop_the_service_with_the_key_named(service: str, tmp_path: Path):
+    config = tmp_path / "alarmvault.toml"
+    config.write_text("[storage]\nno_such_key = 1\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", service, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "no_such_key" in result.stderr
+    assert result.stderr.startswith(f"{service}: invalid settings")
