@@ -10,9 +10,9 @@ import struct
 import pytest
 
 from core.camera_models import load_model_table
-from core.catalog import jobs
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
+from core.catalog.states import JobState
 from pipeline.media.probe import probe_clip
 from pipeline.media.probe_worker import IsolatedProbe
 from pipeline.processor import ClipProcessor
@@ -63,7 +63,7 @@ def test_whole_clip_is_indexed_with_the_length_of_its_frames(
 ):
     path = request.getfixturevalue(clip)
 
-    assert process(settings, catalog, make_camera(), spool_upload, path) == jobs.INDEXED
+    assert process(settings, catalog, make_camera(), spool_upload, path) == JobState.INDEXED
 
     [recording] = list_recordings(catalog)
     assert recording["duration_s"] == 18.0
@@ -75,7 +75,7 @@ def test_faststart_mp4_cut_at_a_third_is_truncated_with_what_arrived(
 ):
     path = cut(faststart_clip, tmp_path, 1 / 3)
 
-    assert process(settings, catalog, make_camera(), spool_upload, path) == jobs.REJECTED
+    assert process(settings, catalog, make_camera(), spool_upload, path) == JobState.REJECTED
 
     rejection = the_rejection(catalog)
     assert rejection["reason"] == "truncated"
@@ -91,7 +91,7 @@ def test_faststart_mp4_missing_its_last_percent_is_truncated(
 ):
     path = cut(faststart_clip, tmp_path, 0.99)
 
-    assert process(settings, catalog, make_camera(), spool_upload, path) == jobs.REJECTED
+    assert process(settings, catalog, make_camera(), spool_upload, path) == JobState.REJECTED
 
     rejection = the_rejection(catalog)
     assert rejection["reason"] == "truncated"
@@ -104,7 +104,7 @@ def test_mp4_cut_before_its_moov_is_truncated_not_undecodable(
 ):
     path = cut(moov_last_clip, tmp_path, 1 / 3)
 
-    assert process(settings, catalog, make_camera(), spool_upload, path) == jobs.REJECTED
+    assert process(settings, catalog, make_camera(), spool_upload, path) == JobState.REJECTED
 
     rejection = the_rejection(catalog)
     assert rejection["reason"] == "truncated"
@@ -120,7 +120,7 @@ def test_mp4_cut_inside_its_moov_is_truncated_though_every_frame_is_there(
     path = tmp_path / "cut.mp4"
     path.write_bytes(moov_last_clip.read_bytes()[:-40])
 
-    assert process(settings, catalog, make_camera(), spool_upload, path) == jobs.REJECTED
+    assert process(settings, catalog, make_camera(), spool_upload, path) == JobState.REJECTED
 
     rejection = the_rejection(catalog)
     assert rejection["reason"] == "truncated"
@@ -158,7 +158,7 @@ def test_avi_cut_in_half_is_truncated(
 ):
     path = cut(avi_clip, tmp_path, 0.5, ".avi")
 
-    assert process(settings, catalog, make_camera(), spool_upload, path) == jobs.REJECTED
+    assert process(settings, catalog, make_camera(), spool_upload, path) == JobState.REJECTED
 
     rejection = the_rejection(catalog)
     assert rejection["reason"] == "truncated"
@@ -182,7 +182,7 @@ def test_clip_whose_last_frames_hold_garbage_is_undecodable(
 
     probe = probe_clip(path)
     assert probe.whole and not probe.ok
-    assert process(settings, catalog, make_camera(), spool_upload, path) == jobs.REJECTED
+    assert process(settings, catalog, make_camera(), spool_upload, path) == JobState.REJECTED
     assert the_rejection(catalog)["reason"] == "undecodable"
 
 
