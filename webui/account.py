@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     g,
     redirect,
@@ -200,9 +201,10 @@ def end_one_session(session_id: int):
     if session_id == g.web_session["id"]:
         end_this_session()
         return redirect(url_for("auth.login"))
-    if end_session(get_db(), g.user["id"], session_id):
-        logger.info("session ended (user %d)", g.user["id"])
-        flash("That device is logged out.", "info")
+    if not end_session(get_db(), g.user["id"], session_id):
+        abort(404)  # no such session of this account: someone else's looks the same
+    logger.info("session ended (user %d)", g.user["id"])
+    flash("That device is logged out.", "info")
     return redirect(url_for("account.index") + "#sessions")
 
 

@@ -6,10 +6,11 @@ import dataclasses
 import json
 
 from core import spool
-from core.catalog import jobs, migrations, open_catalog
+from core.catalog import migrations, open_catalog
 from core.catalog.camera_edits import delete_camera_rows
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
+from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from core.removal import remove_account, remove_camera
 from pipeline.processor import ClipProcessor
@@ -58,7 +59,7 @@ def test_upload_spooled_after_its_camera_was_deleted_is_refused_and_removed(
 
     state = ClipProcessor(settings, catalog, "test:0").process(folder)
 
-    assert state == jobs.REJECTED
+    assert state == JobState.REJECTED
     assert not folder.exists()
     assert list_recordings(catalog) == []
     # Nobody is left to see a row about it; a row would only keep its name around.
@@ -78,7 +79,7 @@ def test_upload_whose_login_is_not_the_camera_under_its_id_is_refused(
     meta = dataclasses.asdict(spool.read_upload(folder))
     meta_file.write_text(json.dumps({**meta, "username": "camdeleted"}))
 
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.REJECTED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.REJECTED
     assert not folder.exists()
     assert list_recordings(catalog) == []
 
