@@ -7,14 +7,7 @@ import shutil
 from typing import Any
 
 from cli import CommandLine, Context, print_json
-from core.catalog.jobs import (
-    DETECTED,
-    FINAL_STATES,
-    OPEN_STATES,
-    RECEIVED,
-    VALIDATED,
-    count_jobs_by_state,
-)
+from core.catalog.jobs import FINAL_STATES, OPEN_STATES, count_jobs_by_state
 from core.catalog.scheduled_runs import list_scheduled_runs
 from core.catalog.service_figures import (
     detector_speed,
@@ -22,9 +15,6 @@ from core.catalog.service_figures import (
     latest_jobs,
     recordings_total,
 )
-
-# The open states in the order a clip walks them.
-QUEUE_FLOW = (RECEIVED, VALIDATED, DETECTED)
 
 
 def register(cli: CommandLine) -> None:
@@ -39,7 +29,7 @@ def collect_status(context: Context, clips: int) -> dict[str, Any]:
     disk = shutil.disk_usage(context.settings.storage.data_dir)
     return {
         "queue": {
-            "open": {state: by_state.get(state, 0) for state in QUEUE_FLOW},
+            "open": {state: by_state.get(state, 0) for state in OPEN_STATES},
             "waiting": {
                 state: count
                 for state, count in sorted(by_state.items())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The table shipped with AlarmVault (config/ beside the packages, or /etc/alarmvault when
 # installed, where install.sh copies it).
@@ -45,7 +46,7 @@ def load_model_table(*paths: Path | None) -> dict[str, CameraModel]:
     base = BUILTIN_TABLE if BUILTIN_TABLE.is_file() else INSTALLED_TABLE
     table: dict[str, CameraModel] = {}
     # Series accumulate across files, so an admin's file may add a model to a built-in series.
-    series: dict[str, dict] = {}
+    series: dict[str, dict[str, Any]] = {}
     for path in (base, *paths):
         if path is None:
             continue

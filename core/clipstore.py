@@ -13,6 +13,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.settings.storage import StorageSettings
 
@@ -71,7 +72,7 @@ class ClipStore:
             partial.unlink(missing_ok=True)
         return target
 
-    def delete_recording_files(self, recording: dict) -> None:
+    def delete_recording_files(self, recording: dict[str, Any]) -> None:
         """Remove a recording's clip, poster and every derived file (playback copy, thumbnails,
         crops)."""
         relpath = recording["path"]

@@ -33,9 +33,12 @@ class CredentialBox:
 
     def open(self, sealed: str) -> dict[str, Any]:
         try:
-            return json.loads(self._fernet.decrypt(sealed.encode("ascii")))
+            value = json.loads(self._fernet.decrypt(sealed.encode("ascii")))
         except (InvalidToken, ValueError) as error:
             raise SealBroken("a stored secret cannot be decrypted with this key") from error
+        if not isinstance(value, dict):  # `seal` only takes dicts: this was not sealed by us
+            raise SealBroken("a stored secret is not what was sealed")
+        return value
 
 
 def load_credential_box(settings: Settings) -> CredentialBox:

@@ -8,12 +8,16 @@ says how a later clip differs from it. A difference is no proof of a fake, only 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 # Attributes compared exactly: a camera's encoder does not vary them from clip to clip.
 EXACT_ATTRIBUTES = ("codec", "profile", "level", "size", "major_brand", "brands", "audio_codec")
 ATTRIBUTES = (*EXACT_ATTRIBUTES, "fps", "gop_frames")
+
+# What one attribute of a `ClipFingerprint` holds (and what its JSON form stores).
+FingerprintValue = str | int | float | None
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class FingerprintTolerance:
 class LearnedFingerprint:
     """Every value seen per attribute, and how many clips it was learned from."""
 
-    values: dict[str, frozenset] = field(default_factory=dict)
+    values: dict[str, frozenset[FingerprintValue]] = field(default_factory=dict)
     samples: int = 0
 
     def learn(self, clip: ClipFingerprint) -> LearnedFingerprint:
@@ -86,9 +90,13 @@ class LearnedFingerprint:
             if seen not in learned:
                 found.append(f"{name} {seen!r} not in learned {_show(learned)}")
         fps_seen = self.values.get("fps", frozenset())
-        if not any(tolerance.fps_matches(clip.fps, fps) for fps in fps_seen):
+        if not any(
+            tolerance.fps_matches(clip.fps, fps)
+            for fps in fps_seen
+            if isinstance(fps, int | float)  # always, as learned; the JSON form is untyped
+        ):
             found.append(f"fps {clip.fps} not within {tolerance.fps} of learned {_show(fps_seen)}")
-        gops = {gop for gop in self.values.get("gop_frames", frozenset()) if gop is not None}
+        gops = {gop for gop in self.values.get("gop_frames", frozenset()) if isinstance(gop, int)}
         # A clip with a single keyframe (or a fingerprint learned from such clips) says nothing
         # about the GOP, so there is nothing to compare.
         if (
@@ -99,11 +107,11 @@ class LearnedFingerprint:
             found.append(f"gop_frames {clip.gop_frames} not near learned {_show(gops)}")
         return found
 
-    def to_json(self) -> dict[str, list]:
+    def to_json(self) -> dict[str, list[FingerprintValue]]:
         return {name: sorted(values, key=_sort_key) for name, values in self.values.items()}
 
     @classmethod
-    def from_json(cls, data: dict[str, list], samples: int) -> LearnedFingerprint:
+    def from_json(cls, data: dict[str, list[FingerprintValue]], samples: int) -> LearnedFingerprint:
         return cls({name: frozenset(values) for name, values in data.items()}, samples)
 
 
@@ -111,5 +119,5 @@ def _sort_key(value: object) -> tuple[int, str]:
     return (value is None, str(value))
 
 
-def _show(values: frozenset) -> str:
+def _show(values: Iterable[FingerprintValue]) -> str:
     return "[" + ", ".join(repr(value) for value in sorted(values, key=_sort_key)) + "]"

@@ -15,6 +15,7 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class UploadMeta:
     size_bytes: int
     started_at: str
     completed_at: str
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def new_upload_id() -> str:
@@ -111,6 +112,25 @@ def clip_path(folder: Path) -> Path:
 
 def remove_upload(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_uploads_of_camera(spool_dir: Path, camera_id: int) -> int:
+    """Remove every upload of the camera still waiting in the spool; returns how many.
+
+    For a camera (or account) being deleted: its waiting uploads must go with it, whether the
+    pipeline has seen them yet or not. A handover that lands after this scan is refused by the
+    pipeline, which checks the upload's login against the catalog.
+    """
+    removed = 0
+    for folder in list_incoming(spool_dir):
+        try:
+            upload = read_upload(folder)
+        except (OSError, ValueError, TypeError):
+            continue  # gone meanwhile, or unreadable: the pipeline removes those itself
+        if upload.camera_id == camera_id:
+            remove_upload(folder)
+            removed += 1
+    return removed
 
 
 def shorten_address(address: str) -> str:

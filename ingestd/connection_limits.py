@@ -4,7 +4,7 @@ With several pre-forked workers (`ingestd.workers`) a count kept in each process
 address open ``workers`` times ``max_connections_per_ip`` connections, and SFTP's total would
 have to be shared out among workers that are rarely equally busy. So when more than one process
 serves a protocol, its connections are counted in the SQLite file that already holds the shared
-login ban (`shared_ban`). One process alone keeps an in-process count (for FTP pyftpdlib's own
+login ban (`shared_state`). One process alone keeps an in-process count (for FTP pyftpdlib's own
 ``max_cons_per_ip`` does that job).
 
 The shared count must never keep cameras out because of an internal error: when SQLite fails,
@@ -13,7 +13,6 @@ a connection is admitted uncounted and one warning says why.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import itertools
 import logging
@@ -21,15 +20,16 @@ import sqlite3
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from core.settings import Settings
-from core.spool import shorten_address
-from ingestd.shared_ban import SCHEMA, ban_file
-from ingestd.workers import WorkerSlot
+from core.shared_sqlite import connect_shared, immediate_transaction
+from ingestd.shared_state import SCHEMA, shared_state_file
+from ingestd.worker_slots import WorkerSlot
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def connection_limiter_for(settings: Settings, slot: WorkerSlot | None) -> Conne
     """The limiter of one ingestd process: shared through the ban file when it is a worker."""
     if slot is None or slot.count == 1:
         return LocalConnectionLimiter(limits_for(settings))
-    return SharedConnectionLimiter(ban_file(settings), slot.index, limits_for(settings))
+    return SharedConnectionLimiter(shared_state_file(settings), slot.index, limits_for(settings))
 
 
 class LocalConnectionLimiter:
@@ -241,71 +241,13 @@ class SharedConnectionLimiter:
         with self._transaction() as db:
             db.execute("DELETE FROM open_connections WHERE worker = ?", [self.worker])
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-            raise
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            # Autocommit; every change is one explicit transaction (`_transaction`).
-            db = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout_s,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                # The file is emptied at every start: losing it to a power cut costs nothing.
-                db.execute("PRAGMA synchronous=OFF")
-                db.executescript(SCHEMA)
-            except BaseException:
-                db.close()
-                raise
+            db = connect_shared(self.path, busy_timeout_s=self.busy_timeout_s, schema=SCHEMA)
+            # The file is emptied at every start: losing it to a power cut costs nothing.
+            db.execute("PRAGMA synchronous=OFF")
             self._db = db
         return self._db
-
-
-class SharedConnectionLimitMixin:
-    """For `handlers.CameraFTPHandler`: the per-address limit counted across FTP workers.
-
-    pyftpdlib's ``FTPServer.handle_accepted`` calls ``handle()`` after its own per-process
-    checks; with ``connection_limiter`` set (by `ingestd.servers` when more than one process
-    serves FTP) the connection must also get a shared slot, given back once when it closes.
-    """
-
-    connection_limiter: ConnectionLimiter | None = None
-    _connection_ticket: Ticket | None = None
-
-    def handle(self) -> None:
-        limiter = self.connection_limiter
-        if limiter is not None:
-            outcome = limiter.admit(FTP, str(self.remote_ip))
-            if isinstance(outcome, Refusal):
-                logger.info(
-                    "ftp refused: %s %s", outcome.value, shorten_address(str(self.remote_ip))
-                )
-                if outcome is Refusal.TOTAL:
-                    self.handle_max_cons()
-                else:
-                    self.handle_max_cons_per_ip()
-                return
-            self._connection_ticket = outcome
-        super().handle()
-
-    def close(self) -> None:
-        ticket, self._connection_ticket = self._connection_ticket, None
-        try:
-            super().close()
-        finally:
-            if ticket is not None and self.connection_limiter is not None:
-                self.connection_limiter.release(ticket)

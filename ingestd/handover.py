@@ -10,6 +10,7 @@ import logging
 import os
 import stat
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from core.catalog import utcnow
@@ -20,17 +21,28 @@ from core.spool import (
     shorten_address,
     spool_completed_upload,
 )
-from ingestd.authorizers import CameraAccount
+from ingestd.credentials import CameraAccount
 from ingestd.filesystems import Jail
 
 logger = logging.getLogger(__name__)
 
+MSG_LOGIN_GONE = "This camera was removed from AlarmVault; the upload was not stored."
+
+
+class LoginWithdrawn(Exception):
+    """The session's camera was deleted after it logged in; the message is safe to send."""
+
 
 class UploadHandover:
-    """Moves completed uploads from a camera's jail into the spool; removes incomplete ones."""
+    """Moves completed uploads from a camera's jail into the spool; removes incomplete ones.
 
-    def __init__(self, spool_dir: Path) -> None:
+    ``login_is_current`` asks the catalog whether the session's camera still exists as it did at
+    login: a session that outlives the deletion of its camera must not spool another clip.
+    """
+
+    def __init__(self, spool_dir: Path, login_is_current: Callable[[CameraAccount], bool]) -> None:
         self.spool_dir = spool_dir
+        self.login_is_current = login_is_current
 
     def hand_over(
         self,
@@ -41,7 +53,10 @@ class UploadHandover:
         remote_ip: str,
         started_at: str,
     ) -> UploadMeta | None:
-        """Spool the file at ``fs_path``; None if there was nothing to hand over."""
+        """Spool the file at ``fs_path``; None if there was nothing to hand over.
+
+        Raises `LoginWithdrawn` (the file removed) if the session's camera no longer exists.
+        """
         jail = Jail(account.jail)
         try:
             info = os.lstat(fs_path)
@@ -55,6 +70,14 @@ class UploadHandover:
                 protocol,
             )
             return None
+        if not self.login_is_current(account):
+            os.unlink(fs_path)
+            logger.warning(
+                "upload refused: camera=%d %s camera deleted during the session; removed",
+                account.camera_id,
+                protocol,
+            )
+            raise LoginWithdrawn(MSG_LOGIN_GONE)
         if info.st_size == 0:
             # An empty file holds no clip; cameras make one when their upload test runs.
             os.unlink(fs_path)

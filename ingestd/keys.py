@@ -98,6 +98,7 @@ def ensure_ssh_host_keys(settings: Settings) -> list[Path]:
     for path in paths:
         if path.is_file():
             continue
+        private_key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         if "ed25519" in path.name:
             private_key = ed25519.Ed25519PrivateKey.generate()
         else:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.settings import Settings
-from ingestd.authorizers import CameraAccount
+from ingestd.credentials import CameraAccount
 
 MIB = 1024 * 1024
 

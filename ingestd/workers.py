@@ -4,9 +4,10 @@ pyftpdlib's loop and paramiko's threads each keep one core busy at most (the GIL
 small box a single process leaves cores idle while cameras wait. The parent binds the FTP and
 SFTP sockets, finishes the spool and jail recovery once, then forks ``[ingest] workers``
 children that accept on the shared sockets: whichever worker is free takes the next
-connection. Each worker gets its own slice of the passive port range, so two workers never
-offer the same data port; the login ban is shared through `shared_ban.SharedLoginBan`, and the
-per-address connection limits are counted across workers by `connection_limits`.
+connection. Each worker gets its own slice of the passive port range (`worker_slots`), so
+two workers never offer the same data port; the login ban is shared through
+`shared_state` (the login ban), and the per-address connection limits are counted across
+workers by `connection_limits`.
 
 pyftpdlib's own ``worker_processes`` and ``MultiprocessFTPServer`` are not used: the first
 serves FTP only, the second forks one process per connection (a fork per clip).
@@ -19,62 +20,21 @@ import ctypes
 import logging
 import os
 import signal
-import socket
 import threading
 import time
-from dataclasses import dataclass
 
-from core.settings import Settings, parse_listen
+from core.settings import Settings
+from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
+from ingestd.shared_state import reset_shared_state
+from ingestd.storage import prepare_storage
+from ingestd.worker_slots import WorkerSlot, bind_listener, passive_ports_for
 
 logger = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 20.0
 RESTART_PAUSE_S = 1.0
-
-
-@dataclass(frozen=True)
-class WorkerSlot:
-    """Which worker this process is, and the sockets the parent bound for it."""
-
-    index: int
-    count: int
-    ftp_socket: socket.socket | None
-    sftp_socket: socket.socket | None
-
-
-def bind_listener(listen: str, backlog: int = 128) -> socket.socket:
-    host, port = parse_listen(listen)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(backlog)
-    return sock
-
-
-def ftp_worker_count(slot: WorkerSlot | None, ftp_workers: int) -> int:
-    """How many processes serve FTP: the first ``ftp_workers`` of the workers."""
-    return 1 if slot is None else max(1, min(slot.count, ftp_workers))
-
-
-def serves_ftp(slot: WorkerSlot | None, ftp_workers: int) -> bool:
-    return slot is None or slot.index < ftp_worker_count(slot, ftp_workers)
-
-
-def passive_ports_for(ports: range, slot: WorkerSlot | None, ftp_workers: int = 32) -> list[int]:
-    """This worker's contiguous share of the passive port range."""
-    count = ftp_worker_count(slot, ftp_workers)
-    if slot is None or count == 1:
-        return list(ports)
-    if len(ports) < count:
-        raise ValueError(
-            f"ftp.passive_ports has {len(ports)} ports, fewer than the {count} FTP workers"
-        )
-    start = len(ports) * slot.index // count
-    end = len(ports) * (slot.index + 1) // count
-    return list(ports[start:end])
 
 
 def _die_with_parent() -> None:
@@ -96,12 +56,9 @@ class WorkerSupervisor:
         self._children: dict[int, int] = {}  # pid -> worker index
 
     def start(self) -> None:
-        from ingestd.daemon import IngestDaemon
-        from ingestd.shared_ban import SharedLoginBan
-
         # Before any thread exists: fork copies only the calling thread.
-        IngestDaemon(self.settings).start_storage()
-        SharedLoginBan.reset(self.settings)
+        prepare_storage(self.settings)
+        reset_shared_state(self.settings)
         # Made once here, or each worker would generate its own and cameras would see both.
         if self.settings.ftp.enabled:
             ensure_tls_certificate(self.settings)
@@ -124,8 +81,6 @@ class WorkerSupervisor:
         self._children[pid] = slot.index
 
     def _run_worker(self, slot: WorkerSlot) -> int:
-        from ingestd.daemon import IngestDaemon
-
         _die_with_parent()
         daemon = IngestDaemon(self.settings, slot=slot)
         signal.signal(signal.SIGTERM, lambda signum, frame: daemon.stop_event.set())

@@ -15,10 +15,12 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from core import spool
 from core.catalog import open_catalog
 from core.catalog.jobs import release_claims_of
+from core.catalog.states import JobState
 from core.settings import Settings
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.media.probe_worker import IsolatedProbe
@@ -55,7 +57,7 @@ class PipelineDaemon:
         self._queued: set[str] = set()
         self._queued_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._scheduler: JobScheduler | None = None
         self._metrics: MetricsEndpoint | None = None
         self._notifications: NotificationDispatcher | None = None
@@ -125,7 +127,7 @@ class PipelineDaemon:
             self._metrics.start()
 
     def start_notifications(self) -> None:
-        """Webhooks, MQTT and mails about new recordings and fair-use notices (issue 8)."""
+        """Webhooks, MQTT and mails about new recordings and fair-use notices."""
         if self.settings.notifications.enabled:
             self._notifications = NotificationDispatcher(self.settings)
             self._notifications.start()
@@ -160,7 +162,7 @@ class PipelineDaemon:
                     continue
                 try:
                     outcome = processor.process(folder)
-                    if outcome == "indexed" and self._notifications is not None:
+                    if outcome == JobState.INDEXED and self._notifications is not None:
                         self._notifications.wake()
                 finally:
                     with self._queued_lock:

@@ -1,16 +1,20 @@
-"""Which lane a validated clip takes: at once, or the delayed lane (DESIGN.md §4). Pure."""
+"""Which lane a validated clip takes: at once, or the delayed lane. Pure.
+
+The rule: docs/cameras.md, The 18-second rule and fair use.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core.catalog.states import FairUseState
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE
 
 LONG_CLIP = "long_clip"
 FAIRUSE_THROTTLED = "fairuse_throttled"
 # Suspended cameras cannot log in; clips spooled before the suspension wait like throttled ones.
-SLOWED_STATES = frozenset({"throttled", "suspended"})
+SLOWED_STATES = frozenset({FairUseState.THROTTLED, FairUseState.SUSPENDED})
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,10 @@ class LaneDecision:
 
 
 def decide_lane(
-    clip_lane: str, fairuse_state: str, long_clip_delay: timedelta, throttle_delay: timedelta
+    clip_lane: str,
+    fairuse_state: FairUseState,
+    long_clip_delay: timedelta,
+    throttle_delay: timedelta,
 ) -> LaneDecision:
     """``clip_lane`` is the 18 s rule's answer; a throttled camera delays every clip. A long
     clip from a throttled camera waits for the longer of the two delays and is reported as

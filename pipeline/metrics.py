@@ -142,9 +142,11 @@ class MetricsEndpoint:
     def start(self) -> tuple[str, int]:
         host, port = self.settings.metrics.address
         self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
-        bound = self._server.server_address[:2]
-        logger.info("metrics served on %s:%d", bound[0], bound[1])
-        return bound[0], bound[1]
+        bound_host, bound_port = self._server.server_address[:2]
+        # An AF_INET/AF_INET6 server's address always carries the host as text.
+        assert isinstance(bound_host, str)
+        logger.info("metrics served on %s:%d", bound_host, bound_port)
+        return bound_host, bound_port
 
     def stop(self) -> None:
         if self._server is not None:

@@ -11,15 +11,15 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog.notices import admin_contacts, camera_owner_contact, insert_notice
+from core.catalog.states import FairUseState
 from core.mail_links import opt_out_url
 from core.mailer import MailError, send_mail
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# The kind FairUseMonitor.notice gives a suspension (f"fairuse_{SUSPENDED}"); spelled out
-# because importing pipeline.fairuse from here would be circular.
-FAIRUSE_SUSPENDED = "fairuse_suspended"
+# The kind FairUseMonitor.notice gives a suspension.
+FAIRUSE_SUSPENDED = f"fairuse_{FairUseState.SUSPENDED}"
 
 
 @dataclass(frozen=True)

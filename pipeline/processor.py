@@ -26,6 +26,7 @@ from core.catalog.fingerprints import get_fingerprint, learn_fingerprint
 from core.catalog.quarantine import insert_quarantined
 from core.catalog.recordings import get_recording_by_job, insert_recording
 from core.catalog.rejections import insert_rejection
+from core.catalog.states import FairUseState, JobState
 from core.catalog.times import iso
 from core.clipstore import ClipStore
 from core.fingerprint import ClipFingerprint
@@ -39,7 +40,7 @@ from pipeline.media.poster import write_poster
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.signature.inspection import check_upload
-from pipeline.signature.verdict import Verdict
+from pipeline.signature.verdict import UploadVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ MAX_ATTEMPTS = 3
 CRASH_LIMIT = 6
 CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
+# Why an upload was refused before any job row: its camera is gone, or the camera under its id
+# is not the login that uploaded it.
+CAMERA_GONE = "camera_gone"
+LOGIN_MISMATCH = "login_mismatch"
 
 
 class ClipProcessor:
@@ -67,13 +72,13 @@ class ClipProcessor:
         self.db = db
         self.worker_id = worker_id
         self.clips = ClipStore(settings.storage)
-        # Detection (issue 5): loads models once, only if a camera has a switch on.
+        # Detection loads models once, and only if some camera has a detection switch on.
         self.detection = DetectionStage(settings, db)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
         )
 
-    def process(self, folder: Path) -> str | None:
+    def process(self, folder: Path) -> JobState | None:
         """Process the upload in ``folder``; returns the job's final state or None if skipped."""
         started = time.monotonic()
         try:
@@ -85,11 +90,14 @@ class ClipProcessor:
             spool.remove_upload(folder)
             return None
         camera = self._camera(upload.camera_id)
-        if camera is not None and is_paused(self.db, camera["owner_id"]):
+        if camera is None or camera["username"] != upload.username:
+            self._refuse_orphan(folder, upload, camera)
+            return JobState.REJECTED
+        if is_paused(self.db, camera["owner_id"]):
             # The owner blocked processing: an open or waiting upload stays in the spool as it
             # is, and the spool rescan processes it once the account is active again.
             known = self._known_job(upload.upload_id)
-            if known is None or known["state"] in jobs.OPEN_STATES | {jobs.DELAYED}:
+            if known is None or known["state"] in (*jobs.OPEN_STATES, JobState.DELAYED):
                 return None
         # A read first: the spool scan meets waiting (delayed) uploads every few seconds, and
         # that must not cost a write transaction each time.
@@ -97,29 +105,29 @@ class ClipProcessor:
             self.db,
             {
                 **upload.__dict__,
-                "camera_id": camera["id"] if camera else None,
+                "camera_id": camera["id"],
             },
         )
-        if job["state"] == jobs.DELAYED:
+        if job["state"] == JobState.DELAYED:
             now = datetime.now(UTC)
             if (job["release_at"] or "") > iso(now) or not release_if_due(self.db, job["id"], now):
-                return jobs.DELAYED
+                return JobState.DELAYED
             job = jobs.get_job(self.db, job["id"])
-        if job["state"] == jobs.QUARANTINED:
+        if job["state"] == JobState.QUARANTINED:
             self._finish_quarantine(job, folder)
-            return jobs.QUARANTINED
+            return JobState.QUARANTINED
         if job["state"] not in jobs.OPEN_STATES:
             if job["state"] in jobs.FINAL_STATES:
                 spool.remove_upload(folder)
-            return job["state"]
+            return JobState(job["state"])
         if job["attempts"] >= CRASH_LIMIT:
             # Every earlier try ended with the daemon dying (a decoder crash outside the probe
             # child): stop the crash loop, keep the upload for an admin.
-            jobs.advance_job(self.db, job["id"], jobs.FAILED, reason="processing_crashed")
+            jobs.advance_job(self.db, job["id"], JobState.FAILED, reason="processing_crashed")
             logger.error(
                 "job %s: %d tries died mid-way; upload kept in spool", job["id"], job["attempts"]
             )
-            return jobs.FAILED
+            return JobState.FAILED
         stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
         if not jobs.claim_job(self.db, job["id"], self.worker_id, stale):
             return None
@@ -132,12 +140,14 @@ class ClipProcessor:
         finally:
             jobs.release_job(self.db, job["id"])
 
-    def _run(self, folder: Path, upload: spool.UploadMeta, camera, started: float) -> str:
+    def _run(
+        self, folder: Path, upload: spool.UploadMeta, camera: dict[str, Any], started: float
+    ) -> JobState:
         job = jobs.get_job(self.db, upload.upload_id)
         clip = spool.clip_path(folder)
-        if job["state"] == jobs.RECEIVED:
-            model = self.models.get(camera["model"]) if camera else None
-            fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
+        if job["state"] == JobState.RECEIVED:
+            model = self.models.get(camera["model"])
+            fingerprint = get_fingerprint(self.db, camera["id"])
             verdict = check_upload(
                 camera, model, clip, self.settings.validation, fingerprint, prober=self.prober
             )
@@ -150,10 +160,10 @@ class ClipProcessor:
             )
             if verdict.quarantined:
                 self._quarantine(job, folder, verdict, started_at, started)
-                return jobs.QUARANTINED
+                return JobState.QUARANTINED
             if not verdict.accepted:
                 self._reject(job, folder, verdict, started)
-                return jobs.REJECTED
+                return JobState.REJECTED
             learn_fingerprint(
                 self.db,
                 camera["id"],
@@ -164,31 +174,32 @@ class ClipProcessor:
             decision = self._lane(verdict, camera)
             if decision.delayed:
                 self._delay(job, verdict, decision, started_at, started)
-                return jobs.DELAYED
+                return JobState.DELAYED
             jobs.advance_job(
                 self.db,
                 job["id"],
-                jobs.VALIDATED,
+                JobState.VALIDATED,
                 probe=verdict.probe,
                 lane=verdict.lane,
                 started_at=started_at,
             )
             job = jobs.get_job(self.db, job["id"])
-        self._index(job, folder, started)
+        self._index(job, clip, started, folder)
         self._evaluate_fair_use(job)
-        return jobs.INDEXED
+        return JobState.INDEXED
 
     def _index(
-        self, job: dict[str, Any], folder: Path | None, started: float, source: Path | None = None
+        self, job: dict[str, Any], source: Path, started: float, spool_folder: Path | None = None
     ) -> int:
+        """Store ``source`` as the job's recording; ``spool_folder``, if given, is removed."""
         probe = json.loads(job["probe_json"] or "{}")
         ext = CONTAINER_EXT.get(probe.get("sniffed", ""), "mp4")
         relpath = self.clips.recording_relpath(job["camera_id"], job["started_at"], job["id"], ext)
-        stored = self.clips.move_in(source or spool.clip_path(folder), relpath)
+        stored = self.clips.move_in(source, relpath)
         thumb_rel = self.clips.thumb_relpath(relpath)
         has_poster = write_poster(stored, self.clips.thumb_file(thumb_rel))
         playback_rel = store_playback_copy(self.clips, relpath, probe)  # AVI, H.265: for browsers
-        detections = self.detection.run(job["camera_id"], relpath)  # issue 5; None if off
+        detections = self.detection.run(job["camera_id"], relpath)  # None: every switch off
         with atomic(self.db):
             recording_id = insert_recording(
                 self.db,
@@ -213,20 +224,20 @@ class ClipProcessor:
                 },
             )
             self.detection.store(recording_id, detections)
-            jobs.advance_job(self.db, job["id"], jobs.INDEXED, recording_id=recording_id)
-        if folder is not None:
-            spool.remove_upload(folder)
-        log_clip(job, "indexed", None, probe.get("duration_s"), started, recording_id)
+            jobs.advance_job(self.db, job["id"], JobState.INDEXED, recording_id=recording_id)
+        if spool_folder is not None:
+            spool.remove_upload(spool_folder)
+        log_clip(job, JobState.INDEXED, None, probe.get("duration_s"), started, recording_id)
         return recording_id
 
     def index_stored(self, job: dict[str, Any], source: Path) -> int:
         """Index a clip kept outside the spool (an owner accepted it from quarantine)."""
-        return self._index(job, None, time.monotonic(), source)
+        return self._index(job, source, time.monotonic())
 
-    def _lane(self, verdict: Verdict, camera: dict[str, Any]) -> LaneDecision:
+    def _lane(self, verdict: UploadVerdict, camera: dict[str, Any]) -> LaneDecision:
         return decide_lane(
             verdict.lane,
-            camera["fairuse_state"],
+            FairUseState(camera["fairuse_state"]),
             long_clip_delay=timedelta(minutes=self.settings.validation.delayed_lane_delay_min),
             throttle_delay=timedelta(minutes=self.settings.fairuse.throttle_delay_min),
         )
@@ -234,7 +245,7 @@ class ClipProcessor:
     def _delay(
         self,
         job: dict[str, Any],
-        verdict: Verdict,
+        verdict: UploadVerdict,
         decision: LaneDecision,
         started_at: str,
         started: float,
@@ -247,7 +258,7 @@ class ClipProcessor:
             jobs.advance_job(
                 self.db,
                 job["id"],
-                jobs.DELAYED,
+                JobState.DELAYED,
                 reason=decision.reason,
                 detail=f"{verdict.probe.get('duration_s', 0):.1f} s clip",
                 probe=verdict.probe,
@@ -256,16 +267,16 @@ class ClipProcessor:
             )
             set_release_at(self.db, job["id"], iso(now + decision.delay))
             told = notice is not None and record_notice(self.db, job["camera_id"], notice, iso(now))
-        if told:
+        if notice is not None and told:
             mail_notice(self.db, self.settings, job["camera_id"], notice)
-        log_clip(job, "delayed", decision.reason, verdict.probe.get("duration_s"), started)
+        log_clip(job, JobState.DELAYED, decision.reason, verdict.probe.get("duration_s"), started)
         self._evaluate_fair_use(job)
 
     def _quarantine(
         self,
         job: dict[str, Any],
         folder: Path,
-        verdict: Verdict,
+        verdict: UploadVerdict,
         started_at: str,
         started: float,
     ) -> None:
@@ -282,7 +293,7 @@ class ClipProcessor:
             jobs.advance_job(
                 self.db,
                 job["id"],
-                jobs.QUARANTINED,
+                JobState.QUARANTINED,
                 reason=verdict.reason,
                 detail=verdict.detail,
                 probe=verdict.probe,
@@ -290,7 +301,9 @@ class ClipProcessor:
                 started_at=started_at,
             )
         self._finish_quarantine(jobs.get_job(self.db, job["id"]), folder)
-        log_clip(job, "quarantined", verdict.reason, verdict.probe.get("duration_s"), started)
+        log_clip(
+            job, JobState.QUARANTINED, verdict.reason, verdict.probe.get("duration_s"), started
+        )
 
     def _finish_quarantine(self, job: dict[str, Any], folder: Path) -> None:
         probe = json.loads(job["probe_json"] or "{}")
@@ -316,22 +329,42 @@ class ClipProcessor:
         except NotFound:
             return None
 
-    def _reject(self, job: dict[str, Any], folder: Path, verdict: Verdict, started: float) -> None:
+    def _reject(
+        self, job: dict[str, Any], folder: Path, verdict: UploadVerdict, started: float
+    ) -> None:
         # The row is committed first: if we crash before the delete, the retry sees a final
         # state and only removes the folder.
         with atomic(self.db):
             insert_rejection(self.db, job, verdict.reason or "rejected", verdict.detail)
             jobs.advance_job(
-                self.db, job["id"], jobs.REJECTED, reason=verdict.reason, detail=verdict.detail
+                self.db, job["id"], JobState.REJECTED, reason=verdict.reason, detail=verdict.detail
             )
         spool.remove_upload(folder)
-        log_clip(job, "rejected", verdict.reason, verdict.probe.get("duration_s"), started)
+        log_clip(job, JobState.REJECTED, verdict.reason, verdict.probe.get("duration_s"), started)
+
+    def _refuse_orphan(
+        self, folder: Path, upload: spool.UploadMeta, camera: dict[str, Any] | None
+    ) -> None:
+        """Remove an upload whose login no longer exists; it must never be filed anywhere.
+
+        The camera was deleted after the upload (its owner's account may be gone too), or the
+        id now names another camera: ids are never reused since migration 10, but an upload
+        spooled before it may carry one that was. No row is written: the clip belongs to
+        nobody who could see it, and a row would only keep its name and address around.
+        """
+        spool.remove_upload(folder)
+        logger.warning(
+            "upload %s rejected: reason=%s camera=%s; removed",
+            upload.upload_id,
+            CAMERA_GONE if camera is None else LOGIN_MISMATCH,
+            upload.camera_id,
+        )
 
     def _after_failure(self, job_id: str) -> None:
         job = jobs.get_job(self.db, job_id)
         if job["attempts"] >= MAX_ATTEMPTS:
             # Keep the upload: an accepted clip is never dropped because of our own bug.
-            jobs.advance_job(self.db, job_id, jobs.FAILED, reason="processing_error")
+            jobs.advance_job(self.db, job_id, JobState.FAILED, reason="processing_error")
             logger.error(
                 "job %s: gave up after %d attempts; upload kept in spool", job_id, job["attempts"]
             )
@@ -348,7 +381,7 @@ class ClipProcessor:
         return get_recording_by_job(self.db, job_id)
 
 
-def long_clip_notice(job: dict[str, Any], verdict: Verdict, now: datetime) -> OwnerNotice:
+def long_clip_notice(job: dict[str, Any], verdict: UploadVerdict, now: datetime) -> OwnerNotice:
     """The once-a-day notice for a camera that uploads clips longer than the standard 18 s."""
     duration = verdict.probe.get("duration_s", 0.0)
     return OwnerNotice(
@@ -371,7 +404,7 @@ def long_clip_notice(job: dict[str, Any], verdict: Verdict, now: datetime) -> Ow
 
 def log_clip(
     job: dict[str, Any],
-    outcome: str,
+    outcome: JobState,
     reason: str | None,
     duration_s: float | None,
     started: float,

@@ -22,6 +22,7 @@ from core.catalog.quarantine import (
     quarantined_due,
 )
 from core.catalog.rejections import insert_rejection
+from core.catalog.states import JobState
 from core.catalog.times import iso
 from core.clipstore import ClipStore
 from core.fingerprint import ClipFingerprint
@@ -44,7 +45,7 @@ def accept_quarantined(
     row = get_quarantined(db, quarantine_id, owner_id=owner_id)
     job = jobs.get_job(db, row["job_id"])
     processor = ClipProcessor(settings, db, "quarantine-accept")
-    if job["state"] == jobs.QUARANTINED:
+    if job["state"] == JobState.QUARANTINED:
         probe = json.loads(job["probe_json"] or "{}")
         learn_fingerprint(
             db, job["camera_id"], ClipFingerprint.from_probe(probe), job["id"], until_samples=None
@@ -90,11 +91,11 @@ def _drop(db: sqlite_utils.Database, clipstore: ClipStore, row: QuarantinedClip,
     clipstore.delete_quarantined(row["path"])
     job = jobs.get_job(db, row["job_id"])
     with atomic(db):
-        if job["state"] == jobs.QUARANTINED:
+        if job["state"] == JobState.QUARANTINED:
             detail = f"{why}; {row['detail'] or ''}".rstrip("; ")
             insert_rejection(db, job, FINGERPRINT_MISMATCH, detail)
             jobs.advance_job(
-                db, job["id"], jobs.REJECTED, reason=FINGERPRINT_MISMATCH, detail=detail
+                db, job["id"], JobState.REJECTED, reason=FINGERPRINT_MISMATCH, detail=detail
             )
         delete_quarantined(db, row["id"])
     logger.info(

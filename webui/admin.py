@@ -16,6 +16,7 @@ from core.catalog.fairuse import fairuse_events, record_transition
 from core.catalog.jobs import count_jobs_by_state
 from core.catalog.rejections import list_rejections
 from core.catalog.service_figures import detector_speed
+from core.catalog.states import FairUseState
 from webui.auth import admin_required
 from webui.db import get_db, get_settings
 from webui.ownership import camera_or_404
@@ -66,12 +67,12 @@ def fairuse(camera_id: int):
     if action not in ("suspend", "resume"):
         abort(400)
     db = get_db()
-    target = "suspended" if action == "suspend" else "ok"
+    target = FairUseState.SUSPENDED if action == "suspend" else FairUseState.OK
     with atomic(db):
         step = record_transition(
             db,
             camera_id,
-            camera["fairuse_state"],
+            FairUseState(camera["fairuse_state"]),
             target,
             rules=[f"admin_{action}"],
             evidence={"note": request.form.get("note", "")[:500]},

@@ -35,9 +35,11 @@ bp = Blueprint("cameras", __name__, url_prefix="/cameras")
 DETECTION_SWITCHES = {
     "objects": "People, vehicles and animals: each clip is analysed on this server to label "
     "what moved, so you can filter by it.",
-    "plates": "Licence plates: plates of vehicles are found and small pictures of them are "
-    "stored with the recording. Plates are personal data of others: switch this on only "
-    "where you may film them (your own property).",
+    "plates": "Licence plates: plates of vehicles are found, small pictures of them are "
+    "stored with the recording, and their text is read on this server (no outside service), "
+    "so you can search recordings by plate and name plates you know. The text is stored only "
+    "with its recording and deleted with it. Plates are personal data of others: switch this "
+    "on only where you may film them (your own property).",
     "rain": "Rain: clips where rain or snow set off the alarm are marked.",
     "false_alarm": "False-alarm check: clips where nothing relevant moved (light changes, "
     "insects, foliage) are marked as false alarms.",

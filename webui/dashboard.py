@@ -7,6 +7,7 @@ from flask import Blueprint, g, render_template
 
 from core.catalog.browse import bytes_used, camera_summaries
 from core.catalog.notices import list_notices
+from core.catalog.states import FairUseState
 from webui.auth import login_required
 from webui.camera_zone import filed_off
 from webui.db import get_db, get_settings
@@ -14,16 +15,23 @@ from webui.formatting import viewer_today
 
 bp = Blueprint("dashboard", __name__)
 
-# What the owner should know and do for each fair-use step (DESIGN.md §4).
+# What the owner should know and do for each fair-use step (the ladder: docs/cameras.md,
+# The 18-second rule and fair use).
 FAIRUSE_NOTICES = {
-    "warned": "This camera sends alarms almost without pause or with many false alarms. "
-    "Please lower its motion sensitivity, shrink the detection areas, or use the PIR sensor "
-    "together with motion detection. If it goes on, its clips will be processed later.",
-    "throttled": "This camera has sent too many alarms for a while, so its clips are processed "
-    "with a delay. It returns to normal by itself once the alarms calm down: please lower its "
-    "sensitivity or shrink its detection areas.",
-    "suspended": "An administrator has suspended uploads from this camera because of constant "
-    "alarms. Please fix the camera's alarm settings and contact support to have it resumed.",
+    FairUseState.WARNED: (
+        "This camera sends alarms almost without pause or with many false alarms. "
+        "Please lower its motion sensitivity, shrink the detection areas, or use the PIR sensor "
+        "together with motion detection. If it goes on, its clips will be processed later."
+    ),
+    FairUseState.THROTTLED: (
+        "This camera has sent too many alarms for a while, so its clips are processed "
+        "with a delay. It returns to normal by itself once the alarms calm down: please lower its "
+        "sensitivity or shrink its detection areas."
+    ),
+    FairUseState.SUSPENDED: (
+        "An administrator has suspended uploads from this camera because of constant "
+        "alarms. Please fix the camera's alarm settings and contact support to have it resumed."
+    ),
 }
 
 

@@ -6,44 +6,30 @@ acceptable. A blocked key stays blocked until its oldest failure leaves the wind
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict, deque
+
+from core.sliding_window import Clock, SlidingWindowLimiter
 
 
 class LoginLimiter:
-    def __init__(self, max_per_account: int, max_per_address: int, window_s: float) -> None:
-        self.max_per_account = max_per_account
-        self.max_per_address = max_per_address
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    """Two sliding windows of failed logins: one per account, one per client network."""
 
-    def _recent(self, key: str, now: float) -> int:
-        failures = self._failures.get(key)
-        if failures is None:
-            return 0
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return 0
-        return len(failures)
+    def __init__(
+        self,
+        max_per_account: int,
+        max_per_address: int,
+        window_s: float,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.per_account = SlidingWindowLimiter(max_per_account, window_s, clock=clock)
+        self.per_address = SlidingWindowLimiter(max_per_address, window_s, clock=clock)
 
     def is_blocked(self, account: str, address: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return (
-                self._recent("a:" + account.lower(), now) >= self.max_per_account
-                or self._recent("n:" + address, now) >= self.max_per_address
-            )
+        return self.per_account.is_blocked(account.lower()) or self.per_address.is_blocked(address)
 
     def record_failure(self, account: str, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._failures["a:" + account.lower()].append(now)
-            self._failures["n:" + address].append(now)
+        self.per_account.record(account.lower())
+        self.per_address.record(address)
 
     def record_success(self, account: str) -> None:
-        with self._lock:
-            self._failures.pop("a:" + account.lower(), None)
+        self.per_account.reset(account.lower())

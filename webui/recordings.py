@@ -42,8 +42,11 @@ from core.catalog.browse import (
     unreviewed_count,
 )
 from core.catalog.cameras import list_cameras
+from core.catalog.detections import plate_crops
+from core.catalog.plates import known_plate_for, list_known_plates
+from core.detection.plate_text import MAX_PLATE_LENGTH, normalise_plate
 from core.timestamps import local_window
-from webui.auth import login_required
+from webui.auth import local_path, login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
 from webui.formatting import local_now, viewer_zone
@@ -55,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 
-# Labels the detection stage produces (DESIGN.md §5); the filter offers exactly these.
+# Labels the detection stage produces (docs/cameras.md, Detection); the filter offers exactly these.
 LABELS = {
     "person": "Person",
     "vehicle": "Vehicle",
@@ -103,6 +106,7 @@ def current_filter(
         day_start, day_end = local_window(day, zone, hour)
         starts.append(day_start)
         ends.append(day_end)
+    plate = normalise_plate(args.get("plate", "")[: 2 * MAX_PLATE_LENGTH]) or None
     flt = RecordingFilter(
         owner_id=g.user["id"],
         camera_id=camera_id,
@@ -110,6 +114,7 @@ def current_filter(
         start=max(starts) if starts else None,
         end=min(ends) if ends else None,
         reviewed=REVIEW_STATES[state] if state else None,
+        plate=plate,
     )
     kept = {
         "camera": str(camera_id) if camera_id is not None else "",
@@ -119,6 +124,7 @@ def current_filter(
         "hour": str(hour) if hour is not None else "",
         "label": label or "",
         "state": state or "",
+        "plate": plate or "",
     }
     return flt, {key: value for key, value in kept.items() if value}
 
@@ -248,7 +254,19 @@ def detail(recording_id: int):
         timeline=_timeline(recording, details),
         has_best_frame=_best_frame_path(recording, details) is not None,
         labels=LABELS,
+        # Plate text is the owner's business only (an admin may see a released clip).
+        plates=_plates_with_names(recording) if is_owner else [],
     )
+
+
+def _plates_with_names(recording: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each stored plate crop (numbered as its URL) with its text and the owner's name for it."""
+    known = list_known_plates(get_db(), recording["owner_id"])
+    crops = []
+    for number, crop in enumerate(plate_crops(get_db(), recording["id"])):
+        plate = known_plate_for(known, crop["text"]) if crop["text"] else None
+        crops.append({**crop, "number": number, "name": plate["name"] if plate else None})
+    return crops
 
 
 def _send_clip(relpath: str | None, *, as_attachment: bool = False, name: str | None = None):
@@ -326,9 +344,19 @@ def best_frame(recording_id: int):
     return _send_thumb(_best_frame_path(recording, label_details(get_db(), recording_id)))
 
 
+@bp.route("/<id:recording_id>/plates/<int:number>")
+@login_required
+def plate_crop(recording_id: int, number: int):
+    recording = recording_or_404(recording_id, owner_only=True)
+    crops = plate_crops(get_db(), recording["id"])
+    if number >= len(crops):
+        abort(404)
+    return _send_thumb(crops[number]["path"])
+
+
 def _back_to_list():
-    target = request.form.get("back", "")
-    if target.startswith("/recordings") and not target.startswith("//"):
+    target = local_path(request.form.get("back"))
+    if target and target.startswith("/recordings"):
         return redirect(target)
     return redirect(url_for("recordings.index"))
 

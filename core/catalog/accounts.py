@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog.states import AccountState
+from core.catalog.tokens import revoke_all_tokens
 from core.catalog.users import User, add_user, get_user
-
-ACTIVE = "active"
-PAUSED = "paused"
+from core.catalog.web_sessions import end_sessions
+from core.email_address import email_address
 
 # Mail kinds a user may switch off, and the users column that holds the choice.
 MAIL_KINDS = {"alarms": "mail_alarms", "fairuse": "mail_fairuse"}
+
+# An export: "exported_at" (a timestamp), "user" (their row) and each table's rows by name.
+UserExport = dict[str, str | dict[str, Any] | list[dict[str, Any]]]
 
 # Never part of an export: they are secrets, not data about the person.
 _SECRET_COLUMNS = {"password_hash", "mail_optout_key", "token_hash"}
@@ -33,36 +38,46 @@ def register_user(db: sqlite_utils.Database, email: str, password: str) -> User:
 
 
 def confirm_email(db: sqlite_utils.Database, user_id: int) -> None:
+    """The owner of the address proved it. Whatever sessions and API tokens the account had
+    were made before that, possibly by someone who registered another person's address, so
+    they end here (no-ops for an address that was already confirmed)."""
     with atomic(db):
-        db.execute("UPDATE users SET needs_confirmation = 0 WHERE id = ?", [user_id])
+        unconfirmed = db.execute(
+            "UPDATE users SET needs_confirmation = 0 WHERE id = ? AND needs_confirmation = 1",
+            [user_id],
+        ).rowcount
+        if unconfirmed:
+            revoke_all_tokens(db, user_id)
+            end_sessions(db, user_id)
 
 
 def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> None:
-    new_email = new_email.strip()
-    if "@" not in new_email or len(new_email) > 254:
-        raise ValueError("not an e-mail address")
+    new_email = email_address(new_email)
     try:
         with atomic(db):
             db.execute("UPDATE users SET email = ? WHERE id = ?", [new_email, user_id])
+            # Logins with the old address end; the web UI starts a new one for this browser.
+            end_sessions(db, user_id)
     except sqlite3.IntegrityError:
         raise AlreadyExists("a user with that e-mail exists already") from None
 
 
-def set_account_state(db: sqlite_utils.Database, user_id: int, state: str) -> None:
+def set_account_state(db: sqlite_utils.Database, user_id: int, state: AccountState) -> None:
     """``paused``: uploads are refused and nothing is processed; everything stays stored."""
-    if state not in (ACTIVE, PAUSED):
-        raise ValueError(f"unknown account state {state!r}")
+    state = AccountState(state)  # a bare string from a caller: refused unless it is a state
     with atomic(db):
         db.execute("UPDATE users SET state = ? WHERE id = ?", [state, user_id])
 
 
 def is_paused(db: sqlite_utils.Database, user_id: int) -> bool:
     row = db.execute("SELECT state FROM users WHERE id = ?", [user_id]).fetchone()
-    return row is not None and row[0] == PAUSED
+    return row is not None and row[0] == AccountState.PAUSED
 
 
 def paused_user_ids(db: sqlite_utils.Database) -> set[int]:
-    return {row[0] for row in db.execute("SELECT id FROM users WHERE state = ?", [PAUSED])}
+    return {
+        row[0] for row in db.execute("SELECT id FROM users WHERE state = ?", [AccountState.PAUSED])
+    }
 
 
 def set_mail_preferences(db: sqlite_utils.Database, user_id: int, **choices: bool) -> None:
@@ -87,7 +102,7 @@ def mail_optout_key(db: sqlite_utils.Database, user_id: int) -> str:
         if row is None:
             raise NotFound(f"user {user_id}")
         if row[0]:
-            return row[0]
+            return str(row[0])
         key = secrets.token_urlsafe(24)
         db.execute("UPDATE users SET mail_optout_key = ? WHERE id = ?", [key, user_id])
         return key
@@ -105,7 +120,7 @@ def opt_out_by_key(db: sqlite_utils.Database, key: str, kind: str) -> int | None
             f"UPDATE users SET {MAIL_KINDS[kind]} = 0 WHERE id = ?",  # noqa: S608 - names are ours
             [row[0]],
         )
-    return row[0]
+    return int(row[0])
 
 
 def user_file_rows(db: sqlite_utils.Database, user_id: int) -> list[dict[str, Any]]:
@@ -161,7 +176,7 @@ def _foreign_keys(db: sqlite_utils.Database, table: str) -> list[tuple[str, str,
     return keys
 
 
-def export_user_data(db: sqlite_utils.Database, user_id: int) -> dict[str, list | dict]:
+def export_user_data(db: sqlite_utils.Database, user_id: int) -> UserExport:
     """Everything stored about the user and their clips, as JSON-ready data.
 
     A row belongs to the user if its ``user_id`` or ``owner_id`` is theirs, its ``camera_id`` /
@@ -188,13 +203,13 @@ def export_user_data(db: sqlite_utils.Database, user_id: int) -> dict[str, list 
         "job_id": job_ids,
     }
     tables = [table for table in _exportable_tables(db) if table != "users"]
-    columns = {table: set(db[table].columns_dict) for table in tables}
+    columns = {table: set(db.table(table).columns_dict) for table in tables}
     foreign = {table: _foreign_keys(db, table) for table in tables}
     # rowids of every exported row per table; the user's own row seeds the foreign-key walk.
     picked: dict[str, dict[int, dict[str, Any]]] = {table: {} for table in tables}
     picked["users"] = {user_id: {"id": user_id}}
 
-    def select(table: str, column: str, values: set) -> bool:
+    def select(table: str, column: str, values: AbstractSet[object]) -> bool:
         values = {value for value in values if value is not None}
         if not values:
             return False
@@ -234,7 +249,7 @@ def export_user_data(db: sqlite_utils.Database, user_id: int) -> dict[str, list 
                     values = {row.get(parent_column) for row in picked[parent].values()}
                 changed = select(table, column, values) or changed
 
-    export: dict[str, Any] = {"exported_at": utcnow(), "user": user}
+    export: UserExport = {"exported_at": utcnow(), "user": user}
     for table in tables:
         relevant = (
             set(direct) & columns[table]

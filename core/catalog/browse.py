@@ -14,6 +14,8 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.plates import attach_plates, forget_plates_in_deliveries, plate_condition
+from core.catalog.states import JobState
 
 LABELS_TABLE = "recording_labels"
 
@@ -25,6 +27,7 @@ class RecordingFilter:
     since: date | None = None
     until: date | None = None  # inclusive day
     label: str | None = None
+    plate: str | None = None  # look-alikes and one missing character tolerated
     released_only: bool = False
     # A window in UTC ISO text, start inclusive, end exclusive: the viewer's local day or hour.
     start: str | None = None
@@ -63,7 +66,7 @@ def has_table(db: sqlite_utils.Database, name: str) -> bool:
 
 
 def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
-    return has_table(db, table) and column in db[table].columns_dict
+    return has_table(db, table) and column in db.table(table).columns_dict
 
 
 def _where(
@@ -96,6 +99,10 @@ def _where(
             params.append(flt.label)
         else:
             where.append("0")
+    if flt.plate:
+        condition, values = plate_condition(flt.plate)
+        where.append(condition)
+        params += values
     return where, params
 
 
@@ -141,6 +148,7 @@ def search_recordings(
         rows = rows[:limit]
         next_cursor = Cursor(rows[-1]["started_at"], rows[-1]["id"])
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return Page(rows, next_cursor)
 
 
@@ -171,6 +179,7 @@ def recording_with_owner(db: sqlite_utils.Database, recording_id: int) -> dict[s
     if not rows:
         return None
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return rows[0]
 
 
@@ -203,11 +212,18 @@ def owned_recordings(
 
 
 def delete_recording_rows(db: sqlite_utils.Database, recording_ids: list[int]) -> None:
+    """The recordings and the job rows they came from: a job row keeps the upload's file name,
+    shortened address, size and probe, which must not outlive the recording."""
     if not recording_ids:
         return
     marks = ", ".join("?" for _ in recording_ids)
     with atomic(db):
+        db.execute(
+            f"DELETE FROM jobs WHERE id IN (SELECT job_id FROM recordings WHERE id IN ({marks}))",  # noqa: S608
+            recording_ids,
+        )
         db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", recording_ids)  # noqa: S608
+        forget_plates_in_deliveries(db, recording_ids)
 
 
 def set_released(db: sqlite_utils.Database, recording_ids: list[int], released: bool) -> None:
@@ -240,18 +256,16 @@ def camera_summaries(
 ) -> list[dict[str, Any]]:
     """Per camera of the owner: last alarm, alarms today (``today``: the viewer's day as UTC
     bounds, `core.timestamps.local_window`), quarantined clips."""
-    quarantined = (
-        "(SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = 'quarantined')"
-    )
     return list(
         db.query(
-            "SELECT c.*,"  # noqa: S608 - the subquery is ours
+            "SELECT c.*,"
             " (SELECT max(r.started_at) FROM recordings r WHERE r.camera_id = c.id) AS last_alarm,"
             " (SELECT count(*) FROM recordings r WHERE r.camera_id = c.id"
             "  AND r.started_at >= ? AND r.started_at < ?) AS alarms_today,"
-            f" {quarantined} AS quarantined"
+            " (SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = ?)"
+            " AS quarantined"
             " FROM cameras c WHERE c.owner_id = ? ORDER BY c.id",
-            [*today, owner_id],
+            [*today, JobState.QUARANTINED, owner_id],
         )
     )
 

@@ -46,7 +46,7 @@ def add_camera_key(db: sqlite_utils.Database, camera_id: int, public_key_line: s
     key_type, blob, comment = parse_public_key_line(public_key_line)
     try:
         with atomic(db):
-            db["camera_keys"].insert(
+            db.table("camera_keys").insert(
                 {
                     "camera_id": camera_id,
                     "key_type": key_type,

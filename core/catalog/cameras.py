@@ -24,7 +24,7 @@ def add_camera(
     for _ in range(5):
         try:
             with atomic(db):
-                db["cameras"].insert(
+                db.table("cameras").insert(
                     {
                         "owner_id": owner_id,
                         "name": name.strip() or "Camera",

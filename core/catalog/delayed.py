@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlite_utils
 
 from core.catalog import atomic, utcnow
-from core.catalog.jobs import DELAYED, VALIDATED
+from core.catalog.states import AccountState, JobState
 from core.catalog.times import iso
 
 
@@ -30,15 +30,15 @@ def release_delayed(db: sqlite_utils.Database, now: datetime) -> list[str]:
             for row in db.execute(
                 "SELECT j.id FROM jobs j LEFT JOIN cameras c ON c.id = j.camera_id"
                 " LEFT JOIN users u ON u.id = c.owner_id"
-                " WHERE j.state = ? AND j.release_at <= ? AND u.state IS NOT 'paused'",
-                [DELAYED, iso(now)],
+                " WHERE j.state = ? AND j.release_at <= ? AND u.state IS NOT ?",
+                [JobState.DELAYED, iso(now), AccountState.PAUSED],
             ).fetchall()
         ]
         if due:
             marks = ", ".join("?" for _ in due)
             db.execute(
                 f"UPDATE jobs SET state = ?, updated_at = ? WHERE state = ? AND id IN ({marks})",  # noqa: S608
-                [VALIDATED, utcnow(), DELAYED, *due],
+                [JobState.VALIDATED, utcnow(), JobState.DELAYED, *due],
             )
     return due
 
@@ -48,14 +48,17 @@ def release_if_due(db: sqlite_utils.Database, job_id: str, now: datetime) -> boo
         cursor = db.execute(
             "UPDATE jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?"
             " AND release_at <= ?",
-            [VALIDATED, utcnow(), job_id, DELAYED, iso(now)],
+            [JobState.VALIDATED, utcnow(), job_id, JobState.DELAYED, iso(now)],
         )
         return cursor.rowcount == 1
 
 
 def count_delayed(db: sqlite_utils.Database, camera_id: int | None = None) -> int:
     if camera_id is None:
-        return db.execute("SELECT count(*) FROM jobs WHERE state = ?", [DELAYED]).fetchone()[0]
-    return db.execute(
-        "SELECT count(*) FROM jobs WHERE state = ? AND camera_id = ?", [DELAYED, camera_id]
-    ).fetchone()[0]
+        row = db.execute("SELECT count(*) FROM jobs WHERE state = ?", [JobState.DELAYED]).fetchone()
+    else:
+        row = db.execute(
+            "SELECT count(*) FROM jobs WHERE state = ? AND camera_id = ?",
+            [JobState.DELAYED, camera_id],
+        ).fetchone()
+    return int(row[0])

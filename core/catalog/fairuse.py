@@ -8,9 +8,11 @@ from typing import Any
 
 import sqlite_utils
 
+from core.catalog.states import FairUseState, JobState
+
 LABELS_TABLE = "recording_labels"
 # Accepted clips, whether indexed yet or waiting in the delayed lane.
-ACCEPTED_JOB_STATES = ("validated", "detected", "indexed", "delayed")
+ACCEPTED_JOB_STATES = (JobState.VALIDATED, JobState.INDEXED, JobState.DELAYED)
 
 
 def accepted_clips(db: sqlite_utils.Database, camera_id: int, since: str) -> list[dict[str, Any]]:
@@ -19,7 +21,7 @@ def accepted_clips(db: sqlite_utils.Database, camera_id: int, since: str) -> lis
         db.query(
             "SELECT id AS job_id, started_at, received_at, recording_id,"
             " json_extract(probe_json, '$.duration_s') AS duration_s FROM jobs"
-            " WHERE camera_id = ? AND received_at >= ? AND state IN (?, ?, ?, ?)"
+            " WHERE camera_id = ? AND received_at >= ? AND state IN (?, ?, ?)"
             " ORDER BY started_at",
             [camera_id, since, *ACCEPTED_JOB_STATES],
         )
@@ -50,8 +52,8 @@ def labelled_recordings(
 def record_transition(
     db: sqlite_utils.Database,
     camera_id: int,
-    from_state: str,
-    to_state: str,
+    from_state: FairUseState,
+    to_state: FairUseState,
     *,
     rules: list[str],
     evidence: dict[str, Any],
@@ -79,7 +81,7 @@ def record_transition(
             at,
         ],
     )
-    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
 
 
 def fairuse_events(
@@ -107,8 +109,8 @@ def cameras_to_evaluate(db: sqlite_utils.Database, since: str) -> list[dict[str,
     """Cameras not ``ok`` (they may recover) and cameras with clips in the window."""
     return list(
         db.query(
-            "SELECT id, owner_id, fairuse_state FROM cameras WHERE fairuse_state != 'ok'"
+            "SELECT id, owner_id, fairuse_state FROM cameras WHERE fairuse_state != ?"
             " OR id IN (SELECT DISTINCT camera_id FROM jobs WHERE received_at >= ?) ORDER BY id",
-            [since],
+            [FairUseState.OK, since],
         )
     )

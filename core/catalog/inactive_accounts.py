@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.states import AccountState
 
 _WITH_ACTIVITY = """
 SELECT u.id, u.email, u.state, u.inactivity_warned_at,
@@ -30,8 +31,8 @@ def accounts_to_warn(db: sqlite_utils.Database, inactive_before: str) -> list[di
     return list(
         db.query(
             f"SELECT * FROM ({_WITH_ACTIVITY}) WHERE inactivity_warned_at IS NULL"  # noqa: S608
-            " AND state IS NOT 'paused' AND last_active_at < ? ORDER BY id",
-            [inactive_before],
+            " AND state IS NOT ? AND last_active_at < ? ORDER BY id",
+            [AccountState.PAUSED, inactive_before],
         )
     )
 
@@ -42,10 +43,10 @@ def accounts_to_delete(db: sqlite_utils.Database, warned_before: str) -> list[di
     return list(
         db.query(
             f"SELECT * FROM ({_WITH_ACTIVITY}) WHERE inactivity_warned_at IS NOT NULL"  # noqa: S608
-            " AND state IS NOT 'paused' AND inactivity_warned_at <= ?"
+            " AND state IS NOT ? AND inactivity_warned_at <= ?"
             " AND last_active_at <= inactivity_warned_at"
             " ORDER BY id",
-            [warned_before],
+            [AccountState.PAUSED, warned_before],
         )
     )
 

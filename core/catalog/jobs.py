@@ -1,8 +1,9 @@
 """The durable job table: one row per received upload, with the state it has reached.
 
-A clip walks ``received → validated → detected → indexed`` or ends ``rejected`` /
-``quarantined`` / ``delayed``. A claim is one atomic UPDATE, so two workers (or, later, two
-machines sharing a database) can never both win the same job.
+A clip walks ``received → validated → indexed`` (detection runs inside the indexing
+transaction, so no job rests between the two) or ends ``rejected`` / ``quarantined`` /
+``delayed``. A claim is one atomic UPDATE, so two workers (or, later, two machines sharing a
+database) can never both win the same job.
 """
 
 from __future__ import annotations
@@ -13,22 +14,14 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, atomic, utcnow
+from core.catalog.states import JobState
 
 Job = dict[str, Any]
 
-RECEIVED = "received"
-VALIDATED = "validated"
-DETECTED = "detected"
-INDEXED = "indexed"
-REJECTED = "rejected"
-QUARANTINED = "quarantined"
-DELAYED = "delayed"
-# Our own error, three times: the upload stays in the spool for an admin to look at.
-FAILED = "failed"
-
 # States after which the spool folder holds nothing that is still needed.
-FINAL_STATES = frozenset({INDEXED, REJECTED})
-OPEN_STATES = frozenset({RECEIVED, VALIDATED, DETECTED})
+FINAL_STATES = frozenset({JobState.INDEXED, JobState.REJECTED})
+# States a worker still has to take further, in the order a clip walks them.
+OPEN_STATES = (JobState.RECEIVED, JobState.VALIDATED)
 
 
 def register_job(db: sqlite_utils.Database, upload: dict[str, Any]) -> Job:
@@ -42,7 +35,7 @@ def register_job(db: sqlite_utils.Database, upload: dict[str, Any]) -> Job:
             [
                 upload["upload_id"],
                 upload.get("camera_id"),
-                RECEIVED,
+                JobState.RECEIVED,
                 upload.get("protocol"),
                 upload.get("remote_addr"),
                 upload.get("original_name"),
@@ -91,7 +84,7 @@ def release_claims_of(db: sqlite_utils.Database, worker_prefix: str) -> int:
 def advance_job(
     db: sqlite_utils.Database,
     job_id: str,
-    state: str,
+    state: JobState,
     *,
     reason: str | None = None,
     detail: str | None = None,
@@ -131,6 +124,6 @@ def open_jobs(db: sqlite_utils.Database) -> list[Job]:
     return list(
         db.query(
             f"SELECT * FROM jobs WHERE state IN ({placeholders}) ORDER BY received_at",  # noqa: S608
-            sorted(OPEN_STATES),
+            list(OPEN_STATES),
         )
     )

@@ -42,7 +42,7 @@ def insert_notice(
     )
     if cursor.rowcount != 1:
         return None
-    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
 
 
 def list_notices(
@@ -80,7 +80,7 @@ def mark_notice_read(db: sqlite_utils.Database, notice_id: int, user_id: int, at
 
 def camera_owner_contact(db: sqlite_utils.Database, camera_id: int) -> dict[str, Any] | None:
     """The owner's id, address and whether they take fair-use mails (on unless switched off)."""
-    wants = "u.mail_fairuse" if "mail_fairuse" in db["users"].columns_dict else "1"
+    wants = "u.mail_fairuse" if "mail_fairuse" in db.table("users").columns_dict else "1"
     row = db.execute(
         f"SELECT u.id, u.email, {wants} FROM cameras c JOIN users u ON u.id = c.owner_id"  # noqa: S608 - names are ours
         " WHERE c.id = ?",

@@ -13,8 +13,9 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, atomic, utcnow
-from core.catalog.accounts import PAUSED
 from core.catalog.browse import attach_labels, has_column, has_table
+from core.catalog.plates import attach_plates
+from core.catalog.states import AccountState, FairUseState
 
 KINDS = ("webhook", "mqtt", "email")
 EVENTS = ("recording", "fairuse")
@@ -84,7 +85,7 @@ def add_target(
         ).fetchone()[0]
         if count >= max_targets:
             raise TooManyTargets(f"at most {max_targets} notification targets per account")
-        db["notification_targets"].insert(
+        db.table("notification_targets").insert(
             {
                 "user_id": user_id,
                 "kind": kind,
@@ -152,6 +153,8 @@ def targets_for_event(
 
 
 def target_labels(target: Target) -> list[str]:
+    """What the target asks for: detection labels, and the plate conditions of
+    `core.catalog.plates` (plate_unknown, plate_known, plate:ID of one named plate)."""
     return _split(target["labels"])
 
 
@@ -180,6 +183,7 @@ def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str
         )
     )
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return rows
 
 
@@ -197,15 +201,16 @@ def set_watermark(db: sqlite_utils.Database, name: str, value: int) -> None:
 
 
 def fairuse_changes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Cameras whose fair-use state differs from what was last notified (new cameras: 'ok')."""
+    """Cameras whose fair-use state differs from what was last notified (new cameras: ok)."""
     return list(
         db.query(
             "SELECT c.id AS camera_id, c.name AS camera_name, c.owner_id, c.fairuse_state AS state,"
-            " coalesce(f.state, 'ok') AS previous_state,"
+            " coalesce(f.state, ?) AS previous_state,"
             " coalesce(s.notify, 1) AS notify"
             " FROM cameras c LEFT JOIN notification_fairuse_seen f ON f.camera_id = c.id"
             " LEFT JOIN camera_alarm_settings s ON s.camera_id = c.id"
-            " WHERE c.fairuse_state != coalesce(f.state, 'ok') ORDER BY c.id"
+            " WHERE c.fairuse_state != coalesce(f.state, ?) ORDER BY c.id",
+            [FairUseState.OK, FairUseState.OK],
         )
     )
 
@@ -219,7 +224,11 @@ def mark_fairuse_seen(db: sqlite_utils.Database, camera_id: int, state: str) -> 
 
 
 def queue_delivery(
-    db: sqlite_utils.Database, target_id: int, event: str, event_key: str, payload: dict
+    db: sqlite_utils.Database,
+    target_id: int,
+    event: str,
+    event_key: str,
+    payload: dict[str, Any],
 ) -> None:
     """Queue one delivery; a repeat for the same target and event is ignored."""
     now = utcnow()
@@ -244,7 +253,7 @@ def due_deliveries(db: sqlite_utils.Database, now: str, limit: int = 50) -> list
             " JOIN users u ON u.id = t.user_id"
             " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND u.state IS NOT ?"
             " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-            [now, PAUSED, limit],
+            [now, AccountState.PAUSED, limit],
         )
     )
 
@@ -295,4 +304,5 @@ def recording_for_test(db: sqlite_utils.Database, owner_id: int) -> dict[str, An
         )
     )
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return rows[0] if rows else None

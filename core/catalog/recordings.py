@@ -18,10 +18,10 @@ def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> in
         "SELECT id FROM recordings WHERE job_id = ?", [recording["job_id"]]
     ).fetchone()
     if existing:
-        return existing[0]
+        return int(existing[0])
     row = {"released": 0, "created_at": utcnow(), **recording}
-    db["recordings"].insert(row)
-    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    db.table("recordings").insert(row)
+    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
 
 
 def get_recording(db: sqlite_utils.Database, recording_id: int) -> Recording:
@@ -66,8 +66,8 @@ def list_recordings(
 def public_recording(row: Recording, zone: str | None = None) -> dict[str, Any]:
     """A recording as its owner sees it: the API's ``Recording`` and `alarmvault recordings list
     --json`. No file paths. ``row`` carries ``camera_name`` (every listing query joins it) and
-    ``labels`` when the caller attached them (none otherwise). Times are ISO 8601 with the
-    offset of ``zone`` (the viewer's; UTC when None)."""
+    ``labels`` and ``plates`` when the caller attached them (none otherwise). Times are ISO 8601
+    with the offset of ``zone`` (the viewer's; UTC when None)."""
     return {
         "id": row["id"],
         "camera_id": row["camera_id"],
@@ -82,6 +82,9 @@ def public_recording(row: Recording, zone: str | None = None) -> dict[str, Any]:
         "container": row["container"],
         "size_bytes": row["size_bytes"],
         "labels": row.get("labels", []),
+        "plates": [
+            {"text": plate["text"], "name": plate["name"]} for plate in row.get("plates", [])
+        ],
         "released": bool(row["released"]),
         "reviewed": row.get("reviewed_at") is not None,
         "reviewed_at": iso_in_zone(row.get("reviewed_at"), zone),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlite_utils
 
 from core.catalog import atomic
@@ -38,5 +40,5 @@ def record_failure(db: sqlite_utils.Database, job: str, at: str, error: str) -> 
         )
 
 
-def list_scheduled_runs(db: sqlite_utils.Database) -> list[dict]:
+def list_scheduled_runs(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM scheduled_runs ORDER BY job"))

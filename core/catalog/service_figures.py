@@ -6,33 +6,44 @@ UI are all visible, whichever process asks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlite_utils
+
+from core.catalog.states import FairUseState, JobState
 
 
 def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
     """Uploads received, accepted (indexed) and rejected per reason, from the job table."""
     received, accepted = db.execute(
-        "SELECT count(*), coalesce(sum(state = 'indexed'), 0) FROM jobs"
+        "SELECT count(*), coalesce(sum(state = ?), 0) FROM jobs", [JobState.INDEXED]
     ).fetchone()
     rejected = {
         row["reason"]: row["n"]
         for row in db.query(
             "SELECT coalesce(reason, 'unknown') AS reason, count(*) AS n FROM jobs"
-            " WHERE state = 'rejected' GROUP BY 1 ORDER BY 1"
+            " WHERE state = ? GROUP BY 1 ORDER BY 1",
+            [JobState.REJECTED],
         )
     }
     return {"received": received, "accepted": accepted, "rejected": rejected}
 
 
-def processing_seconds(db: sqlite_utils.Database) -> dict[str, float]:
+class ProcessingSeconds(TypedDict):
+    """A Prometheus summary's two numbers: indexed jobs and their seconds in all."""
+
+    count: int
+    sum: float
+
+
+def processing_seconds(db: sqlite_utils.Database) -> ProcessingSeconds:
     """Count and sum of seconds from upload completion to the indexed recording."""
     count, total = db.execute(
         "SELECT count(*), coalesce(sum((julianday(updated_at) - julianday(received_at))"
-        " * 86400.0), 0) FROM jobs WHERE state = 'indexed'"
+        " * 86400.0), 0) FROM jobs WHERE state = ?",
+        [JobState.INDEXED],
     ).fetchone()
-    return {"count": count, "sum": max(float(total), 0.0)}
+    return {"count": int(count), "sum": max(float(total), 0.0)}
 
 
 def latest_jobs(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
@@ -57,7 +68,8 @@ def fair_use_states(db: sqlite_utils.Database) -> dict[str, Any]:
     flagged = list(
         db.query(
             "SELECT id AS camera_id, owner_id, fairuse_state FROM cameras"
-            " WHERE fairuse_state != 'ok' ORDER BY id"
+            " WHERE fairuse_state != ? ORDER BY id",
+            [FairUseState.OK],
         )
     )
     return {"counts": counts, "cameras": flagged}

@@ -45,7 +45,7 @@ def create_token(
         ).fetchone()[0]
         if active >= max_active:
             raise TooManyTokens(f"at most {max_active} active tokens per account")
-        db["api_tokens"].insert(
+        db.table("api_tokens").insert(
             {
                 "user_id": user_id,
                 "name": (name or "").strip()[:80] or "API token",
@@ -116,6 +116,15 @@ def revoke_token(db: sqlite_utils.Database, token_id: int, user_id: int | None =
     with atomic(db):
         changed = db.execute(sql, params).rowcount
     return changed > 0
+
+
+def revoke_all_tokens(db: sqlite_utils.Database, user_id: int) -> int:
+    """Revoke every active token of the account; returns how many were active."""
+    with atomic(db):
+        return db.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            [utcnow(), user_id],
+        ).rowcount
 
 
 _PUBLIC_COLUMNS = (

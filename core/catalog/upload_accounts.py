@@ -9,10 +9,17 @@ from typing import Any
 
 import sqlite_utils
 
+from core.catalog.states import JobState
+
 UploadAccount = dict[str, Any]
 
 # Jobs in these states still hold their clip in the spool, so they count against the quota.
-_PENDING_JOB_STATES = ("received", "validated", "detected", "quarantined", "delayed")
+_PENDING_JOB_STATES = (
+    JobState.RECEIVED,
+    JobState.VALIDATED,
+    JobState.QUARANTINED,
+    JobState.DELAYED,
+)
 
 
 def find_upload_account(db: sqlite_utils.Database, username: str) -> UploadAccount | None:
@@ -36,7 +43,7 @@ def owner_stored_bytes(db: sqlite_utils.Database, owner_id: int) -> int:
         "  JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = ?)"
         " + (SELECT COALESCE(SUM(j.size_bytes), 0) FROM jobs j"
         "  JOIN cameras c ON c.id = j.camera_id"
-        "  WHERE c.owner_id = ? AND j.state IN (?, ?, ?, ?, ?))",
+        "  WHERE c.owner_id = ? AND j.state IN (?, ?, ?, ?))",
         [owner_id, owner_id, *_PENDING_JOB_STATES],
     ).fetchone()
     return int(row[0])

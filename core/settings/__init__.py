@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -89,7 +90,7 @@ def _format_error(error: ValidationError, path: Path | None) -> str:
     return "\n".join(lines)
 
 
-def settings_from_dict(data: dict, base: Path, path: Path | None = None) -> Settings:
+def settings_from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:

@@ -26,13 +26,11 @@ def parse_listen(value: str) -> tuple[str, int]:
     return match["host"].strip("[]"), port
 
 
-def listen_validator(*fields: str):
+def _check_listen(value: str) -> str:
+    parse_listen(value)
+    return value
+
+
+def listen_validator(*fields: str) -> staticmethod[[str], str]:
     """A pydantic validator that checks ``HOST:PORT`` strings on the named fields."""
-
-    @field_validator(*fields)
-    @classmethod
-    def _check(cls, value: str) -> str:
-        parse_listen(value)
-        return value
-
-    return _check
+    return field_validator(*fields)(staticmethod(_check_listen))

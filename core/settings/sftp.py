@@ -8,6 +8,21 @@ from pydantic import Field, field_validator
 
 from core.settings.base import StrictModel, listen_validator
 
+# The SSH ciphers paramiko's server offers, in its order: `[sftp] ciphers` may only name these.
+# Held here so that the settings load without paramiko; tests/ingestd/test_sftp_protocol_pin.py
+# fails when the pinned paramiko offers others (ingestd.sftp.protocol.paramiko_ciphers).
+SSH_CIPHERS = (
+    "aes128-ctr",
+    "aes192-ctr",
+    "aes256-ctr",
+    "aes128-cbc",
+    "aes192-cbc",
+    "aes256-cbc",
+    "3des-cbc",
+    "aes128-gcm@openssh.com",
+    "aes256-gcm@openssh.com",
+)
+
 
 class SftpSettings(StrictModel):
     enabled: bool = Field(True, description="Serve SFTP.")
@@ -28,7 +43,8 @@ class SftpSettings(StrictModel):
         16,
         ge=1,
         le=1024,
-        description="SSH channel window; with max_packet_kb it sets the upload speed (DESIGN 1b).",
+        description="SSH channel window; with max_packet_kb it sets the upload speed "
+        "(docs/cameras.md, Upload speed).",
     )
     max_packet_kb: int = Field(
         256, ge=32, le=256, description="Largest SSH packet the server accepts, in KiB."
@@ -50,12 +66,9 @@ class SftpSettings(StrictModel):
     @field_validator("ciphers")
     @classmethod
     def _known_ciphers(cls, ciphers: list[str]) -> list[str]:
-        import paramiko  # only when the setting is used: the settings load without it
-
-        known = paramiko.Transport._preferred_ciphers
-        unknown = [cipher for cipher in ciphers if cipher not in known]
+        unknown = [cipher for cipher in ciphers if cipher not in SSH_CIPHERS]
         if unknown:
             raise ValueError(
-                f"unknown SSH cipher {', '.join(unknown)}; supported: {', '.join(known)}"
+                f"unknown SSH cipher {', '.join(unknown)}; supported: {', '.join(SSH_CIPHERS)}"
             )
         return ciphers

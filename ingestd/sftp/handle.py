@@ -8,6 +8,7 @@ import os
 from paramiko import SFTPAttributes, SFTPHandle, SFTPServer
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK, SFTP_PERMISSION_DENIED
 
+from ingestd.handover import LoginWithdrawn
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
 from ingestd.sftp.protocol import StatusWithMessage
 from ingestd.sftp.server import CameraSSHServer
@@ -92,7 +93,8 @@ class UploadHandle(SFTPHandle):
             self.file.close()
         except OSError as error:
             self.failed = self.failed or SFTPServer.convert_errno(error.errno)
-        complete = self.failed is None and not session.ended.is_set() and session.account
+        account = session.account
+        complete = self.failed is None and not session.ended.is_set() and account is not None
         logger.debug(
             "%s sftp close %r after %d bytes: %s",
             session.log_identity,
@@ -100,17 +102,21 @@ class UploadHandle(SFTPHandle):
             self._position,
             "complete" if complete else "cut off",
         )
-        if not complete:
-            session.handover.discard(session.account, self.fs_path, protocol="sftp")
+        if not complete or account is None:
+            session.handover.discard(account, self.fs_path, protocol="sftp")
             return self.failed if self.failed is not None else SFTP_FAILURE
         try:
             meta = session.handover.hand_over(
-                session.account,
+                account,
                 self.fs_path,
                 protocol="sftp",
                 remote_ip=session.remote_ip,
                 started_at=self.started_at,
             )
+        except LoginWithdrawn as withdrawn:
+            # The camera was deleted: every later file operation of the session is refused.
+            session.refusal = str(withdrawn)
+            return StatusWithMessage(SFTP_PERMISSION_DENIED, session.refusal)
         except OSError:
             logger.exception("%s handover to the spool failed", session.log_identity)
             return StatusWithMessage(SFTP_FAILURE, MSG_NOT_STORED)

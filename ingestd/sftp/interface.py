@@ -6,6 +6,7 @@ codes via ``SFTPServer.convert_errno``, refusals carry a message for the camera.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat as stat_module
@@ -39,7 +40,14 @@ class JailedSFTPServer(SFTPServerInterface):
     def __init__(self, server: CameraSSHServer, *args, **kwargs) -> None:
         super().__init__(server, *args, **kwargs)
         self.session = server
-        self.jail = Jail(server.account.jail) if server.account else None
+        self._jail = Jail(server.account.jail) if server.account else None
+
+    @property
+    def jail(self) -> Jail:
+        """The camera's jail; `_run` refuses every operation before a login gave one."""
+        if self._jail is None:
+            raise PermissionError(errno.EACCES, "not logged in")
+        return self._jail
 
     def session_started(self) -> None:
         self.session.subsystem_threads.append(threading.current_thread())
@@ -56,7 +64,7 @@ class JailedSFTPServer(SFTPServerInterface):
         """Resolve ``path`` in the jail and run ``action`` on it; errors become status codes."""
         self.session.touch()
         logger.debug("%s sftp %s %r", self.session.log_identity, operation, path)
-        if self.session.refusal or self.jail is None:
+        if self.session.refusal or self._jail is None:
             return StatusWithMessage(SFTP_PERMISSION_DENIED, self.session.refusal or "Refused")
         try:
             fs_path = self.jail.check(self.jail.to_fs(path))
@@ -71,7 +79,7 @@ class JailedSFTPServer(SFTPServerInterface):
     # --- paths and listings
 
     def canonicalize(self, path: str) -> str:
-        if self.jail is None:
+        if self._jail is None:
             return "/"
         try:
             return self.jail.to_client(self.jail.to_fs(path))
@@ -116,7 +124,7 @@ class JailedSFTPServer(SFTPServerInterface):
             if not flags & (os.O_WRONLY | os.O_RDWR):
                 return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_NO_DOWNLOADS)
             allowance = self.session.guard.allowance(
-                self.session.account, self.session.session_bytes
+                self.session.camera, self.session.session_bytes
             )
             if flags & os.O_EXCL and os.path.lexists(fs_path):
                 return SFTPServer.convert_errno(17)  # EEXIST

@@ -4,12 +4,16 @@ paramiko's SFTP server cannot send a status *message* of our choosing (only the 
 for a code) and ignores what ``SFTPHandle.close()`` returns. A camera must learn why an upload
 was refused ("quota exceeded", "processing suspended") and that a CLOSE failed.
 
-Speed (DESIGN.md §1b): OpenSSH's client writes 32 KiB per request unless the server announces
-``limits@openssh.com``; then it writes 255 KiB, an eighth of the requests. And paramiko sends
-every status reply as its own encrypted SSH packet; we gather the replies while more requests
-are already waiting and send them together before the next wait.
+Speed (docs/cameras.md, Upload speed): OpenSSH's client writes 32 KiB per request unless the
+server announces ``limits@openssh.com``; then it writes 255 KiB, an eighth of the requests. And
+paramiko sends every status reply as its own encrypted SSH packet; we gather the replies while
+more requests are already waiting and send them together before the next wait.
 
 `channel_buffer.py` replaces the channel's receive buffer for the same reason.
+
+`paramiko_ciphers` reads ``Transport._preferred_ciphers``, the ciphers paramiko's server can
+offer: `[sftp] ciphers` is checked against a copy of that list in `core.settings.sftp` (the
+settings must load without paramiko), and the pin test compares the two.
 
 setup.cfg pins paramiko's minor version and tests/ingestd/test_sftp_protocol_pin.py fails
 loudly if these methods change shape on an upgrade.
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import struct
 
-from paramiko import Message, SFTPServer
+from paramiko import Message, SFTPServer, Transport
 from paramiko.sftp import (
     CMD_CLOSE,
     CMD_EXTENDED,
@@ -40,6 +44,11 @@ MAX_PACKET_BYTES = 256 * 1024
 MAX_WRITE_BYTES = MAX_PACKET_BYTES - 1024
 # Replies are tiny (a status is ~30 bytes); this only bounds a batch when requests keep coming.
 REPLY_BATCH_BYTES = 16 * 1024
+
+
+def paramiko_ciphers() -> tuple[str, ...]:
+    """The SSH ciphers paramiko's server offers when `[sftp] ciphers` leaves none out."""
+    return tuple(Transport._preferred_ciphers)
 
 
 class StatusWithMessage(int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -9,7 +10,7 @@ import time
 import paramiko
 
 from core.spool import shorten_address
-from ingestd.authorizers import (
+from ingestd.credentials import (
     MSG_BANNED,
     MSG_WRONG,
     CameraAccount,
@@ -56,6 +57,13 @@ class CameraSSHServer(paramiko.ServerInterface):
     def log_identity(self) -> str:
         camera = self.account.camera_id if self.account else "-"
         return f"{shorten_address(self.remote_ip)} camera={camera}"
+
+    @property
+    def camera(self) -> CameraAccount:
+        """The logged-in camera: file operations run only after a login."""
+        if self.account is None:
+            raise PermissionError(errno.EACCES, "not logged in")
+        return self.account
 
     def touch(self) -> None:
         self.last_active = time.monotonic()

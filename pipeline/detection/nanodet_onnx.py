@@ -14,8 +14,8 @@ import numpy as np
 from core.detection.boxes import Box
 from pipeline.detection.errors import ModelUnavailable
 from pipeline.detection.onnx_session import (
+    boxes_from_scores,
     class_names_from_file,
-    greedy_nms,
     letterbox,
     open_session,
 )
@@ -83,42 +83,43 @@ class NanoDetOnnxDetector:
                 strict=True,
             )
         )
-        all_xyxy, all_scores, all_classes = [], [], []
-        for stride, score_name, box_name in self._outputs:
-            scores_all = results[score_name][0][:, self._wanted]
-            best = scores_all.argmax(axis=1)
-            scores = scores_all[np.arange(len(best)), best]
-            keep = np.nonzero(scores >= self.score_threshold)[0]
-            if keep.size == 0:
-                continue
-            cols = width // stride
-            cx = (keep % cols + 0.5) * stride
-            cy = (keep // cols + 0.5) * stride
-            dist = results[box_name][0][keep].reshape(-1, 4, REG_BINS)
-            dist = np.exp(dist - dist.max(axis=2, keepdims=True))
-            dist /= dist.sum(axis=2, keepdims=True)
-            sides = (dist * np.arange(REG_BINS, dtype=np.float32)).sum(axis=2) * stride
-            all_xyxy.append(
-                np.stack(
-                    [cx - sides[:, 0], cy - sides[:, 1], cx + sides[:, 2], cy + sides[:, 3]], axis=1
-                )
-            )
-            all_scores.append(scores[keep])
-            all_classes.append(best[keep])
-        if not all_xyxy:
-            return []
-        xyxy = np.concatenate(all_xyxy).astype(np.float32) / scale
-        scores = np.concatenate(all_scores).astype(np.float32)
-        classes = np.concatenate(all_classes)
-        image_h, image_w = image.shape[:2]
-        xyxy[:, [0, 2]] = xyxy[:, [0, 2]].clip(0, image_w)
-        xyxy[:, [1, 3]] = xyxy[:, [1, 3]].clip(0, image_h)
-        return [
-            Box(
-                self._labels[classes[i]],
-                float(scores[i]),
-                tuple(float(v) for v in xyxy[i]),
-                self._class_names[classes[i]],
-            )
-            for i in greedy_nms(xyxy, scores, classes, self.iou_threshold)
+        # The candidates of all levels in one row: stride 8's cells, then 16's, then 32's.
+        level_scores = [
+            results[score_name][0][:, self._wanted] for _, score_name, _ in self._outputs
         ]
+
+        def corners(keep: np.ndarray) -> np.ndarray:
+            parts, first = [], 0
+            for (stride, _, box_name), scores in zip(self._outputs, level_scores, strict=True):
+                cells = keep[(keep >= first) & (keep < first + len(scores))] - first
+                first += len(scores)
+                if cells.size:
+                    distribution = results[box_name][0][cells]
+                    parts.append(cell_corners(distribution, cells, stride, width // stride))
+            return np.concatenate(parts)
+
+        image_h, image_w = image.shape[:2]
+        return boxes_from_scores(
+            np.concatenate(level_scores),
+            corners,
+            score_threshold=self.score_threshold,
+            iou_threshold=self.iou_threshold,
+            scale=scale,
+            image_size=(image_w, image_h),
+            labels=self._labels,
+            class_names=self._class_names,
+        )
+
+
+def cell_corners(distribution: np.ndarray, cells: np.ndarray, stride: int, cols: int) -> np.ndarray:
+    """x1 y1 x2 y2 of the given cells of one level: each side is the expected distance under
+    its softmaxed 8-bin distribution, in units of the stride, from the cell's centre."""
+    cx = (cells % cols + 0.5) * stride
+    cy = (cells // cols + 0.5) * stride
+    dist = distribution.reshape(-1, 4, REG_BINS)
+    dist = np.exp(dist - dist.max(axis=2, keepdims=True))
+    dist /= dist.sum(axis=2, keepdims=True)
+    sides = (dist * np.arange(REG_BINS, dtype=np.float32)).sum(axis=2) * stride
+    return np.stack(
+        [cx - sides[:, 0], cy - sides[:, 1], cx + sides[:, 2], cy + sides[:, 3]], axis=1
+    )

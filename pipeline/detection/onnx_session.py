@@ -1,15 +1,17 @@
 """ONNX Runtime sessions tuned for a small shared CPU, and the pre/post-processing YOLO-style
-detectors share (letterbox, greedy NMS)."""
+detectors share (letterbox in, score filter + greedy NMS + scaling back out)."""
 
 from __future__ import annotations
 
 import ast
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from core.detection.boxes import Box
 from pipeline.detection.errors import ModelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -106,3 +108,42 @@ def greedy_nms(
         iou = inter / (areas[best] + areas[rest] - inter + 1e-9)
         order = rest[iou < iou_threshold]
     return keep
+
+
+def boxes_from_scores(
+    class_scores: np.ndarray,
+    decode_corners: Callable[[np.ndarray], np.ndarray],
+    *,
+    score_threshold: float,
+    iou_threshold: float,
+    scale: float,
+    image_size: tuple[int, int],
+    labels: Sequence[str],
+    class_names: Sequence[str],
+) -> list[Box]:
+    """The boxes worth reporting from one inference, the same way for every ONNX detector.
+
+    ``class_scores`` is (candidates, classes) over the classes the detector reports, whose
+    product label and model class name are ``labels[i]`` / ``class_names[i]``. Each candidate
+    keeps its best class; those under ``score_threshold`` are dropped before their corners are
+    decoded: ``decode_corners(indices)`` gives (len(indices), 4) x1 y1 x2 y2 in the letterboxed
+    model input, which is the costly part for thousands of candidates. The rest go through
+    class-aware NMS and back to the pixels of the ``image_size`` (width, height) image.
+    """
+    best = class_scores.argmax(axis=1)
+    scores = class_scores[np.arange(len(best)), best]
+    keep = np.nonzero(scores >= score_threshold)[0]
+    if keep.size == 0:
+        return []
+    xyxy = decode_corners(keep).astype(np.float32) / scale
+    scores, classes = scores[keep].astype(np.float32), best[keep]
+    image_w, image_h = image_size
+    xyxy[:, [0, 2]] = xyxy[:, [0, 2]].clip(0, image_w)
+    xyxy[:, [1, 3]] = xyxy[:, [1, 3]].clip(0, image_h)
+    boxes = []
+    for i in greedy_nms(xyxy, scores, classes, iou_threshold):
+        x1, y1, x2, y2 = (float(value) for value in xyxy[i])
+        boxes.append(
+            Box(labels[classes[i]], float(scores[i]), (x1, y1, x2, y2), class_names[classes[i]])
+        )
+    return boxes

@@ -104,10 +104,10 @@ class UltralyticsDetector:
             Box(
                 self._label_map[self._names[cls]],
                 float(score),
-                tuple(float(v) for v in corners),
+                (float(x1), float(y1), float(x2), float(y2)),
                 self._names[cls],
             )
-            for corners, score, cls in zip(xyxy, scores, classes, strict=True)
+            for (x1, y1, x2, y2), score, cls in zip(xyxy, scores, classes, strict=True)
         ]
 
 

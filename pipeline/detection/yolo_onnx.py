@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from core.detection.boxes import Box
 from pipeline.detection.errors import ModelUnavailable
 from pipeline.detection.onnx_session import (
+    boxes_from_scores,
     class_names_from_file,
     class_names_from_metadata,
-    greedy_nms,
     letterbox,
     open_session,
 )
@@ -47,7 +48,9 @@ class YoloOnnxDetector:
             raise ModelUnavailable(self.path, "has a dynamic input size; export with a fixed imgsz")
         self.input_name = model_input.name
         self.input_size = (width, height)
-        self.input_dtype = np.float16 if "float16" in model_input.type else np.float32
+        self.input_dtype: np.dtype[np.floating[Any]] = np.dtype(
+            np.float16 if "float16" in model_input.type else np.float32
+        )
         names = class_names_from_metadata(self.session, self.path)
         if names is None and class_names_file is not None:
             names = class_names_from_file(class_names_file, self.path)
@@ -67,25 +70,19 @@ class YoloOnnxDetector:
         padded, scale = letterbox(image, *self.input_size)
         blob = padded[:, :, ::-1].transpose(2, 0, 1)[None].astype(self.input_dtype) / 255.0
         output = self.session.run(None, {self.input_name: blob})[0][0]  # (4 + nc [+ nm], N)
-        scores_all = output[4 + self._wanted]  # only the classes we report
-        best = scores_all.argmax(axis=0)
-        scores = scores_all[best, np.arange(scores_all.shape[1])]
-        # Filtering before NMS keeps NMS to a few dozen candidates instead of thousands.
-        keep = scores >= self.score_threshold
-        if not keep.any():
-            return []
-        cx, cy, w, h = (output[i, keep].astype(np.float32) for i in range(4))
-        xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) / scale
-        scores, best = scores[keep].astype(np.float32), best[keep]
+
+        def corners(keep: np.ndarray) -> np.ndarray:
+            cx, cy, w, h = (output[i, keep].astype(np.float32) for i in range(4))
+            return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+
         image_h, image_w = image.shape[:2]
-        xyxy[:, [0, 2]] = xyxy[:, [0, 2]].clip(0, image_w)
-        xyxy[:, [1, 3]] = xyxy[:, [1, 3]].clip(0, image_h)
-        return [
-            Box(
-                self._labels[best[i]],
-                float(scores[i]),
-                tuple(float(v) for v in xyxy[i]),
-                self._class_names[best[i]],
-            )
-            for i in greedy_nms(xyxy, scores, best, self.iou_threshold)
-        ]
+        return boxes_from_scores(
+            output[4 + self._wanted].T,  # only the classes we report
+            corners,
+            score_threshold=self.score_threshold,
+            iou_threshold=self.iou_threshold,
+            scale=scale,
+            image_size=(image_w, image_h),
+            labels=self._labels,
+            class_names=self._class_names,
+        )

@@ -16,14 +16,11 @@ import sqlite_utils
 from core.catalog import atomic
 from core.catalog import fairuse as fairuse_rows
 from core.catalog.cameras import get_camera
+from core.catalog.states import FairUseState
 from core.catalog.times import iso, parse_iso
 from core.settings import Settings
 from pipeline.fairuse.advice import advice_for
 from pipeline.fairuse.rules import (
-    OK,
-    SUSPENDED,
-    THROTTLED,
-    WARNED,
     AlarmClip,
     ConstantAlarmRule,
     FairUseLadder,
@@ -46,8 +43,8 @@ class CameraStateChanged(Exception):
 @dataclass(frozen=True)
 class Transition:
     camera_id: int
-    from_state: str
-    to_state: str
+    from_state: FairUseState
+    to_state: FairUseState
     findings: tuple[Finding, ...]
     event_id: int
 
@@ -88,8 +85,8 @@ class FairUseMonitor:
     def evaluate_camera(self, camera_id: int, now: datetime) -> Transition | None:
         """Take the ladder step the camera's recent clips call for, if any."""
         camera = get_camera(self.db, camera_id)
-        current = camera["fairuse_state"]
-        if current == SUSPENDED:
+        current = FairUseState(camera["fairuse_state"])
+        if current == FairUseState.SUSPENDED:
             return None  # only an admin lifts a suspension; no need to read the history
         since = fairuse_rows.state_since(self.db, camera_id)
         findings = self.findings(camera_id, now)
@@ -104,8 +101,8 @@ class FairUseMonitor:
     def step(
         self,
         camera: dict,
-        current: str,
-        target: str,
+        current: FairUseState,
+        target: FairUseState,
         findings: list[Finding],
         actor: str,
         now: datetime,
@@ -140,31 +137,40 @@ class FairUseMonitor:
             sum(len(finding.job_ids) for finding in findings),
         )
         mail_notice(
-            self.db, self.settings, camera["id"], notice, admins=target in (WARNED, THROTTLED)
+            self.db,
+            self.settings,
+            camera["id"],
+            notice,
+            admins=target in (FairUseState.WARNED, FairUseState.THROTTLED),
         )
         return Transition(camera["id"], current, target, tuple(findings), event_id)
 
     def notice(
-        self, camera: dict, target: str, findings: list[Finding], evidence: dict, event_id: int
+        self,
+        camera: dict,
+        target: FairUseState,
+        findings: list[Finding],
+        evidence: dict,
+        event_id: int,
     ) -> OwnerNotice:
         name = camera["name"]
         what = "; ".join(finding.summary for finding in findings)
         rules = self.settings.fairuse
-        if target == WARNED:
+        if target == FairUseState.WARNED:
             title = f"Camera {name}: please check its alarm settings"
             body = (
                 f"Your camera {name} sends more alarms than a camera normally does: {what}. "
                 f"If this goes on for {rules.grace_period_h:g} hours, its clips will be "
                 f"processed with a delay of {rules.throttle_delay_min:g} minutes."
             )
-        elif target == THROTTLED:
+        elif target == FairUseState.THROTTLED:
             title = f"Camera {name}: clips are now processed with a delay"
             body = (
                 f"Your camera {name} still sends constant or mostly false alarms ({what}). "
                 f"Its clips are stored, but processed {rules.throttle_delay_min:g} minutes "
                 "later until the alarms calm down."
             )
-        elif target == SUSPENDED:
+        elif target == FairUseState.SUSPENDED:
             title = f"Camera {name}: uploads suspended"
             body = (
                 f"An administrator suspended uploads from your camera {name} under the fair-use "
@@ -177,7 +183,9 @@ class FairUseMonitor:
             kind=f"fairuse_{target}",
             title=title,
             body=body,
-            advice=advice_for(findings) if target in (WARNED, THROTTLED) else [],
+            advice=advice_for(findings)
+            if target in (FairUseState.WARNED, FairUseState.THROTTLED)
+            else [],
             evidence=evidence,
             dedupe_key=f"fairuse_event:{event_id}",
         )
@@ -206,10 +214,11 @@ def suspend_camera(
     are stored as the evidence. Raises `CameraStateChanged` if it is suspended already."""
     monitor = FairUseMonitor(db, settings)
     camera = get_camera(db, camera_id)
-    if camera["fairuse_state"] == SUSPENDED:
+    current = FairUseState(camera["fairuse_state"])
+    if current == FairUseState.SUSPENDED:
         raise CameraStateChanged(f"camera {camera_id} is suspended already")
     findings = monitor.findings(camera_id, now)
-    return monitor.step(camera, camera["fairuse_state"], SUSPENDED, findings, ADMIN, now)
+    return monitor.step(camera, current, FairUseState.SUSPENDED, findings, ADMIN, now)
 
 
 def resume_camera(
@@ -218,6 +227,6 @@ def resume_camera(
     """An admin lifts a suspension: back to ``ok``; the next evaluation may warn again."""
     monitor = FairUseMonitor(db, settings)
     camera = get_camera(db, camera_id)
-    if camera["fairuse_state"] != SUSPENDED:
+    if camera["fairuse_state"] != FairUseState.SUSPENDED:
         raise CameraStateChanged(f"camera {camera_id} is not suspended")
-    return monitor.step(camera, SUSPENDED, OK, [], ADMIN, now)
+    return monitor.step(camera, FairUseState.SUSPENDED, FairUseState.OK, [], ADMIN, now)

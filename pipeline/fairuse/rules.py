@@ -1,4 +1,6 @@
-"""Fair-use rules (DESIGN.md §4) as pure objects over a camera's clip history; no I/O.
+"""Fair-use rules as pure objects over a camera's clip history; no I/O.
+
+The rules in words: docs/cameras.md, The 18-second rule and fair use.
 
 Constant alarm: clips that follow each other with gaps under G seconds form one run; a run
 longer than W minutes is a constant alarm. High false-alarm rate: within the window, the share
@@ -13,11 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-OK = "ok"
-WARNED = "warned"
-THROTTLED = "throttled"
-SUSPENDED = "suspended"
-STATES = (OK, WARNED, THROTTLED, SUSPENDED)
+from core.catalog.states import FairUseState
 
 CONSTANT_ALARM = "constant_alarm"
 FALSE_ALARM_RATE = "false_alarm_rate"
@@ -161,17 +159,21 @@ class FairUseLadder:
     grace: timedelta
 
     def next_state(
-        self, current: str, since: datetime | None, findings: Sequence[Finding], now: datetime
-    ) -> str:
-        if current == SUSPENDED:
-            return SUSPENDED
+        self,
+        current: FairUseState,
+        since: datetime | None,
+        findings: Sequence[Finding],
+        now: datetime,
+    ) -> FairUseState:
+        if current == FairUseState.SUSPENDED:
+            return FairUseState.SUSPENDED
         if not findings:
-            return OK
-        if current == OK:
-            return WARNED
-        if current == WARNED:
+            return FairUseState.OK
+        if current == FairUseState.OK:
+            return FairUseState.WARNED
+        if current == FairUseState.WARNED:
             grace_ends = (since or now) + self.grace
             if now >= grace_ends and any(f.last_at >= grace_ends for f in findings):
-                return THROTTLED
-            return WARNED
-        return THROTTLED
+                return FairUseState.THROTTLED
+            return FairUseState.WARNED
+        return FairUseState.THROTTLED

@@ -68,12 +68,12 @@ def make_playback_copy(source: Path, target: Path, *, threads: int = 0) -> None:
             clock = FrameClock(video_in, constant_rate=clip.format.name == "avi")
             encoded = 0
             for packet in clip.demux(streams):
-                if packet.stream is audio_in:
+                if audio_out is not None and packet.stream is audio_in:
                     if packet.dts is not None:
                         packet.stream = audio_out
                         out.mux(packet)
                     continue
-                for frame in packet.decode():
+                for frame in video_in.decode(packet):
                     frame.pts = clock.pts(frame)
                     frame.time_base = video_out.codec_context.time_base
                     frame.pict_type = av.video.frame.PictureType.NONE

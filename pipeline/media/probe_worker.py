@@ -4,6 +4,9 @@ Uploads come from the internet; a malformed file can make a decoder hang or cras
 child process keeps the daemon alive: a crash or a time-out costs one restart of the child and
 the upload is rejected as ``undecodable`` with the reason, never a dead pipeline.
 
+The answer carries the probe's packet table too (`ClipProbe.to_wire`), so that the daemon side
+can plan from the demuxed packets without demuxing the file again.
+
 The child reads one JSON request per line on stdin and answers one JSON line on stdout.
 """
 
@@ -18,7 +21,9 @@ import selectors
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from pipeline.media.probe import ClipProbe, probe_clip
 
@@ -29,12 +34,35 @@ DEFAULT_TIMEOUT_S = 30.0
 CHILD_MEMORY_LIMIT = 2 * 1024**3
 
 
+@dataclass(frozen=True)
+class ProbeChild:
+    """The probe process and the two pipes the daemon talks to it over."""
+
+    process: subprocess.Popen[bytes]
+    requests: IO[bytes]  # its stdin
+    answers: IO[bytes]  # its stdout
+
+    @classmethod
+    def start(cls) -> ProbeChild:
+        env = {**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.media.probe_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        if process.stdin is None or process.stdout is None:  # PIPE always gives both
+            raise RuntimeError("the probe child was started without its pipes")
+        return cls(process, process.stdin, process.stdout)
+
+
 class IsolatedProbe:
     """`probe(path)` like `probe_clip`, but in a child process with a time limit."""
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
-        self._child: subprocess.Popen | None = None
+        self._child: ProbeChild | None = None
         self._lock = threading.Lock()
 
     def probe(self, path: Path) -> ClipProbe:
@@ -42,8 +70,8 @@ class IsolatedProbe:
             child = self._ensure_child()
             request = json.dumps({"path": str(path)}) + "\n"
             try:
-                child.stdin.write(request.encode())
-                child.stdin.flush()
+                child.requests.write(request.encode())
+                child.requests.flush()
                 line = self._read_line(child)
             except (BrokenPipeError, OSError):
                 line = None
@@ -52,56 +80,47 @@ class IsolatedProbe:
                 self._kill_child()
                 logger.warning("probe child %s on %s; restarted", reason, path.name)
                 return ClipProbe(error=f"decoder {reason} while probing")
-            data = json.loads(line)
-            return ClipProbe(**data)
+            return ClipProbe.from_wire(json.loads(line))
 
     def close(self) -> None:
         with self._lock:
             self._kill_child()
 
-    def _ensure_child(self) -> subprocess.Popen:
-        if self._child is None or self._child.poll() is not None:
-            env = {**os.environ, "OPENCV_LOG_LEVEL": "ERROR", "AV_LOG_FORCE_NOCOLOR": "1"}
-            self._child = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.media.probe_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=env,
-            )
+    def _ensure_child(self) -> ProbeChild:
+        if self._child is None or self._child.process.poll() is not None:
+            self._child = ProbeChild.start()
         return self._child
 
-    def _read_line(self, child: subprocess.Popen) -> bytes | None:
+    def _read_line(self, child: ProbeChild) -> bytes | None:
         with selectors.DefaultSelector() as selector:
-            selector.register(child.stdout, selectors.EVENT_READ)
+            selector.register(child.answers, selectors.EVENT_READ)
             if not selector.select(self.timeout_s):
                 return None
-        line = child.stdout.readline()
+        line = child.answers.readline()
         return line or None
 
     @staticmethod
-    def _exited(child: subprocess.Popen) -> bool:
+    def _exited(child: ProbeChild) -> bool:
         """Did the child die? Its stdout closed, but it may not be reaped yet: wait briefly."""
         try:
-            child.wait(timeout=1)
+            child.process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             return False
         return True
 
     def _kill_child(self) -> None:
         if self._child is not None:
-            if self._child.poll() is None:
-                self._child.kill()
-            self._child.wait()
-            for stream in (self._child.stdin, self._child.stdout):
-                if stream:
-                    stream.close()
+            if self._child.process.poll() is None:
+                self._child.process.kill()
+            self._child.process.wait()
+            self._child.requests.close()
+            self._child.answers.close()
             self._child = None
 
     def __enter__(self) -> IsolatedProbe:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -111,9 +130,9 @@ def serve() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            result = probe_clip(Path(request["path"])).as_dict()
+            result = probe_clip(Path(request["path"])).to_wire()
         except Exception as error:
-            result = ClipProbe(error=f"probe failed: {type(error).__name__}: {error}").as_dict()
+            result = ClipProbe(error=f"probe failed: {type(error).__name__}: {error}").to_wire()
         sys.stdout.write(json.dumps(result, default=str) + "\n")
         sys.stdout.flush()
 

@@ -1,5 +1,5 @@
 """The camera signature: is an upload a genuine video from a registered, supported camera?"""
 
-from pipeline.signature.verdict import Verdict
+from pipeline.signature.verdict import UploadVerdict
 
-__all__ = ["Verdict"]
+__all__ = ["UploadVerdict"]

@@ -8,6 +8,7 @@ file never reaches the decoder.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.media.sniff import sniff_file
 from pipeline.signature.stages import SignatureStages, facts_of
-from pipeline.signature.verdict import Verdict
+from pipeline.signature.verdict import UploadVerdict
 
 
 def check_upload(
@@ -27,7 +28,7 @@ def check_upload(
     rules: ValidationSettings,
     fingerprint: LearnedFingerprint | None = None,
     prober: Callable[[Path], ClipProbe] = probe_clip,
-) -> Verdict:
+) -> UploadVerdict:
     """``prober`` may be `IsolatedProbe(...).probe` to keep a hostile file's decoder out of
     the daemon's process."""
     stages = SignatureStages(rules)
@@ -40,4 +41,5 @@ def check_upload(
     if verdict is not None:
         return verdict
     facts = facts_of(probe, container)
-    return stages.check_fingerprint(fingerprint, facts) or stages.accept(facts)
+    verdict = stages.check_fingerprint(fingerprint, facts) or stages.accept(facts)
+    return replace(verdict, packets=probe.packets)

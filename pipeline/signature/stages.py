@@ -1,4 +1,6 @@
-"""Signature stages in order (DESIGN.md §3); the first failure decides, each with its own code.
+"""Signature stages in order; the first failure decides, each with its own code.
+
+The stages in words: docs/cameras.md, Camera signature.
 
 Pure: every stage looks at facts already gathered (size, sniffed container, `ClipProbe`,
 learned fingerprint) and never at the file, so each is tested with tiny cases. Gathering the
@@ -17,13 +19,14 @@ from core.fingerprint import (
     LearnedFingerprint,
 )
 from core.settings.validation import ValidationSettings
-from pipeline.media.probe import ClipProbe
+from pipeline.media.probe import NO_VIDEO_STREAM, ClipProbe
 from pipeline.media.sniff import AVI, JPEG, MP4
-from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, Verdict
+from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, UploadVerdict
 
 NOT_REGISTERED = "not_registered"
 NOT_VIDEO = "not_video"
 UNDECODABLE = "undecodable"
+TRUNCATED = "truncated"
 UNSUPPORTED_STREAM = "unsupported_stream"
 PROFILE_MISMATCH = "profile_mismatch"
 FINGERPRINT_MISMATCH = "fingerprint_mismatch"
@@ -32,6 +35,7 @@ REASONS = (
     NOT_REGISTERED,
     NOT_VIDEO,
     UNDECODABLE,
+    TRUNCATED,
     UNSUPPORTED_STREAM,
     PROFILE_MISMATCH,
     FINGERPRINT_MISMATCH,
@@ -40,65 +44,70 @@ REASONS = (
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
 VIDEO_CONTAINERS = frozenset({MP4, AVI})
-NO_VIDEO_STREAM = "no video stream"
 
 
 @dataclass(frozen=True)
 class SignatureStages:
-    """The rules of §3 over gathered facts; ``None`` from a stage means "passed"."""
+    """The signature rules over gathered facts; ``None`` from a stage means "passed"."""
 
     rules: ValidationSettings
 
     def admit(
         self, camera: dict[str, Any] | None, size_bytes: int, container: str
-    ) -> Verdict | None:
+    ) -> UploadVerdict | None:
         """Stages that need no probe: the account (1), the size cap, the container bytes (2)."""
         if camera is None or not camera.get("enabled"):
-            return Verdict.reject(NOT_REGISTERED, "no enabled camera owns this upload account")
+            return UploadVerdict.reject(
+                NOT_REGISTERED, "no enabled camera owns this upload account"
+            )
         cap = self.rules.max_size_mb * 1024 * 1024
         if size_bytes > cap:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 OVER_HARD_CAP, f"{size_bytes} bytes exceeds {self.rules.max_size_mb} MB"
             )
         if container == JPEG:
-            return Verdict.reject(NOT_VIDEO, "a JPEG snapshot, not a video clip")
+            return UploadVerdict.reject(NOT_VIDEO, "a JPEG snapshot, not a video clip")
         if container not in VIDEO_CONTAINERS:
-            return Verdict.reject(NOT_VIDEO, "bytes are not an MP4/MOV or AVI container")
+            return UploadVerdict.reject(NOT_VIDEO, "bytes are not an MP4/MOV or AVI container")
         return None
 
     def check_streams(
         self, probe: ClipProbe, model: CameraModel | None, container: str
-    ) -> Verdict | None:
-        """Decodes (3), one H.264/H.265 stream (3), the duration cap, the model's profile (4)."""
+    ) -> UploadVerdict | None:
+        """Whole (3), decodes (3), one H.264/H.265 stream (3), the duration cap, the model's
+        profile (4)."""
         facts = facts_of(probe, container)
+        # First: a cut-off upload often does not parse either, and "cut off" is what to tell.
+        if not probe.whole:
+            return UploadVerdict.reject(TRUNCATED, probe.truncation or "cut off", facts)
         if probe.error == NO_VIDEO_STREAM:
-            return Verdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
+            return UploadVerdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
         if not probe.ok:
-            return Verdict.reject(UNDECODABLE, probe.error or "does not decode", facts)
+            return UploadVerdict.reject(UNDECODABLE, probe.error or "does not decode", facts)
         if probe.video_streams != 1:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 UNSUPPORTED_STREAM, f"{probe.video_streams} video streams, expected one", facts
             )
         if probe.codec not in VIDEO_CODECS:
-            return Verdict.reject(UNSUPPORTED_STREAM, f"video codec {probe.codec}", facts)
+            return UploadVerdict.reject(UNSUPPORTED_STREAM, f"video codec {probe.codec}", facts)
         if probe.duration_s > self.rules.max_duration_s:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 OVER_HARD_CAP,
                 f"{probe.duration_s:.1f} s exceeds {self.rules.max_duration_s:.0f} s",
                 facts,
             )
         if model is None:
-            return Verdict.reject(
+            return UploadVerdict.reject(
                 PROFILE_MISMATCH, "the camera's model is not in the model table", facts
             )
         problems = model_mismatches(model, probe, container)
         if problems:
-            return Verdict.reject(PROFILE_MISMATCH, "; ".join(problems), facts)
+            return UploadVerdict.reject(PROFILE_MISMATCH, "; ".join(problems), facts)
         return None
 
     def check_fingerprint(
         self, learned: LearnedFingerprint | None, facts: dict[str, Any]
-    ) -> Verdict | None:
+    ) -> UploadVerdict | None:
         """Stage 5, enforced once the fingerprint was learned from enough clips."""
         if learned is None or not learned.is_complete(self.rules.fingerprint_clips):
             return None
@@ -108,17 +117,20 @@ class SignatureStages:
         )
         problems = learned.mismatches(ClipFingerprint.from_probe(facts), tolerance)
         if problems:
-            return Verdict.quarantine(FINGERPRINT_MISMATCH, "; ".join(problems), facts)
+            return UploadVerdict.quarantine(FINGERPRINT_MISMATCH, "; ".join(problems), facts)
         return None
 
-    def accept(self, facts: dict[str, Any]) -> Verdict:
+    def accept(self, facts: dict[str, Any]) -> UploadVerdict:
         lane = ClipLengthRule.from_settings(self.rules).lane(facts["duration_s"])
-        return Verdict.accept(facts, lane)
+        return UploadVerdict.accept(facts, lane)
 
 
 @dataclass(frozen=True)
 class ClipLengthRule:
-    """The 18 s rule (§4): a standard alarm clip, plus tolerance, goes through the normal lane."""
+    """The 18 s rule: a standard alarm clip, plus tolerance, goes through the normal lane.
+
+    Why 18 s: docs/cameras.md, Alarm clips.
+    """
 
     alarm_clip_s: float
     tolerance_s: float

@@ -22,7 +22,7 @@ from core.spool import UploadMeta, clip_path, list_incoming, read_upload
 from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
-from ingestd.shared_ban import SharedLoginBan, ban_file
+from ingestd.shared_state import reset_shared_state, shared_state_file
 from tests.conftest import REPO
 
 THREAD_GRACE_S = 5.0
@@ -135,7 +135,7 @@ def shared_limiters(
 ) -> Iterator[Callable[..., SharedConnectionLimiter]]:
     """``shared_limiters(worker, per_address=2, total=None)``: the limiter one worker process
     would have, all on the same freshly reset ban file; closed at the end."""
-    SharedLoginBan.reset(ingest_settings)
+    reset_shared_state(ingest_settings)
     made: list[SharedConnectionLimiter] = []
 
     def _make(
@@ -143,7 +143,7 @@ def shared_limiters(
     ) -> SharedConnectionLimiter:
         limits = {SFTP: Limit(per_address, total), FTP: Limit(per_address)}
         limiter = SharedConnectionLimiter(
-            ban_file(ingest_settings), worker, limits, busy_timeout_s=busy_timeout_s
+            shared_state_file(ingest_settings), worker, limits, busy_timeout_s=busy_timeout_s
         )
         made.append(limiter)
         return limiter
@@ -187,7 +187,7 @@ class WorkerProcesses:
 
     def open_connections(self, protocol: str) -> list[int]:
         """The worker index of each connection counted in the shared file."""
-        with contextlib.closing(sqlite3.connect(ban_file(self.settings))) as db:
+        with contextlib.closing(sqlite3.connect(shared_state_file(self.settings))) as db:
             rows = db.execute(
                 "SELECT worker FROM open_connections WHERE protocol = ?", [protocol]
             ).fetchall()

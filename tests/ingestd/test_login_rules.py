@@ -141,7 +141,7 @@ def test_ban_counts_failures_across_protocols(ingest_settings, catalog, make_cam
 
 
 def test_login_ban_expires_and_forgets_old_failures():
-    from ingestd.authorizers import LoginBan
+    from ingestd.credentials import LoginBan
 
     now = [1000.0]
     ban = LoginBan(failures=3, window_s=60, duration_s=300, clock=lambda: now[0])

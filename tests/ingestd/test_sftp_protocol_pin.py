@@ -9,7 +9,13 @@ from paramiko import Channel, SFTPServer
 from paramiko.buffered_pipe import BufferedPipe
 from paramiko.sftp import BaseSFTP
 
-from ingestd.sftp.protocol import PINNED_PARAMIKO, StatusWithMessage, TunedSFTPServer
+from core.settings.sftp import SSH_CIPHERS
+from ingestd.sftp.protocol import (
+    PINNED_PARAMIKO,
+    StatusWithMessage,
+    TunedSFTPServer,
+    paramiko_ciphers,
+)
 
 
 def test_paramiko_minor_version_is_the_pinned_one():
@@ -72,3 +78,15 @@ def test_status_with_message_is_still_the_plain_code():
     status = StatusWithMessage(paramiko.sftp.SFTP_FAILURE, "Storage quota exceeded")
     assert status == paramiko.sftp.SFTP_FAILURE
     assert status.message == "Storage quota exceeded"
+
+
+def test_the_ciphers_settings_accept_are_the_ones_paramiko_offers():
+    # `[sftp] ciphers` is validated against core's copy of paramiko's list (the settings load
+    # without paramiko); an upgrade that adds or drops a cipher must update that copy.
+    assert paramiko_ciphers() == SSH_CIPHERS, (
+        f"paramiko {paramiko.__version__} offers {paramiko_ciphers()}: update SSH_CIPHERS in "
+        "core/settings/sftp.py"
+    )
+    assert "self._transport._preferred_ciphers" in inspect.getsource(
+        paramiko.transport.SecurityOptions.ciphers.fget
+    ), "SecurityOptions.ciphers no longer reads Transport._preferred_ciphers"

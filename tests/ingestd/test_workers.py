@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingestd.shared_ban import SharedLoginBan
-from ingestd.workers import WorkerSlot, passive_ports_for, serves_ftp
+from ingestd.credentials import LoginBan
+from ingestd.shared_state import login_failures_store, reset_shared_state
+from ingestd.worker_slots import WorkerSlot, passive_ports_for, serves_ftp
 
 
 def _slot(index: int, count: int) -> WorkerSlot:
@@ -33,12 +34,10 @@ def test_only_the_first_ftp_workers_serve_ftp_and_share_its_passive_ports():
 
 
 def test_ban_is_shared_between_workers(ingest_settings, caplog):
-    SharedLoginBan.reset(ingest_settings)
+    reset_shared_state(ingest_settings)
     now = [1000.0]
     first, second = (
-        SharedLoginBan(
-            SharedLoginBan.for_settings(ingest_settings).path, 3, 60, 300, clock=lambda: now[0]
-        )
+        LoginBan(3, 60, 300, clock=lambda: now[0], store=login_failures_store(ingest_settings))
         for _ in range(2)
     )
     try:
@@ -58,8 +57,8 @@ def test_ban_is_shared_between_workers(ingest_settings, caplog):
 
 
 def test_success_clears_earlier_failures(ingest_settings):
-    SharedLoginBan.reset(ingest_settings)
-    ban = SharedLoginBan(SharedLoginBan.for_settings(ingest_settings).path, 2, 60, 300)
+    reset_shared_state(ingest_settings)
+    ban = LoginBan(2, 60, 300, store=login_failures_store(ingest_settings))
     try:
         ban.record_failure("192.0.2.1")
         ban.record_success("192.0.2.1")

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.catalog import atomic
-from core.catalog.jobs import INDEXED, advance_job, register_job
+from core.catalog.jobs import advance_job, register_job
 from core.catalog.recordings import insert_recording
+from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from pipeline.scheduler import catalog_time
 
@@ -63,7 +64,7 @@ def store_recording(catalog, clips) -> Callable[..., dict]:
                     "thumb_path": thumb_rel,
                 },
             )
-            advance_job(catalog, job_id, INDEXED, recording_id=recording_id)
+            advance_job(catalog, job_id, JobState.INDEXED, recording_id=recording_id)
         return {"id": recording_id, "job_id": job_id, "clip": clip, "thumb": thumb}
 
     return _store

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from core import spool
 from core.catalog import atomic
-from core.catalog.accounts import PAUSED, set_account_state
+from core.catalog.accounts import set_account_state
+from core.catalog.states import AccountState, JobState
 from core.mailer import read_outbox
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.inactive_accounts import warn_and_delete_inactive_accounts
@@ -120,16 +121,24 @@ def test_spooled_uploads_of_a_deleted_account_are_removed(
     _set_user(catalog, user["id"], created_at=catalog_time(NOW - timedelta(days=500)))
     camera = make_camera(owner=user)
     spool.ensure_spool(settings.storage.spool_dir)
-    folder = settings.storage.incoming_dir / "pending01"
-    folder.mkdir()
-    (folder / "clip").write_bytes(b"x")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    meta = spool.UploadMeta(
+        upload_id="pending01",
+        camera_id=camera["id"],
+        username=camera["username"],
+        protocol="ftp",
+        remote_addr="127.0.0.0/24",
+        original_name="clip.mp4",
+        original_path="clip.mp4",
+        size_bytes=1,
+        started_at=catalog_time(NOW - timedelta(days=400)),
+        completed_at=catalog_time(NOW - timedelta(days=400)),
+    )
+    folder = spool.spool_completed_upload(settings.storage.spool_dir, clip, meta)
     register_job(
         catalog,
-        {
-            "upload_id": "pending01",
-            "camera_id": camera["id"],
-            "completed_at": catalog_time(NOW - timedelta(days=400)),
-        },
+        {"upload_id": "pending01", "camera_id": camera["id"], "completed_at": meta.completed_at},
     )
     warn_and_delete_inactive_accounts(catalog, settings, NOW)
     assert (
@@ -142,7 +151,7 @@ def test_spooled_uploads_of_a_deleted_account_are_removed(
 def test_clips_held_in_quarantine_of_a_deleted_account_are_removed(
     catalog, settings, clips, make_user, make_camera
 ):
-    from core.catalog.jobs import QUARANTINED, advance_job, register_job
+    from core.catalog.jobs import advance_job, register_job
     from core.catalog.quarantine import insert_quarantined
 
     user = make_user()
@@ -169,7 +178,7 @@ def test_clips_held_in_quarantine_of_a_deleted_account_are_removed(
             catalog_time(NOW),
             catalog_time(NOW + timedelta(days=3650)),
         )
-        advance_job(catalog, "held01", QUARANTINED)
+        advance_job(catalog, "held01", JobState.QUARANTINED)
     warn_and_delete_inactive_accounts(catalog, settings, NOW)
     assert (
         warn_and_delete_inactive_accounts(catalog, settings, NOW + timedelta(days=31))["deleted"]
@@ -187,7 +196,7 @@ def test_paused_accounts_are_neither_warned_nor_deleted(
     paused = make_user("paused@example.com")
     _set_user(catalog, paused["id"], created_at=catalog_time(NOW - timedelta(days=900)))
     recording = store_recording(make_camera(owner=paused), timedelta(days=800))
-    set_account_state(catalog, paused["id"], PAUSED)
+    set_account_state(catalog, paused["id"], AccountState.PAUSED)
     # Paused after a warning: the respite does not run out while the account is paused.
     warned_then_paused = make_user("warned@example.com")
     _set_user(
@@ -196,7 +205,7 @@ def test_paused_accounts_are_neither_warned_nor_deleted(
         created_at=catalog_time(NOW - timedelta(days=900)),
         inactivity_warned_at=catalog_time(NOW - timedelta(days=60)),
     )
-    set_account_state(catalog, warned_then_paused["id"], PAUSED)
+    set_account_state(catalog, warned_then_paused["id"], AccountState.PAUSED)
 
     for day in (0, 31, 400, 1000):
         result = warn_and_delete_inactive_accounts(catalog, settings, NOW + timedelta(days=day))

@@ -9,8 +9,9 @@ import tomli_w
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.catalog import atomic
-from core.catalog.jobs import REJECTED, advance_job, register_job
+from core.catalog.jobs import advance_job, register_job
 from core.catalog.scheduled_runs import record_run
+from core.catalog.states import JobState
 from core.settings import Settings
 from pipeline.metrics import MetricsEndpoint
 from pipeline.scheduler import catalog_time
@@ -48,7 +49,7 @@ def _seed(catalog, make_camera, store_recording) -> None:
     for number, reason in enumerate(("not_video", "not_video", "unknown_camera")):
         job_id = f"bad{number}"
         register_job(catalog, {"upload_id": job_id, "camera_id": camera["id"]})
-        advance_job(catalog, job_id, REJECTED, reason=reason)
+        advance_job(catalog, job_id, JobState.REJECTED, reason=reason)
     register_job(catalog, {"upload_id": "waiting", "camera_id": camera["id"]})
     with atomic(catalog):
         catalog.execute("UPDATE cameras SET fairuse_state = 'warned' WHERE id = ?", [camera["id"]])

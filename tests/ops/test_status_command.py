@@ -7,8 +7,9 @@ import subprocess
 from datetime import timedelta
 
 from core.catalog import atomic
-from core.catalog.jobs import REJECTED, advance_job, register_job
+from core.catalog.jobs import advance_job, register_job
 from core.catalog.scheduled_runs import record_run
+from core.catalog.states import JobState
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.upkeep import storage_statistics
 from tests.ops.conftest import NOW, record_detection_run
@@ -34,7 +35,7 @@ def _seed(catalog, settings, make_user, make_camera, store_recording) -> dict:
     camera = make_camera(owner=owner)
     recording = store_recording(camera, timedelta(minutes=2), size=2048)
     register_job(catalog, {"upload_id": "junk1", "camera_id": camera["id"]})
-    advance_job(catalog, "junk1", REJECTED, reason="not_video")
+    advance_job(catalog, "junk1", JobState.REJECTED, reason="not_video")
     register_job(catalog, {"upload_id": "queued1", "camera_id": camera["id"]})
     with atomic(catalog):
         catalog.execute(
@@ -53,7 +54,7 @@ def test_status_prints_queue_clips_fair_use_disk_and_detector(
 
     text = _status(config_file)
 
-    assert "queue:     received=1 validated=0 detected=0" in text
+    assert "queue:     received=1 validated=0" in text
     assert "finished:  indexed=1 rejected=1" in text
     assert f"camera={camera_id}  rejected    reason=not_video" in text
     job_id = seeded["recording"]["job_id"]

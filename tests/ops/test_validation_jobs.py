@@ -6,16 +6,9 @@ from datetime import timedelta
 
 from core.catalog import atomic
 from core.catalog.delayed import set_release_at
-from core.catalog.jobs import (
-    DELAYED,
-    QUARANTINED,
-    REJECTED,
-    VALIDATED,
-    advance_job,
-    get_job,
-    register_job,
-)
+from core.catalog.jobs import advance_job, get_job, register_job
 from core.catalog.quarantine import insert_quarantined
+from core.catalog.states import JobState
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.validation_jobs import expire_quarantined_clips, release_delayed_lane
 from tests.ops.conftest import NOW
@@ -25,13 +18,13 @@ def test_delayed_clip_is_released_when_its_time_has_come(catalog, settings, make
     camera = make_camera()
     register_job(catalog, {"upload_id": "long1", "camera_id": camera["id"]})
     with atomic(catalog):
-        advance_job(catalog, "long1", DELAYED, lane="delayed")
+        advance_job(catalog, "long1", JobState.DELAYED, lane="delayed")
         set_release_at(catalog, "long1", catalog_time(NOW + timedelta(hours=1)))
 
     assert release_delayed_lane(catalog, settings, NOW) == {"released": 0}
-    assert get_job(catalog, "long1")["state"] == DELAYED
+    assert get_job(catalog, "long1")["state"] == JobState.DELAYED
     assert release_delayed_lane(catalog, settings, NOW + timedelta(hours=2)) == {"released": 1}
-    assert get_job(catalog, "long1")["state"] == VALIDATED
+    assert get_job(catalog, "long1")["state"] == JobState.VALIDATED
     assert release_delayed_lane(catalog, settings, NOW + timedelta(hours=2)) == {"released": 0}
 
 
@@ -43,7 +36,7 @@ def test_unconfirmed_quarantined_clip_expires_with_its_file(catalog, settings, c
     held.parent.mkdir(parents=True)
     held.write_bytes(b"clip")
     with atomic(catalog):
-        advance_job(catalog, "odd1", QUARANTINED, reason="fingerprint_mismatch")
+        advance_job(catalog, "odd1", JobState.QUARANTINED, reason="fingerprint_mismatch")
         insert_quarantined(
             catalog,
             job,
@@ -57,5 +50,5 @@ def test_unconfirmed_quarantined_clip_expires_with_its_file(catalog, settings, c
     assert held.exists()
     assert expire_quarantined_clips(catalog, settings, NOW + timedelta(days=8)) == {"expired": 1}
     assert not held.exists()
-    assert get_job(catalog, "odd1")["state"] == REJECTED
+    assert get_job(catalog, "odd1")["state"] == JobState.REJECTED
     assert expire_quarantined_clips(catalog, settings, NOW + timedelta(days=8)) == {"expired": 0}

@@ -7,8 +7,8 @@ import sqlite3
 import threading
 import time
 
-from core.catalog import jobs
 from core.catalog.recordings import list_recordings
+from core.catalog.states import JobState
 from pipeline.processor import ClipProcessor
 
 
@@ -21,7 +21,7 @@ def test_clip_is_indexed_while_a_reader_holds_a_long_read_transaction(
     reader.execute("SELECT count(*) FROM recordings").fetchone()  # holds a WAL snapshot
     try:
         folder = spool_upload(camera_clip, camera)
-        assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.INDEXED
+        assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.INDEXED
         # The reader still sees its snapshot; a new read sees the clip.
         assert reader.execute("SELECT count(*) FROM recordings").fetchone()[0] == 0
     finally:
@@ -54,5 +54,5 @@ def test_clip_waits_for_an_exclusive_lock_and_is_indexed_once_it_is_released(
     thread.join()
     assert released.is_set()
     assert time.monotonic() - started >= 1.0  # it waited rather than failing
-    assert state == jobs.INDEXED
+    assert state == JobState.INDEXED
     assert len(list_recordings(catalog)) == 1

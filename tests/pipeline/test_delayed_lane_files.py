@@ -11,6 +11,7 @@ from core.catalog import jobs
 from core.catalog.delayed import release_delayed
 from core.catalog.notices import list_notices
 from core.catalog.recordings import list_recordings
+from core.catalog.states import JobState
 from core.catalog.times import parse_iso
 from core.mailer import read_outbox
 from pipeline.processor import ClipProcessor
@@ -35,7 +36,7 @@ def test_25_s_clip_is_stored_in_the_delayed_lane_and_the_owner_is_told(
 
     state = ClipProcessor(settings, catalog, "test:0").process(folder)
 
-    assert state == jobs.DELAYED
+    assert state == JobState.DELAYED
     job = job_of(catalog, folder)
     assert (job["lane"], job["reason"]) == ("delayed", "long_clip")
     wait = parse_iso(job["release_at"]) - datetime.now(UTC)
@@ -60,7 +61,7 @@ def test_owner_is_told_once_per_day_per_camera(
     processor = ClipProcessor(settings, catalog, "test:0")
     for cam, name in ((camera, "A1.mp4"), (camera, "A2.mp4"), (other, "A3.mp4")):
         assert processor.process(spool_upload(clip_factory(**LONG), cam, name=name)) == (
-            jobs.DELAYED
+            JobState.DELAYED
         )
 
     notices = list_notices(catalog, user_id=camera["owner_id"])
@@ -78,14 +79,14 @@ def test_delayed_clip_waits_until_released_then_is_indexed_in_the_delayed_lane(
 
     # The spool scan meets it again before its time: nothing happens, not even a write.
     writes = catalog.conn.total_changes
-    assert processor.process(folder) == jobs.DELAYED
+    assert processor.process(folder) == JobState.DELAYED
     assert catalog.conn.total_changes == writes
     assert release_delayed(catalog, datetime.now(UTC)) == []
 
     released = release_delayed(catalog, datetime.now(UTC) + timedelta(minutes=31))
     assert released == [folder.name]
-    assert job_of(catalog, folder)["state"] == jobs.VALIDATED
-    assert processor.process(folder) == jobs.INDEXED
+    assert job_of(catalog, folder)["state"] == JobState.VALIDATED
+    assert processor.process(folder) == JobState.INDEXED
 
     [recording] = list_recordings(catalog)
     assert recording["lane"] == "delayed"
@@ -102,7 +103,7 @@ def test_processor_releases_a_due_clip_itself_without_the_scheduler(
     processor.process(folder)
     catalog.execute("UPDATE jobs SET release_at = '2000-01-01T00:00:00+00:00'")
 
-    assert processor.process(folder) == jobs.INDEXED
+    assert processor.process(folder) == JobState.INDEXED
 
 
 def test_standard_clip_is_not_delayed_and_tells_nobody(
@@ -111,6 +112,6 @@ def test_standard_clip_is_not_delayed_and_tells_nobody(
     camera = make_camera()
     folder = spool_upload(clip_factory(**SMALL), camera)
 
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.INDEXED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.INDEXED
     assert list_notices(catalog) == []
     assert read_outbox(settings.storage.outbox_dir) == []

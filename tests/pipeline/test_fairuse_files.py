@@ -16,6 +16,7 @@ from core.catalog.cameras import get_camera
 from core.catalog.fairuse import fairuse_events
 from core.catalog.notices import list_notices
 from core.catalog.recordings import list_recordings
+from core.catalog.states import JobState
 from core.mailer import read_outbox
 from pipeline.fairuse import evaluate_fair_use
 from pipeline.fairuse.advice import PIR_LINK
@@ -61,7 +62,7 @@ def test_burst_of_back_to_back_clips_warns_owner_and_admins_then_a_normal_clip_i
 
     states, folders = run_burst(settings, catalog, camera, clip_factory, spool_upload, names[:6])
 
-    assert states == [jobs.INDEXED] * 6, "warned cameras' clips are processed as usual"
+    assert states == [JobState.INDEXED] * 6, "warned cameras' clips are processed as usual"
     assert get_camera(catalog, camera["id"])["fairuse_state"] == "warned"
     [event] = fairuse_events(catalog, camera["id"])
     assert (event["from_state"], event["to_state"], event["actor"]) == ("ok", "warned", "system")
@@ -86,7 +87,7 @@ def test_burst_of_back_to_back_clips_warns_owner_and_admins_then_a_normal_clip_i
     # is still in the window) and nobody is mailed twice.
     pause_name = (start + timedelta(seconds=6 * CLIP_S + 60)).strftime("A%Y%m%d_%H%M%S.mp4")
     folder = spool_upload(clip_factory(**SMALL), camera, name=pause_name)
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.INDEXED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.INDEXED
     assert list_recordings(catalog)[0]["lane"] == "normal"
     assert get_camera(catalog, camera["id"])["fairuse_state"] == "warned"
     assert len(read_outbox(settings.storage.outbox_dir)) == 2
@@ -114,7 +115,7 @@ def test_camera_alarming_past_the_grace_period_is_throttled_and_its_clips_delaye
     states, folders = run_burst(settings, catalog, camera, clip_factory, spool_upload, names)
 
     # Clip 4 warns, clip 5 (still alarming, grace over) throttles, clip 6 waits.
-    assert states == [jobs.INDEXED] * 5 + [jobs.DELAYED]
+    assert states == [JobState.INDEXED] * 5 + [JobState.DELAYED]
     assert [e["to_state"] for e in reversed(fairuse_events(catalog, camera["id"]))] == [
         "warned",
         "throttled",

@@ -10,8 +10,8 @@ import struct
 import av
 import pytest
 
-from core.catalog import jobs
 from core.catalog.recordings import list_recordings
+from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from pipeline.media.probe import probe_clip
 from pipeline.processor import ClipProcessor
@@ -45,7 +45,7 @@ def top_level_boxes(data: bytes) -> list[bytes]:
 
 def index_clip(settings, catalog, camera, clip, spool_upload, name: str) -> dict:
     folder = spool_upload(clip, camera, name=name)
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.INDEXED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.INDEXED
     [recording] = list_recordings(catalog, camera_id=camera["id"])
     return recording
 
@@ -123,7 +123,7 @@ def test_crash_after_the_copy_before_the_index_reuses_the_copy(
     monkeypatch.undo()
     monkeypatch.setattr(playback, "make_playback_copy", counted_copy)
 
-    assert ClipProcessor(settings, catalog, "test:1").process(folder) == jobs.INDEXED
+    assert ClipProcessor(settings, catalog, "test:1").process(folder) == JobState.INDEXED
     assert len(made) == 1
     [recording] = list_recordings(catalog)
     store = ClipStore(settings.storage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.catalog import jobs
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
+from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from pipeline.processor import ClipProcessor
 
@@ -17,7 +18,7 @@ def test_valid_clip_is_indexed_with_poster_and_moved_out_of_spool(
 
     state = ClipProcessor(settings, catalog, "test:0").process(folder)
 
-    assert state == jobs.INDEXED
+    assert state == JobState.INDEXED
     assert not folder.exists()
     [recording] = list_recordings(catalog)
     assert recording["camera_id"] == camera["id"]
@@ -40,7 +41,7 @@ def test_text_file_named_mp4_is_rejected_and_removed(
 
     state = ClipProcessor(settings, catalog, "test:0").process(folder)
 
-    assert state == jobs.REJECTED
+    assert state == JobState.REJECTED
     assert not folder.exists()
     [rejection] = list_rejections(catalog)
     assert rejection["reason"] == "not_video"
@@ -48,7 +49,7 @@ def test_text_file_named_mp4_is_rejected_and_removed(
     assert list_recordings(catalog) == []
 
 
-def test_truncated_mp4_is_rejected_as_undecodable(
+def test_mp4_cut_in_half_is_rejected_as_truncated(
     settings, catalog, make_camera, camera_clip, spool_upload, tmp_path
 ):
     camera = make_camera()
@@ -56,10 +57,11 @@ def test_truncated_mp4_is_rejected_as_undecodable(
     truncated.write_bytes(camera_clip.read_bytes()[: camera_clip.stat().st_size // 2])
     folder = spool_upload(truncated, camera)
 
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.REJECTED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.REJECTED
 
     [rejection] = list_rejections(catalog)
-    assert rejection["reason"] == "undecodable"
+    assert rejection["reason"] == "truncated"
+    assert "the moov box (the index a camera writes last) is missing" in rejection["detail"]
 
 
 def test_processing_a_job_twice_indexes_it_once(
@@ -91,7 +93,7 @@ def test_crash_after_move_before_index_resumes_without_loss(
     # The clip left the spool folder but its metadata is still there: the retry finds the file
     # in the recordings tree and indexes it exactly once.
     assert folder.exists()
-    assert ClipProcessor(settings, catalog, "test:1").process(folder) == jobs.INDEXED
+    assert ClipProcessor(settings, catalog, "test:1").process(folder) == JobState.INDEXED
     [recording] = list_recordings(catalog)
     assert ClipStore(settings.storage).recording_file(recording["path"]).exists()
 
@@ -108,9 +110,9 @@ def test_job_whose_tries_keep_killing_the_daemon_is_set_aside_with_its_upload_ke
     # As left behind by CRASH_LIMIT claims whose process died before finishing.
     catalog.execute("UPDATE jobs SET attempts = ? WHERE id = ?", [CRASH_LIMIT, upload_id])
 
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.FAILED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.FAILED
 
     assert jobs.get_job(catalog, upload_id)["reason"] == "processing_crashed"
     assert (folder / "clip").read_bytes() == camera_clip.read_bytes()
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.FAILED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.FAILED
     assert list_recordings(catalog) == []

@@ -13,6 +13,7 @@ from core.catalog.fingerprints import get_fingerprint
 from core.catalog.quarantine import list_quarantined
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
+from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from pipeline.processor import ClipProcessor
 from pipeline.quarantine import accept_quarantined, discard_quarantined, expire_quarantine
@@ -32,7 +33,7 @@ def learned_camera(settings, catalog, make_camera, clip_factory, spool_upload):
     processor = ClipProcessor(settings, catalog, "test:0")
     for name in ("A20261125_130000.mp4", "A20261125_130100.mp4"):
         assert processor.process(spool_upload(clip_factory(**SMALL), camera, name=name)) == (
-            jobs.INDEXED
+            JobState.INDEXED
         )
     assert get_fingerprint(catalog, camera["id"]).samples == 2
     return camera
@@ -40,7 +41,7 @@ def learned_camera(settings, catalog, make_camera, clip_factory, spool_upload):
 
 def quarantine_one(settings, catalog, camera, clip_factory, spool_upload, name="A2.mp4"):
     folder = spool_upload(clip_factory(**OTHER_ENCODER), camera, name=name)
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.QUARANTINED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.QUARANTINED
     assert not folder.exists()
     return folder.name
 
@@ -79,7 +80,7 @@ def test_accepting_indexes_the_clip_and_teaches_the_fingerprint(
     )
     # The camera's new settings now pass.
     folder = spool_upload(clip_factory(**OTHER_ENCODER), learned_camera, name="A3.mp4")
-    assert ClipProcessor(settings, catalog, "test:0").process(folder) == jobs.INDEXED
+    assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.INDEXED
 
 
 def test_accept_is_refused_for_another_owners_clip(
@@ -104,7 +105,7 @@ def test_discarding_deletes_the_clip_and_keeps_a_rejection_row(
     [rejection] = list_rejections(catalog)
     assert (rejection["job_id"], rejection["reason"]) == (job_id, "fingerprint_mismatch")
     assert "discarded by its owner" in rejection["detail"]
-    assert jobs.get_job(catalog, job_id)["state"] == jobs.REJECTED
+    assert jobs.get_job(catalog, job_id)["state"] == JobState.REJECTED
 
 
 def test_quarantine_expires_after_the_setting_and_not_before(
@@ -138,7 +139,7 @@ def test_crash_between_quarantine_commit_and_move_is_finished_on_retry(
     monkeypatch.undo()
     assert folder.exists()
 
-    assert ClipProcessor(settings, catalog, "test:1").process(folder) == jobs.QUARANTINED
+    assert ClipProcessor(settings, catalog, "test:1").process(folder) == JobState.QUARANTINED
     assert not folder.exists()
     [held] = list_quarantined(catalog)
     assert ClipStore(settings.storage).quarantine_file(held["path"]).exists()

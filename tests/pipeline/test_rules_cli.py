@@ -8,12 +8,12 @@ import json
 import pytest
 
 from cli import main
-from core.catalog import jobs
 from core.catalog.cameras import get_camera
 from core.catalog.fairuse import fairuse_events
 from core.catalog.notices import list_notices
 from core.catalog.quarantine import list_quarantined
 from core.catalog.recordings import list_recordings
+from core.catalog.states import JobState
 from pipeline.processor import ClipProcessor
 from tests.pipeline.rule_clips import OTHER_ENCODER, SMALL
 
@@ -80,10 +80,10 @@ def test_quarantine_list_accept_and_discard(
 ):
     camera = make_camera()
     processor = ClipProcessor(settings, catalog, "test:0")
-    assert processor.process(spool_upload(clip_factory(**SMALL), camera)) == jobs.INDEXED
+    assert processor.process(spool_upload(clip_factory(**SMALL), camera)) == JobState.INDEXED
     for name in ("A1.mp4", "A2.mp4"):
         folder = spool_upload(clip_factory(**OTHER_ENCODER), camera, name=name)
-        assert processor.process(folder) == jobs.QUARANTINED
+        assert processor.process(folder) == JobState.QUARANTINED
 
     code, out, _ = cli("quarantine", "list", "--json")
     first, second = json.loads(out)

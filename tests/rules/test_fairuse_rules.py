@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.catalog.states import FairUseState
 from pipeline.fairuse.advice import (
     LOWER_SENSITIVITY,
     OBJECT_CHECK,
@@ -16,10 +17,6 @@ from pipeline.fairuse.advice import (
 from pipeline.fairuse.rules import (
     CONSTANT_ALARM,
     FALSE_ALARM_RATE,
-    OK,
-    SUSPENDED,
-    THROTTLED,
-    WARNED,
     AlarmClip,
     ConstantAlarmRule,
     FairUseLadder,
@@ -126,49 +123,58 @@ LADDER = FairUseLadder(grace=timedelta(hours=48))
 
 
 def test_ok_camera_with_a_finding_is_warned():
-    assert LADDER.next_state(OK, None, [finding()], T0) == WARNED
+    assert LADDER.next_state(FairUseState.OK, None, [finding()], T0) == FairUseState.WARNED
 
 
 def test_ok_camera_without_findings_stays_ok():
-    assert LADDER.next_state(OK, None, [], T0) == OK
+    assert LADDER.next_state(FairUseState.OK, None, [], T0) == FairUseState.OK
 
 
 def test_warned_camera_within_the_grace_period_stays_warned():
     now = T0 + timedelta(hours=47, minutes=59)
-    assert LADDER.next_state(WARNED, T0, [finding(last_at=now)], now) == WARNED
+    assert (
+        LADDER.next_state(FairUseState.WARNED, T0, [finding(last_at=now)], now)
+        == FairUseState.WARNED
+    )
 
 
 def test_warned_camera_still_alarming_after_the_grace_period_is_throttled():
     now = T0 + timedelta(hours=48)
-    assert LADDER.next_state(WARNED, T0, [finding(last_at=now)], now) == THROTTLED
+    assert (
+        LADDER.next_state(FairUseState.WARNED, T0, [finding(last_at=now)], now)
+        == FairUseState.THROTTLED
+    )
 
 
 def test_warned_camera_with_only_old_evidence_in_the_window_is_not_throttled():
     now = T0 + timedelta(hours=50)
     old = finding(last_at=T0 + timedelta(hours=1))
-    assert LADDER.next_state(WARNED, T0, [old], now) == WARNED
+    assert LADDER.next_state(FairUseState.WARNED, T0, [old], now) == FairUseState.WARNED
 
 
-@pytest.mark.parametrize("state", [WARNED, THROTTLED])
+@pytest.mark.parametrize("state", [FairUseState.WARNED, FairUseState.THROTTLED])
 def test_camera_returns_to_ok_on_its_own_when_the_behaviour_stops(state):
-    assert LADDER.next_state(state, T0, [], T0 + timedelta(hours=1)) == OK
+    assert LADDER.next_state(state, T0, [], T0 + timedelta(hours=1)) == FairUseState.OK
 
 
 def test_throttled_camera_with_findings_stays_throttled():
-    assert LADDER.next_state(THROTTLED, T0, [finding()], T0) == THROTTLED
+    assert LADDER.next_state(FairUseState.THROTTLED, T0, [finding()], T0) == FairUseState.THROTTLED
 
 
 @pytest.mark.parametrize("findings", [[], [finding()]])
 def test_only_an_admin_lifts_a_suspension(findings):
-    assert LADDER.next_state(SUSPENDED, T0, findings, T0 + timedelta(days=30)) == SUSPENDED
+    assert (
+        LADDER.next_state(FairUseState.SUSPENDED, T0, findings, T0 + timedelta(days=30))
+        == FairUseState.SUSPENDED
+    )
 
 
 def test_ladder_never_suspends_on_its_own():
-    state, now = OK, T0
+    state, now = FairUseState.OK, T0
     for hour in range(0, 200, 12):
         now = T0 + timedelta(hours=hour)
         state = LADDER.next_state(state, T0, [finding(last_at=now)], now)
-    assert state == THROTTLED
+    assert state == FairUseState.THROTTLED
 
 
 def test_constant_alarm_advice_names_the_pir_link_and_area_sensitivity():

@@ -12,6 +12,7 @@ from core.catalog.cameras import get_camera
 from core.catalog.fairuse import fairuse_events, record_transition
 from core.catalog.notices import insert_notice
 from core.catalog.rejections import insert_rejection
+from core.catalog.states import FairUseState
 
 
 def test_dashboard_shows_last_alarm_todays_count_storage_and_fairuse_advice(
@@ -26,8 +27,8 @@ def test_dashboard_shows_last_alarm_todays_count_storage_and_fairuse_advice(
         record_transition(
             catalog,
             camera["id"],
-            "ok",
-            "warned",
+            FairUseState.OK,
+            FairUseState.WARNED,
             rules=["constant_alarm"],
             evidence={"minutes": 45},
             actor="pipeline",

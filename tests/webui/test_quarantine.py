@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog import jobs
 from core.catalog.quarantine import list_quarantined
 from core.catalog.rejections import list_rejections
+from core.catalog.states import JobState
 from pipeline.processor import ClipProcessor
 from tests.pipeline.conftest import spool_upload  # noqa: F401 - a fixture used below
 from tests.pipeline.rule_clips import OTHER_ENCODER, SMALL
@@ -25,10 +25,12 @@ def held_clips(settings, catalog, make_user, make_camera, clip_factory, spool_up
     owner = make_user("gina@example.com")
     camera = make_camera(owner)
     processor = ClipProcessor(settings, catalog, "test:0")
-    assert processor.process(spool_upload(clip_factory(**SMALL), camera, "A1.mp4")) == jobs.INDEXED
+    assert (
+        processor.process(spool_upload(clip_factory(**SMALL), camera, "A1.mp4")) == JobState.INDEXED
+    )
     for name in ("A2.mp4", "A3.mp4"):
         folder = spool_upload(clip_factory(**OTHER_ENCODER), camera, name)
-        assert processor.process(folder) == jobs.QUARANTINED
+        assert processor.process(folder) == JobState.QUARANTINED
     return owner, camera, list_quarantined(catalog, camera_id=camera["id"])
 
 

@@ -27,7 +27,7 @@ from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import camera_client, camera_policy, credential_box
 from webui.api.errors import fail
-from webui.api.token_auth import api_user_id, require_scope
+from webui.api.token_auth import api_user_id, camera_call, require_scope
 from webui.db import get_db
 from webui.formatting import api_time, viewer_today
 from webui.ownership import camera_or_404
@@ -94,6 +94,7 @@ def show_camera(camera_id: int):
 
 @v1.patch("/cameras/<id:camera_id>/alarm-settings")
 @require_scope("control")
+@camera_call
 def change_alarm_settings(camera_id: int):
     """Switch alarms (armed) and notifications; with a stored camera login, arming also switches
     the camera's own motion detection, and a camera error leaves both unchanged."""

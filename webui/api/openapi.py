@@ -12,6 +12,7 @@ from typing import Any
 from flask import jsonify
 
 from core.catalog import MAX_ID
+from core.catalog.states import FairUseState
 from webui.api.blueprints import v1
 from webui.api.token_auth import public
 
@@ -77,6 +78,7 @@ CAMERA = _path_id("camera_id", "A camera of yours")
 RECORDING = _path_id("recording_id", "A recording of yours")
 TARGET = _path_id("target_id", "A notification target of yours")
 TOKEN = _path_id("token_id", "An API token of yours")
+PLATE = _path_id("plate_id", "A plate you named")
 CAMERA_FILTER = _query("camera_id", ID, "Only this camera")
 REVIEWED_FILTER = _query(
     "reviewed",
@@ -115,7 +117,7 @@ SCHEMAS: dict[str, dict] = {
             "name": {"type": "string"},
             "model": {"type": "string"},
             "enabled": {"type": "boolean"},
-            "fairuse_state": {"type": "string", "enum": ["ok", "warned", "throttled", "suspended"]},
+            "fairuse_state": {"type": "string", "enum": [s.value for s in FairUseState]},
             "alarm_settings": _ref("AlarmSettings"),
             "access": _obj(
                 {
@@ -191,6 +193,14 @@ SCHEMAS: dict[str, dict] = {
             "container": {"type": "string"},
             "size_bytes": {"type": "integer"},
             "labels": {"type": "array", "items": {"type": "string"}},
+            "plates": {
+                "type": "array",
+                "description": "Best plate reading per vehicle (upper case, letters and digits),"
+                " with the name the owner gave the plate, if any",
+                "items": _obj(
+                    {"text": {"type": "string"}, "name": {"type": "string", "nullable": True}}
+                ),
+            },
             "released": {"type": "boolean"},
             "reviewed": {
                 "type": "boolean",
@@ -257,8 +267,10 @@ SCHEMAS: dict[str, dict] = {
             "labels": {
                 "type": "array",
                 "maxItems": 10,
-                "items": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-                "description": "Only alarms showing one of these (e.g. person); empty: all",
+                "items": {"type": "string", "pattern": "^([a-z_]{1,32}|plate:[0-9]{1,18})$"},
+                "description": "Only alarms showing one of these (e.g. person); empty: all."
+                " Plate conditions: plate_unknown (a plate you have not named), plate_known"
+                " (a named one), plate:ID (the named plate ID)",
             },
             "events": {
                 "type": "array",
@@ -330,6 +342,27 @@ SCHEMAS: dict[str, dict] = {
         }
     ),
     "TokenList": _obj({"items": {"type": "array", "items": _ref("Token")}}),
+    "KnownPlate": _obj(
+        {
+            "id": ID,
+            "text": {"type": "string", "description": "Upper case, letters and digits only"},
+            "name": {"type": "string"},
+            "created_at": TIME,
+        }
+    ),
+    "KnownPlateList": _obj({"items": {"type": "array", "items": _ref("KnownPlate")}}),
+    "KnownPlateNew": _obj(
+        {
+            "text": {
+                "type": "string",
+                "maxLength": 24,
+                "description": "As printed; spaces and dashes are dropped. A plate already"
+                " named (look-alikes O/0, I/1, B/8, S/5, Z/2 count as the same) is renamed",
+            },
+            "name": {"type": "string", "maxLength": 60, "description": "e.g. our car"},
+        },
+        additionalProperties=False,
+    ),
     "Me": _obj(
         {
             "user_id": ID,
@@ -537,6 +570,12 @@ PATHS: dict[str, dict] = {
                 _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
                 _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
                 REVIEWED_FILTER,
+                _query(
+                    "plate",
+                    {"type": "string", "maxLength": 20},
+                    "Only with this plate read; spaces and dashes ignored, O/0, I/1, B/8, S/5,"
+                    " Z/2 taken as the same and one missing or extra character tolerated",
+                ),
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
                 _query(
                     "cursor", {"type": "string", "maxLength": 80}, "next_cursor of the last page"
@@ -672,6 +711,27 @@ PATHS: dict[str, dict] = {
             params=[TARGET],
             tag="notifications",
             ok_status="202",
+        )
+    },
+    "/plates": {
+        "get": _op("The plates you named", _json(_ref("KnownPlateList")), (401, 429), tag="plates"),
+        "post": _op(
+            "Name a plate (recordings and notifications then show the name)",
+            _json(_ref("KnownPlate"), "Named"),
+            (*WRITE, 409),
+            body="KnownPlateNew",
+            tag="plates",
+            ok_status="201",
+        ),
+    },
+    "/plates/{plate_id}": {
+        "delete": _op(
+            "Forget a plate's name",
+            NO_CONTENT,
+            WRITE,
+            params=[PLATE],
+            tag="plates",
+            ok_status="204",
         )
     },
     "/tokens": {"get": _op("Your API tokens", _json(_ref("TokenList")), (401, 429), tag="tokens")},

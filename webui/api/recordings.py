@@ -44,6 +44,7 @@ def _filter() -> RecordingFilter:
         until=until,
         label=query_text("label", 32),
         reviewed=_query_bool("reviewed"),
+        plate=query_text("plate", 20),
     )
 
 

@@ -11,10 +11,10 @@ from typing import Any
 from flask import current_app, g, request
 
 from core.catalog.tokens import authenticate_token, touch_token
+from core.sliding_window import SlidingWindowLimiter
 from core.spool import shorten_address
 from webui.api.blueprints import v1
 from webui.api.errors import fail
-from webui.api.rate_limits import SlidingWindowLimiter
 from webui.db import get_db, get_settings
 
 logger = logging.getLogger(__name__)
@@ -24,9 +24,10 @@ PUBLIC_ATTR = "_api_public"
 
 class ApiLimiters:
     def __init__(self, calls: int, control: int, auth_failures: int) -> None:
-        self.calls = SlidingWindowLimiter(calls)
-        self.control = SlidingWindowLimiter(control)
-        self.auth_failures = SlidingWindowLimiter(auth_failures)
+        # Per minute, as the settings say; a refused call does not count.
+        self.calls = SlidingWindowLimiter(calls, 60)
+        self.control = SlidingWindowLimiter(control, 60)
+        self.auth_failures = SlidingWindowLimiter(auth_failures, 60)
 
 
 def limiters() -> ApiLimiters:
@@ -60,7 +61,7 @@ def authenticate() -> None:
     if view is None or getattr(view, PUBLIC_ATTR, False):
         return
     network = shorten_address(request.remote_addr or "")
-    if limiters().auth_failures.is_exhausted(network):
+    if limiters().auth_failures.is_blocked(network):
         fail(429, "rate_limited", "too many calls with invalid tokens", {"Retry-After": "60"})
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

@@ -1,4 +1,4 @@
-"""How ingestd serves: pyftpdlib's single-threaded I/O loop for FTP/FTPS, in its own thread.
+"""The FTP/FTPS server of one ingestd process: pyftpdlib's single-threaded I/O loop, in a thread.
 
 Each server gets its own loop and its own configured handler class, so two servers in one
 process (tests run many) never share pyftpdlib's class-level settings.
@@ -14,46 +14,18 @@ from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 from core.settings import Settings, parse_listen
-from ingestd.authorizers import UPLOAD_PERMISSIONS, CameraCredentials
 from ingestd.connection_limits import ConnectionLimiter
-from ingestd.handlers import CameraFTPHandler
+from ingestd.credentials import CameraCredentials
+from ingestd.ftp.authorizer import CameraFTPAuthorizer
+from ingestd.ftp.handlers import CameraDTPHandler, CameraFTPHandler
+from ingestd.ftp.pyftpdlib_adapter import LoopBridge
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
-from ingestd.loop_bridge import LoopBridge
-from ingestd.workers import WorkerSlot, ftp_worker_count, passive_ports_for
+from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 
 logger = logging.getLogger(__name__)
-
-
-class CameraFTPAuthorizer:
-    """pyftpdlib's authorizer interface. Logins go through `CameraCredentials` (see handlers);
-    this only answers permission questions: every camera has the same upload-only letters."""
-
-    def has_user(self, username: str) -> bool:
-        return True
-
-    def has_perm(self, username: str, perm: str, path: str | None = None) -> bool:
-        return perm in UPLOAD_PERMISSIONS
-
-    def get_perms(self, username: str) -> str:
-        return UPLOAD_PERMISSIONS
-
-    def get_home_dir(self, username: str) -> str:
-        raise NotImplementedError("the jail comes from the login, see CameraFTPHandler")
-
-    def get_msg_login(self, username: str) -> str:
-        return "Logged in; upload only."
-
-    def get_msg_quit(self, username: str) -> str:
-        return "Goodbye."
-
-    def impersonate_user(self, username: str, password: str) -> None:
-        """Cameras are virtual users; the server never changes its OS identity."""
-
-    def terminate_impersonation(self, username: str) -> None:
-        """See `impersonate_user`."""
 
 
 def tls_context(settings: Settings) -> SSL.Context:
@@ -93,6 +65,9 @@ class FtpService:
         install_address_scrubber("pyftpdlib")
         self.ioloop = IOLoop.factory()
         self.bridge = LoopBridge(self.ioloop)
+        data_handler = type(
+            "ConfiguredCameraDTPHandler", (CameraDTPHandler,), {"timeout": ftp.data_timeout_s}
+        )
         handler = type(
             "ConfiguredCameraFTPHandler",
             (CameraFTPHandler,),
@@ -113,10 +88,8 @@ class FtpService:
                 "auth_failed_timeout": settings.ingest.failed_login_delay_s,
                 # Alone, this process's count (max_cons_per_ip below) is the whole count.
                 "connection_limiter": limiter if workers > 1 else None,
+                "dtp_handler": data_handler,
             },
-        )
-        handler.dtp_handler = type(
-            "ConfiguredCameraDTPHandler", (handler.dtp_handler,), {"timeout": ftp.data_timeout_s}
         )
         listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
         self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)

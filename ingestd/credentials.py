@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,13 @@ import sqlite_utils
 from core.catalog import open_catalog
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
+from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
 from core.settings import Settings
+from core.sliding_window import Clock, SlidingWindowLimiter, WindowStore
 from core.spool import shorten_address
 from ingestd.login_cache import RecentLogins
-from ingestd.shared_ban import SharedLoginBan
+from ingestd.shared_state import login_failures_store
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,6 @@ MSG_DISABLED = "This camera is disabled; enable it in the AlarmVault web UI."
 MSG_SUSPENDED = "Processing suspended for fair-use reasons, see the web UI."
 MSG_PAUSED = "The owner's account is paused; see the AlarmVault web UI."
 MSG_SERVER_ERROR = "Temporary server error; try again later."
-
-# FTP permission letters a camera gets (pyftpdlib's alphabet): e=CWD, l=LIST/SIZE inside its jail,
-# m=MKD, w=STOR, a=APPE, d=DELE, f=RNFR/RNTO. Never r (RETR), M (chmod) or T (set times).
-UPLOAD_PERMISSIONS = "elmwadf"
 
 
 class LoginRefused(Exception):
@@ -64,79 +61,71 @@ class CameraAccount:
 
 
 class LoginBan:
-    """Refuses an address for ``duration_s`` after ``failures`` failed logins in ``window_s``."""
+    """Refuses an address for ``duration_s`` after ``failures`` failed logins in ``window_s``.
+
+    A `SlidingWindowLimiter` with a lockout, keyed by the full address; with a
+    `SqliteWindowStore` (`shared_state`) every worker process counts into the same window.
+    Each ban is logged once, with the shortened address.
+    """
 
     def __init__(
         self,
         failures: int,
         window_s: float,
         duration_s: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
+        store: WindowStore | None = None,
     ) -> None:
         self.failures = failures
-        self.window_s = window_s
         self.duration_s = duration_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = {}
-        self._banned_until: dict[str, float] = {}
+        self.window = SlidingWindowLimiter(
+            failures, window_s, lockout_s=duration_s, clock=clock, store=store
+        )
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, shared: bool = False) -> LoginBan:
+        """This process's ban; ``shared``: the one all workers keep in the shared file."""
+        ingest = settings.ingest
+        if not shared:
+            return cls(ingest.ban_after_failures, ingest.ban_window_s, ingest.ban_duration_s)
+        # Wall-clock time: the same in every process.
+        return cls(
+            ingest.ban_after_failures,
+            ingest.ban_window_s,
+            ingest.ban_duration_s,
+            clock=time.time,
+            store=login_failures_store(settings),
+        )
 
     def is_banned(self, address: str) -> bool:
-        with self._lock:
-            until = self._banned_until.get(address)
-            if until is None:
-                return False
-            if self._clock() >= until:
-                del self._banned_until[address]
-                return False
-            return True
+        return self.window.is_blocked(address)
 
     def record_failure(self, address: str) -> bool:
         """Count a failed login; True when this failure starts a ban (logged here, once)."""
-        now = self._clock()
-        with self._lock:
-            self._forget_old(now)
-            if address in self._banned_until:
-                return False
-            times = self._failures.setdefault(address, deque())
-            times.append(now)
-            if len(times) < self.failures:
-                return False
-            del self._failures[address]
-            self._banned_until[address] = now + self.duration_s
-        logger.warning(
-            "login ban: %s refused for %d s after %d failed logins",
-            shorten_address(address),
-            self.duration_s,
-            self.failures,
-        )
-        return True
+        starts_ban = self.window.record(address)
+        if starts_ban:
+            logger.warning(
+                "login ban: %s refused for %d s after %d failed logins",
+                shorten_address(address),
+                self.duration_s,
+                self.failures,
+            )
+        return starts_ban
 
     def record_success(self, address: str) -> None:
-        with self._lock:
-            self._failures.pop(address, None)
+        self.window.reset(address)
 
-    def _forget_old(self, now: float) -> None:
-        # Keeps memory bounded when many addresses try once and never come back.
-        for address in list(self._failures):
-            times = self._failures[address]
-            while times and now - times[0] > self.window_s:
-                times.popleft()
-            if not times:
-                del self._failures[address]
-        for address in [a for a, until in self._banned_until.items() if now >= until]:
-            del self._banned_until[address]
+    def close(self) -> None:
+        self.window.close()
 
 
 class CameraCredentials:
     """The one credential store: checks a camera's login for either protocol."""
 
-    def __init__(self, settings: Settings, ban: LoginBan | SharedLoginBan | None = None) -> None:
+    def __init__(self, settings: Settings, ban: LoginBan | None = None) -> None:
         ingest = settings.ingest
         self.settings = settings
-        self.ban = ban or LoginBan(
-            ingest.ban_after_failures, ingest.ban_window_s, ingest.ban_duration_s
-        )
+        self.ban = ban or LoginBan.for_settings(settings)
         self.recent_logins = RecentLogins(ingest.login_cache_s)
         self._catalog_path = settings.storage.catalog_path
         self._local = threading.local()
@@ -158,6 +147,19 @@ class CameraCredentials:
         """Log in with a public key registered for the camera (the signature is checked by SSH)."""
         return self._pool.submit(self._key_login, username, key_base64, address).result()
 
+    def login_is_current(self, account: CameraAccount) -> bool:
+        """Whether the camera that logged in still exists under the same id and user name.
+
+        Asked at every handover, in the caller's thread (one indexed read). A catalog error
+        answers yes: the pipeline checks every upload's login again before filing it.
+        """
+        try:
+            row = find_upload_account(self._db(), account.username)
+        except sqlite3.Error:
+            logger.exception("login check at handover failed in the catalog")
+            return True
+        return row is not None and row["camera_id"] == account.camera_id
+
     def is_banned(self, address: str) -> bool:
         return self.ban.is_banned(address)
 
@@ -170,8 +172,7 @@ class CameraCredentials:
             for db in self._connections:
                 db.close()
             self._connections.clear()
-        if isinstance(self.ban, SharedLoginBan):
-            self.ban.close()
+        self.ban.close()
 
     # --- in the login pool
 
@@ -217,9 +218,9 @@ class CameraCredentials:
             raise LoginRefused(MSG_WRONG)
         if not row["enabled"]:
             raise LoginRefused(MSG_DISABLED)
-        if row["fairuse_state"] == "suspended":
+        if row["fairuse_state"] == FairUseState.SUSPENDED:
             raise LoginRefused(MSG_SUSPENDED)
-        if row["owner_state"] == "paused":
+        if row["owner_state"] == AccountState.PAUSED:
             raise LoginRefused(MSG_PAUSED)
         self.ban.record_success(address)
         quota_mb = row["quota_mb"] or self.settings.storage.default_quota_mb

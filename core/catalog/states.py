@@ -1,0 +1,38 @@
+"""The fixed sets of states the catalog stores, one ``StrEnum`` per set.
+
+The values are what the database holds (and what the CHECK constraints of the migrations
+spell), so they never change: an enum member is its string, in Python and as an SQL parameter.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    """Where one upload's job stands (``jobs.state``)."""
+
+    RECEIVED = "received"
+    VALIDATED = "validated"
+    INDEXED = "indexed"
+    REJECTED = "rejected"
+    QUARANTINED = "quarantined"
+    DELAYED = "delayed"
+    # Our own error, three times: the upload stays in the spool for an admin to look at.
+    FAILED = "failed"
+
+
+class FairUseState(StrEnum):
+    """A camera's step on the fair-use ladder (``cameras.fairuse_state``)."""
+
+    OK = "ok"
+    WARNED = "warned"
+    THROTTLED = "throttled"
+    SUSPENDED = "suspended"
+
+
+class AccountState(StrEnum):
+    """Whether an owner lets the service work for them (``users.state``)."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"

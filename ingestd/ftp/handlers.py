@@ -1,0 +1,224 @@
+"""The FTP/FTPS protocol for cameras: pyftpdlib's TLS handler, upload-only and jailed.
+
+Built on `pyftpdlib_adapter`'s handlers, which hold every use of pyftpdlib's internals; here
+only its public hooks, its command methods and the adapter's hooks are overridden.
+
+Explicit TLS (AUTH TLS, PBSZ, PROT P) and plain FTP share one port; `[ftp] require_tls`
+refuses plain logins. Hooks stay thin: a finished upload is handed over, an unfinished one
+removed. The password check runs in the login pool and answers through the `LoopBridge`.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from functools import partial
+
+from core.catalog import utcnow
+from core.spool import shorten_address
+from ingestd.connection_limits import FTP, ConnectionLimiter, Refusal, Ticket
+from ingestd.credentials import (
+    MSG_BANNED,
+    MSG_SERVER_ERROR,
+    MSG_WRONG,
+    CameraAccount,
+    CameraCredentials,
+    LoginRefused,
+)
+from ingestd.filesystems import JailedFS
+from ingestd.ftp.pyftpdlib_adapter import LoopBridge, UploadDTPHandler, UploadFTPHandler
+from ingestd.handover import HandedOverFiles, LoginWithdrawn, UploadHandover
+from ingestd.limits import (
+    DISK,
+    CappedUploadFile,
+    StorageGuard,
+    UploadLimitExceeded,
+)
+
+logger = logging.getLogger(__name__)
+
+MSG_TLS_REQUIRED = "TLS required: send AUTH TLS first (set the camera to FTPS)."
+MSG_NOT_STORED = "Upload could not be stored; please send it again."
+
+
+def limit_reply(error: UploadLimitExceeded) -> str:
+    """452 when the server's disk is short, 552 when the account's allowance is used up."""
+    return f"{452 if error.kind == DISK else 552} {error.message}"
+
+
+class CameraDTPHandler(UploadDTPHandler):
+    """A camera's data connection: an upload that runs into a limit says which."""
+
+    # pyftpdlib reads 64 KiB per loop turn; bigger reads mean fewer turns per clip.
+    ac_in_buffer_size = 1024 * 1024
+    not_stored_reply = f"451 {MSG_NOT_STORED}"
+
+    def reply_for_write_error(self, error: BaseException) -> str | None:
+        return limit_reply(error) if isinstance(error, UploadLimitExceeded) else None
+
+
+class CameraFTPHandler(UploadFTPHandler):
+    """One camera's FTP or FTPS session. Configured per server by `service.FtpService`."""
+
+    abstracted_fs = JailedFS
+    dtp_handler = CameraDTPHandler
+    use_sendfile = False
+    # Set per server by `service.FtpService`; a class attribute is how pyftpdlib
+    # configures its handlers.
+    credentials: CameraCredentials
+    handover: UploadHandover
+    guard: StorageGuard
+    bridge: LoopBridge
+    # Set when more than one process serves FTP: the per-address limit counted across them
+    # (`connection_limits`). Alone, pyftpdlib's own ``max_cons_per_ip`` does that job.
+    connection_limiter: ConnectionLimiter | None = None
+
+    def __init__(self, conn, server, ioloop=None) -> None:
+        self.account: CameraAccount | None = None
+        self.protocol = "ftp"
+        self.session_bytes = 0
+        self.handed_over = HandedOverFiles()
+        self._upload_started_at = ""
+        self._connection_ticket: Ticket | None = None
+        super().__init__(conn, server, ioloop)
+
+    @property
+    def log_identity(self) -> str:
+        camera = self.account.camera_id if self.account else "-"
+        return f"{shorten_address(str(self.remote_ip))} camera={camera}"
+
+    @property
+    def camera(self) -> CameraAccount:
+        """The logged-in camera: pyftpdlib runs upload commands only after a login."""
+        if self.account is None:
+            raise RuntimeError("no camera is logged in on this session")
+        return self.account
+
+    # --- connection and login
+
+    def refuse_connection(self) -> Refusal | None:
+        """A shared slot for this connection, given back once when it closes."""
+        limiter = self.connection_limiter
+        if limiter is None:
+            return None
+        outcome = limiter.admit(FTP, str(self.remote_ip))
+        if isinstance(outcome, Refusal):
+            logger.info("ftp refused: %s %s", outcome.value, shorten_address(str(self.remote_ip)))
+            return outcome
+        self._connection_ticket = outcome
+        return None
+
+    def connection_closed(self) -> None:
+        ticket, self._connection_ticket = self._connection_ticket, None
+        if ticket is not None and self.connection_limiter is not None:
+            self.connection_limiter.release(ticket)
+
+    def on_connect(self) -> None:
+        """Refuse a banned address before it may try another password."""
+        if self.credentials.is_banned(self.remote_ip):
+            self.respond(f"421 {MSG_BANNED}")
+            self.close_when_done()
+
+    def refuse_command(self, cmd: str) -> str | None:
+        if cmd in ("USER", "PASS") and self.tls_control_required and not self.tls_established:
+            return f"530 {MSG_TLS_REQUIRED}"
+        return None
+
+    def ftp_USER(self, line: str) -> None:
+        if self.authenticated:
+            # A session stays one camera: its uploads must never be credited to another.
+            self.respond("503 Already logged in; reconnect to log in as another camera.")
+            return
+        super().ftp_USER(line)
+
+    def ftp_REIN(self, line: str) -> None:
+        self.ftp_USER(line)
+
+    def ftp_PASS(self, line: str) -> None:
+        """Check the password in the login pool; the loop serves others meanwhile."""
+        if self.authenticated:
+            self.respond("503 User already authenticated.")
+            return
+        if not self.username:
+            self.respond("503 Login with USER first.")
+            return
+        future = self.credentials.submit_password_login(self.username, line, self.remote_ip)
+        # No further commands from this client until its login is answered.
+        self.pause_commands()
+        self.bridge.when_done(future, partial(self._login_checked, self.username))
+
+    def _login_checked(self, username: str, future: Future[CameraAccount]) -> None:
+        if self.is_closed:
+            return
+        self.resume_commands()
+        try:
+            account = future.result()
+        except LoginRefused as refusal:
+            self._refuse_login(str(refusal))
+            return
+        except Exception:
+            logger.exception("login check failed")
+            self._refuse_login(MSG_SERVER_ERROR)
+            return
+        self.account = account
+        self.protocol = "ftps" if self.tls_established else "ftp"
+        self.accept_login(str(account.jail), "Logged in; upload only.")
+        logger.debug("%s logged in over %s", self.log_identity, self.protocol)
+
+    def _refuse_login(self, message: str) -> None:
+        # A pause before answering a wrong password slows guessing down.
+        guessing = message in (MSG_WRONG, MSG_BANNED)
+        self.refuse_login(
+            message,
+            delay_s=self.auth_failed_timeout if guessing else 0,
+            disconnect=message == MSG_BANNED,
+        )
+
+    # --- uploads
+
+    def ftp_STOR(self, file: str, mode: str = "w") -> str | None:
+        try:
+            allowance = self.guard.allowance(self.camera, self.session_bytes)
+        except UploadLimitExceeded as error:
+            self.respond(limit_reply(error))
+            return None
+        self._upload_started_at = utcnow()
+        self.handed_over.forget(file)
+        self.fs.upload_wrapper = partial(CappedUploadFile, allowance=allowance)
+        return super().ftp_STOR(file, mode)
+
+    def ftp_STOU(self, line: str) -> None:
+        self.respond("502 STOU is not supported; use STOR.")
+
+    def ftp_SIZE(self, path: str) -> None:
+        size = self.handed_over.size_of(path)
+        if size is not None and not self.fs.lexists(path):
+            self.respond(f"213 {size}")
+            return
+        super().ftp_SIZE(path)
+
+    def on_file_received(self, file: str) -> bool:
+        """A STOR/APPE finished: hand the file over to the pipeline; False if that failed."""
+        try:
+            meta = self.handover.hand_over(
+                self.camera,
+                file,
+                protocol=self.protocol,
+                remote_ip=str(self.remote_ip),
+                started_at=self._upload_started_at or utcnow(),
+            )
+        except LoginWithdrawn:
+            # The camera was deleted: no further command of this session may upload.
+            self.authenticated = False
+            return False
+        except OSError:
+            logger.exception("%s handover to the spool failed", self.log_identity)
+            return False
+        if meta is not None:
+            self.session_bytes += meta.size_bytes
+            self.handed_over.remember(file, meta.size_bytes)
+        return True
+
+    def on_incomplete_file_received(self, file: str) -> None:
+        """An upload was aborted or cut off: remove what arrived."""
+        self.handover.discard(self.account, file, protocol=self.protocol)

@@ -1,0 +1,55 @@
+"""Which worker a process is, the listening sockets it serves, and its share of the FTP ports.
+
+Kept apart from `workers` (the parent that forks) so that the servers, which only need to
+know their slot, import nothing of the supervisor.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from core.settings import parse_listen
+
+
+@dataclass(frozen=True)
+class WorkerSlot:
+    """Which worker this process is, and the sockets the parent bound for it."""
+
+    index: int
+    count: int
+    ftp_socket: socket.socket | None
+    sftp_socket: socket.socket | None
+
+
+def bind_listener(listen: str, backlog: int = 128) -> socket.socket:
+    host, port = parse_listen(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    return sock
+
+
+def ftp_worker_count(slot: WorkerSlot | None, ftp_workers: int) -> int:
+    """How many processes serve FTP: the first ``ftp_workers`` of the workers."""
+    return 1 if slot is None else max(1, min(slot.count, ftp_workers))
+
+
+def serves_ftp(slot: WorkerSlot | None, ftp_workers: int) -> bool:
+    return slot is None or slot.index < ftp_worker_count(slot, ftp_workers)
+
+
+def passive_ports_for(ports: range, slot: WorkerSlot | None, ftp_workers: int = 32) -> list[int]:
+    """This worker's contiguous share of the passive port range."""
+    count = ftp_worker_count(slot, ftp_workers)
+    if slot is None or count == 1:
+        return list(ports)
+    if len(ports) < count:
+        raise ValueError(
+            f"ftp.passive_ports has {len(ports)} ports, fewer than the {count} FTP workers"
+        )
+    start = len(ports) * slot.index // count
+    end = len(ports) * (slot.index + 1) // count
+    return list(ports[start:end])

@@ -1,0 +1,54 @@
+"""The state enums spell exactly what existing catalogs hold: a renamed value would strand
+every row written before the upgrade."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from core.catalog.states import AccountState, FairUseState, JobState
+
+
+def allowed_by_schema(catalog, table: str, column: str) -> set[str]:
+    """The values the column's CHECK constraint in the migrated schema admits."""
+    [sql] = [
+        row[0] for row in catalog.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table])
+    ]
+    [spelled] = re.findall(rf"CHECK \({column} IN \(([^)]*)\)\)", sql)
+    return {value.strip().strip("'") for value in spelled.split(",")}
+
+
+@pytest.mark.parametrize(
+    ("enum", "table", "column"),
+    [(FairUseState, "cameras", "fairuse_state"), (AccountState, "users", "state")],
+)
+def test_state_enum_matches_the_schemas_check_constraint(catalog, enum, table, column):
+    assert {state.value for state in enum} == allowed_by_schema(catalog, table, column)
+
+
+def test_a_stored_state_reads_back_as_its_enum_member(catalog, make_user):
+    user = make_user()
+    catalog.execute("UPDATE users SET state = ? WHERE id = ?", [AccountState.PAUSED, user["id"]])
+    [stored] = catalog.execute("SELECT state FROM users WHERE id = ?", [user["id"]]).fetchone()
+    assert stored == "paused" and AccountState(stored) is AccountState.PAUSED
+
+
+def test_job_states_keep_the_spellings_existing_catalogs_hold():
+    # jobs.state has no CHECK constraint, so the spellings are pinned here.
+    assert [state.value for state in JobState] == [
+        "received",
+        "validated",
+        "indexed",
+        "rejected",
+        "quarantined",
+        "delayed",
+        "failed",
+    ]
+
+
+def test_the_schema_refuses_a_state_outside_the_enum(catalog, make_user):
+    user = make_user()
+    with pytest.raises(sqlite3.IntegrityError):
+        catalog.execute("UPDATE users SET state = 'frozen' WHERE id = ?", [user["id"]])
