@@ -107,10 +107,9 @@ def forget_plate(plate_id: int):
     try:
         delete_known_plate(get_db(), g.user["id"], plate_id)
     except NotFound:
-        flash("That named plate does not exist.", "error")
-    else:
-        logger.info("named plate removed (user %d)", g.user["id"])
-        flash("The plate's name is removed.", "info")
+        abort(404)  # no such plate of this account: someone else's looks the same
+    logger.info("named plate removed (user %d)", g.user["id"])
+    flash("The plate's name is removed.", "info")
     return redirect(url_for("account.index") + "#plates")
 
 
