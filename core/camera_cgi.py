@@ -12,11 +12,13 @@ Paths marked *unconfirmed* are from the vendor wiki and not yet seen on a real c
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import logging
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -149,6 +151,48 @@ def parse_cgi_answer(text: str) -> dict[str, str]:
     return values
 
 
+class _Deadline:
+    """Cuts a camera connection when its time is up.
+
+    Socket timeouts only bound each read: a camera that trickles one byte at a time would hold
+    the call (and the web thread relaying it) for ever. At the deadline the socket is shut down
+    from a timer thread, which ends any read that is waiting, headers or body.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        """The connected socket to cut (http.client drops its own reference early)."""
+        with self._lock:
+            self._sock = sock
+            expired = self.expired
+        if expired:
+            self._shut(sock)
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = self._sock
+        if sock is not None:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        # The plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop its TLS
+        # state under a read running in another thread.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 def _clean(text: str) -> str:
     return re.sub(r"[^\w .,:;()/-]", "", text).strip()[:160] or "no reason given"
 
@@ -206,51 +250,64 @@ class CameraClient:
             raise CameraError("the camera did not send a JPEG picture")
         return data
 
-    def mjpeg_stream(self, max_bytes: int | None = None) -> tuple[str, Iterator[bytes]]:
+    def mjpeg_stream(
+        self, max_s: float, max_bytes: int | None = None
+    ) -> tuple[str, Iterator[bytes]]:
         """The camera's multipart MJPEG content type and an iterator over its raw chunks.
 
-        The connection stays open until the iterator is closed or exhausted.
+        The connection stays open until the iterator is closed or exhausted, ``max_s`` seconds
+        at most (counted from the request, however slowly the camera sends).
         """
-        connection, response = self._request(self.dialect.mjpeg_path)
+        connection, response, deadline = self._request(self.dialect.mjpeg_path, max_s)
         content_type = response.getheader("Content-Type", "")
         if not content_type.startswith("multipart/"):
+            deadline.cancel()
             connection.close()
             raise CameraError("the camera did not send an MJPEG stream")
 
         def chunks() -> Iterator[bytes]:
             sent = 0
             try:
-                while True:
+                while not deadline.expired:
                     chunk = response.read1(64 * 1024)
-                    if not chunk:
+                    if not chunk or deadline.expired:
                         return
                     sent += len(chunk)
                     yield chunk
                     if max_bytes is not None and sent >= max_bytes:
                         return
-            except (OSError, http.client.HTTPException):
+            except (OSError, ValueError, http.client.HTTPException):
                 return
             finally:
+                deadline.cancel()
                 connection.close()
 
         return content_type, chunks()
 
     # -- HTTP --------------------------------------------------------------------------------
     def _get(self, path: str, *, limit: int) -> bytes:
-        connection, response = self._request(path)
+        """The whole answer within ``timeout`` seconds from the request (not per read)."""
+        connection, response, deadline = self._request(path, self.timeout)
         try:
             data = response.read(limit + 1)
         except TimeoutError:
             raise CameraTimeout("the camera did not answer in time") from None
-        except (OSError, http.client.HTTPException):
+        except (OSError, ValueError, http.client.HTTPException):
+            if deadline.expired:
+                raise CameraTimeout("the camera did not answer in time") from None
             raise CameraUnreachable("the connection to the camera broke off") from None
         finally:
+            deadline.cancel()
             connection.close()
+        if deadline.expired:
+            raise CameraTimeout("the camera did not answer in time")
         if len(data) > limit:
             raise CameraError("the camera's answer is too large")
         return data
 
-    def _request(self, path: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    def _request(
+        self, path: str, deadline_s: float
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, _Deadline]:
         credentials = f"{self.login.username}:{self.login.password}".encode()
         headers = {
             "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
@@ -262,22 +319,32 @@ class CameraClient:
             )
         except TargetRefused as error:
             raise CameraUnreachable(f"the camera address cannot be used: {error}") from None
+        deadline = _Deadline(deadline_s)
         try:
+            connection.connect()
+            deadline.watch(connection.sock)
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
+            if deadline.expired:
+                raise TimeoutError
         except TimeoutError:
+            deadline.cancel()
             connection.close()
             raise CameraTimeout("the camera did not answer in time") from None
         except ssl.SSLError:
+            deadline.cancel()
             connection.close()
             raise CameraUnreachable("TLS with the camera failed (certificate?)") from None
-        except (OSError, socket.gaierror, http.client.HTTPException):
+        except (OSError, ValueError, http.client.HTTPException):
+            deadline.cancel()
             connection.close()
+            if deadline.expired:
+                raise CameraTimeout("the camera did not answer in time") from None
             raise CameraUnreachable("the camera cannot be reached") from None
-        if response.status in (401, 403):
-            connection.close()
-            raise CameraLoginRefused("the camera refused the stored login")
         if response.status != 200:
+            deadline.cancel()
             connection.close()
+            if response.status in (401, 403):
+                raise CameraLoginRefused("the camera refused the stored login")
             raise CameraError(f"the camera answered HTTP {response.status}")
-        return connection, response
+        return connection, response, deadline

@@ -27,10 +27,26 @@ class ApiSettings(StrictModel):
     )
     page_size_max: int = Field(200, ge=1, le=1000, description="Most rows one list call returns.")
     camera_timeout_s: float = Field(
-        8.0, gt=0, le=60, description="Timeout of one HTTP call to a camera's CGI."
+        8.0,
+        gt=0,
+        le=60,
+        description="How long one HTTP call to a camera's CGI (a command, a snapshot) may take "
+        "in all, however slowly the camera answers.",
     )
     live_stream_max_s: int = Field(
         300, ge=5, description="A relayed MJPEG live stream is closed after this long."
+    )
+    camera_calls_per_account: int = Field(
+        2,
+        ge=1,
+        description="Camera calls (live streams, snapshots, control) one account may have "
+        "running at once; more are answered 429.",
+    )
+    camera_call_threads: int = Field(
+        4,
+        ge=1,
+        description="Web threads that camera calls of all accounts may hold at once (at most "
+        "[web] threads - 2, so pages always have threads left); more are answered 503.",
     )
     camera_allow_loopback: bool = Field(
         False,

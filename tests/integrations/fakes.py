@@ -111,6 +111,9 @@ class FakeCamera(LoopbackHttpServer):
         self.calls: list[CgiCall] = []
         self.state = CameraState()
         self.delay_s = 0.0
+        # Seconds between single bytes of pictures and streams (0: at once): a camera (or
+        # something pretending to be one) that trickles its answer to hold the caller.
+        self.trickle_s = 0.0
         self.fail_status: int | None = None
         self.frames = [make_jpeg(n) for n in range(3)]
         super().__init__()
@@ -203,20 +206,32 @@ class FakeCamera(LoopbackHttpServer):
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                self._write(body)
+
+            def _write(self, data: bytes) -> None:
+                if not camera.trickle_s:
+                    self.wfile.write(data)
+                    return
+                try:
+                    for index in range(len(data)):
+                        self.wfile.write(data[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(camera.trickle_s)
+                except OSError:
+                    pass  # the caller gave up, as it should
 
             def _stream(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
                 self.end_headers()
                 for frame in camera.frames:
-                    self.wfile.write(
+                    self._write(
                         f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                         f"Content-Length: {len(frame)}\r\n\r\n".encode()
                         + frame
                         + b"\r\n"
                     )
-                self.wfile.write(f"--{BOUNDARY}--\r\n".encode())
+                self._write(f"--{BOUNDARY}--\r\n".encode())
                 self.close_connection = True
 
         return Handler

@@ -111,7 +111,7 @@ def test_loopback_camera_addresses_are_refused_by_the_lan_policy(fake_camera):
 def test_snapshot_and_mjpeg_come_from_the_camera(fake_camera):
     client = client_for(fake_camera)
     assert client.snapshot() == fake_camera.frames[0]
-    content_type, chunks = client.mjpeg_stream()
+    content_type, chunks = client.mjpeg_stream(max_s=10)
     assert content_type.startswith("multipart/x-mixed-replace")
     data = b"".join(chunks)
     assert all(frame in data for frame in fake_camera.frames)

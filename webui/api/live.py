@@ -4,7 +4,6 @@ camera's address or login. Also used by the live-view page (session login)."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 from flask import Response, stream_with_context
@@ -25,18 +24,16 @@ def snapshot_response(client: CameraClient) -> Response:
 
 
 def mjpeg_response(client: CameraClient) -> Response:
-    content_type, chunks = client.mjpeg_stream()
+    # The camera connection is cut at the deadline even while no byte comes, and the slot of
+    # the request (webui.api.camera_slots) is given back when this stream ends.
+    content_type, chunks = client.mjpeg_stream(max_s=get_settings().api.live_stream_max_s)
     if not _MJPEG_TYPE.match(content_type):
         chunks.close()  # type: ignore[attr-defined]
         raise CameraError("the camera did not send an MJPEG stream")
-    deadline = time.monotonic() + get_settings().api.live_stream_max_s
 
     def relay() -> Iterator[bytes]:
         try:
-            for chunk in chunks:
-                yield chunk
-                if time.monotonic() > deadline:
-                    return
+            yield from chunks
         finally:
             chunks.close()  # type: ignore[attr-defined]
 

@@ -51,6 +51,7 @@ def _errors(*codes: int) -> dict:
         422: "Invalid values",
         429: "Rate limit reached (see Retry-After)",
         502: "The camera refused or could not be reached",
+        503: "All threads for camera calls are busy (see Retry-After)",
         504: "The camera did not answer in time",
     }
     return {str(code): _json(_ref("Error"), texts[code]) for code in codes}
@@ -87,7 +88,7 @@ REVIEWED_FILTER = _query(
 )
 READ = (400, 401, 404, 429)
 WRITE = (400, 401, 403, 404, 422, 429)
-CAMERA_CALL = (*WRITE, 409, 502, 504)
+CAMERA_CALL = (*WRITE, 409, 502, 503, 504)
 
 SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": {"type": "string"}, "message": {"type": "string"}}),
@@ -499,7 +500,7 @@ PATHS: dict[str, dict] = {
                 "description": "JPEG",
                 "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
             },
-            (*READ, 409, 502, 504),
+            (*READ, 409, 502, 503, 504),
             params=[CAMERA],
             tag="live",
         )
@@ -513,7 +514,7 @@ PATHS: dict[str, dict] = {
                     "multipart/x-mixed-replace": {"schema": {"type": "string", "format": "binary"}}
                 },
             },
-            (*READ, 409, 502, 504),
+            (*READ, 409, 502, 503, 504),
             params=[CAMERA],
             tag="live",
         )

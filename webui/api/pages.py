@@ -4,11 +4,12 @@ camera's address and login, and watch a camera's live picture relayed through Al
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from core.camera_cgi import CameraError
+from core.camera_cgi import CameraClient, CameraError
 from core.catalog.camera_access import access_summaries, delete_camera_access
 from core.catalog.cameras import list_cameras
 from core.catalog.notifications import list_targets, public_target
@@ -16,6 +17,7 @@ from core.catalog.tokens import TooManyTokens, create_token, list_tokens, revoke
 from core.credential_box import SealBroken
 from webui.api.blueprints import pages_bp
 from webui.api.camera_link import camera_client
+from webui.api.camera_slots import within_camera_call_slot
 from webui.api.cameras import CameraAccessBody, check_camera_address, seal_camera_access
 from webui.api.errors import ApiError
 from webui.api.live import mjpeg_response, snapshot_response
@@ -121,14 +123,14 @@ def live(camera_id: int):
     return render_template("api/live.html", camera=camera)
 
 
-def _relay(camera_id: int, make_response):
+def _relay(camera_id: int, relay: Callable[[CameraClient], Response]):
     camera_or_404(camera_id)
     if not limiters().control.hit(f"user:{g.user['id']}").allowed:
         abort(429)
     try:
-        return make_response(camera_client(camera_id))
-    except ApiError:
-        abort(404)
+        return within_camera_call_slot(g.user["id"], lambda: relay(camera_client(camera_id)))
+    except ApiError as error:
+        abort(error.status if error.status in (429, 503) else 404)
     except (CameraError, SealBroken):
         abort(502)
 

@@ -14,6 +14,7 @@ from core.catalog.tokens import authenticate_token, touch_token
 from core.sliding_window import SlidingWindowLimiter
 from core.spool import shorten_address
 from webui.api.blueprints import v1
+from webui.api.camera_slots import within_camera_call_slot
 from webui.api.errors import fail
 from webui.db import get_db, get_settings
 
@@ -121,7 +122,8 @@ def require_scope(scope: str) -> Callable:
 
 
 def camera_call(view: Callable) -> Callable:
-    """The view talks to a camera: a tighter per-token limit protects the cameras."""
+    """The view talks to a camera: a tighter per-token limit protects the cameras, and a camera
+    call slot (per account, and for the server) protects the web threads."""
 
     @functools.wraps(view)
     def wrapped(**kwargs: Any):
@@ -133,6 +135,6 @@ def camera_call(view: Callable) -> Callable:
                 "too many camera calls with this token; slow down",
                 {"Retry-After": str(verdict.retry_after_s)},
             )
-        return view(**kwargs)
+        return within_camera_call_slot(api_user_id(), lambda: view(**kwargs))
 
     return wrapped
