@@ -12,19 +12,17 @@ Paths marked *unconfirmed* are from the vendor wiki and not yet seen on a real c
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import logging
 import re
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from core.http_target import (
     AddressPolicy,
+    ConnectionDeadline,
     TargetRefused,
     open_connection,
     parse_http_url,
@@ -151,48 +149,6 @@ def parse_cgi_answer(text: str) -> dict[str, str]:
     return values
 
 
-class _Deadline:
-    """Cuts a camera connection when its time is up.
-
-    Socket timeouts only bound each read: a camera that trickles one byte at a time would hold
-    the call (and the web thread relaying it) for ever. At the deadline the socket is shut down
-    from a timer thread, which ends any read that is waiting, headers or body.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self._timer = threading.Timer(seconds, self._cut)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> None:
-        """The connected socket to cut (http.client drops its own reference early)."""
-        with self._lock:
-            self._sock = sock
-            expired = self.expired
-        if expired:
-            self._shut(sock)
-
-    def _cut(self) -> None:
-        with self._lock:
-            self.expired = True
-            sock = self._sock
-        if sock is not None:
-            self._shut(sock)
-
-    @staticmethod
-    def _shut(sock: socket.socket) -> None:
-        # The plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop its TLS
-        # state under a read running in another thread.
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
 def _clean(text: str) -> str:
     return re.sub(r"[^\w .,:;()/-]", "", text).strip()[:160] or "no reason given"
 
@@ -307,7 +263,7 @@ class CameraClient:
 
     def _request(
         self, path: str, deadline_s: float
-    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, _Deadline]:
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, ConnectionDeadline]:
         credentials = f"{self.login.username}:{self.login.password}".encode()
         headers = {
             "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
@@ -319,7 +275,7 @@ class CameraClient:
             )
         except TargetRefused as error:
             raise CameraUnreachable(f"the camera address cannot be used: {error}") from None
-        deadline = _Deadline(deadline_s)
+        deadline = ConnectionDeadline(deadline_s)
         try:
             connection.connect()
             deadline.watch(connection.sock)

@@ -7,10 +7,12 @@ address (so a DNS answer cannot change between the check and the connect).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit
@@ -131,3 +133,46 @@ def open_connection(
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
     return PinnedConnection(target, address, timeout, context)
+
+
+class ConnectionDeadline:
+    """Cuts a connection when its time is up.
+
+    Socket timeouts only bound each read: a peer that trickles one byte at a time (a camera, a
+    webhook receiver) would hold the call, and the thread making it, for ever. At the deadline
+    the socket is shut down from a timer thread, which ends any read that is waiting, headers
+    or body.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        """The connected socket to cut (http.client drops its own reference early)."""
+        with self._lock:
+            self._sock = sock
+            expired = self.expired
+        if expired:
+            self._shut(sock)
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = self._sock
+        if sock is not None:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        # The plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop its TLS
+        # state under a read running in another thread.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()

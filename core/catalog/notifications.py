@@ -8,6 +8,7 @@ exactly once even across a crash; a delivery is then retried until sent or given
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 import sqlite_utils
@@ -243,17 +244,31 @@ def queue_delivery(
 # -- the outbox ------------------------------------------------------------------------------
 
 
-def due_deliveries(db: sqlite_utils.Database, now: str, limit: int = 50) -> list[dict[str, Any]]:
-    """What is due, except for paused accounts: their deliveries wait, kept, until the owner
+def due_deliveries(
+    db: sqlite_utils.Database,
+    now: str,
+    limit: int = 50,
+    *,
+    per_owner: int = 10,
+    skip_owners: Collection[int] = (),
+) -> list[dict[str, Any]]:
+    """What is due, oldest first, at most ``per_owner`` of each account (so one account's
+    backlog, e.g. for a dead receiver, cannot fill the batch) and none of ``skip_owners`` (whose
+    deliveries are still running). Paused accounts' deliveries wait, kept, until the owner
     resumes the account."""
+    skipped = sorted(set(skip_owners))
     return list(
         db.query(
-            "SELECT d.*, t.kind, t.payload_style, t.user_id, t.name AS target_name"
+            "SELECT * FROM ("
+            " SELECT d.*, t.kind, t.payload_style, t.user_id, t.name AS target_name,"
+            "  ROW_NUMBER() OVER (PARTITION BY t.user_id ORDER BY d.next_attempt_at, d.id)"
+            "  AS owner_rank"
             " FROM notification_deliveries d JOIN notification_targets t ON t.id = d.target_id"
             " JOIN users u ON u.id = t.user_id"
             " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND u.state IS NOT ?"
-            " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-            [now, AccountState.PAUSED, limit],
+            " AND t.user_id NOT IN (SELECT value FROM json_each(?))"
+            ") WHERE owner_rank <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            [now, AccountState.PAUSED, json.dumps(skipped), per_owner, limit],
         )
     )
 

@@ -47,7 +47,20 @@ class NotificationSettings(StrictModel):
         description="For cameras with detection on, wait this long at most for a new recording's "
         "labels before notifying (targets may want only some labels).",
     )
-    webhook_timeout_s: float = Field(10.0, gt=0, le=60, description="Timeout of one webhook POST.")
+    webhook_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        description="How long one webhook POST may take in all (a receiver that drips its "
+        "answer is cut then, and the delivery retried later).",
+    )
+    delivery_threads: int = Field(
+        4,
+        ge=1,
+        le=32,
+        description="Deliveries sent at once; each account has at most one running, so a slow "
+        "receiver of one account cannot hold up the others'.",
+    )
     max_attempts: int = Field(
         6, ge=1, le=20, description="Delivery attempts before a notification is given up."
     )

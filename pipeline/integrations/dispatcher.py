@@ -1,8 +1,14 @@
 """The notification dispatcher: a thread of the pipeline daemon.
 
 Each pass (1) turns recordings indexed since the last pass, and fair-use state changes, into
-queued deliveries, committed together with the watermark, and (2) delivers what is due by
-webhook, MQTT or mail, retrying failures with exponential backoff.
+queued deliveries, committed together with the watermark, and (2) hands what is due to a small
+pool of delivery threads (webhook, MQTT or mail), retrying failures with exponential backoff.
+
+Fairness between accounts: each account's due deliveries go to one pool thread, one after the
+other, and an account whose deliveries are still running gets no more until they ended. So one
+owner's dead or slow receiver holds at most one thread, and for at most the delivery deadline
+(``webhook_timeout_s``, the whole POST, however slowly the receiver drips its answer); other
+owners' deliveries go out meanwhile on the other threads.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +71,15 @@ class NotificationDispatcher:
         self.stop_event = threading.Event()
         self.wake_event = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.config.delivery_threads, thread_name_prefix="notify"
+        )
+        self._running_owners: set[int] = set()
+        self._owners_lock = threading.Lock()
+        # One catalog connection per delivery thread: a connection is not shared between
+        # threads that write.
+        self._thread_db = threading.local()
+        self._thread_dbs: list[sqlite_utils.Database] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -75,6 +91,11 @@ class NotificationDispatcher:
         self.wake_event.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        # Running deliveries end by their deadline; ones not started yet are dropped (still
+        # pending in the catalog, for the next start).
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for db in self._thread_dbs:
+            db.close()
         if self.mqtt is not None:
             self.mqtt.close()
 
@@ -85,7 +106,7 @@ class NotificationDispatcher:
     def _loop(self) -> None:
         while not self.stop_event.is_set():
             try:
-                self.run_once()
+                self.run_once(wait=False)
             except Exception:
                 logger.exception("notification pass failed")
             self.wake_event.wait(self.config.poll_interval_s)
@@ -98,10 +119,12 @@ class NotificationDispatcher:
         return self._db
 
     # -- one pass --------------------------------------------------------------------------
-    def run_once(self) -> tuple[int, int]:
-        """Queue new events and deliver what is due; returns (queued, delivered)."""
+    def run_once(self, wait: bool = True) -> tuple[int, int]:
+        """Queue new events and deliver what is due; returns (queued, delivered). The daemon's
+        loop does not ``wait`` for the deliveries (delivered is then 0): the next pass starts
+        those of the accounts whose earlier ones have ended."""
         queued = self.queue_new_recordings() + self.queue_fairuse_changes()
-        return queued, self.deliver_due()
+        return queued, self.deliver_due(wait=wait)
 
     def queue_new_recordings(self) -> int:
         queued = 0
@@ -147,60 +170,106 @@ class NotificationDispatcher:
                 outbox.mark_fairuse_seen(self.db, row["camera_id"], row["state"])
         return queued
 
-    def deliver_due(self) -> int:
-        delivered = 0
-        for delivery in outbox.due_deliveries(self.db, utcnow()):
-            if self.stop_event.is_set():
-                break
+    def deliver_due(self, wait: bool = True) -> int:
+        """Start the due deliveries, one pool task per account; with ``wait`` the number sent."""
+        with self._owners_lock:
+            running = set(self._running_owners)
+        by_owner: dict[int, list[dict[str, Any]]] = {}
+        for delivery in outbox.due_deliveries(self.db, utcnow(), skip_owners=running):
+            by_owner.setdefault(delivery["user_id"], []).append(delivery)
+        tasks: list[Future[int]] = []
+        for owner_id, deliveries in by_owner.items():
+            with self._owners_lock:
+                self._running_owners.add(owner_id)
             try:
-                self.deliver(delivery)
-            except DeliveryFailed as error:
-                attempts = delivery["attempts"] + 1
-                when = None
-                if error.retry:
-                    when = next_attempt_at(
-                        attempts,
-                        self.config.max_attempts,
-                        self.config.backoff_s,
-                        self.config.backoff_max_s,
-                    )
-                outbox.mark_delivery_failed_attempt(self.db, delivery["id"], str(error), when)
-                logger.info(
-                    "notification delivery=%d target=%d kind=%s attempt=%d failed: %s%s",
-                    delivery["id"],
-                    delivery["target_id"],
-                    delivery["kind"],
+                tasks.append(self._pool.submit(self._deliver_for_owner, owner_id, deliveries))
+            except RuntimeError:  # the pool is shut down: stopping
+                self._owner_done(owner_id)
+                break
+        if not wait:
+            return 0
+        return sum(task.result() for task in tasks)
+
+    def _owner_done(self, owner_id: int) -> None:
+        with self._owners_lock:
+            self._running_owners.discard(owner_id)
+
+    def _delivery_db(self) -> sqlite_utils.Database:
+        db = getattr(self._thread_db, "db", None)
+        if db is None:
+            db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+            self._thread_db.db = db
+            with self._owners_lock:
+                self._thread_dbs.append(db)
+        return db
+
+    def _deliver_for_owner(self, owner_id: int, deliveries: list[dict[str, Any]]) -> int:
+        """One account's due deliveries, one after the other (on a pool thread)."""
+        delivered = 0
+        try:
+            db = self._delivery_db()
+            for delivery in deliveries:
+                if self.stop_event.is_set():
+                    break
+                delivered += self._deliver_one(db, delivery)
+        except Exception:
+            logger.exception("notification deliveries of account %d failed", owner_id)
+        finally:
+            self._owner_done(owner_id)
+        return delivered
+
+    def _deliver_one(self, db: sqlite_utils.Database, delivery: dict[str, Any]) -> int:
+        """Send one delivery and record the outcome; 1 if it was sent."""
+        try:
+            self.deliver(delivery, db)
+        except DeliveryFailed as error:
+            attempts = delivery["attempts"] + 1
+            when = None
+            if error.retry:
+                when = next_attempt_at(
                     attempts,
-                    error,
-                    "" if when else " (given up)",
+                    self.config.max_attempts,
+                    self.config.backoff_s,
+                    self.config.backoff_max_s,
                 )
-                continue
-            outbox.mark_delivery_sent(self.db, delivery["id"])
-            delivered += 1
+            outbox.mark_delivery_failed_attempt(db, delivery["id"], str(error), when)
             logger.info(
-                "notification delivery=%d target=%d kind=%s event=%s sent",
+                "notification delivery=%d target=%d kind=%s attempt=%d failed: %s%s",
                 delivery["id"],
                 delivery["target_id"],
                 delivery["kind"],
-                delivery["event"],
+                attempts,
+                error,
+                "" if when else " (given up)",
             )
-        return delivered
+            return 0
+        outbox.mark_delivery_sent(db, delivery["id"])
+        logger.info(
+            "notification delivery=%d target=%d kind=%s event=%s sent",
+            delivery["id"],
+            delivery["target_id"],
+            delivery["kind"],
+            delivery["event"],
+        )
+        return 1
 
     # -- one delivery ----------------------------------------------------------------------
-    def deliver(self, delivery: dict[str, Any]) -> None:
+    def deliver(self, delivery: dict[str, Any], db: sqlite_utils.Database) -> None:
         payload = json.loads(delivery["payload"])
         kind = delivery["kind"]
         if kind == "webhook":
-            self._deliver_webhook(delivery, payload)
+            self._deliver_webhook(db, delivery, payload)
         elif kind == "mqtt":
             self._deliver_mqtt(payload)
         elif kind == "email":
-            self._deliver_mail(delivery, payload)
+            self._deliver_mail(db, delivery, payload)
         else:
             raise DeliveryFailed(f"unknown kind {kind}", retry=False)
 
-    def _deliver_webhook(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
-        sealed = outbox.get_target_secrets(self.db, delivery["target_id"])
+    def _deliver_webhook(
+        self, db: sqlite_utils.Database, delivery: dict[str, Any], payload: dict[str, Any]
+    ) -> None:
+        sealed = outbox.get_target_secrets(db, delivery["target_id"])
         try:
             url = self.box.open(sealed["sealed_url"])["url"]
             secret = self.box.open(sealed["sealed_secret"])["secret"]
@@ -231,17 +300,19 @@ class NotificationDispatcher:
         except MqttUnavailable as error:
             raise DeliveryFailed(str(error)) from None
 
-    def _deliver_mail(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
+    def _deliver_mail(
+        self, db: sqlite_utils.Database, delivery: dict[str, Any], payload: dict[str, Any]
+    ) -> None:
         """Mail the target's owner, if the account page's choice for this kind of mail is on
         (read now, so a one-click opt-out stops mails already queued); each carries the link."""
-        user = get_user(self.db, delivery["user_id"])
+        user = get_user(db, delivery["user_id"])
         choice = "fairuse" if payload["event"] == "fairuse" else "alarms"
         if not user[MAIL_KINDS[choice]]:
             raise DeliveryFailed(
                 f"{choice} mails are switched off on the account page", retry=False
             )
         subject, body = mail_text(payload, user.get("timezone"))
-        unsubscribe = opt_out_url(self.db, self.settings, user["id"], choice)
+        unsubscribe = opt_out_url(db, self.settings, user["id"], choice)
         try:
             kind = f"notify-{payload['event']}"
             send_mail(

@@ -16,6 +16,7 @@ from typing import Any
 
 from core.http_target import (
     AddressPolicy,
+    ConnectionDeadline,
     TargetRefused,
     open_connection,
     parse_http_url,
@@ -65,7 +66,8 @@ def post_webhook(
     timeout: float,
     policy: AddressPolicy,
 ) -> int:
-    """POST once; returns the HTTP status or raises WebhookFailed."""
+    """POST once, within ``timeout`` seconds in all; returns the HTTP status or raises
+    WebhookFailed."""
     try:
         target = parse_http_url(url)
         connection = open_connection(target, policy, timeout)
@@ -81,15 +83,25 @@ def post_webhook(
         EVENT_HEADER: event,
         DELIVERY_HEADER: str(delivery_id),
     }
+    # ``timeout`` bounds the whole delivery, not each read: a receiver that drips its answer a
+    # byte at a time is cut at the deadline, and the delivery is retried later.
+    deadline = ConnectionDeadline(timeout)
     try:
+        connection.connect()
+        deadline.watch(connection.sock)
         connection.request("POST", target.path, body=data, headers=headers)
         response = connection.getresponse()
         response.read(64 * 1024)
+        if deadline.expired:
+            raise TimeoutError
     except TimeoutError:
         raise WebhookFailed("timed out") from None
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        if deadline.expired:
+            raise WebhookFailed("timed out") from None
         raise WebhookFailed(f"connection failed ({type(error).__name__})") from None
     finally:
+        deadline.cancel()
         connection.close()
     status = response.status
     if 200 <= status < 300:

@@ -257,6 +257,9 @@ class WebhookReceiver(LoopbackHttpServer):
         self.deliveries: list[Delivery] = []
         self.statuses: list[int] = []
         self.received = threading.Event()
+        # Seconds between single bytes of a long answer (0: an empty answer at once): a
+        # receiver that holds the sender as long as it lets itself be held.
+        self.drip_s = 0.0
         super().__init__()
 
     @property
@@ -286,10 +289,21 @@ class WebhookReceiver(LoopbackHttpServer):
                 )
                 receiver.deliveries.append(Delivery(headers, body, ok))
                 status = receiver.statuses.pop(0) if receiver.statuses else (200 if ok else 401)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
                 receiver.received.set()
+                self.send_response(status)
+                if not receiver.drip_s:
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    for _ in range(100_000):
+                        self.wfile.write(b".")
+                        self.wfile.flush()
+                        time.sleep(receiver.drip_s)
+                except OSError:
+                    pass  # the sender gave up, as it should
 
         return Handler
 
