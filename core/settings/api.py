@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
 
-from core.settings.base import StrictModel
+from pydantic import Field, field_validator
+
+from core.http_target import AllowedNetworks
+from core.settings.base import StrictModel, parse_listen
 
 
 class ApiSettings(StrictModel):
@@ -48,8 +51,40 @@ class ApiSettings(StrictModel):
         description="Web threads that camera calls of all accounts may hold at once (at most "
         "[web] threads - 2, so pages always have threads left); more are answered 503.",
     )
+    camera_networks: list[str] | None = Field(
+        None,
+        description="Where stored camera addresses may point: 'public' (internet addresses), "
+        "'lan' (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) or networks like "
+        "'192.168.1.0/24'. Unset: ['public', 'lan'] when [web] listen is loopback or a private "
+        "address (a NAS at home), else ['public'] only (a hosted service must not reach its own "
+        "network). Cloud metadata addresses and the server's own addresses are always refused.",
+    )
     camera_allow_loopback: bool = Field(
         False,
         description="Allow camera addresses on loopback or link-local networks (tests only: "
         "otherwise a stored camera address could reach services on the server itself).",
     )
+
+    @field_validator("camera_networks")
+    @classmethod
+    def _known_networks(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            AllowedNetworks.parse(value)  # ValueError names the bad entry
+        return value
+
+    def camera_networks_for(self, web_listen: str) -> AllowedNetworks:
+        """The networks camera addresses may be in, for a web UI listening on ``web_listen``."""
+        entries = self.camera_networks
+        if entries is None:
+            entries = ["public", "lan"] if listens_inside(web_listen) else ["public"]
+        return AllowedNetworks.parse(entries, loopback=self.camera_allow_loopback)
+
+
+def listens_inside(listen: str) -> bool:
+    """The web UI listens on loopback or a private address only (not every address)."""
+    host, _ = parse_listen(listen)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    return address.is_loopback or (address.is_private and not address.is_unspecified)

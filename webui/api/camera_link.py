@@ -7,7 +7,7 @@ from flask import current_app
 from core.camera_cgi import CameraClient, CameraLogin
 from core.catalog.camera_access import get_camera_access
 from core.credential_box import CredentialBox, load_credential_box
-from core.http_target import AddressPolicy
+from core.http_target import AllowedNetworks
 from webui.api.errors import fail
 from webui.db import get_db, get_settings
 
@@ -21,8 +21,9 @@ def credential_box() -> CredentialBox:
     return box
 
 
-def camera_policy() -> AddressPolicy:
-    return AddressPolicy.ANY if get_settings().api.camera_allow_loopback else AddressPolicy.LAN
+def camera_policy() -> AllowedNetworks:
+    settings = get_settings()
+    return settings.api.camera_networks_for(settings.web.listen)
 
 
 def camera_client(camera_id: int) -> CameraClient:
