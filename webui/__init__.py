@@ -10,11 +10,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, redirect, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.catalog import open_catalog
+from core.proxy_hint import note_forwarded_request
 from core.settings import Settings, load_settings
 from webui import account, admin, api, auth, cameras, dashboard, recordings, viewer_zone
 from webui.db import close_db
@@ -84,6 +85,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "index", _index)
+
+    if not settings.web.trusted_proxies:
+
+        @app.before_request
+        def _notice_untrusted_proxy() -> None:
+            if "X-Forwarded-For" in request.headers and request.remote_addr in ("127.0.0.1", "::1"):
+                note_forwarded_request(settings)
 
     @app.after_request
     def _security_headers(response):

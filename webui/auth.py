@@ -49,6 +49,7 @@ from core.email_address import email_address
 from core.security import hash_password, needs_rehash, verify_password
 from core.spool import shorten_address
 from webui.db import get_db, get_settings
+from webui.known_devices import known_device, remember_device
 from webui.login_limits import LoginLimiter
 from webui.mail_links import send_account_mail
 
@@ -162,7 +163,10 @@ def _limiter() -> LoginLimiter:
         limiter = current_app.extensions.setdefault(
             "alarmvault_login_limiter",
             LoginLimiter(
-                web.login_max_failures, web.login_max_failures_per_address, web.login_window_s
+                web.login_max_failures,
+                web.login_max_failures_per_address,
+                web.login_max_failures_per_account,
+                web.login_window_s,
             ),
         )
     return limiter
@@ -208,17 +212,18 @@ def login():
     password = request.form.get("password", "")
     limiter = _limiter()
     network = client_network()
-    if limiter.is_blocked(email, network):
+    db = get_db()
+    user = find_user_by_email(db, email) if email else None
+    device = known_device(user)
+    if limiter.is_blocked(email, network, device):
         logger.warning("login refused: too many failures (network %s)", network)
         flash("Too many failed logins. Please wait a few minutes and try again.", "error")
         return render_template("auth/login.html", email=email, next=request.form.get("next")), 429
-    db = get_db()
-    user = find_user_by_email(db, email) if email else None
     if user is None or not verify_password(user["password_hash"], password):
         if user is None:
             # Same work as a wrong password, so the answer time does not reveal accounts.
             verify_password(_dummy_hash(), password)
-        limiter.record_failure(email, network)
+        limiter.record_failure(email, network, device)
         logger.info("login failed (user %s)", user["id"] if user else "unknown")
         flash("Wrong e-mail address or password.", "error")
         return render_template("auth/login.html", email=email, next=request.form.get("next")), 401
@@ -226,14 +231,16 @@ def login():
         send_confirmation(user)
         flash("Please confirm your e-mail address first: we have sent you a new link.", "error")
         return render_template("auth/login.html", email=email), 403
-    limiter.record_success(email)
+    limiter.record_success(email, network, device)
     if needs_rehash(user["password_hash"]):
         rehash_password(db, user["id"], password)
         user = get_user(db, user["id"])
     record_login(db, user["id"])
     start_session(user)
     logger.info("login ok (user %d)", user["id"])
-    return redirect(_safe_next(request.form.get("next")))
+    response = redirect(_safe_next(request.form.get("next")))
+    remember_device(response, user)
+    return response
 
 
 @functools.cache

@@ -1,4 +1,11 @@
-"""Login rate limiting: failed attempts counted per e-mail address and per client network.
+"""Login rate limiting that strangers cannot turn into a lock-out.
+
+Failed logins are counted per (client network, account): a stranger who guesses an account's
+password blocks only their own network for that account, not its owner at home. Two wider
+windows stop spread-out guessing: per client network (all accounts) and per account (all
+networks). A browser that logged in to the account before carries a signed device cookie
+(`webui.known_devices`); it is counted on its own window and passes the wider ones, so the
+owner's right password from a known device still works while strangers are refused.
 
 Kept in memory: the web UI is one process (threads), and a restart forgetting the counts is
 acceptable. A blocked key stays blocked until its oldest failure leaves the window.
@@ -12,24 +19,46 @@ from core.sliding_window import Clock, SlidingWindowLimiter
 
 
 class LoginLimiter:
-    """Two sliding windows of failed logins: one per account, one per client network."""
+    """Sliding windows of failed logins: per (network, account), per network, per account,
+    and per known device."""
 
     def __init__(
         self,
-        max_per_account: int,
+        max_per_address_and_account: int,
         max_per_address: int,
+        max_per_account: int,
         window_s: float,
         clock: Clock = time.monotonic,
     ) -> None:
-        self.per_account = SlidingWindowLimiter(max_per_account, window_s, clock=clock)
+        self.per_address_and_account = SlidingWindowLimiter(
+            max_per_address_and_account, window_s, clock=clock
+        )
         self.per_address = SlidingWindowLimiter(max_per_address, window_s, clock=clock)
+        self.per_account = SlidingWindowLimiter(max_per_account, window_s, clock=clock)
+        self.per_device = SlidingWindowLimiter(max_per_address_and_account, window_s, clock=clock)
 
-    def is_blocked(self, account: str, address: str) -> bool:
-        return self.per_account.is_blocked(account.lower()) or self.per_address.is_blocked(address)
+    def is_blocked(self, account: str, address: str, device: str | None = None) -> bool:
+        """``device``: the id of a valid device cookie of this account, if the browser sent one."""
+        if device is not None:
+            return self.per_device.is_blocked(device)
+        return (
+            self.per_address_and_account.is_blocked(_pair(account, address))
+            or self.per_address.is_blocked(address)
+            or self.per_account.is_blocked(account.lower())
+        )
 
-    def record_failure(self, account: str, address: str) -> None:
-        self.per_account.record(account.lower())
+    def record_failure(self, account: str, address: str, device: str | None = None) -> None:
+        self.per_address_and_account.record(_pair(account, address))
         self.per_address.record(address)
+        self.per_account.record(account.lower())
+        if device is not None:
+            self.per_device.record(device)
 
-    def record_success(self, account: str) -> None:
-        self.per_account.reset(account.lower())
+    def record_success(self, account: str, address: str, device: str | None = None) -> None:
+        self.per_address_and_account.reset(_pair(account, address))
+        if device is not None:
+            self.per_device.reset(device)
+
+
+def _pair(account: str, address: str) -> str:
+    return f"{address} {account.lower()}"

@@ -22,7 +22,7 @@ class ApiSettings(StrictModel):
         20,
         ge=1,
         description="Calls with a wrong or revoked token from one client network per minute "
-        "before that network is refused for a minute.",
+        "before its further invalid tokens are answered 429 (valid tokens are never refused).",
     )
     max_tokens_per_user: int = Field(20, ge=1, description="Active API tokens per account.")
     signed_url_lifetime_s: int = Field(

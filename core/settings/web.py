@@ -32,10 +32,22 @@ class WebSettings(StrictModel):
         True, description="Anyone may register an account (confirmed by a mailed link)."
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Failed logins for one e-mail address before it is blocked a while."
+        5,
+        ge=1,
+        description="Failed logins for one account from one client network (or one known "
+        "device) before that network (device) is blocked a while for that account.",
     )
     login_max_failures_per_address: int = Field(
-        30, ge=1, description="Failed logins from one client network before it is blocked."
+        30,
+        ge=1,
+        description="Failed logins from one client network (all accounts) before it is "
+        "blocked; browsers that logged in to the account before still get through.",
+    )
+    login_max_failures_per_account: int = Field(
+        100,
+        ge=1,
+        description="Failed logins for one account from all networks together before only "
+        "browsers that logged in to it before (a signed device cookie) get through.",
     )
     login_window_s: int = Field(
         900, ge=10, description="Window in which failed logins count, and length of the block."

@@ -74,7 +74,9 @@ def test_calls_over_the_limit_get_429_with_retry_after(app, alice):
     assert alice.get("/cameras", scope="read").status_code == 200
 
 
-def test_guessing_tokens_blocks_the_network(app, client, alice):
+def test_guessing_tokens_blocks_the_guesses_but_not_the_valid_tokens_of_the_network(
+    app, client, alice
+):
     app.config["SETTINGS"].api.auth_failures_per_minute = 3
     app.extensions.pop("alarmvault_api_limiters", None)
     for _ in range(3):
@@ -84,8 +86,8 @@ def test_guessing_tokens_blocks_the_network(app, client, alice):
         client.get("/api/v1/cameras", headers={"Authorization": "Bearer avt_guess"}).status_code
         == 429
     )
-    # Even a right token from that network waits.
-    assert alice.get("/cameras").status_code == 429
+    # A stranger's guesses from the same network (or proxy) lock nobody out.
+    assert alice.get("/cameras").status_code == 200
 
 
 def test_successful_calls_report_the_remaining_budget(alice):

@@ -66,6 +66,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(client, make_user):
 def test_logins_are_blocked_after_too_many_failures_even_with_the_right_password(
     client, auth, make_user
 ):
+    """A new browser on the guessing network: blocked for that account, right password or not."""
     user = make_user()
     for _ in range(5):
         assert auth.login(user["email"], "guess").status_code == 401

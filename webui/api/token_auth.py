@@ -61,9 +61,6 @@ def authenticate() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, PUBLIC_ATTR, False):
         return
-    network = shorten_address(request.remote_addr or "")
-    if limiters().auth_failures.is_blocked(network):
-        fail(429, "rate_limited", "too many calls with invalid tokens", {"Retry-After": "60"})
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -75,6 +72,11 @@ def authenticate() -> None:
         )
     row = authenticate_token(get_db(), token.strip())
     if row is None:
+        # Only invalid tokens are limited: strangers guessing from the same network (or from
+        # behind the same proxy) must not lock out the valid tokens used there.
+        network = shorten_address(request.remote_addr or "")
+        if limiters().auth_failures.is_blocked(network):
+            fail(429, "rate_limited", "too many calls with invalid tokens", {"Retry-After": "60"})
         limiters().auth_failures.record(network)
         logger.info("api: invalid token from %s", network)
         fail(
