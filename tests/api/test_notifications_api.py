@@ -73,3 +73,11 @@ def test_invalid_targets_are_refused(app, alice, bob):
     for url in ("http://example.org/hook", "https://127.0.0.1/hook", "https://10.1.2.3/x"):
         response = alice.call("POST", "/notifications", json={"kind": "webhook", "url": url})
         assert response.status_code == 422, url
+
+
+def test_an_mqtt_target_on_a_server_without_mqtt_is_a_documented_conflict(app, alice):
+    assert not app.config["SETTINGS"].notifications.mqtt.enabled
+    response = alice.call("POST", "/notifications", json={"kind": "mqtt"})
+    assert (response.status_code, response.json["error"]) == (409, "mqtt_not_available")
+    documented = app.test_client().get("/api/v1/openapi.json").json
+    assert "409" in documented["paths"]["/notifications"]["post"]["responses"]

@@ -101,7 +101,8 @@ def add_target():
     elif body.url:
         fail(422, "invalid_request", "url: only webhooks have a URL")
     if body.kind == "mqtt" and not get_settings().notifications.mqtt.enabled:
-        fail(422, "invalid_request", "kind: MQTT is not set up on this server")
+        # The body is right; the server lacks the feature: a conflict with its set-up.
+        fail(409, "mqtt_not_available", "MQTT is not set up on this server")
     try:
         row = targets.add_target(
             get_db(),

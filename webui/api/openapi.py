@@ -14,6 +14,7 @@ from flask import jsonify
 from core.catalog import MAX_ID
 from core.catalog.states import FairUseState
 from webui.api.blueprints import v1
+from webui.api.plates import PLATE_NAME_PATTERN, PLATE_TEXT_PATTERN
 from webui.api.token_auth import public
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
@@ -357,10 +358,16 @@ SCHEMAS: dict[str, dict] = {
             "text": {
                 "type": "string",
                 "maxLength": 24,
+                "pattern": PLATE_TEXT_PATTERN,
                 "description": "As printed; spaces and dashes are dropped. A plate already"
                 " named (look-alikes O/0, I/1, B/8, S/5, Z/2 count as the same) is renamed",
             },
-            "name": {"type": "string", "maxLength": 60, "description": "e.g. our car"},
+            "name": {
+                "type": "string",
+                "maxLength": 60,
+                "pattern": PLATE_NAME_PATTERN,
+                "description": "e.g. our car",
+            },
         },
         additionalProperties=False,
     ),

@@ -5,6 +5,7 @@ Plate text is never logged here: it is about other people."""
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import jsonify
 from pydantic import Field
@@ -18,6 +19,10 @@ from webui.api.token_auth import api_user_id, require_scope
 from webui.db import get_db
 
 logger = logging.getLogger(__name__)
+
+# Two ASCII letters or digits (what normalising keeps), and a name that is not only spaces.
+PLATE_TEXT_PATTERN = r"[A-Za-z0-9].*[A-Za-z0-9]"
+PLATE_NAME_PATTERN = r"\S"
 
 
 class KnownPlateBody(Body):
@@ -34,6 +39,11 @@ def list_known_plates():
 @require_scope("control")
 def name_plate():
     body = parse_body(KnownPlateBody)
+    # The document's patterns, checked as written there (a plate keeps only A-Z and 0-9).
+    if not re.search(PLATE_TEXT_PATTERN, body.text):
+        fail(422, "invalid_request", "text: a plate needs at least two letters or digits")
+    if not re.search(PLATE_NAME_PATTERN, body.name):
+        fail(422, "invalid_request", "name: a named plate needs a name")
     try:
         plate = known.add_known_plate(get_db(), api_user_id(), body.text, body.name)
     except ValueError as error:
