@@ -1,9 +1,9 @@
 """The durable job table: one row per received upload, with the state it has reached.
 
-A clip walks ``received → validated → indexed`` (detection runs inside the indexing
-transaction, so no job rests between the two) or ends ``rejected`` / ``quarantined`` /
-``delayed``. A claim is one atomic UPDATE, so two workers (or, later, two machines sharing a
-database) can never both win the same job.
+A clip walks ``received → validated → indexed``, or with detection on ``received → validated →
+analysing → analysed`` (visible from ``analysing`` on: labels come after), or ends ``rejected`` /
+``quarantined`` / ``delayed``. A claim is one atomic UPDATE, so two workers (or, later, two
+machines sharing a database) can never both win the same job.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from core.catalog.states import JobState
 
 Job = dict[str, Any]
 
+# States of a job whose recording is in the catalog (visible to its owner).
+VISIBLE_STATES = (JobState.INDEXED, JobState.ANALYSING, JobState.ANALYSED)
 # States after which the spool folder holds nothing that is still needed.
-FINAL_STATES = frozenset({JobState.INDEXED, JobState.REJECTED})
+FINAL_STATES = frozenset({*VISIBLE_STATES, JobState.REJECTED})
+# States a job rests in for good (an ``analysing`` job still waits for its analysis).
+DONE_STATES = FINAL_STATES - {JobState.ANALYSING}
 # States a worker still has to take further, in the order a clip walks them.
 OPEN_STATES = (JobState.RECEIVED, JobState.VALIDATED)
 
@@ -92,9 +96,13 @@ def advance_job(
     lane: str | None = None,
     recording_id: int | None = None,
     started_at: str | None = None,
+    reset_attempts: bool = False,
 ) -> None:
-    """Move a job to ``state`` (inside the caller's transaction if one is open)."""
+    """Move a job to ``state`` (inside the caller's transaction if one is open);
+    ``reset_attempts`` starts the count of tries afresh for the next stage."""
     fields: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+    if reset_attempts:
+        fields["attempts"] = 0
     if reason is not None:
         fields["reason"] = reason
     if detail is not None:
@@ -125,5 +133,16 @@ def open_jobs(db: sqlite_utils.Database) -> list[Job]:
         db.query(
             f"SELECT * FROM jobs WHERE state IN ({placeholders}) ORDER BY received_at",  # noqa: S608
             list(OPEN_STATES),
+        )
+    )
+
+
+def analysis_queue(db: sqlite_utils.Database, limit: int = 8) -> list[Job]:
+    """Jobs waiting for analysis, the longest-waiting first (so none waits forever)."""
+    return list(
+        db.query(
+            "SELECT * FROM jobs WHERE state = ? AND claimed_by IS NULL"
+            " ORDER BY updated_at, id LIMIT ?",
+            [JobState.ANALYSING, limit],
         )
     )

@@ -65,7 +65,7 @@ def list_recordings(
 def public_recording(row: Recording) -> dict[str, Any]:
     """A recording as its owner sees it: the API's ``Recording`` and `alarmvault recordings list
     --json`. No file paths. ``row`` carries ``camera_name`` (every listing query joins it) and
-    ``labels`` when the caller attached them (none otherwise)."""
+    ``labels`` and ``analysing`` when the caller attached them (`attach_labels`)."""
     return {
         "id": row["id"],
         "camera_id": row["camera_id"],
@@ -80,5 +80,7 @@ def public_recording(row: Recording) -> dict[str, Any]:
         "container": row["container"],
         "size_bytes": row["size_bytes"],
         "labels": row.get("labels", []),
+        # Visible before its labels: detection has not finished with it yet.
+        "analysing": bool(row.get("analysing", False)),
         "released": bool(row["released"]),
     }

@@ -14,7 +14,12 @@ class JobState(StrEnum):
 
     RECEIVED = "received"
     VALIDATED = "validated"
+    # Visible (recording with poster) and done: its camera has detection switched off.
     INDEXED = "indexed"
+    # Visible, waiting for detection to fill in labels, boxes, plates and the verdict.
+    ANALYSING = "analysing"
+    # Visible and analysed (or given up on analysis: then ``reason`` says why).
+    ANALYSED = "analysed"
     REJECTED = "rejected"
     QUARANTINED = "quarantined"
     DELAYED = "delayed"

@@ -184,6 +184,10 @@ SCHEMAS: dict[str, dict] = {
             "container": {"type": "string"},
             "size_bytes": {"type": "integer"},
             "labels": {"type": "array", "items": {"type": "string"}},
+            "analysing": {
+                "type": "boolean",
+                "description": "Detection has not finished: labels are still to come.",
+            },
             "released": {"type": "boolean"},
         }
     ),
