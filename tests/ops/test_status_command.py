@@ -74,7 +74,7 @@ def test_status_json_is_machine_readable(
     figures = json.loads(_status(config_file, "--json", "--clips", "2"))
 
     assert figures["queue"]["open"]["received"] == 1
-    assert figures["queue"]["finished"] == {"indexed": 1, "rejected": 1}
+    assert figures["queue"]["finished"] == {"analysed": 0, "indexed": 1, "rejected": 1}
     assert len(figures["last_clips"]) == 2
     assert figures["fair_use"]["cameras"] == [
         {
