@@ -78,14 +78,20 @@ class MediaWorker:
 
     # -- ClipMedia ------------------------------------------------------------------------
     def probe(self, clip: Path) -> ClipProbe:
-        try:
-            result: ClipProbe = self._call("probe", (clip,), self._probe_limit_s)
-        except MediaFailed as failed:
-            if failed.operation != "probe":
-                raise  # our own trouble (no worker started): not the upload's fault
-            # The reason the upload is rejected with (undecodable), as the probe child did.
-            return ClipProbe(error=f"decoder {failed.reason} while probing")
-        return result
+        """A worker that dies while probing gets one more try in a fresh process (it may have
+        been killed from outside); dying twice, or hanging, is the file's doing."""
+        for tries_left in (1, 0):
+            try:
+                result: ClipProbe = self._call("probe", (clip,), self._probe_limit_s)
+            except MediaFailed as failed:
+                if failed.operation != "probe":
+                    raise  # our own trouble (no worker started): not the upload's fault
+                if failed.reason == "crashed" and tries_left:
+                    continue
+                # The reason the upload is rejected with (undecodable).
+                return ClipProbe(error=f"decoder {failed.reason} while probing")
+            return result
+        raise AssertionError("unreachable")
 
     def poster(self, clip: Path, target: Path) -> bool:
         result: bool = self._call("poster", (clip, target), self._probe_limit_s)

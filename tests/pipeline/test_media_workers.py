@@ -46,23 +46,58 @@ def test_media_worker_probes_in_its_own_process_and_is_replaced_after_its_task_l
         assert 30 < media.stats.peak_rss_mb < settings.pipeline.worker_max_rss_mb
 
 
-def test_worker_killed_mid_probe_costs_that_clip_only(settings, camera_clip, tmp_path):
+def kill_each_worker_that_serves(media: MediaWorker, times: int) -> threading.Thread:
+    """SIGKILL the worker process ``times`` times, each time once it has started and is busy."""
+
+    def killer() -> None:
+        victims: list[int] = []
+        while len(victims) < times:
+            pid = media.pid
+            if pid is not None and pid not in victims:
+                time.sleep(1.0)  # busy with the request by now
+                os.kill(pid, signal.SIGKILL)
+                victims.append(pid)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    return thread
+
+
+def test_worker_killed_once_mid_probe_is_replaced_and_the_probe_tried_again(
+    settings, camera_clip, tmp_path
+):
     hanging = tmp_path / "hang.mp4"
     os.mkfifo(hanging)  # reading it blocks, like a decoder stuck on a hostile file
+    settings.validation.probe_timeout_s = 4.0
     with MediaWorker(settings) as media:
         assert media.probe(camera_clip).ok
-        victim = media.pid
-        assert victim is not None
-        killer = threading.Timer(1.0, os.kill, (victim, signal.SIGKILL))
-        killer.start()
+        first = media.pid
+        killer = kill_each_worker_that_serves(media, times=1)
+        try:
+            probe = media.probe(hanging)
+        finally:
+            killer.join()
+        # Killed once, then the fresh worker hangs on the FIFO: the time limit decides.
+        assert (media.stats.crashes, media.stats.timeouts) == (1, 1)
+        assert probe.error == "decoder timed out while probing"
+        assert media.probe(camera_clip).ok, "the next clip gets a fresh worker"
+        assert media.pid != first
+
+
+def test_worker_that_dies_twice_on_one_file_costs_that_clip_only(settings, camera_clip, tmp_path):
+    hanging = tmp_path / "hang.mp4"
+    os.mkfifo(hanging)
+    with MediaWorker(settings) as media:
+        assert media.probe(camera_clip).ok
+        killer = kill_each_worker_that_serves(media, times=2)
         try:
             probe = media.probe(hanging)
         finally:
             killer.join()
         assert probe.error == "decoder crashed while probing"
-        assert media.stats.crashes == 1
+        assert media.stats.crashes == 2
         assert media.probe(camera_clip).ok, "the next clip gets a fresh worker"
-        assert media.pid != victim
 
 
 def test_hung_worker_is_killed_after_the_time_limit_and_the_upload_rejected_as_undecodable(
