@@ -1,15 +1,16 @@
 """The pipeline daemon: finds completed uploads in the spool and processes them.
 
-Two queues, one set of clip workers (``[pipeline] workers``, one per core by default), each
-worker with its own isolated media process (`MediaWorker`):
+Two queues, each served by ``[pipeline] workers`` threads (one per core by default), each thread
+with its own isolated media process (`MediaWorker`):
 
 - the **index** queue of upload folders: receive -> check -> index, cheap, so a clip is visible
   seconds after its upload. Fed by a rescan at start (uploads that came while we were down, or
   that a crash left half-done), watchdog events on ``spool/incoming``, and a periodic rescan as
   a fallback for filesystems without inotify (NAS shares);
-- the **analysis** queue: the jobs in ``analysing`` in the catalog, oldest first, so it survives
-  a restart as it is. Workers take index work first (visible first), but never more than
-  ``INDEX_BURST`` clips in a row while clips wait for analysis, so the oldest are not starved.
+- the **analysis** queue: the jobs in ``analysing`` in the catalog, oldest first (so none is
+  starved, and it survives a restart as it is). Its media processes run at a lower CPU priority
+  (``analysis_nice``): analysis gets every core the index work leaves idle, and a fresh upload
+  never waits behind a backlog of analyses.
 
 Catalog writes happen here, in the workers' threads; pixels only in the media processes.
 """
@@ -43,8 +44,6 @@ from pipeline.scheduler.runner import JobScheduler
 
 logger = logging.getLogger(__name__)
 
-# Index clips a worker takes in a row before one analysis, while clips wait for analysis.
-INDEX_BURST = 4
 # Outcomes after which the notification dispatcher has something new to look at.
 NOTIFY_AFTER = frozenset({JobState.INDEXED, JobState.ANALYSING, JobState.ANALYSED})
 
@@ -124,7 +123,10 @@ class PipelineDaemon:
     def start_workers(self) -> None:
         self.analysis_waiting.set()  # a previous run may have left clips waiting
         for number in range(self.settings.pipeline.worker_count):
-            self._start_thread(f"worker-{number}", self._work, f"{self.worker_prefix}{number}")
+            self._start_thread(f"index-{number}", self._index_work, f"{self.worker_prefix}{number}")
+            self._start_thread(
+                f"analysis-{number}", self._analysis_work, f"{self.worker_prefix}a{number}"
+            )
 
     def start_watcher(self) -> None:
         incoming = self.settings.storage.incoming_dir.resolve()
@@ -198,31 +200,39 @@ class PipelineDaemon:
             self._backlog_warned = False
             logger.info("analysis caught up: oldest waiting clip %.0f s", oldest)
 
-    def _work(self, worker_id: str) -> None:
+    def _index_work(self, worker_id: str) -> None:
         db = open_catalog(self.settings.storage.catalog_path, migrate=False)
         media = MediaWorker(self.settings, name=worker_id)
         processor = ClipProcessor(self.settings, db, worker_id, media=media)
-        self._load_models(db, media)
-        indexed_in_a_row = 0
         try:
             while not self.stop_event.is_set():
-                analysis_turn = self.analysis_waiting.is_set() and (
-                    self.queue.empty() or indexed_in_a_row >= INDEX_BURST
-                )
-                if analysis_turn:
-                    indexed_in_a_row = 0
-                    self._analyse_next(processor)
-                    continue
                 try:
                     folder = self.queue.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                indexed_in_a_row += 1
                 try:
-                    self._notify(processor.process(folder))
+                    outcome = processor.process(folder)
                 finally:
                     with self._queued_lock:
                         self._queued.discard(folder.name)
+                if outcome == JobState.ANALYSING:
+                    self.analysis_waiting.set()
+                self._notify(outcome)
+        finally:
+            media.close()
+            db.close()
+
+    def _analysis_work(self, worker_id: str) -> None:
+        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        media = MediaWorker(
+            self.settings, name=worker_id, nice=self.settings.pipeline.analysis_nice
+        )
+        processor = ClipProcessor(self.settings, db, worker_id, media=media)
+        self._load_models(db, media)
+        try:
+            while not self.stop_event.is_set():
+                if self.analysis_waiting.wait(timeout=0.5):
+                    self._analyse_next(processor)
         finally:
             media.close()
             db.close()

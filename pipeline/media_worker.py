@@ -68,9 +68,10 @@ class _Child:
 class MediaWorker:
     """`ClipMedia` backed by one child process, restarted as needed."""
 
-    def __init__(self, settings: Settings, name: str = "media") -> None:
+    def __init__(self, settings: Settings, name: str = "media", *, nice: int = 0) -> None:
         self.settings = settings
         self.name = name
+        self.nice = nice
         self.stats = WorkerStats()
         self._child: _Child | None = None
         self._tasks_in_child = 0
@@ -180,6 +181,7 @@ class MediaWorker:
                     "pipeline.media_worker",
                     str(to_child_read),
                     str(from_child_write),
+                    str(self.nice),
                 ],
                 pass_fds=(to_child_read, from_child_write),
                 stdin=subprocess.DEVNULL,
@@ -276,7 +278,9 @@ def serve(requests: Connection, answers: Connection) -> None:
 
 
 def main(argv: list[str]) -> None:
-    read_fd, write_fd = int(argv[0]), int(argv[1])
+    read_fd, write_fd, nice = int(argv[0]), int(argv[1]), int(argv[2])
+    if nice:
+        os.nice(nice)  # lower priority than the daemon's other work, for good
     serve(Connection(read_fd, writable=False), Connection(write_fd, readable=False))
 
 

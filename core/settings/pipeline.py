@@ -41,6 +41,13 @@ class PipelineSettings(StrictModel):
         description="A media worker that analyses one clip longer than this is killed; the "
         "clip is tried again, then kept visible without labels.",
     )
+    analysis_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU priority of the analysis processes, below the rest (nice value): "
+        "analysis uses every idle core, fresh uploads still become visible at once.",
+    )
     analysis_backlog_warn_s: float = Field(
         300.0,
         gt=0,
