@@ -95,7 +95,7 @@ class ClipProcessor:
         if received is None:
             return None
         upload, job, camera = received
-        resumed = self.resume_point(job, folder, camera)
+        resumed = self.resume_point(job, folder)
         if resumed is not None:
             return resumed
         job_id = job["id"]
@@ -148,9 +148,7 @@ class ClipProcessor:
         )
         return upload, job, camera
 
-    def resume_point(
-        self, job: dict[str, Any], folder: Path, camera: dict[str, Any] | None
-    ) -> JobState | None:
+    def resume_point(self, job: dict[str, Any], folder: Path) -> JobState | None:
         """Crash recovery and re-runs in one place: what a job found again in the spool needs.
 
         None: the job is open (``received``/``validated``) and the stages run from its state.
