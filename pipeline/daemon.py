@@ -228,11 +228,17 @@ class PipelineDaemon:
             self.settings, name=worker_id, nice=self.settings.pipeline.analysis_nice
         )
         processor = ClipProcessor(self.settings, db, worker_id, media=media)
-        self._load_models(db, media)
         try:
+            self._load_models(db, media)
             while not self.stop_event.is_set():
-                if self.analysis_waiting.wait(timeout=0.5):
+                if not self.analysis_waiting.wait(timeout=0.5):
+                    continue
+                try:
                     self._analyse_next(processor)
+                except Exception:
+                    # A catalog error outside a clip's analysis: this worker must live on.
+                    logger.exception("%s: analysis pass failed", worker_id)
+                    self.stop_event.wait(1.0)
         finally:
             media.close()
             db.close()

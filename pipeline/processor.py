@@ -314,29 +314,39 @@ class ClipProcessor:
         if not jobs.claim_job(self.db, job_id, self.worker_id, stale):
             return None
         try:
-            job = jobs.get_job(self.db, job_id)
-            if job["state"] != JobState.ANALYSING:
-                return None
-            started = time.monotonic()
-            recording = get_recording_by_job(self.db, job_id)
-            if recording is None:  # deleted by its owner while it waited
-                jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="recording_deleted")
-                return JobState.ANALYSED
-            try:
-                result = self.detection.analyse(job["camera_id"], recording["path"])
-                reason = None
-            except AnalysisFailed as failed:
-                if job["attempts"] < MAX_ANALYSIS_ATTEMPTS:
-                    return None  # the claim is released: the next pass tries again
-                result, reason = None, ANALYSIS_GAVE_UP
-                logger.error("job %s: analysis given up (%s); clip stays visible", job_id, failed)
-            with atomic(self.db):
-                self.detection.store(recording["id"], result)
-                jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason=reason)
-            log_clip(job, JobState.ANALYSED, reason, recording["duration_s"], started)
-            return JobState.ANALYSED
+            return self._analyse_claimed(job_id)
+        except Exception:
+            # Our own error (a bug, a locked catalog): the clip stays visible and is tried
+            # again on the next pass, given up after MAX_ANALYSIS_ATTEMPTS so it cannot loop.
+            logger.exception("job %s: analysis failed", job_id)
+            if jobs.get_job(self.db, job_id)["attempts"] >= MAX_ANALYSIS_ATTEMPTS:
+                jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="analysis_error")
+            return None
         finally:
             jobs.release_job(self.db, job_id)
+
+    def _analyse_claimed(self, job_id: str) -> JobState | None:
+        job = jobs.get_job(self.db, job_id)
+        if job["state"] != JobState.ANALYSING:
+            return None
+        started = time.monotonic()
+        recording = get_recording_by_job(self.db, job_id)
+        if recording is None:  # deleted by its owner while it waited
+            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="recording_deleted")
+            return JobState.ANALYSED
+        try:
+            result = self.detection.analyse(job["camera_id"], recording["path"])
+            reason = None
+        except AnalysisFailed as failed:
+            if job["attempts"] < MAX_ANALYSIS_ATTEMPTS:
+                return None  # the claim is released: the next pass tries again
+            result, reason = None, ANALYSIS_GAVE_UP
+            logger.error("job %s: analysis given up (%s); clip stays visible", job_id, failed)
+        with atomic(self.db):
+            self.detection.store(recording["id"], result)
+            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason=reason)
+        log_clip(job, JobState.ANALYSED, reason, recording["duration_s"], started)
+        return JobState.ANALYSED
 
     def index_stored(self, job: dict[str, Any], source: Path) -> int:
         """Index a clip kept outside the spool (an owner accepted it from quarantine)."""

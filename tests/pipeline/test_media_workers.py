@@ -184,3 +184,22 @@ def test_analysis_queue_serves_the_longest_waiting_clip_first(
         )
     queue = [job["id"] for job in jobs.analysis_queue(catalog)]
     assert queue == [folders[1].name, folders[2].name, folders[0].name]
+
+
+def test_our_own_error_while_storing_labels_is_tried_again_then_given_up_without_looping(
+    settings, catalog, detecting_camera, camera_clip, spool_upload, monkeypatch
+):
+    folder = spool_upload(camera_clip, detecting_camera)
+    processor = ClipProcessor(settings, catalog, "test:0")
+    assert processor.process(folder) == JobState.ANALYSING
+
+    def broken_store(*args, **kwargs):
+        raise RuntimeError("simulated bug while storing the labels")
+
+    monkeypatch.setattr("pipeline.detection.stage.store_detection_results", broken_store)
+    assert processor.analyse(folder.name) is None
+    assert jobs.get_job(catalog, folder.name)["state"] == JobState.ANALYSING
+    assert processor.analyse(folder.name) is None
+    job = jobs.get_job(catalog, folder.name)
+    assert (job["state"], job["reason"]) == (JobState.ANALYSED, "analysis_error")
+    assert len(list_recordings(catalog)) == 1, "the clip stays visible"
