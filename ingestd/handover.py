@@ -1,7 +1,9 @@
 """The one place a finished upload leaves the jail: into the spool, or removed if it is not whole.
 
-Both protocols call `UploadHandover.hand_over` when an upload completes and `discard` when it
-does not. It stays cheap enough for pyftpdlib's I/O loop: an lstat, three renames, a small write.
+Both protocols call `UploadHandover.upload_finished` when an upload completes, `upload_renamed`
+after a rename and `discard` when an upload is not whole. A file under a temporary name waits
+for its rename (`renames`). It stays cheap enough for pyftpdlib's I/O loop: an lstat, three
+renames, a small write.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 import os
 import stat
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
 from core.catalog import utcnow
@@ -22,6 +25,7 @@ from core.spool import (
 )
 from ingestd.credentials import CameraAccount
 from ingestd.filesystems import Jail
+from ingestd.renames import AwaitingRename, RenameWaits, TemporaryNames
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +33,97 @@ logger = logging.getLogger(__name__)
 class UploadHandover:
     """Moves completed uploads from a camera's jail into the spool; removes incomplete ones."""
 
-    def __init__(self, spool_dir: Path) -> None:
+    def __init__(
+        self,
+        spool_dir: Path,
+        temporary_names: Iterable[str] = (),
+        rename_timeout_s: float = 120.0,
+    ) -> None:
         self.spool_dir = spool_dir
+        self.renames = RenameWaits(
+            TemporaryNames(temporary_names), rename_timeout_s, self._hand_over_unrenamed
+        )
+
+    def start(self) -> None:
+        self.renames.start()
+
+    def stop(self) -> None:
+        self.renames.stop()
+
+    def upload_finished(
+        self,
+        account: CameraAccount,
+        fs_path: str,
+        *,
+        protocol: str,
+        remote_ip: str,
+        started_at: str,
+    ) -> UploadMeta | None:
+        """An upload completed: hand it over, unless its name says a rename is coming."""
+        if self.renames.temporary_names.match(os.path.basename(fs_path)):
+            self.renames.wait_for_rename(
+                account, fs_path, protocol=protocol, remote_ip=remote_ip, started_at=started_at
+            )
+            logger.debug(
+                "upload complete under a temporary name, waiting for its rename: camera=%d",
+                account.camera_id,
+            )
+            return None
+        return self.hand_over(
+            account, fs_path, protocol=protocol, remote_ip=remote_ip, started_at=started_at
+        )
+
+    def upload_reopened(self, fs_path: str) -> None:
+        """The client writes ``fs_path`` again (a new upload, an append): no handover yet."""
+        self.renames.take(fs_path)
+
+    def upload_renamed(
+        self,
+        account: CameraAccount,
+        old_fs_path: str,
+        new_fs_path: str,
+        *,
+        protocol: str,
+        remote_ip: str,
+    ) -> UploadMeta | None:
+        """A file was renamed in the jail: a temporary one renamed to a final name goes now."""
+        awaiting = self.renames.take(old_fs_path)
+        temporary = self.renames.temporary_names
+        if temporary.match(os.path.basename(new_fs_path)):
+            if awaiting is not None:  # .part -> .tmp: still not final, keep waiting
+                self.renames.wait_for_rename(
+                    account,
+                    new_fs_path,
+                    protocol=awaiting.protocol,
+                    remote_ip=awaiting.remote_ip,
+                    started_at=awaiting.started_at,
+                )
+            return None
+        if awaiting is None and not temporary.match(os.path.basename(old_fs_path)):
+            return None  # an ordinary rename of a file that was never an upload waiting here
+        return self.hand_over(
+            account,
+            new_fs_path,
+            protocol=protocol,
+            remote_ip=remote_ip,
+            started_at=awaiting.started_at if awaiting else utcnow(),
+        )
+
+    def _hand_over_unrenamed(self, fs_path: str, awaiting: AwaitingRename) -> None:
+        meta = self.hand_over(
+            awaiting.account,
+            fs_path,
+            protocol=awaiting.protocol,
+            remote_ip=awaiting.remote_ip,
+            started_at=awaiting.started_at,
+        )
+        if meta is not None:
+            logger.info(
+                "upload under a temporary name was not renamed; handed over under its own name:"
+                " camera=%d upload=%s",
+                meta.camera_id,
+                meta.upload_id,
+            )
 
     def hand_over(
         self,

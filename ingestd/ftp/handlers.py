@@ -14,6 +14,8 @@ import logging
 from concurrent.futures import Future
 from functools import partial
 
+from pyftpdlib.filesystems import FilesystemError
+
 from core.catalog import utcnow
 from core.spool import shorten_address
 from ingestd.connection_limits import FTP, ConnectionLimiter, Refusal, Ticket
@@ -184,6 +186,7 @@ class CameraFTPHandler(UploadFTPHandler):
             return None
         self._upload_started_at = utcnow()
         self.handed_over.forget(file)
+        self.handover.upload_reopened(file)
         self.fs.upload_wrapper = partial(CappedUploadFile, allowance=allowance)
         return super().ftp_STOR(file, mode)
 
@@ -200,7 +203,7 @@ class CameraFTPHandler(UploadFTPHandler):
     def on_file_received(self, file: str) -> bool:
         """A STOR/APPE finished: hand the file over to the pipeline; False if that failed."""
         try:
-            meta = self.handover.hand_over(
+            meta = self.handover.upload_finished(
                 self.camera,
                 file,
                 protocol=self.protocol,
@@ -214,6 +217,32 @@ class CameraFTPHandler(UploadFTPHandler):
             self.session_bytes += meta.size_bytes
             self.handed_over.remember(file, meta.size_bytes)
         return True
+
+    def ftp_RNTO(self, path: str) -> tuple[str, str] | None:
+        """pyftpdlib's RNTO, but a temporary name renamed to a final one is handed over first:
+        after the 250 the clip is in the spool, as after a 226."""
+        source = self.take_rename_source()
+        if source is None:
+            self.respond("503 Bad sequence of commands: use RNFR first.")
+            return None
+        try:
+            self.fs.rename(source, path)
+        except (OSError, FilesystemError) as error:
+            self.respond(f"550 {self.error_text(error)}.")
+            return None
+        try:
+            meta = self.handover.upload_renamed(
+                self.camera, source, path, protocol=self.protocol, remote_ip=str(self.remote_ip)
+            )
+        except OSError:
+            logger.exception("%s handover after a rename failed", self.log_identity)
+            self.respond(f"451 {MSG_NOT_STORED}")
+            return None
+        if meta is not None:
+            self.session_bytes += meta.size_bytes
+            self.handed_over.remember(path, meta.size_bytes)
+        self.respond("250 Renaming ok.")
+        return source, path
 
     def on_incomplete_file_received(self, file: str) -> None:
         """An upload was aborted or cut off: remove what arrived."""

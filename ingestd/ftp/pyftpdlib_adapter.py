@@ -40,6 +40,11 @@ Control connection (`UploadFTPHandler`)
     password in memory, log the user name, and pause after every refusal, not only guesses.
   - ``del_channel`` / ``add_channel``: no further commands from a client while its login is
     being checked.
+  - ``_rnfr`` (`take_rename_source`): RNTO is answered only after a renamed upload is handed
+    over (pyftpdlib's ``ftp_RNTO`` replies 250 first), so the subclass runs RNTO itself.
+  - ``_restart_position`` (`take_restart_position`): the offset of a pending REST, so that a
+    resume is checked before pyftpdlib opens (and creates) the file.
+  - ``pyftpdlib.utils.strerror`` (`error_text`): the text pyftpdlib puts in its 550 replies.
 
 I/O loop (`LoopBridge`)
   - ``ioloop.AsyncChat`` subclassed and ``handle_read_event`` aliased: the loop is not
@@ -65,6 +70,7 @@ from typing import Any
 from OpenSSL import SSL
 from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.ioloop import AsyncChat, IOLoop
+from pyftpdlib.utils import strerror
 
 from core.spool import shorten_address
 from ingestd.connection_limits import Refusal
@@ -207,6 +213,9 @@ class UploadFTPHandler(TLS_FTPHandler):
     """pyftpdlib's FTP/FTPS session with private logging, a threaded login and shared limits."""
 
     dtp_handler = UploadDTPHandler
+    # Set by pyftpdlib (RNFR's path, REST's offset); declared for the type checker.
+    _rnfr: str | None
+    _restart_position: int
 
     # --- hooks for the subclass
 
@@ -235,6 +244,21 @@ class UploadFTPHandler(TLS_FTPHandler):
     @property
     def tls_established(self) -> bool:
         return bool(self._ssl_established)
+
+    def take_rename_source(self) -> str | None:
+        """The filesystem path of the last RNFR, once (None without one)."""
+        source, self._rnfr = self._rnfr, None
+        return source or None
+
+    def take_restart_position(self) -> int:
+        """The offset of a pending REST (0 without one); the next transfer starts at 0 again."""
+        position, self._restart_position = self._restart_position, 0
+        return int(position or 0)
+
+    @staticmethod
+    def error_text(error: BaseException) -> str:
+        """pyftpdlib's wording of a filesystem error, as in its 550 replies."""
+        return str(strerror(error))
 
     def pause_commands(self) -> None:
         """Read nothing more from the client until `resume_commands`."""

@@ -105,7 +105,7 @@ class UploadHandle(SFTPHandle):
             session.handover.discard(account, self.fs_path, protocol="sftp")
             return self.failed if self.failed is not None else SFTP_FAILURE
         try:
-            meta = session.handover.hand_over(
+            meta = session.handover.upload_finished(
                 account,
                 self.fs_path,
                 protocol="sftp",

@@ -25,7 +25,7 @@ from paramiko.sftp import (
 from core.catalog import utcnow
 from ingestd.filesystems import DIR_MODE, FILE_MODE, Jail, OutsideJail
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
-from ingestd.sftp.handle import MSG_NO_DOWNLOADS, UploadHandle
+from ingestd.sftp.handle import MSG_NO_DOWNLOADS, MSG_NOT_STORED, UploadHandle
 from ingestd.sftp.protocol import StatusWithMessage
 from ingestd.sftp.server import CameraSSHServer
 
@@ -134,6 +134,7 @@ class JailedSFTPServer(SFTPServerInterface):
                 resume=not flags & os.O_TRUNC,
             )
             self.session.handed_over.forget(fs_path)
+            self.session.handover.upload_reopened(fs_path)
             return UploadHandle(self.session, fs_path, CappedUploadFile(file, allowance), utcnow())
 
         return self._run("open", path, opening)
@@ -156,7 +157,7 @@ class JailedSFTPServer(SFTPServerInterface):
                 # SFTP v3 rename must not overwrite; posix-rename does.
                 return SFTP_FAILURE
             os.rename(old_fs, new_fs)
-            return SFTP_OK
+            return self._renamed(old_fs, new_fs)
 
         return self._run("rename", oldpath, renaming)
 
@@ -166,9 +167,24 @@ class JailedSFTPServer(SFTPServerInterface):
             if os.path.islink(old_fs):
                 return SFTP_PERMISSION_DENIED
             os.replace(old_fs, new_fs)
-            return SFTP_OK
+            return self._renamed(old_fs, new_fs)
 
         return self._run("posix-rename", oldpath, renaming)
+
+    def _renamed(self, old_fs: str, new_fs: str) -> int:
+        """A temporary name renamed to a final one: the upload is handed over before the OK."""
+        session = self.session
+        try:
+            meta = session.handover.upload_renamed(
+                session.camera, old_fs, new_fs, protocol="sftp", remote_ip=session.remote_ip
+            )
+        except OSError:
+            logger.exception("%s handover after a rename failed", session.log_identity)
+            return StatusWithMessage(SFTP_FAILURE, MSG_NOT_STORED)
+        if meta is not None:
+            session.session_bytes += meta.size_bytes
+            session.handed_over.remember(new_fs, meta.size_bytes)
+        return SFTP_OK
 
     def mkdir(self, path: str, attr) -> int:
         def making(fs_path: str) -> int:

@@ -91,6 +91,14 @@ def test_control_connection_private_state_is_still_there():
     assert "self._ssl_established = True" in _source(SSLConnectionMixin)
     assert "self._closed = False" in _source(AsyncChat.__init__)
     assert "self._log_debug = (" in _source(FTPHandler.__init__)
+    # _rnfr: set by RNFR, read by the RNTO we run ourselves (take_rename_source).
+    assert "self._rnfr = None" in _source(FTPHandler.__init__)
+    assert "self._rnfr = path" in _source(FTPHandler.ftp_RNFR)
+    # _restart_position: set by REST, read and cleared by STOR (take_restart_position).
+    assert "self._restart_position = marker" in _source(FTPHandler.ftp_REST)
+    stor = _source(FTPHandler.ftp_STOR)
+    assert "rest_pos = self._restart_position" in stor
+    assert "self._restart_position = 0" in stor
 
 
 def test_attributes_we_read_or_configure_are_still_there():
@@ -129,6 +137,11 @@ def test_overridden_methods_keep_their_shape():
         FTPHandler.handle_auth_success: ["self", "home", "password", "msg_login"],
         FTPHandler.handle_auth_failed: ["self", "msg", "password"],
         FTPHandler.ftp_STOR: ["self", "file", "mode"],
+        FTPHandler.ftp_APPE: ["self", "file"],
+        FTPHandler.ftp_RNTO: ["self", "path"],
+        FTPHandler.ftp_DELE: ["self", "path"],
+        FTPHandler.ftp_MFMT: ["self", "path", "timeval"],
+        FTPHandler.ftp_MDTM: ["self", "path"],
         DTPHandler.close: ["self"],
         DTPHandler.handle_error: ["self"],
         DTPHandler.handle_close: ["self"],
