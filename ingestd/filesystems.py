@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import Protocol
 
 from pyftpdlib.filesystems import AbstractedFS, FilesystemError
 
@@ -94,6 +95,15 @@ class Jail:
         os.makedirs(fs_path, mode=DIR_MODE, exist_ok=False)
 
 
+class UploadsHandedOver(Protocol):
+    """The uploads of a session that have left the jail but that its client may still look at:
+    clients list or stat the file they just sent to check it (rclone, paramiko)."""
+
+    def stat_of(self, fs_path: str) -> os.stat_result | None: ...
+
+    def names_in(self, fs_folder: str) -> list[str]: ...
+
+
 class JailedFS(AbstractedFS):
     """pyftpdlib's filesystem view, with every path decision taken by `Jail`."""
 
@@ -102,6 +112,27 @@ class JailedFS(AbstractedFS):
         self.jail = Jail(root)
         # Set by the handler: wraps each file opened for upload (to enforce the size limits).
         self.upload_wrapper = None
+        # Set by the handler: its handed-over uploads show in listings and stat (LIST, MLSD,
+        # MLST) as if they were still here.
+        self.handed_over: UploadsHandedOver | None = None
+
+    def lstat(self, path: str) -> os.stat_result:
+        try:
+            return super().lstat(path)
+        except FileNotFoundError:
+            handed_over = self.handed_over.stat_of(path) if self.handed_over else None
+            if handed_over is None:
+                raise
+            return handed_over
+
+    def stat(self, path: str) -> os.stat_result:
+        try:
+            return super().stat(path)
+        except FileNotFoundError:
+            handed_over = self.handed_over.stat_of(path) if self.handed_over else None
+            if handed_over is None:
+                raise
+            return handed_over
 
     def ftp2fs(self, ftppath: str) -> str:
         try:
@@ -138,7 +169,11 @@ class JailedFS(AbstractedFS):
 
     def listdir(self, path: str) -> list[str]:
         self.jail.check(path)
-        return super().listdir(path)
+        names = super().listdir(path)
+        if self.handed_over is not None:
+            present = set(names)
+            names += [name for name in self.handed_over.names_in(path) if name not in present]
+        return names
 
     def rmdir(self, path: str) -> None:
         self.jail.check(path)
@@ -164,4 +199,8 @@ class JailedFS(AbstractedFS):
         raise FilesystemError("Not allowed")
 
     def utime(self, path: str, timeval) -> None:
-        raise FilesystemError("Not allowed")
+        # MFMT on a camera's own file (one waiting for its rename): never through a symlink.
+        self.jail.check(os.path.dirname(path))
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise FilesystemError("No such file")
+        os.utime(path, (timeval, timeval), follow_symlinks=False)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.catalog import utcnow
@@ -24,7 +26,7 @@ from core.spool import (
     spool_completed_upload,
 )
 from ingestd.credentials import CameraAccount
-from ingestd.filesystems import Jail
+from ingestd.filesystems import FILE_MODE, Jail
 from ingestd.renames import AwaitingRename, RenameWaits, TemporaryNames
 
 logger = logging.getLogger(__name__)
@@ -220,24 +222,59 @@ class UploadHandover:
 
 
 class HandedOverFiles:
-    """Sizes of the files this session handed over, so SIZE/stat right after an upload answer.
+    """Size and time of the files this session handed over, so SIZE/stat right after an upload
+    answer, and a client may set the time of its own upload (MFMT, SETSTAT).
 
-    Clients check an upload by asking its size (paramiko's ``put`` does), but the file has
-    already left the jail; without this they would report a failed upload and send it again.
+    Clients check an upload by asking its size (paramiko's ``put`` does) and set its time
+    (rclone), but the file has already left the jail; without this they would report a failed
+    upload and send it again.
     """
 
     def __init__(self, limit: int = 64) -> None:
         self.limit = limit
-        self._sizes: OrderedDict[str, int] = OrderedDict()
+        self._files: OrderedDict[str, HandedOverFile] = OrderedDict()
 
-    def remember(self, fs_path: str, size: int) -> None:
-        self._sizes[fs_path] = size
-        self._sizes.move_to_end(fs_path)
-        while len(self._sizes) > self.limit:
-            self._sizes.popitem(last=False)
+    def remember(self, fs_path: str, size: int, mtime: float | None = None) -> None:
+        self._files[fs_path] = HandedOverFile(size, time.time() if mtime is None else mtime)
+        self._files.move_to_end(fs_path)
+        while len(self._files) > self.limit:
+            self._files.popitem(last=False)
 
     def forget(self, fs_path: str) -> None:
-        self._sizes.pop(fs_path, None)
+        self._files.pop(fs_path, None)
+
+    def get(self, fs_path: str) -> HandedOverFile | None:
+        return self._files.get(fs_path)
 
     def size_of(self, fs_path: str) -> int | None:
-        return self._sizes.get(fs_path)
+        file = self._files.get(fs_path)
+        return file.size if file else None
+
+    def stat_of(self, fs_path: str) -> os.stat_result | None:
+        """What a stat of the handed-over ``fs_path`` shows this session (None: not one)."""
+        file = self._files.get(fs_path)
+        if file is None:
+            return None
+        mode, mtime = stat.S_IFREG | FILE_MODE, int(file.mtime)
+        return os.stat_result(
+            (mode, 0, 0, 1, os.getuid(), os.getgid(), file.size, mtime, mtime, mtime)
+        )
+
+    def names_in(self, fs_folder: str) -> list[str]:
+        """Names of the handed-over files of folder ``fs_folder``, for listings."""
+        folder = os.path.normpath(fs_folder)
+        return [os.path.basename(path) for path in self._files if os.path.dirname(path) == folder]
+
+    def set_mtime(self, fs_path: str, mtime: float) -> bool:
+        """Record the time a client gave its handed-over upload; False if it is not one."""
+        file = self._files.get(fs_path)
+        if file is None:
+            return False
+        self._files[fs_path] = HandedOverFile(file.size, mtime)
+        return True
+
+
+@dataclass(frozen=True)
+class HandedOverFile:
+    size: int
+    mtime: float

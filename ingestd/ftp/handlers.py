@@ -11,7 +11,9 @@ removed. The password check runs in the login pool and answers through the `Loop
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from functools import partial
 
 from pyftpdlib.filesystems import FilesystemError
@@ -41,6 +43,16 @@ logger = logging.getLogger(__name__)
 
 MSG_TLS_REQUIRED = "TLS required: send AUTH TLS first (set the camera to FTPS)."
 MSG_NOT_STORED = "Upload could not be stored; please send it again."
+
+
+def parse_mfmt_time(timeval: str) -> float | None:
+    """``YYYYMMDDHHMMSS[.fff]`` (UTC, as MFMT and MDTM give it) as epoch seconds; None if not."""
+    whole, _, fraction = timeval.partition(".")
+    try:
+        moment = datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        return moment.timestamp() + (float(f"0.{fraction}") if fraction else 0.0)
+    except ValueError:
+        return None
 
 
 def limit_reply(error: UploadLimitExceeded) -> str:
@@ -176,6 +188,9 @@ class CameraFTPHandler(UploadFTPHandler):
             disconnect=message == MSG_BANNED,
         )
 
+    def on_login(self, username: str) -> None:
+        self.fs.handed_over = self.handed_over
+
     # --- uploads
 
     def ftp_STOR(self, file: str, mode: str = "w") -> str | None:
@@ -199,6 +214,38 @@ class CameraFTPHandler(UploadFTPHandler):
             self.respond(f"213 {size}")
             return
         super().ftp_SIZE(path)
+
+    def ftp_MFMT(self, path: str, timeval: str) -> tuple[str, str] | None:
+        """Set the time of the camera's own upload: in the jail (waiting for its rename) the
+        file's, once handed over the time this session reports for it (MDTM, MLST)."""
+        mtime = parse_mfmt_time(timeval)
+        if mtime is None:
+            self.respond("501 Invalid time format; expected YYYYMMDDHHMMSS (UTC).")
+            return None
+        if not self.handed_over.set_mtime(path, mtime):
+            try:
+                self.fs.utime(path, mtime)
+            except (OSError, FilesystemError) as error:
+                self.respond(f"550 {self.error_text(error)}.")
+                return None
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(mtime))
+        self.respond(f"213 Modify={stamp}; {self.fs.fs2ftp(path)}.")
+        return stamp, path
+
+    def ftp_MDTM(self, path: str) -> str | None:
+        handed_over = self.handed_over.get(path)
+        if handed_over is not None and not self.fs.lexists(path):
+            self.respond(f"213 {time.strftime('%Y%m%d%H%M%S', time.gmtime(handed_over.mtime))}")
+            return path
+        return super().ftp_MDTM(path)
+
+    def ftp_MLSD(self, path: str) -> str | None:
+        # pyftpdlib answers 501 for a missing folder too; clients (rclone) read only 550 as
+        # "not there yet", create the folder and go on, and give up on a 501.
+        if not self.fs.lexists(path):
+            self.respond("550 No such directory.")
+            return None
+        return super().ftp_MLSD(path)
 
     def on_file_received(self, file: str) -> bool:
         """A STOR/APPE finished: hand the file over to the pipeline; False if that failed."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import stat as stat_module
 import threading
 from collections.abc import Callable
 
@@ -23,7 +22,7 @@ from paramiko.sftp import (
 )
 
 from core.catalog import utcnow
-from ingestd.filesystems import DIR_MODE, FILE_MODE, Jail, OutsideJail
+from ingestd.filesystems import DIR_MODE, Jail, OutsideJail
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
 from ingestd.sftp.handle import MSG_NO_DOWNLOADS, MSG_NOT_STORED, UploadHandle
 from ingestd.sftp.protocol import StatusWithMessage
@@ -94,6 +93,13 @@ class JailedSFTPServer(SFTPServerInterface):
                     attributes = SFTPAttributes.from_stat(entry.stat(follow_symlinks=False))
                     attributes.filename = entry.name
                     entries.append(attributes)
+            present = {entry.filename for entry in entries}
+            for name in self.session.handed_over.names_in(fs_path):
+                handed_over = self.session.handed_over.stat_of(os.path.join(fs_path, name))
+                if name not in present and handed_over is not None:
+                    attributes = SFTPAttributes.from_stat(handed_over)
+                    attributes.filename = name
+                    entries.append(attributes)
             return entries
 
         return self._run("list", path, listing)
@@ -108,14 +114,11 @@ class JailedSFTPServer(SFTPServerInterface):
         try:
             return SFTPAttributes.from_stat(os.lstat(fs_path))
         except FileNotFoundError:
-            size = self.session.handed_over.size_of(fs_path)
-            if size is None:
-                return SFTP_NO_SUCH_FILE
             # Already handed over: answer as if it were still here (clients check the size).
-            attributes = SFTPAttributes()
-            attributes.st_size = size
-            attributes.st_mode = stat_module.S_IFREG | FILE_MODE
-            return attributes
+            handed_over = self.session.handed_over.stat_of(fs_path)
+            if handed_over is None:
+                return SFTP_NO_SUCH_FILE
+            return SFTPAttributes.from_stat(handed_over)
 
     # --- uploads
 
@@ -203,7 +206,19 @@ class JailedSFTPServer(SFTPServerInterface):
         return self._run("rmdir", path, removing)
 
     def chattr(self, path: str, attr) -> int:
-        return self._run("setstat", path, lambda fs_path: SFTP_OK)
+        def setting(fs_path: str) -> int:
+            # Times only (rclone and `put -p` keep the file's time); modes and owners mean
+            # nothing for a clip and are ignored.
+            mtime = getattr(attr, "st_mtime", None)
+            if mtime is None or self.session.handed_over.set_mtime(fs_path, mtime):
+                return SFTP_OK
+            if os.path.islink(fs_path) or not os.path.isfile(fs_path):
+                return SFTP_NO_SUCH_FILE
+            atime = getattr(attr, "st_atime", None)
+            os.utime(fs_path, (mtime if atime is None else atime, mtime), follow_symlinks=False)
+            return SFTP_OK
+
+        return self._run("setstat", path, setting)
 
     def symlink(self, target_path: str, path: str) -> int:
         return StatusWithMessage(SFTP_PERMISSION_DENIED, "Symbolic links are not allowed.")

@@ -21,6 +21,7 @@ loudly if these methods change shape on an upgrade.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 
 from paramiko import Message, SFTPServer, Transport
@@ -69,6 +70,13 @@ class TunedSFTPServer(SFTPServer):
         super().__init__(*args, **kwargs)
         self._replies: list[bytes] = []
         self._reply_bytes = 0
+
+    def finish_subsystem(self) -> None:
+        # OpenSSH's scp (SFTP mode) reports failure, exit code 1, when the channel closes
+        # without an exit status, after an upload that succeeded.
+        with contextlib.suppress(Exception):
+            self.sock.send_exit_status(0)
+        super().finish_subsystem()
 
     def _send_server_version(self):
         # paramiko's, plus the limits extension (paramiko announces only check-file).

@@ -90,3 +90,13 @@ def test_the_ciphers_settings_accept_are_the_ones_paramiko_offers():
     assert "self._transport._preferred_ciphers" in inspect.getsource(
         paramiko.transport.SecurityOptions.ciphers.fget
     ), "SecurityOptions.ciphers no longer reads Transport._preferred_ciphers"
+
+
+def test_finishing_the_subsystem_still_closes_the_channel_after_our_exit_status():
+    # TunedSFTPServer.finish_subsystem sends the exit status scp waits for, then lets paramiko
+    # close the channel (SubsystemHandler.finish_subsystem).
+    assert "super().finish_subsystem()" in inspect.getsource(SFTPServer.finish_subsystem)
+    assert "self.__channel.close()" in inspect.getsource(
+        paramiko.server.SubsystemHandler.finish_subsystem
+    )
+    assert "self.sock.send_exit_status(0)" in inspect.getsource(TunedSFTPServer.finish_subsystem)
