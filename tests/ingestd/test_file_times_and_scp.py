@@ -105,7 +105,7 @@ def test_sftp_stat_and_setstat_of_a_handed_over_upload(
 
 def _scp(ingestd, key_file, *options: str, source, target: str) -> subprocess.CompletedProcess:
     scp = needs_tool("scp")
-    host, port = ingestd.sftp.address
+    _host, port = ingestd.sftp.address
     return subprocess.run(
         [
             scp, *options, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
