@@ -31,6 +31,12 @@ from ingestd.renames import AwaitingRename, RenameWaits, TemporaryNames
 
 logger = logging.getLogger(__name__)
 
+# A resume (FTP REST/APPE, SFTP write past the end) of a file that is not in the jail.
+MSG_NO_RESUME = (
+    "Resume not possible: the earlier upload was already received (or never arrived); "
+    "send the whole file again."
+)
+
 
 class UploadHandover:
     """Moves completed uploads from a camera's jail into the spool; removes incomplete ones."""

@@ -31,7 +31,7 @@ from ingestd.credentials import (
 )
 from ingestd.filesystems import JailedFS
 from ingestd.ftp.pyftpdlib_adapter import LoopBridge, UploadDTPHandler, UploadFTPHandler
-from ingestd.handover import HandedOverFiles, UploadHandover
+from ingestd.handover import MSG_NO_RESUME, HandedOverFiles, UploadHandover
 from ingestd.limits import (
     DISK,
     CappedUploadFile,
@@ -194,6 +194,12 @@ class CameraFTPHandler(UploadFTPHandler):
     # --- uploads
 
     def ftp_STOR(self, file: str, mode: str = "w") -> str | None:
+        """STOR, APPE, or REST + STOR: a resume only continues a file still in the jail."""
+        refusal = self._refuse_resume(file, append="a" in mode)
+        if refusal is not None:
+            self.cancel_restart()
+            self.respond(refusal)
+            return None
         try:
             allowance = self.guard.allowance(self.camera, self.session_bytes)
         except UploadLimitExceeded as error:
@@ -204,6 +210,27 @@ class CameraFTPHandler(UploadFTPHandler):
         self.handover.upload_reopened(file)
         self.fs.upload_wrapper = partial(CappedUploadFile, allowance=allowance)
         return super().ftp_STOR(file, mode)
+
+    def _refuse_resume(self, file: str, *, append: bool) -> str | None:
+        """Why this resume cannot be done (a reply), before any file is opened; None: go on.
+
+        Only a file still in the jail (one waiting for its rename) can be continued. A handed-
+        over upload is gone: appending its tail would store a file that is not a clip.
+        """
+        position = self.restart_position
+        if not position and not append:
+            return None
+        try:
+            size: int | None = self.fs.getsize(file) if self.fs.isfile(file) else None
+        except OSError:
+            size = None
+        if append:
+            if size is None and self.handed_over.size_of(file) is not None:
+                return f"550 {MSG_NO_RESUME}"
+            return None  # an APPE of a new file is an upload like STOR
+        if size is None or position > size:
+            return f"554 {MSG_NO_RESUME}"
+        return None
 
     def ftp_STOU(self, line: str) -> None:
         self.respond("502 STOU is not supported; use STOR.")

@@ -42,8 +42,8 @@ Control connection (`UploadFTPHandler`)
     being checked.
   - ``_rnfr`` (`take_rename_source`): RNTO is answered only after a renamed upload is handed
     over (pyftpdlib's ``ftp_RNTO`` replies 250 first), so the subclass runs RNTO itself.
-  - ``_restart_position`` (`take_restart_position`): the offset of a pending REST, so that a
-    resume is checked before pyftpdlib opens (and creates) the file.
+  - ``_restart_position`` (`restart_position`, `cancel_restart`): the offset of a pending REST,
+    so that a resume is checked before pyftpdlib opens (and creates) the file.
   - ``pyftpdlib.utils.strerror`` (`error_text`): the text pyftpdlib puts in its 550 replies.
 
 I/O loop (`LoopBridge`)
@@ -250,10 +250,14 @@ class UploadFTPHandler(TLS_FTPHandler):
         source, self._rnfr = self._rnfr, None
         return source or None
 
-    def take_restart_position(self) -> int:
-        """The offset of a pending REST (0 without one); the next transfer starts at 0 again."""
-        position, self._restart_position = self._restart_position, 0
-        return int(position or 0)
+    @property
+    def restart_position(self) -> int:
+        """The offset of a pending REST; 0 without one."""
+        return int(self._restart_position or 0)
+
+    def cancel_restart(self) -> None:
+        """Forget a pending REST: the next transfer starts at 0 again."""
+        self._restart_position = 0
 
     @staticmethod
     def error_text(error: BaseException) -> str:

@@ -94,7 +94,7 @@ def test_control_connection_private_state_is_still_there():
     # _rnfr: set by RNFR, read by the RNTO we run ourselves (take_rename_source).
     assert "self._rnfr = None" in _source(FTPHandler.__init__)
     assert "self._rnfr = path" in _source(FTPHandler.ftp_RNFR)
-    # _restart_position: set by REST, read and cleared by STOR (take_restart_position).
+    # _restart_position: set by REST, read and cleared by STOR (restart_position).
     assert "self._restart_position = marker" in _source(FTPHandler.ftp_REST)
     stor = _source(FTPHandler.ftp_STOR)
     assert "rest_pos = self._restart_position" in stor
