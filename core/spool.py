@@ -8,6 +8,7 @@ whole upload or nothing. Both sides use this module; nothing else knows the layo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,7 +38,16 @@ class UploadMeta:
     size_bytes: int
     started_at: str
     completed_at: str
+    # SHA-256 of the uploaded bytes (hex): a camera's retry of the same file is indexed once.
+    # None in folders an older ingestd spooled.
+    content_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def file_sha256(path: Path | str) -> str:
+    """The hex SHA-256 of a file's bytes, as `UploadMeta.content_sha256` records it."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def new_upload_id() -> str:

@@ -21,6 +21,7 @@ from core.catalog import utcnow
 from core.spool import (
     CLIP_NAME,
     UploadMeta,
+    file_sha256,
     new_upload_id,
     shorten_address,
     spool_completed_upload,
@@ -156,11 +157,6 @@ class UploadHandover:
                 protocol,
             )
             return None
-        if info.st_size == 0:
-            # An empty file holds no clip; cameras make one when their upload test runs.
-            os.unlink(fs_path)
-            logger.info("upload empty, removed: camera=%d protocol=%s", account.camera_id, protocol)
-            return None
         meta = UploadMeta(
             upload_id=new_upload_id(),
             camera_id=account.camera_id,
@@ -172,6 +168,7 @@ class UploadHandover:
             size_bytes=info.st_size,
             started_at=started_at,
             completed_at=utcnow(),
+            content_sha256=file_sha256(fs_path),
         )
         try:
             spool_completed_upload(self.spool_dir, Path(fs_path), meta)

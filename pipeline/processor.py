@@ -40,6 +40,7 @@ from pipeline.media.poster import write_poster
 from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.signature.inspection import check_upload
+from pipeline.signature.stages import DUPLICATE
 from pipeline.signature.verdict import UploadVerdict
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,11 @@ class ClipProcessor:
         job = jobs.get_job(self.db, upload.upload_id)
         clip = spool.clip_path(folder)
         if job["state"] == JobState.RECEIVED:
+            earlier = jobs.earlier_same_upload(self.db, job)
+            if earlier is not None:
+                detail = f"the same file as upload {earlier['id']} (a retry)"
+                self._reject(job, folder, UploadVerdict.reject(DUPLICATE, detail), started)
+                return JobState.REJECTED
             model = self.models.get(camera["model"]) if camera else None
             fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
             verdict = check_upload(

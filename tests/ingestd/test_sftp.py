@@ -203,11 +203,14 @@ def test_unregistered_key_is_refused(sftp_connect, ingestd, make_camera):
         transport.close()
 
 
-def test_empty_file_is_not_handed_over(sftp_connect, make_camera, ingest_settings):
+def test_empty_file_is_handed_over_for_the_pipeline_to_record(
+    sftp_connect, make_camera, ingest_settings
+):
     camera = make_camera()
     sftp = sftp_connect(camera)
     sftp.putfo(io.BytesIO(b""), "test.jpg", confirm=False)
-    assert spooled(ingest_settings) == []
+    [(meta, _clip)] = spooled(ingest_settings)
+    assert meta.size_bytes == 0
     assert jail_files(ingest_settings) == []
 
 
