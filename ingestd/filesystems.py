@@ -15,6 +15,9 @@ from typing import Protocol
 
 from pyftpdlib.filesystems import AbstractedFS, FilesystemError
 
+# DELE/remove of an upload that has left the jail already.
+MSG_HANDED_OVER = "Already received and handed over for processing; it can no longer be deleted"
+
 # Owner read/write, group read: the pipeline may run as another user of the same group.
 FILE_MODE = 0o640
 DIR_MODE = 0o750
@@ -90,9 +93,18 @@ class Jail:
         return open(fs_path, "ab" if append else "wb", opener=opener)
 
     def make_dirs(self, fs_path: str) -> None:
-        """Create a folder and any missing parents (cameras send ``MKD a/b/c`` for day folders)."""
+        """Create a folder and any missing parents (cameras send ``MKD a/b/c`` for day folders),
+        each with `DIR_MODE` (os.makedirs gives parents the umask's mode)."""
         self.check(fs_path)
-        os.makedirs(fs_path, mode=DIR_MODE, exist_ok=False)
+        missing = []
+        folder = os.path.normpath(fs_path)
+        while not os.path.lexists(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        if not missing:
+            raise FileExistsError(errno.EEXIST, "Folder exists already", fs_path)
+        for path in reversed(missing):
+            os.mkdir(path, DIR_MODE)
 
 
 class UploadsHandedOver(Protocol):
@@ -184,6 +196,10 @@ class JailedFS(AbstractedFS):
     def remove(self, path: str) -> None:
         # lexists and not realpath: a symlink itself may be removed, never what it points at.
         self.jail.check(os.path.dirname(path))
+        if not os.path.lexists(path):
+            if self.handed_over is not None and self.handed_over.stat_of(path) is not None:
+                raise FilesystemError(MSG_HANDED_OVER)
+            raise FilesystemError("No such file")
         if os.path.islink(path) or not os.path.isfile(path):
             raise FilesystemError("Not a file")
         super().remove(path)

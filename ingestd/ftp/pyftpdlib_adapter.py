@@ -30,6 +30,8 @@ Control connection (`UploadFTPHandler`)
     keeps one line per upload.
   - ``process_command`` overridden: pyftpdlib refuses USER/PASS before AUTH TLS with a "550"
     naming no remedy; a camera needs "530 ... set the camera to FTPS".
+  - ``pre_process_command`` overridden: a NUL byte in an argument made pyftpdlib's path check
+    raise ValueError and drop the connection; it gets a 501 before any path is looked at.
   - ``_ssl_established``: whether the control connection is encrypted (FTP or FTPS session).
   - ``handle()`` overridden: pyftpdlib's server calls it after its own per-process connection
     limits; the limit counted across worker processes is checked there too, before the 220.
@@ -318,6 +320,13 @@ class UploadFTPHandler(TLS_FTPHandler):
             super().close()
         finally:
             self.connection_closed()
+
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
+        if "\0" in line:
+            self.logline("<- (a command with a NUL byte)")
+            self.respond("501 A NUL byte is not allowed in a command or path.")
+            return
+        super().pre_process_command(line, cmd, arg)
 
     def process_command(self, cmd: str, *args: Any, **kwargs: Any) -> None:
         refusal = self.refuse_command(cmd)

@@ -22,7 +22,7 @@ from paramiko.sftp import (
 )
 
 from core.catalog import utcnow
-from ingestd.filesystems import DIR_MODE, Jail, OutsideJail
+from ingestd.filesystems import DIR_MODE, MSG_HANDED_OVER, Jail, OutsideJail
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
 from ingestd.sftp.handle import MSG_NO_DOWNLOADS, MSG_NOT_STORED, UploadHandle
 from ingestd.sftp.protocol import StatusWithMessage
@@ -144,6 +144,10 @@ class JailedSFTPServer(SFTPServerInterface):
 
     def remove(self, path: str) -> int:
         def removing(fs_path: str) -> int:
+            if not os.path.lexists(fs_path):
+                if self.session.handed_over.stat_of(fs_path) is not None:
+                    return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_HANDED_OVER + ".")
+                return SFTP_NO_SUCH_FILE
             if os.path.islink(fs_path) or not os.path.isfile(fs_path):
                 return SFTP_PERMISSION_DENIED
             os.unlink(fs_path)

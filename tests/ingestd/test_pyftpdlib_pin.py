@@ -131,6 +131,7 @@ def test_overridden_methods_keep_their_shape():
         ],
         FTPHandler.get_repr_info: ["self", "as_str", "extra_info"],
         FTPHandler.process_command: ["self", "cmd", "args", "kwargs"],
+        FTPHandler.pre_process_command: ["self", "line", "cmd", "arg"],
         FTPHandler.handle: ["self"],
         FTPHandler.close: ["self"],
         FTPHandler.__init__: ["self", "conn", "server", "ioloop"],
@@ -159,6 +160,8 @@ def test_overridden_methods_keep_their_shape():
     )
     assert "FTPHandler.close(self)" in _source(TLS_FTPHandler.close)
     assert issubclass(UploadFTPHandler, TLS_FTPHandler)
+    # Every command line goes through pre_process_command before a path is looked at.
+    assert "self.pre_process_command(line, cmd, arg)" in _source(FTPHandler.found_terminator)
 
 
 def test_login_replacements_still_do_what_pyftpdlib_does():
