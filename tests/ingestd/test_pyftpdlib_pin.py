@@ -143,6 +143,11 @@ def test_overridden_methods_keep_their_shape():
         FTPHandler.ftp_DELE: ["self", "path"],
         FTPHandler.ftp_MFMT: ["self", "path", "timeval"],
         FTPHandler.ftp_MDTM: ["self", "path"],
+        FTPHandler.ftp_MLSD: ["self", "path"],
+        FTPHandler.on_login: ["self", "username"],
+        AbstractedFS.lstat: ["self", "path"],
+        AbstractedFS.stat: ["self", "path"],
+        AbstractedFS.utime: ["self", "path", "timeval"],
         DTPHandler.close: ["self"],
         DTPHandler.handle_error: ["self"],
         DTPHandler.handle_close: ["self"],
@@ -160,6 +165,12 @@ def test_overridden_methods_keep_their_shape():
     )
     assert "FTPHandler.close(self)" in _source(TLS_FTPHandler.close)
     assert issubclass(UploadFTPHandler, TLS_FTPHandler)
+    # The listings (LIST, MLSD, MLST) stat through the filesystem object, so the handed-over
+    # uploads JailedFS adds show in them.
+    assert "self.lstat(file)" in _source(AbstractedFS.format_list)
+    assert "self.stat(file)" in _source(AbstractedFS.format_mlsx) or "self.lstat(file)" in _source(
+        AbstractedFS.format_mlsx
+    )
     # Every command line goes through pre_process_command before a path is looked at.
     assert "self.pre_process_command(line, cmd, arg)" in _source(FTPHandler.found_terminator)
 
