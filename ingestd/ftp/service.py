@@ -28,15 +28,28 @@ from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 logger = logging.getLogger(__name__)
 
 
+TLS_VERSIONS = {
+    "1.0": SSL.TLS1_VERSION,
+    "1.1": SSL.TLS1_1_VERSION,
+    "1.2": SSL.TLS1_2_VERSION,
+    "1.3": SSL.TLS1_3_VERSION,
+}
+
+
 def tls_context(settings: Settings) -> SSL.Context:
     cert, key = ensure_tls_certificate(settings)
+    ftp = settings.ftp
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
-    context.set_min_proto_version(SSL.TLS1_2_VERSION)
-    # TLS 1.3 sends session tickets after the handshake. A client that uploads and closes
-    # without reading them (lftp does) leaves unread bytes behind, so its kernel answers the
-    # close with a reset, and a reset throws away upload data the server had not yet read.
-    # Camera firmware speaks TLS 1.2 anyway.
-    context.set_max_proto_version(SSL.TLS1_2_VERSION)
+    context.set_min_proto_version(TLS_VERSIONS[ftp.tls_min_version])
+    # TLS 1.3 (opt-in, `[ftp] tls_max_version`) sends session tickets after the handshake. A
+    # client that uploads and closes without reading them (lftp does) leaves unread bytes
+    # behind, so its kernel answers the close with a reset, and a reset throws away upload data
+    # the server had not yet read. Camera firmware speaks TLS 1.2 anyway.
+    context.set_max_proto_version(TLS_VERSIONS[ftp.tls_max_version])
+    if ftp.tls_min_version in ("1.0", "1.1"):
+        # TLS 1.0/1.1 sign the handshake with MD5+SHA-1, which OpenSSL 3's default security
+        # level refuses; old firmware also knows only CBC ciphers.
+        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
     context.set_options(SSL.OP_NO_COMPRESSION)
     context.use_certificate_chain_file(str(cert))
     context.use_privatekey_file(str(key))
