@@ -37,7 +37,7 @@ from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
-from ingestd.sftp.protocol import TunedSFTPServer
+from ingestd.sftp.protocol import TunedSFTPServer, legacy_host_key, offer_legacy_algorithms
 from ingestd.sftp.server import CameraSSHServer
 from ingestd.worker_slots import WorkerSlot, bind_listener
 
@@ -118,6 +118,8 @@ class SftpService:
         self.handover = handover
         self.guard = guard
         self.host_keys = load_host_keys(settings)
+        if self.settings.legacy_algorithms:
+            self.host_keys = [legacy_host_key(key) for key in self.host_keys]
         if slot and slot.sftp_socket:
             self._socket = slot.sftp_socket
         else:
@@ -213,8 +215,12 @@ class SftpService:
         )
         if self.settings.ciphers:
             transport.get_security_options().ciphers = tuple(self.settings.ciphers)
+        if self.settings.legacy_algorithms:
+            offer_legacy_algorithms(transport)
         for key in self.host_keys:
-            transport.add_server_key(key)
+            transport.add_server_key(
+                legacy_host_key(key) if self.settings.legacy_algorithms else key
+            )
         transport.set_subsystem_handler("sftp", TunedSFTPServer, JailedSFTPServer)
         session = CameraSSHServer(
             remote_ip,
