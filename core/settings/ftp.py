@@ -23,6 +23,13 @@ class FtpSettings(StrictModel):
         None, description="PEM certificate for FTPS; if unset a self-signed one is generated once."
     )
     tls_key: Path | None = Field(None, description="PEM private key for tls_cert.")
+    tls_hostnames: list[str] = Field(
+        default_factory=list,
+        description="Host names and addresses the cameras are told to connect to (what is typed "
+        "into the camera): the generated self-signed certificate is valid for these (and for "
+        "masquerade_address, localhost, 127.0.0.1), so a camera that verifies (ft_insecure=0) "
+        "accepts it once it trusts it. Changing the list makes a new certificate.",
+    )
     require_tls: bool = Field(False, description="Refuse logins that did not issue AUTH TLS first.")
     tls_min_version: Literal["1.0", "1.1", "1.2", "1.3"] = Field(
         "1.2",

@@ -7,6 +7,7 @@ process (tests run many) never share pyftpdlib's class-level settings.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from OpenSSL import SSL
@@ -58,6 +59,25 @@ def tls_context(settings: Settings) -> SSL.Context:
     return context
 
 
+# How often the FTPS certificate and key files are checked for a change.
+TLS_RELOAD_CHECK_S = 30.0
+
+
+def tls_files_state(settings: Settings) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime) of the certificate and key in use: a renewal changes them. An admin
+    certificate is read through its symlinks (certbot's live/ folder)."""
+    cert, key = ensure_tls_certificate(settings)
+    state = []
+    for path in (cert, key):
+        try:
+            info = os.stat(path)
+        except OSError:
+            state.append((str(path), -1, -1))
+        else:
+            state.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(state)
+
+
 class FtpService:
     """The FTP/FTPS server of one ingestd process, running its I/O loop in a thread."""
 
@@ -105,6 +125,9 @@ class FtpService:
             },
         )
         listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
+        self.handler: type[CameraFTPHandler] = handler
+        self._settings = settings
+        self._tls_files = tls_files_state(settings)
         self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)
         # The total is shared out among the FTP workers: it guards each process's file
         # descriptors. The per-address limit is counted across them by `connection_limiter`
@@ -118,7 +141,25 @@ class FtpService:
     def address(self) -> tuple[str, int]:
         return self.server.address
 
+    def reload_tls_if_changed(self) -> bool:
+        """A new certificate or key on disk (a certbot renewal) is used for new connections;
+        sessions already open keep theirs, so no upload is dropped. Runs in the I/O loop."""
+        state = tls_files_state(self._settings)
+        if state == self._tls_files:
+            return False
+        try:
+            context = tls_context(self._settings)
+        except (OSError, SSL.Error) as error:
+            # Half-written by the renewal? The old certificate serves until the next check.
+            logger.warning("FTPS certificate changed but could not be loaded: %s", error)
+            return False
+        self.handler.ssl_context = context
+        self._tls_files = state
+        logger.info("FTPS certificate reloaded")
+        return True
+
     def start(self) -> None:
+        self.ioloop.call_every(TLS_RELOAD_CHECK_S, self.reload_tls_if_changed)
         self._thread = threading.Thread(target=self._serve, name="ingestd-ftp", daemon=True)
         self._thread.start()
         host, port = self.address
