@@ -38,14 +38,12 @@ class UploadMeta:
     size_bytes: int
     started_at: str
     completed_at: str
-    # SHA-256 of the uploaded bytes (hex): a camera's retry of the same file is indexed once.
-    # None in folders an older ingestd spooled.
-    content_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def file_sha256(path: Path | str) -> str:
-    """The hex SHA-256 of a file's bytes, as `UploadMeta.content_sha256` records it."""
+    """The hex SHA-256 of a spooled clip's bytes: a camera's retry of the same file is known by
+    it (``jobs.content_sha256``). The pipeline computes it, off ingestd's I/O loop."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 

@@ -21,7 +21,6 @@ from core.catalog import utcnow
 from core.spool import (
     CLIP_NAME,
     UploadMeta,
-    file_sha256,
     new_upload_id,
     shorten_address,
     spool_completed_upload,
@@ -168,7 +167,6 @@ class UploadHandover:
             size_bytes=info.st_size,
             started_at=started_at,
             completed_at=utcnow(),
-            content_sha256=file_sha256(fs_path),
         )
         try:
             spool_completed_upload(self.spool_dir, Path(fs_path), meta)

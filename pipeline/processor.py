@@ -100,6 +100,7 @@ class ClipProcessor:
             {
                 **upload.__dict__,
                 "camera_id": camera["id"] if camera else None,
+                "content_sha256": content_hash(folder),
             },
         )
         if job["state"] == JobState.DELAYED:
@@ -357,6 +358,16 @@ class ClipProcessor:
 
     def recording_for(self, job_id: str) -> dict[str, Any] | None:
         return get_recording_by_job(self.db, job_id)
+
+
+def content_hash(folder: Path) -> str | None:
+    """The spooled clip's SHA-256 (a retry is known by it); None if it cannot be read, and the
+    job then fails as it would have. Hashed here, not in ingestd, whose handover runs in the
+    FTP I/O loop."""
+    try:
+        return spool.file_sha256(spool.clip_path(folder))
+    except OSError:
+        return None
 
 
 def long_clip_notice(job: dict[str, Any], verdict: UploadVerdict, now: datetime) -> OwnerNotice:

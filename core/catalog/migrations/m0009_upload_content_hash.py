@@ -4,7 +4,7 @@ import sqlite_utils
 
 
 def apply(db: sqlite_utils.Database) -> None:
-    # NULL for jobs from before (and for spool folders written by an older ingestd).
+    # NULL for jobs from before: they are never taken for a retry's original.
     if "content_sha256" not in db["jobs"].columns_dict:
         db.execute("ALTER TABLE jobs ADD COLUMN content_sha256 TEXT")
     db.execute("CREATE INDEX IF NOT EXISTS idx_jobs_camera_name ON jobs(camera_id, original_name)")
