@@ -122,6 +122,25 @@ def remove_upload(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def remove_uploads_of_camera(spool_dir: Path, camera_id: int) -> int:
+    """Remove every upload of the camera still waiting in the spool; returns how many.
+
+    For a camera (or account) being deleted: its waiting uploads must go with it, whether the
+    pipeline has seen them yet or not. A handover that lands after this scan is refused by the
+    pipeline, which checks the upload's login against the catalog.
+    """
+    removed = 0
+    for folder in list_incoming(spool_dir):
+        try:
+            upload = read_upload(folder)
+        except (OSError, ValueError, TypeError):
+            continue  # gone meanwhile, or unreadable: the pipeline removes those itself
+        if upload.camera_id == camera_id:
+            remove_upload(folder)
+            removed += 1
+    return removed
+
+
 def shorten_address(address: str) -> str:
     """Privacy: keep the network, drop the host part (IPv4 /24, IPv6 /48)."""
     if ":" in address:

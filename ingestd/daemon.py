@@ -46,7 +46,10 @@ class IngestDaemon:
         self.connection_limiter = connection_limiter_for(self.settings, self.slot)
         ingest = self.settings.ingest
         handover = UploadHandover(
-            self.settings.storage.spool_dir, ingest.temporary_names, ingest.rename_timeout_s
+            self.settings.storage.spool_dir,
+            credentials.login_is_current,
+            ingest.temporary_names,
+            ingest.rename_timeout_s,
         )
         handover.start()
         self.handover = handover

@@ -13,7 +13,7 @@ import os
 import stat
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +37,29 @@ MSG_NO_RESUME = (
     "send the whole file again."
 )
 
+MSG_LOGIN_GONE = "This camera was removed from AlarmVault; the upload was not stored."
+
+
+class LoginWithdrawn(Exception):
+    """The session's camera was deleted after it logged in; the message is safe to send."""
+
 
 class UploadHandover:
-    """Moves completed uploads from a camera's jail into the spool; removes incomplete ones."""
+    """Moves completed uploads from a camera's jail into the spool; removes incomplete ones.
+
+    ``login_is_current`` asks the catalog whether the session's camera still exists as it did at
+    login: a session that outlives the deletion of its camera must not spool another clip.
+    """
 
     def __init__(
         self,
         spool_dir: Path,
+        login_is_current: Callable[[CameraAccount], bool],
         temporary_names: Iterable[str] = (),
         rename_timeout_s: float = 120.0,
     ) -> None:
         self.spool_dir = spool_dir
+        self.login_is_current = login_is_current
         self.renames = RenameWaits(
             TemporaryNames(temporary_names), rename_timeout_s, self._hand_over_unrenamed
         )
@@ -142,7 +154,10 @@ class UploadHandover:
         remote_ip: str,
         started_at: str,
     ) -> UploadMeta | None:
-        """Spool the file at ``fs_path``; None if there was nothing to hand over."""
+        """Spool the file at ``fs_path``; None if there was nothing to hand over.
+
+        Raises `LoginWithdrawn` (the file removed) if the session's camera no longer exists.
+        """
         jail = Jail(account.jail)
         try:
             info = os.lstat(fs_path)
@@ -156,6 +171,14 @@ class UploadHandover:
                 protocol,
             )
             return None
+        if not self.login_is_current(account):
+            os.unlink(fs_path)
+            logger.warning(
+                "upload refused: camera=%d %s camera deleted during the session; removed",
+                account.camera_id,
+                protocol,
+            )
+            raise LoginWithdrawn(MSG_LOGIN_GONE)
         meta = UploadMeta(
             upload_id=new_upload_id(),
             camera_id=account.camera_id,

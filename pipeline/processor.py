@@ -50,6 +50,10 @@ MAX_ATTEMPTS = 3
 CRASH_LIMIT = 6
 CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
+# Why an upload was refused before any job row: its camera is gone, or the camera under its id
+# is not the login that uploaded it.
+CAMERA_GONE = "camera_gone"
+LOGIN_MISMATCH = "login_mismatch"
 
 
 class ClipProcessor:
@@ -69,7 +73,7 @@ class ClipProcessor:
         self.db = db
         self.worker_id = worker_id
         self.clips = ClipStore(settings.storage)
-        # Detection (issue 5): loads models once, only if a camera has a switch on.
+        # Detection loads models once, and only if some camera has a detection switch on.
         self.detection = DetectionStage(settings, db)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
@@ -87,7 +91,10 @@ class ClipProcessor:
             spool.remove_upload(folder)
             return None
         camera = self._camera(upload.camera_id)
-        if camera is not None and is_paused(self.db, camera["owner_id"]):
+        if camera is None or camera["username"] != upload.username:
+            self._refuse_orphan(folder, upload, camera)
+            return JobState.REJECTED
+        if is_paused(self.db, camera["owner_id"]):
             # The owner blocked processing: an open or waiting upload stays in the spool as it
             # is, and the spool rescan processes it once the account is active again.
             known = self._known_job(upload.upload_id)
@@ -99,7 +106,7 @@ class ClipProcessor:
             self.db,
             {
                 **upload.__dict__,
-                "camera_id": camera["id"] if camera else None,
+                "camera_id": camera["id"],
                 "content_sha256": content_hash(folder),
             },
         )
@@ -135,7 +142,9 @@ class ClipProcessor:
         finally:
             jobs.release_job(self.db, job["id"])
 
-    def _run(self, folder: Path, upload: spool.UploadMeta, camera, started: float) -> JobState:
+    def _run(
+        self, folder: Path, upload: spool.UploadMeta, camera: dict[str, Any], started: float
+    ) -> JobState:
         job = jobs.get_job(self.db, upload.upload_id)
         clip = spool.clip_path(folder)
         if job["state"] == JobState.RECEIVED:
@@ -144,15 +153,16 @@ class ClipProcessor:
                 detail = f"the same file as upload {earlier['id']} (a retry)"
                 self._reject(job, folder, UploadVerdict.reject(DUPLICATE, detail), started)
                 return JobState.REJECTED
-            model = self.models.get(camera["model"]) if camera else None
-            fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
+            model = self.models.get(camera["model"])
+            fingerprint = get_fingerprint(self.db, camera["id"])
             verdict = check_upload(
                 camera, model, clip, self.settings.validation, fingerprint, prober=self.prober
             )
             started_at = started_at_from_name(
                 upload.original_name,
                 self.settings.pipeline.timestamp_patterns,
-                self.settings.pipeline.camera_timezone,
+                # The owner's confirmed zone for this camera; until then the global default.
+                (camera or {}).get("file_timezone") or self.settings.pipeline.camera_timezone,
                 fallback=job["received_at"],
             )
             if verdict.quarantined:
@@ -196,7 +206,7 @@ class ClipProcessor:
         thumb_rel = self.clips.thumb_relpath(relpath)
         has_poster = write_poster(stored, self.clips.thumb_file(thumb_rel))
         playback_rel = store_playback_copy(self.clips, relpath, probe)  # AVI, H.265: for browsers
-        detections = self.detection.run(job["camera_id"], relpath)  # issue 5; None if off
+        detections = self.detection.run(job["camera_id"], relpath)  # None: every switch off
         with atomic(self.db):
             recording_id = insert_recording(
                 self.db,
@@ -338,6 +348,24 @@ class ClipProcessor:
             )
         spool.remove_upload(folder)
         log_clip(job, JobState.REJECTED, verdict.reason, verdict.probe.get("duration_s"), started)
+
+    def _refuse_orphan(
+        self, folder: Path, upload: spool.UploadMeta, camera: dict[str, Any] | None
+    ) -> None:
+        """Remove an upload whose login no longer exists; it must never be filed anywhere.
+
+        The camera was deleted after the upload (its owner's account may be gone too), or the
+        id now names another camera: ids are never reused since migration 10, but an upload
+        spooled before it may carry one that was. No row is written: the clip belongs to
+        nobody who could see it, and a row would only keep its name and address around.
+        """
+        spool.remove_upload(folder)
+        logger.warning(
+            "upload %s rejected: reason=%s camera=%s; removed",
+            upload.upload_id,
+            CAMERA_GONE if camera is None else LOGIN_MISMATCH,
+            upload.camera_id,
+        )
 
     def _after_failure(self, job_id: str) -> None:
         job = jobs.get_job(self.db, job_id)

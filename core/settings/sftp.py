@@ -49,7 +49,8 @@ class SftpSettings(StrictModel):
         16,
         ge=1,
         le=1024,
-        description="SSH channel window; with max_packet_kb it sets the upload speed (DESIGN 1b).",
+        description="SSH channel window; with max_packet_kb it sets the upload speed "
+        "(docs/cameras.md, Upload speed).",
     )
     max_packet_kb: int = Field(
         256, ge=32, le=256, description="Largest SSH packet the server accepts, in KiB."

@@ -31,7 +31,7 @@ from ingestd.credentials import (
 )
 from ingestd.filesystems import JailedFS
 from ingestd.ftp.pyftpdlib_adapter import LoopBridge, UploadDTPHandler, UploadFTPHandler
-from ingestd.handover import MSG_NO_RESUME, HandedOverFiles, UploadHandover
+from ingestd.handover import MSG_NO_RESUME, HandedOverFiles, LoginWithdrawn, UploadHandover
 from ingestd.limits import (
     DISK,
     CappedUploadFile,
@@ -284,6 +284,10 @@ class CameraFTPHandler(UploadFTPHandler):
                 remote_ip=str(self.remote_ip),
                 started_at=self._upload_started_at or utcnow(),
             )
+        except LoginWithdrawn:
+            # The camera was deleted: no further command of this session may upload.
+            self.authenticated = False
+            return False
         except OSError:
             logger.exception("%s handover to the spool failed", self.log_identity)
             return False

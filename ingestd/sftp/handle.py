@@ -8,7 +8,7 @@ import os
 from paramiko import SFTPAttributes, SFTPHandle, SFTPServer
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK, SFTP_PERMISSION_DENIED
 
-from ingestd.handover import MSG_NO_RESUME
+from ingestd.handover import MSG_NO_RESUME, LoginWithdrawn
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
 from ingestd.sftp.protocol import StatusWithMessage
 from ingestd.sftp.server import CameraSSHServer
@@ -120,6 +120,10 @@ class UploadHandle(SFTPHandle):
                 remote_ip=session.remote_ip,
                 started_at=self.started_at,
             )
+        except LoginWithdrawn as withdrawn:
+            # The camera was deleted: every later file operation of the session is refused.
+            session.refusal = str(withdrawn)
+            return StatusWithMessage(SFTP_PERMISSION_DENIED, session.refusal)
         except OSError:
             logger.exception("%s handover to the spool failed", session.log_identity)
             return StatusWithMessage(SFTP_FAILURE, MSG_NOT_STORED)

@@ -4,10 +4,10 @@ The connection limits are counted by a `connection_limits.ConnectionLimiter`, ac
 when several serve SFTP; each admitted connection gives its ticket back once, when it is
 forgotten as closed (`_forget_closed`) or closed by `stop()`.
 
-Tuning from DESIGN.md §1b: TCP_NODELAY on the accepted socket (else Nagle and delayed ACKs
-stall every write reply), a big window *together with* a big max packet. The cipher is the
-client's first choice among those offered (RFC 4253 §7.1): the server's order decides nothing,
-only `[sftp] ciphers` leaving some out does.
+Tuning from docs/cameras.md (Upload speed): TCP_NODELAY on the accepted socket (else Nagle and
+delayed ACKs stall every write reply), a big window *together with* a big max packet. The cipher
+is the client's first choice among those offered (RFC 4253 §7.1): the server's order decides
+nothing, only `[sftp] ciphers` leaving some out does.
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ class SftpService:
     ) -> None:
         self.settings = settings.sftp
         # paramiko's DEBUG output names every account that tries to log in and dumps the key
-        # exchange; our own debug lines trace a camera's session without that (DESIGN.md §6).
+        # exchange; our own debug lines trace a camera's session without that (privacy rules:
+        # docs/architecture.md).
         paramiko_logger = logging.getLogger("paramiko")
         if paramiko_logger.level < logging.INFO:  # NOTSET (0) too: it would follow the root
             paramiko_logger.setLevel(logging.INFO)

@@ -4,10 +4,10 @@ paramiko's SFTP server cannot send a status *message* of our choosing (only the 
 for a code) and ignores what ``SFTPHandle.close()`` returns. A camera must learn why an upload
 was refused ("quota exceeded", "processing suspended") and that a CLOSE failed.
 
-Speed (DESIGN.md §1b): OpenSSH's client writes 32 KiB per request unless the server announces
-``limits@openssh.com``; then it writes 255 KiB, an eighth of the requests. And paramiko sends
-every status reply as its own encrypted SSH packet; we gather the replies while more requests
-are already waiting and send them together before the next wait.
+Speed (docs/cameras.md, Upload speed): OpenSSH's client writes 32 KiB per request unless the
+server announces ``limits@openssh.com``; then it writes 255 KiB, an eighth of the requests. And
+paramiko sends every status reply as its own encrypted SSH packet; we gather the replies while
+more requests are already waiting and send them together before the next wait.
 
 `channel_buffer.py` replaces the channel's receive buffer for the same reason.
 

@@ -1,4 +1,4 @@
-"""The pipeline's detection step (issue 5): what `ClipProcessor` calls between storing a clip
+"""The pipeline's detection step: what `ClipProcessor` calls between storing a clip
 and indexing it.
 
 Nothing runs for a camera with every switch off. Models load once, at start when any camera

@@ -1,4 +1,6 @@
-"""Signature stages in order (DESIGN.md §3); the first failure decides, each with its own code.
+"""Signature stages in order; the first failure decides, each with its own code.
+
+The stages in words: docs/cameras.md, Camera signature.
 
 Pure: every stage looks at facts already gathered (size, sniffed container, `ClipProbe`,
 learned fingerprint) and never at the file, so each is tested with tiny cases. Gathering the
@@ -17,13 +19,14 @@ from core.fingerprint import (
     LearnedFingerprint,
 )
 from core.settings.validation import ValidationSettings
-from pipeline.media.probe import ClipProbe
+from pipeline.media.probe import NO_VIDEO_STREAM, ClipProbe
 from pipeline.media.sniff import AVI, JPEG, MP4
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, UploadVerdict
 
 NOT_REGISTERED = "not_registered"
 NOT_VIDEO = "not_video"
 UNDECODABLE = "undecodable"
+TRUNCATED = "truncated"
 UNSUPPORTED_STREAM = "unsupported_stream"
 PROFILE_MISMATCH = "profile_mismatch"
 FINGERPRINT_MISMATCH = "fingerprint_mismatch"
@@ -36,6 +39,7 @@ REASONS = (
     NOT_REGISTERED,
     NOT_VIDEO,
     UNDECODABLE,
+    TRUNCATED,
     UNSUPPORTED_STREAM,
     PROFILE_MISMATCH,
     FINGERPRINT_MISMATCH,
@@ -46,12 +50,11 @@ REASONS = (
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
 VIDEO_CONTAINERS = frozenset({MP4, AVI})
-NO_VIDEO_STREAM = "no video stream"
 
 
 @dataclass(frozen=True)
 class SignatureStages:
-    """The rules of §3 over gathered facts; ``None`` from a stage means "passed"."""
+    """The signature rules over gathered facts; ``None`` from a stage means "passed"."""
 
     rules: ValidationSettings
 
@@ -79,8 +82,12 @@ class SignatureStages:
     def check_streams(
         self, probe: ClipProbe, model: CameraModel | None, container: str
     ) -> UploadVerdict | None:
-        """Decodes (3), one H.264/H.265 stream (3), the duration cap, the model's profile (4)."""
+        """Whole (3), decodes (3), one H.264/H.265 stream (3), the duration cap, the model's
+        profile (4)."""
         facts = facts_of(probe, container)
+        # First: a cut-off upload often does not parse either, and "cut off" is what to tell.
+        if not probe.whole:
+            return UploadVerdict.reject(TRUNCATED, probe.truncation or "cut off", facts)
         if probe.error == NO_VIDEO_STREAM:
             return UploadVerdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
         if not probe.ok:
@@ -128,7 +135,10 @@ class SignatureStages:
 
 @dataclass(frozen=True)
 class ClipLengthRule:
-    """The 18 s rule (§4): a standard alarm clip, plus tolerance, goes through the normal lane."""
+    """The 18 s rule: a standard alarm clip, plus tolerance, goes through the normal lane.
+
+    Why 18 s: docs/cameras.md, Alarm clips.
+    """
 
     alarm_clip_s: float
     tolerance_s: float

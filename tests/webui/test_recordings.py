@@ -92,9 +92,9 @@ def test_player_serves_the_playback_copy_when_the_pipeline_made_one(
 ):
     # An AVI from an HD camera: the pipeline adds an H.264 MP4 for browsers (playback_path).
     avi = clip_factory(
-        "bikes.mp4", seconds=2, width=640, height=352, fps=10, container_format="avi", codec="mpeg4"
+        seconds=2, width=640, height=352, fps=10, container_format="avi", codec="mpeg4"
     )
-    mp4 = clip_factory("bikes.mp4", seconds=2, width=640, height=352, fps=10)
+    mp4 = clip_factory(seconds=2, width=640, height=352, fps=10)
     if "playback_path" not in catalog["recordings"].columns_dict:
         catalog.execute("ALTER TABLE recordings ADD COLUMN playback_path TEXT")
     recording = store_recording(make_camera(owner, model="IN-5905"), clip=avi)
@@ -239,3 +239,11 @@ def test_bulk_release_marks_the_selected_recordings(
     )
     released = dict(catalog.execute("SELECT id, released FROM recordings").fetchall())
     assert released == {a["id"]: 1, b["id"]: 0}
+
+
+@pytest.mark.parametrize("back", ["/recordings\n/x", "/recordings\\..\\\\evil.example", "//x"])
+def test_bulk_action_goes_back_only_to_a_plain_recordings_path(logged_in, back):
+    response = logged_in.post(
+        "/recordings/bulk", {"action": "release", "ids": [], "back": back}, form_page="/recordings"
+    )
+    assert (response.status_code, response.headers["Location"]) == (302, "/recordings")
