@@ -5,14 +5,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_CONFIG := var/alarmvault.toml
+# Every package at the version in constraints.txt (also used by scripts/install.sh, so by CI and
+# on a NAS). `make .venv/.installed CONSTRAINTS=` resolves afresh; see README, "Pinned versions".
+CONSTRAINTS ?= -c constraints.txt
+# The plate reader's model ships inside this wheel (no download at run time). Installed without
+# its dependencies: they would put opencv-python over opencv-python-headless (both own cv2/), and
+# only the model file is used (pipeline/detection/plate_reader.py). Also in scripts/install.sh.
+PLATE_READER_INSTALL = $(PY) -m pip install -q --no-deps 'rapidocr-onnxruntime==1.4.4'
 
-.PHONY: run test test-ultralytics lint bench sysdeps-run sysdeps-test clean
+.PHONY: run test test-ultralytics lint bench constraints sysdeps-run sysdeps-test clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[dev]'
+	$(PLATE_READER_INSTALL)
 	touch $(STAMP)
+
+# Write the venv's versions into constraints.txt (pip, and AlarmVault itself, left out).
+constraints: $(STAMP)
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(PY) -m pip freeze --all --exclude-editable | grep -v -i -e '^pip==' -e '^alarmvault'; \
+	} > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	touch $(STAMP)  # the venv is what the file now says
 
 sysdeps-run:
 	scripts/install-sysdeps run
@@ -31,7 +47,7 @@ test: $(STAMP) sysdeps-test
 	$(PY) -m pytest -q -m "not ultralytics" $(PYTEST_ARGS)
 
 test-ultralytics: $(STAMP) sysdeps-test
-	$(PY) -m pip install -q -e '.[dev,ultralytics]'
+	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[dev,ultralytics]'
 	$(PY) -m pytest -q -m ultralytics $(PYTEST_ARGS)
 
 lint: $(STAMP)

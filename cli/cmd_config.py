@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli import CommandError, CommandLine, Context
+from core.mail_links import mail_link_warning
 from core.settings import ConfigError, load_settings
 
 DEV_CONFIG = """\
@@ -38,6 +39,9 @@ def check_config(args: argparse.Namespace, context: Context) -> int:
         raise CommandError(f"invalid settings:\n{error}") from None
     where = settings.config_path or "built-in defaults"
     print(f"settings OK: {where}")
+    warning = mail_link_warning(settings)
+    if warning:
+        print(f"warning: {warning}")
     return 0
 
 

@@ -1,9 +1,10 @@
 """Control an INSTAR camera through its HTTP CGI (`param.cgi`), in both dialects.
 
 Full HD (1080p) takes ``-name=value`` parameters, WQHD (1440p) plain ``name=value`` (see
-DESIGN.md §1). Both answer ``key="value";`` lines (Full HD prefixes ``var ``); an error is an
-``[Error] …`` line or an ``error="…"`` key. Every call uses HTTP basic auth with the login the
-owner stored; that login never leaves this module in a message or a log line.
+docs/cameras.md, Camera control). Both answer ``key="value";`` lines (Full HD prefixes
+``var ``); an error is an ``[Error] …`` line or an ``error="…"`` key. Every call uses HTTP basic
+auth with the login the owner stored; that login never leaves this module in a message or a log
+line.
 
 Paths marked *unconfirmed* are from the vendor wiki and not yet seen on a real camera.
 """

@@ -21,23 +21,36 @@ OPT_OUT_PATH = "/mail/opt-out/{key}/{kind}"
 _ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared, not bound
 
 
-def mail_link_base(settings: Settings, request_host_url: str | None = None) -> str:
-    """Where links in mails point: ``[web] public_url``, else the address the UI listens on.
+def mail_link_base(settings: Settings) -> str:
+    """Where links in mails point: ``[web] public_url``, else the address the UI listens on,
+    and for a UI that listens on every interface this machine's name.
 
-    Never the request's Host header alone: a forged Host in a password-reset request would
-    otherwise mail the victim a link (with their token) to the forger's site. Only when the UI
-    listens on every interface and no public URL is set is the Host (``request_host_url``, given
-    by the web UI) the one hint left; without a request (the pipeline) it is this machine's name.
+    Never a request's Host header: anybody can send any Host, and a forged one in a password
+    reset request would mail the victim a link, token included, to the forger's site.
+    `mail_link_warning` tells the admin (``alarmvault check-config``) when the guess is weak.
     """
     web = settings.web
     if web.public_url:
         return web.public_url.rstrip("/")
     host, port = parse_listen(web.listen)
     if host in _ANY_ADDRESS:
-        if request_host_url:
-            return request_host_url.rstrip("/")
-        host = socket.gethostname()
+        host = socket.getfqdn()
     return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+def mail_link_warning(settings: Settings) -> str | None:
+    """Why links in mails may not reach users, or None: no public URL while the UI listens on
+    every interface, so they point at this machine's own name."""
+    if settings.web.public_url:
+        return None
+    host, _ = parse_listen(settings.web.listen)
+    if host not in _ANY_ADDRESS:
+        return None
+    return (
+        "[web] public_url is not set and the web UI listens on every address: links in mails "
+        f"(password reset, confirmation, opt-out) point to {mail_link_base(settings)}. "
+        "Set public_url to the address your users open, e.g. 'https://cams.example.org'."
+    )
 
 
 def opt_out_url(db: sqlite_utils.Database, settings: Settings, user_id: int, kind: str) -> str:

@@ -16,6 +16,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from core.credentials import credential_file
+from core.email_address import email_address
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ def send_mail(
     as ``List-Unsubscribe`` with RFC 8058's ``List-Unsubscribe-Post`` (mail clients then offer
     their own button, which POSTs to it) and as a last line of the body.
     """
+    try:
+        email_address(to)
+    except ValueError:
+        # Stored before addresses were checked strictly: never mail a list of mailboxes.
+        raise MailError(f"{kind} mail not sent: the recipient is not one e-mail address") from None
     if unsubscribe_url:
         headers = {
             **(headers or {}),

@@ -6,12 +6,32 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.timestamps import format_local
+
 
 def wants_recording(target_labels: list[str], recording_labels: list[str]) -> bool:
     """A target without labels wants every alarm; with labels, alarms showing one of them."""
     if not target_labels:
         return True
     return bool(set(target_labels) & set(recording_labels))
+
+
+def plate_labels(plates: list[dict[str, Any]]) -> list[str]:
+    """The plate conditions a recording meets, for `wants_recording`: ``plate_unknown`` (a
+    plate the owner has not named), ``plate_known`` (a named one) and ``plate:ID`` (that
+    named plate)."""
+    labels: set[str] = set()
+    for plate in plates:
+        if plate.get("known_plate_id") is None:
+            labels.add("plate_unknown")
+        else:
+            labels.update(("plate_known", f"plate:{plate['known_plate_id']}"))
+    return sorted(labels)
+
+
+def notification_labels(row: dict[str, Any]) -> list[str]:
+    """A recording row's labels plus its plate conditions."""
+    return [*(row.get("labels") or []), *plate_labels(row.get("plates") or [])]
 
 
 def waits_for_labels(row: dict[str, Any], now: datetime, label_wait_s: float) -> bool:
@@ -51,6 +71,11 @@ def recording_payload(row: dict[str, Any]) -> dict[str, Any]:
         "summary": summary,
         "camera": _camera(row),
         "labels": labels,
+        # Kept out of the summary (IFTTT's value2, MQTT state): only here, so a deleted
+        # recording's plates can be removed from stored payloads in one place.
+        "plates": [
+            {"text": plate["text"], "name": plate.get("name")} for plate in row.get("plates") or []
+        ],
         "recording": {
             "id": row["id"],
             "started_at": row["started_at"],
@@ -70,14 +95,20 @@ def fairuse_payload(row: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-def mail_text(payload: dict[str, Any]) -> tuple[str, str]:
-    """Subject and body of a notification mail."""
+def mail_text(payload: dict[str, Any], zone: str | None = None) -> tuple[str, str]:
+    """Subject and body of a notification mail, times in ``zone`` (the owner's; UTC if None)."""
     camera = payload["camera"]["name"]
     if payload["event"] == "recording":
         subject = f"{payload['summary']} on {camera}"
+        plates = [
+            plate["text"] + (f" ({plate['name']})" if plate.get("name") else "")
+            for plate in payload.get("plates") or []
+        ]
         body = (
-            f"Your camera {camera} recorded an alarm at {payload['time']} (UTC).\n"
-            f"Labels: {', '.join(payload['labels']) or 'none'}\n\n"
+            f"Your camera {camera} recorded an alarm at {format_local(payload['time'], zone)}.\n"
+            f"Labels: {', '.join(payload['labels']) or 'none'}\n"
+            + (f"Plates: {', '.join(plates)}\n" if plates else "")
+            + "\n"
             "Open AlarmVault to watch it. You get this mail because you set up an e-mail\n"
             "notification; remove it in AlarmVault's notification settings.\n"
         )

@@ -18,9 +18,7 @@ from core.catalog.accounts import delete_account_rows, user_file_rows
 from core.catalog.browse import delete_recording_rows
 from core.catalog.camera_edits import camera_recordings, delete_camera_rows
 from core.catalog.cameras import list_cameras
-from core.catalog.jobs import FINAL_STATES
 from core.catalog.quarantine import list_quarantined
-from core.catalog.retention import unfinished_job_ids
 from core.clipstore import ClipStore
 from core.settings.storage import StorageSettings
 
@@ -45,7 +43,7 @@ def remove_camera(
         clips.delete_recording_files(recording)
     for held in list_quarantined(db, camera_id=camera["id"]):
         clips.delete_quarantined(held["path"])
-    remove_camera_files(db, storage, camera)
+    remove_camera_files(storage, camera)
     delete_camera_rows(db, camera["id"])
     return len(recordings)
 
@@ -63,20 +61,16 @@ def remove_account(
     for held in list_quarantined(db, owner_id=user_id):
         clips.delete_quarantined(held["path"])
     for camera in cameras:
-        remove_camera_files(db, storage, camera)
+        remove_camera_files(storage, camera)
     delete_account_rows(db, user_id)
     return {"cameras": len(cameras), "recordings": len(recordings)}
 
 
-def remove_camera_files(
-    db: sqlite_utils.Database, storage: StorageSettings, camera: dict[str, Any]
-) -> None:
-    """The camera's upload jail and its spooled uploads that were not processed yet."""
+def remove_camera_files(storage: StorageSettings, camera: dict[str, Any]) -> None:
+    """The camera's upload jail and its spooled uploads that were not processed yet, with a
+    job row or still without one."""
     _remove_inside(Path(storage.uploads_dir), camera["username"])
-    for job_id in unfinished_job_ids(db, camera["id"], FINAL_STATES):
-        folder = Path(storage.incoming_dir) / job_id
-        if folder.is_dir():
-            spool.remove_upload(folder)
+    spool.remove_uploads_of_camera(storage.spool_dir, camera["id"])
 
 
 def _remove_inside(root: Path, name: str) -> None:

@@ -8,6 +8,7 @@ whole upload or nothing. Both sides use this module; nothing else knows the layo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -38,6 +39,13 @@ class UploadMeta:
     started_at: str
     completed_at: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def file_sha256(path: Path | str) -> str:
+    """The hex SHA-256 of a spooled clip's bytes: a camera's retry of the same file is known by
+    it (``jobs.content_sha256``). The pipeline computes it, off ingestd's I/O loop."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def new_upload_id() -> str:
@@ -112,6 +120,25 @@ def clip_path(folder: Path) -> Path:
 
 def remove_upload(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_uploads_of_camera(spool_dir: Path, camera_id: int) -> int:
+    """Remove every upload of the camera still waiting in the spool; returns how many.
+
+    For a camera (or account) being deleted: its waiting uploads must go with it, whether the
+    pipeline has seen them yet or not. A handover that lands after this scan is refused by the
+    pipeline, which checks the upload's login against the catalog.
+    """
+    removed = 0
+    for folder in list_incoming(spool_dir):
+        try:
+            upload = read_upload(folder)
+        except (OSError, ValueError, TypeError):
+            continue  # gone meanwhile, or unreadable: the pipeline removes those itself
+        if upload.camera_id == camera_id:
+            remove_upload(folder)
+            removed += 1
+    return removed
 
 
 def shorten_address(address: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -145,6 +146,19 @@ class CameraCredentials:
     def key_login(self, username: str, key_base64: str, address: str) -> CameraAccount:
         """Log in with a public key registered for the camera (the signature is checked by SSH)."""
         return self._pool.submit(self._key_login, username, key_base64, address).result()
+
+    def login_is_current(self, account: CameraAccount) -> bool:
+        """Whether the camera that logged in still exists under the same id and user name.
+
+        Asked at every handover, in the caller's thread (one indexed read). A catalog error
+        answers yes: the pipeline checks every upload's login again before filing it.
+        """
+        try:
+            row = find_upload_account(self._db(), account.username)
+        except sqlite3.Error:
+            logger.exception("login check at handover failed in the catalog")
+            return True
+        return row is not None and row["camera_id"] == account.camera_id
 
     def is_banned(self, address: str) -> bool:
         return self.ban.is_banned(address)

@@ -2,7 +2,7 @@
 
 Our code logs `shorten_address` forms; pyftpdlib's debug lines include socket reprs and
 "foreign address a.b.c.d:port" messages we do not write ourselves. This filter shortens every
-IPv4 address in those records to its /24, as DESIGN.md §6 asks.
+IPv4 address in those records to its /24, as the privacy rules in docs/architecture.md ask.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ class PipelineDaemon:
             self._metrics.start()
 
     def start_notifications(self) -> None:
-        """Webhooks, MQTT and mails about new recordings and fair-use notices (issue 8)."""
+        """Webhooks, MQTT and mails about new recordings and fair-use notices."""
         if self.settings.notifications.enabled:
             self._notifications = NotificationDispatcher(self.settings)
             self._notifications.start()

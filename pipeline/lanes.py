@@ -1,4 +1,7 @@
-"""Which lane a validated clip takes: at once, or the delayed lane (DESIGN.md §4). Pure."""
+"""Which lane a validated clip takes: at once, or the delayed lane. Pure.
+
+The rule: docs/cameras.md, The 18-second rule and fair use.
+"""
 
 from __future__ import annotations
 

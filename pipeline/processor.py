@@ -49,6 +49,7 @@ from pipeline.fairuse.monitor import FairUseMonitor
 from pipeline.lanes import LONG_CLIP, LaneDecision, decide_lane
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.signature.inspection import check_upload
+from pipeline.signature.stages import DUPLICATE
 from pipeline.signature.verdict import UploadVerdict
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ MAX_ANALYSIS_ATTEMPTS = 2
 CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
 ANALYSIS_GAVE_UP = "analysis_failed"
+
+# Why an upload was refused before any job row: its camera is gone, or the camera under its id
+# is not the login that uploaded it.
+CAMERA_GONE = "camera_gone"
+LOGIN_MISMATCH = "login_mismatch"
 
 
 class ClipProcessor:
@@ -92,8 +98,8 @@ class ClipProcessor:
         another worker, or failed this time)."""
         started = time.monotonic()
         received = self.receive(folder)
-        if received is None:
-            return None
+        if received is None or isinstance(received, JobState):
+            return received
         upload, job, camera = received
         resumed = self.resume_point(job, folder)
         if resumed is not None:
@@ -121,11 +127,12 @@ class ClipProcessor:
 
     def receive(
         self, folder: Path
-    ) -> tuple[spool.UploadMeta, dict[str, Any], dict[str, Any] | None] | None:
+    ) -> tuple[spool.UploadMeta, dict[str, Any], dict[str, Any]] | JobState | None:
         """Stage 1: the spooled upload and its job (registered as ``received`` on first sight).
 
-        None for a folder that is gone, unreadable (removed), or of a paused owner (it stays in
-        the spool until the account is active again)."""
+        ``rejected`` (file removed, no row written) for an upload whose camera is gone or whose
+        id now belongs to another login; None for a folder that is gone, unreadable (removed),
+        or of a paused owner (it stays in the spool until the account is active again)."""
         try:
             upload = spool.read_upload(folder)
         except FileNotFoundError:
@@ -135,16 +142,25 @@ class ClipProcessor:
             spool.remove_upload(folder)
             return None
         camera = self._camera(upload.camera_id)
+        if camera is None or camera["username"] != upload.username:
+            # Checked before anything else: an upload is filed only under the login that sent it.
+            self._refuse_orphan(folder, upload, camera)
+            return JobState.REJECTED
         known = self._known_job(upload.upload_id)
         waiting = known is None or known["state"] in (*jobs.OPEN_STATES, JobState.DELAYED)
-        if waiting and camera is not None and is_paused(self.db, camera["owner_id"]):
+        if waiting and is_paused(self.db, camera["owner_id"]):
             # The owner blocked processing: an open or waiting upload stays in the spool as it
             # is, and the spool rescan processes it once the account is active again.
             return None
         # A read first: the spool scan meets waiting (delayed) uploads every few seconds, and
         # that must not cost a write transaction each time.
         job = known or jobs.register_job(
-            self.db, {**upload.__dict__, "camera_id": camera["id"] if camera else None}
+            self.db,
+            {
+                **upload.__dict__,
+                "camera_id": camera["id"],
+                "content_sha256": content_hash(folder),
+            },
         )
         return upload, job, camera
 
@@ -189,9 +205,14 @@ class ClipProcessor:
     ) -> JobState:
         """Stage 2: ``received`` -> ``validated``, or ``rejected`` / ``quarantined`` /
         ``delayed`` with the reason. The signature checks; the probe reads the file in the
-        media worker, the rules run here on what it found. Checks of who uploaded (the login
-        against the camera) belong here too, before the file is looked at."""
+        media worker, the rules run here on what it found. A retry of an upload already received
+        (same camera, name and bytes) is refused as a duplicate first."""
         clip = spool.clip_path(folder)
+        earlier = jobs.earlier_same_upload(self.db, job)
+        if earlier is not None:
+            detail = f"the same file as upload {earlier['id']} (a retry)"
+            self._reject(job, folder, UploadVerdict.reject(DUPLICATE, detail), started)
+            return JobState.REJECTED
         model = self.models.get(camera["model"]) if camera else None
         fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
         verdict = check_upload(
@@ -200,7 +221,8 @@ class ClipProcessor:
         started_at = started_at_from_name(
             upload.original_name,
             self.settings.pipeline.timestamp_patterns,
-            self.settings.pipeline.camera_timezone,
+            # The owner's confirmed zone for this camera; until then the global default.
+            (camera or {}).get("file_timezone") or self.settings.pipeline.camera_timezone,
             fallback=job["received_at"],
         )
         if verdict.quarantined:
@@ -460,6 +482,24 @@ class ClipProcessor:
         spool.remove_upload(folder)
         log_clip(job, JobState.REJECTED, verdict.reason, verdict.probe.get("duration_s"), started)
 
+    def _refuse_orphan(
+        self, folder: Path, upload: spool.UploadMeta, camera: dict[str, Any] | None
+    ) -> None:
+        """Remove an upload whose login no longer exists; it must never be filed anywhere.
+
+        The camera was deleted after the upload (its owner's account may be gone too), or the
+        id now names another camera: ids are never reused since migration 10, but an upload
+        spooled before it may carry one that was. No row is written: the clip belongs to
+        nobody who could see it, and a row would only keep its name and address around.
+        """
+        spool.remove_upload(folder)
+        logger.warning(
+            "upload %s rejected: reason=%s camera=%s; removed",
+            upload.upload_id,
+            CAMERA_GONE if camera is None else LOGIN_MISMATCH,
+            upload.camera_id,
+        )
+
     def _after_failure(self, job_id: str) -> None:
         job = jobs.get_job(self.db, job_id)
         if job["attempts"] >= MAX_ATTEMPTS:
@@ -479,6 +519,16 @@ class ClipProcessor:
 
     def recording_for(self, job_id: str) -> dict[str, Any] | None:
         return get_recording_by_job(self.db, job_id)
+
+
+def content_hash(folder: Path) -> str | None:
+    """The spooled clip's SHA-256 (a retry is known by it); None if it cannot be read, and the
+    job then fails as it would have. Hashed here, not in ingestd, whose handover runs in the
+    FTP I/O loop."""
+    try:
+        return spool.file_sha256(spool.clip_path(folder))
+    except OSError:
+        return None
 
 
 def long_clip_notice(job: dict[str, Any], verdict: UploadVerdict, now: datetime) -> OwnerNotice:

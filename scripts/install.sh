@@ -92,7 +92,11 @@ install_venv() {
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install -q --upgrade pip
   fi
-  "$venv/bin/python" -m pip install -q --upgrade "$source_dir"
+  # The same versions as the developers' and CI's venvs (constraints.txt), not whatever the
+  # index offers today.
+  "$venv/bin/python" -m pip install -q --upgrade -c "$source_dir/constraints.txt" "$source_dir"
+  # The plate reader's model, without the package's dependencies (see the Makefile).
+  "$venv/bin/python" -m pip install -q --no-deps 'rapidocr-onnxruntime==1.4.4'
 }
 
 # The example config with the installed paths filled in. A line editor rather than a TOML

@@ -1,5 +1,11 @@
 """Fixtures shared by every test area: settings in a temp folder, a fresh catalog, users,
-cameras, and real H.264 clips made from ../shared/footage (cached per test session)."""
+cameras, and real H.264 clips (cached per test session).
+
+Clips are synthesised (`pipeline.media.clipmaker.synthetic_scene`) unless a test asks for real
+footage by name; only detection-quality tests do, because only they care what is in the picture.
+Test material lives in ../shared (or $ALARMVAULT_SHARED): without it those tests skip with the
+reason, except under CI (``CI=true``), where a missing ../shared stops the run at once.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from core.catalog.cameras import add_camera
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
 from core.settings import Settings, settings_from_dict
+from pipeline.media.clipmaker import make_clip
 from tests.loopback import free_port, free_port_range
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,12 +46,38 @@ def wait_for(predicate, timeout=60.0, interval=0.2, what="condition"):
     raise AssertionError(f"{what} not met within {timeout:.0f} s")
 
 
+# The folders of ../shared that tests read; CI must have all of them.
+SHARED_FOLDERS = ("footage", "models", "stills")
+
+
+def running_in_ci() -> bool:
+    """CI services set CI=true; there a test that cannot run must fail, not skip unseen."""
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
 def requires_shared(*parts: str) -> Path:
-    """The path in ../shared, or skip the test saying what is missing."""
+    """The path in ../shared; if it is absent, skip the test saying what is missing (under CI,
+    fail it: a CI run without its test material proves nothing)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is absent (test material lives in ../shared)")
+        reason = f"{path} is absent (test material lives in ../shared)"
+        if running_in_ci():
+            pytest.fail(reason + "; CI=true, so this is an error, not a skip", pytrace=False)
+        pytest.skip(reason)
     return path
+
+
+def pytest_sessionstart(session) -> None:
+    """Under CI, stop before running anything if ../shared is missing, naming what is missing,
+    instead of skipping every test that needs it."""
+    if not running_in_ci():
+        return
+    missing = [str(SHARED / name) for name in SHARED_FOLDERS if not (SHARED / name).is_dir()]
+    if missing:
+        raise pytest.UsageError(
+            f"CI=true but the test material is missing: {', '.join(missing)}. Link ../shared"
+            " beside the checkout or set ALARMVAULT_SHARED to its path."
+        )
 
 
 # What a test leaves running or unclosed must fail that test, not a later one. pytest reports
@@ -155,18 +188,19 @@ def make_camera(catalog, make_user) -> Callable[..., dict]:
 
 
 class ClipFactory:
-    """Makes real clips with `pipeline.media.clipmaker` and caches them for the session."""
+    """Makes real clips with `pipeline.media.clipmaker` and caches them for the session.
+
+    ``source`` names a video in ../shared/footage; without one the clip shows a synthetic scene.
+    """
 
     def __init__(self, cache: Path) -> None:
         self.cache = cache
         self._lock = threading.Lock()
 
-    def __call__(self, source: str = "vtest.mp4", name: str | None = None, **options) -> Path:
-        from pipeline.media.clipmaker import make_clip
-
-        src = requires_shared("footage", source)
+    def __call__(self, source: str | None = None, name: str | None = None, **options) -> Path:
+        src = requires_shared("footage", source) if source is not None else None
         key = name or (
-            Path(source).stem
+            (Path(source).stem if source is not None else "synthetic")
             + "-"
             + "-".join(f"{k}{v}" for k, v in sorted(options.items()) if k != "frame_filter")
         )
@@ -188,8 +222,9 @@ def clip_factory(tmp_path_factory) -> ClipFactory:
 
 @pytest.fixture(scope="session")
 def camera_clip(clip_factory) -> Path:
-    """An 18 s 1280x720 15 fps H.264 MP4 made from vtest.mp4, like an IN-8015 alarm clip."""
-    return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)
+    """An 18 s 1280x720 15 fps H.264 MP4 (keyframe every 2 s), like an IN-8015 alarm clip;
+    a synthetic scene."""
+    return clip_factory(seconds=18, width=1280, height=720, fps=15)
 
 
 BROWSER_ARGS = [

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.catalog import open_catalog
 from core.settings import Settings, load_settings
-from webui import account, admin, api, auth, cameras, dashboard, recordings
+from webui import account, admin, api, auth, cameras, dashboard, recordings, viewer_zone
 from webui.db import close_db
 from webui.formatting import register_filters
 from webui.ids import IdConverter
@@ -34,6 +34,7 @@ BLUEPRINTS = [
     account.bp,
     admin.bp,
     api.bp,
+    viewer_zone.bp,
 ]
 
 csrf = CSRFProtect()

@@ -1,4 +1,5 @@
-"""The account page: e-mail, password, mail choices, export, pause and deletion."""
+"""The account page: e-mail, password, mail choices, named plates, export, pause and
+deletion."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     g,
     redirect,
@@ -20,7 +22,7 @@ from flask import (
     url_for,
 )
 
-from core.catalog import AlreadyExists
+from core.catalog import AlreadyExists, NotFound
 from core.catalog.account_tokens import CHANGE_EMAIL, issue_token, redeem_token, void_tokens
 from core.catalog.accounts import (
     change_email,
@@ -29,10 +31,24 @@ from core.catalog.accounts import (
     set_account_state,
     set_mail_preferences,
 )
+from core.catalog.plates import (
+    TooManyKnownPlates,
+    add_known_plate,
+    delete_known_plate,
+    list_known_plates,
+)
 from core.catalog.states import AccountState
 from core.catalog.users import find_user_by_email, get_user, set_password
+from core.catalog.web_sessions import end_session, end_sessions, list_sessions
+from core.email_address import email_address
 from core.security import verify_password
-from webui.auth import _password_problem, login_required, start_session
+from webui.auth import (
+    _password_problem,
+    end_this_session,
+    login_required,
+    start_session,
+    tokens_revoked_note,
+)
 from webui.data_removal import remove_account
 from webui.db import get_db, get_settings
 from webui.mail_links import send_account_mail
@@ -51,21 +67,62 @@ def _password_ok() -> bool:
     return False
 
 
+def account_page() -> str:
+    return render_template(
+        "account/index.html",
+        sessions=list_sessions(get_db(), g.user["id"]),
+        this_session=g.web_session["id"],
+        known_plates=list_known_plates(get_db(), g.user["id"]),
+    )
+
+
 @bp.route("/account")
 @login_required
 def index():
-    return render_template("account/index.html")
+    return account_page()
+
+
+@bp.route("/account/plates", methods=("POST",))
+@login_required
+def name_plate():
+    try:
+        plate = add_known_plate(
+            get_db(),
+            g.user["id"],
+            request.form.get("text", "")[:40],
+            request.form.get("name", "")[:200],
+        )
+    except (ValueError, TooManyKnownPlates) as error:
+        flash(str(error).capitalize() + ".", "error")
+    else:
+        # The plate and its name stay out of the log: they are about other people.
+        logger.info("named plate saved (user %d)", g.user["id"])
+        flash(f"{plate['text']} is now “{plate['name']}”.", "info")
+    return redirect(url_for("account.index") + "#plates")
+
+
+@bp.route("/account/plates/<id:plate_id>/delete", methods=("POST",))
+@login_required
+def forget_plate(plate_id: int):
+    try:
+        delete_known_plate(get_db(), g.user["id"], plate_id)
+    except NotFound:
+        abort(404)  # no such plate of this account: someone else's looks the same
+    logger.info("named plate removed (user %d)", g.user["id"])
+    flash("The plate's name is removed.", "info")
+    return redirect(url_for("account.index") + "#plates")
 
 
 @bp.route("/account/email", methods=("POST",))
 @login_required
 def email():
-    new_email = request.form.get("email", "").strip()
     if not _password_ok():
-        return render_template("account/index.html"), 400
-    if "@" not in new_email or len(new_email) > 254:
-        flash("Please enter an e-mail address.", "error")
-        return render_template("account/index.html"), 400
+        return account_page(), 400
+    try:
+        new_email = email_address(request.form.get("email", ""))
+    except ValueError:
+        flash("Please enter one e-mail address.", "error")
+        return account_page(), 400
     if find_user_by_email(get_db(), new_email) is None:
         token = issue_token(
             get_db(),
@@ -107,19 +164,47 @@ def confirm_email_change(token: str):
 @login_required
 def password():
     if not _password_ok():
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     new = request.form.get("password", "")
     problem = _password_problem(new, request.form.get("password2", ""))
     if problem:
         flash(problem, "error")
-        return render_template("account/index.html"), 400
-    set_password(get_db(), g.user["id"], new)
+        return account_page(), 400
+    revoked = set_password(get_db(), g.user["id"], new)
     void_tokens(get_db(), g.user["id"])
     # Other sessions end (their stamp no longer matches); this one continues.
     start_session(get_user(get_db(), g.user["id"]))
-    logger.info("password changed (user %d)", g.user["id"])
-    flash("Your password is changed. Other devices are logged out.", "info")
+    logger.info("password changed (user %d, %d API tokens revoked)", g.user["id"], revoked)
+    flash(
+        f"Your password is changed. Other devices are logged out. {tokens_revoked_note(revoked)}",
+        "info",
+    )
     return redirect(url_for("account.index"))
+
+
+@bp.route("/account/sessions/end", methods=("POST",))
+@login_required
+def end_all_sessions():
+    """Log out everywhere: every browser of the account, this one included."""
+    end_sessions(get_db(), g.user["id"])
+    session.clear()
+    logger.info("all sessions ended (user %d)", g.user["id"])
+    flash("You are logged out on every device.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sessions/<id:session_id>/end", methods=("POST",))
+@login_required
+def end_one_session(session_id: int):
+    """Log out one browser of the account (another one's, or this one)."""
+    if session_id == g.web_session["id"]:
+        end_this_session()
+        return redirect(url_for("auth.login"))
+    if not end_session(get_db(), g.user["id"], session_id):
+        abort(404)  # no such session of this account: someone else's looks the same
+    logger.info("session ended (user %d)", g.user["id"])
+    flash("That device is logged out.", "info")
+    return redirect(url_for("account.index") + "#sessions")
 
 
 @bp.route("/account/mail", methods=("POST",))
@@ -192,9 +277,9 @@ def pause():
 def delete():
     if request.form.get("confirm") != "DELETE":
         flash("Please type DELETE to confirm.", "error")
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     if not _password_ok():
-        return render_template("account/index.html"), 400
+        return account_page(), 400
     remove_account(g.user["id"])
     session.clear()
     flash("Your account and all its recordings are deleted. Goodbye.", "info")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -32,8 +32,21 @@ from core.catalog.account_tokens import (
     void_tokens,
 )
 from core.catalog.accounts import confirm_email, register_user
-from core.catalog.users import find_user_by_email, get_user, record_login, set_password
-from core.security import verify_password
+from core.catalog.users import (
+    find_user_by_email,
+    get_user,
+    record_login,
+    rehash_password,
+    set_password,
+)
+from core.catalog.web_sessions import (
+    create_session,
+    end_session,
+    find_session,
+    touch_session,
+)
+from core.email_address import email_address
+from core.security import hash_password, needs_rehash, verify_password
 from core.spool import shorten_address
 from webui.db import get_db, get_settings
 from webui.login_limits import LoginLimiter
@@ -46,33 +59,74 @@ bp = Blueprint("auth", __name__)
 MIN_PASSWORD = 8
 
 
-def auth_stamp(user: dict[str, Any]) -> str:
-    """Changes when the password or e-mail changes, which ends every other session."""
-    return hashlib.sha256(f"{user['password_hash']}|{user['email']}".encode()).hexdigest()[:20]
-
-
 def start_session(user: dict[str, Any]) -> None:
+    """Log this browser in as ``user``: a new server-side session (any earlier one of this
+    browser ends), its id in the signed cookie."""
+    end_this_session()
     session.clear()
     session.permanent = True
-    session["user_id"] = user["id"]
-    session["auth_stamp"] = auth_stamp(user)
+    session["sid"] = create_session(
+        get_db(), user["id"], network=client_network(), browser=browser_name()
+    )
+
+
+def end_this_session() -> None:
+    """Log this browser out: its server-side session is deleted, so the cookie is worthless
+    even to whoever copied it."""
+    current = g.get("web_session")
+    if current is not None:
+        end_session(get_db(), current["user_id"], current["id"])
+        g.web_session = None
+    session.clear()
 
 
 @bp.before_app_request
 def load_logged_in_user() -> None:
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    g.web_session = None
+    session_id = session.get("sid")
+    if session_id is None:
+        if session.get("user_id") is not None:
+            session.clear()  # a cookie from before server-side sessions: log in again
+        return
+    db = get_db()
+    current = find_session(db, session_id, get_settings().web.session_days)
+    if current is None:
+        session.clear()
         return
     try:
-        user = get_user(get_db(), user_id)
+        user = get_user(db, current["user_id"])
     except NotFound:
         session.clear()
         return
-    if session.get("auth_stamp") != auth_stamp(user):
-        session.clear()
-        return
+    touch_session(db, current)
     g.user = user
+    g.web_session = current
+
+
+# Enough to tell one's own devices apart on the account page, without keeping the whole
+# User-Agent (which is close to a fingerprint).
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def browser_name() -> str:
+    agent = request.user_agent.string
+    name = next((label for marker, label in _BROWSERS if marker in agent), "Browser")
+    system = next((label for marker, label in _SYSTEMS if marker in agent), None)
+    return f"{name} on {system}" if system else name
 
 
 def login_required(view: Callable) -> Callable:
@@ -114,11 +168,22 @@ def _limiter() -> LoginLimiter:
     return limiter
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never "//evil.example" or "https://…".
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+# A path on this site: "/" then printable ASCII without spaces. Browsers drop tabs and
+# newlines from a Location and read a backslash as "/", so "/<TAB>/evil.example" becomes
+# "//evil.example", another site; a newline would also break the header (a 500).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[!-\[\]-~]*")
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, safe to redirect to; else None. The one check
+    for every redirect to an address that came with a request."""
+    if target and _LOCAL_PATH.fullmatch(target):
         return target
-    return url_for("dashboard.index")
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    return local_path(target) or url_for("dashboard.index")
 
 
 def _link_ttl() -> timedelta:
@@ -162,10 +227,8 @@ def login():
         flash("Please confirm your e-mail address first: we have sent you a new link.", "error")
         return render_template("auth/login.html", email=email), 403
     limiter.record_success(email)
-    from core.security import needs_rehash
-
     if needs_rehash(user["password_hash"]):
-        set_password(db, user["id"], password)
+        rehash_password(db, user["id"], password)
         user = get_user(db, user["id"])
     record_login(db, user["id"])
     start_session(user)
@@ -175,8 +238,6 @@ def login():
 
 @functools.cache
 def _dummy_hash() -> str:
-    from core.security import hash_password
-
     return hash_password("not the password of anyone")
 
 
@@ -184,8 +245,17 @@ def _dummy_hash() -> str:
 def logout():
     if g.user is not None:
         logger.info("logout (user %d)", g.user["id"])
-    session.clear()
+    end_this_session()
     return redirect(url_for("auth.login"))
+
+
+def tokens_revoked_note(revoked: int) -> str:
+    """The sentence that tells an owner a new password also revoked their API tokens."""
+    if revoked == 0:
+        return ""
+    if revoked == 1:
+        return "Your API token is revoked; make a new one where you need it. "
+    return f"Your {revoked} API tokens are revoked; make new ones where you need them. "
 
 
 def _password_problem(password: str, repeated: str) -> str | None:
@@ -207,8 +277,10 @@ def register():
     email = request.form.get("email", "").strip()
     password = request.form.get("password", "")
     problem = _password_problem(password, request.form.get("password2", ""))
-    if "@" not in email or len(email) > 254:
-        problem = "Please enter your e-mail address."
+    try:
+        email = email_address(email)
+    except ValueError:
+        problem = "Please enter your e-mail address (one address)."
     if problem:
         flash(problem, "error")
         return render_template("auth/register.html", email=email), 400
@@ -286,10 +358,10 @@ def reset_password(token: str):
     redeemed = redeem_token(db, token, RESET)
     if redeemed is None:
         return redirect(url_for("auth.reset_request"))
-    set_password(db, redeemed.user_id, password)
+    revoked = set_password(db, redeemed.user_id, password)
     # Whoever could read the mailbox proved to own it: the address is confirmed too.
     confirm_email(db, redeemed.user_id)
     void_tokens(db, redeemed.user_id, RESET)
-    logger.info("password reset (user %d)", redeemed.user_id)
-    flash("Your password is changed. Please log in.", "info")
+    logger.info("password reset (user %d, %d API tokens revoked)", redeemed.user_id, revoked)
+    flash(f"Your password is changed. {tokens_revoked_note(revoked)}Please log in.", "info")
     return redirect(url_for("auth.login"))

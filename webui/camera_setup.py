@@ -1,4 +1,7 @@
-"""The exact upload settings a customer types into the camera, per protocol (DESIGN.md §1)."""
+"""The exact upload settings a customer types into the camera, per protocol.
+
+What each camera field means: docs/cameras.md, Upload settings in the camera.
+"""
 
 from __future__ import annotations
 

@@ -14,11 +14,14 @@ from core.catalog.camera_edits import update_camera
 from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
 from core.catalog.quarantine import list_quarantined
+from core.catalog.time_zones import set_file_timezone
 from core.detection.availability import unavailable_models
 from core.detection.results import DetectionSwitches
+from core.timestamps import is_zone
 from pipeline.quarantine import accept_quarantined, discard_quarantined
 from webui.auth import login_required
 from webui.camera_setup import upload_setups
+from webui.camera_zone import zone_suggestion
 from webui.dashboard import FAIRUSE_NOTICES
 from webui.data_removal import remove_camera
 from webui.db import get_clipstore, get_db, get_settings
@@ -32,9 +35,11 @@ bp = Blueprint("cameras", __name__, url_prefix="/cameras")
 DETECTION_SWITCHES = {
     "objects": "People, vehicles and animals: each clip is analysed on this server to label "
     "what moved, so you can filter by it.",
-    "plates": "Licence plates: plates of vehicles are found and small pictures of them are "
-    "stored with the recording. Plates are personal data of others: switch this on only "
-    "where you may film them (your own property).",
+    "plates": "Licence plates: plates of vehicles are found, small pictures of them are "
+    "stored with the recording, and their text is read on this server (no outside service), "
+    "so you can search recordings by plate and name plates you know. The text is stored only "
+    "with its recording and deleted with it. Plates are personal data of others: switch this "
+    "on only where you may film them (your own property).",
     "rain": "Rain: clips where rain or snow set off the alarm are marked.",
     "false_alarm": "False-alarm check: clips where nothing relevant moved (light changes, "
     "insects, foliage) are marked as false alarms.",
@@ -67,6 +72,8 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
             switches=get_detection_switches(db, camera["id"]),
             switch_texts=DETECTION_SWITCHES,
             quarantined=list_quarantined(db, camera_id=camera["id"]),
+            zone_suggestion=zone_suggestion(camera),
+            default_zone=get_settings().pipeline.camera_timezone,
         ),
         status,
     )
@@ -126,6 +133,23 @@ def rotate(camera_id: int):
     logger.info("camera %d upload password rotated", camera_id)
     flash("New password: the old one no longer works. Type the new one into the camera.", "info")
     return _render_camera(camera, password)
+
+
+@bp.route("/<id:camera_id>/timezone", methods=("POST",))
+@login_required
+def timezone(camera_id: int):
+    camera_or_404(camera_id)
+    zone = request.form.get("timezone", "")
+    if not is_zone(zone):
+        flash("Please choose a time zone from the list.", "error")
+        return redirect(url_for("cameras.detail", camera_id=camera_id) + "#timezone")
+    moved = set_file_timezone(get_db(), camera_id, zone, get_settings().pipeline.timestamp_patterns)
+    logger.info("camera %d file-name zone %s; %d recordings re-filed", camera_id, zone, moved)
+    flash(
+        f"Time zone saved: {zone}. {moved} earlier recording(s) moved to the right time.",
+        "info",
+    )
+    return redirect(url_for("cameras.detail", camera_id=camera_id) + "#timezone")
 
 
 @bp.route("/<id:camera_id>/delete", methods=("POST",))

@@ -3,19 +3,20 @@ and any fair-use or quarantine notice with what to do about it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, g, render_template
 
 from core.catalog.browse import bytes_used, camera_summaries
 from core.catalog.notices import list_notices
 from core.catalog.states import FairUseState
 from webui.auth import login_required
+from webui.camera_zone import filed_off
 from webui.db import get_db, get_settings
+from webui.formatting import viewer_today
 
 bp = Blueprint("dashboard", __name__)
 
-# What the owner should know and do for each fair-use step (DESIGN.md §4).
+# What the owner should know and do for each fair-use step (the ladder: docs/cameras.md,
+# The 18-second rule and fair use).
 FAIRUSE_NOTICES = {
     FairUseState.WARNED: (
         "This camera sends alarms almost without pause or with many false alarms. "
@@ -38,8 +39,9 @@ FAIRUSE_NOTICES = {
 @login_required
 def index():
     db = get_db()
-    today = datetime.now(UTC).date()
-    cameras = camera_summaries(db, g.user["id"], today)
+    cameras = camera_summaries(db, g.user["id"], viewer_today())
+    for camera in cameras:
+        camera["zone_off"] = filed_off(camera)
     quota_mb = g.user["quota_mb"] or get_settings().storage.default_quota_mb
     used = bytes_used(db, g.user["id"])
     return render_template(

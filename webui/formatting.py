@@ -1,20 +1,67 @@
-"""Jinja filters: how times, durations and sizes read on the page."""
+"""How times, durations and sizes read on the page, in mails and in the API.
+
+Times are stored in UTC and always shown in the viewer's zone (the account's ``timezone``,
+UTC until it is known); `viewer_zone` is the one place that decides whose zone that is.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
-from flask import Flask
+from flask import Flask, g
+
+from core.catalog.users import get_user
+from core.timestamps import format_local, in_zone, iso_in_zone, local_window
+from webui.db import get_db
+
+
+def viewer_zone() -> str | None:
+    """The IANA zone of whoever is looking: the logged-in user, or the API token's owner."""
+    token = g.get("api_token")
+    if token:  # first: a browser session may be another account's than the token's
+        if "viewer_zone" not in g:
+            g.viewer_zone = get_user(get_db(), token["user_id"]).get("timezone")
+        return g.viewer_zone
+    user = g.get("user")
+    return user.get("timezone") if user else None
 
 
 def format_time(value: str | None) -> str:
+    """``2026-11-25 14:05:01 CET`` in the viewer's zone."""
+    return format_local(value, viewer_zone())
+
+
+def api_time(value: str | None) -> str | None:
+    """ISO 8601 with the viewer's offset, for API fields (``2026-11-25T14:05:01+01:00``)."""
+    return iso_in_zone(value, viewer_zone())
+
+
+def local_now() -> datetime:
+    return in_zone(datetime.now(UTC), viewer_zone())
+
+
+def viewer_today() -> tuple[str, str]:
+    """The viewer's today as UTC bounds."""
+    return local_window(local_now().date(), viewer_zone())
+
+
+def day_name(day: date, today: date) -> str:
+    """A day heading: "Today", "Yesterday", else "Tuesday, 24 November 2026"."""
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    return f"{day:%A}, {day.day} {day:%B %Y}"
+
+
+def format_clock(value: str | None) -> str:
+    """Only the wall-clock time, for lists already grouped by day: ``14:05:01``."""
     if not value:
         return "-"
     try:
-        moment = datetime.fromisoformat(value)
+        return in_zone(value, viewer_zone()).strftime("%H:%M:%S")
     except ValueError:
         return value
-    return moment.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if moment.tzinfo else "")
 
 
 def format_duration(seconds: float | None) -> str:
@@ -40,5 +87,6 @@ def format_size(size: int | None) -> str:
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(format_time, "when")
+    app.add_template_filter(format_clock, "clock")
     app.add_template_filter(format_duration, "duration")
     app.add_template_filter(format_size, "filesize")

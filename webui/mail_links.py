@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 
 from core.mail_links import mail_link_base as pipeline_link_base
 from core.mailer import MailError, send_mail
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 def mail_link_base() -> str:
     """Where links in mails point (see `core.mail_links.mail_link_base`)."""
-    return pipeline_link_base(get_settings(), request.host_url)
+    return pipeline_link_base(get_settings())
 
 
 def external_url(endpoint: str, **values: Any) -> str:

@@ -1,11 +1,17 @@
-"""Recordings: the owner's list with filters, the player page, clip/poster/download URLs,
-release for training and deletion. Every URL that names a recording checks its owner."""
+"""Recordings: the owner's list with filters (grouped by day, with activity strips), the player
+page with previous/next, the reviewed state, clip/poster/download URLs, release for training and
+deletion. Every URL that names a recording checks its owner.
+
+Days, hours and the from/to dates of the filter are the viewer's (`webui.formatting`); the
+catalog compares UTC bounds made from them."""
 
 from __future__ import annotations
 
 import logging
 import mimetypes
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,26 +28,37 @@ from flask import (
     url_for,
 )
 
+from core.catalog import utcnow
 from core.catalog.browse import (
     Cursor,
     RecordingFilter,
     label_details,
+    mark_reviewed,
+    newer_recording,
     owned_recordings,
     search_recordings,
     set_released,
+    set_reviewed,
+    unreviewed_count,
 )
 from core.catalog.cameras import list_cameras
-from webui.auth import login_required
+from core.catalog.detections import plate_crops
+from core.catalog.plates import known_plate_for, list_known_plates
+from core.detection.plate_text import MAX_PLATE_LENGTH, normalise_plate
+from core.timestamps import local_window
+from webui.auth import local_path, login_required
 from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
+from webui.formatting import local_now, viewer_zone
 from webui.ids import parse_id
 from webui.ownership import recording_or_404
+from webui.review import SEEN_NAMES, Seen, day_groups
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 
-# Labels the detection stage produces (DESIGN.md §5); the filter offers exactly these.
+# Labels the detection stage produces (docs/cameras.md, Detection); the filter offers exactly these.
 LABELS = {
     "person": "Person",
     "vehicle": "Vehicle",
@@ -51,6 +68,8 @@ LABELS = {
     "false_alarm": "False alarm",
 }
 _CONTAINER_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}
+# The "state" filter: which recordings by their reviewed state.
+REVIEW_STATES = {"unreviewed": False, "reviewed": True}
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -60,22 +79,62 @@ def _parse_date(text: str | None) -> date | None:
         return None
 
 
-def current_filter() -> tuple[RecordingFilter, dict[str, str]]:
-    """The filter from the query string, and the same values to keep in links and forms."""
-    args = request.args
+def _parse_hour(text: str | None) -> int | None:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    return int(text) if text and len(text) <= 2 and text.isdecimal() and int(text) < 24 else None
+
+
+def current_filter(
+    args: Mapping[str, str] | None = None,
+) -> tuple[RecordingFilter, dict[str, str]]:
+    """The filter from the query string (or a form that carries it), and the same values to
+    keep in links and forms. Dates and the hour are the viewer's wall-clock time."""
+    args = request.args if args is None else args
+    zone = viewer_zone()
     camera_id = parse_id(args.get("camera"))
     since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
+    day = _parse_date(args.get("day"))
+    hour = _parse_hour(args.get("hour")) if day else None
     label = args.get("label") if args.get("label") in LABELS else None
+    state = args.get("state") if args.get("state") in REVIEW_STATES else None
+    starts, ends = [], []
+    if since:
+        starts.append(local_window(since, zone)[0])
+    if until:
+        ends.append(local_window(until, zone)[1])
+    if day:
+        day_start, day_end = local_window(day, zone, hour)
+        starts.append(day_start)
+        ends.append(day_end)
+    plate = normalise_plate(args.get("plate", "")[: 2 * MAX_PLATE_LENGTH]) or None
     flt = RecordingFilter(
-        owner_id=g.user["id"], camera_id=camera_id, since=since, until=until, label=label
+        owner_id=g.user["id"],
+        camera_id=camera_id,
+        label=label,
+        start=max(starts) if starts else None,
+        end=min(ends) if ends else None,
+        reviewed=REVIEW_STATES[state] if state else None,
+        plate=plate,
     )
     kept = {
         "camera": str(camera_id) if camera_id is not None else "",
         "from": since.isoformat() if since else "",
         "to": until.isoformat() if until else "",
+        "day": day.isoformat() if day else "",
+        "hour": str(hour) if hour is not None else "",
         "label": label or "",
+        "state": state or "",
+        "plate": plate or "",
     }
     return flt, {key: value for key, value in kept.items() if value}
+
+
+@bp.app_context_processor
+def _review_counts() -> dict[str, int]:
+    """The unreviewed count in the menu of every page."""
+    if not g.get("user"):
+        return {}
+    return {"unreviewed_count": unreviewed_count(get_db(), g.user["id"])}
 
 
 @bp.route("")
@@ -83,7 +142,17 @@ def current_filter() -> tuple[RecordingFilter, dict[str, str]]:
 def index():
     flt, kept = current_filter()
     after = Cursor.decode(request.args.get("after"))
-    page = search_recordings(get_db(), flt, after=after, limit=get_settings().web.page_size)
+    db = get_db()
+    page = search_recordings(db, flt, after=after, limit=get_settings().web.page_size)
+    cameras = list_cameras(db, g.user["id"])
+    days = day_groups(
+        db,
+        flt,
+        page.rows,
+        {camera["id"]: camera["name"] for camera in cameras},
+        viewer_zone(),
+        local_now().date(),
+    )
     next_url = None
     if page.next_cursor:
         # Any: url_for's own keywords (_external: bool …) refuse a **dict[str, str].
@@ -92,12 +161,44 @@ def index():
     return render_template(
         "recordings/index.html",
         page=page,
-        cameras=list_cameras(get_db(), g.user["id"]),
+        days=days,
+        cameras=cameras,
         labels=LABELS,
+        seen_kinds=[(seen.value, SEEN_NAMES[seen]) for seen in Seen],
+        strip_link=_strip_link,
         kept=kept,
         paged=after is not None,
         next_url=next_url,
     )
+
+
+def _strip_link(kept: dict[str, str], camera_id: int, day: date, hour: int) -> str:
+    """The list filtered to one camera and one hour of the viewer's day; what is seen and the
+    reviewed state stay as they were, a from/to range gives way to the day."""
+    query: dict[str, Any] = {key: kept[key] for key in ("label", "state") if key in kept}
+    return url_for("recordings.index", camera=camera_id, day=day.isoformat(), hour=hour, **query)
+
+
+def _neighbours(flt: RecordingFilter, recording: dict[str, Any]) -> dict[str, Any]:
+    """Previous (newer) and next (older) recording in the filtered list, and the next
+    unreviewed one: older than this first, else the newest left."""
+    db = get_db()
+    here = Cursor(recording["started_at"], recording["id"])
+    older = search_recordings(db, flt, after=here, limit=1).rows
+    unreviewed = replace(flt, reviewed=False)
+    next_unreviewed = (
+        search_recordings(db, unreviewed, after=here, limit=1).rows
+        or [
+            row
+            for row in search_recordings(db, unreviewed, limit=2).rows
+            if row["id"] != recording["id"]
+        ][:1]
+    )
+    return {
+        "previous": newer_recording(db, flt, here),
+        "next": older[0] if older else None,
+        "next_unreviewed": next_unreviewed[0] if next_unreviewed else None,
+    }
 
 
 def _timeline(recording: dict[str, Any], details: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -137,15 +238,35 @@ def _best_frame_path(recording: dict[str, Any], details: list[dict[str, Any]]) -
 @login_required
 def detail(recording_id: int):
     recording = recording_or_404(recording_id)
+    is_owner = recording["owner_id"] == g.user["id"]
+    if is_owner and recording["reviewed_at"] is None:
+        # Opening a clip is reviewing it (an admin opening a released clip is not its owner).
+        set_reviewed(get_db(), [recording_id], utcnow())
     details = label_details(get_db(), recording_id)
+    flt, kept = current_filter()
     return render_template(
         "recordings/detail.html",
         recording=recording,
-        is_owner=recording["owner_id"] == g.user["id"],
+        is_owner=is_owner,
+        kept=kept,
+        neighbours=_neighbours(flt, recording) if is_owner else {},
+        autoplay=request.args.get("play") == "1",
         timeline=_timeline(recording, details),
         has_best_frame=_best_frame_path(recording, details) is not None,
         labels=LABELS,
+        # Plate text is the owner's business only (an admin may see a released clip).
+        plates=_plates_with_names(recording) if is_owner else [],
     )
+
+
+def _plates_with_names(recording: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each stored plate crop (numbered as its URL) with its text and the owner's name for it."""
+    known = list_known_plates(get_db(), recording["owner_id"])
+    crops = []
+    for number, crop in enumerate(plate_crops(get_db(), recording["id"])):
+        plate = known_plate_for(known, crop["text"]) if crop["text"] else None
+        crops.append({**crop, "number": number, "name": plate["name"] if plate else None})
+    return crops
 
 
 def _send_clip(relpath: str | None, *, as_attachment: bool = False, name: str | None = None):
@@ -223,9 +344,19 @@ def best_frame(recording_id: int):
     return _send_thumb(_best_frame_path(recording, label_details(get_db(), recording_id)))
 
 
+@bp.route("/<id:recording_id>/plates/<int:number>")
+@login_required
+def plate_crop(recording_id: int, number: int):
+    recording = recording_or_404(recording_id, owner_only=True)
+    crops = plate_crops(get_db(), recording["id"])
+    if number >= len(crops):
+        abort(404)
+    return _send_thumb(crops[number]["path"])
+
+
 def _back_to_list():
-    target = request.form.get("back", "")
-    if target.startswith("/recordings") and not target.startswith("//"):
+    target = local_path(request.form.get("back"))
+    if target and target.startswith("/recordings"):
         return redirect(target)
     return redirect(url_for("recordings.index"))
 
@@ -256,6 +387,29 @@ def release(recording_id: int):
     return redirect(url_for("recordings.detail", recording_id=recording_id))
 
 
+@bp.route("/<id:recording_id>/reviewed", methods=("POST",))
+@login_required
+def reviewed(recording_id: int):
+    """Set the reviewed state by hand (opening the clip already marked it reviewed)."""
+    recording = recording_or_404(recording_id, owner_only=True)
+    is_reviewed = request.form.get("reviewed") == "1"
+    set_reviewed(get_db(), [recording["id"]], utcnow() if is_reviewed else None)
+    flash("Marked as reviewed." if is_reviewed else "Marked as not reviewed.", "info")
+    return _back_to_list()
+
+
+@bp.route("/mark-reviewed", methods=("POST",))
+@login_required
+def mark_all_reviewed():
+    """Every unreviewed recording the list's filter matches (all pages, not only the shown)."""
+    flt, kept = current_filter(request.form)
+    marked = mark_reviewed(get_db(), flt, utcnow())
+    logger.info("%d recordings marked reviewed (user %d)", marked, g.user["id"])
+    flash(f"{marked} recording(s) marked as reviewed.", "info")
+    query: dict[str, Any] = dict(kept)  # url_for's own keywords refuse a **dict[str, str]
+    return redirect(url_for("recordings.index", **query))
+
+
 @bp.route("/bulk", methods=("POST",))
 @login_required
 def bulk():
@@ -271,6 +425,10 @@ def bulk():
         flash(f"{len(recordings)} recording(s) deleted.", "info")
     elif action in ("release", "unrelease"):
         set_released(get_db(), [r["id"] for r in recordings], action == "release")
+        flash(f"{len(recordings)} recording(s) updated.", "info")
+    elif action in ("review", "unreview"):
+        stamp = utcnow() if action == "review" else None
+        set_reviewed(get_db(), [r["id"] for r in recordings], stamp)
         flash(f"{len(recordings)} recording(s) updated.", "info")
     else:
         abort(400)

@@ -7,7 +7,10 @@ by the numbered migrations in `core.catalog.migrations`, applied at open.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +29,8 @@ __all__ = [
     "utcnow",
 ]
 
+logger = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_S = 30.0
 
 # Row ids are SQLite INTEGERs: 1 .. 2**63-1. A larger Python int makes the sqlite3 module raise
@@ -42,6 +47,7 @@ def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Data
     """Open (and by default migrate) the catalog at ``path``; WAL mode, foreign keys on."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        keep_private(Path(path))
     # isolation_level=None: transactions are explicit (see `atomic`), never implicit.
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -58,6 +64,30 @@ def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Data
 
         apply_migrations(db)
     return db
+
+
+def keep_private(path: Path) -> None:
+    """Create the catalog file readable by its owner only, and tighten one made before.
+
+    It holds e-mail addresses, password hashes and sealed camera passwords; every service runs
+    as the same user. SQLite gives the -wal and -shm files the database file's mode when it
+    creates them; ones left by an earlier run are tightened here too.
+
+    An existing catalog is never opened here: closing any descriptor of the file drops every
+    POSIX lock this process holds on it, including the locks of its other SQLite connections.
+    """
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = file.stat().st_mode
+            if mode & 0o077:
+                file.chmod(stat.S_IMODE(mode) & 0o700)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            logger.warning("catalog file %s is readable by others and not ours to change", file)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,10 @@ import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
 from core.catalog.states import AccountState
+from core.catalog.tokens import revoke_all_tokens
 from core.catalog.users import User, add_user, get_user
+from core.catalog.web_sessions import end_sessions
+from core.email_address import email_address
 
 # Mail kinds a user may switch off, and the users column that holds the choice.
 MAIL_KINDS = {"alarms": "mail_alarms", "fairuse": "mail_fairuse"}
@@ -35,17 +38,26 @@ def register_user(db: sqlite_utils.Database, email: str, password: str) -> User:
 
 
 def confirm_email(db: sqlite_utils.Database, user_id: int) -> None:
+    """The owner of the address proved it. Whatever sessions and API tokens the account had
+    were made before that, possibly by someone who registered another person's address, so
+    they end here (no-ops for an address that was already confirmed)."""
     with atomic(db):
-        db.execute("UPDATE users SET needs_confirmation = 0 WHERE id = ?", [user_id])
+        unconfirmed = db.execute(
+            "UPDATE users SET needs_confirmation = 0 WHERE id = ? AND needs_confirmation = 1",
+            [user_id],
+        ).rowcount
+        if unconfirmed:
+            revoke_all_tokens(db, user_id)
+            end_sessions(db, user_id)
 
 
 def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> None:
-    new_email = new_email.strip()
-    if "@" not in new_email or len(new_email) > 254:
-        raise ValueError("not an e-mail address")
+    new_email = email_address(new_email)
     try:
         with atomic(db):
             db.execute("UPDATE users SET email = ? WHERE id = ?", [new_email, user_id])
+            # Logins with the old address end; the web UI starts a new one for this browser.
+            end_sessions(db, user_id)
     except sqlite3.IntegrityError:
         raise AlreadyExists("a user with that e-mail exists already") from None
 

@@ -5,12 +5,14 @@ Every alarm clip the pipeline indexed is one alarm event (a long alarm is a seri
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
 import sqlite_utils
 
 from core.catalog.browse import attach_labels
+from core.timestamps import in_zone, local_window
 
 
 def recent_alarm_events(
@@ -40,19 +42,29 @@ def alarm_counts_per_day(
     since: date,
     *,
     camera_id: int | None = None,
+    zone: str | None = None,
 ) -> list[dict[str, Any]]:
-    """``[{camera_id, day, count}]`` from ``since`` (UTC days) on, oldest day first."""
+    """``[{camera_id, day, count}]`` from ``since`` on, oldest day first; days are wall-clock
+    days in ``zone`` (the viewer's; UTC when None), which SQLite cannot compute, so the start
+    times are counted here (an index-only read of ``idx_recordings_camera_started``)."""
     sql = (
-        "SELECT r.camera_id, substr(r.started_at, 1, 10) AS day, count(*) AS count"
-        " FROM recordings r JOIN cameras c ON c.id = r.camera_id"
+        "SELECT r.camera_id, r.started_at FROM recordings r JOIN cameras c ON c.id = r.camera_id"
         " WHERE c.owner_id = ? AND r.started_at >= ?"
     )
-    params: list[Any] = [owner_id, since.isoformat()]
+    params: list[Any] = [owner_id, local_window(since, zone)[0]]
     if camera_id is not None:
         sql += " AND r.camera_id = ?"
         params.append(camera_id)
-    sql += " GROUP BY r.camera_id, day ORDER BY day, r.camera_id"
-    return list(db.query(sql, params))
+    counts = Counter(
+        (day_camera, in_zone(started_at, zone).date().isoformat())
+        for day_camera, started_at in db.execute(sql, params).fetchall()
+    )
+    return [
+        {"camera_id": camera, "day": day, "count": count}
+        for (camera, day), count in sorted(
+            counts.items(), key=lambda item: (item[0][1], item[0][0])
+        )
+    ]
 
 
 def storage_usage(db: sqlite_utils.Database, owner_id: int) -> dict[str, Any]:

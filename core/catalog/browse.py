@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.plates import attach_plates, forget_plates_in_deliveries, plate_condition
 from core.catalog.states import JobState
 
 LABELS_TABLE = "recording_labels"
@@ -26,7 +27,12 @@ class RecordingFilter:
     since: date | None = None
     until: date | None = None  # inclusive day
     label: str | None = None
+    plate: str | None = None  # look-alikes and one missing character tolerated
     released_only: bool = False
+    # A window in UTC ISO text, start inclusive, end exclusive: the viewer's local day or hour.
+    start: str | None = None
+    end: str | None = None
+    reviewed: bool | None = None  # None: both
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,14 @@ def _where(
         params.append((flt.until + timedelta(days=1)).isoformat())
     if flt.released_only:
         where.append("r.released = 1")
+    if flt.start is not None:
+        where.append("r.started_at >= ?")
+        params.append(flt.start)
+    if flt.end is not None:
+        where.append("r.started_at < ?")
+        params.append(flt.end)
+    if flt.reviewed is not None:
+        where.append("r.reviewed_at IS NOT NULL" if flt.reviewed else "r.reviewed_at IS NULL")
     if flt.label:
         if has_table(db, LABELS_TABLE):
             where.append(
@@ -85,6 +99,10 @@ def _where(
             params.append(flt.label)
         else:
             where.append("0")
+    if flt.plate:
+        condition, values = plate_condition(flt.plate)
+        where.append(condition)
+        params += values
     return where, params
 
 
@@ -130,6 +148,7 @@ def search_recordings(
         rows = rows[:limit]
         next_cursor = Cursor(rows[-1]["started_at"], rows[-1]["id"])
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return Page(rows, next_cursor)
 
 
@@ -169,6 +188,7 @@ def recording_with_owner(db: sqlite_utils.Database, recording_id: int) -> dict[s
     if not rows:
         return None
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return rows[0]
 
 
@@ -201,11 +221,18 @@ def owned_recordings(
 
 
 def delete_recording_rows(db: sqlite_utils.Database, recording_ids: list[int]) -> None:
+    """The recordings and the job rows they came from: a job row keeps the upload's file name,
+    shortened address, size and probe, which must not outlive the recording."""
     if not recording_ids:
         return
     marks = ", ".join("?" for _ in recording_ids)
     with atomic(db):
+        db.execute(
+            f"DELETE FROM jobs WHERE id IN (SELECT job_id FROM recordings WHERE id IN ({marks}))",  # noqa: S608
+            recording_ids,
+        )
         db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", recording_ids)  # noqa: S608
+        forget_plates_in_deliveries(db, recording_ids)
 
 
 def set_released(db: sqlite_utils.Database, recording_ids: list[int], released: bool) -> None:
@@ -233,8 +260,11 @@ def released_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dic
     return rows
 
 
-def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> list[dict[str, Any]]:
-    """Per camera of the owner: last alarm, alarms today, quarantined clips."""
+def camera_summaries(
+    db: sqlite_utils.Database, owner_id: int, today: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """Per camera of the owner: last alarm, alarms today (``today``: the viewer's day as UTC
+    bounds, `core.timestamps.local_window`), quarantined clips."""
     return list(
         db.query(
             "SELECT c.*,"
@@ -244,12 +274,7 @@ def camera_summaries(db: sqlite_utils.Database, owner_id: int, today: date) -> l
             " (SELECT count(*) FROM jobs j WHERE j.camera_id = c.id AND j.state = ?)"
             " AS quarantined"
             " FROM cameras c WHERE c.owner_id = ? ORDER BY c.id",
-            [
-                today.isoformat(),
-                (today + timedelta(days=1)).isoformat(),
-                JobState.QUARANTINED,
-                owner_id,
-            ],
+            [*today, JobState.QUARANTINED, owner_id],
         )
     )
 
@@ -261,3 +286,96 @@ def bytes_used(db: sqlite_utils.Database, owner_id: int) -> int:
         [owner_id],
     ).fetchone()
     return int(row[0])
+
+
+def newer_recording(
+    db: sqlite_utils.Database, flt: RecordingFilter, before: Cursor
+) -> dict[str, Any] | None:
+    """The recording just above ``before`` in the newest-first list of ``flt`` (the previous
+    one on the page), or None at the top. `search_recordings` with ``after`` gives the next."""
+    best: dict[str, Any] | None = None
+    for camera_id in _owner_camera_ids(db, flt):
+        where, params = _where(db, flt, camera_id)
+        where.append("(r.started_at > ? OR (r.started_at = ? AND r.id > ?))")
+        params += [before.started_at, before.started_at, before.id]
+        sql = (
+            "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id"  # noqa: S608
+            " FROM recordings r JOIN cameras c ON c.id = r.camera_id"
+            f" WHERE {' AND '.join(where)} ORDER BY r.started_at, r.id LIMIT 1"
+        )
+        for row in db.query(sql, params):
+            if best is None or (row["started_at"], row["id"]) < (best["started_at"], best["id"]):
+                best = row
+    return best
+
+
+def mark_reviewed(db: sqlite_utils.Database, flt: RecordingFilter, reviewed_at: str) -> int:
+    """Mark every unreviewed recording that ``flt`` matches as reviewed; returns how many."""
+    unreviewed = RecordingFilter(**{**flt.__dict__, "reviewed": False})
+    changed = 0
+    with atomic(db):
+        for camera_id in _owner_camera_ids(db, unreviewed):
+            where, params = _where(db, unreviewed, camera_id)
+            cursor = db.execute(
+                "UPDATE recordings AS r SET reviewed_at = ?"  # noqa: S608 - clauses are ours
+                f" WHERE {' AND '.join(where)}",
+                [reviewed_at, *params],
+            )
+            changed += cursor.rowcount
+    return changed
+
+
+def set_reviewed(
+    db: sqlite_utils.Database, recording_ids: list[int], reviewed_at: str | None
+) -> None:
+    """Mark recordings reviewed at ``reviewed_at`` (kept if already reviewed), or unreviewed
+    with None."""
+    if not recording_ids:
+        return
+    marks = ", ".join("?" for _ in recording_ids)
+    with atomic(db):
+        if reviewed_at is None:
+            db.execute(
+                f"UPDATE recordings SET reviewed_at = NULL WHERE id IN ({marks})",  # noqa: S608
+                recording_ids,
+            )
+        else:
+            db.execute(
+                "UPDATE recordings SET reviewed_at = coalesce(reviewed_at, ?)"  # noqa: S608
+                f" WHERE id IN ({marks})",
+                [reviewed_at, *recording_ids],
+            )
+
+
+def unreviewed_count(db: sqlite_utils.Database, owner_id: int) -> int:
+    """The owner's recordings nobody opened yet (``idx_recordings_unreviewed`` keeps it cheap)."""
+    row = db.execute(
+        "SELECT count(*) FROM recordings r JOIN cameras c ON c.id = r.camera_id"
+        " WHERE c.owner_id = ? AND r.reviewed_at IS NULL",
+        [owner_id],
+    ).fetchone()
+    return int(row[0])
+
+
+def activity_rows(
+    db: sqlite_utils.Database, flt: RecordingFilter, start: str, end: str
+) -> list[dict[str, Any]]:
+    """``camera_id``, ``started_at`` and ``labels`` (comma-separated, may be empty) of every
+    recording of ``flt``'s cameras between ``start`` and ``end`` (UTC ISO): what the activity
+    strips count. Only the camera of the filter narrows it, so the strips show the whole day."""
+    window = RecordingFilter(owner_id=flt.owner_id, camera_id=flt.camera_id, start=start, end=end)
+    labels = "NULL"
+    if has_table(db, LABELS_TABLE):
+        labels = (
+            "(SELECT group_concat(DISTINCT l.label) FROM recording_labels l"
+            " WHERE l.recording_id = r.id)"
+        )
+    rows: list[dict[str, Any]] = []
+    for camera_id in _owner_camera_ids(db, window):
+        where, params = _where(db, window, camera_id)
+        rows += db.query(
+            f"SELECT r.camera_id, r.started_at, {labels} AS labels"  # noqa: S608
+            f" FROM recordings r WHERE {' AND '.join(where)}",
+            params,
+        )
+    return rows

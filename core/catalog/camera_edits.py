@@ -9,6 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.plates import forget_plates_in_deliveries
 
 
 def update_camera(db: sqlite_utils.Database, camera_id: int, *, name: str, model: str) -> None:
@@ -27,6 +28,11 @@ def camera_recordings(db: sqlite_utils.Database, camera_id: int) -> list[dict[st
 def delete_camera_rows(db: sqlite_utils.Database, camera_id: int) -> None:
     """The camera and, through ON DELETE CASCADE, its jobs, recordings and rejections."""
     with atomic(db):
+        recording_ids = [
+            row[0]
+            for row in db.execute("SELECT id FROM recordings WHERE camera_id = ?", [camera_id])
+        ]
+        forget_plates_in_deliveries(db, recording_ids)
         db.execute("DELETE FROM cameras WHERE id = ?", [camera_id])
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, atomic, utcnow
+from core.catalog.plates import delete_plate_reads, store_plate_reads
 from core.detection.results import ClipDetections, DetectionSwitches
 
 RESULT_TABLES = ("recording_labels", "detection_boxes", "plate_crops", "detection_runs")
@@ -108,8 +109,25 @@ def store_detection_results(
                     zip(("x1", "y1", "x2", "y2"), (round(v, 1) for v in plate.xyxy), strict=True)
                 ),
                 "path": _relative(plate.path, files_root),
+                "text": plate.text,
+                "text_score": plate.text_score,
+                "track": plate.track,
             }
             for plate in result.plates
+        )
+        store_plate_reads(
+            db,
+            recording_id,
+            (
+                {
+                    "track": read.track,
+                    "text": read.text,
+                    "score": read.score,
+                    "t_s": read.t_s,
+                    "crop_path": _relative(result.plates[read.crop_index].path, files_root),
+                }
+                for read in result.plate_reads
+            ),
         )
         db.table("detection_runs").insert(
             {
@@ -135,6 +153,7 @@ def delete_detection_results(db: sqlite_utils.Database, recording_id: int) -> No
     with atomic(db):
         for table in RESULT_TABLES:
             db.execute(f"DELETE FROM {table} WHERE recording_id = ?", [recording_id])  # noqa: S608
+        delete_plate_reads(db, recording_id)
         db.execute("UPDATE recordings SET best_frame_path = NULL WHERE id = ?", [recording_id])
 
 
@@ -179,7 +198,7 @@ def detection_boxes(db: sqlite_utils.Database, recording_id: int) -> list[dict[s
 def plate_crops(db: sqlite_utils.Database, recording_id: int) -> list[dict[str, Any]]:
     return list(
         db.query(
-            "SELECT t_s, score, x1, y1, x2, y2, path FROM plate_crops"
+            "SELECT t_s, score, x1, y1, x2, y2, path, text, text_score, track FROM plate_crops"
             " WHERE recording_id = ? ORDER BY id",
             [recording_id],
         )

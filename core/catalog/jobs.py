@@ -34,8 +34,8 @@ def register_job(db: sqlite_utils.Database, upload: dict[str, Any]) -> Job:
     with atomic(db):
         db.execute(
             "INSERT OR IGNORE INTO jobs (id, camera_id, state, protocol, remote_addr,"
-            " original_name, size_bytes, received_at, started_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " original_name, size_bytes, received_at, started_at, updated_at, content_sha256)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 upload["upload_id"],
                 upload.get("camera_id"),
@@ -47,9 +47,36 @@ def register_job(db: sqlite_utils.Database, upload: dict[str, Any]) -> Job:
                 upload.get("completed_at") or now,
                 upload.get("started_at"),
                 now,
+                upload.get("content_sha256"),
             ],
         )
     return get_job(db, upload["upload_id"])
+
+
+def earlier_same_upload(db: sqlite_utils.Database, job: Job) -> Job | None:
+    """An earlier job of the same camera with the same file name and the same bytes that was
+    kept: ``job`` is then a retry (DESIGN.md §1c). Different bytes under the same name are a
+    new clip; a job without a hash (spooled by an older ingestd) is never a retry."""
+    if not job.get("content_sha256") or job.get("camera_id") is None:
+        return None
+    # Kept: the earlier job holds (or will hold) the clip, so the retry adds nothing.
+    rows = list(
+        db.query(
+            "SELECT * FROM jobs WHERE camera_id = ? AND original_name = ? AND content_sha256 = ?"
+            " AND id != ? AND state IN (?, ?, ?, ?) ORDER BY received_at LIMIT 1",
+            [
+                job["camera_id"],
+                job["original_name"],
+                job["content_sha256"],
+                job["id"],
+                JobState.VALIDATED,
+                JobState.INDEXED,
+                JobState.DELAYED,
+                JobState.QUARANTINED,
+            ],
+        )
+    )
+    return rows[0] if rows else None
 
 
 def get_job(db: sqlite_utils.Database, job_id: str) -> Job:

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from core.catalog import NotFound, atomic, utcnow
 from core.catalog.browse import attach_labels, has_column, has_table
+from core.catalog.plates import attach_plates
 from core.catalog.states import AccountState, FairUseState
 
 KINDS = ("webhook", "mqtt", "email")
@@ -152,6 +153,8 @@ def targets_for_event(
 
 
 def target_labels(target: Target) -> list[str]:
+    """What the target asks for: detection labels, and the plate conditions of
+    `core.catalog.plates` (plate_unknown, plate_known, plate:ID of one named plate)."""
     return _split(target["labels"])
 
 
@@ -180,6 +183,7 @@ def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str
         )
     )
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return rows
 
 
@@ -300,4 +304,5 @@ def recording_for_test(db: sqlite_utils.Database, owner_id: int) -> dict[str, An
         )
     )
     attach_labels(db, rows)
+    attach_plates(db, rows)
     return rows[0] if rows else None

@@ -1,4 +1,7 @@
-"""Clips held for their owner: they failed only the fingerprint (DESIGN.md §3, stage 5)."""
+"""Clips held for their owner: they failed only the fingerprint.
+
+That is stage 5 in docs/cameras.md, Camera signature.
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, utcnow
+from core.timestamps import iso_in_zone
 
 Recording = dict[str, Any]
 
@@ -62,16 +63,18 @@ def list_recordings(
     return list(db.query(sql, params))
 
 
-def public_recording(row: Recording) -> dict[str, Any]:
+def public_recording(row: Recording, zone: str | None = None) -> dict[str, Any]:
     """A recording as its owner sees it: the API's ``Recording`` and `alarmvault recordings list
     --json`. No file paths. ``row`` carries ``camera_name`` (every listing query joins it) and
-    ``labels`` and ``analysing`` when the caller attached them (`attach_labels`)."""
+    ``labels``, ``plates`` and ``analysing`` when the caller attached them (`attach_labels`,
+    `attach_plates`). Times are ISO 8601 with the offset of ``zone`` (the viewer's; UTC when
+    None)."""
     return {
         "id": row["id"],
         "camera_id": row["camera_id"],
         "camera_name": row["camera_name"],
-        "started_at": row["started_at"],
-        "received_at": row["received_at"],
+        "started_at": iso_in_zone(row["started_at"], zone),
+        "received_at": iso_in_zone(row["received_at"], zone),
         "duration_s": row["duration_s"],
         "width": row["width"],
         "height": row["height"],
@@ -82,5 +85,10 @@ def public_recording(row: Recording) -> dict[str, Any]:
         "labels": row.get("labels", []),
         # Visible before its labels: detection has not finished with it yet.
         "analysing": bool(row.get("analysing", False)),
+        "plates": [
+            {"text": plate["text"], "name": plate["name"]} for plate in row.get("plates", [])
+        ],
         "released": bool(row["released"]),
+        "reviewed": row.get("reviewed_at") is not None,
+        "reviewed_at": iso_in_zone(row.get("reviewed_at"), zone),
     }

@@ -10,7 +10,8 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import atomic
-from core.catalog.states import AccountState
+from core.catalog.jobs import FINAL_STATES
+from core.catalog.states import AccountState, JobState
 
 
 def cameras_with_retention(db: sqlite_utils.Database, default_days: int) -> list[dict[str, Any]]:
@@ -71,15 +72,22 @@ def account_recordings_oldest_first(
     )
 
 
-def unfinished_job_ids(
-    db: sqlite_utils.Database, camera_id: int, final_states: frozenset[str]
-) -> list[str]:
-    """Jobs of the camera whose upload may still lie in the spool."""
-    marks = ", ".join("?" for _ in final_states)
-    return [
-        row["id"]
-        for row in db.query(
-            f"SELECT id FROM jobs WHERE camera_id = ? AND state NOT IN ({marks})",  # noqa: S608
-            [camera_id, *sorted(final_states)],
-        )
-    ]
+def delete_upload_records(db: sqlite_utils.Database, cutoff: str) -> dict[str, int]:
+    """Records of uploads that hold a file name, size and shortened address but no clip any
+    more: refusals (rejection and job rows) older than ``cutoff``, and at any age the rows
+    nothing shows (no camera left, or an indexed job whose recording is gone). Paused accounts
+    are not spared: these are records about uploads, not the owner's recordings."""
+    final = sorted(FINAL_STATES)
+    with atomic(db):
+        rejections = db.execute(
+            "DELETE FROM rejections WHERE rejected_at < ? OR camera_id IS NULL", [cutoff]
+        ).rowcount
+        refused = db.execute(
+            "DELETE FROM jobs WHERE state = ? AND updated_at < ?", [JobState.REJECTED, cutoff]
+        ).rowcount
+        orphans = db.execute(
+            "DELETE FROM jobs WHERE (camera_id IS NULL AND state IN (?, ?))"
+            " OR (state = ? AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.job_id = jobs.id))",
+            [*final, JobState.INDEXED],
+        ).rowcount
+    return {"rejections": rejections, "refused_jobs": refused, "orphan_jobs": orphans}

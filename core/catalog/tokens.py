@@ -118,6 +118,15 @@ def revoke_token(db: sqlite_utils.Database, token_id: int, user_id: int | None =
     return changed > 0
 
 
+def revoke_all_tokens(db: sqlite_utils.Database, user_id: int) -> int:
+    """Revoke every active token of the account; returns how many were active."""
+    with atomic(db):
+        return db.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            [utcnow(), user_id],
+        ).rowcount
+
+
 _PUBLIC_COLUMNS = (
     "SELECT id, user_id, name, hint, scope, created_at, last_used_at, revoked_at FROM api_tokens"
 )

@@ -8,6 +8,9 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog.tokens import revoke_all_tokens
+from core.catalog.web_sessions import end_sessions
+from core.email_address import email_address
 from core.security import hash_password
 
 User = dict[str, Any]
@@ -16,9 +19,7 @@ User = dict[str, Any]
 def add_user(
     db: sqlite_utils.Database, email: str, password: str, *, is_admin: bool = False
 ) -> User:
-    email = email.strip()
-    if "@" not in email or len(email) > 254:
-        raise ValueError("not an e-mail address")
+    email = email_address(email)
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     try:
@@ -53,13 +54,28 @@ def list_users(db: sqlite_utils.Database) -> list[User]:
     return list(db.query("SELECT * FROM users ORDER BY id"))
 
 
-def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> int:
+    """A new password; every web session and API token of the account ends with it, since
+    changing the password is how an owner shuts out whoever else had access. Returns the
+    tokens revoked. (The web UI starts a new session for the browser that changed it.)"""
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     with atomic(db):
-        db.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user_id]
-        )
+        _store_hash(db, user_id, password)
+        end_sessions(db, user_id)
+        return revoke_all_tokens(db, user_id)
+
+
+def rehash_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    """The same password under the current hash parameters (after a login proved it)."""
+    with atomic(db):
+        _store_hash(db, user_id, password)
+
+
+def _store_hash(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    db.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user_id]
+    )
 
 
 def record_login(db: sqlite_utils.Database, user_id: int) -> None:

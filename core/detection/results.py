@@ -62,6 +62,20 @@ class PlateCrop:
     score: float
     xyxy: tuple[float, float, float, float]  # in the clip's pixels
     path: Path
+    text: str | None = None  # normalised (`core.detection.plate_text`); None: not readable
+    text_score: float | None = None
+    track: int = 0  # crops of one vehicle share a track number
+
+
+@dataclass
+class PlateRead:
+    """The best reading of one vehicle's plate over the clip."""
+
+    track: int
+    text: str
+    score: float
+    t_s: float
+    crop_index: int  # into `ClipDetections.plates`
 
 
 @dataclass
@@ -72,6 +86,7 @@ class ClipDetections:
     labels: list[LabelHit] = field(default_factory=list)
     frames: list[FrameBoxes] = field(default_factory=list)
     plates: list[PlateCrop] = field(default_factory=list)
+    plate_reads: list[PlateRead] = field(default_factory=list)
     best_frame_path: Path | None = None
     rain_score: float | None = None
     false_alarm_cause: str | None = None  # rain, lighting, close_to_lens, foliage_or_unknown

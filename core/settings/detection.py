@@ -1,4 +1,4 @@
-"""Object, plate, rain and false-alarm detection (opt-in per camera; see DESIGN.md §5)."""
+"""Object, plate, rain and false-alarm detection, opt-in per camera (docs/cameras.md, Detection)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,19 @@ class DetectionSettings(StrictModel):
     )
     plate_score_threshold: float = Field(
         0.4, gt=0, lt=1, description="Plate boxes below this score are dropped."
+    )
+    plate_text_threshold: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="Plate readings whose characters are on average less sure than this are "
+        "not kept (the crop still is).",
+    )
+    plate_reader_model: Path | None = Field(
+        None,
+        description="Text-recognition model for plates (PP-OCRv4 recognition, ONNX, with its "
+        "character list in the metadata); default: the one inside the rapidocr-onnxruntime "
+        "package, so nothing is downloaded.",
     )
     max_plate_runs: int = Field(
         2,

@@ -1,4 +1,7 @@
-"""Fair use: constant alarms, false-alarm rate and the ok → warned → throttled ladder (§4)."""
+"""Fair use: constant alarms, false-alarm rate and the ok → warned → throttled ladder.
+
+The rules are explained in docs/cameras.md, The 18-second rule and fair use.
+"""
 
 from __future__ import annotations
 

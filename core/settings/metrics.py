@@ -1,4 +1,4 @@
-"""The Prometheus endpoint, served by the pipeline daemon (issue 7)."""
+"""The Prometheus endpoint, served by the pipeline daemon."""
 
 from __future__ import annotations
 

@@ -63,7 +63,9 @@ class PipelineSettings(StrictModel):
         "named groups Y m d H M S. No match: the upload-completion time is used.",
     )
     camera_timezone: str = Field(
-        "UTC", description="Time zone of timestamps in camera file names (IANA name)."
+        "UTC",
+        description="Time zone of timestamps in camera file names (IANA name), for cameras "
+        "whose owner has not confirmed one on the camera page.",
     )
 
     @field_validator("workers")

@@ -1,4 +1,4 @@
-"""Scheduled jobs of the pipeline daemon: retention, inactive accounts, upkeep (issue 7)."""
+"""Scheduled jobs of the pipeline daemon: retention, inactive accounts, upkeep."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ class ScheduleSettings(StrictModel):
         ge=0,
         description="Keep recordings this many days unless a camera sets its own; 0 keeps them "
         "until the account's quota is full.",
+    )
+    upload_records_days: int = Field(
+        30,
+        ge=1,
+        description="Keep the records of refused uploads (reason, file name, size, shortened "
+        "address) this many days. The record of a recording goes with the recording.",
     )
     inactive_warn_days: int = Field(
         365,

@@ -36,6 +36,12 @@ class SftpSettings(StrictModel):
     login_timeout_s: int = Field(
         30, ge=1, description="Close a connection that has not logged in after this long."
     )
+    legacy_algorithms: bool = Field(
+        False,
+        description="Also offer SHA-1 algorithms for old camera firmware (libssh2 <= 1.8): the "
+        "ssh-rsa host key signature (needs an RSA host key) and diffie-hellman-group14-sha1 key "
+        "exchange. Weaker; off unless a camera cannot connect otherwise.",
+    )
     public_keys: bool = Field(
         True, description="Also accept the public keys registered per camera (camera_keys)."
     )
@@ -43,7 +49,8 @@ class SftpSettings(StrictModel):
         16,
         ge=1,
         le=1024,
-        description="SSH channel window; with max_packet_kb it sets the upload speed (DESIGN 1b).",
+        description="SSH channel window; with max_packet_kb it sets the upload speed "
+        "(docs/cameras.md, Upload speed).",
     )
     max_packet_kb: int = Field(
         256, ge=32, le=256, description="Largest SSH packet the server accepts, in KiB."

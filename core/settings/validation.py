@@ -1,4 +1,4 @@
-"""Which clips are accepted: the camera signature and the 18-second rule (DESIGN.md §3, §4)."""
+"""Which clips are accepted: the camera signature and the 18-second rule (docs/cameras.md)."""
 
 from __future__ import annotations
 

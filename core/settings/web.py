@@ -12,7 +12,8 @@ class WebSettings(StrictModel):
     public_url: str | None = Field(
         None,
         description="Base URL users reach the UI at (for links in mails, e.g. "
-        "'https://cams.example.org'); unset: the address the browser used.",
+        "'https://cams.example.org'); unset: the listen address, or this machine's name when "
+        "listening on every address. Never taken from a request's Host header.",
     )
     secret_key: str | None = Field(
         None,

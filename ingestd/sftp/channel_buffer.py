@@ -1,9 +1,9 @@
 """A channel receive buffer that does not copy an upload around.
 
 paramiko keeps what arrives on a channel in one ``array`` and, on every read, copies the part
-read out *and* moves everything behind it to the front (``del buffer[:n]``). The SFTP
-subsystem reads each request in two steps (4 length bytes, then the body), and with the big
-window uploads need (DESIGN.md §1b) megabytes wait in that array: every read then moves them
+read out *and* moves everything behind it to the front (``del buffer[:n]``). The SFTP subsystem
+reads each request in two steps (4 length bytes, then the body), and with the big window uploads
+need (docs/cameras.md, Upload speed) megabytes wait in that array: every read then moves them
 all. With several cameras per process the readers fall behind, the array grows and the server
 spends its time in ``memmove`` — the "big window alone is a trap" effect.
 

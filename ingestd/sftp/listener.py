@@ -4,10 +4,10 @@ The connection limits are counted by a `connection_limits.ConnectionLimiter`, ac
 when several serve SFTP; each admitted connection gives its ticket back once, when it is
 forgotten as closed (`_forget_closed`) or closed by `stop()`.
 
-Tuning from DESIGN.md §1b: TCP_NODELAY on the accepted socket (else Nagle and delayed ACKs
-stall every write reply), a big window *together with* a big max packet. The cipher is the
-client's first choice among those offered (RFC 4253 §7.1): the server's order decides nothing,
-only `[sftp] ciphers` leaving some out does.
+Tuning from docs/cameras.md (Upload speed): TCP_NODELAY on the accepted socket (else Nagle and
+delayed ACKs stall every write reply), a big window *together with* a big max packet. The cipher
+is the client's first choice among those offered (RFC 4253 §7.1): the server's order decides
+nothing, only `[sftp] ciphers` leaving some out does.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
-from ingestd.sftp.protocol import TunedSFTPServer
+from ingestd.sftp.protocol import TunedSFTPServer, legacy_host_key, offer_legacy_algorithms
 from ingestd.sftp.server import CameraSSHServer
 from ingestd.worker_slots import WorkerSlot, bind_listener
 
@@ -53,6 +53,39 @@ class _Connection:
     session: CameraSSHServer
     remote_ip: str
     ticket: Ticket
+
+
+class QuietNegotiationFailures(logging.Filter):
+    """paramiko logs a client that gives up during key exchange (``ssh-keyscan`` asking for a
+    key type we do not have, a scanner, an old client) as an ERROR and a traceback, one record
+    per line. One INFO line says it; the traceback records of that thread are dropped."""
+
+    PREFIX = "Exception (server): "
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._in_traceback = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        message = str(record.msg)
+        if message.startswith(self.PREFIX):
+            self._in_traceback.active = True
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = (
+                "ssh session ended by the client's side: %s",
+                (message[len(self.PREFIX) :],),
+            )
+            return True
+        # paramiko's tb_strings(): the lines that follow, ending with an empty one.
+        return not getattr(self._in_traceback, "active", False)
+
+
+def quiet_negotiation_failures() -> None:
+    transport_logger = logging.getLogger("paramiko.transport")
+    if not any(isinstance(f, QuietNegotiationFailures) for f in transport_logger.filters):
+        transport_logger.addFilter(QuietNegotiationFailures())
 
 
 def load_host_keys(settings: Settings) -> list[paramiko.PKey]:
@@ -76,14 +109,18 @@ class SftpService:
     ) -> None:
         self.settings = settings.sftp
         # paramiko's DEBUG output names every account that tries to log in and dumps the key
-        # exchange; our own debug lines trace a camera's session without that (DESIGN.md §6).
+        # exchange; our own debug lines trace a camera's session without that (privacy rules:
+        # docs/architecture.md).
         paramiko_logger = logging.getLogger("paramiko")
         if paramiko_logger.level < logging.INFO:  # NOTSET (0) too: it would follow the root
             paramiko_logger.setLevel(logging.INFO)
+        quiet_negotiation_failures()
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
         self.host_keys = load_host_keys(settings)
+        if self.settings.legacy_algorithms:
+            self.host_keys = [legacy_host_key(key) for key in self.host_keys]
         if slot and slot.sftp_socket:
             self._socket = slot.sftp_socket
         else:
@@ -172,10 +209,19 @@ class SftpService:
             default_max_packet_size=self.settings.max_packet_kb * 1024,
         )
         transport.local_version = f"SSH-2.0-{SERVER_VERSION}"
+        # The key exchange is part of logging in. (paramiko's handshake timer also outlives a
+        # failed exchange by this long, as an idle thread.)
+        transport.handshake_timeout = min(
+            transport.handshake_timeout, self.settings.login_timeout_s
+        )
         if self.settings.ciphers:
             transport.get_security_options().ciphers = tuple(self.settings.ciphers)
+        if self.settings.legacy_algorithms:
+            offer_legacy_algorithms(transport)
         for key in self.host_keys:
-            transport.add_server_key(key)
+            transport.add_server_key(
+                legacy_host_key(key) if self.settings.legacy_algorithms else key
+            )
         transport.set_subsystem_handler("sftp", TunedSFTPServer, JailedSFTPServer)
         session = CameraSSHServer(
             remote_ip,

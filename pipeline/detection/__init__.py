@@ -1,4 +1,6 @@
-"""Detection (DESIGN.md §5): objects, licence plates, rain and false alarms, opt-in per camera.
+"""Detection: objects, licence plates, rain and false alarms, opt-in per camera.
+
+The measured costs behind its choices are in docs/cameras.md, Detection.
 
 Entry points for the pipeline: `pipeline.detection.service.detect_clip` (models load once per
 process, see `shared_analyzer`) and, in the catalog,

@@ -27,7 +27,8 @@ from core.detection.results import (
 )
 from core.settings.detection import DetectionSettings
 from pipeline.detection.artifacts import draw_boxes, write_jpeg
-from pipeline.detection.plates import PlateFinder, crop_vehicles
+from pipeline.detection.plate_reader import PlateReader
+from pipeline.detection.plates import PlateFinder, best_reads, crop_vehicles, vehicle_tracks
 from pipeline.detection.sampling import PacketInfo, SamplingPlan, plan_samples
 from pipeline.detection.scene import STREAKS_FOR_FULL_RAIN, SceneMeter
 from pipeline.detection.timeline import false_alarm_cause, merge_labels, persistent_objects
@@ -60,16 +61,23 @@ class ClipAnalyzer:
         object_detector: Detector | None,
         plate_detector: Detector | None = None,
         plate_loader: Callable[[], Detector] | None = None,
+        plate_reader: PlateReader | None = None,
+        reader_loader: Callable[[], PlateReader] | None = None,
     ) -> None:
         self.settings = settings
         self.object_detector = object_detector
         self.plate_detector = plate_detector
         self._plate_loader = plate_loader
+        self.plate_reader = plate_reader
+        self._reader_loader = reader_loader
 
     def load_plate_detector(self) -> None:
-        """Load the plate model now (it costs ~120 MB, so only where a camera reads plates)."""
+        """Load the plate models now (detector ~120 MB, reader ~40 MB), only where a camera
+        reads plates."""
         if self.plate_detector is None and self._plate_loader is not None:
             self.plate_detector = self._plate_loader()
+        if self.plate_reader is None and self._reader_loader is not None:
+            self.plate_reader = self._reader_loader()
 
     def analyze(
         self, clip: Path, switches: DetectionSwitches, output_dir: Path, stem: str
@@ -122,6 +130,7 @@ class _ClipRun:
             if switches.plates and analyzer.plate_detector is not None
             else None
         )
+        self.reader = analyzer.plate_reader if switches.plates else None
         self.result = ClipDetections(switches=switches, duration_s=0.0)
 
     def start(self, stream: av.video.stream.VideoStream, packets: list[av.Packet]) -> None:
@@ -260,9 +269,33 @@ class _ClipRun:
 
     def _save_plates(self, plates: PlateFinder) -> None:
         found = plates.find()
+        readings = (
+            self.reader.read([image for _, _, image in found])
+            if self.reader is not None
+            else [None] * len(found)
+        )
+        texts = [
+            reading.text
+            if reading is not None and reading.score >= self.settings.plate_text_threshold
+            else None
+            for reading in readings
+        ]
+        tracks = vehicle_tracks([crop for crop, _, _ in found], texts)
         for number, (crop, plate, image) in enumerate(found):
             path = write_jpeg(image, self.output_dir / f"{self.stem}.plate{number}.jpg")
-            self.result.plates.append(PlateCrop(crop.t_s, plate.score, plate.xyxy, path))
+            reading = readings[number] if texts[number] is not None else None
+            self.result.plates.append(
+                PlateCrop(
+                    crop.t_s,
+                    plate.score,
+                    plate.xyxy,
+                    path,
+                    text=reading.text if reading else None,
+                    text_score=reading.score if reading else None,
+                    track=tracks[number],
+                )
+            )
+        self.result.plate_reads = best_reads(self.result.plates)
         if found:
             times = [crop.t_s for crop, _, _ in found]
             best = max(plate.score for _, plate, _ in found)

@@ -1,7 +1,8 @@
 """Licence plates: the plate detector runs on crops of vehicles, never on whole frames.
 
 A plate is a few percent of a 1080p frame; cropping the vehicle at the clip's full resolution
-gives the plate model enough pixels, and skips frames without vehicles entirely.
+gives the plate model enough pixels, and skips frames without vehicles entirely. The plates
+found are read (`plate_reader`) and grouped by vehicle, so each vehicle keeps its best reading.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.detection.boxes import PLATE, VEHICLE, Box, Detector
+from core.detection.plate_text import plates_match
+from core.detection.results import PlateCrop, PlateRead
 
 CROP_MARGIN = 0.05  # of the vehicle box, so plates at the box edge are not cut
 
@@ -74,3 +77,54 @@ class PlateFinder:
                 in_frame = Box(PLATE, plate.score, (x1 + ox, y1 + oy, x2 + ox, y2 + oy), "plate")
                 found.append((crop, in_frame, image))
         return found
+
+
+TRACK_IOU = 0.3  # vehicle boxes overlapping this much in two analysed frames: one vehicle
+
+
+def _iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a.xyxy[2], b.xyxy[2]) - max(a.xyxy[0], b.xyxy[0]))
+    iy = max(0.0, min(a.xyxy[3], b.xyxy[3]) - max(a.xyxy[1], b.xyxy[1]))
+    inter = ix * iy
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0 else 0.0
+
+
+def vehicle_tracks(crops: list[VehicleCrop], texts: list[str | None]) -> list[int]:
+    """A track number for each crop: crops of one vehicle (its box overlapping the track's
+    latest box, or its plate read the same) share one, counted from 0 in time order."""
+    order = sorted(range(len(crops)), key=lambda i: crops[i].t_s)
+    tracks = [0] * len(crops)
+    latest: list[tuple[Box, str | None]] = []
+    for i in order:
+        box, text = crops[i].vehicle, texts[i]
+        same = next(
+            (
+                number
+                for number, (last_box, last_text) in enumerate(latest)
+                if _iou(box, last_box) >= TRACK_IOU
+                or (text and last_text and plates_match(text, last_text))
+            ),
+            None,
+        )
+        if same is None:
+            same = len(latest)
+            latest.append((box, text))
+        else:
+            latest[same] = (box, text or latest[same][1])
+        tracks[i] = same
+    return tracks
+
+
+def best_reads(plates: list[PlateCrop]) -> list[PlateRead]:
+    """Per track, the reading with the highest text score."""
+    best: dict[int, PlateRead] = {}
+    for index, plate in enumerate(plates):
+        if plate.text is None or plate.text_score is None:
+            continue
+        known = best.get(plate.track)
+        if known is None or plate.text_score > known.score:
+            best[plate.track] = PlateRead(
+                plate.track, plate.text, plate.text_score, plate.t_s, index
+            )
+    return [best[track] for track in sorted(best)]

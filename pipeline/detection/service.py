@@ -17,6 +17,7 @@ from core.detection.results import ClipDetections, DetectionSwitches
 from core.settings import Settings
 from core.settings.detection import DetectionSettings
 from pipeline.detection.analyzer import ClipAnalyzer
+from pipeline.detection.plate_reader import PlateReader
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ def build_plate_detector(settings: DetectionSettings, data_dir: Path) -> Detecto
     )
 
 
+def build_plate_reader(settings: DetectionSettings) -> PlateReader:
+    return PlateReader(settings.plate_reader_model, intra_op_threads=settings.intra_op_threads)
+
+
 def build_analyzer(
     settings: DetectionSettings, data_dir: Path, *, plates: bool = False
 ) -> ClipAnalyzer:
@@ -74,6 +79,7 @@ def build_analyzer(
         settings,
         build_object_detector(settings, data_dir),
         plate_loader=lambda: build_plate_detector(settings, data_dir),
+        reader_loader=lambda: build_plate_reader(settings),
     )
     if plates:
         analyzer.load_plate_detector()

@@ -1,4 +1,4 @@
-"""The pipeline's detection step (issue 5): what `ClipProcessor.analyse` runs on a clip that is
+"""The pipeline's detection step: what `ClipProcessor.analyse` runs on a clip that is
 already visible, to fill in its labels, boxes, plates and false-alarm verdict.
 
 Nothing runs for a camera with every switch off. Models load once per process that analyses

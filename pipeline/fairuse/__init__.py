@@ -1,4 +1,7 @@
-"""Fair use (DESIGN.md §4): pure rules in `rules` and `advice`, catalog wiring in `monitor`."""
+"""Fair use: pure rules in `rules` and `advice`, catalog wiring in `monitor`.
+
+The rules are explained in docs/cameras.md, The 18-second rule and fair use.
+"""
 
 from pipeline.fairuse.monitor import (
     CameraStateChanged,

@@ -1,4 +1,6 @@
-"""Fair-use rules (DESIGN.md §4) as pure objects over a camera's clip history; no I/O.
+"""Fair-use rules as pure objects over a camera's clip history; no I/O.
+
+The rules in words: docs/cameras.md, The 18-second rule and fair use.
 
 Constant alarm: clips that follow each other with gaps under G seconds form one run; a run
 longer than W minutes is a constant alarm. High false-alarm rate: within the window, the share

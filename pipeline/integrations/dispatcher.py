@@ -31,6 +31,7 @@ from core.notification_rules import (
     fairuse_payload,
     mail_text,
     next_attempt_at,
+    notification_labels,
     recording_payload,
     waits_for_labels,
     wants_recording,
@@ -119,7 +120,7 @@ class NotificationDispatcher:
                 for target in outbox.targets_for_event(
                     self.db, row["owner_id"], row["camera_id"], "recording"
                 ):
-                    if wants_recording(outbox.target_labels(target), row["labels"]):
+                    if wants_recording(outbox.target_labels(target), notification_labels(row)):
                         outbox.queue_delivery(
                             self.db, target["id"], "recording", f"recording:{row['id']}", payload
                         )
@@ -239,7 +240,7 @@ class NotificationDispatcher:
             raise DeliveryFailed(
                 f"{choice} mails are switched off on the account page", retry=False
             )
-        subject, body = mail_text(payload)
+        subject, body = mail_text(payload, user.get("timezone"))
         unsubscribe = opt_out_url(self.db, self.settings, user["id"], choice)
         try:
             kind = f"notify-{payload['event']}"

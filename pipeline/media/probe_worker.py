@@ -4,6 +4,9 @@ Uploads come from the internet; a malformed file can make a decoder hang or cras
 child process keeps the daemon alive: a crash or a time-out costs one restart of the child and
 the upload is rejected as ``undecodable`` with the reason, never a dead pipeline.
 
+The answer carries the probe's packet table too (`ClipProbe.to_wire`), so that the daemon side
+can plan from the demuxed packets without demuxing the file again.
+
 The child reads one JSON request per line on stdin and answers one JSON line on stdout.
 """
 
@@ -41,7 +44,7 @@ class ProbeChild:
 
     @classmethod
     def start(cls) -> ProbeChild:
-        env = {**os.environ, "OPENCV_LOG_LEVEL": "ERROR", "AV_LOG_FORCE_NOCOLOR": "1"}
+        env = {**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"}
         process = subprocess.Popen(
             [sys.executable, "-m", "pipeline.media.probe_worker"],
             stdin=subprocess.PIPE,
@@ -77,8 +80,7 @@ class IsolatedProbe:
                 self._kill_child()
                 logger.warning("probe child %s on %s; restarted", reason, path.name)
                 return ClipProbe(error=f"decoder {reason} while probing")
-            data = json.loads(line)
-            return ClipProbe(**data)
+            return ClipProbe.from_wire(json.loads(line))
 
     def close(self) -> None:
         with self._lock:
@@ -128,9 +130,9 @@ def serve() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            result = probe_clip(Path(request["path"])).as_dict()
+            result = probe_clip(Path(request["path"])).to_wire()
         except Exception as error:
-            result = ClipProbe(error=f"probe failed: {type(error).__name__}: {error}").as_dict()
+            result = ClipProbe(error=f"probe failed: {type(error).__name__}: {error}").to_wire()
         sys.stdout.write(json.dumps(result, default=str) + "\n")
         sys.stdout.flush()
 

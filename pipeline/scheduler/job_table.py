@@ -10,7 +10,11 @@ import sqlite_utils
 
 from core.settings import Settings
 from pipeline.scheduler.inactive_accounts import warn_and_delete_inactive_accounts
-from pipeline.scheduler.retention import retention_by_days, retention_by_quota
+from pipeline.scheduler.retention import (
+    expire_upload_records,
+    retention_by_days,
+    retention_by_quota,
+)
 from pipeline.scheduler.upkeep import database_upkeep, storage_statistics
 from pipeline.scheduler.validation_jobs import (
     evaluate_fair_use_ladder,
@@ -33,6 +37,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
     return [
         ScheduledJob("retention_by_days", retention_by_days, schedule.retention_interval_s),
         ScheduledJob("retention_by_quota", retention_by_quota, schedule.retention_interval_s),
+        ScheduledJob("upload_records", expire_upload_records, schedule.retention_interval_s),
         ScheduledJob(
             "inactive_accounts", warn_and_delete_inactive_accounts, schedule.accounts_interval_s
         ),

@@ -12,6 +12,7 @@ from core.catalog.retention import (
     account_recordings_oldest_first,
     accounts_with_usage,
     cameras_with_retention,
+    delete_upload_records,
     recordings_received_before,
 )
 from core.clipstore import ClipStore
@@ -68,3 +69,10 @@ def retention_by_quota(db: sqlite_utils.Database, settings: Settings, now: datet
         freed += remove_recordings(db, clips, chosen)
         deleted += len(chosen)
     return {"accounts_over_quota": over, "deleted": deleted, "freed_bytes": freed}
+
+
+def expire_upload_records(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
+    """Delete records of refused uploads after ``[schedule] upload_records_days``, and rows of
+    uploads that no camera or recording is left for."""
+    cutoff = catalog_time(now - timedelta(days=settings.schedule.upload_records_days))
+    return delete_upload_records(db, cutoff)

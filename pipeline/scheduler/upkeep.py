@@ -9,6 +9,7 @@ import sqlite_utils
 
 from core.catalog.storage_stats import record_storage_usage
 from core.catalog.upkeep import checkpoint_wal, database_bytes, optimize
+from core.catalog.web_sessions import delete_idle_sessions
 from core.settings import Settings
 from pipeline.scheduler import catalog_time
 
@@ -21,8 +22,9 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
 
 
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
-    """Fold the WAL back into the catalog (it only shrinks on a TRUNCATE checkpoint) and let
-    SQLite refresh the statistics its query planner uses."""
+    """Drop web sessions that ended by disuse, fold the WAL back into the catalog (it only
+    shrinks on a TRUNCATE checkpoint) and let SQLite refresh its query planner's statistics."""
+    idle_sessions = delete_idle_sessions(db, settings.web.session_days, now)
     checkpoint = checkpoint_wal(db)
     optimize(db)
-    return {**checkpoint, "catalog_bytes": database_bytes(db)}
+    return {**checkpoint, "catalog_bytes": database_bytes(db), "idle_sessions": idle_sessions}

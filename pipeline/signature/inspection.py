@@ -8,6 +8,7 @@ file never reaches the decoder.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,4 +41,5 @@ def check_upload(
     if verdict is not None:
         return verdict
     facts = facts_of(probe, container)
-    return stages.check_fingerprint(fingerprint, facts) or stages.accept(facts)
+    verdict = stages.check_fingerprint(fingerprint, facts) or stages.accept(facts)
+    return replace(verdict, packets=probe.packets)

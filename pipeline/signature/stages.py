@@ -1,4 +1,6 @@
-"""Signature stages in order (DESIGN.md §3); the first failure decides, each with its own code.
+"""Signature stages in order; the first failure decides, each with its own code.
+
+The stages in words: docs/cameras.md, Camera signature.
 
 Pure: every stage looks at facts already gathered (size, sniffed container, `ClipProbe`,
 learned fingerprint) and never at the file, so each is tested with tiny cases. Gathering the
@@ -17,35 +19,42 @@ from core.fingerprint import (
     LearnedFingerprint,
 )
 from core.settings.validation import ValidationSettings
-from pipeline.media.probe import ClipProbe
+from pipeline.media.probe import NO_VIDEO_STREAM, ClipProbe
 from pipeline.media.sniff import AVI, JPEG, MP4
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, UploadVerdict
 
 NOT_REGISTERED = "not_registered"
 NOT_VIDEO = "not_video"
 UNDECODABLE = "undecodable"
+TRUNCATED = "truncated"
 UNSUPPORTED_STREAM = "unsupported_stream"
 PROFILE_MISMATCH = "profile_mismatch"
 FINGERPRINT_MISMATCH = "fingerprint_mismatch"
 OVER_HARD_CAP = "over_hard_cap"
+# Zero bytes: cameras send one when their upload test runs.
+EMPTY = "empty"
+# The same camera sent the same file (name and bytes) again: a retry, indexed once.
+DUPLICATE = "duplicate"
 REASONS = (
     NOT_REGISTERED,
     NOT_VIDEO,
     UNDECODABLE,
+    TRUNCATED,
     UNSUPPORTED_STREAM,
     PROFILE_MISMATCH,
     FINGERPRINT_MISMATCH,
     OVER_HARD_CAP,
+    EMPTY,
+    DUPLICATE,
 )
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
 VIDEO_CONTAINERS = frozenset({MP4, AVI})
-NO_VIDEO_STREAM = "no video stream"
 
 
 @dataclass(frozen=True)
 class SignatureStages:
-    """The rules of §3 over gathered facts; ``None`` from a stage means "passed"."""
+    """The signature rules over gathered facts; ``None`` from a stage means "passed"."""
 
     rules: ValidationSettings
 
@@ -57,6 +66,8 @@ class SignatureStages:
             return UploadVerdict.reject(
                 NOT_REGISTERED, "no enabled camera owns this upload account"
             )
+        if size_bytes == 0:
+            return UploadVerdict.reject(EMPTY, "the upload has no bytes")
         cap = self.rules.max_size_mb * 1024 * 1024
         if size_bytes > cap:
             return UploadVerdict.reject(
@@ -71,8 +82,12 @@ class SignatureStages:
     def check_streams(
         self, probe: ClipProbe, model: CameraModel | None, container: str
     ) -> UploadVerdict | None:
-        """Decodes (3), one H.264/H.265 stream (3), the duration cap, the model's profile (4)."""
+        """Whole (3), decodes (3), one H.264/H.265 stream (3), the duration cap, the model's
+        profile (4)."""
         facts = facts_of(probe, container)
+        # First: a cut-off upload often does not parse either, and "cut off" is what to tell.
+        if not probe.whole:
+            return UploadVerdict.reject(TRUNCATED, probe.truncation or "cut off", facts)
         if probe.error == NO_VIDEO_STREAM:
             return UploadVerdict.reject(UNSUPPORTED_STREAM, "no video stream (audio only?)", facts)
         if not probe.ok:
@@ -120,7 +135,10 @@ class SignatureStages:
 
 @dataclass(frozen=True)
 class ClipLengthRule:
-    """The 18 s rule (§4): a standard alarm clip, plus tolerance, goes through the normal lane."""
+    """The 18 s rule: a standard alarm clip, plus tolerance, goes through the normal lane.
+
+    Why 18 s: docs/cameras.md, Alarm clips.
+    """
 
     alarm_clip_s: float
     tolerance_s: float

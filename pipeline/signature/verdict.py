@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.media.probe import PacketTable
+
 ACCEPT = "accept"
 REJECT = "reject"
 QUARANTINE = "quarantine"
@@ -22,6 +24,9 @@ class UploadVerdict:
     detail: str | None = None
     lane: str = NORMAL_LANE
     probe: dict[str, Any] = field(default_factory=dict)
+    # The probe's demuxed video packets, for later stages that plan from them (detection's
+    # sampling) without demuxing again; not stored with the job.
+    packets: PacketTable | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def accept(cls, probe: dict[str, Any], lane: str = NORMAL_LANE) -> UploadVerdict:

@@ -178,3 +178,15 @@ def test_the_dialect_defaults_from_the_camera_model(alice, bob):
             json={"address": "192.168.1.20", "username": "a", "password": "b"},
         )
         assert response.json["dialect"] == dialect
+
+
+def test_alarm_settings_changes_count_against_the_camera_call_limit(alice, settings):
+    # Arming switches the camera's motion detection: the same limit as every camera call.
+    settings.api.control_per_minute = 3
+    path = f"/cameras/{alice.camera['id']}/alarm-settings"
+    statuses = [alice.call("PATCH", path, json={"armed": n % 2 == 0}).status_code for n in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = alice.call(
+        "POST", f"/cameras/{alice.camera['id']}/control/preset", json={"number": 1}
+    )
+    assert refused.status_code == 429

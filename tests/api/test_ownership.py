@@ -11,6 +11,7 @@ import pytest
 from core.catalog import atomic
 from core.catalog.browse import set_released
 from core.catalog.notifications import add_target
+from core.catalog.plates import add_known_plate
 from tests.api.conftest import ApiUser, store_access
 from tests.webui.conftest import AuthActions
 from webui.api.openapi import PATHS
@@ -34,13 +35,16 @@ OPERATIONS = [
 
 @pytest.fixture
 def victim(alice, catalog, store_recording, fake_camera):
-    """Alice's camera (with stored login), recording, notification target and token."""
+    """Alice's camera (with stored login), recording, notification target, token and named
+    plate."""
     store_access(alice, fake_camera)
     fake_camera.calls.clear()
     recording = store_recording(alice.camera, poster=False)
     target = add_target(catalog, alice.user["id"], kind="email", name="mine")
     token_id = alice.get("/me", scope="read").json["token"]["id"]
+    plate = add_known_plate(catalog, alice.user["id"], "RHA0A01", "our car")
     return {
+        "plate_id": plate["id"],
         "camera_id": alice.camera["id"],
         "recording_id": recording["id"],
         "target_id": target["id"],
@@ -58,6 +62,7 @@ def snapshot(catalog) -> list:
                 "camera_access",
                 "camera_alarm_settings",
                 "notification_targets",
+                "known_plates",
                 "recordings",
                 "cameras",
             )
@@ -93,12 +98,13 @@ def test_filters_naming_another_owners_camera_are_404(alice, bob, victim):
 
 
 def test_lists_never_show_another_owners_objects(alice, bob, victim):
-    for path in ("/cameras", "/recordings", "/events", "/notifications", "/tokens"):
+    for path in ("/cameras", "/recordings", "/events", "/notifications", "/tokens", "/plates"):
         items = bob.get(path).json["items"]
         assert all(item.get("camera_id", bob.camera["id"]) == bob.camera["id"] for item in items)
         assert victim["recording_id"] not in [item.get("recording_id") for item in items]
     assert [camera["id"] for camera in bob.get("/cameras").json["items"]] == [bob.camera["id"]]
     assert bob.get("/notifications").json["items"] == []
+    assert bob.get("/plates").json["items"] == []
     assert victim["token_id"] not in [token["id"] for token in bob.get("/tokens").json["items"]]
     assert bob.get("/storage").json["recordings"] == 0
 

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.browser
 EMAIL = "dora@example.com"
 PASSWORD = "dora's long password 1"
 # An HD camera (IN-5905) writes AVI: browsers cannot play it, so the pipeline makes an MP4.
-# Short clips keep the copy and the detection cheap; vtest.mp4 shows people walking throughout.
+# Short clips keep the copy and the detection cheap. The first clip is a synthetic scene (no
+# labels); the second is real footage, vtest.mp4, which shows people walking throughout, for the
+# label filter (what the real model finds).
 CLIP = {"seconds": 5, "width": 1280, "height": 720, "fps": 15, "container_format": "avi"}
 DAY_FOLDER = "20261125"
 
@@ -78,7 +80,7 @@ def test_new_customer_sees_plays_filters_releases_and_deletes_ftp_clips(
     vault, browser, shot, clip_factory
 ):
     first_clip = clip_factory(**CLIP).read_bytes()
-    person_clip = clip_factory(**{**CLIP, "seconds": 6}).read_bytes()
+    person_clip = clip_factory("vtest.mp4", **{**CLIP, "seconds": 6}).read_bytes()
     web = vault.web_url
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -165,7 +167,8 @@ def test_new_customer_sees_plays_filters_releases_and_deletes_ftp_clips(
     shot(page, "filtered-person")
 
     page.click(f"[data-recording-id='{person_id}'] a.title")
-    page.wait_for_url(f"**/recordings/{person_id}")
+    # The player page keeps the list's filter (for previous/next).
+    page.wait_for_url(f"**/recordings/{person_id}?label=person")
     page.wait_for_load_state("load")
     assert page.locator("ul.spans button[data-seek]").count() >= 1
     page.click("#release button:has-text('Release for training')")

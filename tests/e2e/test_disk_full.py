@@ -55,7 +55,7 @@ def refused_reply(ftp: ftplib.FTP, command: str, data: bytes) -> str:
 def test_upload_that_fills_the_disk_is_refused_and_earlier_clips_are_kept(vault, clip_factory):
     vault.add_user("owner@example.com", "owner-password-1")
     camera = vault.add_camera("owner@example.com")
-    small_clip = clip_factory("bikes.mp4", seconds=4, width=640, height=360, fps=10).read_bytes()
+    small_clip = clip_factory(seconds=4, width=640, height=360, fps=10).read_bytes()
     host, port = vault.ftp_address
     with ftplib.FTP() as ftp:
         ftp.connect(host, port, timeout=30)

@@ -99,7 +99,7 @@ def test_text_truncated_and_aborted_uploads_never_become_recordings(vault, camer
         what="two rejections",
     )
     reasons = {row["reason"] for row in rejections}
-    assert reasons == {"not_video", "undecodable"}
+    assert reasons == {"not_video", "truncated"}
     # A good clip afterwards still works, and nothing else was indexed.
     ftp_upload(vault, camera, ["instar"], "A20261125_140300.mp4", clip)
     [recording] = wait_for(

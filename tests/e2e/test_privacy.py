@@ -1,6 +1,7 @@
 """Privacy after a full run: no e-mail address, password or full client address in any log;
 the data export holds every row that mentions the user; deleting the account leaves no row and
-no file of it."""
+no file of it; deleting a recording leaves no record of its upload, and records of refused
+uploads expire."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import paramiko
 import pytest
@@ -18,6 +20,7 @@ from core.catalog import atomic, open_catalog, utcnow
 from core.catalog.notices import insert_notice
 from core.catalog.notifications import add_target, queue_delivery
 from core.catalog.tokens import create_token, hash_token
+from pipeline.scheduler.retention import expire_upload_records
 from tests.conftest import MODELS, requires_shared, wait_for
 
 EMAIL = "privacy.person@example.org"
@@ -157,11 +160,18 @@ def add_account_extras(vault, camera_id: int) -> tuple[int, str]:
     return user_id, api_token
 
 
+@pytest.fixture
+def people_clip(clip_factory):
+    """Real footage with people walking: the export must carry the labels the real model finds
+    (a synthetic scene would leave recording_labels empty)."""
+    return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)
+
+
 def is_secret_column(name: str) -> bool:
     return any(word in name.lower() for word in SECRET_WORDS) or name == "mail_optout_key"
 
 
-def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tmp_path):
+def test_logs_export_and_account_deletion_respect_privacy(vault, people_clip, tmp_path):
     requires_shared("models", "yolov8n_416x256.onnx")
     vault.add_user(EMAIL, PASSWORD)
     camera = vault.add_camera(EMAIL)
@@ -169,7 +179,7 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tm
         "objects"
     ]
     user_id, api_token = add_account_extras(vault, camera["id"])
-    clip = camera_clip.read_bytes()
+    clip = people_clip.read_bytes()
     upload_from(vault, camera, "A20261125_120000.mp4", clip)
     upload_from(vault, camera, "A20261125_120100.mp4", b"not a video" * 10)
     with pytest.raises(ftplib.error_perm):
@@ -260,3 +270,66 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, camera_clip, tm
     assert camera["password"] not in log
     assert CLIENT_IP not in log
     assert "127.0.0.0/24" in log  # the address is logged, shortened
+
+
+def rows_containing(db, text: str) -> dict[str, list[dict]]:
+    """Every row of every table with ``text`` anywhere in it."""
+    found = {}
+    for table in db.table_names():
+        if table.startswith(("_", "sqlite")) or "_fts" in table:
+            continue
+        rows = [row for row in db[table].rows if text in json.dumps(row, default=str)]
+        if rows:
+            found[table] = rows
+    return found
+
+
+def test_deleted_recordings_and_refused_uploads_leave_no_record_of_the_upload(vault, camera_clip):
+    vault.add_user(EMAIL, PASSWORD)
+    camera = vault.add_camera(EMAIL)
+    kept_name, deleted_name, refused_name = (
+        "A20261125_130000.mp4",
+        "A20261125_130100_garden-gate.mp4",
+        "A20261125_130200_not-a-clip.mp4",
+    )
+    clip = camera_clip.read_bytes()
+    for name, data in ((kept_name, clip), (deleted_name, clip), (refused_name, b"text" * 40)):
+        upload_from(vault, camera, name, data)
+    catalog = vault.settings.storage.catalog_path
+
+    def settled():
+        db = open_catalog(catalog, migrate=False)
+        try:
+            recordings = list(db.query("SELECT id, original_name FROM recordings"))
+            refused = db.execute("SELECT count(*) FROM rejections").fetchone()[0]
+        finally:
+            db.close()
+        return (
+            {r["original_name"]: r["id"] for r in recordings}
+            if len(recordings) == 2 and refused
+            else None
+        )
+
+    recordings = wait_for(settled, timeout=60, what="two clips indexed, one refused")
+    web = vault.web_login(EMAIL, PASSWORD)
+    page = web.get(f"{vault.web_url}/recordings/{recordings[deleted_name]}", timeout=10)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    deleted = web.post(
+        f"{vault.web_url}/recordings/{recordings[deleted_name]}/delete",
+        data={"csrf_token": token},
+        timeout=30,
+    )
+    assert deleted.status_code == 200
+
+    db = open_catalog(catalog, migrate=False)
+    try:
+        assert rows_containing(db, deleted_name) == {}
+        assert set(rows_containing(db, kept_name)) == {"jobs", "recordings"}
+        assert set(rows_containing(db, refused_name)) == {"jobs", "rejections"}
+        # The schedule's run once the records of refused uploads are due.
+        due = datetime.now(UTC) + timedelta(days=vault.settings.schedule.upload_records_days + 1)
+        expire_upload_records(db, vault.settings, due)
+        assert rows_containing(db, refused_name) == {}
+        assert set(rows_containing(db, kept_name)) == {"jobs", "recordings"}
+    finally:
+        db.close()

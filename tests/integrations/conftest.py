@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
+from core.catalog.notifications import add_target
+from core.credential_box import load_credential_box
 from tests.integrations.fakes import FakeCamera, Mosquitto, WebhookReceiver
 from tests.loopback import free_port
 
@@ -58,3 +62,24 @@ def cheap_password_hashes(monkeypatch):
     monkeypatch.setattr(
         core.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
+
+
+@pytest.fixture
+def add_webhook(catalog, settings, webhook_receiver):
+    box = load_credential_box(settings)
+
+    def _add(user: dict, **options) -> dict:
+        secret = secrets.token_urlsafe(16)
+        webhook_receiver.secret = secret
+        return add_target(
+            catalog,
+            user["id"],
+            kind="webhook",
+            name="hook",
+            sealed_url=box.seal({"url": webhook_receiver.url}),
+            url_host="127.0.0.1",
+            sealed_secret=box.seal({"secret": secret}),
+            **options,
+        )
+
+    return _add

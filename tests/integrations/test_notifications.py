@@ -4,11 +4,9 @@ MQTT messages (with Home Assistant discovery) and mails, once each, retried with
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 
 import paho.mqtt.client as mqtt
-import pytest
 
 from core.catalog import atomic, utcnow
 from core.catalog.accounts import set_mail_preferences
@@ -16,31 +14,9 @@ from core.catalog.alarm_settings import set_alarm_settings
 from core.catalog.fairuse import record_transition
 from core.catalog.notifications import add_target
 from core.catalog.states import FairUseState
-from core.credential_box import load_credential_box
 from core.mailer import read_outbox
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from tests.conftest import wait_for
-
-
-@pytest.fixture
-def add_webhook(catalog, settings, webhook_receiver):
-    box = load_credential_box(settings)
-
-    def _add(user: dict, **options) -> dict:
-        secret = secrets.token_urlsafe(16)
-        webhook_receiver.secret = secret
-        return add_target(
-            catalog,
-            user["id"],
-            kind="webhook",
-            name="hook",
-            sealed_url=box.seal({"url": webhook_receiver.url}),
-            url_host="127.0.0.1",
-            sealed_secret=box.seal({"secret": secret}),
-            **options,
-        )
-
-    return _add
 
 
 def delivery_states(catalog) -> list[tuple[str, int]]:

@@ -121,16 +121,24 @@ def test_spooled_uploads_of_a_deleted_account_are_removed(
     _set_user(catalog, user["id"], created_at=catalog_time(NOW - timedelta(days=500)))
     camera = make_camera(owner=user)
     spool.ensure_spool(settings.storage.spool_dir)
-    folder = settings.storage.incoming_dir / "pending01"
-    folder.mkdir()
-    (folder / "clip").write_bytes(b"x")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    meta = spool.UploadMeta(
+        upload_id="pending01",
+        camera_id=camera["id"],
+        username=camera["username"],
+        protocol="ftp",
+        remote_addr="127.0.0.0/24",
+        original_name="clip.mp4",
+        original_path="clip.mp4",
+        size_bytes=1,
+        started_at=catalog_time(NOW - timedelta(days=400)),
+        completed_at=catalog_time(NOW - timedelta(days=400)),
+    )
+    folder = spool.spool_completed_upload(settings.storage.spool_dir, clip, meta)
     register_job(
         catalog,
-        {
-            "upload_id": "pending01",
-            "camera_id": camera["id"],
-            "completed_at": catalog_time(NOW - timedelta(days=400)),
-        },
+        {"upload_id": "pending01", "camera_id": camera["id"], "completed_at": meta.completed_at},
     )
     warn_and_delete_inactive_accounts(catalog, settings, NOW)
     assert (

@@ -6,9 +6,19 @@ from datetime import timedelta
 
 from core.catalog import atomic
 from core.catalog.accounts import set_account_state
+from core.catalog.jobs import advance_job, register_job
+from core.catalog.rejections import insert_rejection
 from core.catalog.retention import set_camera_retention
-from core.catalog.states import AccountState
-from pipeline.scheduler.retention import retention_by_days, retention_by_quota, select_over_quota
+from core.catalog.states import AccountState, JobState
+from core.clipstore import ClipStore
+from core.removal import remove_recordings
+from pipeline.scheduler import catalog_time
+from pipeline.scheduler.retention import (
+    expire_upload_records,
+    retention_by_days,
+    retention_by_quota,
+    select_over_quota,
+)
 from tests.ops.conftest import NOW, recording_ids
 
 
@@ -133,3 +143,75 @@ def test_retention_leaves_paused_accounts_alone(
     set_account_state(catalog, paused["id"], AccountState.ACTIVE)
     assert retention_by_days(catalog, settings, NOW)["deleted"] == 1
     assert recording_ids(catalog) == {newer["id"]}
+
+
+def refused_upload(catalog, camera_id: int | None, job_id: str, age: timedelta) -> None:
+    """A refused upload as the pipeline leaves it: a rejected job row and a rejection row."""
+    at = catalog_time(NOW - age)
+    job = register_job(
+        catalog,
+        {
+            "upload_id": job_id,
+            "camera_id": camera_id,
+            "completed_at": at,
+            "original_name": "A20261125_front_door.mp4",
+            "remote_addr": "192.0.2.0/24",
+            "size_bytes": 123,
+        },
+    )
+    with atomic(catalog):
+        insert_rejection(catalog, job, "not_video", "bytes are not a video")
+        advance_job(catalog, job_id, JobState.REJECTED, reason="not_video")
+        catalog.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", [at, job_id])
+        catalog.execute("UPDATE rejections SET rejected_at = ? WHERE job_id = ?", [at, job_id])
+
+
+def job_ids(catalog) -> set[str]:
+    return {row[0] for row in catalog.execute("SELECT id FROM jobs")}
+
+
+def test_deleting_a_recording_deletes_the_job_row_with_its_upload_details(
+    catalog, settings, make_camera, store_recording
+):
+    camera = make_camera()
+    gone = store_recording(camera, timedelta(days=1))
+    kept = store_recording(camera, timedelta(days=1))
+    rows = list(catalog.query("SELECT * FROM recordings WHERE id = ?", [gone["id"]]))
+    before = job_ids(catalog)
+
+    remove_recordings(catalog, ClipStore(settings.storage), rows)
+
+    assert recording_ids(catalog) == {kept["id"]}
+    assert len(before) == 2 and job_ids(catalog) == before - {rows[0]["job_id"]}
+
+
+def test_records_of_refused_uploads_expire_and_orphan_rows_go_at_once(
+    catalog, settings, make_camera, store_recording
+):
+    settings.schedule.upload_records_days = 30
+    camera = make_camera()
+    refused_upload(catalog, camera["id"], "old-refusal", timedelta(days=31))
+    refused_upload(catalog, camera["id"], "recent-refusal", timedelta(days=29))
+    # Rows that nothing shows any more: no camera (left by older versions), or an indexed job
+    # whose recording was deleted before recordings took their job rows along.
+    refused_upload(catalog, None, "no-camera", timedelta(hours=1))
+    register_job(catalog, {"upload_id": "lost-recording", "camera_id": camera["id"]})
+    advance_job(catalog, "lost-recording", JobState.INDEXED)
+    indexed = store_recording(camera, timedelta(days=90))
+    indexed_job = catalog.execute(
+        "SELECT job_id FROM recordings WHERE id = ?", [indexed["id"]]
+    ).fetchone()[0]
+    advance_job(catalog, indexed_job, JobState.INDEXED, recording_id=indexed["id"])
+
+    summary = expire_upload_records(catalog, settings, NOW)
+
+    assert summary == {"rejections": 2, "refused_jobs": 1, "orphan_jobs": 2}
+    assert job_ids(catalog) == {"recent-refusal", indexed_job}
+    assert [row[0] for row in catalog.execute("SELECT job_id FROM rejections")] == [
+        "recent-refusal"
+    ]
+    assert expire_upload_records(catalog, settings, NOW) == {
+        "rejections": 0,
+        "refused_jobs": 0,
+        "orphan_jobs": 0,
+    }

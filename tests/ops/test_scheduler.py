@@ -69,6 +69,7 @@ def test_every_job_is_scheduled_at_its_configured_interval(settings):
     assert set(jobs) == {
         "retention_by_days",
         "retention_by_quota",
+        "upload_records",
         "inactive_accounts",
         "expire_quarantine",
         "release_delayed",

@@ -1,4 +1,8 @@
-"""The systemd units pass `systemd-analyze verify` and carry the hardening issue 7 asks for."""
+"""The systemd units pass `systemd-analyze verify` and run hardened.
+
+Hardened means: least privilege (only ingestd may bind low ports), a read-only system with one
+writable data folder, and the settings checked before each service starts.
+"""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def test_text_file_named_mp4_is_rejected_and_removed(
     assert list_recordings(catalog) == []
 
 
-def test_truncated_mp4_is_rejected_as_undecodable(
+def test_mp4_cut_in_half_is_rejected_as_truncated(
     settings, catalog, make_camera, camera_clip, spool_upload, tmp_path
 ):
     camera = make_camera()
@@ -60,7 +60,8 @@ def test_truncated_mp4_is_rejected_as_undecodable(
     assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.REJECTED
 
     [rejection] = list_rejections(catalog)
-    assert rejection["reason"] == "undecodable"
+    assert rejection["reason"] == "truncated"
+    assert "the moov box (the index a camera writes last) is missing" in rejection["detail"]
 
 
 def test_processing_a_job_twice_indexes_it_once(

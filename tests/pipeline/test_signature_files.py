@@ -3,13 +3,14 @@ once and leaves a metadata-only rejection row with its reason."""
 
 from __future__ import annotations
 
+import cv2
 import pytest
 
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
 from core.catalog.states import JobState
+from pipeline.media.clipmaker import synthetic_scene
 from pipeline.processor import ClipProcessor
-from tests.conftest import requires_shared
 from tests.pipeline.rule_clips import SMALL, write_audio_only_mp4
 
 
@@ -20,7 +21,13 @@ def text_file(clip_factory, tmp_path):
 
 
 def jpeg_snapshot(clip_factory, tmp_path):
-    return requires_shared("stills", "bus.jpg")
+    """A camera's JPEG snapshot (a real JPEG file of a synthetic picture)."""
+    picture = cv2.cvtColor(next(synthetic_scene(640, 360)), cv2.COLOR_RGB2BGR)
+    encoded, data = cv2.imencode(".jpg", picture)
+    assert encoded
+    path = tmp_path / "snapshot.jpg"
+    path.write_bytes(data.tobytes())
+    return path
 
 
 def truncated_mp4(clip_factory, tmp_path):
@@ -49,7 +56,7 @@ def frame_size_of_no_model(clip_factory, tmp_path):
     [
         (text_file, "not_video", "not an MP4"),
         (jpeg_snapshot, "not_video", "JPEG"),
-        (truncated_mp4, "undecodable", ""),
+        (truncated_mp4, "truncated", "moov box"),
         (audio_only_mp4, "unsupported_stream", "no video stream"),
         (mjpeg_avi, "unsupported_stream", "mjpeg"),
         (frame_size_of_no_model, "profile_mismatch", "800x448"),

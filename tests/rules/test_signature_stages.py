@@ -82,6 +82,26 @@ def test_last_frame_not_decoding_is_undecodable():
     assert verdict.reason == "undecodable"
 
 
+def test_cut_off_clip_is_truncated_saying_how_much_is_there():
+    cut_off = "60 of 180 frames, 6.0 of 18.0 s; the file ends 1.6 MB into its 4.9 MB mdat box"
+
+    verdict = STAGES.check_streams(
+        good_probe(frame_count=60, duration_s=6.0, truncation=cut_off), FULL_HD, "mp4"
+    )
+
+    assert (verdict.reason, verdict.detail) == ("truncated", cut_off)
+    assert verdict.probe["duration_s"] == 6.0
+
+
+def test_cut_off_clip_that_does_not_parse_is_truncated_not_undecodable():
+    probe = ClipProbe(
+        error="cannot parse container: moov atom not found",
+        truncation="no frames could be read; the file ends 1.6 MB into its 4.9 MB mdat box",
+    )
+
+    assert STAGES.check_streams(probe, FULL_HD, "mp4").reason == "truncated"
+
+
 def test_no_video_stream_is_unsupported_stream():
     verdict = STAGES.check_streams(
         ClipProbe(audio_streams=1, error="no video stream"), FULL_HD, "mp4"

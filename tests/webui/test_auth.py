@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from tests.webui.conftest import AuthActions, csrf_from, link_in
 
 
@@ -90,6 +92,41 @@ def test_next_parameter_never_leads_off_the_site(client, auth, make_user):
         },
     )
     assert response.headers["Location"] == "/dashboard"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/\r\nSet-Cookie: x=1", "/ /x"],
+)
+def test_next_with_characters_browsers_drop_never_leads_off_the_site_or_fails(
+    client, auth, make_user, target
+):
+    user = make_user()
+    response = client.post(
+        "/login",
+        data={
+            "email": user["email"],
+            "password": user["password"],
+            "next": target,
+            "csrf_token": auth.csrf(),
+        },
+    )
+    assert (response.status_code, response.headers["Location"]) == (302, "/dashboard")
+
+
+def test_next_inside_the_site_is_followed_after_login(client, auth, make_user):
+    user = make_user()
+    target = "/recordings?camera=3&page=2"
+    response = client.post(
+        "/login",
+        data={
+            "email": user["email"],
+            "password": user["password"],
+            "next": target,
+            "csrf_token": auth.csrf(),
+        },
+    )
+    assert response.headers["Location"] == target
 
 
 def test_registration_needs_the_mailed_confirmation_link(client, auth, outbox):

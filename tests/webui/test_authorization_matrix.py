@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.catalog.browse import set_released
+from core.catalog.web_sessions import create_session, list_sessions
 from tests.webui.conftest import AuthActions
 
 OWNER, OTHER, ADMIN, ANON = "owner", "other", "admin", "anonymous"
@@ -48,6 +49,7 @@ PAGES = [
     ("GET", "/account/export", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
     ("POST", "/account/mail", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
     ("POST", "/account/pause", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
+    ("POST", "/account/sessions/end", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
     ("POST", "/recordings/bulk", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
     ("GET", "/admin", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/admin/users", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
@@ -142,3 +144,19 @@ def test_an_unknown_recording_is_404_for_everyone(app, world):
             response = client.get(f"/recordings/999999{suffix}")
             response.close()
             assert response.status_code == 404
+
+
+def test_a_device_session_is_ended_only_by_its_own_account(app, world, catalog):
+    people, _, _ = world
+    owner_id = people[OWNER]["id"]
+    create_session(catalog, owner_id, network="192.0.2.0/24", browser="Firefox on Linux")
+    [device] = list_sessions(catalog, owner_id)
+    path = f"/account/sessions/{device['id']}/end"
+    for role in (OTHER, ADMIN, ANON):
+        client = app.test_client()
+        response = _request(client, AuthActions(client), role, people, "POST", path, path)
+        assert response.status_code == (302 if role == ANON else 404), role
+        assert device["id"] in {row["id"] for row in list_sessions(catalog, owner_id)}, role
+    client = app.test_client()
+    _request(client, AuthActions(client), OWNER, people, "POST", path, path)
+    assert device["id"] not in {row["id"] for row in list_sessions(catalog, owner_id)}

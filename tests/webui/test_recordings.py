@@ -96,9 +96,9 @@ def test_player_serves_the_playback_copy_when_the_pipeline_made_one(
 ):
     # An AVI from an HD camera: the pipeline adds an H.264 MP4 for browsers (playback_path).
     avi = clip_factory(
-        "bikes.mp4", seconds=2, width=640, height=352, fps=10, container_format="avi", codec="mpeg4"
+        seconds=2, width=640, height=352, fps=10, container_format="avi", codec="mpeg4"
     )
-    mp4 = clip_factory("bikes.mp4", seconds=2, width=640, height=352, fps=10)
+    mp4 = clip_factory(seconds=2, width=640, height=352, fps=10)
     if "playback_path" not in catalog["recordings"].columns_dict:
         catalog.execute("ALTER TABLE recordings ADD COLUMN playback_path TEXT")
     recording = store_recording(make_camera(owner, model="IN-5905"), clip=avi)
@@ -262,3 +262,11 @@ def test_clip_waiting_for_detection_shows_analysing_until_its_labels_are_in(
     assert "analysing…" not in client.get("/recordings").get_data(as_text=True)
     [row] = search_recordings(catalog, RecordingFilter(owner_id=owner["id"])).rows
     assert public_recording(row)["analysing"] is False
+
+
+@pytest.mark.parametrize("back", ["/recordings\n/x", "/recordings\\..\\\\evil.example", "//x"])
+def test_bulk_action_goes_back_only_to_a_plain_recordings_path(logged_in, back):
+    response = logged_in.post(
+        "/recordings/bulk", {"action": "release", "ids": [], "back": back}, form_page="/recordings"
+    )
+    assert (response.status_code, response.headers["Location"]) == (302, "/recordings")

@@ -20,6 +20,7 @@ from webui.api import (  # noqa: F401
     notifications,
     openapi,
     pages,
+    plates,
     recordings,
     storage,
     tokens,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from datetime import UTC, datetime
 from typing import Literal
 
 from flask import jsonify
@@ -28,8 +27,9 @@ from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import camera_client, camera_policy, credential_box
 from webui.api.errors import fail
-from webui.api.token_auth import api_user_id, require_scope
+from webui.api.token_auth import api_user_id, camera_call, require_scope
 from webui.db import get_db
+from webui.formatting import api_time, viewer_today
 from webui.ownership import camera_or_404
 
 logger = logging.getLogger(__name__)
@@ -58,13 +58,9 @@ def camera_json(camera: dict, summary: dict | None, alarm: dict, access: dict | 
         "fairuse_state": camera["fairuse_state"],
         "alarm_settings": alarm,
         "access": {"stored": access is not None, "dialect": access and access["dialect"]},
-        "last_alarm_at": summary.get("last_alarm"),
+        "last_alarm_at": api_time(summary.get("last_alarm")),
         "alarms_today": summary.get("alarms_today", 0),
     }
-
-
-def _today():
-    return datetime.now(UTC).date()
 
 
 @v1.get("/cameras")
@@ -75,7 +71,7 @@ def list_cameras():
     access = access_summaries(db, owner)
     items = [
         camera_json(row, row, settings.get(row["id"], {}), access.get(row["id"]))
-        for row in camera_summaries(db, owner, _today())
+        for row in camera_summaries(db, owner, viewer_today())
     ]
     return jsonify({"items": items})
 
@@ -85,7 +81,11 @@ def show_camera(camera_id: int):
     camera = camera_or_404(camera_id)
     db = get_db()
     summary = next(
-        (row for row in camera_summaries(db, api_user_id(), _today()) if row["id"] == camera_id),
+        (
+            row
+            for row in camera_summaries(db, api_user_id(), viewer_today())
+            if row["id"] == camera_id
+        ),
         None,
     )
     access = get_camera_access(db, camera_id)
@@ -94,6 +94,7 @@ def show_camera(camera_id: int):
 
 @v1.patch("/cameras/<id:camera_id>/alarm-settings")
 @require_scope("control")
+@camera_call
 def change_alarm_settings(camera_id: int):
     """Switch alarms (armed) and notifications; with a stored camera login, arming also switches
     the camera's own motion detection, and a camera error leaves both unchanged."""

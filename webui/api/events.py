@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import jsonify
 
 from core.catalog import MAX_ID
@@ -12,6 +10,7 @@ from webui.api.blueprints import v1
 from webui.api.bodies import query_int
 from webui.api.token_auth import api_user_id
 from webui.db import get_db
+from webui.formatting import api_time, local_now, viewer_zone
 from webui.ownership import camera_or_404
 
 
@@ -32,7 +31,7 @@ def recent_events():
             "recording_id": row["id"],
             "camera_id": row["camera_id"],
             "camera_name": row["camera_name"],
-            "started_at": row["started_at"],
+            "started_at": api_time(row["started_at"]),
             "duration_s": row["duration_s"],
             "labels": row["labels"],
         }
@@ -45,6 +44,8 @@ def recent_events():
 def event_counts():
     camera_id = _camera_filter()
     days = query_int("days", 7, 1, 366) or 7
-    since = days_back(datetime.now(UTC).date(), days)
-    rows = alarm_counts_per_day(get_db(), api_user_id(), since, camera_id=camera_id)
+    since = days_back(local_now().date(), days)
+    rows = alarm_counts_per_day(
+        get_db(), api_user_id(), since, camera_id=camera_id, zone=viewer_zone()
+    )
     return jsonify({"since": since.isoformat(), "days": days, "items": rows})

@@ -55,8 +55,9 @@ class TargetChange(Body):
 
 def _check_labels(labels: list[str]) -> list[str]:
     for label in labels:
-        if not re.fullmatch(r"[a-z_]{1,32}", label):
-            fail(422, "invalid_request", "labels: lower-case words like 'person'")
+        # Detection labels, or plate conditions: plate_unknown, plate_known, plate:ID.
+        if not re.fullmatch(r"[a-z_]{1,32}|plate:[0-9]{1,18}", label):
+            fail(422, "invalid_request", "labels: lower-case words like 'person', or plate:ID")
     return labels
 
 
@@ -167,6 +168,7 @@ def test_target(target_id: int):
             "summary": "Test notification",
             "camera": {"id": row["camera_id"] or 0, "name": "Test camera", "model": None},
             "labels": [],
+            "plates": [],
             "recording": {"id": 0, "started_at": now, "duration_s": 0.0, "labels": []},
         }
     payload["test"] = True

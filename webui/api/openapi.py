@@ -17,8 +17,11 @@ from webui.api.blueprints import v1
 from webui.api.token_auth import public
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-NULLABLE_TIME = {"type": "string", "nullable": True, "description": "ISO 8601, UTC"}
-TIME = {"type": "string", "description": "ISO 8601, UTC"}
+# Times are given in the zone of the token's account (its account-page setting; UTC while it has
+# none), always with the offset, so a client can compare them whatever the zone.
+ZONED = "ISO 8601 with offset, in the account's time zone (UTC until one is set)"
+NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True, "description": ZONED}
+TIME = {"type": "string", "format": "date-time", "description": ZONED}
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra) -> dict:
@@ -75,7 +78,13 @@ CAMERA = _path_id("camera_id", "A camera of yours")
 RECORDING = _path_id("recording_id", "A recording of yours")
 TARGET = _path_id("target_id", "A notification target of yours")
 TOKEN = _path_id("token_id", "An API token of yours")
+PLATE = _path_id("plate_id", "A plate you named")
 CAMERA_FILTER = _query("camera_id", ID, "Only this camera")
+REVIEWED_FILTER = _query(
+    "reviewed",
+    {"type": "string", "enum": ["true", "false"]},
+    "Only reviewed (true) or not yet reviewed (false) recordings",
+)
 READ = (400, 401, 404, 429)
 WRITE = (400, 401, 403, 404, 422, 429)
 CAMERA_CALL = (*WRITE, 409, 502, 504)
@@ -188,8 +197,25 @@ SCHEMAS: dict[str, dict] = {
                 "type": "boolean",
                 "description": "Detection has not finished: labels are still to come.",
             },
+            "plates": {
+                "type": "array",
+                "description": "Best plate reading per vehicle (upper case, letters and digits),"
+                " with the name the owner gave the plate, if any",
+                "items": _obj(
+                    {"text": {"type": "string"}, "name": {"type": "string", "nullable": True}}
+                ),
+            },
             "released": {"type": "boolean"},
+            "reviewed": {
+                "type": "boolean",
+                "description": "Opened in the web UI or marked reviewed (here or in the UI)",
+            },
+            "reviewed_at": NULLABLE_TIME,
         }
+    ),
+    "ReviewChange": _obj({"reviewed": {"type": "boolean"}}, additionalProperties=False),
+    "ReviewCount": _obj(
+        {"marked": {"type": "integer", "minimum": 0, "description": "Recordings newly marked"}}
     ),
     "RecordingPage": _obj(
         {
@@ -245,8 +271,10 @@ SCHEMAS: dict[str, dict] = {
             "labels": {
                 "type": "array",
                 "maxItems": 10,
-                "items": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-                "description": "Only alarms showing one of these (e.g. person); empty: all",
+                "items": {"type": "string", "pattern": "^([a-z_]{1,32}|plate:[0-9]{1,18})$"},
+                "description": "Only alarms showing one of these (e.g. person); empty: all."
+                " Plate conditions: plate_unknown (a plate you have not named), plate_known"
+                " (a named one), plate:ID (the named plate ID)",
             },
             "events": {
                 "type": "array",
@@ -318,6 +346,27 @@ SCHEMAS: dict[str, dict] = {
         }
     ),
     "TokenList": _obj({"items": {"type": "array", "items": _ref("Token")}}),
+    "KnownPlate": _obj(
+        {
+            "id": ID,
+            "text": {"type": "string", "description": "Upper case, letters and digits only"},
+            "name": {"type": "string"},
+            "created_at": TIME,
+        }
+    ),
+    "KnownPlateList": _obj({"items": {"type": "array", "items": _ref("KnownPlate")}}),
+    "KnownPlateNew": _obj(
+        {
+            "text": {
+                "type": "string",
+                "maxLength": 24,
+                "description": "As printed; spaces and dashes are dropped. A plate already"
+                " named (look-alikes O/0, I/1, B/8, S/5, Z/2 count as the same) is renamed",
+            },
+            "name": {"type": "string", "maxLength": 60, "description": "e.g. our car"},
+        },
+        additionalProperties=False,
+    ),
     "Me": _obj(
         {
             "user_id": ID,
@@ -508,7 +557,7 @@ PATHS: dict[str, dict] = {
                 _query(
                     "days",
                     {"type": "integer", "minimum": 1, "maximum": 366},
-                    "Days back, today included (default 7)",
+                    "Days back, today included (default 7); days of the account's time zone",
                 ),
             ],
         )
@@ -524,6 +573,13 @@ PATHS: dict[str, dict] = {
                 _query("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
                 _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
                 _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
+                REVIEWED_FILTER,
+                _query(
+                    "plate",
+                    {"type": "string", "maxLength": 20},
+                    "Only with this plate read; spaces and dashes ignored, O/0, I/1, B/8, S/5,"
+                    " Z/2 taken as the same and one missing or extra character tolerated",
+                ),
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
                 _query(
                     "cursor", {"type": "string", "maxLength": 80}, "next_cursor of the last page"
@@ -543,6 +599,31 @@ PATHS: dict[str, dict] = {
     "/recordings/{recording_id}": {
         "get": _op(
             "One recording", _json(_ref("Recording")), READ, params=[RECORDING], tag="recordings"
+        )
+    },
+    "/recordings/{recording_id}/review": {
+        "post": _op(
+            "Mark one recording reviewed or not reviewed (a 'read' token may: it is the "
+            "viewer's own bookkeeping)",
+            _json(_ref("Recording")),
+            (*READ, 422),
+            params=[RECORDING],
+            body="ReviewChange",
+            tag="recordings",
+        )
+    },
+    "/recordings/mark-reviewed": {
+        "post": _op(
+            "Mark every not yet reviewed recording the filter matches as reviewed",
+            _json(_ref("ReviewCount")),
+            READ,
+            params=[
+                CAMERA_FILTER,
+                _query("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
+                _query("until", {"type": "string", "format": "date"}, "To this day, inclusive"),
+                _query("label", {"type": "string", "maxLength": 32}, "Only with this label"),
+            ],
+            tag="recordings",
         )
     },
     "/recordings/{recording_id}/download-url": {
@@ -634,6 +715,27 @@ PATHS: dict[str, dict] = {
             params=[TARGET],
             tag="notifications",
             ok_status="202",
+        )
+    },
+    "/plates": {
+        "get": _op("The plates you named", _json(_ref("KnownPlateList")), (401, 429), tag="plates"),
+        "post": _op(
+            "Name a plate (recordings and notifications then show the name)",
+            _json(_ref("KnownPlate"), "Named"),
+            (*WRITE, 409),
+            body="KnownPlateNew",
+            tag="plates",
+            ok_status="201",
+        ),
+    },
+    "/plates/{plate_id}": {
+        "delete": _op(
+            "Forget a plate's name",
+            NO_CONTENT,
+            WRITE,
+            params=[PLATE],
+            tag="plates",
+            ok_status="204",
         )
     },
     "/tokens": {"get": _op("Your API tokens", _json(_ref("TokenList")), (401, 429), tag="tokens")},

@@ -1,4 +1,8 @@
-"""Recordings: list with filters, the latest, one, and a short-lived signed download link."""
+"""Recordings: list with filters, the latest, one, a short-lived signed download link, and the
+reviewed state (one recording, or every recording a filter matches).
+
+Marking reviewed needs only the 'read' scope: it is the viewer's own bookkeeping of what they
+have seen (a wall tablet with a read token ticks off what it showed), it changes no recording."""
 
 from __future__ import annotations
 
@@ -7,15 +11,22 @@ from datetime import UTC, datetime
 
 from flask import g, jsonify, request, url_for
 
-from core.catalog import MAX_ID
-from core.catalog.browse import Cursor, RecordingFilter, search_recordings
+from core.catalog import MAX_ID, utcnow
+from core.catalog.browse import (
+    Cursor,
+    RecordingFilter,
+    mark_reviewed,
+    search_recordings,
+    set_reviewed,
+)
 from core.catalog.recordings import public_recording
 from webui.api.blueprints import v1
-from webui.api.bodies import query_date, query_int, query_text
+from webui.api.bodies import Body, parse_body, query_date, query_int, query_text
 from webui.api.errors import fail, not_found
 from webui.api.signed_links import link_signature
 from webui.api.token_auth import api_user_id
 from webui.db import get_db, get_settings
+from webui.formatting import api_time, viewer_zone
 from webui.ownership import camera_or_404, recording_or_404
 
 
@@ -32,7 +43,22 @@ def _filter() -> RecordingFilter:
         since=since,
         until=until,
         label=query_text("label", 32),
+        reviewed=_query_bool("reviewed"),
+        plate=query_text("plate", 20),
     )
+
+
+def _query_bool(name: str) -> bool | None:
+    text = query_text(name, 5)
+    if text is None:
+        return None
+    if text not in ("true", "false"):
+        fail(400, "bad_request", f"'{name}' must be true or false")
+    return text == "true"
+
+
+def _public(row: dict) -> dict:
+    return public_recording(row, viewer_zone())
 
 
 @v1.get("/recordings")
@@ -46,7 +72,7 @@ def list_recordings():
     page = search_recordings(get_db(), flt, after=cursor, limit=limit or 50)
     return jsonify(
         {
-            "items": [public_recording(row) for row in page.rows],
+            "items": [_public(row) for row in page.rows],
             "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         }
     )
@@ -57,12 +83,30 @@ def latest_recording():
     page = search_recordings(get_db(), _filter(), limit=1)
     if not page.rows:
         not_found("recording")
-    return jsonify(public_recording(page.rows[0]))
+    return jsonify(_public(page.rows[0]))
 
 
 @v1.get("/recordings/<id:recording_id>")
 def show_recording(recording_id: int):
-    return jsonify(public_recording(recording_or_404(recording_id)))
+    return jsonify(_public(recording_or_404(recording_id)))
+
+
+class ReviewBody(Body):
+    reviewed: bool
+
+
+@v1.post("/recordings/<id:recording_id>/review")
+def review_recording(recording_id: int):
+    recording = recording_or_404(recording_id)
+    reviewed = parse_body(ReviewBody).reviewed
+    set_reviewed(get_db(), [recording["id"]], utcnow() if reviewed else None)
+    return jsonify(_public(recording_or_404(recording_id)))
+
+
+@v1.post("/recordings/mark-reviewed")
+def mark_all_reviewed():
+    marked = mark_reviewed(get_db(), _filter(), utcnow())
+    return jsonify({"marked": marked})
 
 
 @v1.post("/recordings/<id:recording_id>/download-url")
@@ -81,5 +125,5 @@ def download_url(recording_id: int):
     )
     base = get_settings().web.public_url or request.host_url
     url = base.rstrip("/") + path
-    expires_at = datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds")
+    expires_at = api_time(datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds"))
     return jsonify({"url": url, "expires_at": expires_at, "lifetime_s": lifetime})

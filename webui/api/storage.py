@@ -8,6 +8,7 @@ from core.catalog.alarm_events import storage_usage
 from webui.api.blueprints import v1
 from webui.api.token_auth import api_user_id
 from webui.db import get_db, get_settings
+from webui.formatting import api_time
 
 MB = 1024 * 1024
 
@@ -20,6 +21,8 @@ def storage_status():
     return jsonify(
         {
             **usage,
+            "oldest_recording_at": api_time(usage["oldest_recording_at"]),
+            "newest_recording_at": api_time(usage["newest_recording_at"]),
             "quota_bytes": quota_bytes,
             "used_percent": round(100 * usage["used_bytes"] / quota_bytes, 2),
         }

@@ -10,6 +10,7 @@ from core.catalog.tokens import list_tokens, revoke_token
 from webui.api.blueprints import v1
 from webui.api.token_auth import api_user_id
 from webui.db import get_db
+from webui.formatting import api_time
 from webui.ownership import token_or_404
 
 logger = logging.getLogger(__name__)
@@ -21,9 +22,9 @@ def token_json(row: dict) -> dict:
         "name": row["name"],
         "hint": row["hint"],
         "scope": row["scope"],
-        "created_at": row["created_at"],
-        "last_used_at": row["last_used_at"],
-        "revoked_at": row["revoked_at"],
+        "created_at": api_time(row["created_at"]),
+        "last_used_at": api_time(row["last_used_at"]),
+        "revoked_at": api_time(row["revoked_at"]),
     }
 
 

@@ -3,6 +3,11 @@
 Each module ``mNNNN_name.py`` has ``apply(db)``. They run in number order, each inside the same
 transaction as the row in ``_migrations`` that records it, so a crash never leaves a migration
 half-applied or applied-but-unrecorded.
+
+A module that rebuilds a table (new table, copy, drop, rename: SQLite's recipe for changes
+ALTER TABLE cannot make) sets ``REBUILDS_TABLES = True``: it then runs with foreign keys off,
+as that recipe requires, because dropping the old table with them on would cascade-delete
+every row that points at it. Before the commit, no foreign key may be broken that was whole.
 """
 
 from __future__ import annotations
@@ -52,15 +57,31 @@ def apply_migrations(db: sqlite_utils.Database) -> list[int]:
         if number in done:
             continue
         module = importlib.import_module(f"{__name__}.{module_name}")
-        with atomic(db):
-            # Another process may have applied it while we waited for the write lock.
-            if db.execute("SELECT 1 FROM _migrations WHERE number = ?", [number]).fetchone():
-                continue
-            module.apply(db)
-            db.execute(
-                "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
-                [number, module_name, utcnow()],
-            )
+        rebuilds = getattr(module, "REBUILDS_TABLES", False)
+        if rebuilds:
+            # Only takes effect outside a transaction, so it is set before `atomic`.
+            db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with atomic(db):
+                # Another process may have applied it while we waited for the write lock.
+                if db.execute("SELECT 1 FROM _migrations WHERE number = ?", [number]).fetchone():
+                    continue
+                broken_before = _broken_foreign_keys(db) if rebuilds else set()
+                module.apply(db)
+                if rebuilds and _broken_foreign_keys(db) - broken_before:
+                    raise RuntimeError(f"migration {module_name} would break foreign keys")
+                db.execute(
+                    "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                    [number, module_name, utcnow()],
+                )
+        finally:
+            if rebuilds:
+                db.execute("PRAGMA foreign_keys = ON")
         logger.info("catalog migration applied: %s", module_name)
         applied.append(number)
     return applied
+
+
+def _broken_foreign_keys(db: sqlite_utils.Database) -> set[tuple[object, ...]]:
+    """(table, rowid, parent table, key number) of every row whose foreign key points nowhere."""
+    return {tuple(row) for row in db.execute("PRAGMA foreign_key_check").fetchall()}

@@ -1,4 +1,4 @@
-"""Scheduled jobs (issue 7): last run per job, retention days per camera, inactivity warnings,
+"""Scheduled jobs: last run per job, retention days per camera, inactivity warnings,
 and the storage statistics the jobs measure for `alarmvault status` and the metrics endpoint."""
 
 import sqlite_utils

@@ -1,0 +1,92 @@
+"""An old data folder opens: a catalog made before the review migration (m0020) is upgraded in
+place when the web UI starts, keeps every row, and its pages work at once — recordings count as
+unreviewed, cameras read file names in the global zone, users see UTC until they choose."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.catalog import atomic, migrations, open_catalog
+from core.catalog.cameras import add_camera
+from core.catalog.recordings import insert_recording
+from core.catalog.users import add_user
+from tests.webui.conftest import AuthActions, BufferedClient
+from webui import create_app
+
+REVIEW_MIGRATION = 20
+
+
+@pytest.fixture
+def old_catalog(settings, monkeypatch):
+    """The catalog as a release before m0020 left it, with a user, a camera and a recording."""
+    everything = migrations.available_migrations()
+    monkeypatch.setattr(
+        migrations,
+        "available_migrations",
+        lambda: [(number, name) for number, name in everything if number < REVIEW_MIGRATION],
+    )
+    db = open_catalog(settings.storage.catalog_path)
+    assert "reviewed_at" not in db["recordings"].columns_dict
+    user = add_user(db, "old@example.com", "old customer's password")
+    camera, _ = add_camera(db, user["id"], "Barn", "IN-8015")
+    with atomic(db):
+        recording_id = insert_recording(
+            db,
+            {
+                "camera_id": camera["id"],
+                "job_id": "old-job",
+                "started_at": "2026-11-25T13:05:01+00:00",
+                "received_at": "2026-11-25T13:05:40+00:00",
+                "duration_s": 18.0,
+                "width": 1280,
+                "height": 720,
+                "fps": 15.0,
+                "frame_count": 270,
+                "codec": "h264",
+                "container": "mp4",
+                "size_bytes": 1000,
+                "path": f"{camera['id']}/2026/11/25/old-job.mp4",
+                "original_name": "A20261125_140501.mp4",
+            },
+        )
+    db.close()
+    monkeypatch.undo()
+    return user, camera, recording_id
+
+
+def test_old_catalog_is_upgraded_in_place_and_keeps_its_rows(settings, old_catalog):
+    create_app({"SETTINGS": settings, "TESTING": True})
+    db = open_catalog(settings.storage.catalog_path, migrate=False)
+    try:
+        applied = {row[0] for row in db.execute("SELECT number FROM _migrations")}
+        assert REVIEW_MIGRATION in applied
+        assert db.execute("SELECT name, file_timezone FROM cameras").fetchall() == [("Barn", None)]
+        assert db.execute("SELECT email, timezone FROM users").fetchall() == [
+            ("old@example.com", None)
+        ]
+        assert db.execute("SELECT original_name, reviewed_at FROM recordings").fetchall() == [
+            ("A20261125_140501.mp4", None)
+        ]
+        assert "idx_recordings_unreviewed" in {
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+    finally:
+        db.close()
+    # Opening again applies nothing twice.
+    again = open_catalog(settings.storage.catalog_path)
+    again.close()
+
+
+def test_upgraded_folder_serves_the_review_pages(settings, old_catalog):
+    user, camera, recording_id = old_catalog
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    app.test_client_class = BufferedClient
+    client = app.test_client()
+    AuthActions(client).login_as({**user, "password": "old customer's password"})
+    listing = client.get("/recordings").get_data(as_text=True)
+    assert f'class="clip unreviewed" data-recording-id="{recording_id}"' in listing
+    assert "13:05:01" in listing  # no zone chosen yet: UTC
+    camera_page = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
+    assert 'id="camera-zone">UTC<' in camera_page
+    # One clip is not enough to suggest a zone.
+    assert 'id="zone-suggestion"' not in camera_page
