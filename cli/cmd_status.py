@@ -7,9 +7,10 @@ import shutil
 from typing import Any
 
 from cli import CommandLine, Context, print_json
-from core.catalog.jobs import FINAL_STATES, OPEN_STATES, count_jobs_by_state
+from core.catalog.jobs import DONE_STATES, OPEN_STATES, count_jobs_by_state
 from core.catalog.scheduled_runs import list_scheduled_runs
 from core.catalog.service_figures import (
+    analysis_backlog,
     detector_speed,
     fair_use_states,
     latest_jobs,
@@ -33,9 +34,10 @@ def collect_status(context: Context, clips: int) -> dict[str, Any]:
             "waiting": {
                 state: count
                 for state, count in sorted(by_state.items())
-                if state not in OPEN_STATES and state not in FINAL_STATES
+                if state not in OPEN_STATES and state not in DONE_STATES
             },
-            "finished": {state: by_state.get(state, 0) for state in sorted(FINAL_STATES)},
+            "finished": {state: by_state.get(state, 0) for state in sorted(DONE_STATES)},
+            "analysis": analysis_backlog(db),
         },
         "last_clips": latest_jobs(db, clips),
         "fair_use": fair_use_states(db),
@@ -72,12 +74,23 @@ def _size(count: float) -> str:
     raise AssertionError("unreachable")
 
 
+def render_backlog(backlog: dict[str, Any]) -> str:
+    """One line: how many clips wait for labels, the oldest one's wait, and the drain rate."""
+    oldest = backlog["oldest_wait_s"]
+    return (
+        f"{backlog['waiting']} clips waiting for labels, oldest "
+        f"{f'{oldest:.0f} s' if oldest is not None else '-'}, "
+        f"{backlog['analysed_per_min']:.1f} analysed/min (last {backlog['window_min']} min)"
+    )
+
+
 def render_status(figures: dict[str, Any]) -> str:
     queue, disk, fair = figures["queue"], figures["disk"], figures["fair_use"]
     lines = [
         f"queue:     {_pairs(queue['open'])}",
         f"waiting:   {_pairs(queue['waiting'])}",
         f"finished:  {_pairs(queue['finished'])}",
+        f"analysis:  {render_backlog(queue['analysis'])}",
         "last clips:",
     ]
     for job in figures["last_clips"]:

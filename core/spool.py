@@ -8,6 +8,7 @@ whole upload or nothing. Both sides use this module; nothing else knows the layo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -38,6 +39,13 @@ class UploadMeta:
     started_at: str
     completed_at: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def file_sha256(path: Path | str) -> str:
+    """The hex SHA-256 of a spooled clip's bytes: a camera's retry of the same file is known by
+    it (``jobs.content_sha256``). The pipeline computes it, off ingestd's I/O loop."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def new_upload_id() -> str:

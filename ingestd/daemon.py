@@ -33,6 +33,7 @@ class IngestDaemon:
         self.connection_limiter: ConnectionLimiter | None = None
         self.ftp: FtpService | None = None
         self.sftp: SftpService | None = None
+        self.handover: UploadHandover | None = None
 
     def start(self) -> None:
         self.start_storage()
@@ -43,7 +44,15 @@ class IngestDaemon:
         credentials = self.start_credentials()
         # One per process: a worker's shared limiter first clears the rows it left behind.
         self.connection_limiter = connection_limiter_for(self.settings, self.slot)
-        handover = UploadHandover(self.settings.storage.spool_dir, credentials.login_is_current)
+        ingest = self.settings.ingest
+        handover = UploadHandover(
+            self.settings.storage.spool_dir,
+            credentials.login_is_current,
+            ingest.temporary_names,
+            ingest.rename_timeout_s,
+        )
+        handover.start()
+        self.handover = handover
         guard = StorageGuard(self.settings)
         if self.settings.ftp.enabled and serves_ftp(self.slot, self.settings.ftp.workers):
             self.start_ftp(credentials, handover, guard)
@@ -86,6 +95,10 @@ class IngestDaemon:
         if self.ftp is not None:
             self.ftp.stop()
             self.ftp = None
+        if self.handover is not None:
+            # After the servers: uploads still waiting for a rename are handed over now.
+            self.handover.stop()
+            self.handover = None
         if self.connection_limiter is not None:
             self.connection_limiter.close()
             self.connection_limiter = None

@@ -11,8 +11,12 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import Protocol
 
 from pyftpdlib.filesystems import AbstractedFS, FilesystemError
+
+# DELE/remove of an upload that has left the jail already.
+MSG_HANDED_OVER = "Already received and handed over for processing; it can no longer be deleted"
 
 # Owner read/write, group read: the pipeline may run as another user of the same group.
 FILE_MODE = 0o640
@@ -89,9 +93,27 @@ class Jail:
         return open(fs_path, "ab" if append else "wb", opener=opener)
 
     def make_dirs(self, fs_path: str) -> None:
-        """Create a folder and any missing parents (cameras send ``MKD a/b/c`` for day folders)."""
+        """Create a folder and any missing parents (cameras send ``MKD a/b/c`` for day folders),
+        each with `DIR_MODE` (os.makedirs gives parents the umask's mode)."""
         self.check(fs_path)
-        os.makedirs(fs_path, mode=DIR_MODE, exist_ok=False)
+        missing = []
+        folder = os.path.normpath(fs_path)
+        while not os.path.lexists(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        if not missing:
+            raise FileExistsError(errno.EEXIST, "Folder exists already", fs_path)
+        for path in reversed(missing):
+            os.mkdir(path, DIR_MODE)
+
+
+class UploadsHandedOver(Protocol):
+    """The uploads of a session that have left the jail but that its client may still look at:
+    clients list or stat the file they just sent to check it (rclone, paramiko)."""
+
+    def stat_of(self, fs_path: str) -> os.stat_result | None: ...
+
+    def names_in(self, fs_folder: str) -> list[str]: ...
 
 
 class JailedFS(AbstractedFS):
@@ -102,6 +124,27 @@ class JailedFS(AbstractedFS):
         self.jail = Jail(root)
         # Set by the handler: wraps each file opened for upload (to enforce the size limits).
         self.upload_wrapper = None
+        # Set by the handler: its handed-over uploads show in listings and stat (LIST, MLSD,
+        # MLST) as if they were still here.
+        self.handed_over: UploadsHandedOver | None = None
+
+    def lstat(self, path: str) -> os.stat_result:
+        try:
+            return super().lstat(path)
+        except FileNotFoundError:
+            handed_over = self.handed_over.stat_of(path) if self.handed_over else None
+            if handed_over is None:
+                raise
+            return handed_over
+
+    def stat(self, path: str) -> os.stat_result:
+        try:
+            return super().stat(path)
+        except FileNotFoundError:
+            handed_over = self.handed_over.stat_of(path) if self.handed_over else None
+            if handed_over is None:
+                raise
+            return handed_over
 
     def ftp2fs(self, ftppath: str) -> str:
         try:
@@ -138,7 +181,11 @@ class JailedFS(AbstractedFS):
 
     def listdir(self, path: str) -> list[str]:
         self.jail.check(path)
-        return super().listdir(path)
+        names = super().listdir(path)
+        if self.handed_over is not None:
+            present = set(names)
+            names += [name for name in self.handed_over.names_in(path) if name not in present]
+        return names
 
     def rmdir(self, path: str) -> None:
         self.jail.check(path)
@@ -149,6 +196,10 @@ class JailedFS(AbstractedFS):
     def remove(self, path: str) -> None:
         # lexists and not realpath: a symlink itself may be removed, never what it points at.
         self.jail.check(os.path.dirname(path))
+        if not os.path.lexists(path):
+            if self.handed_over is not None and self.handed_over.stat_of(path) is not None:
+                raise FilesystemError(MSG_HANDED_OVER)
+            raise FilesystemError("No such file")
         if os.path.islink(path) or not os.path.isfile(path):
             raise FilesystemError("Not a file")
         super().remove(path)
@@ -164,4 +215,8 @@ class JailedFS(AbstractedFS):
         raise FilesystemError("Not allowed")
 
     def utime(self, path: str, timeval) -> None:
-        raise FilesystemError("Not allowed")
+        # MFMT on a camera's own file (one waiting for its rename): never through a symlink.
+        self.jail.check(os.path.dirname(path))
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise FilesystemError("No such file")
+        os.utime(path, (timeval, timeval), follow_symlinks=False)

@@ -1,7 +1,9 @@
 """The one place a finished upload leaves the jail: into the spool, or removed if it is not whole.
 
-Both protocols call `UploadHandover.hand_over` when an upload completes and `discard` when it
-does not. It stays cheap enough for pyftpdlib's I/O loop: an lstat, three renames, a small write.
+Both protocols call `UploadHandover.upload_finished` when an upload completes, `upload_renamed`
+after a rename and `discard` when an upload is not whole. A file under a temporary name waits
+for its rename (`renames`). It stays cheap enough for pyftpdlib's I/O loop: an lstat, three
+renames, a small write.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.catalog import utcnow
@@ -22,9 +26,16 @@ from core.spool import (
     spool_completed_upload,
 )
 from ingestd.credentials import CameraAccount
-from ingestd.filesystems import Jail
+from ingestd.filesystems import FILE_MODE, Jail
+from ingestd.renames import AwaitingRename, RenameWaits, TemporaryNames
 
 logger = logging.getLogger(__name__)
+
+# A resume (FTP REST/APPE, SFTP write past the end) of a file that is not in the jail.
+MSG_NO_RESUME = (
+    "Resume not possible: the earlier upload was already received (or never arrived); "
+    "send the whole file again."
+)
 
 MSG_LOGIN_GONE = "This camera was removed from AlarmVault; the upload was not stored."
 
@@ -40,9 +51,99 @@ class UploadHandover:
     login: a session that outlives the deletion of its camera must not spool another clip.
     """
 
-    def __init__(self, spool_dir: Path, login_is_current: Callable[[CameraAccount], bool]) -> None:
+    def __init__(
+        self,
+        spool_dir: Path,
+        login_is_current: Callable[[CameraAccount], bool],
+        temporary_names: Iterable[str] = (),
+        rename_timeout_s: float = 120.0,
+    ) -> None:
         self.spool_dir = spool_dir
         self.login_is_current = login_is_current
+        self.renames = RenameWaits(
+            TemporaryNames(temporary_names), rename_timeout_s, self._hand_over_unrenamed
+        )
+
+    def start(self) -> None:
+        self.renames.start()
+
+    def stop(self) -> None:
+        self.renames.stop()
+
+    def upload_finished(
+        self,
+        account: CameraAccount,
+        fs_path: str,
+        *,
+        protocol: str,
+        remote_ip: str,
+        started_at: str,
+    ) -> UploadMeta | None:
+        """An upload completed: hand it over, unless its name says a rename is coming."""
+        if self.renames.temporary_names.match(os.path.basename(fs_path)):
+            self.renames.wait_for_rename(
+                account, fs_path, protocol=protocol, remote_ip=remote_ip, started_at=started_at
+            )
+            logger.debug(
+                "upload complete under a temporary name, waiting for its rename: camera=%d",
+                account.camera_id,
+            )
+            return None
+        return self.hand_over(
+            account, fs_path, protocol=protocol, remote_ip=remote_ip, started_at=started_at
+        )
+
+    def upload_reopened(self, fs_path: str) -> None:
+        """The client writes ``fs_path`` again (a new upload, an append): no handover yet."""
+        self.renames.take(fs_path)
+
+    def upload_renamed(
+        self,
+        account: CameraAccount,
+        old_fs_path: str,
+        new_fs_path: str,
+        *,
+        protocol: str,
+        remote_ip: str,
+    ) -> UploadMeta | None:
+        """A file was renamed in the jail: a temporary one renamed to a final name goes now."""
+        awaiting = self.renames.take(old_fs_path)
+        temporary = self.renames.temporary_names
+        if temporary.match(os.path.basename(new_fs_path)):
+            if awaiting is not None:  # .part -> .tmp: still not final, keep waiting
+                self.renames.wait_for_rename(
+                    account,
+                    new_fs_path,
+                    protocol=awaiting.protocol,
+                    remote_ip=awaiting.remote_ip,
+                    started_at=awaiting.started_at,
+                )
+            return None
+        if awaiting is None and not temporary.match(os.path.basename(old_fs_path)):
+            return None  # an ordinary rename of a file that was never an upload waiting here
+        return self.hand_over(
+            account,
+            new_fs_path,
+            protocol=protocol,
+            remote_ip=remote_ip,
+            started_at=awaiting.started_at if awaiting else utcnow(),
+        )
+
+    def _hand_over_unrenamed(self, fs_path: str, awaiting: AwaitingRename) -> None:
+        meta = self.hand_over(
+            awaiting.account,
+            fs_path,
+            protocol=awaiting.protocol,
+            remote_ip=awaiting.remote_ip,
+            started_at=awaiting.started_at,
+        )
+        if meta is not None:
+            logger.info(
+                "upload under a temporary name was not renamed; handed over under its own name:"
+                " camera=%d upload=%s",
+                meta.camera_id,
+                meta.upload_id,
+            )
 
     def hand_over(
         self,
@@ -78,11 +179,6 @@ class UploadHandover:
                 protocol,
             )
             raise LoginWithdrawn(MSG_LOGIN_GONE)
-        if info.st_size == 0:
-            # An empty file holds no clip; cameras make one when their upload test runs.
-            os.unlink(fs_path)
-            logger.info("upload empty, removed: camera=%d protocol=%s", account.camera_id, protocol)
-            return None
         meta = UploadMeta(
             upload_id=new_upload_id(),
             camera_id=account.camera_id,
@@ -150,24 +246,59 @@ class UploadHandover:
 
 
 class HandedOverFiles:
-    """Sizes of the files this session handed over, so SIZE/stat right after an upload answer.
+    """Size and time of the files this session handed over, so SIZE/stat right after an upload
+    answer, and a client may set the time of its own upload (MFMT, SETSTAT).
 
-    Clients check an upload by asking its size (paramiko's ``put`` does), but the file has
-    already left the jail; without this they would report a failed upload and send it again.
+    Clients check an upload by asking its size (paramiko's ``put`` does) and set its time
+    (rclone), but the file has already left the jail; without this they would report a failed
+    upload and send it again.
     """
 
     def __init__(self, limit: int = 64) -> None:
         self.limit = limit
-        self._sizes: OrderedDict[str, int] = OrderedDict()
+        self._files: OrderedDict[str, HandedOverFile] = OrderedDict()
 
-    def remember(self, fs_path: str, size: int) -> None:
-        self._sizes[fs_path] = size
-        self._sizes.move_to_end(fs_path)
-        while len(self._sizes) > self.limit:
-            self._sizes.popitem(last=False)
+    def remember(self, fs_path: str, size: int, mtime: float | None = None) -> None:
+        self._files[fs_path] = HandedOverFile(size, time.time() if mtime is None else mtime)
+        self._files.move_to_end(fs_path)
+        while len(self._files) > self.limit:
+            self._files.popitem(last=False)
 
     def forget(self, fs_path: str) -> None:
-        self._sizes.pop(fs_path, None)
+        self._files.pop(fs_path, None)
+
+    def get(self, fs_path: str) -> HandedOverFile | None:
+        return self._files.get(fs_path)
 
     def size_of(self, fs_path: str) -> int | None:
-        return self._sizes.get(fs_path)
+        file = self._files.get(fs_path)
+        return file.size if file else None
+
+    def stat_of(self, fs_path: str) -> os.stat_result | None:
+        """What a stat of the handed-over ``fs_path`` shows this session (None: not one)."""
+        file = self._files.get(fs_path)
+        if file is None:
+            return None
+        mode, mtime = stat.S_IFREG | FILE_MODE, int(file.mtime)
+        return os.stat_result(
+            (mode, 0, 0, 1, os.getuid(), os.getgid(), file.size, mtime, mtime, mtime)
+        )
+
+    def names_in(self, fs_folder: str) -> list[str]:
+        """Names of the handed-over files of folder ``fs_folder``, for listings."""
+        folder = os.path.normpath(fs_folder)
+        return [os.path.basename(path) for path in self._files if os.path.dirname(path) == folder]
+
+    def set_mtime(self, fs_path: str, mtime: float) -> bool:
+        """Record the time a client gave its handed-over upload; False if it is not one."""
+        file = self._files.get(fs_path)
+        if file is None:
+            return False
+        self._files[fs_path] = HandedOverFile(file.size, mtime)
+        return True
+
+
+@dataclass(frozen=True)
+class HandedOverFile:
+    size: int
+    mtime: float

@@ -39,6 +39,34 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def certificate_names(settings: Settings) -> set[str]:
+    """What a generated certificate must be valid for: localhost, the configured host names and
+    the address announced behind NAT."""
+    names = {"localhost", "127.0.0.1", *settings.ftp.tls_hostnames}
+    if settings.ftp.masquerade_address:
+        names.add(settings.ftp.masquerade_address)
+    return {name.strip().lower() for name in names if name.strip()}
+
+
+def names_in_certificate(cert: Path) -> set[str]:
+    """The DNS names and addresses a PEM certificate's subjectAltName lists (lower case)."""
+    certificate = x509.load_pem_x509_certificate(cert.read_bytes())
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return set()
+    names = {name.lower() for name in alternative.value.get_values_for_type(x509.DNSName)}
+    addresses = alternative.value.get_values_for_type(x509.IPAddress)
+    return names | {str(address) for address in addresses}
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
 def ensure_tls_certificate(settings: Settings) -> tuple[Path, Path]:
     """(certificate, key) for FTPS: from ``[ftp] tls_cert``/``tls_key``, else self-signed once."""
     if settings.ftp.tls_cert:
@@ -50,8 +78,15 @@ def ensure_tls_certificate(settings: Settings) -> tuple[Path, Path]:
         return cert, key
     keys_dir = settings.storage.keys_dir
     cert, key = keys_dir / TLS_CERT_NAME, keys_dir / TLS_KEY_NAME
+    wanted = certificate_names(settings)
     if cert.is_file() and key.is_file():
-        return cert, key
+        missing = wanted - names_in_certificate(cert)
+        if not missing:
+            return cert, key
+        logger.info(
+            "the self-signed FTPS certificate is not valid for %s: making a new one",
+            ", ".join(sorted(missing)),
+        )
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "AlarmVault upload server")])
     now = datetime.datetime.now(datetime.UTC)
@@ -64,9 +99,7 @@ def ensure_tls_certificate(settings: Settings) -> tuple[Path, Path]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=CERT_VALID_DAYS))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([_general_name(name) for name in sorted(wanted)]),
             critical=False,
         )
         .sign(private_key, hashes.SHA256())

@@ -1,8 +1,18 @@
 """The pipeline daemon: finds completed uploads in the spool and processes them.
 
-Sources of work, all feeding one queue of upload folders: a rescan at start (uploads that came
-while we were down, or that a crash left half-done), watchdog events on ``spool/incoming``, and a
-periodic rescan as a fallback for filesystems without inotify (NAS shares).
+Two queues, each served by ``[pipeline] workers`` threads (one per core by default), each thread
+with its own isolated media process (`MediaWorker`):
+
+- the **index** queue of upload folders: receive -> check -> index, cheap, so a clip is visible
+  seconds after its upload. Fed by a rescan at start (uploads that came while we were down, or
+  that a crash left half-done), watchdog events on ``spool/incoming``, and a periodic rescan as
+  a fallback for filesystems without inotify (NAS shares);
+- the **analysis** queue: the jobs in ``analysing`` in the catalog, oldest first (so none is
+  starved, and it survives a restart as it is). Its media processes run at a lower CPU priority
+  (``analysis_nice``): analysis gets every core the index work leaves idle, and a fresh upload
+  never waits behind a backlog of analyses.
+
+Catalog writes happen here, in the workers' threads; pixels only in the media processes.
 """
 
 from __future__ import annotations
@@ -13,22 +23,29 @@ import queue
 import threading
 from pathlib import Path
 
+import sqlite_utils
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from core import spool
 from core.catalog import open_catalog
-from core.catalog.jobs import release_claims_of
+from core.catalog.detections import any_camera_detects
+from core.catalog.jobs import analysis_queue, release_claims_of
+from core.catalog.service_figures import analysis_backlog
 from core.catalog.states import JobState
 from core.settings import Settings
+from pipeline.clip_media import MediaFailed
 from pipeline.integrations.dispatcher import NotificationDispatcher
-from pipeline.media.probe_worker import IsolatedProbe
+from pipeline.media_worker import MediaWorker
 from pipeline.metrics import MetricsEndpoint
 from pipeline.processor import ClipProcessor
 from pipeline.scheduler.runner import JobScheduler
 
 logger = logging.getLogger(__name__)
+
+# Outcomes after which the notification dispatcher has something new to look at.
+NOTIFY_AFTER = frozenset({JobState.INDEXED, JobState.ANALYSING, JobState.ANALYSED})
 
 
 class SpoolEventHandler(FileSystemEventHandler):
@@ -53,7 +70,10 @@ class PipelineDaemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.stop_event = threading.Event()
-        self.queue: queue.Queue[Path] = queue.Queue()
+        self.queue: queue.Queue[Path] = queue.Queue()  # the index queue
+        # Set while the catalog may hold clips waiting for analysis.
+        self.analysis_waiting = threading.Event()
+        self._backlog_warned = False
         self._queued: set[str] = set()
         self._queued_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -101,8 +121,12 @@ class PipelineDaemon:
         db.close()
 
     def start_workers(self) -> None:
-        for number in range(self.settings.pipeline.workers):
-            self._start_thread(f"worker-{number}", self._work, f"{self.worker_prefix}{number}")
+        self.analysis_waiting.set()  # a previous run may have left clips waiting
+        for number in range(self.settings.pipeline.worker_count):
+            self._start_thread(f"index-{number}", self._index_work, f"{self.worker_prefix}{number}")
+            self._start_thread(
+                f"analysis-{number}", self._analysis_work, f"{self.worker_prefix}a{number}"
+            )
 
     def start_watcher(self) -> None:
         incoming = self.settings.storage.incoming_dir.resolve()
@@ -147,13 +171,39 @@ class PipelineDaemon:
         return len(folders)
 
     def _rescan_loop(self) -> None:
-        while not self.stop_event.wait(self.settings.pipeline.poll_interval_s):
-            self.rescan()
-
-    def _work(self, worker_id: str) -> None:
         db = open_catalog(self.settings.storage.catalog_path, migrate=False)
-        prober = IsolatedProbe(timeout_s=self.settings.validation.probe_timeout_s)
-        processor = ClipProcessor(self.settings, db, worker_id, prober=prober.probe)
+        try:
+            while not self.stop_event.wait(self.settings.pipeline.poll_interval_s):
+                self.rescan()
+                self.watch_analysis_backlog(db)
+        finally:
+            db.close()
+
+    def watch_analysis_backlog(self, db: sqlite_utils.Database) -> None:
+        """Wake the workers for clips waiting for analysis, and warn once when the oldest has
+        waited past ``analysis_backlog_warn_s`` (again only after the backlog recovered)."""
+        backlog = analysis_backlog(db)
+        if backlog["waiting"]:
+            self.analysis_waiting.set()
+        oldest = backlog["oldest_wait_s"] or 0.0
+        limit = self.settings.pipeline.analysis_backlog_warn_s
+        if oldest > limit and not self._backlog_warned:
+            self._backlog_warned = True
+            logger.warning(
+                "analysis is behind: %d clips wait for labels, the oldest for %.0f s "
+                "(%.1f analysed/min); they are visible, their labels and notifications come late",
+                backlog["waiting"],
+                oldest,
+                backlog["analysed_per_min"],
+            )
+        elif oldest <= limit and self._backlog_warned:
+            self._backlog_warned = False
+            logger.info("analysis caught up: oldest waiting clip %.0f s", oldest)
+
+    def _index_work(self, worker_id: str) -> None:
+        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        media = MediaWorker(self.settings, name=worker_id)
+        processor = ClipProcessor(self.settings, db, worker_id, media=media)
         try:
             while not self.stop_event.is_set():
                 try:
@@ -162,14 +212,63 @@ class PipelineDaemon:
                     continue
                 try:
                     outcome = processor.process(folder)
-                    if outcome == JobState.INDEXED and self._notifications is not None:
-                        self._notifications.wake()
                 finally:
                     with self._queued_lock:
                         self._queued.discard(folder.name)
+                if outcome == JobState.ANALYSING:
+                    self.analysis_waiting.set()
+                self._notify(outcome)
         finally:
-            prober.close()
+            media.close()
             db.close()
+
+    def _analysis_work(self, worker_id: str) -> None:
+        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        media = MediaWorker(
+            self.settings, name=worker_id, nice=self.settings.pipeline.analysis_nice
+        )
+        processor = ClipProcessor(self.settings, db, worker_id, media=media)
+        try:
+            self._load_models(db, media)
+            while not self.stop_event.is_set():
+                if not self.analysis_waiting.wait(timeout=0.5):
+                    continue
+                try:
+                    self._analyse_next(processor)
+                except Exception:
+                    # A catalog error outside a clip's analysis: this worker must live on.
+                    logger.exception("%s: analysis pass failed", worker_id)
+                    self.stop_event.wait(1.0)
+        finally:
+            media.close()
+            db.close()
+
+    def _analyse_next(self, processor: ClipProcessor) -> None:
+        """Analyse the longest-waiting clip no other worker holds, if any."""
+        # Cleared before looking, so a clip indexed meanwhile sets it again and is not missed.
+        self.analysis_waiting.clear()
+        waiting = analysis_queue(processor.db, limit=self.settings.pipeline.worker_count + 1)
+        if waiting:
+            self.analysis_waiting.set()  # there may be more behind these
+        for job in waiting:
+            outcome = processor.analyse(job["id"])
+            if outcome is not None:
+                self._notify(outcome)
+                return
+
+    def _notify(self, outcome: JobState | None) -> None:
+        """Stage 5: the notification dispatcher looks at new recordings and new labels."""
+        if outcome in NOTIFY_AFTER and self._notifications is not None:
+            self._notifications.wake()
+
+    def _load_models(self, db: sqlite_utils.Database, media: MediaWorker) -> None:
+        """Load the detection models in the worker's process now, not with the first clip."""
+        if not any_camera_detects(db):
+            return
+        try:
+            media.load_models(plates=any_camera_detects(db, "plates"))
+        except MediaFailed as failed:
+            logger.error("detection models did not load: %s", failed)
 
     def _start_thread(self, name: str, target, *args) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)

@@ -22,9 +22,10 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from core.catalog import open_catalog
-from core.catalog.jobs import FINAL_STATES, count_jobs_by_state
+from core.catalog.jobs import DONE_STATES, count_jobs_by_state
 from core.catalog.scheduled_runs import last_runs
 from core.catalog.service_figures import (
+    analysis_backlog,
     clip_counts,
     detector_speed,
     fair_use_states,
@@ -92,15 +93,34 @@ class CatalogCollector(Collector):
             "alarmvault_queue_depth", "Jobs not finished, by state.", labels=["state"]
         )
         for state, count in sorted(count_jobs_by_state(db).items()):
-            if state not in FINAL_STATES:
+            if state not in DONE_STATES:
                 depth.add_metric([state], count)
         yield depth
+        yield from self._analysis_backlog(db)
         cameras = GaugeMetricFamily(
             "alarmvault_cameras", "Cameras by fair-use state.", labels=["fairuse_state"]
         )
         for state, count in fair_use_states(db)["counts"].items():
             cameras.add_metric([state], count)
         yield cameras
+
+    def _analysis_backlog(self, db) -> Iterator[Metric]:
+        backlog = analysis_backlog(db)
+        yield GaugeMetricFamily(
+            "alarmvault_analysis_backlog",
+            "Clips visible but still waiting for detection.",
+            value=backlog["waiting"],
+        )
+        yield GaugeMetricFamily(
+            "alarmvault_analysis_backlog_oldest_seconds",
+            "How long the oldest clip waiting for detection has waited (0: none waits).",
+            value=backlog["oldest_wait_s"] or 0.0,
+        )
+        yield GaugeMetricFamily(
+            "alarmvault_analysis_drain_per_minute",
+            f"Clips analysed per minute over the last {backlog['window_min']} minutes.",
+            value=backlog["analysed_per_min"],
+        )
 
     def _storage(self, db) -> Iterator[Metric]:
         disk = shutil.disk_usage(self.settings.storage.data_dir)

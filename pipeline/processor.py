@@ -1,7 +1,19 @@
-"""Turn one spooled upload into a recording or a rejection, resumably.
+"""Turn one spooled upload into a recording or a rejection, resumably, in stages.
 
-Every step is either idempotent or committed together with the job's new state, so a crash at
-any point resumes from the last committed state: nothing is lost and nothing is indexed twice.
+A clip walks the stages top to bottom, each one function and one job-state transition:
+
+    receive   spool folder      -> job ``received``          (`receive`)
+    check     ``received``      -> ``validated`` | ``rejected`` | ``quarantined`` | ``delayed``
+    index     ``validated``     -> ``indexed`` (visible; detection off) | ``analysing`` (visible)
+    analyse   ``analysing``     -> ``analysed`` (labels, boxes, plates, false-alarm verdict)
+    notify    the daemon wakes the notification dispatcher after ``index`` and ``analyse``
+
+``process`` runs receive, check and index (cheap: a clip is visible seconds after its upload);
+the daemon runs ``analyse`` from the analysis queue (the jobs in ``analysing``, oldest first).
+Everything that reads pixels goes through ``self.media`` (in the daemon: an isolated worker
+process). Every stage is idempotent or commits its work together with the job's new state, so a
+crash at any point resumes from the last committed state (`resume_point`): nothing is lost and
+nothing is indexed twice.
 """
 
 from __future__ import annotations
@@ -9,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,14 +43,13 @@ from core.clipstore import ClipStore
 from core.fingerprint import ClipFingerprint
 from core.settings import Settings
 from core.timestamps import started_at_from_name
-from pipeline.detection.stage import DetectionStage
+from pipeline.clip_media import ClipMedia, LocalMedia, MediaFailed
+from pipeline.detection.stage import AnalysisFailed, DetectionStage
 from pipeline.fairuse.monitor import FairUseMonitor
 from pipeline.lanes import LONG_CLIP, LaneDecision, decide_lane
-from pipeline.media.playback import store_playback_copy
-from pipeline.media.poster import write_poster
-from pipeline.media.probe import ClipProbe, probe_clip
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.signature.inspection import check_upload
+from pipeline.signature.stages import DUPLICATE
 from pipeline.signature.verdict import UploadVerdict
 
 logger = logging.getLogger(__name__)
@@ -47,8 +57,12 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # Tries that never finished (the process died); above this the job is set aside.
 CRASH_LIMIT = 6
+# Analysis tries before a clip stays visible without labels (its reason says why).
+MAX_ANALYSIS_ATTEMPTS = 2
 CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
+ANALYSIS_GAVE_UP = "analysis_failed"
+
 # Why an upload was refused before any job row: its camera is gone, or the camera under its id
 # is not the login that uploaded it.
 CAMERA_GONE = "camera_gone"
@@ -63,24 +77,62 @@ class ClipProcessor:
         settings: Settings,
         db: sqlite_utils.Database,
         worker_id: str,
-        prober: Callable[[Path], ClipProbe] = probe_clip,
+        media: ClipMedia | None = None,
     ) -> None:
         self.settings = settings
-        # The daemon passes `IsolatedProbe(...).probe`, so a hostile file's decoder runs in a
-        # child process; tests of the processing logic probe in-process.
-        self.prober = prober
         self.db = db
         self.worker_id = worker_id
+        # The daemon passes a `MediaWorker`, so a hostile file's decoder runs in a worker
+        # process; tests and the CLI work in this process.
+        self.media: ClipMedia = media if media is not None else LocalMedia(settings)
         self.clips = ClipStore(settings.storage)
-        # Detection loads models once, and only if some camera has a detection switch on.
-        self.detection = DetectionStage(settings, db)
+        self.detection = DetectionStage(settings, db, media)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
         )
 
+    # -- receive -> check -> index (the daemon's "index" queue) ---------------------------
     def process(self, folder: Path) -> JobState | None:
-        """Process the upload in ``folder``; returns the job's final state or None if skipped."""
+        """Take the upload in ``folder`` as far as it goes now: visible (``indexed`` or
+        ``analysing``), rejected, quarantined or waiting; None if skipped (gone, claimed by
+        another worker, or failed this time)."""
         started = time.monotonic()
+        received = self.receive(folder)
+        if received is None or isinstance(received, JobState):
+            return received
+        upload, job, camera = received
+        resumed = self.resume_point(job, folder)
+        if resumed is not None:
+            return resumed
+        job_id = job["id"]
+        stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
+        if not jobs.claim_job(self.db, job_id, self.worker_id, stale):
+            return None
+        try:
+            job = jobs.get_job(self.db, job_id)
+            if job["state"] == JobState.RECEIVED:
+                state = self.check(job, folder, upload, camera, started)
+                if state != JobState.VALIDATED:
+                    return state
+                job = jobs.get_job(self.db, job_id)
+            state = self.index(job, spool.clip_path(folder), started, folder)
+            self._evaluate_fair_use(job)
+            return state
+        except Exception:
+            logger.exception("job %s: processing failed", job_id)
+            self._after_failure(job_id)
+            return None
+        finally:
+            jobs.release_job(self.db, job_id)
+
+    def receive(
+        self, folder: Path
+    ) -> tuple[spool.UploadMeta, dict[str, Any], dict[str, Any]] | JobState | None:
+        """Stage 1: the spooled upload and its job (registered as ``received`` on first sight).
+
+        ``rejected`` (file removed, no row written) for an upload whose camera is gone or whose
+        id now belongs to another login; None for a folder that is gone, unreadable (removed),
+        or of a paused owner (it stays in the spool until the account is active again)."""
         try:
             upload = spool.read_upload(folder)
         except FileNotFoundError:
@@ -91,23 +143,36 @@ class ClipProcessor:
             return None
         camera = self._camera(upload.camera_id)
         if camera is None or camera["username"] != upload.username:
+            # Checked before anything else: an upload is filed only under the login that sent it.
             self._refuse_orphan(folder, upload, camera)
             return JobState.REJECTED
-        if is_paused(self.db, camera["owner_id"]):
+        known = self._known_job(upload.upload_id)
+        waiting = known is None or known["state"] in (*jobs.OPEN_STATES, JobState.DELAYED)
+        if waiting and is_paused(self.db, camera["owner_id"]):
             # The owner blocked processing: an open or waiting upload stays in the spool as it
             # is, and the spool rescan processes it once the account is active again.
-            known = self._known_job(upload.upload_id)
-            if known is None or known["state"] in (*jobs.OPEN_STATES, JobState.DELAYED):
-                return None
+            return None
         # A read first: the spool scan meets waiting (delayed) uploads every few seconds, and
         # that must not cost a write transaction each time.
-        job = self._known_job(upload.upload_id) or jobs.register_job(
+        job = known or jobs.register_job(
             self.db,
             {
                 **upload.__dict__,
                 "camera_id": camera["id"],
+                "content_sha256": content_hash(folder),
             },
         )
+        return upload, job, camera
+
+    def resume_point(self, job: dict[str, Any], folder: Path) -> JobState | None:
+        """Crash recovery and re-runs in one place: what a job found again in the spool needs.
+
+        None: the job is open (``received``/``validated``) and the stages run from its state.
+        Otherwise the state it rests in, after finishing what a crash may have left undone
+        (a delayed clip that is due is released; a quarantined clip is moved; a visible or
+        rejected job's leftover spool folder is removed; a job whose tries kept killing the
+        process is set aside).
+        """
         if job["state"] == JobState.DELAYED:
             now = datetime.now(UTC)
             if (job["release_at"] or "") > iso(now) or not release_if_due(self.db, job["id"], now):
@@ -121,85 +186,97 @@ class ClipProcessor:
                 spool.remove_upload(folder)
             return JobState(job["state"])
         if job["attempts"] >= CRASH_LIMIT:
-            # Every earlier try ended with the daemon dying (a decoder crash outside the probe
-            # child): stop the crash loop, keep the upload for an admin.
+            # Every earlier try ended with the daemon dying mid-way: stop the crash loop,
+            # keep the upload for an admin.
             jobs.advance_job(self.db, job["id"], JobState.FAILED, reason="processing_crashed")
             logger.error(
                 "job %s: %d tries died mid-way; upload kept in spool", job["id"], job["attempts"]
             )
             return JobState.FAILED
-        stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
-        if not jobs.claim_job(self.db, job["id"], self.worker_id, stale):
-            return None
-        try:
-            return self._run(folder, upload, camera, started)
-        except Exception:
-            logger.exception("job %s: processing failed", job["id"])
-            self._after_failure(job["id"])
-            return None
-        finally:
-            jobs.release_job(self.db, job["id"])
+        return None
 
-    def _run(
-        self, folder: Path, upload: spool.UploadMeta, camera: dict[str, Any], started: float
+    def check(
+        self,
+        job: dict[str, Any],
+        folder: Path,
+        upload: spool.UploadMeta,
+        camera: dict[str, Any] | None,
+        started: float,
     ) -> JobState:
-        job = jobs.get_job(self.db, upload.upload_id)
+        """Stage 2: ``received`` -> ``validated``, or ``rejected`` / ``quarantined`` /
+        ``delayed`` with the reason. The signature checks; the probe reads the file in the
+        media worker, the rules run here on what it found. A retry of an upload already received
+        (same camera, name and bytes) is refused as a duplicate first."""
         clip = spool.clip_path(folder)
-        if job["state"] == JobState.RECEIVED:
-            model = self.models.get(camera["model"])
-            fingerprint = get_fingerprint(self.db, camera["id"])
-            verdict = check_upload(
-                camera, model, clip, self.settings.validation, fingerprint, prober=self.prober
-            )
-            started_at = started_at_from_name(
-                upload.original_name,
-                self.settings.pipeline.timestamp_patterns,
-                # The owner's confirmed zone for this camera; until then the global default.
-                (camera or {}).get("file_timezone") or self.settings.pipeline.camera_timezone,
-                fallback=job["received_at"],
-            )
-            if verdict.quarantined:
-                self._quarantine(job, folder, verdict, started_at, started)
-                return JobState.QUARANTINED
-            if not verdict.accepted:
-                self._reject(job, folder, verdict, started)
-                return JobState.REJECTED
-            learn_fingerprint(
-                self.db,
-                camera["id"],
-                ClipFingerprint.from_probe(verdict.probe),
-                job["id"],
-                until_samples=self.settings.validation.fingerprint_clips,
-            )
-            decision = self._lane(verdict, camera)
-            if decision.delayed:
-                self._delay(job, verdict, decision, started_at, started)
-                return JobState.DELAYED
-            jobs.advance_job(
-                self.db,
-                job["id"],
-                JobState.VALIDATED,
-                probe=verdict.probe,
-                lane=verdict.lane,
-                started_at=started_at,
-            )
-            job = jobs.get_job(self.db, job["id"])
-        self._index(job, clip, started, folder)
-        self._evaluate_fair_use(job)
-        return JobState.INDEXED
+        earlier = jobs.earlier_same_upload(self.db, job)
+        if earlier is not None:
+            detail = f"the same file as upload {earlier['id']} (a retry)"
+            self._reject(job, folder, UploadVerdict.reject(DUPLICATE, detail), started)
+            return JobState.REJECTED
+        model = self.models.get(camera["model"]) if camera else None
+        fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
+        verdict = check_upload(
+            camera, model, clip, self.settings.validation, fingerprint, prober=self.media.probe
+        )
+        started_at = started_at_from_name(
+            upload.original_name,
+            self.settings.pipeline.timestamp_patterns,
+            # The owner's confirmed zone for this camera; until then the global default.
+            (camera or {}).get("file_timezone") or self.settings.pipeline.camera_timezone,
+            fallback=job["received_at"],
+        )
+        if verdict.quarantined:
+            self._quarantine(job, folder, verdict, started_at, started)
+            return JobState.QUARANTINED
+        if not verdict.accepted:
+            self._reject(job, folder, verdict, started)
+            return JobState.REJECTED
+        assert camera is not None  # an accepted upload has a camera
+        learn_fingerprint(
+            self.db,
+            camera["id"],
+            ClipFingerprint.from_probe(verdict.probe),
+            job["id"],
+            until_samples=self.settings.validation.fingerprint_clips,
+        )
+        decision = self._lane(verdict, camera)
+        if decision.delayed:
+            self._delay(job, verdict, decision, started_at, started)
+            return JobState.DELAYED
+        jobs.advance_job(
+            self.db,
+            job["id"],
+            JobState.VALIDATED,
+            probe=verdict.probe,
+            lane=verdict.lane,
+            started_at=started_at,
+        )
+        return JobState.VALIDATED
+
+    def index(
+        self, job: dict[str, Any], source: Path, started: float, spool_folder: Path | None = None
+    ) -> JobState:
+        """Stage 3: ``validated`` -> ``indexed``, or ``analysing`` where the camera has
+        detection on. Stores ``source`` as the job's recording with its poster (and playback
+        copy) and makes it visible; ``spool_folder``, if given, is removed."""
+        self._index(job, source, started, spool_folder)
+        return JobState(jobs.get_job(self.db, job["id"])["state"])
 
     def _index(
         self, job: dict[str, Any], source: Path, started: float, spool_folder: Path | None = None
     ) -> int:
-        """Store ``source`` as the job's recording; ``spool_folder``, if given, is removed."""
         probe = json.loads(job["probe_json"] or "{}")
         ext = CONTAINER_EXT.get(probe.get("sniffed", ""), "mp4")
         relpath = self.clips.recording_relpath(job["camera_id"], job["started_at"], job["id"], ext)
         stored = self.clips.move_in(source, relpath)
         thumb_rel = self.clips.thumb_relpath(relpath)
-        has_poster = write_poster(stored, self.clips.thumb_file(thumb_rel))
-        playback_rel = store_playback_copy(self.clips, relpath, probe)  # AVI, H.265: for browsers
-        detections = self.detection.run(job["camera_id"], relpath)  # None: every switch off
+        has_poster = self._poster(job, stored, self.clips.thumb_file(thumb_rel))
+        playback_rel = self._playback_copy(job, relpath, probe)  # AVI, H.265: for browsers
+        visible_as = (
+            JobState.ANALYSING
+            if self.detection.switches(job["camera_id"]).any
+            else JobState.INDEXED
+        )
         with atomic(self.db):
             recording_id = insert_recording(
                 self.db,
@@ -223,12 +300,75 @@ class ClipProcessor:
                     "lane": job["lane"] or "normal",
                 },
             )
-            self.detection.store(recording_id, detections)
-            jobs.advance_job(self.db, job["id"], JobState.INDEXED, recording_id=recording_id)
+            # The analysis counts its own tries from here.
+            jobs.advance_job(
+                self.db, job["id"], visible_as, recording_id=recording_id, reset_attempts=True
+            )
         if spool_folder is not None:
             spool.remove_upload(spool_folder)
-        log_clip(job, JobState.INDEXED, None, probe.get("duration_s"), started, recording_id)
+        log_clip(job, visible_as, None, probe.get("duration_s"), started, recording_id)
         return recording_id
+
+    def _poster(self, job: dict[str, Any], stored: Path, target: Path) -> bool:
+        try:
+            return self.media.poster(stored, target)
+        except MediaFailed as failed:
+            # The probe decoded this file; a poster failure costs the poster, not the clip.
+            logger.warning("job %s: no poster (%s)", job["id"], failed)
+            return False
+
+    def _playback_copy(
+        self, job: dict[str, Any], relpath: str, probe: dict[str, Any]
+    ) -> str | None:
+        try:
+            return self.media.playback_copy(relpath, probe)
+        except MediaFailed as failed:
+            logger.warning("job %s: no playback copy (%s)", job["id"], failed)
+            return None
+
+    # -- analyse (the daemon's "analysis" queue) ------------------------------------------
+    def analyse(self, job_id: str) -> JobState | None:
+        """Stage 4: ``analysing`` -> ``analysed``: detection fills in the labels, boxes,
+        plates and false-alarm verdict of a visible clip. A clip that cannot be analysed is
+        tried again once, then stays visible without labels (reason ``analysis_failed``).
+        None if another worker holds the job or it is not waiting for analysis."""
+        stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
+        if not jobs.claim_job(self.db, job_id, self.worker_id, stale):
+            return None
+        try:
+            return self._analyse_claimed(job_id)
+        except Exception:
+            # Our own error (a bug, a locked catalog): the clip stays visible and is tried
+            # again on the next pass, given up after MAX_ANALYSIS_ATTEMPTS so it cannot loop.
+            logger.exception("job %s: analysis failed", job_id)
+            if jobs.get_job(self.db, job_id)["attempts"] >= MAX_ANALYSIS_ATTEMPTS:
+                jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="analysis_error")
+            return None
+        finally:
+            jobs.release_job(self.db, job_id)
+
+    def _analyse_claimed(self, job_id: str) -> JobState | None:
+        job = jobs.get_job(self.db, job_id)
+        if job["state"] != JobState.ANALYSING:
+            return None
+        started = time.monotonic()
+        recording = get_recording_by_job(self.db, job_id)
+        if recording is None:  # deleted by its owner while it waited
+            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="recording_deleted")
+            return JobState.ANALYSED
+        try:
+            result = self.detection.analyse(job["camera_id"], recording["path"])
+            reason = None
+        except AnalysisFailed as failed:
+            if job["attempts"] < MAX_ANALYSIS_ATTEMPTS:
+                return None  # the claim is released: the next pass tries again
+            result, reason = None, ANALYSIS_GAVE_UP
+            logger.error("job %s: analysis given up (%s); clip stays visible", job_id, failed)
+        with atomic(self.db):
+            self.detection.store(recording["id"], result)
+            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason=reason)
+        log_clip(job, JobState.ANALYSED, reason, recording["duration_s"], started)
+        return JobState.ANALYSED
 
     def index_stored(self, job: dict[str, Any], source: Path) -> int:
         """Index a clip kept outside the spool (an owner accepted it from quarantine)."""
@@ -379,6 +519,16 @@ class ClipProcessor:
 
     def recording_for(self, job_id: str) -> dict[str, Any] | None:
         return get_recording_by_job(self.db, job_id)
+
+
+def content_hash(folder: Path) -> str | None:
+    """The spooled clip's SHA-256 (a retry is known by it); None if it cannot be read, and the
+    job then fails as it would have. Hashed here, not in ingestd, whose handover runs in the
+    FTP I/O loop."""
+    try:
+        return spool.file_sha256(spool.clip_path(folder))
+    except OSError:
+        return None
 
 
 def long_clip_notice(job: dict[str, Any], verdict: UploadVerdict, now: datetime) -> OwnerNotice:

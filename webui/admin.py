@@ -15,7 +15,7 @@ from core.catalog.camera_edits import cameras_with_owners
 from core.catalog.fairuse import fairuse_events, record_transition
 from core.catalog.jobs import count_jobs_by_state
 from core.catalog.rejections import list_rejections
-from core.catalog.service_figures import detector_speed
+from core.catalog.service_figures import analysis_backlog, detector_speed
 from core.catalog.states import FairUseState
 from webui.auth import admin_required
 from webui.db import get_db, get_settings
@@ -39,6 +39,7 @@ def index():
         "admin/index.html",
         disk=disk,
         jobs=count_jobs_by_state(db),
+        backlog=analysis_backlog(db),
         detector=detector_speed(db),
     )
 

@@ -153,13 +153,22 @@ def search_recordings(
 
 
 def attach_labels(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
-    """Add ``labels`` (sorted names) to each row, from the detection tables when present."""
+    """Add ``labels`` (sorted names) to each row, from the detection tables when present, and
+    ``analysing``: the clip is visible but its labels are still to come."""
     for row in rows:
         row["labels"] = []
-    if not rows or not has_table(db, LABELS_TABLE):
+        row["analysing"] = False
+    if not rows:
         return
     by_id = {row["id"]: row for row in rows}
     marks = ", ".join("?" for _ in by_id)
+    for (recording_id,) in db.execute(
+        f"SELECT recording_id FROM jobs WHERE state = ? AND recording_id IN ({marks})",  # noqa: S608
+        [JobState.ANALYSING, *by_id],
+    ).fetchall():
+        by_id[recording_id]["analysing"] = True
+    if not has_table(db, LABELS_TABLE):
+        return
     for item in db.query(
         f"SELECT DISTINCT recording_id, label FROM {LABELS_TABLE}"  # noqa: S608
         f" WHERE recording_id IN ({marks}) ORDER BY label",

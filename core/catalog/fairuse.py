@@ -12,16 +12,23 @@ from core.catalog.states import FairUseState, JobState
 
 LABELS_TABLE = "recording_labels"
 # Accepted clips, whether indexed yet or waiting in the delayed lane.
-ACCEPTED_JOB_STATES = (JobState.VALIDATED, JobState.INDEXED, JobState.DELAYED)
+ACCEPTED_JOB_STATES = (
+    JobState.VALIDATED,
+    JobState.INDEXED,
+    JobState.ANALYSING,
+    JobState.ANALYSED,
+    JobState.DELAYED,
+)
+_STATE_MARKS = ", ".join("?" for _ in ACCEPTED_JOB_STATES)
 
 
 def accepted_clips(db: sqlite_utils.Database, camera_id: int, since: str) -> list[dict[str, Any]]:
     """Jobs of accepted clips received since ``since``: id, started_at, duration, recording."""
     return list(
         db.query(
-            "SELECT id AS job_id, started_at, received_at, recording_id,"
+            "SELECT id AS job_id, started_at, received_at, recording_id,"  # noqa: S608 - marks only
             " json_extract(probe_json, '$.duration_s') AS duration_s FROM jobs"
-            " WHERE camera_id = ? AND received_at >= ? AND state IN (?, ?, ?)"
+            f" WHERE camera_id = ? AND received_at >= ? AND state IN ({_STATE_MARKS})"
             " ORDER BY started_at",
             [camera_id, since, *ACCEPTED_JOB_STATES],
         )

@@ -66,8 +66,9 @@ def list_recordings(
 def public_recording(row: Recording, zone: str | None = None) -> dict[str, Any]:
     """A recording as its owner sees it: the API's ``Recording`` and `alarmvault recordings list
     --json`. No file paths. ``row`` carries ``camera_name`` (every listing query joins it) and
-    ``labels`` and ``plates`` when the caller attached them (none otherwise). Times are ISO 8601
-    with the offset of ``zone`` (the viewer's; UTC when None)."""
+    ``labels``, ``plates`` and ``analysing`` when the caller attached them (`attach_labels`,
+    `attach_plates`). Times are ISO 8601 with the offset of ``zone`` (the viewer's; UTC when
+    None)."""
     return {
         "id": row["id"],
         "camera_id": row["camera_id"],
@@ -82,6 +83,8 @@ def public_recording(row: Recording, zone: str | None = None) -> dict[str, Any]:
         "container": row["container"],
         "size_bytes": row["size_bytes"],
         "labels": row.get("labels", []),
+        # Visible before its labels: detection has not finished with it yet.
+        "analysing": bool(row.get("analysing", False)),
         "plates": [
             {"text": plate["text"], "name": plate["name"]} for plate in row.get("plates", [])
         ],

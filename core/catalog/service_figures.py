@@ -14,9 +14,11 @@ from core.catalog.states import FairUseState, JobState
 
 
 def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
-    """Uploads received, accepted (indexed) and rejected per reason, from the job table."""
+    """Uploads received, accepted (visible: indexed, analysing or analysed) and rejected per
+    reason, from the job table."""
     received, accepted = db.execute(
-        "SELECT count(*), coalesce(sum(state = ?), 0) FROM jobs", [JobState.INDEXED]
+        "SELECT count(*), coalesce(sum(state IN (?, ?, ?)), 0) FROM jobs",
+        [JobState.INDEXED, JobState.ANALYSING, JobState.ANALYSED],
     ).fetchone()
     rejected = {
         row["reason"]: row["n"]
@@ -99,4 +101,34 @@ def detector_speed(db: sqlite_utils.Database, recent: int = 200) -> dict[str, fl
         "clips": clips,
         "ms_per_clip": round(elapsed / clips, 1),
         "ms_per_detector_run": round(elapsed / runs, 1) if runs else None,
+    }
+
+
+class AnalysisBacklog(TypedDict):
+    """Clips visible but still waiting for detection, and how fast the wait drains."""
+
+    waiting: int
+    oldest_wait_s: float | None
+    analysed_per_min: float
+    window_min: int
+
+
+def analysis_backlog(db: sqlite_utils.Database, window_min: int = 5) -> AnalysisBacklog:
+    """The analysis backlog now: clips waiting (``analysing``), the oldest one's wait since it
+    became visible, and clips analysed per minute over the last ``window_min`` minutes."""
+    waiting, oldest_s = db.execute(
+        "SELECT count(*), max((julianday('now') - julianday(updated_at)) * 86400.0)"
+        " FROM jobs WHERE state = ?",
+        [JobState.ANALYSING],
+    ).fetchone()
+    (analysed,) = db.execute(
+        "SELECT count(*) FROM jobs WHERE state = ? AND julianday(updated_at) >="
+        " julianday('now', ?)",
+        [JobState.ANALYSED, f"-{window_min} minutes"],
+    ).fetchone()
+    return {
+        "waiting": int(waiting),
+        "oldest_wait_s": round(max(float(oldest_s), 0.0), 1) if oldest_s is not None else None,
+        "analysed_per_min": round(analysed / window_min, 2),
+        "window_min": window_min,
     }

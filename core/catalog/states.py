@@ -14,12 +14,17 @@ class JobState(StrEnum):
 
     RECEIVED = "received"
     VALIDATED = "validated"
+    # Visible (recording with poster) and done: its camera has detection switched off.
     INDEXED = "indexed"
     REJECTED = "rejected"
     QUARANTINED = "quarantined"
     DELAYED = "delayed"
     # Our own error, three times: the upload stays in the spool for an admin to look at.
     FAILED = "failed"
+    # Visible, waiting for detection to fill in labels, boxes, plates and the verdict.
+    ANALYSING = "analysing"
+    # Visible and analysed (or given up on analysis: then ``reason`` says why).
+    ANALYSED = "analysed"
 
 
 class FairUseState(StrEnum):

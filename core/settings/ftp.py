@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.settings.base import StrictModel, listen_validator
 
@@ -22,7 +23,27 @@ class FtpSettings(StrictModel):
         None, description="PEM certificate for FTPS; if unset a self-signed one is generated once."
     )
     tls_key: Path | None = Field(None, description="PEM private key for tls_cert.")
+    tls_hostnames: list[str] = Field(
+        default_factory=list,
+        description="Host names and addresses the cameras are told to connect to (what is typed "
+        "into the camera): the generated self-signed certificate is valid for these (and for "
+        "masquerade_address, localhost, 127.0.0.1), so a camera that verifies (ft_insecure=0) "
+        "accepts it once it trusts it. Changing the list makes a new certificate.",
+    )
     require_tls: bool = Field(False, description="Refuse logins that did not issue AUTH TLS first.")
+    tls_min_version: Literal["1.0", "1.1", "1.2", "1.3"] = Field(
+        "1.2",
+        description="Oldest TLS version FTPS accepts. 1.0/1.1 only for old camera firmware that "
+        "knows nothing newer: they also allow the weak ciphers such firmware needs.",
+    )
+    # TLS 1.3 sends session tickets after the handshake; a client that uploads and closes
+    # without reading them (lftp under load) gets its data connection reset, and pyOpenSSL
+    # offers no way to send none (OpenSSL's SSL_CTX_set_num_tickets). So 1.3 is opt-in.
+    tls_max_version: Literal["1.2", "1.3"] = Field(
+        "1.2",
+        description="Newest TLS version FTPS offers; 1.3 lets TLS-1.3-only clients in, but lftp "
+        "may see reset FTPS data connections under load (session tickets).",
+    )
     idle_timeout_s: int = Field(120, ge=5, description="Close control connections idle this long.")
     data_timeout_s: int = Field(60, ge=5, description="Abort a stalled data transfer after this.")
     max_connections: int = Field(256, ge=1, description="Total concurrent connections.")
@@ -46,6 +67,15 @@ class FtpSettings(StrictModel):
     )
 
     _check_listen = listen_validator("listen")
+
+    @model_validator(mode="after")
+    def _check_tls_versions(self) -> FtpSettings:
+        if float(self.tls_min_version) > float(self.tls_max_version):
+            raise ValueError(
+                f"tls_min_version {self.tls_min_version} is newer than "
+                f"tls_max_version {self.tls_max_version}"
+            )
+        return self
 
     @field_validator("passive_ports")
     @classmethod

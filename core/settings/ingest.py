@@ -6,6 +6,10 @@ from pydantic import Field
 
 from core.settings.base import StrictModel
 
+# What clients and camera firmware call a file while it is still being written (ncftpput -S,
+# WinSCP, rclone, curl scripts, editors' backups): handed over only once renamed.
+TEMPORARY_NAMES = ("*.tmp", "*.part", "*~", "*.filepart", "*.partial", ".*")
+
 
 class IngestSettings(StrictModel):
     max_upload_mb: int = Field(200, ge=1, description="Largest single file accepted (hard cap).")
@@ -25,6 +29,23 @@ class IngestSettings(StrictModel):
         ge=0,
         le=3600,
         description="Recognise a login verified this recently without argon2 (0: always verify).",
+    )
+    temporary_names: list[str] = Field(
+        list(TEMPORARY_NAMES),
+        description=(
+            "Shell patterns (fnmatch, case-insensitive) of file names that are not final: such "
+            "an upload waits in the jail for its rename (FTP RNFR/RNTO, SFTP rename) to a final "
+            "name and is handed over under that name; [] hands every upload over at once."
+        ),
+    )
+    rename_timeout_s: int = Field(
+        120,
+        ge=1,
+        le=86400,
+        description=(
+            "How long an upload under a temporary name waits for its rename; then it is handed "
+            "over under its own name (and logged)."
+        ),
     )
     workers: int = Field(
         2,

@@ -36,6 +36,12 @@ class SftpSettings(StrictModel):
     login_timeout_s: int = Field(
         30, ge=1, description="Close a connection that has not logged in after this long."
     )
+    legacy_algorithms: bool = Field(
+        False,
+        description="Also offer SHA-1 algorithms for old camera firmware (libssh2 <= 1.8): the "
+        "ssh-rsa host key signature (needs an RSA host key) and diffie-hellman-group14-sha1 key "
+        "exchange. Weaker; off unless a camera cannot connect otherwise.",
+    )
     public_keys: bool = Field(
         True, description="Also accept the public keys registered per camera (camera_keys)."
     )

@@ -8,8 +8,9 @@ this answers pyftpdlib's permission questions only.
 from __future__ import annotations
 
 # FTP permission letters a camera gets (pyftpdlib's alphabet): e=CWD, l=LIST/SIZE inside its jail,
-# m=MKD, w=STOR, a=APPE, d=DELE, f=RNFR/RNTO. Never r (RETR), M (chmod) or T (set times).
-UPLOAD_PERMISSIONS = "elmwadf"
+# m=MKD, w=STOR, a=APPE, d=DELE, f=RNFR/RNTO, T=MFMT (rclone sets the time of every upload and
+# sends it again when that fails). Never r (RETR) or M (chmod).
+UPLOAD_PERMISSIONS = "elmwadfT"
 
 
 class CameraFTPAuthorizer:

@@ -11,8 +11,12 @@ removed. The password check runs in the login pool and answers through the `Loop
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from functools import partial
+
+from pyftpdlib.filesystems import FilesystemError
 
 from core.catalog import utcnow
 from core.spool import shorten_address
@@ -27,7 +31,7 @@ from ingestd.credentials import (
 )
 from ingestd.filesystems import JailedFS
 from ingestd.ftp.pyftpdlib_adapter import LoopBridge, UploadDTPHandler, UploadFTPHandler
-from ingestd.handover import HandedOverFiles, LoginWithdrawn, UploadHandover
+from ingestd.handover import MSG_NO_RESUME, HandedOverFiles, LoginWithdrawn, UploadHandover
 from ingestd.limits import (
     DISK,
     CappedUploadFile,
@@ -39,6 +43,16 @@ logger = logging.getLogger(__name__)
 
 MSG_TLS_REQUIRED = "TLS required: send AUTH TLS first (set the camera to FTPS)."
 MSG_NOT_STORED = "Upload could not be stored; please send it again."
+
+
+def parse_mfmt_time(timeval: str) -> float | None:
+    """``YYYYMMDDHHMMSS[.fff]`` (UTC, as MFMT and MDTM give it) as epoch seconds; None if not."""
+    whole, _, fraction = timeval.partition(".")
+    try:
+        moment = datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        return moment.timestamp() + (float(f"0.{fraction}") if fraction else 0.0)
+    except ValueError:
+        return None
 
 
 def limit_reply(error: UploadLimitExceeded) -> str:
@@ -174,9 +188,18 @@ class CameraFTPHandler(UploadFTPHandler):
             disconnect=message == MSG_BANNED,
         )
 
+    def on_login(self, username: str) -> None:
+        self.fs.handed_over = self.handed_over
+
     # --- uploads
 
     def ftp_STOR(self, file: str, mode: str = "w") -> str | None:
+        """STOR, APPE, or REST + STOR: a resume only continues a file still in the jail."""
+        refusal = self._refuse_resume(file, append="a" in mode)
+        if refusal is not None:
+            self.cancel_restart()
+            self.respond(refusal)
+            return None
         try:
             allowance = self.guard.allowance(self.camera, self.session_bytes)
         except UploadLimitExceeded as error:
@@ -184,8 +207,30 @@ class CameraFTPHandler(UploadFTPHandler):
             return None
         self._upload_started_at = utcnow()
         self.handed_over.forget(file)
+        self.handover.upload_reopened(file)
         self.fs.upload_wrapper = partial(CappedUploadFile, allowance=allowance)
         return super().ftp_STOR(file, mode)
+
+    def _refuse_resume(self, file: str, *, append: bool) -> str | None:
+        """Why this resume cannot be done (a reply), before any file is opened; None: go on.
+
+        Only a file still in the jail (one waiting for its rename) can be continued. A handed-
+        over upload is gone: appending its tail would store a file that is not a clip.
+        """
+        position = self.restart_position
+        if not position and not append:
+            return None
+        try:
+            size: int | None = self.fs.getsize(file) if self.fs.isfile(file) else None
+        except OSError:
+            size = None
+        if append:
+            if size is None and self.handed_over.size_of(file) is not None:
+                return f"550 {MSG_NO_RESUME}"
+            return None  # an APPE of a new file is an upload like STOR
+        if size is None or position > size:
+            return f"554 {MSG_NO_RESUME}"
+        return None
 
     def ftp_STOU(self, line: str) -> None:
         self.respond("502 STOU is not supported; use STOR.")
@@ -197,10 +242,42 @@ class CameraFTPHandler(UploadFTPHandler):
             return
         super().ftp_SIZE(path)
 
+    def ftp_MFMT(self, path: str, timeval: str) -> tuple[str, str] | None:
+        """Set the time of the camera's own upload: in the jail (waiting for its rename) the
+        file's, once handed over the time this session reports for it (MDTM, MLST)."""
+        mtime = parse_mfmt_time(timeval)
+        if mtime is None:
+            self.respond("501 Invalid time format; expected YYYYMMDDHHMMSS (UTC).")
+            return None
+        if not self.handed_over.set_mtime(path, mtime):
+            try:
+                self.fs.utime(path, mtime)
+            except (OSError, FilesystemError) as error:
+                self.respond(f"550 {self.error_text(error)}.")
+                return None
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(mtime))
+        self.respond(f"213 Modify={stamp}; {self.fs.fs2ftp(path)}.")
+        return stamp, path
+
+    def ftp_MDTM(self, path: str) -> str | None:
+        handed_over = self.handed_over.get(path)
+        if handed_over is not None and not self.fs.lexists(path):
+            self.respond(f"213 {time.strftime('%Y%m%d%H%M%S', time.gmtime(handed_over.mtime))}")
+            return path
+        return super().ftp_MDTM(path)
+
+    def ftp_MLSD(self, path: str) -> str | None:
+        # pyftpdlib answers 501 for a missing folder too; clients (rclone) read only 550 as
+        # "not there yet", create the folder and go on, and give up on a 501.
+        if not self.fs.lexists(path):
+            self.respond("550 No such directory.")
+            return None
+        return super().ftp_MLSD(path)
+
     def on_file_received(self, file: str) -> bool:
         """A STOR/APPE finished: hand the file over to the pipeline; False if that failed."""
         try:
-            meta = self.handover.hand_over(
+            meta = self.handover.upload_finished(
                 self.camera,
                 file,
                 protocol=self.protocol,
@@ -218,6 +295,32 @@ class CameraFTPHandler(UploadFTPHandler):
             self.session_bytes += meta.size_bytes
             self.handed_over.remember(file, meta.size_bytes)
         return True
+
+    def ftp_RNTO(self, path: str) -> tuple[str, str] | None:
+        """pyftpdlib's RNTO, but a temporary name renamed to a final one is handed over first:
+        after the 250 the clip is in the spool, as after a 226."""
+        source = self.take_rename_source()
+        if source is None:
+            self.respond("503 Bad sequence of commands: use RNFR first.")
+            return None
+        try:
+            self.fs.rename(source, path)
+        except (OSError, FilesystemError) as error:
+            self.respond(f"550 {self.error_text(error)}.")
+            return None
+        try:
+            meta = self.handover.upload_renamed(
+                self.camera, source, path, protocol=self.protocol, remote_ip=str(self.remote_ip)
+            )
+        except OSError:
+            logger.exception("%s handover after a rename failed", self.log_identity)
+            self.respond(f"451 {MSG_NOT_STORED}")
+            return None
+        if meta is not None:
+            self.session_bytes += meta.size_bytes
+            self.handed_over.remember(path, meta.size_bytes)
+        self.respond("250 Renaming ok.")
+        return source, path
 
     def on_incomplete_file_received(self, file: str) -> None:
         """An upload was aborted or cut off: remove what arrived."""

@@ -30,6 +30,8 @@ Control connection (`UploadFTPHandler`)
     keeps one line per upload.
   - ``process_command`` overridden: pyftpdlib refuses USER/PASS before AUTH TLS with a "550"
     naming no remedy; a camera needs "530 ... set the camera to FTPS".
+  - ``pre_process_command`` overridden: a NUL byte in an argument made pyftpdlib's path check
+    raise ValueError and drop the connection; it gets a 501 before any path is looked at.
   - ``_ssl_established``: whether the control connection is encrypted (FTP or FTPS session).
   - ``handle()`` overridden: pyftpdlib's server calls it after its own per-process connection
     limits; the limit counted across worker processes is checked there too, before the 220.
@@ -40,6 +42,11 @@ Control connection (`UploadFTPHandler`)
     password in memory, log the user name, and pause after every refusal, not only guesses.
   - ``del_channel`` / ``add_channel``: no further commands from a client while its login is
     being checked.
+  - ``_rnfr`` (`take_rename_source`): RNTO is answered only after a renamed upload is handed
+    over (pyftpdlib's ``ftp_RNTO`` replies 250 first), so the subclass runs RNTO itself.
+  - ``_restart_position`` (`restart_position`, `cancel_restart`): the offset of a pending REST,
+    so that a resume is checked before pyftpdlib opens (and creates) the file.
+  - ``pyftpdlib.utils.strerror`` (`error_text`): the text pyftpdlib puts in its 550 replies.
 
 I/O loop (`LoopBridge`)
   - ``ioloop.AsyncChat`` subclassed and ``handle_read_event`` aliased: the loop is not
@@ -65,6 +72,7 @@ from typing import Any
 from OpenSSL import SSL
 from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.ioloop import AsyncChat, IOLoop
+from pyftpdlib.utils import strerror
 
 from core.spool import shorten_address
 from ingestd.connection_limits import Refusal
@@ -207,6 +215,9 @@ class UploadFTPHandler(TLS_FTPHandler):
     """pyftpdlib's FTP/FTPS session with private logging, a threaded login and shared limits."""
 
     dtp_handler = UploadDTPHandler
+    # Set by pyftpdlib (RNFR's path, REST's offset); declared for the type checker.
+    _rnfr: str | None
+    _restart_position: int
 
     # --- hooks for the subclass
 
@@ -235,6 +246,25 @@ class UploadFTPHandler(TLS_FTPHandler):
     @property
     def tls_established(self) -> bool:
         return bool(self._ssl_established)
+
+    def take_rename_source(self) -> str | None:
+        """The filesystem path of the last RNFR, once (None without one)."""
+        source, self._rnfr = self._rnfr, None
+        return source or None
+
+    @property
+    def restart_position(self) -> int:
+        """The offset of a pending REST; 0 without one."""
+        return int(self._restart_position or 0)
+
+    def cancel_restart(self) -> None:
+        """Forget a pending REST: the next transfer starts at 0 again."""
+        self._restart_position = 0
+
+    @staticmethod
+    def error_text(error: BaseException) -> str:
+        """pyftpdlib's wording of a filesystem error, as in its 550 replies."""
+        return str(strerror(error))
 
     def pause_commands(self) -> None:
         """Read nothing more from the client until `resume_commands`."""
@@ -290,6 +320,13 @@ class UploadFTPHandler(TLS_FTPHandler):
             super().close()
         finally:
             self.connection_closed()
+
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
+        if "\0" in line:
+            self.logline("<- (a command with a NUL byte)")
+            self.respond("501 A NUL byte is not allowed in a command or path.")
+            return
+        super().pre_process_command(line, cmd, arg)
 
     def process_command(self, cmd: str, *args: Any, **kwargs: Any) -> None:
         refusal = self.refuse_command(cmd)

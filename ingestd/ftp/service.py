@@ -7,6 +7,7 @@ process (tests run many) never share pyftpdlib's class-level settings.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from OpenSSL import SSL
@@ -28,21 +29,53 @@ from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 logger = logging.getLogger(__name__)
 
 
+TLS_VERSIONS = {
+    "1.0": SSL.TLS1_VERSION,
+    "1.1": SSL.TLS1_1_VERSION,
+    "1.2": SSL.TLS1_2_VERSION,
+    "1.3": SSL.TLS1_3_VERSION,
+}
+
+
 def tls_context(settings: Settings) -> SSL.Context:
     cert, key = ensure_tls_certificate(settings)
+    ftp = settings.ftp
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
-    context.set_min_proto_version(SSL.TLS1_2_VERSION)
-    # TLS 1.3 sends session tickets after the handshake. A client that uploads and closes
-    # without reading them (lftp does) leaves unread bytes behind, so its kernel answers the
-    # close with a reset, and a reset throws away upload data the server had not yet read.
-    # Camera firmware speaks TLS 1.2 anyway.
-    context.set_max_proto_version(SSL.TLS1_2_VERSION)
+    context.set_min_proto_version(TLS_VERSIONS[ftp.tls_min_version])
+    # TLS 1.3 (opt-in, `[ftp] tls_max_version`) sends session tickets after the handshake. A
+    # client that uploads and closes without reading them (lftp does) leaves unread bytes
+    # behind, so its kernel answers the close with a reset, and a reset throws away upload data
+    # the server had not yet read. Camera firmware speaks TLS 1.2 anyway.
+    context.set_max_proto_version(TLS_VERSIONS[ftp.tls_max_version])
+    if ftp.tls_min_version in ("1.0", "1.1"):
+        # TLS 1.0/1.1 sign the handshake with MD5+SHA-1, which OpenSSL 3's default security
+        # level refuses; old firmware also knows only CBC ciphers.
+        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
     context.set_options(SSL.OP_NO_COMPRESSION)
     context.use_certificate_chain_file(str(cert))
     context.use_privatekey_file(str(key))
     # Lets clients resume the control connection's TLS session on data connections.
     context.set_session_id(b"alarmvault-ftps")
     return context
+
+
+# How often the FTPS certificate and key files are checked for a change.
+TLS_RELOAD_CHECK_S = 30.0
+
+
+def tls_files_state(settings: Settings) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime) of the certificate and key in use: a renewal changes them. An admin
+    certificate is read through its symlinks (certbot's live/ folder)."""
+    cert, key = ensure_tls_certificate(settings)
+    state = []
+    for path in (cert, key):
+        try:
+            info = os.stat(path)
+        except OSError:
+            state.append((str(path), -1, -1))
+        else:
+            state.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(state)
 
 
 class FtpService:
@@ -92,6 +125,9 @@ class FtpService:
             },
         )
         listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
+        self.handler: type[CameraFTPHandler] = handler
+        self._settings = settings
+        self._tls_files = tls_files_state(settings)
         self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)
         # The total is shared out among the FTP workers: it guards each process's file
         # descriptors. The per-address limit is counted across them by `connection_limiter`
@@ -105,7 +141,25 @@ class FtpService:
     def address(self) -> tuple[str, int]:
         return self.server.address
 
+    def reload_tls_if_changed(self) -> bool:
+        """A new certificate or key on disk (a certbot renewal) is used for new connections;
+        sessions already open keep theirs, so no upload is dropped. Runs in the I/O loop."""
+        state = tls_files_state(self._settings)
+        if state == self._tls_files:
+            return False
+        try:
+            context = tls_context(self._settings)
+        except (OSError, SSL.Error) as error:
+            # Half-written by the renewal? The old certificate serves until the next check.
+            logger.warning("FTPS certificate changed but could not be loaded: %s", error)
+            return False
+        self.handler.ssl_context = context
+        self._tls_files = state
+        logger.info("FTPS certificate reloaded")
+        return True
+
     def start(self) -> None:
+        self.ioloop.call_every(TLS_RELOAD_CHECK_S, self.reload_tls_if_changed)
         self._thread = threading.Thread(target=self._serve, name="ingestd-ftp", daemon=True)
         self._thread.start()
         host, port = self.address

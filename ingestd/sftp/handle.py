@@ -8,7 +8,7 @@ import os
 from paramiko import SFTPAttributes, SFTPHandle, SFTPServer
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK, SFTP_PERMISSION_DENIED
 
-from ingestd.handover import LoginWithdrawn
+from ingestd.handover import MSG_NO_RESUME, LoginWithdrawn
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
 from ingestd.sftp.protocol import StatusWithMessage
 from ingestd.sftp.server import CameraSSHServer
@@ -32,12 +32,18 @@ class UploadHandle(SFTPHandle):
         self.started_at = started_at
         self.failed: int | None = None
         self._position = file.tell()
+        # Writes continue the file, never leave a hole: a resume of an upload that was already
+        # handed over (OpenSSH's reput) would otherwise store a tail behind a gap.
+        self._end = os.fstat(file.fileno()).st_size
         self._finished = False
 
     def write(self, offset: int, data: bytes) -> int:
         self.session.touch()
         self._trace("write offset=%d bytes=%d", offset, len(data))
         if self.failed is not None:
+            return self.failed
+        if offset > self._end:
+            self.failed = StatusWithMessage(SFTP_FAILURE, MSG_NO_RESUME)
             return self.failed
         try:
             if offset != self._position:
@@ -50,6 +56,7 @@ class UploadHandle(SFTPHandle):
             self.failed = SFTPServer.convert_errno(error.errno)
             return self.failed
         self._position = offset + len(data)
+        self._end = max(self._end, self._position)
         return SFTP_OK
 
     def read(self, offset: int, length: int) -> int:
@@ -106,7 +113,7 @@ class UploadHandle(SFTPHandle):
             session.handover.discard(account, self.fs_path, protocol="sftp")
             return self.failed if self.failed is not None else SFTP_FAILURE
         try:
-            meta = session.handover.hand_over(
+            meta = session.handover.upload_finished(
                 account,
                 self.fs_path,
                 protocol="sftp",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import stat as stat_module
 import threading
 from collections.abc import Callable
 
@@ -23,9 +22,9 @@ from paramiko.sftp import (
 )
 
 from core.catalog import utcnow
-from ingestd.filesystems import DIR_MODE, FILE_MODE, Jail, OutsideJail
+from ingestd.filesystems import DIR_MODE, MSG_HANDED_OVER, Jail, OutsideJail
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
-from ingestd.sftp.handle import MSG_NO_DOWNLOADS, UploadHandle
+from ingestd.sftp.handle import MSG_NO_DOWNLOADS, MSG_NOT_STORED, UploadHandle
 from ingestd.sftp.protocol import StatusWithMessage
 from ingestd.sftp.server import CameraSSHServer
 
@@ -94,6 +93,13 @@ class JailedSFTPServer(SFTPServerInterface):
                     attributes = SFTPAttributes.from_stat(entry.stat(follow_symlinks=False))
                     attributes.filename = entry.name
                     entries.append(attributes)
+            present = {entry.filename for entry in entries}
+            for name in self.session.handed_over.names_in(fs_path):
+                handed_over = self.session.handed_over.stat_of(os.path.join(fs_path, name))
+                if name not in present and handed_over is not None:
+                    attributes = SFTPAttributes.from_stat(handed_over)
+                    attributes.filename = name
+                    entries.append(attributes)
             return entries
 
         return self._run("list", path, listing)
@@ -108,14 +114,11 @@ class JailedSFTPServer(SFTPServerInterface):
         try:
             return SFTPAttributes.from_stat(os.lstat(fs_path))
         except FileNotFoundError:
-            size = self.session.handed_over.size_of(fs_path)
-            if size is None:
-                return SFTP_NO_SUCH_FILE
             # Already handed over: answer as if it were still here (clients check the size).
-            attributes = SFTPAttributes()
-            attributes.st_size = size
-            attributes.st_mode = stat_module.S_IFREG | FILE_MODE
-            return attributes
+            handed_over = self.session.handed_over.stat_of(fs_path)
+            if handed_over is None:
+                return SFTP_NO_SUCH_FILE
+            return SFTPAttributes.from_stat(handed_over)
 
     # --- uploads
 
@@ -134,12 +137,17 @@ class JailedSFTPServer(SFTPServerInterface):
                 resume=not flags & os.O_TRUNC,
             )
             self.session.handed_over.forget(fs_path)
+            self.session.handover.upload_reopened(fs_path)
             return UploadHandle(self.session, fs_path, CappedUploadFile(file, allowance), utcnow())
 
         return self._run("open", path, opening)
 
     def remove(self, path: str) -> int:
         def removing(fs_path: str) -> int:
+            if not os.path.lexists(fs_path):
+                if self.session.handed_over.stat_of(fs_path) is not None:
+                    return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_HANDED_OVER + ".")
+                return SFTP_NO_SUCH_FILE
             if os.path.islink(fs_path) or not os.path.isfile(fs_path):
                 return SFTP_PERMISSION_DENIED
             os.unlink(fs_path)
@@ -156,7 +164,7 @@ class JailedSFTPServer(SFTPServerInterface):
                 # SFTP v3 rename must not overwrite; posix-rename does.
                 return SFTP_FAILURE
             os.rename(old_fs, new_fs)
-            return SFTP_OK
+            return self._renamed(old_fs, new_fs)
 
         return self._run("rename", oldpath, renaming)
 
@@ -166,9 +174,24 @@ class JailedSFTPServer(SFTPServerInterface):
             if os.path.islink(old_fs):
                 return SFTP_PERMISSION_DENIED
             os.replace(old_fs, new_fs)
-            return SFTP_OK
+            return self._renamed(old_fs, new_fs)
 
         return self._run("posix-rename", oldpath, renaming)
+
+    def _renamed(self, old_fs: str, new_fs: str) -> int:
+        """A temporary name renamed to a final one: the upload is handed over before the OK."""
+        session = self.session
+        try:
+            meta = session.handover.upload_renamed(
+                session.camera, old_fs, new_fs, protocol="sftp", remote_ip=session.remote_ip
+            )
+        except OSError:
+            logger.exception("%s handover after a rename failed", session.log_identity)
+            return StatusWithMessage(SFTP_FAILURE, MSG_NOT_STORED)
+        if meta is not None:
+            session.session_bytes += meta.size_bytes
+            session.handed_over.remember(new_fs, meta.size_bytes)
+        return SFTP_OK
 
     def mkdir(self, path: str, attr) -> int:
         def making(fs_path: str) -> int:
@@ -187,7 +210,19 @@ class JailedSFTPServer(SFTPServerInterface):
         return self._run("rmdir", path, removing)
 
     def chattr(self, path: str, attr) -> int:
-        return self._run("setstat", path, lambda fs_path: SFTP_OK)
+        def setting(fs_path: str) -> int:
+            # Times only (rclone and `put -p` keep the file's time); modes and owners mean
+            # nothing for a clip and are ignored.
+            mtime = getattr(attr, "st_mtime", None)
+            if mtime is None or self.session.handed_over.set_mtime(fs_path, mtime):
+                return SFTP_OK
+            if os.path.islink(fs_path) or not os.path.isfile(fs_path):
+                return SFTP_NO_SUCH_FILE
+            atime = getattr(attr, "st_atime", None)
+            os.utime(fs_path, (mtime if atime is None else atime, mtime), follow_symlinks=False)
+            return SFTP_OK
+
+        return self._run("setstat", path, setting)
 
     def symlink(self, target_path: str, path: str) -> int:
         return StatusWithMessage(SFTP_PERMISSION_DENIED, "Symbolic links are not allowed.")

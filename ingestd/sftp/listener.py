@@ -37,7 +37,7 @@ from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
-from ingestd.sftp.protocol import TunedSFTPServer
+from ingestd.sftp.protocol import TunedSFTPServer, legacy_host_key, offer_legacy_algorithms
 from ingestd.sftp.server import CameraSSHServer
 from ingestd.worker_slots import WorkerSlot, bind_listener
 
@@ -53,6 +53,39 @@ class _Connection:
     session: CameraSSHServer
     remote_ip: str
     ticket: Ticket
+
+
+class QuietNegotiationFailures(logging.Filter):
+    """paramiko logs a client that gives up during key exchange (``ssh-keyscan`` asking for a
+    key type we do not have, a scanner, an old client) as an ERROR and a traceback, one record
+    per line. One INFO line says it; the traceback records of that thread are dropped."""
+
+    PREFIX = "Exception (server): "
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._in_traceback = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        message = str(record.msg)
+        if message.startswith(self.PREFIX):
+            self._in_traceback.active = True
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = (
+                "ssh session ended by the client's side: %s",
+                (message[len(self.PREFIX) :],),
+            )
+            return True
+        # paramiko's tb_strings(): the lines that follow, ending with an empty one.
+        return not getattr(self._in_traceback, "active", False)
+
+
+def quiet_negotiation_failures() -> None:
+    transport_logger = logging.getLogger("paramiko.transport")
+    if not any(isinstance(f, QuietNegotiationFailures) for f in transport_logger.filters):
+        transport_logger.addFilter(QuietNegotiationFailures())
 
 
 def load_host_keys(settings: Settings) -> list[paramiko.PKey]:
@@ -81,10 +114,13 @@ class SftpService:
         paramiko_logger = logging.getLogger("paramiko")
         if paramiko_logger.level < logging.INFO:  # NOTSET (0) too: it would follow the root
             paramiko_logger.setLevel(logging.INFO)
+        quiet_negotiation_failures()
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
         self.host_keys = load_host_keys(settings)
+        if self.settings.legacy_algorithms:
+            self.host_keys = [legacy_host_key(key) for key in self.host_keys]
         if slot and slot.sftp_socket:
             self._socket = slot.sftp_socket
         else:
@@ -173,10 +209,19 @@ class SftpService:
             default_max_packet_size=self.settings.max_packet_kb * 1024,
         )
         transport.local_version = f"SSH-2.0-{SERVER_VERSION}"
+        # The key exchange is part of logging in. (paramiko's handshake timer also outlives a
+        # failed exchange by this long, as an idle thread.)
+        transport.handshake_timeout = min(
+            transport.handshake_timeout, self.settings.login_timeout_s
+        )
         if self.settings.ciphers:
             transport.get_security_options().ciphers = tuple(self.settings.ciphers)
+        if self.settings.legacy_algorithms:
+            offer_legacy_algorithms(transport)
         for key in self.host_keys:
-            transport.add_server_key(key)
+            transport.add_server_key(
+                legacy_host_key(key) if self.settings.legacy_algorithms else key
+            )
         transport.set_subsystem_handler("sftp", TunedSFTPServer, JailedSFTPServer)
         session = CameraSSHServer(
             remote_ip,

@@ -11,6 +11,12 @@ more requests are already waiting and send them together before the next wait.
 
 `channel_buffer.py` replaces the channel's receive buffer for the same reason.
 
+`offer_legacy_algorithms` (`[sftp] legacy_algorithms`, off by default) gives one transport what
+paramiko 5 dropped for old firmware (libssh2 <= 1.8): it sets the transport's own
+``_kex_info``, ``_preferred_kex`` and ``_preferred_keys`` (instance attributes, so other
+connections keep paramiko's defaults), adds a SHA-1 variant of paramiko's group-14 key
+exchange, and an RSA host key class whose ``HASHES`` also signs ``ssh-rsa`` (SHA-1).
+
 `paramiko_ciphers` reads ``Transport._preferred_ciphers``, the ciphers paramiko's server can
 offer: `[sftp] ciphers` is checked against a copy of that list in `core.settings.sftp` (the
 settings must load without paramiko), and the pin test compares the two.
@@ -21,9 +27,13 @@ loudly if these methods change shape on an upgrade.
 
 from __future__ import annotations
 
+import contextlib
 import struct
+from hashlib import sha1
 
-from paramiko import Message, SFTPServer, Transport
+from cryptography.hazmat.primitives import hashes
+from paramiko import Message, PKey, RSAKey, SFTPServer, Transport
+from paramiko.kex_group14 import KexGroup14SHA256
 from paramiko.sftp import (
     CMD_CLOSE,
     CMD_EXTENDED,
@@ -44,6 +54,35 @@ MAX_PACKET_BYTES = 256 * 1024
 MAX_WRITE_BYTES = MAX_PACKET_BYTES - 1024
 # Replies are tiny (a status is ~30 bytes); this only bounds a batch when requests keep coming.
 REPLY_BATCH_BYTES = 16 * 1024
+
+
+LEGACY_KEX = "diffie-hellman-group14-sha1"
+LEGACY_HOST_KEY_TYPE = "ssh-rsa"
+
+
+class KexGroup14SHA1(KexGroup14SHA256):
+    """RFC 4253's diffie-hellman-group14-sha1: paramiko's group 14 exchange hashed with SHA-1."""
+
+    name = LEGACY_KEX
+    hash_algo = sha1
+
+
+class LegacyRSAKey(RSAKey):
+    """An RSA host key that can also sign ``ssh-rsa`` (SHA-1) for old clients."""
+
+    HASHES = {**RSAKey.HASHES, LEGACY_HOST_KEY_TYPE: hashes.SHA1}
+
+
+def legacy_host_key(key: PKey) -> PKey:
+    """``key`` able to sign ssh-rsa as well, if it is an RSA key."""
+    return LegacyRSAKey(key=key.key) if isinstance(key, RSAKey) else key
+
+
+def offer_legacy_algorithms(transport: Transport) -> None:
+    """Let this transport also agree on SHA-1 key exchange and ssh-rsa host keys (last)."""
+    transport._kex_info = {**transport._kex_info, LEGACY_KEX: KexGroup14SHA1}
+    transport._preferred_kex = (*transport._preferred_kex, LEGACY_KEX)
+    transport._preferred_keys = (*transport._preferred_keys, LEGACY_HOST_KEY_TYPE)
 
 
 def paramiko_ciphers() -> tuple[str, ...]:
@@ -69,6 +108,13 @@ class TunedSFTPServer(SFTPServer):
         super().__init__(*args, **kwargs)
         self._replies: list[bytes] = []
         self._reply_bytes = 0
+
+    def finish_subsystem(self) -> None:
+        # OpenSSH's scp (SFTP mode) reports failure, exit code 1, when the channel closes
+        # without an exit status, after an upload that succeeded.
+        with contextlib.suppress(Exception):
+            self.sock.send_exit_status(0)
+        super().finish_subsystem()
 
     def _send_server_version(self):
         # paramiko's, plus the limits extension (paramiko announces only check-file).

@@ -116,9 +116,43 @@ class CameraSSHServer(paramiko.ServerInterface):
             return paramiko.OPEN_SUCCEEDED
         return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        """Commands are refused with a message the client shows: ``scp -O`` (the legacy scp
+        protocol runs ``scp -t`` on the server) prints it and exits 1."""
+        legacy_scp = command.split(b" ", 1)[0] == b"scp"
+        logger.info(
+            "%s ssh command refused (%s)", self.log_identity, "scp" if legacy_scp else "exec"
+        )
+        # Answered from a thread: the reply to this request must go out first.
+        threading.Thread(
+            target=refuse_command, args=(channel, legacy_scp), name="ingestd-sftp-refuse"
+        ).start()
+        return True
+
     def check_channel_subsystem_request(self, channel, name: str) -> bool:
         if name != "sftp":
             return False
         # Swapped here, in the transport's own thread, before the client may send a byte.
         use_chunked_buffer(channel)
         return super().check_channel_subsystem_request(channel, name)
+
+
+MSG_SFTP_ONLY = (
+    "This server takes uploads over SFTP only: use sftp, or scp without -O (the legacy scp "
+    "protocol is not supported)."
+)
+
+
+def refuse_command(channel: paramiko.Channel, legacy_scp: bool) -> None:
+    """Tell the client why its command does not run, then end the channel with status 1."""
+    try:
+        if legacy_scp:
+            # The scp protocol's error reply: byte 1, the message, a newline.
+            channel.sendall(b"\x01" + MSG_SFTP_ONLY.encode() + b"\n")
+        else:
+            channel.sendall_stderr(MSG_SFTP_ONLY.encode() + b"\n")
+        channel.send_exit_status(1)
+    except (OSError, EOFError, paramiko.SSHException):
+        pass
+    finally:
+        channel.close()

@@ -5,28 +5,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import av
 import cv2
 
 POSTER_WIDTH = 480
 
 
 def write_poster(clip: Path, target: Path, at_fraction: float = 0.2) -> bool:
-    """Write a JPEG of the frame at ``at_fraction`` of the clip to ``target`` (atomically)."""
-    capture = cv2.VideoCapture(str(clip), cv2.CAP_FFMPEG)
+    """Write a JPEG of the keyframe at or before ``at_fraction`` of the clip to ``target``
+    (atomically). One keyframe is decoded, scaled while converting: no GOP is decoded to
+    reach an exact frame, which would cost up to a keyframe interval of decoding per clip."""
     try:
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        if count > 1:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, int(count * at_fraction))
-        ok, frame = capture.read()
-    finally:
-        capture.release()
-    if not ok or frame is None:
+        with av.open(str(clip), metadata_errors="ignore") as container:
+            if not container.streams.video:
+                return False
+            stream = container.streams.video[0]
+            stream.thread_type = "NONE"  # one frame: threads would only add start-up
+            if stream.duration and stream.time_base:
+                container.seek(int(stream.duration * at_fraction), stream=stream)
+            frame = next(container.decode(stream), None)
+            if frame is None:
+                return False
+            width = min(frame.width, POSTER_WIDTH)
+            height = max(2, round(frame.height * width / frame.width))
+            image = frame.to_ndarray(format="bgr24", width=width, height=height)
+    except (av.FFmpegError, OSError, ValueError):
         return False
-    height, width = frame.shape[:2]
-    if width > POSTER_WIDTH:
-        frame = cv2.resize(frame, (POSTER_WIDTH, round(height * POSTER_WIDTH / width)))
     target.parent.mkdir(parents=True, exist_ok=True)
-    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         return False
     tmp = target.with_suffix(".tmp")

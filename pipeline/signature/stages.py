@@ -31,6 +31,10 @@ UNSUPPORTED_STREAM = "unsupported_stream"
 PROFILE_MISMATCH = "profile_mismatch"
 FINGERPRINT_MISMATCH = "fingerprint_mismatch"
 OVER_HARD_CAP = "over_hard_cap"
+# Zero bytes: cameras send one when their upload test runs.
+EMPTY = "empty"
+# The same camera sent the same file (name and bytes) again: a retry, indexed once.
+DUPLICATE = "duplicate"
 REASONS = (
     NOT_REGISTERED,
     NOT_VIDEO,
@@ -40,6 +44,8 @@ REASONS = (
     PROFILE_MISMATCH,
     FINGERPRINT_MISMATCH,
     OVER_HARD_CAP,
+    EMPTY,
+    DUPLICATE,
 )
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
@@ -60,6 +66,8 @@ class SignatureStages:
             return UploadVerdict.reject(
                 NOT_REGISTERED, "no enabled camera owns this upload account"
             )
+        if size_bytes == 0:
+            return UploadVerdict.reject(EMPTY, "the upload has no bytes")
         cap = self.rules.max_size_mb * 1024 * 1024
         if size_bytes > cap:
             return UploadVerdict.reject(

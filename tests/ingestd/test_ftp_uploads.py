@@ -189,11 +189,15 @@ def test_rename_and_delete_of_a_file_still_in_the_jail(ftp_connect, make_camera,
     assert jail_files(ingest_settings) == []
 
 
-def test_empty_upload_is_removed_not_spooled(ftp_connect, make_camera, ingest_settings):
+def test_empty_upload_is_spooled_for_the_pipeline_to_record(
+    ftp_connect, make_camera, ingest_settings
+):
+    # The pipeline records it as rejected `empty`: a 226 never means "silently dropped".
     camera = make_camera()
     ftp = ftp_connect(camera)
     ftp.storbinary("STOR test.jpg", io.BytesIO(b""))
-    assert spooled(ingest_settings) == []
+    [(meta, clip)] = spooled(ingest_settings)
+    assert meta.size_bytes == 0 and clip.read_bytes() == b""
     assert jail_files(ingest_settings) == []
 
 

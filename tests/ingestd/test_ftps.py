@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ftplib
 import io
-import shutil
 import socket
 import struct
 import subprocess
@@ -13,14 +12,8 @@ import pytest
 
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import TLS_CERT_NAME, ensure_tls_certificate
+from tests.ingestd.clients import needs_tool
 from tests.ingestd.conftest import jail_files, spooled, wait_until
-
-
-def needs_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (scripts/install-sysdeps installs it)")
-    return path
 
 
 def test_ftp_tls_upload_is_spooled_as_ftps(ftp_connect, make_camera, camera_clip, ingest_settings):

@@ -91,6 +91,14 @@ def test_control_connection_private_state_is_still_there():
     assert "self._ssl_established = True" in _source(SSLConnectionMixin)
     assert "self._closed = False" in _source(AsyncChat.__init__)
     assert "self._log_debug = (" in _source(FTPHandler.__init__)
+    # _rnfr: set by RNFR, read by the RNTO we run ourselves (take_rename_source).
+    assert "self._rnfr = None" in _source(FTPHandler.__init__)
+    assert "self._rnfr = path" in _source(FTPHandler.ftp_RNFR)
+    # _restart_position: set by REST, read and cleared by STOR (restart_position).
+    assert "self._restart_position = marker" in _source(FTPHandler.ftp_REST)
+    stor = _source(FTPHandler.ftp_STOR)
+    assert "rest_pos = self._restart_position" in stor
+    assert "self._restart_position = 0" in stor
 
 
 def test_attributes_we_read_or_configure_are_still_there():
@@ -123,12 +131,23 @@ def test_overridden_methods_keep_their_shape():
         ],
         FTPHandler.get_repr_info: ["self", "as_str", "extra_info"],
         FTPHandler.process_command: ["self", "cmd", "args", "kwargs"],
+        FTPHandler.pre_process_command: ["self", "line", "cmd", "arg"],
         FTPHandler.handle: ["self"],
         FTPHandler.close: ["self"],
         FTPHandler.__init__: ["self", "conn", "server", "ioloop"],
         FTPHandler.handle_auth_success: ["self", "home", "password", "msg_login"],
         FTPHandler.handle_auth_failed: ["self", "msg", "password"],
         FTPHandler.ftp_STOR: ["self", "file", "mode"],
+        FTPHandler.ftp_APPE: ["self", "file"],
+        FTPHandler.ftp_RNTO: ["self", "path"],
+        FTPHandler.ftp_DELE: ["self", "path"],
+        FTPHandler.ftp_MFMT: ["self", "path", "timeval"],
+        FTPHandler.ftp_MDTM: ["self", "path"],
+        FTPHandler.ftp_MLSD: ["self", "path"],
+        FTPHandler.on_login: ["self", "username"],
+        AbstractedFS.lstat: ["self", "path"],
+        AbstractedFS.stat: ["self", "path"],
+        AbstractedFS.utime: ["self", "path", "timeval"],
         DTPHandler.close: ["self"],
         DTPHandler.handle_error: ["self"],
         DTPHandler.handle_close: ["self"],
@@ -146,6 +165,14 @@ def test_overridden_methods_keep_their_shape():
     )
     assert "FTPHandler.close(self)" in _source(TLS_FTPHandler.close)
     assert issubclass(UploadFTPHandler, TLS_FTPHandler)
+    # The listings (LIST, MLSD, MLST) stat through the filesystem object, so the handed-over
+    # uploads JailedFS adds show in them.
+    assert "self.lstat(file)" in _source(AbstractedFS.format_list)
+    assert "self.stat(file)" in _source(AbstractedFS.format_mlsx) or "self.lstat(file)" in _source(
+        AbstractedFS.format_mlsx
+    )
+    # Every command line goes through pre_process_command before a path is looked at.
+    assert "self.pre_process_command(line, cmd, arg)" in _source(FTPHandler.found_terminator)
 
 
 def test_login_replacements_still_do_what_pyftpdlib_does():

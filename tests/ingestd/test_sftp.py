@@ -5,16 +5,12 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
-import subprocess
 
 import paramiko
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from core.catalog.camera_keys import add_camera_key
 from ingestd.daemon import IngestDaemon
+from tests.ingestd.clients import openssh_sftp, registered_key_file
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 
 
@@ -109,43 +105,6 @@ def test_transport_is_tuned_for_throughput(make_camera, ingestd):
 # --- OpenSSH's client
 
 
-def _registered_key_file(catalog, camera: dict, tmp_path, comment: str = ""):
-    """A fresh Ed25519 key for OpenSSH's client, its public half registered for ``camera``."""
-    private_key = ed25519.Ed25519PrivateKey.generate()
-    key_file = tmp_path / "camera_key"
-    key_file.write_bytes(
-        private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        )
-    )
-    key_file.chmod(0o600)
-    public = private_key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    add_camera_key(catalog, camera["id"], public.decode() + comment)
-    return key_file
-
-
-def _openssh_sftp(ingestd, camera, batch: str, tmp_path, *extra: str, env=None):
-    sftp = shutil.which("sftp")
-    if sftp is None:
-        pytest.skip("OpenSSH's sftp is not installed (scripts/install-sysdeps installs it)")
-    host, port = ingestd.sftp.address
-    batch_file = tmp_path / "batch"
-    batch_file.write_text(batch)
-    return subprocess.run(
-        [
-            sftp, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "LogLevel=ERROR", *extra, "-b", str(batch_file), "-P", str(port),
-            f"{camera['username']}@{host}",
-        ],
-        capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
-        env=env, start_new_session=True,
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize(
     ("offered", "negotiated"),
     [
@@ -160,8 +119,8 @@ def test_openssh_client_gets_gcm_only_when_the_setting_leaves_nothing_else(
     ingest_settings.sftp.ciphers = offered
     ingestd = request.getfixturevalue("ingestd")
     camera = make_camera()
-    key_file = _registered_key_file(catalog, camera, tmp_path)
-    result = _openssh_sftp(
+    key_file = registered_key_file(catalog, camera, tmp_path)
+    result = openssh_sftp(
         ingestd, camera, f"put {camera_clip} A_cipher.mp4\n", tmp_path,
         "-v", "-i", str(key_file), "-o", "IdentitiesOnly=yes",
         "-o", "PasswordAuthentication=no",
@@ -173,12 +132,12 @@ def test_openssh_client_gets_gcm_only_when_the_setting_leaves_nothing_else(
     assert clip.read_bytes() == camera_clip.read_bytes()
 
 
-def test_openssh_sftp_batch_with_a_camera_key(
+def testopenssh_sftp_batch_with_a_camera_key(
     ingestd, make_camera, catalog, camera_clip, ingest_settings, tmp_path
 ):
     camera = make_camera()
-    key_file = _registered_key_file(catalog, camera, tmp_path, comment=" garden-cam")
-    result = _openssh_sftp(
+    key_file = registered_key_file(catalog, camera, tmp_path, comment=" garden-cam")
+    result = openssh_sftp(
         ingestd,
         camera,
         f"-mkdir 20240501\ncd 20240501\nput {camera_clip} A_openssh.mp4\n",
@@ -191,7 +150,7 @@ def test_openssh_sftp_batch_with_a_camera_key(
     assert clip.read_bytes() == camera_clip.read_bytes()
 
 
-def test_openssh_sftp_batch_with_the_camera_password(
+def testopenssh_sftp_batch_with_the_camera_password(
     ingestd, make_camera, camera_clip, ingest_settings, tmp_path
 ):
     camera = make_camera()
@@ -202,7 +161,7 @@ def test_openssh_sftp_batch_with_the_camera_password(
     askpass.write_text(f"#!/bin/sh\ncat {secret}\n")
     askpass.chmod(0o700)
     env = dict(os.environ, SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
-    result = _openssh_sftp(
+    result = openssh_sftp(
         ingestd,
         camera,
         f"put {camera_clip} A_password.mp4\n",
@@ -223,8 +182,8 @@ def test_openssh_download_is_refused(ingestd, make_camera, ingest_settings, tmp_
     jail = ingest_settings.storage.uploads_dir / camera["username"]
     jail.mkdir(parents=True, exist_ok=True)
     (jail / "left.mp4").write_bytes(b"x")
-    key_file = _registered_key_file(catalog, camera, tmp_path)
-    result = _openssh_sftp(
+    key_file = registered_key_file(catalog, camera, tmp_path)
+    result = openssh_sftp(
         ingestd, camera, f"get left.mp4 {tmp_path}/got.mp4\n", tmp_path,
         "-i", str(key_file), "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no",
     )  # fmt: skip
@@ -244,11 +203,14 @@ def test_unregistered_key_is_refused(sftp_connect, ingestd, make_camera):
         transport.close()
 
 
-def test_empty_file_is_not_handed_over(sftp_connect, make_camera, ingest_settings):
+def test_empty_file_is_handed_over_for_the_pipeline_to_record(
+    sftp_connect, make_camera, ingest_settings
+):
     camera = make_camera()
     sftp = sftp_connect(camera)
     sftp.putfo(io.BytesIO(b""), "test.jpg", confirm=False)
-    assert spooled(ingest_settings) == []
+    [(meta, _clip)] = spooled(ingest_settings)
+    assert meta.size_bytes == 0
     assert jail_files(ingest_settings) == []
 
 
@@ -263,7 +225,7 @@ def test_openssh_client_learns_our_limits_and_writes_big_requests(
     askpass.write_text(f"#!/bin/sh\ncat {secret}\n")
     askpass.chmod(0o700)
     env = dict(os.environ, SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
-    result = _openssh_sftp(
+    result = openssh_sftp(
         ingestd, camera, f"put {camera_clip} big.mp4\n", tmp_path,
         "-vvv", "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no",
         "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1",

@@ -90,3 +90,33 @@ def test_the_ciphers_settings_accept_are_the_ones_paramiko_offers():
     assert "self._transport._preferred_ciphers" in inspect.getsource(
         paramiko.transport.SecurityOptions.ciphers.fget
     ), "SecurityOptions.ciphers no longer reads Transport._preferred_ciphers"
+
+
+def test_finishing_the_subsystem_still_closes_the_channel_after_our_exit_status():
+    # TunedSFTPServer.finish_subsystem sends the exit status scp waits for, then lets paramiko
+    # close the channel (SubsystemHandler.finish_subsystem).
+    assert "super().finish_subsystem()" in inspect.getsource(SFTPServer.finish_subsystem)
+    assert "self.__channel.close()" in inspect.getsource(
+        paramiko.server.SubsystemHandler.finish_subsystem
+    )
+    assert "self.sock.send_exit_status(0)" in inspect.getsource(TunedSFTPServer.finish_subsystem)
+
+
+def test_what_offer_legacy_algorithms_sets_is_still_what_paramiko_reads():
+    from paramiko import RSAKey, Transport
+    from paramiko.kex_group14 import KexGroup14SHA256
+
+    from ingestd.sftp.protocol import KexGroup14SHA1, LegacyRSAKey
+
+    # Per-transport lists and the kex table, read through self in the negotiation.
+    parse = inspect.getsource(Transport._parse_kex_init)
+    assert "self.preferred_kex" in parse and "self.preferred_keys" in parse
+    assert "self._kex_info[" in parse
+    # ... which filter the transport's own _preferred_kex / _preferred_keys.
+    filtering = inspect.getsource(Transport._filter_algorithm)
+    assert 'getattr(self, "_preferred_{}".format(type_))' in filtering
+    # The group-14 exchange hashes with its class's hash_algo; RSA signs through HASHES.
+    assert "self.hash_algo(" in inspect.getsource(KexGroup14SHA256)
+    assert "self.HASHES[algorithm]" in inspect.getsource(RSAKey.sign_ssh_data)
+    assert KexGroup14SHA1.hash_algo().name == "sha1"
+    assert "ssh-rsa" in LegacyRSAKey.HASHES and "ssh-rsa" not in RSAKey.HASHES

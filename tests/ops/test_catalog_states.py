@@ -45,6 +45,8 @@ def test_job_states_keep_the_spellings_existing_catalogs_hold():
         "quarantined",
         "delayed",
         "failed",
+        "analysing",
+        "analysed",
     ]
 
 

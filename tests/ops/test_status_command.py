@@ -55,7 +55,7 @@ def test_status_prints_queue_clips_fair_use_disk_and_detector(
     text = _status(config_file)
 
     assert "queue:     received=1 validated=0" in text
-    assert "finished:  indexed=1 rejected=1" in text
+    assert "finished:  analysed=0 indexed=1 rejected=1" in text
     assert f"camera={camera_id}  rejected    reason=not_video" in text
     job_id = seeded["recording"]["job_id"]
     assert f"camera={camera_id}  indexed     reason=-  duration=18.0s  job={job_id}" in text
@@ -74,7 +74,7 @@ def test_status_json_is_machine_readable(
     figures = json.loads(_status(config_file, "--json", "--clips", "2"))
 
     assert figures["queue"]["open"]["received"] == 1
-    assert figures["queue"]["finished"] == {"indexed": 1, "rejected": 1}
+    assert figures["queue"]["finished"] == {"analysed": 0, "indexed": 1, "rejected": 1}
     assert len(figures["last_clips"]) == 2
     assert figures["fair_use"]["cameras"] == [
         {

@@ -7,9 +7,13 @@ import signal
 import subprocess
 import sys
 
+import tomli_w
+
 from core import spool
 from core.catalog import open_catalog
-from tests.conftest import wait_for
+from core.catalog.detections import set_detection_switches
+from core.detection.results import DetectionSwitches
+from tests.conftest import MODELS, requires_shared, wait_for
 
 
 def start_pipeline(config_file, log_path):
@@ -79,4 +83,50 @@ def test_sigkill_while_clips_in_flight_then_restart_indexes_each_exactly_once(
     assert count(settings, "SELECT count(*) FROM jobs WHERE state != 'indexed'") == 0
     assert spool.list_incoming(settings.storage.spool_dir) == []
     assert not any(folder.exists() for folder in folders)
+    assert count(settings, "PRAGMA integrity_check") == "ok"
+
+
+def test_sigkill_while_clips_wait_for_analysis_then_restart_analyses_each_exactly_once(
+    settings, settings_dict, catalog, make_camera, camera_clip, spool_upload, tmp_path
+):
+    requires_shared("models", "yolov8n_416x256.onnx")
+    settings_dict["detection"] = {"models_dir": str(MODELS)}
+    config_file = tmp_path / "detecting.toml"
+    config_file.write_bytes(tomli_w.dumps(settings_dict).encode())
+    camera = make_camera()
+    set_detection_switches(catalog, camera["id"], DetectionSwitches(objects=True))
+    total = 6
+    for n in range(total):
+        spool_upload(camera_clip, camera, name=f"A20261125_1400{n:02d}.mp4")
+    log = tmp_path / "pipeline.log"
+    for _ in range(2):
+        process = start_pipeline(config_file, log)
+        before = count(settings, "SELECT count(*) FROM jobs WHERE state = 'analysed'")
+        try:
+            # Killed while clips are visible and waiting for (or in) analysis.
+            wait_for(
+                lambda b=before: (
+                    count(settings, "SELECT count(*) FROM jobs WHERE state = 'analysed'") > b
+                    or count(settings, "SELECT count(*) FROM jobs WHERE state = 'analysed'")
+                    == total
+                ),
+                timeout=60,
+                interval=0.05,
+            )
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    process = start_pipeline(config_file, log)
+    try:
+        wait_for(
+            lambda: count(settings, "SELECT count(*) FROM jobs WHERE state = 'analysed'") == total,
+            timeout=120,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert count(settings, "SELECT count(DISTINCT job_id) FROM recordings") == total
+    assert count(settings, "SELECT count(*) FROM detection_runs") == total
+    assert count(settings, "SELECT count(*) FROM jobs WHERE reason IS NOT NULL") == 0
+    assert "outcome=analysing" in log.read_text() and "outcome=analysed" in log.read_text()
     assert count(settings, "PRAGMA integrity_check") == "ok"

@@ -86,7 +86,7 @@ def test_crash_after_move_before_index_resumes_without_loss(
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash after the clip was moved")
 
-    monkeypatch.setattr("pipeline.processor.write_poster", crash)
+    monkeypatch.setattr("pipeline.clip_media.write_poster", crash)
     assert processor.process(folder) is None
     monkeypatch.undo()
 

@@ -7,6 +7,10 @@ import re
 
 import pytest
 
+from core.catalog.browse import RecordingFilter, search_recordings
+from core.catalog.jobs import advance_job, register_job
+from core.catalog.recordings import public_recording
+from core.catalog.states import JobState
 from core.clipstore import ClipStore
 
 
@@ -239,6 +243,25 @@ def test_bulk_release_marks_the_selected_recordings(
     )
     released = dict(catalog.execute("SELECT id, released FROM recordings").fetchall())
     assert released == {a["id"]: 1, b["id"]: 0}
+
+
+def test_clip_waiting_for_detection_shows_analysing_until_its_labels_are_in(
+    client, logged_in, owner, make_camera, store_recording, catalog
+):
+    recording = store_recording(make_camera(owner), "2026-11-25T13:05:01+00:00")
+    register_job(catalog, {"upload_id": "waiting1", "camera_id": recording["camera_id"]})
+    advance_job(catalog, "waiting1", JobState.ANALYSING, recording_id=recording["id"])
+
+    assert "analysing…" in client.get("/recordings").get_data(as_text=True)
+    detail = client.get(f"/recordings/{recording['id']}").get_data(as_text=True)
+    assert "Analysing… labels appear here" in detail
+    [row] = search_recordings(catalog, RecordingFilter(owner_id=owner["id"])).rows
+    assert public_recording(row)["analysing"] is True
+
+    advance_job(catalog, "waiting1", JobState.ANALYSED)
+    assert "analysing…" not in client.get("/recordings").get_data(as_text=True)
+    [row] = search_recordings(catalog, RecordingFilter(owner_id=owner["id"])).rows
+    assert public_recording(row)["analysing"] is False
 
 
 @pytest.mark.parametrize("back", ["/recordings\n/x", "/recordings\\..\\\\evil.example", "//x"])

@@ -195,6 +195,10 @@ SCHEMAS: dict[str, dict] = {
             "container": {"type": "string"},
             "size_bytes": {"type": "integer"},
             "labels": {"type": "array", "items": {"type": "string"}},
+            "analysing": {
+                "type": "boolean",
+                "description": "Detection has not finished: labels are still to come.",
+            },
             "plates": {
                 "type": "array",
                 "description": "Best plate reading per vehicle (upper case, letters and digits),"

@@ -1,0 +1,126 @@
+"""FTPS certificates a verifying camera accepts: the generated one names the configured host,
+and a renewed admin certificate is used for new connections without dropping open uploads."""
+
+from __future__ import annotations
+
+import datetime
+import ftplib
+import io
+import ipaddress
+import subprocess
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from ingestd.keys import TLS_CERT_NAME, names_in_certificate
+from tests.ingestd.clients import needs_tool
+from tests.ingestd.conftest import spooled, wait_until
+
+HOST = "cams.example.net"
+
+
+def _curl_verifying(ingestd, camera, clip, cacert: Path, name: str) -> subprocess.CompletedProcess:
+    """curl as a camera with ft_insecure=0: it checks the certificate against ``name``."""
+    curl = needs_tool("curl")
+    _host, port = ingestd.ftp.address
+    return subprocess.run(
+        [
+            curl, "-sS", "--ssl-reqd", "--cacert", str(cacert),
+            "--resolve", f"{name}:{port}:127.0.0.1",
+            "--user", f"{camera['username']}:{camera['password']}",
+            "-T", str(clip), f"ftp://{name}:{port}/{name}.mp4",
+        ],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_generated_certificate_is_valid_for_the_configured_host_name(
+    ingest_settings, catalog, make_camera, camera_clip, request
+):
+    # The generated certificate, not the session's shared one.
+    ingest_settings.ftp.tls_cert = ingest_settings.ftp.tls_key = None
+    ingest_settings.ftp.tls_hostnames = [HOST, "192.0.2.7"]
+    ingestd = request.getfixturevalue("ingestd")
+    cert = ingest_settings.storage.keys_dir / TLS_CERT_NAME
+    assert {HOST, "192.0.2.7", "localhost", "127.0.0.1"} <= names_in_certificate(cert)
+    camera = make_camera()
+    result = _curl_verifying(ingestd, camera, camera_clip, cert, HOST)
+    assert result.returncode == 0, result.stderr
+    # A name the certificate was not made for fails verification, as it must.
+    result = _curl_verifying(ingestd, camera, camera_clip, cert, "other.example.net")
+    assert result.returncode == 60, result.stderr
+    assert [meta.original_name for meta, _ in spooled(ingest_settings)] == [f"{HOST}.mp4"]
+
+
+def _admin_certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name``, as an admin (or certbot) would put in place."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=90))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = folder / "fullchain.pem", folder / "privkey.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return cert_file, key_file
+
+
+def test_a_renewed_certificate_serves_new_connections_and_open_uploads_go_on(
+    ingest_settings, catalog, make_camera, camera_clip, request, tmp_path
+):
+    live = tmp_path / "letsencrypt" / "live"
+    first = _admin_certificate(tmp_path / "first", HOST)
+    live.mkdir(parents=True)
+    (live / "fullchain.pem").symlink_to(first[0])
+    (live / "privkey.pem").symlink_to(first[1])
+    ingest_settings.ftp.tls_cert = live / "fullchain.pem"
+    ingest_settings.ftp.tls_key = live / "privkey.pem"
+    ingestd = request.getfixturevalue("ingestd")
+    camera = make_camera()
+    assert _curl_verifying(ingestd, camera, camera_clip, first[0], HOST).returncode == 0
+    # A session opened before the renewal ...
+    open_session = ftplib.FTP_TLS()
+    open_session.connect(*ingestd.ftp.address, timeout=20)
+    open_session.login(camera["username"], camera["password"])
+    open_session.prot_p()
+    # ... certbot renews: the live/ links now point at new files.
+    second = _admin_certificate(tmp_path / "second", HOST)
+    for link, target in zip((live / "fullchain.pem", live / "privkey.pem"), second, strict=True):
+        link.unlink()
+        link.symlink_to(target)
+    reloaded: list[bool] = []
+    ingestd.ftp.bridge.call_soon(lambda: reloaded.append(ingestd.ftp.reload_tls_if_changed()))
+    assert wait_until(lambda: reloaded == [True])
+    # New connections get the new certificate, the old one no longer verifies.
+    assert _curl_verifying(ingestd, camera, camera_clip, second[0], HOST).returncode == 0
+    assert _curl_verifying(ingestd, camera, camera_clip, first[0], HOST).returncode == 60
+    # The session from before still uploads (its data connection too).
+    assert open_session.storbinary("STOR before.mp4", io.BytesIO(b"x" * 1000)).startswith("226")
+    open_session.quit()
+    # Two curl uploads that verified, and the one of the session from before.
+    names = sorted(meta.original_name for meta, _ in spooled(ingest_settings))
+    assert names == ["before.mp4", f"{HOST}.mp4", f"{HOST}.mp4"]
