@@ -227,6 +227,13 @@ def camera_clip(clip_factory) -> Path:
     return clip_factory(seconds=18, width=1280, height=720, fps=15)
 
 
+@pytest.fixture(scope="session")
+def people_clip(clip_factory) -> Path:
+    """Real footage with people walking (../shared/footage/vtest.mp4), 18 s 1280x720 15 fps:
+    for tests that need what a real model finds (a synthetic scene has nobody in it)."""
+    return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)
+
+
 BROWSER_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -153,6 +153,13 @@ def test_new_customer_sees_plays_filters_releases_and_deletes_ftp_clips(
     camera_uploads(server, "A20261125_131002.avi", person_clip)
     page.click("nav >> text=Recordings")
     wait_for_cards(page, 2, "the second FTP clip on the recordings page")
+
+    # Visible first, labelled after: the clip is listed "analysing…" until detection is done.
+    def labelled() -> bool:
+        page.reload()
+        return page.locator("#recordings .tag.analysing").count() == 0
+
+    wait_for(labelled, timeout=90, interval=1.0, what="the person clip's labels")
     page.wait_for_load_state("load")
     shot(page, "recordings-two")
 

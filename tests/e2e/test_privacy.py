@@ -160,13 +160,6 @@ def add_account_extras(vault, camera_id: int) -> tuple[int, str]:
     return user_id, api_token
 
 
-@pytest.fixture
-def people_clip(clip_factory):
-    """Real footage with people walking: the export must carry the labels the real model finds
-    (a synthetic scene would leave recording_labels empty)."""
-    return clip_factory("vtest.mp4", seconds=18, width=1280, height=720, fps=15)
-
-
 def is_secret_column(name: str) -> bool:
     return any(word in name.lower() for word in SECRET_WORDS) or name == "mail_optout_key"
 

@@ -126,9 +126,9 @@ def detecting_camera(settings, catalog, make_camera):
 
 
 def test_clip_is_visible_with_poster_before_analysis_and_labelled_after(
-    settings, catalog, detecting_camera, camera_clip, spool_upload
+    settings, catalog, detecting_camera, people_clip, spool_upload
 ):
-    folder = spool_upload(camera_clip, detecting_camera)
+    folder = spool_upload(people_clip, detecting_camera)
     with MediaWorker(settings) as media:
         processor = ClipProcessor(settings, catalog, "test:0", media=media)
 
