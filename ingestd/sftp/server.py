@@ -117,12 +117,16 @@ class CameraSSHServer(paramiko.ServerInterface):
         return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
-        """Commands are refused with a message the client shows: ``scp -O`` (the legacy scp
-        protocol runs ``scp -t`` on the server) prints it and exits 1."""
+        """Commands never run. ``scp -O`` (the legacy scp protocol runs ``scp -t`` on the
+        server) is told why in its own protocol, so it prints the message and exits 1; any other
+        command (rclone's shell detection, ``ssh host cmd``) gets a plain refusal of the request,
+        which every client handles at once."""
         legacy_scp = command.split(b" ", 1)[0] == b"scp"
         logger.info(
             "%s ssh command refused (%s)", self.log_identity, "scp" if legacy_scp else "exec"
         )
+        if not legacy_scp:
+            return False
         # Answered from a thread: the reply to this request must go out first.
         threading.Thread(
             target=refuse_command, args=(channel, legacy_scp), name="ingestd-sftp-refuse"
