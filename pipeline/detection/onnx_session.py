@@ -35,6 +35,11 @@ def open_session(path: Path, intra_op_threads: int = 1):
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     # Some public exports list initializers as inputs; ORT warns about each one at load.
     options.log_severity_level = 3
+    # ORT's memory arena keeps the largest buffers each input shape ever needed: with vehicle
+    # crops of varying sizes the plate models grew an analysis worker from 340 to 430 MB over two
+    # clips. Without the arena and memory patterns it stays at ~350 MB, for ~3 % more time.
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # ORT raises its own untyped errors for unreadable files
