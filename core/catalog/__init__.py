@@ -11,9 +11,10 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -25,8 +26,10 @@ __all__ = [
     "CatalogError",
     "NotFound",
     "atomic",
+    "in_marks",
     "open_catalog",
     "utcnow",
+    "values_by_recording",
 ]
 
 logger = logging.getLogger(__name__)
@@ -36,6 +39,29 @@ BUSY_TIMEOUT_S = 30.0
 # Row ids are SQLite INTEGERs: 1 .. 2**63-1. A larger Python int makes the sqlite3 module raise
 # OverflowError, so ids from outside (URLs, query strings, bodies) are checked against this.
 MAX_ID = 2**63 - 1
+
+
+# SQLite's default limit on bound variables per statement is 999: long id lists go in chunks.
+ID_CHUNK = 500
+
+
+def in_marks(values: Sequence[object]) -> str:
+    """``?, ?, …``: one placeholder per value, for an ``IN (…)`` whose values are bound."""
+    return ", ".join("?" for _ in values)
+
+
+def values_by_recording(
+    db: sqlite_utils.Database, sql: str, recording_ids: Iterable[int]
+) -> dict[int, list[Any]]:
+    """``sql`` (``SELECT recording_id, value … WHERE recording_id IN ({marks}) ORDER BY …``) run
+    over ``recording_ids`` in chunks; the values per recording, every id present."""
+    ids = list(recording_ids)
+    found: dict[int, list[Any]] = {recording_id: [] for recording_id in ids}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        for recording_id, value in db.execute(sql.format(marks=in_marks(chunk)), chunk):
+            found[recording_id].append(value)
+    return found
 
 
 def utcnow() -> str:

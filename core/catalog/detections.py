@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, atomic, utcnow
+from core.catalog import NotFound, atomic, utcnow, values_by_recording
 from core.catalog.plates import delete_plate_reads, store_plate_reads
 from core.detection.results import ClipDetections, DetectionSwitches
 
@@ -161,18 +161,12 @@ def labels_by_recording(
     db: sqlite_utils.Database, recording_ids: Iterable[int]
 ) -> dict[int, list[str]]:
     """Label names per recording (sorted), for listings."""
-    ids = list(recording_ids)
-    found: dict[int, list[str]] = {recording_id: [] for recording_id in ids}
-    for start in range(0, len(ids), 500):  # SQLite's variable limit
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for recording_id, label in db.execute(
-            f"SELECT recording_id, label FROM recording_labels"  # noqa: S608
-            f" WHERE recording_id IN ({marks}) ORDER BY label",
-            chunk,
-        ):
-            found[recording_id].append(label)
-    return found
+    return values_by_recording(
+        db,
+        "SELECT recording_id, label FROM recording_labels"
+        " WHERE recording_id IN ({marks}) ORDER BY label",
+        recording_ids,
+    )
 
 
 def recording_labels(db: sqlite_utils.Database, recording_id: int) -> list[dict[str, Any]]:

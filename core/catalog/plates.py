@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, atomic, utcnow
+from core.catalog import NotFound, atomic, utcnow, values_by_recording
 from core.detection.plate_text import normalise_plate, one_missing, plate_key, plates_match
 
 READS_TABLE = "recording_plates"
@@ -94,18 +94,12 @@ def plates_by_recording(
     db: sqlite_utils.Database, recording_ids: Iterable[int]
 ) -> dict[int, list[str]]:
     """Plate texts per recording, for listings and notifications."""
-    ids = list(recording_ids)
-    found: dict[int, list[str]] = {recording_id: [] for recording_id in ids}
-    for start in range(0, len(ids), 500):  # SQLite's variable limit
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for recording_id, text in db.execute(
-            f"SELECT recording_id, text FROM {READS_TABLE}"  # noqa: S608
-            f" WHERE recording_id IN ({marks}) ORDER BY recording_id, track",
-            chunk,
-        ):
-            found[recording_id].append(text)
-    return found
+    return values_by_recording(
+        db,
+        f"SELECT recording_id, text FROM {READS_TABLE}"  # noqa: S608
+        " WHERE recording_id IN ({marks}) ORDER BY recording_id, track",
+        recording_ids,
+    )
 
 
 def forget_plates_in_deliveries(db: sqlite_utils.Database, recording_ids: list[int]) -> None:

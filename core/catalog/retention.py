@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import atomic
+from core.catalog import atomic, in_marks
 from core.catalog.jobs import FINAL_STATES, VISIBLE_STATES
 from core.catalog.states import AccountState, JobState
 
@@ -87,14 +87,9 @@ def delete_upload_records(db: sqlite_utils.Database, cutoff: str) -> dict[str, i
         ).rowcount
         visible = list(VISIBLE_STATES)
         orphans = db.execute(
-            f"DELETE FROM jobs WHERE (camera_id IS NULL AND state IN ({_marks(final)}))"  # noqa: S608
-            f" OR (state IN ({_marks(visible)})"
+            f"DELETE FROM jobs WHERE (camera_id IS NULL AND state IN ({in_marks(final)}))"  # noqa: S608
+            f" OR (state IN ({in_marks(visible)})"
             " AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.job_id = jobs.id))",
             [*final, *visible],
         ).rowcount
     return {"rejections": rejections, "refused_jobs": refused, "orphan_jobs": orphans}
-
-
-def _marks(values: list[JobState]) -> str:
-    """One ``?`` per value, for an ``IN (…)`` whose values are bound as parameters."""
-    return ", ".join("?" for _ in values)
