@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
-from core.catalog import atomic, open_catalog, utcnow
+from core.catalog import atomic, migrations, open_catalog, utcnow
 from core.catalog.cameras import add_camera
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
@@ -212,6 +213,19 @@ class ClipFactory:
                 make_clip(src, tmp, **options)
                 tmp.replace(target)
         return target
+
+
+def open_catalog_as_of(path: Path, last_migration: int) -> sqlite_utils.Database:
+    """The catalog as the release whose newest migration was ``last_migration`` left it: an old
+    data folder for the upgrade-in-place tests (opening it again with `open_catalog` upgrades)."""
+    every = migrations.available_migrations()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            migrations,
+            "available_migrations",
+            lambda: [(number, name) for number, name in every if number <= last_migration],
+        )
+        return open_catalog(path)
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-import core.catalog.migrations as migrations
-from core.catalog import atomic, open_catalog
+from core.catalog import atomic, migrations, open_catalog
 from core.catalog.browse import RecordingFilter, search_recordings
 from core.catalog.cameras import add_camera
 from core.catalog.detections import plate_crops, store_detection_results
@@ -16,17 +13,13 @@ from core.catalog.plates import add_known_plate, recording_plates
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
 from core.detection.results import ClipDetections, DetectionSwitches, PlateCrop, PlateRead
+from tests.conftest import open_catalog_as_of
 
 
-def old_catalog(path: Path, monkeypatch: pytest.MonkeyPatch, last: int) -> None:
+def old_catalog(path: Path, last: int) -> None:
     """A catalog as the release with migrations up to ``last`` left it, with an owner, a
     camera, a recording and a plate crop (of the time: no text)."""
-    every = migrations.available_migrations()
-    with monkeypatch.context() as patch:
-        patch.setattr(
-            migrations, "available_migrations", lambda: [m for m in every if m[0] <= last]
-        )
-        db = open_catalog(path)
+    db = open_catalog_as_of(path, last)
     owner = add_user(db, "owner@example.com", "correct horse 1")
     camera, _ = add_camera(db, owner["id"], "Drive", "IN-8015")
     with atomic(db):
@@ -56,9 +49,9 @@ def old_catalog(path: Path, monkeypatch: pytest.MonkeyPatch, last: int) -> None:
     db.close()
 
 
-def test_a_catalog_from_before_plate_reading_opens_with_its_plate_crops(tmp_path, monkeypatch):
+def test_a_catalog_from_before_plate_reading_opens_with_its_plate_crops(tmp_path):
     path = tmp_path / "catalog.db"
-    old_catalog(path, monkeypatch, last=8)
+    old_catalog(path, last=8)
     db = open_catalog(path)
     try:
         assert {row["number"] for row in db.query("SELECT number FROM _migrations")} >= {9}
@@ -84,9 +77,9 @@ def test_a_catalog_from_before_plate_reading_opens_with_its_plate_crops(tmp_path
         db.close()
 
 
-def test_opening_an_upgraded_catalog_again_applies_nothing(tmp_path, monkeypatch):
+def test_opening_an_upgraded_catalog_again_applies_nothing(tmp_path):
     path = tmp_path / "catalog.db"
-    old_catalog(path, monkeypatch, last=8)
+    old_catalog(path, last=8)
     open_catalog(path).close()
     db = open_catalog(path, migrate=False)
     try:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog import atomic, migrations, open_catalog
+from core.catalog import atomic, open_catalog
 from core.catalog.cameras import add_camera
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
+from tests.conftest import open_catalog_as_of
 from tests.webui.conftest import AuthActions, BufferedClient
 from webui import create_app
 
@@ -17,15 +18,9 @@ REVIEW_MIGRATION = 20
 
 
 @pytest.fixture
-def old_catalog(settings, monkeypatch):
+def old_catalog(settings):
     """The catalog as a release before m0020 left it, with a user, a camera and a recording."""
-    everything = migrations.available_migrations()
-    monkeypatch.setattr(
-        migrations,
-        "available_migrations",
-        lambda: [(number, name) for number, name in everything if number < REVIEW_MIGRATION],
-    )
-    db = open_catalog(settings.storage.catalog_path)
+    db = open_catalog_as_of(settings.storage.catalog_path, REVIEW_MIGRATION - 1)
     assert "reviewed_at" not in db["recordings"].columns_dict
     user = add_user(db, "old@example.com", "old customer's password")
     camera, _ = add_camera(db, user["id"], "Barn", "IN-8015")
@@ -50,7 +45,6 @@ def old_catalog(settings, monkeypatch):
             },
         )
     db.close()
-    monkeypatch.undo()
     return user, camera, recording_id
 
 
