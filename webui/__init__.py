@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core.catalog import open_catalog
 from core.proxy_hint import note_forwarded_request
 from core.settings import Settings, load_settings
-from webui import account, admin, api, auth, cameras, dashboard, recordings, viewer_zone
+from webui import account, admin, api, auth, cameras, dashboard, i18n, recordings, viewer_zone
 from webui.db import close_db
 from webui.formatting import register_filters
 from webui.ids import IdConverter
@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     open_catalog(settings.storage.catalog_path).close()
 
     csrf.init_app(app)
+    i18n.init_app(app)
     # RFC 8058 one-click opt-out: mail clients POST to the link from the mail, without a form.
     csrf.exempt("webui.account.mail_opt_out")
     app.teardown_appcontext(close_db)
