@@ -6,7 +6,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.label_names import LABEL_NAMES
 from core.timestamps import format_local
+from core.translation import N_, translations
 
 
 def wants_recording(target_labels: list[str], recording_labels: list[str]) -> bool:
@@ -95,27 +97,61 @@ def fairuse_payload(row: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-def mail_text(payload: dict[str, Any], zone: str | None = None) -> tuple[str, str]:
-    """Subject and body of a notification mail, times in ``zone`` (the owner's; UTC if None)."""
+def mail_text(
+    payload: dict[str, Any], zone: str | None = None, language: str | None = None
+) -> tuple[str, str]:
+    """Subject and body of a notification mail, times in ``zone`` (the owner's; UTC if None),
+    words in ``language`` (the owner's; English if None)."""
+    tr = translations(language)
     camera = payload["camera"]["name"]
     if payload["event"] == "recording":
-        subject = f"{payload['summary']} on {camera}"
+        labels = [tr.gettext(LABEL_NAMES.get(label, label)) for label in payload["labels"]]
+        subject = (
+            tr.gettext("Alarm (%(labels)s) on %(camera)s")
+            % {"labels": ", ".join(labels), "camera": camera}
+            if labels
+            else tr.gettext("Alarm on %(camera)s") % {"camera": camera}
+        )
         plates = [
             plate["text"] + (f" ({plate['name']})" if plate.get("name") else "")
             for plate in payload.get("plates") or []
         ]
-        body = (
-            f"Your camera {camera} recorded an alarm at {format_local(payload['time'], zone)}.\n"
-            f"Labels: {', '.join(payload['labels']) or 'none'}\n"
-            + (f"Plates: {', '.join(plates)}\n" if plates else "")
-            + "\n"
-            "Open AlarmVault to watch it. You get this mail because you set up an e-mail\n"
-            "notification; remove it in AlarmVault's notification settings.\n"
-        )
+        lines = [
+            tr.gettext("Your camera %(camera)s recorded an alarm at %(time)s.")
+            % {"camera": camera, "time": format_local(payload["time"], zone, language)},
+            tr.gettext("Labels: %(labels)s") % {"labels": ", ".join(labels) or tr.gettext("none")},
+        ]
+        if plates:
+            lines.append(tr.gettext("Plates: %(plates)s") % {"plates": ", ".join(plates)})
+        lines += ["", tr.gettext(RECORDING_MAIL_FOOTER)]
+        body = "\n".join(lines) + "\n"
     else:
-        subject = f"Fair-use notice for {camera}"
+        fairuse = payload["fairuse"]
+        subject = tr.gettext("Fair-use notice for %(camera)s") % {"camera": camera}
         body = (
-            f"{payload['summary']}.\n\nOpen AlarmVault to see why and what to change in the "
-            "camera's settings.\n"
+            tr.gettext("Fair-use state of %(camera)s: %(state)s (was %(previous)s).")
+            % {
+                "camera": camera,
+                "state": tr.gettext(FAIRUSE_STATE_NAMES.get(fairuse["state"], fairuse["state"])),
+                "previous": tr.gettext(
+                    FAIRUSE_STATE_NAMES.get(fairuse["previous_state"], fairuse["previous_state"])
+                ),
+            }
+            + "\n\n"
+            + tr.gettext("Open AlarmVault to see why and what to change in the camera's settings.")
+            + "\n"
         )
     return subject, body
+
+
+RECORDING_MAIL_FOOTER = N_(
+    "Open AlarmVault to watch it. You get this mail because you set up an e-mail notification; "
+    "remove it in AlarmVault's notification settings."
+)
+# The fair-use states as an owner reads them (core.catalog.states.FairUseState).
+FAIRUSE_STATE_NAMES = {
+    "ok": N_("normal"),
+    "warned": N_("warned"),
+    "throttled": N_("delayed"),
+    "suspended": N_("suspended"),
+}

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.dates import format_datetime, get_timezone_name
+
 # Upload lag (alarm start to upload complete) is well under half of this, so rounding the gap
 # to it leaves the camera's UTC offset; every real offset is a multiple of 15 minutes.
 OFFSET_STEP_MIN = 15
@@ -111,14 +113,19 @@ def iso_in_zone(value: str | None, zone: str | None) -> str | None:
         return value
 
 
-def format_local(value: str | None, zone: str | None) -> str:
-    """How a time reads on a page and in a mail: ``2026-11-25 14:05:01 CET``."""
+def format_local(value: str | None, zone: str | None, language: str | None = None) -> str:
+    """How a time reads on a page and in a mail: ``2026-11-25 14:05:01 CET`` in English (the
+    source language keeps the unambiguous form), the reader's locale's own form otherwise
+    (German: ``25.11.2026, 14:05:01 MEZ``)."""
     if not value:
         return "-"
     try:
         moment = in_zone(value, zone)
     except ValueError:
         return value
+    if language and language != "en":
+        when = format_datetime(moment, "medium", tzinfo=moment.tzinfo, locale=language)
+        return f"{when} {get_timezone_name(moment, 'short', locale=language, zone_variant=None)}"
     return moment.strftime("%Y-%m-%d %H:%M:%S ") + (moment.tzname() or "")
 
 

@@ -15,6 +15,7 @@ from core.catalog.states import FairUseState
 from core.mail_links import opt_out_url
 from core.mailer import MailError, send_mail
 from core.settings import Settings
+from core.translation import ENGLISH, N_, Phrase, translations
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +23,19 @@ logger = logging.getLogger(__name__)
 FAIRUSE_SUSPENDED = f"fairuse_{FairUseState.SUSPENDED}"
 
 
+ADVICE_HEADING = N_("What you can do:")
+MAIL_FOOTER = N_("You also find this notice on the camera's page in AlarmVault.")
+ADMIN_SUBJECT = N_("[admin] camera %(camera_id)s: %(title)s")
+
+
 @dataclass(frozen=True)
 class OwnerNotice:
+    """Worded in the reader's language when shown or mailed, never when made."""
+
     kind: str
-    title: str
-    body: str
-    advice: list[str] = field(default_factory=list)
+    title: Phrase
+    body: Phrase
+    advice: list[Phrase] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
     # Same key, one notice: "once per day per camera" and "once per transition".
     dedupe_key: str | None = None
@@ -52,12 +60,22 @@ class OwnerNotice:
         """
         return self.is_fairuse and self.kind != FAIRUSE_SUSPENDED
 
-    def mail_text(self) -> str:
-        lines = [self.body]
+    @property
+    def params(self) -> dict[str, Any]:
+        """What is stored so that the notice can be worded later (`worded_notice`)."""
+        return {
+            "title": self.title.to_json(),
+            "body": self.body.to_json(),
+            "advice": [item.to_json() for item in self.advice],
+        }
+
+    def mail_text(self, language: str | None = None) -> str:
+        translation = translations(language)
+        lines = [self.body.words(translation)]
         if self.advice:
-            lines += ["", "What you can do:"]
-            lines += [f"  - {item}" for item in self.advice]
-        lines += ["", "You also find this notice on the camera's page in AlarmVault."]
+            lines += ["", translation.gettext(ADVICE_HEADING)]
+            lines += [f"  - {item.words(translation)}" for item in self.advice]
+        lines += ["", translation.gettext(MAIL_FOOTER)]
         return "\n".join(lines)
 
 
@@ -74,12 +92,13 @@ def record_notice(
         user_id=owner["user_id"],
         camera_id=camera_id,
         kind=notice.kind,
-        title=notice.title,
-        body=notice.body,
-        advice=notice.advice,
+        title=notice.title.words(ENGLISH),
+        body=notice.body.words(ENGLISH),
+        advice=[item.words(ENGLISH) for item in notice.advice],
         evidence=notice.evidence,
         created_at=at,
         dedupe_key=notice.dedupe_key,
+        params=notice.params,
     )
 
 
@@ -93,30 +112,41 @@ def mail_notice(
 ) -> int:
     """Mail the owner (optional fair-use mails only if they chose them, with the one-click
     opt-out link; see `OwnerNotice.is_optional`) and, if asked, every admin;
-    returns how many mails went out. Failures are logged by user id and do not raise."""
-    recipients: list[tuple[int, str, str, str | None]] = []
+    returns how many mails went out. Failures are logged by user id and do not raise.
+    Each mail is in its reader's language."""
+    recipients: list[tuple[int, str, str, str | None, str | None]] = []
     owner = camera_owner_contact(db, camera_id)
     if owner is not None and (owner["mail_fairuse"] or not notice.is_optional):
         unsubscribe = (
             opt_out_url(db, settings, owner["user_id"], "fairuse") if notice.is_optional else None
         )
-        recipients.append((owner["user_id"], owner["email"], notice.title, unsubscribe))
+        subject = notice.title.words(translations(owner["language"]))
+        recipients.append(
+            (owner["user_id"], owner["email"], subject, unsubscribe, owner["language"])
+        )
     if admins:
         # The admins' copy is part of their job, not a choice: no opt-out link.
-        admin_subject = f"[admin] camera {camera_id}: {notice.title}"
         recipients += [
-            (admin["user_id"], admin["email"], admin_subject, None)
+            (
+                admin["user_id"],
+                admin["email"],
+                Phrase(ADMIN_SUBJECT, {"camera_id": camera_id, "title": notice.title}).words(
+                    translations(admin["language"])
+                ),
+                None,
+                admin["language"],
+            )
             for admin in admin_contacts(db)
             if owner is None or admin["user_id"] != owner["user_id"]
         ]
     sent = 0
-    for user_id, address, subject, unsubscribe in recipients:
+    for user_id, address, subject, unsubscribe, language in recipients:
         try:
             send_mail(
                 settings,
                 address,
                 subject,
-                notice.mail_text(),
+                notice.mail_text(language),
                 kind=notice.kind,
                 unsubscribe_url=unsubscribe,
             )

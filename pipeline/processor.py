@@ -43,6 +43,7 @@ from core.clipstore import ClipStore
 from core.fingerprint import ClipFingerprint
 from core.settings import Settings
 from core.timestamps import started_at_from_name
+from core.translation import N_, Phrase
 from pipeline.clip_media import ClipMedia, LocalMedia, MediaFailed
 from pipeline.detection.stage import AnalysisFailed, DetectionStage
 from pipeline.fairuse.monitor import FairUseMonitor
@@ -67,6 +68,17 @@ ANALYSIS_GAVE_UP = "analysis_failed"
 # is not the login that uploaded it.
 CAMERA_GONE = "camera_gone"
 LOGIN_MISMATCH = "login_mismatch"
+
+LONG_CLIP_TITLE = N_("Camera %(camera)s uploads clips longer than 18 seconds")
+LONG_CLIP_BODY = N_(
+    "Camera %(camera)s uploaded a %(seconds)s s alarm clip. INSTAR cameras record 18 s per alarm "
+    "(3 s before, 15 s after), so the camera probably runs non-standard firmware or settings. "
+    "Longer clips are stored, but processed with a delay."
+)
+LONG_CLIP_ADVICE = N_(
+    "Check the camera's alarm recording length (Alarm > Video: 15 s after the alarm) and install "
+    "the vendor's current firmware."
+)
 
 
 class ClipProcessor:
@@ -393,7 +405,11 @@ class ClipProcessor:
         """Keep the upload in the spool until its release time; tell the owner of a long clip
         once per camera and day."""
         now = datetime.now(UTC)
-        notice = long_clip_notice(job, verdict, now) if decision.reason == LONG_CLIP else None
+        notice = (
+            long_clip_notice(job, self._camera(job["camera_id"]), verdict, now)
+            if decision.reason == LONG_CLIP
+            else None
+        )
         with atomic(self.db):
             jobs.advance_job(
                 self.db,
@@ -531,22 +547,20 @@ def content_hash(folder: Path) -> str | None:
         return None
 
 
-def long_clip_notice(job: dict[str, Any], verdict: UploadVerdict, now: datetime) -> OwnerNotice:
+def long_clip_notice(
+    job: dict[str, Any], camera: dict[str, Any] | None, verdict: UploadVerdict, now: datetime
+) -> OwnerNotice:
     """The once-a-day notice for a camera that uploads clips longer than the standard 18 s."""
     duration = verdict.probe.get("duration_s", 0.0)
+    values = {
+        "camera": camera["name"] if camera else f"#{job['camera_id']}",
+        "seconds": f"{duration:.0f}",
+    }
     return OwnerNotice(
         kind="long_clip",
-        title="Your camera uploads clips longer than 18 seconds",
-        body=(
-            f"Camera {job['camera_id']} uploaded a {duration:.0f} s alarm clip. INSTAR cameras "
-            "record 18 s per alarm (3 s before, 15 s after), so the camera probably runs "
-            "non-standard firmware or settings. Longer clips are stored, but processed with a "
-            "delay."
-        ),
-        advice=[
-            "Check the camera's alarm recording length (Alarm > Video: 15 s after the alarm) "
-            "and install the vendor's current firmware.",
-        ],
+        title=Phrase(LONG_CLIP_TITLE, values),
+        body=Phrase(LONG_CLIP_BODY, values),
+        advice=[Phrase(LONG_CLIP_ADVICE)],
         evidence={"job_ids": [job["id"]], "duration_s": round(duration, 1)},
         dedupe_key=f"long_clip:{job['camera_id']}:{now.date().isoformat()}",
     )

@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, gettext, lazy_gettext
 
 from core.catalog import AlreadyExists, NotFound
 from core.catalog.account_tokens import CHANGE_EMAIL, issue_token, redeem_token, void_tokens
@@ -32,16 +33,18 @@ from core.catalog.accounts import (
     set_mail_preferences,
 )
 from core.catalog.plates import (
+    MAX_KNOWN_PLATES,
     TooManyKnownPlates,
     add_known_plate,
     delete_known_plate,
     list_known_plates,
 )
 from core.catalog.states import AccountState
-from core.catalog.users import find_user_by_email, get_user, set_password
+from core.catalog.users import find_user_by_email, get_user, set_password, set_user_language
 from core.catalog.web_sessions import end_session, end_sessions, list_sessions
 from core.email_address import email_address
 from core.security import verify_password
+from core.translation import supported
 from webui.auth import (
     _password_problem,
     end_this_session,
@@ -57,13 +60,16 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("account", __name__)
 
-MAIL_KIND_NAMES = {"alarms": "alarm notices", "fairuse": "fair-use notices"}
+MAIL_KIND_NAMES = {
+    "alarms": lazy_gettext("alarm notices"),
+    "fairuse": lazy_gettext("fair-use notices"),
+}
 
 
 def _password_ok() -> bool:
     if verify_password(g.user["password_hash"], request.form.get("current_password", "")):
         return True
-    flash("Your current password was not right.", "error")
+    flash(gettext("Your current password was not right."), "error")
     return False
 
 
@@ -92,12 +98,17 @@ def name_plate():
             request.form.get("text", "")[:40],
             request.form.get("name", "")[:200],
         )
-    except (ValueError, TooManyKnownPlates) as error:
-        flash(str(error).capitalize() + ".", "error")
+    except TooManyKnownPlates:
+        flash(gettext("At most %(num)d named plates per account.", num=MAX_KNOWN_PLATES), "error")
+    except ValueError as error:
+        # The catalog's messages are message ids (core.translation.N_).
+        flash(gettext(str(error)), "error")
     else:
         # The plate and its name stay out of the log: they are about other people.
         logger.info("named plate saved (user %d)", g.user["id"])
-        flash(f"{plate['text']} is now “{plate['name']}”.", "info")
+        flash(
+            gettext("%(plate)s is now “%(name)s”.", plate=plate["text"], name=plate["name"]), "info"
+        )
     return redirect(url_for("account.index") + "#plates")
 
 
@@ -109,7 +120,7 @@ def forget_plate(plate_id: int):
     except NotFound:
         abort(404)  # no such plate of this account: someone else's looks the same
     logger.info("named plate removed (user %d)", g.user["id"])
-    flash("The plate's name is removed.", "info")
+    flash(gettext("The plate's name is removed."), "info")
     return redirect(url_for("account.index") + "#plates")
 
 
@@ -121,7 +132,7 @@ def email():
     try:
         new_email = email_address(request.form.get("email", ""))
     except ValueError:
-        flash("Please enter one e-mail address.", "error")
+        flash(gettext("Please enter one e-mail address."), "error")
         return account_page(), 400
     if find_user_by_email(get_db(), new_email) is None:
         token = issue_token(
@@ -133,12 +144,15 @@ def email():
         )
         send_account_mail(
             new_email,
-            "Confirm your new AlarmVault e-mail address",
+            lazy_gettext("Confirm your new AlarmVault e-mail address"),
             "change_email",
             link=("account.confirm_email_change", {"token": token}),
         )
     # The same answer whether or not the address is taken: it does not reveal other accounts.
-    flash("We have sent a link to the new address. Your e-mail changes when you open it.", "info")
+    flash(
+        gettext("We have sent a link to the new address. Your e-mail changes when you open it."),
+        "info",
+    )
     return redirect(url_for("account.index"))
 
 
@@ -147,16 +161,16 @@ def email():
 def confirm_email_change(token: str):
     redeemed = redeem_token(get_db(), token, CHANGE_EMAIL)
     if redeemed is None or redeemed.user_id != g.user["id"] or not redeemed.payload:
-        flash("That link is not valid any more.", "error")
+        flash(gettext("That link is not valid any more."), "error")
         return redirect(url_for("account.index"))
     try:
         change_email(get_db(), g.user["id"], redeemed.payload)
     except AlreadyExists:
-        flash("That address belongs to another account now.", "error")
+        flash(gettext("That address belongs to another account now."), "error")
         return redirect(url_for("account.index"))
     start_session(get_user(get_db(), g.user["id"]))
     logger.info("e-mail changed (user %d)", g.user["id"])
-    flash("Your e-mail address is changed.", "info")
+    flash(gettext("Your e-mail address is changed."), "info")
     return redirect(url_for("account.index"))
 
 
@@ -176,7 +190,10 @@ def password():
     start_session(get_user(get_db(), g.user["id"]))
     logger.info("password changed (user %d, %d API tokens revoked)", g.user["id"], revoked)
     flash(
-        f"Your password is changed. Other devices are logged out. {tokens_revoked_note(revoked)}",
+        gettext(
+            "Your password is changed. Other devices are logged out. %(tokens)s",
+            tokens=tokens_revoked_note(revoked),
+        ),
         "info",
     )
     return redirect(url_for("account.index"))
@@ -189,7 +206,7 @@ def end_all_sessions():
     end_sessions(get_db(), g.user["id"])
     session.clear()
     logger.info("all sessions ended (user %d)", g.user["id"])
-    flash("You are logged out on every device.", "info")
+    flash(gettext("You are logged out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -203,7 +220,7 @@ def end_one_session(session_id: int):
     if not end_session(get_db(), g.user["id"], session_id):
         abort(404)  # no such session of this account: someone else's looks the same
     logger.info("session ended (user %d)", g.user["id"])
-    flash("That device is logged out.", "info")
+    flash(gettext("That device is logged out."), "info")
     return redirect(url_for("account.index") + "#sessions")
 
 
@@ -216,8 +233,23 @@ def mail_preferences():
         alarms=request.form.get("alarms") == "1",
         fairuse=request.form.get("fairuse") == "1",
     )
-    flash("Your mail choices are saved.", "info")
+    flash(gettext("Your mail choices are saved."), "info")
     return redirect(url_for("account.index"))
+
+
+@bp.route("/account/language", methods=("POST",))
+@login_required
+def language():
+    chosen = supported(request.form.get("language"))
+    if chosen is None:
+        flash(gettext("Please choose a language from the list."), "error")
+        return redirect(url_for("account.index") + "#language")
+    set_user_language(get_db(), g.user["id"], chosen)
+    logger.info("language %s chosen (user %d)", chosen, g.user["id"])
+    # Flashed in the new language: this request still speaks the old one.
+    with force_locale(chosen):
+        flash(gettext("Pages and mails are in English from now on."), "info")
+    return redirect(url_for("account.index") + "#language")
 
 
 @bp.route("/mail/opt-out/<key>/<kind>", methods=("GET", "POST"))
@@ -242,9 +274,13 @@ def export():
             archive.writestr(f"{name}.json", json.dumps(value, indent=2, default=str))
         archive.writestr(
             "README.txt",
-            f"Everything AlarmVault stores about account {g.user['id']}, exported "
-            f"{data['exported_at']}.\nOne JSON file per table; the clips themselves can be "
-            "downloaded from each recording's page.\n",
+            gettext(
+                "Everything AlarmVault stores about account %(id)s, exported %(at)s.\n"
+                "One JSON file per table; the clips themselves can be downloaded from each "
+                "recording's page.\n",
+                id=g.user["id"],
+                at=data["exported_at"],
+            ),
         )
     buffer.seek(0)
     logger.info("data export (user %d)", g.user["id"])
@@ -264,9 +300,9 @@ def pause():
     set_account_state(get_db(), g.user["id"], state)
     logger.info("account state %s (user %d)", state, g.user["id"])
     flash(
-        "Your account is paused: uploads are refused and nothing is processed."
+        gettext("Your account is paused: uploads are refused and nothing is processed.")
         if state == AccountState.PAUSED
-        else "Your account is active again.",
+        else gettext("Your account is active again."),
         "info",
     )
     return redirect(url_for("account.index"))
@@ -276,11 +312,11 @@ def pause():
 @login_required
 def delete():
     if request.form.get("confirm") != "DELETE":
-        flash("Please type DELETE to confirm.", "error")
+        flash(gettext("Please type DELETE to confirm."), "error")
         return account_page(), 400
     if not _password_ok():
         return account_page(), 400
     remove_account(g.user["id"])
     session.clear()
-    flash("Your account and all its recordings are deleted. Goodbye.", "info")
+    flash(gettext("Your account and all its recordings are deleted. Goodbye."), "info")
     return redirect(url_for("auth.login"))

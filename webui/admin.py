@@ -7,6 +7,7 @@ import logging
 import shutil
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from core.catalog import atomic, utcnow
 from core.catalog.accounts import list_users_with_counts
@@ -81,10 +82,12 @@ def fairuse(camera_id: int):
             at=utcnow(),
         )
     if step is None:
-        flash("The camera's state changed meanwhile; please look again.", "error")
+        flash(gettext("The camera's state changed meanwhile; please look again."), "error")
     else:
         logger.info("admin %d set camera %d fair-use state to %s", g.user["id"], camera_id, target)
-        flash(f"Camera {camera_id} is now {target}.", "info")
+        flash(
+            gettext("Camera %(camera)s is now %(state)s.", camera=camera_id, state=target), "info"
+        )
     return redirect(url_for("admin.cameras"))
 
 

@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 
 from core.catalog import AlreadyExists, NotFound
 from core.catalog.account_tokens import (
@@ -38,6 +39,7 @@ from core.catalog.users import (
     record_login,
     rehash_password,
     set_password,
+    set_user_language,
 )
 from core.catalog.web_sessions import (
     create_session,
@@ -49,6 +51,7 @@ from core.email_address import email_address
 from core.security import hash_password, needs_rehash, verify_password
 from core.spool import shorten_address
 from webui.db import get_db, get_settings
+from webui.i18n import browser_language
 from webui.known_devices import known_device, remember_device
 from webui.login_limits import LoginLimiter
 from webui.mail_links import send_account_mail
@@ -125,6 +128,7 @@ _SYSTEMS = (
 
 def browser_name() -> str:
     agent = request.user_agent.string
+    # Stored, and shown to whoever reads the account page: not translated.
     name = next((label for marker, label in _BROWSERS if marker in agent), "Browser")
     system = next((label for marker, label in _SYSTEMS if marker in agent), None)
     return f"{name} on {system}" if system else name
@@ -198,9 +202,10 @@ def send_confirmation(user: dict[str, Any]) -> None:
     token = issue_token(get_db(), user["id"], CONFIRM, _link_ttl())
     send_account_mail(
         user["email"],
-        "Confirm your AlarmVault account",
+        lazy_gettext("Confirm your AlarmVault account"),
         "confirm_email",
         link=("auth.confirm", {"token": token}),
+        language=user.get("language"),
     )
 
 
@@ -217,7 +222,7 @@ def login():
     device = known_device(user)
     if limiter.is_blocked(email, network, device):
         logger.warning("login refused: too many failures (network %s)", network)
-        flash("Too many failed logins. Please wait a few minutes and try again.", "error")
+        flash(gettext("Too many failed logins. Please wait a few minutes and try again."), "error")
         return render_template("auth/login.html", email=email, next=request.form.get("next")), 429
     if user is None or not verify_password(user["password_hash"], password):
         if user is None:
@@ -225,17 +230,22 @@ def login():
             verify_password(_dummy_hash(), password)
         limiter.record_failure(email, network, device)
         logger.info("login failed (user %s)", user["id"] if user else "unknown")
-        flash("Wrong e-mail address or password.", "error")
+        flash(gettext("Wrong e-mail address or password."), "error")
         return render_template("auth/login.html", email=email, next=request.form.get("next")), 401
     if user["needs_confirmation"]:
         send_confirmation(user)
-        flash("Please confirm your e-mail address first: we have sent you a new link.", "error")
+        flash(
+            gettext("Please confirm your e-mail address first: we have sent you a new link."),
+            "error",
+        )
         return render_template("auth/login.html", email=email), 403
     limiter.record_success(email, network, device)
     if needs_rehash(user["password_hash"]):
         rehash_password(db, user["id"], password)
         user = get_user(db, user["id"])
     record_login(db, user["id"])
+    # The first login sets the language from the browser; the account page changes it.
+    set_user_language(db, user["id"], browser_language(), only_if_unset=True)
     start_session(user)
     logger.info("login ok (user %d)", user["id"])
     response = redirect(_safe_next(request.form.get("next")))
@@ -261,17 +271,22 @@ def tokens_revoked_note(revoked: int) -> str:
     if revoked == 0:
         return ""
     if revoked == 1:
-        return "Your API token is revoked; make a new one where you need it. "
-    return f"Your {revoked} API tokens are revoked; make new ones where you need them. "
+        return gettext("Your API token is revoked; make a new one where you need it.") + " "
+    return (
+        gettext(
+            "Your %(num)d API tokens are revoked; make new ones where you need them.", num=revoked
+        )
+        + " "
+    )
 
 
 def _password_problem(password: str, repeated: str) -> str | None:
     if len(password) < MIN_PASSWORD:
-        return f"The password must have at least {MIN_PASSWORD} characters."
+        return gettext("The password must have at least %(num)d characters.", num=MIN_PASSWORD)
     if len(password) > 1024:
-        return "The password is too long."
+        return gettext("The password is too long.")
     if password != repeated:
-        return "The two passwords differ."
+        return gettext("The two passwords differ.")
     return None
 
 
@@ -287,14 +302,14 @@ def register():
     try:
         email = email_address(email)
     except ValueError:
-        problem = "Please enter your e-mail address (one address)."
+        problem = gettext("Please enter your e-mail address (one address).")
     if problem:
         flash(problem, "error")
         return render_template("auth/register.html", email=email), 400
     limiter = _limiter()
     network = client_network()
     if limiter.is_blocked(email, network):
-        flash("Too many attempts. Please wait a few minutes and try again.", "error")
+        flash(gettext("Too many attempts. Please wait a few minutes and try again."), "error")
         return render_template("auth/register.html", email=email), 429
     # Every registration mails someone: counted like a failed login against flooding.
     limiter.record_failure(email, network)
@@ -303,8 +318,13 @@ def register():
         user = register_user(db, email, password)
     except AlreadyExists:
         # Do not reveal that the address has an account: tell its owner instead.
+        existing = find_user_by_email(get_db(), email)
         send_account_mail(
-            email, "Your AlarmVault account", "already_registered", link=("auth.reset_request", {})
+            email,
+            lazy_gettext("Your AlarmVault account"),
+            "already_registered",
+            link=("auth.reset_request", {}),
+            language=existing.get("language") if existing else None,
         )
     else:
         logger.info("registered (user %d)", user["id"])
@@ -316,11 +336,11 @@ def register():
 def confirm(token: str):
     redeemed = redeem_token(get_db(), token, CONFIRM)
     if redeemed is None:
-        flash("That link is not valid any more. Log in to get a new one.", "error")
+        flash(gettext("That link is not valid any more. Log in to get a new one."), "error")
         return redirect(url_for("auth.login"))
     confirm_email(get_db(), redeemed.user_id)
     logger.info("e-mail confirmed (user %d)", redeemed.user_id)
-    flash("Thank you, your e-mail address is confirmed. Please log in.", "info")
+    flash(gettext("Thank you, your e-mail address is confirmed. Please log in."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -332,7 +352,7 @@ def reset_request():
     limiter = _limiter()
     network = client_network()
     if limiter.is_blocked(email, network):
-        flash("Too many attempts. Please wait a few minutes and try again.", "error")
+        flash(gettext("Too many attempts. Please wait a few minutes and try again."), "error")
         return render_template("auth/reset_request.html", email=email), 429
     # Counted like a failed login, so the form cannot be used to flood someone's mailbox.
     limiter.record_failure(email, network)
@@ -341,9 +361,10 @@ def reset_request():
         token = issue_token(get_db(), user["id"], RESET, timedelta(hours=1))
         send_account_mail(
             user["email"],
-            "Reset your AlarmVault password",
+            lazy_gettext("Reset your AlarmVault password"),
             "reset_password",
             link=("auth.reset_password", {"token": token}),
+            language=user.get("language"),
         )
         logger.info("password reset link sent (user %d)", user["id"])
     return render_template("auth/check_mail.html", email=email, reset=True)
@@ -353,7 +374,7 @@ def reset_request():
 def reset_password(token: str):
     db = get_db()
     if peek_token(db, token, RESET) is None:
-        flash("That link is not valid any more. Please ask for a new one.", "error")
+        flash(gettext("That link is not valid any more. Please ask for a new one."), "error")
         return redirect(url_for("auth.reset_request"))
     if request.method == "GET":
         return render_template("auth/reset_password.html", token=token)
@@ -370,5 +391,11 @@ def reset_password(token: str):
     confirm_email(db, redeemed.user_id)
     void_tokens(db, redeemed.user_id, RESET)
     logger.info("password reset (user %d, %d API tokens revoked)", redeemed.user_id, revoked)
-    flash(f"Your password is changed. {tokens_revoked_note(revoked)}Please log in.", "info")
+    flash(
+        gettext(
+            "Your password is changed. %(tokens)sPlease log in.",
+            tokens=tokens_revoked_note(revoked),
+        ),
+        "info",
+    )
     return redirect(url_for("auth.login"))

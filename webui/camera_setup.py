@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
+
 from core.camera_models import CameraModel
 from core.settings import Settings, parse_listen
 
@@ -46,47 +48,55 @@ def upload_setups(
     request_host: str,
 ) -> list[ProtocolSetup]:
     server = server_address(settings, request_host)
-    shown_password = password or "(the password shown when the camera was added or rotated)"
+    shown_password = password or gettext(
+        "(the password shown when the camera was added or rotated)"
+    )
     _, ftp_port = parse_listen(settings.ftp.listen)
     common = [
-        ("Username", "ft_username", camera["username"]),
-        ("Password", "ft_password", shown_password),
-        ("Directory", "ft_dirname", UPLOAD_FOLDER),
-        ("Create directory", "ft_autocreatedir", "1 (on)"),
-        ("Directory mode", "ft_dirmode", "1 (a new folder every day)"),
+        (gettext("Username"), "ft_username", camera["username"]),
+        (gettext("Password"), "ft_password", shown_password),
+        (gettext("Directory"), "ft_dirname", UPLOAD_FOLDER),
+        (gettext("Create directory"), "ft_autocreatedir", gettext("1 (on)")),
+        (gettext("Directory mode"), "ft_dirmode", gettext("1 (a new folder every day)")),
     ]
     setups = []
     if settings.ftp.enabled:
         ftp_fields = [
-            ("FTP server", "ft_server", server),
-            ("FTP port", "ft_port", str(ftp_port)),
+            (gettext("FTP server"), "ft_server", server),
+            (gettext("FTP port"), "ft_port", str(ftp_port)),
         ]
         if not settings.ftp.require_tls:
             setups.append(
                 ProtocolSetup(
                     "ftp",
                     "FTP",
-                    "Works with every camera, but the password and clips travel unencrypted: "
-                    "use it only inside your own network.",
+                    gettext(
+                        "Works with every camera, but the password and clips travel "
+                        "unencrypted: use it only inside your own network."
+                    ),
                     [
                         *ftp_fields,
-                        ("SSL", "ft_ssl", "0 (none)"),
-                        ("Passive mode", "ft_mode", "PASV"),
+                        (gettext("SSL"), "ft_ssl", gettext("0 (none)")),
+                        (gettext("Passive mode"), "ft_mode", "PASV"),
                         *common,
                     ],
                 )
             )
-        insecure = "0 (verify)" if settings.ftp.tls_cert else "1 (our certificate is self-signed)"
+        insecure = (
+            gettext("0 (verify)")
+            if settings.ftp.tls_cert
+            else gettext("1 (our certificate is self-signed)")
+        )
         setups.append(
             ProtocolSetup(
                 "ftps",
                 "FTPS (FTP with TLS)",
-                "Encrypted; recommended for Full HD and HD cameras.",
+                gettext("Encrypted; recommended for Full HD and HD cameras."),
                 [
                     *ftp_fields,
-                    ("SSL", "ft_ssl", "1 (FTPS, explicit TLS)"),
-                    ("Allow insecure certificate", "ft_insecure", insecure),
-                    ("Passive mode", "ft_mode", "PASV"),
+                    (gettext("SSL"), "ft_ssl", gettext("1 (FTPS, explicit TLS)")),
+                    (gettext("Allow insecure certificate"), "ft_insecure", insecure),
+                    (gettext("Passive mode"), "ft_mode", "PASV"),
                     *common,
                 ],
             )
@@ -97,11 +107,11 @@ def upload_setups(
             ProtocolSetup(
                 "sftp",
                 "sFTP",
-                "Encrypted over SSH; only WQHD (2K+) cameras offer it.",
+                gettext("Encrypted over SSH; only WQHD (2K+) cameras offer it."),
                 [
-                    ("FTP server", "ft_server", server),
-                    ("FTP port", "ft_port", str(sftp_port)),
-                    ("SSL", "ft_ssl", "2 (sFTP)"),
+                    (gettext("FTP server"), "ft_server", server),
+                    (gettext("FTP port"), "ft_port", str(sftp_port)),
+                    (gettext("SSL"), "ft_ssl", gettext("2 (sFTP)")),
                     *common,
                 ],
             )

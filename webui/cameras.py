@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from core.camera_models import CameraModel, load_model_table
 from core.catalog import NotFound
@@ -33,16 +34,22 @@ bp = Blueprint("cameras", __name__, url_prefix="/cameras")
 
 # What each detection switch does, in the words the owner consents to.
 DETECTION_SWITCHES = {
-    "objects": "People, vehicles and animals: each clip is analysed on this server to label "
-    "what moved, so you can filter by it.",
-    "plates": "Licence plates: plates of vehicles are found, small pictures of them are "
-    "stored with the recording, and their text is read on this server (no outside service), "
-    "so you can search recordings by plate and name plates you know. The text is stored only "
-    "with its recording and deleted with it. Plates are personal data of others: switch this "
-    "on only where you may film them (your own property).",
-    "rain": "Rain: clips where rain or snow set off the alarm are marked.",
-    "false_alarm": "False-alarm check: clips where nothing relevant moved (light changes, "
-    "insects, foliage) are marked as false alarms.",
+    "objects": lazy_gettext(
+        "People, vehicles and animals: each clip is analysed on this server to label "
+        "what moved, so you can filter by it."
+    ),
+    "plates": lazy_gettext(
+        "Licence plates: plates of vehicles are found, small pictures of them are "
+        "stored with the recording, and their text is read on this server (no outside service), "
+        "so you can search recordings by plate and name plates you know. The text is stored only "
+        "with its recording and deleted with it. Plates are personal data of others: switch this "
+        "on only where you may film them (your own property)."
+    ),
+    "rain": lazy_gettext("Rain: clips where rain or snow set off the alarm are marked."),
+    "false_alarm": lazy_gettext(
+        "False-alarm check: clips where nothing relevant moved (light changes, "
+        "insects, foliage) are marked as false alarms."
+    ),
 }
 
 
@@ -96,11 +103,11 @@ def add():
     name = request.form.get("name", "").strip()[:80]
     model = request.form.get("model", "")
     if not name or model not in models:
-        flash("Please give the camera a name and choose its model.", "error")
+        flash(gettext("Please give the camera a name and choose its model."), "error")
         return render_template("cameras/add.html", models=models, name=name), 400
     camera, password = add_camera(get_db(), g.user["id"], name, model)
     logger.info("camera %d added (user %d)", camera["id"], g.user["id"])
-    flash("The camera is added. Type these settings into the camera now.", "info")
+    flash(gettext("The camera is added. Type these settings into the camera now."), "info")
     # Rendered, not redirected: the clear-text password is never put into the session cookie.
     return _render_camera(camera, password, 201)
 
@@ -118,10 +125,10 @@ def edit(camera_id: int):
     name = request.form.get("name", "").strip()
     model = request.form.get("model", camera["model"])
     if not name or model not in camera_models():
-        flash("Please give the camera a name and choose its model.", "error")
+        flash(gettext("Please give the camera a name and choose its model."), "error")
         return _render_camera(camera, status=400)
     update_camera(get_db(), camera_id, name=name, model=model)
-    flash("Saved.", "info")
+    flash(gettext("Saved."), "info")
     return redirect(url_for("cameras.detail", camera_id=camera_id))
 
 
@@ -131,7 +138,10 @@ def rotate(camera_id: int):
     camera = camera_or_404(camera_id)
     password = rotate_camera_password(get_db(), camera_id)
     logger.info("camera %d upload password rotated", camera_id)
-    flash("New password: the old one no longer works. Type the new one into the camera.", "info")
+    flash(
+        gettext("New password: the old one no longer works. Type the new one into the camera."),
+        "info",
+    )
     return _render_camera(camera, password)
 
 
@@ -141,12 +151,17 @@ def timezone(camera_id: int):
     camera_or_404(camera_id)
     zone = request.form.get("timezone", "")
     if not is_zone(zone):
-        flash("Please choose a time zone from the list.", "error")
+        flash(gettext("Please choose a time zone from the list."), "error")
         return redirect(url_for("cameras.detail", camera_id=camera_id) + "#timezone")
     moved = set_file_timezone(get_db(), camera_id, zone, get_settings().pipeline.timestamp_patterns)
     logger.info("camera %d file-name zone %s; %d recordings re-filed", camera_id, zone, moved)
     flash(
-        f"Time zone saved: {zone}. {moved} earlier recording(s) moved to the right time.",
+        ngettext(
+            "Time zone saved: %(zone)s. %(num)d earlier recording moved to the right time.",
+            "Time zone saved: %(zone)s. %(num)d earlier recordings moved to the right time.",
+            moved,
+            zone=zone,
+        ),
         "info",
     )
     return redirect(url_for("cameras.detail", camera_id=camera_id) + "#timezone")
@@ -157,10 +172,10 @@ def timezone(camera_id: int):
 def delete(camera_id: int):
     camera = camera_or_404(camera_id)
     if request.form.get("confirm") != "yes":
-        flash("Please tick the box to confirm.", "error")
+        flash(gettext("Please tick the box to confirm."), "error")
         return _render_camera(camera, status=400)
     remove_camera(camera)
-    flash(f"Camera “{camera['name']}” and its recordings are removed.", "info")
+    flash(gettext("Camera “%(name)s” and its recordings are removed.", name=camera["name"]), "info")
     return redirect(url_for("cameras.index"))
 
 
@@ -170,7 +185,7 @@ def detection(camera_id: int):
     camera = camera_or_404(camera_id)
     chosen = {name for name in DETECTION_SWITCHES if request.form.get(name) == "1"}
     if chosen and request.form.get("consent") != "yes":
-        flash("Please confirm that you have read what the analysis does.", "error")
+        flash(gettext("Please confirm that you have read what the analysis does."), "error")
         return _render_camera(camera, status=400)
     switches = DetectionSwitches.from_names(chosen)
     settings = get_settings()
@@ -183,14 +198,16 @@ def detection(camera_id: int):
             ", ".join(str(path) for path in missing),
         )
         flash(
-            "Detection is not available on this server yet: its models are not installed. "
-            "Please ask the administrator.",
+            gettext(
+                "Detection is not available on this server yet: its models are not installed. "
+                "Please ask the administrator."
+            ),
             "error",
         )
         return _render_camera(camera, status=503)
     set_detection_switches(get_db(), camera_id, switches)
     logger.info("camera %d detection switches: %s", camera_id, ",".join(sorted(chosen)) or "off")
-    flash("Detection settings saved. They apply to clips received from now on.", "info")
+    flash(gettext("Detection settings saved. They apply to clips received from now on."), "info")
     return redirect(url_for("cameras.detail", camera_id=camera_id))
 
 
@@ -205,7 +222,10 @@ def quarantine(camera_id: int, quarantine_id: int):
                 get_db(), get_settings(), quarantine_id, owner_id=camera["owner_id"]
             )
             flash(
-                "Accepted: the clip is now a recording, and the camera's new settings are learned.",
+                gettext(
+                    "Accepted: the clip is now a recording, and the camera's new settings are "
+                    "learned."
+                ),
                 "info",
             )
             return redirect(url_for("recordings.detail", recording_id=recording_id))
@@ -213,7 +233,7 @@ def quarantine(camera_id: int, quarantine_id: int):
             discard_quarantined(
                 get_db(), get_clipstore(), quarantine_id, owner_id=camera["owner_id"]
             )
-            flash("Discarded: the clip is deleted.", "info")
+            flash(gettext("Discarded: the clip is deleted."), "info")
             return redirect(url_for("cameras.detail", camera_id=camera_id))
     except NotFound:
         abort(404)

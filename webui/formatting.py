@@ -1,7 +1,8 @@
 """How times, durations and sizes read on the page, in mails and in the API.
 
 Times are stored in UTC and always shown in the viewer's zone (the account's ``timezone``,
-UTC until it is known); `viewer_zone` is the one place that decides whose zone that is.
+UTC until it is known); `viewer_zone` is the one place that decides whose zone that is. Dates
+and numbers follow the page's language (`webui.i18n`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask, g
+from flask_babel import format_date, format_decimal, get_locale, gettext
 
 from core.catalog.users import get_user
 from core.timestamps import format_local, in_zone, iso_in_zone, local_window
@@ -26,9 +28,14 @@ def viewer_zone() -> str | None:
     return user.get("timezone") if user else None
 
 
+def page_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
 def format_time(value: str | None) -> str:
-    """``2026-11-25 14:05:01 CET`` in the viewer's zone."""
-    return format_local(value, viewer_zone())
+    """``2026-11-25 14:05:01 CET`` in the viewer's zone (German: ``25.11.2026, 14:05:01 MEZ``)."""
+    return format_local(value, viewer_zone(), page_language())
 
 
 def api_time(value: str | None) -> str | None:
@@ -46,12 +53,13 @@ def viewer_today() -> tuple[str, str]:
 
 
 def day_name(day: date, today: date) -> str:
-    """A day heading: "Today", "Yesterday", else "Tuesday, 24 November 2026"."""
+    """A day heading: "Today", "Yesterday", else "Tuesday, 24 November 2026" (in the page's
+    language: "Dienstag, 24. November 2026")."""
     if day == today:
-        return "Today"
+        return gettext("Today")
     if day == today - timedelta(days=1):
-        return "Yesterday"
-    return f"{day:%A}, {day.day} {day:%B %Y}"
+        return gettext("Yesterday")
+    return format_date(day, gettext("EEEE, d MMMM y"))
 
 
 def format_clock(value: str | None) -> str:
@@ -69,7 +77,7 @@ def format_duration(seconds: float | None) -> str:
         return "-"
     seconds = float(seconds)
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{format_decimal(seconds, '0.0')} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
 
@@ -80,9 +88,9 @@ def format_size(size: int | None) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            return f"{format_decimal(value, '0' if unit == 'B' else '0.0')} {unit}"
         value /= 1024
-    return f"{value:.1f} TB"
+    return f"{format_decimal(value, '0.0')} TB"
 
 
 def register_filters(app: Flask) -> None:

@@ -27,6 +27,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from core.catalog import utcnow
 from core.catalog.browse import (
@@ -45,6 +46,7 @@ from core.catalog.cameras import list_cameras
 from core.catalog.detections import plate_crops
 from core.catalog.plates import known_plate_for, list_known_plates
 from core.detection.plate_text import MAX_PLATE_LENGTH, normalise_plate
+from core.label_names import LABEL_NAMES
 from core.timestamps import local_window
 from webui.auth import local_path, login_required
 from webui.data_removal import remove_recordings
@@ -59,14 +61,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 
 # Labels the detection stage produces (docs/cameras.md, Detection); the filter offers exactly these.
-LABELS = {
-    "person": "Person",
-    "vehicle": "Vehicle",
-    "animal": "Animal",
-    "plate": "Licence plate",
-    "rain": "Rain",
-    "false_alarm": "False alarm",
-}
+LABELS = {label: lazy_gettext(name) for label, name in LABEL_NAMES.items()}
 _CONTAINER_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}
 # The "state" filter: which recordings by their reviewed state.
 REVIEW_STATES = {"unreviewed": False, "reviewed": True}
@@ -367,7 +362,7 @@ def delete(recording_id: int):
     recording = recording_or_404(recording_id, owner_only=True)
     remove_recordings([recording])
     logger.info("recording %d deleted by its owner (user %d)", recording_id, g.user["id"])
-    flash("The recording is deleted.", "info")
+    flash(gettext("The recording is deleted."), "info")
     return redirect(url_for("recordings.index"))
 
 
@@ -379,9 +374,9 @@ def release(recording_id: int):
     set_released(get_db(), [recording["id"]], released)
     logger.info("recording %d released=%s by its owner", recording_id, released)
     flash(
-        "Released for training: thank you."
+        gettext("Released for training: thank you.")
         if released
-        else "No longer released: nobody but you can open it.",
+        else gettext("No longer released: nobody but you can open it."),
         "info",
     )
     return redirect(url_for("recordings.detail", recording_id=recording_id))
@@ -394,7 +389,10 @@ def reviewed(recording_id: int):
     recording = recording_or_404(recording_id, owner_only=True)
     is_reviewed = request.form.get("reviewed") == "1"
     set_reviewed(get_db(), [recording["id"]], utcnow() if is_reviewed else None)
-    flash("Marked as reviewed." if is_reviewed else "Marked as not reviewed.", "info")
+    flash(
+        gettext("Marked as reviewed.") if is_reviewed else gettext("Marked as not reviewed."),
+        "info",
+    )
     return _back_to_list()
 
 
@@ -405,7 +403,14 @@ def mark_all_reviewed():
     flt, kept = current_filter(request.form)
     marked = mark_reviewed(get_db(), flt, utcnow())
     logger.info("%d recordings marked reviewed (user %d)", marked, g.user["id"])
-    flash(f"{marked} recording(s) marked as reviewed.", "info")
+    flash(
+        ngettext(
+            "%(num)d recording marked as reviewed.",
+            "%(num)d recordings marked as reviewed.",
+            marked,
+        ),
+        "info",
+    )
     query: dict[str, Any] = dict(kept)  # url_for's own keywords refuse a **dict[str, str]
     return redirect(url_for("recordings.index", **query))
 
@@ -418,18 +423,27 @@ def bulk():
     # Ids of other users' recordings are dropped silently, as if they did not exist.
     recordings = owned_recordings(get_db(), g.user["id"], ids[:1000])
     if not recordings:
-        flash("Please select recordings first.", "error")
+        flash(gettext("Please select recordings first."), "error")
         return _back_to_list()
     if action == "delete":
         remove_recordings(recordings)
-        flash(f"{len(recordings)} recording(s) deleted.", "info")
+        flash(
+            ngettext("%(num)d recording deleted.", "%(num)d recordings deleted.", len(recordings)),
+            "info",
+        )
     elif action in ("release", "unrelease"):
         set_released(get_db(), [r["id"] for r in recordings], action == "release")
-        flash(f"{len(recordings)} recording(s) updated.", "info")
+        flash(
+            ngettext("%(num)d recording updated.", "%(num)d recordings updated.", len(recordings)),
+            "info",
+        )
     elif action in ("review", "unreview"):
         stamp = utcnow() if action == "review" else None
         set_reviewed(get_db(), [r["id"] for r in recordings], stamp)
-        flash(f"{len(recordings)} recording(s) updated.", "info")
+        flash(
+            ngettext("%(num)d recording updated.", "%(num)d recordings updated.", len(recordings)),
+            "info",
+        )
     else:
         abort(400)
     logger.info("bulk %s of %d recordings (user %d)", action, len(recordings), g.user["id"])

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
+from flask_babel import lazy_gettext, ngettext
 
 from core.catalog.browse import RecordingFilter, activity_rows
 from core.timestamps import in_zone, local_window
@@ -30,11 +31,11 @@ class Seen(StrEnum):
 
 
 SEEN_NAMES = {
-    Seen.PERSON: "person",
-    Seen.VEHICLE: "vehicle",
-    Seen.ANIMAL: "animal",
-    Seen.FALSE_ALARM: "false alarm",
-    Seen.MOTION: "motion only",
+    Seen.PERSON: lazy_gettext("person"),
+    Seen.VEHICLE: lazy_gettext("vehicle"),
+    Seen.ANIMAL: lazy_gettext("animal"),
+    Seen.FALSE_ALARM: lazy_gettext("false alarm"),
+    Seen.MOTION: lazy_gettext("motion only"),
 }
 
 
@@ -57,8 +58,9 @@ class HourCell:
     def summary(self) -> str:
         """The words a screen reader says for the hour: "3 alarms: 2 person, 1 false alarm"."""
         parts = [f"{self.counts[seen]} {SEEN_NAMES[seen]}" for seen in Seen if self.counts[seen]]
-        noun = "alarm" if self.total == 1 else "alarms"
-        return f"{self.total} {noun}: {', '.join(parts)}"
+        return ngettext(
+            "%(num)d alarm: %(seen)s", "%(num)d alarms: %(seen)s", self.total, seen=", ".join(parts)
+        )
 
     def segments(self, scale: int, height: int) -> list[dict[str, Any]]:
         """Stacked bar pieces from the bottom up, ``height`` units for ``scale`` alarms."""

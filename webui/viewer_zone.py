@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext
 
 from core.catalog.time_zones import set_user_timezone
 from core.timestamps import is_zone, zone_names
@@ -27,11 +28,11 @@ def _zone_choices() -> dict:
 def choose():
     zone = request.form.get("timezone", "")
     if not is_zone(zone):
-        flash("Please choose a time zone from the list.", "error")
+        flash(gettext("Please choose a time zone from the list."), "error")
         return redirect(url_for("account.index") + "#timezone")
     set_user_timezone(get_db(), g.user["id"], zone)
     logger.info("time zone chosen (user %d)", g.user["id"])
-    flash(f"Times are shown in {zone} from now on.", "info")
+    flash(gettext("Times are shown in %(zone)s from now on.", zone=zone), "info")
     return redirect(url_for("account.index") + "#timezone")
 
 

@@ -16,7 +16,7 @@ from core.catalog import atomic
 from core.catalog.states import AccountState
 
 _WITH_ACTIVITY = """
-SELECT u.id, u.email, u.state, u.inactivity_warned_at,
+SELECT u.id, u.email, u.language, u.state, u.inactivity_warned_at,
        max(u.created_at, coalesce(u.last_login_at, ''),
            coalesce((SELECT max(j.received_at) FROM jobs j JOIN cameras c ON c.id = j.camera_id
                      WHERE c.owner_id = u.id), '')) AS last_active_at

@@ -13,6 +13,7 @@ import sqlite_utils
 
 from core.catalog import NotFound, atomic, utcnow, values_by_recording
 from core.detection.plate_text import normalise_plate, one_missing, plate_key, plates_match
+from core.translation import N_
 
 READS_TABLE = "recording_plates"
 KEYS_TABLE = "plate_search_keys"
@@ -126,9 +127,9 @@ def add_known_plate(
     plate = normalise_plate(text)
     name = " ".join(name.split())[:MAX_NAME_LENGTH]
     if len(plate) < 2:
-        raise ValueError("a plate needs at least two letters or digits")
+        raise ValueError(N_("A plate needs at least two letters or digits."))
     if not name:
-        raise ValueError("a named plate needs a name")
+        raise ValueError(N_("A named plate needs a name."))
     with atomic(db):
         key = plate_key(plate)
         existing = db.execute(

@@ -81,3 +81,18 @@ def _store_hash(db: sqlite_utils.Database, user_id: int, password: str) -> None:
 def record_login(db: sqlite_utils.Database, user_id: int) -> None:
     with atomic(db):
         db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [utcnow(), user_id])
+
+
+def set_user_language(
+    db: sqlite_utils.Database, user_id: int, language: str, *, only_if_unset: bool = False
+) -> bool:
+    """Store the language ``user_id`` reads pages and mails in; with ``only_if_unset`` (the
+    browser's, at login) a language the user chose is never overwritten. Returns whether the
+    row changed."""
+    condition = " AND language IS NULL" if only_if_unset else ""
+    with atomic(db):
+        cursor = db.execute(
+            f"UPDATE users SET language = ? WHERE id = ?{condition}",  # noqa: S608 - ours
+            [language, user_id],
+        )
+    return cursor.rowcount > 0

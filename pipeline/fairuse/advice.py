@@ -5,27 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from core.translation import N_, Phrase
 from pipeline.fairuse.rules import CONSTANT_ALARM, FALSE_ALARM_RATE, Finding
 
-PIR_LINK = (
+# Message ids (English), worded in the owner's language when the notice is read.
+PIR_LINK = N_(
     "Link the motion alarm to the PIR (heat) sensor (Alarm > Actions: link the detection "
     "areas with the PIR sensor), so that moving shadows, headlights, rain or foliage alone no "
     "longer start a recording."
 )
-LOWER_SENSITIVITY = (
+LOWER_SENSITIVITY = N_(
     "Lower the sensitivity of the detection area that covers the moving scene, or switch that "
     "area off (Alarm > Areas)."
 )
-RAIN = (
-    "Rain set off {count} of the false alarms: the PIR link ignores rain; without it, lower the "
+RAIN = N_(
+    "Rain set off %(count)s of the false alarms: the PIR link ignores rain; without it, lower the "
     "sensitivity of areas that show sky, puddles or wet leaves."
 )
-OBJECT_CHECK = (
+OBJECT_CHECK = N_(
     "No person, vehicle or animal was seen in these recordings: aim the detection areas at "
     "paths and entrances rather than trees, roads or reflective surfaces."
 )
-SCHEDULE = (
-    "{share:.0%} of these alarms came between {start:02d}:00 and {end:02d}:00 (UTC): if nobody "
+SCHEDULE = N_(
+    "%(percent)s %% of these alarms came between %(start)02d:00 and %(end)02d:00 (UTC): if "
+    "nobody "
     "needs recordings then, leave those hours out of the alarm schedule (Alarm > Schedule)."
 )
 
@@ -56,25 +59,29 @@ def busiest_hours(
     return None
 
 
-def advice_for(findings: Sequence[Finding]) -> list[str]:
+def advice_for(findings: Sequence[Finding]) -> list[Phrase]:
     """What the owner can change in the camera, most effective first, without repeats."""
-    advice: list[str] = []
+    advice: list[Phrase] = []
     times: list[datetime] = []
     for finding in findings:
         times.extend(finding.times)
         if finding.rule == CONSTANT_ALARM:
-            advice += [PIR_LINK, LOWER_SENSITIVITY]
+            advice += [Phrase(PIR_LINK), Phrase(LOWER_SENSITIVITY)]
         elif finding.rule == FALSE_ALARM_RATE:
             causes = finding.measures.get("causes", {})
             if causes.get("rain"):
-                advice.append(RAIN.format(count=causes["rain"]))
-            advice.append(PIR_LINK)
-            advice.append(OBJECT_CHECK if not _saw_objects(causes) else LOWER_SENSITIVITY)
+                advice.append(Phrase(RAIN, {"count": causes["rain"]}))
+            advice.append(Phrase(PIR_LINK))
+            advice.append(Phrase(OBJECT_CHECK if not _saw_objects(causes) else LOWER_SENSITIVITY))
     hours = busiest_hours(times)
     if hours is not None:
         start, end, share = hours
-        advice.append(SCHEDULE.format(share=share, start=start, end=end))
-    return list(dict.fromkeys(advice))
+        advice.append(Phrase(SCHEDULE, {"percent": round(share * 100), "start": start, "end": end}))
+    unique: list[Phrase] = []
+    for item in advice:
+        if item not in unique:
+            unique.append(item)
+    return unique
 
 
 def _saw_objects(causes: dict[str, int]) -> bool:

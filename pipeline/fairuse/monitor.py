@@ -19,6 +19,7 @@ from core.catalog.cameras import get_camera
 from core.catalog.states import FairUseState
 from core.catalog.times import iso, parse_iso
 from core.settings import Settings
+from core.translation import N_, Phrase
 from pipeline.fairuse.advice import advice_for
 from pipeline.fairuse.rules import (
     AlarmClip,
@@ -34,6 +35,37 @@ logger = logging.getLogger(__name__)
 
 SYSTEM = "system"
 ADMIN = "admin"
+
+# Title and body of the owner's notice for each step (message ids, worded when read).
+NOTICE_WORDS = {
+    FairUseState.WARNED: (
+        N_("Camera %(camera)s: please check its alarm settings"),
+        N_(
+            "Your camera %(camera)s sends more alarms than a camera normally does: %(what)s. "
+            "If this goes on for %(grace_h)s hours, its clips will be processed with a delay of "
+            "%(delay_min)s minutes."
+        ),
+    ),
+    FairUseState.THROTTLED: (
+        N_("Camera %(camera)s: clips are now processed with a delay"),
+        N_(
+            "Your camera %(camera)s still sends constant or mostly false alarms (%(what)s). "
+            "Its clips are stored, but processed %(delay_min)s minutes later until the alarms "
+            "calm down."
+        ),
+    ),
+    FairUseState.SUSPENDED: (
+        N_("Camera %(camera)s: uploads suspended"),
+        N_(
+            "An administrator suspended uploads from your camera %(camera)s under the fair-use "
+            "terms. Please contact support once its alarm settings are changed."
+        ),
+    ),
+    FairUseState.OK: (
+        N_("Camera %(camera)s: back to normal"),
+        N_("The alarms of your camera %(camera)s are back to normal; clips are processed at once."),
+    ),
+}
 
 
 class CameraStateChanged(Exception):
@@ -153,36 +185,17 @@ class FairUseMonitor:
         evidence: dict,
         event_id: int,
     ) -> OwnerNotice:
-        name = camera["name"]
-        what = "; ".join(finding.summary for finding in findings)
-        rules = self.settings.fairuse
-        if target == FairUseState.WARNED:
-            title = f"Camera {name}: please check its alarm settings"
-            body = (
-                f"Your camera {name} sends more alarms than a camera normally does: {what}. "
-                f"If this goes on for {rules.grace_period_h:g} hours, its clips will be "
-                f"processed with a delay of {rules.throttle_delay_min:g} minutes."
-            )
-        elif target == FairUseState.THROTTLED:
-            title = f"Camera {name}: clips are now processed with a delay"
-            body = (
-                f"Your camera {name} still sends constant or mostly false alarms ({what}). "
-                f"Its clips are stored, but processed {rules.throttle_delay_min:g} minutes "
-                "later until the alarms calm down."
-            )
-        elif target == FairUseState.SUSPENDED:
-            title = f"Camera {name}: uploads suspended"
-            body = (
-                f"An administrator suspended uploads from your camera {name} under the fair-use "
-                "terms. Please contact support once its alarm settings are changed."
-            )
-        else:
-            title = f"Camera {name}: back to normal"
-            body = f"Your camera {name}'s alarms are back to normal; clips are processed at once."
+        values = {
+            "camera": camera["name"],
+            "what": [finding.phrase for finding in findings],
+            "grace_h": f"{self.settings.fairuse.grace_period_h:g}",
+            "delay_min": f"{self.settings.fairuse.throttle_delay_min:g}",
+        }
+        title, body = NOTICE_WORDS.get(target, NOTICE_WORDS[FairUseState.OK])
         return OwnerNotice(
             kind=f"fairuse_{target}",
-            title=title,
-            body=body,
+            title=Phrase(title, values),
+            body=Phrase(body, values),
             advice=advice_for(findings)
             if target in (FairUseState.WARNED, FairUseState.THROTTLED)
             else [],

@@ -16,10 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.catalog.states import FairUseState
+from core.translation import N_, Phrase
 
 CONSTANT_ALARM = "constant_alarm"
 FALSE_ALARM_RATE = "false_alarm_rate"
 FALSE_ALARM_LABEL = "false_alarm"
+
+CONSTANT_ALARM_SUMMARY = N_(
+    "%(clips)s clips in a row without a pause of %(gap_s)s s, for %(minutes)s minutes"
+)
+FALSE_ALARM_SUMMARY = N_("%(false)s of %(total)s recordings (%(percent)s %%) were false alarms")
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,8 @@ class Finding:
     """A rule that fires, with the clips that prove it."""
 
     rule: str
-    summary: str
+    # What the owner is told (in their language); its English words are the ``summary``.
+    phrase: Phrase
     first_at: datetime
     last_at: datetime
     job_ids: tuple[str, ...] = ()
@@ -56,6 +63,10 @@ class Finding:
     # Clip start times, for advice such as "most alarms come at night".
     times: tuple[datetime, ...] = ()
     measures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        return self.phrase.words()
 
     def evidence(self, limit: int) -> dict[str, Any]:
         """What is stored with a transition: the newest ``limit`` ids and the measures."""
@@ -101,8 +112,10 @@ class ConstantAlarmRule:
         minutes = longest_s / 60
         return Finding(
             rule=CONSTANT_ALARM,
-            summary=f"{len(longest)} clips in a row without a pause of {self.gap_s:.0f} s, "
-            f"for {minutes:.0f} minutes",
+            phrase=Phrase(
+                CONSTANT_ALARM_SUMMARY,
+                {"clips": len(longest), "gap_s": round(self.gap_s), "minutes": round(minutes)},
+            ),
             first_at=longest[0].started_at,
             last_at=max(c.ended_at for c in longest),
             job_ids=tuple(c.job_id for c in longest),
@@ -133,7 +146,10 @@ class FalseAlarmRateRule:
                 causes[label] = causes.get(label, 0) + 1
         return Finding(
             rule=FALSE_ALARM_RATE,
-            summary=f"{len(false)} of {len(recordings)} recordings ({share:.0%}) were false alarms",
+            phrase=Phrase(
+                FALSE_ALARM_SUMMARY,
+                {"false": len(false), "total": len(recordings), "percent": round(share * 100)},
+            ),
             first_at=false[0].started_at,
             last_at=false[-1].started_at,
             recording_ids=tuple(r.recording_id for r in false),

@@ -311,7 +311,7 @@ class NotificationDispatcher:
             raise DeliveryFailed(
                 f"{choice} mails are switched off on the account page", retry=False
             )
-        subject, body = mail_text(payload, user.get("timezone"))
+        subject, body = mail_text(payload, user.get("timezone"), user.get("language"))
         unsubscribe = opt_out_url(db, self.settings, user["id"], choice)
         try:
             kind = f"notify-{payload['event']}"

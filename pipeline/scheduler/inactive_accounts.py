@@ -17,22 +17,31 @@ from core.clipstore import ClipStore
 from core.mailer import MailError, send_mail
 from core.removal import remove_account
 from core.settings import Settings
+from core.translation import N_, translations
 from pipeline.scheduler import catalog_time
 
 logger = logging.getLogger(__name__)
 
-WARNING_SUBJECT = "Your AlarmVault account will be deleted"
+WARNING_SUBJECT = N_("Your AlarmVault account will be deleted")
+WARNING_TEXT = N_(
+    "Hello,\n\n"
+    "your AlarmVault account has not been used since %(last_active)s.\n"
+    "Unless you log in at %(where)s before %(delete_on)s, the account will be deleted\n"
+    "together with all its cameras and recordings. This cannot be undone.\n\n"
+    "If you want to keep your recordings, log in and export them first.\n"
+)
 
 
-def warning_text(settings: Settings, last_active_at: str, delete_on: datetime) -> str:
-    where = settings.web.public_url or "the AlarmVault web page"
-    return (
-        "Hello,\n\n"
-        f"your AlarmVault account has not been used since {last_active_at[:10]}.\n"
-        f"Unless you log in at {where} before {delete_on:%Y-%m-%d}, the account will be deleted\n"
-        "together with all its cameras and recordings. This cannot be undone.\n\n"
-        "If you want to keep your recordings, log in and export them first.\n"
-    )
+def warning_text(
+    settings: Settings, last_active_at: str, delete_on: datetime, language: str | None = None
+) -> str:
+    tr = translations(language)
+    where = settings.web.public_url or tr.gettext("the AlarmVault web page")
+    return tr.gettext(WARNING_TEXT) % {
+        "last_active": last_active_at[:10],
+        "where": where,
+        "delete_on": f"{delete_on:%Y-%m-%d}",
+    }
 
 
 def warn_and_delete_inactive_accounts(
@@ -62,8 +71,8 @@ def warn_and_delete_inactive_accounts(
             send_mail(
                 settings,
                 account["email"],
-                WARNING_SUBJECT,
-                warning_text(settings, account["last_active_at"], delete_on),
+                translations(account["language"]).gettext(WARNING_SUBJECT),
+                warning_text(settings, account["last_active_at"], delete_on, account["language"]),
                 kind="inactive_account",
             )
         except MailError:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from pydantic import ValidationError
 
 from core.camera_cgi import CameraClient, CameraError
@@ -65,8 +66,14 @@ def add_token():
             scope,
             max_active=get_settings().api.max_tokens_per_user,
         )
-    except TooManyTokens as error:
-        flash(str(error), "error")
+    except TooManyTokens:
+        flash(
+            gettext(
+                "At most %(num)d active tokens per account.",
+                num=get_settings().api.max_tokens_per_user,
+            ),
+            "error",
+        )
         return redirect(url_for(".index"))
     logger.info("token %d created in the UI (user %d)", row["id"], g.user["id"])
     # Rendered, not flashed: a flashed message would travel in the session cookie.
@@ -79,7 +86,7 @@ def revoke(token_id: int):
     token_or_404(token_id)
     if not revoke_token(get_db(), token_id, g.user["id"]):
         abort(404)  # revoked already
-    flash("The token was revoked.", "ok")
+    flash(gettext("The token was revoked."), "ok")
     return redirect(url_for(".index"))
 
 
@@ -100,10 +107,10 @@ def store_access(camera_id: int):
         )
         check_camera_address(body.address)
     except (ValidationError, ApiError):
-        flash("Check the camera's address, user name and password.", "error")
+        flash(gettext("Check the camera's address, user name and password."), "error")
         return redirect(url_for(".index"))
     seal_camera_access(camera, body)
-    flash("The camera's address and login are stored (encrypted).", "ok")
+    flash(gettext("The camera's address and login are stored (encrypted)."), "ok")
     return redirect(url_for(".index"))
 
 
@@ -112,7 +119,7 @@ def store_access(camera_id: int):
 def forget_access(camera_id: int):
     camera_or_404(camera_id)
     delete_camera_access(get_db(), camera_id)
-    flash("The camera's address and login are forgotten.", "ok")
+    flash(gettext("The camera's address and login are forgotten."), "ok")
     return redirect(url_for(".index"))
 
 
