@@ -13,7 +13,7 @@ CONSTRAINTS ?= -c constraints.txt
 # only the model file is used (pipeline/detection/plate_reader.py). Also in scripts/install.sh.
 PLATE_READER_INSTALL = $(PY) -m pip install -q --no-deps 'rapidocr-onnxruntime==1.4.4'
 
-.PHONY: run test test-ultralytics lint bench constraints sysdeps-run sysdeps-test clean
+.PHONY: run test test-ultralytics lint bench constraints sysdeps-run sysdeps-test translations clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,19 @@ test: $(STAMP) sysdeps-test
 test-ultralytics: $(STAMP) sysdeps-test
 	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[dev,ultralytics]'
 	$(PY) -m pytest -q -m ultralytics $(PYTEST_ARGS)
+
+# Texts to translate: extract every marked string (babel.cfg) into messages.pot, merge it into
+# each language's messages.po (translate the new entries there), compile the .mo files Flask-Babel
+# and core.translation read. The .mo files are committed, so a fresh clone, `pip install` and
+# scripts/install.sh need no build step; tests/webui/test_translations.py fails while a marked
+# string has no German translation or a .mo is older than its .po.
+TRANSLATIONS := webui/translations
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k lazy_gettext --no-location --sort-output \
+	  --project AlarmVault --copyright-holder AlarmVault -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -w 100 \
+	  --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d $(TRANSLATIONS) --statistics
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,7 @@ from core.catalog.states import FairUseState
 from webui.auth import admin_required
 from webui.db import get_db, get_settings
 from webui.ownership import camera_or_404
+from webui.recordings import LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -100,4 +101,6 @@ def rejections():
 @bp.route("/released")
 @admin_required
 def released():
-    return render_template("admin/released.html", recordings=released_recordings(get_db()))
+    return render_template(
+        "admin/released.html", recordings=released_recordings(get_db()), labels=LABELS
+    )

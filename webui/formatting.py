@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask, g
-from flask_babel import format_date, format_decimal, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, gettext, lazy_gettext
 
 from core.catalog.users import get_user
+from core.notification_rules import FAIRUSE_STATE_NAMES
 from core.timestamps import format_local, in_zone, iso_in_zone, local_window
 from webui.db import get_db
 
@@ -93,7 +94,16 @@ def format_size(size: int | None) -> str:
     return f"{format_decimal(value, '0.0')} TB"
 
 
+def format_number(value: float | None) -> str:
+    """A number as the page's language writes it: ``12.5`` / ``12,5``."""
+    return "-" if value is None else format_decimal(value)
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(format_number, "decimal")
+    app.jinja_env.globals["fairuse_names"] = {
+        state: lazy_gettext(name) for state, name in FAIRUSE_STATE_NAMES.items()
+    }
     app.add_template_filter(format_time, "when")
     app.add_template_filter(format_clock, "clock")
     app.add_template_filter(format_duration, "duration")

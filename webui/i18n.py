@@ -36,4 +36,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _languages() -> dict:
-        return {"language_names": LANGUAGE_NAMES}
+        return {"language_names": LANGUAGE_NAMES, "current_language": select_locale}
