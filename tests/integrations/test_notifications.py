@@ -231,7 +231,7 @@ def test_mail_targets_tell_the_owner_about_alarms_and_fair_use(
     dispatcher.run_once()
     mails = read_outbox(settings.storage.outbox_dir)
     assert sorted(mail["Subject"] for mail in mails) == [
-        "Alarm (person) on Porch",
+        "Alarm (Person) on Porch",
         "Fair-use notice for Porch",
     ]
     assert all(mail["To"] == owner["email"] for mail in mails)

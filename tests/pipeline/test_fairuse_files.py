@@ -74,6 +74,7 @@ def test_burst_of_back_to_back_clips_warns_owner_and_admins_then_a_normal_clip_i
     [notice] = list_notices(catalog, user_id=camera["owner_id"])
     assert notice["kind"] == "fairuse_warned"
     assert PIR_LINK in notice["advice"]
+    assert notice["title"] == f"Camera {camera['name']}: please check its alarm settings"
     assert notice["evidence"]["constant_alarm"]["job_ids"] == evidence["job_ids"]
     mails = read_outbox(settings.storage.outbox_dir)
     assert sorted(mail["To"] for mail in mails) == sorted(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.catalog.states import FairUseState
+from core.translation import Phrase, translations
 from pipeline.fairuse.advice import (
     LOWER_SENSITIVITY,
     OBJECT_CHECK,
@@ -116,7 +117,7 @@ def test_false_alarm_causes_are_counted_from_the_other_labels():
 
 
 def finding(rule: str = CONSTANT_ALARM, last_at: datetime = T0, times=()) -> Finding:
-    return Finding(rule, "summary", T0, last_at, times=tuple(times))
+    return Finding(rule, Phrase("summary"), T0, last_at, times=tuple(times))
 
 
 LADDER = FairUseLadder(grace=timedelta(hours=48))
@@ -179,24 +180,26 @@ def test_ladder_never_suspends_on_its_own():
 
 def test_constant_alarm_advice_names_the_pir_link_and_area_sensitivity():
     advice = advice_for([finding()])
-    assert advice[:2] == [PIR_LINK, LOWER_SENSITIVITY]
+    assert advice[:2] == [Phrase(PIR_LINK), Phrase(LOWER_SENSITIVITY)]
 
 
 def test_rain_false_alarms_get_rain_advice_first():
     rain = FalseAlarmRateRule(0.5, 1).find(recordings(4, 4, {"rain"}))
     advice = advice_for([rain])
-    assert advice[0].startswith("Rain set off 4 of the false alarms")
-    assert PIR_LINK in advice
+    assert advice[0].words().startswith("Rain set off 4 of the false alarms")
+    assert advice[0].words(translations("de")).startswith("Regen hat 4 der Fehlalarme ausgelöst")
+    assert Phrase(PIR_LINK) in advice
 
 
 def test_false_alarms_without_objects_get_the_aiming_advice():
     plain = FalseAlarmRateRule(0.5, 1).find(recordings(4, 4))
-    assert OBJECT_CHECK in advice_for([plain])
+    assert Phrase(OBJECT_CHECK) in advice_for([plain])
 
 
 def test_advice_is_not_repeated_for_two_findings():
     advice = advice_for([finding(), FalseAlarmRateRule(0.5, 1).find(recordings(4, 4))])
-    assert len(advice) == len(set(advice))
+    worded = [item.words() for item in advice]
+    assert len(worded) == len(set(worded))
 
 
 def test_night_alarms_over_many_hours_suggest_a_schedule_change():
@@ -207,13 +210,15 @@ def test_night_alarms_over_many_hours_suggest_a_schedule_change():
     ]
     # 23:00, 00:30, 02:20 and 04:20 on three nights: 23-03 is the shortest span with 60%.
     assert busiest_hours(nights) == (23, 3, 0.75)
-    assert any("Alarm > Schedule" in line for line in advice_for([finding(times=nights)]))
+    advice = [item.words() for item in advice_for([finding(times=nights)])]
+    assert "75 % of these alarms came between 23:00 and 03:00 (UTC)" in advice[-1]
+    assert advice[-1].endswith("(Alarm > Schedule).")
 
 
 def test_a_burst_of_minutes_gives_no_schedule_advice():
     burst = [clip.started_at for clip in back_to_back(40)]
     assert busiest_hours(burst) is None
-    assert not any("Schedule" in line for line in advice_for([finding(times=burst)]))
+    assert not any("Schedule" in item.words() for item in advice_for([finding(times=burst)]))
 
 
 def test_alarms_spread_over_the_day_give_no_schedule_advice():

@@ -87,7 +87,7 @@ def test_owner_confirms_the_suggested_camera_zone_and_alarms_move_to_the_right_t
     assert "UTC+01:00" in suggestion.inner_text()
     screenshots(page, "camera-zone-suggested")
     suggestion.locator("button:has-text('Use Europe/Berlin')").click()
-    page.wait_for_selector("text=3 earlier recording(s) moved to the right time")
+    page.wait_for_selector("text=3 earlier recordings moved to the right time")
     assert page.locator("#camera-zone").inner_text() == "Europe/Berlin"
     assert page.locator("#zone-suggestion").count() == 0
     screenshots(page, "camera-zone-confirmed")
@@ -174,7 +174,7 @@ def test_daily_review_groups_days_filters_by_strip_counts_unreviewed_and_steps_w
     assert badge(page) == "2"
     assert page.locator("#recordings .clip.unreviewed").count() == 2
     page.click("#mark-all-reviewed")
-    page.wait_for_selector("text=2 recording(s) marked as reviewed.")
+    page.wait_for_selector("text=2 recordings marked as reviewed.")
     assert badge(page) is None
     assert page.locator("#recordings .clip.unreviewed").count() == 0
     screenshots(page, "all-reviewed")
