@@ -43,7 +43,15 @@ run: $(STAMP) sysdeps-run $(DEV_CONFIG)
 	$(VENV)/bin/alarmvault --config $(DEV_CONFIG) check-config
 	$(VENV)/bin/alarmvault --config $(DEV_CONFIG) run --demo
 
-test: $(STAMP) sysdeps-test
+# axe-core, the accessibility engine the browser tests inject (tests/webui/test_accessibility.py),
+# at the version package-lock.json pins; into a git-ignored folder, never fetched at run time.
+AXE_DIR := tests/webui/axe
+AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+$(AXE): $(AXE_DIR)/package-lock.json | sysdeps-test
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) sysdeps-test $(AXE)
 	$(PY) -m pytest -q -m "not ultralytics" $(PYTEST_ARGS)
 
 test-ultralytics: $(STAMP) sysdeps-test

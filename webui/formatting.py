@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask, g
-from flask_babel import format_date, format_decimal, get_locale, gettext, lazy_gettext
+from flask_babel import format_date, format_decimal, gettext, lazy_gettext
 
 from core.catalog.users import get_user
 from core.notification_rules import FAIRUSE_STATE_NAMES
 from core.timestamps import format_local, in_zone, iso_in_zone, local_window
 from webui.db import get_db
+from webui.i18n import page_language
 
 
 def viewer_zone() -> str | None:
@@ -27,11 +28,6 @@ def viewer_zone() -> str | None:
         return g.viewer_zone
     user = g.get("user")
     return user.get("timezone") if user else None
-
-
-def page_language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 def format_time(value: str | None) -> str:

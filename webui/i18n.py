@@ -9,7 +9,7 @@ English is the source language, so an untranslated string shows in English rathe
 from __future__ import annotations
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 from core.translation import LANGUAGES, supported
 
@@ -31,9 +31,19 @@ def select_locale() -> str:
     return chosen or browser_language()
 
 
+def page_language() -> str:
+    """The language this page (or mail) is rendered in, for ``<html lang>``."""
+    locale = get_locale()
+    return locale.language if locale else LANGUAGES[0]
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
     @app.context_processor
     def _languages() -> dict:
-        return {"language_names": LANGUAGE_NAMES, "current_language": select_locale}
+        return {
+            "language_names": LANGUAGE_NAMES,
+            "current_language": select_locale,
+            "page_language": page_language,
+        }

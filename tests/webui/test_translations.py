@@ -84,6 +84,7 @@ def test_german_texts_keep_every_placeholder_of_the_english():
 def test_a_german_browser_gets_german_pages_and_an_english_one_english(client):
     german = client.get("/login", headers=GERMAN).get_data(as_text=True)
     assert "<h1>Anmelden</h1>" in german and "Passwort vergessen?" in german
+    assert '<html lang="de">' in german
     english = client.get("/login", headers=ENGLISH).get_data(as_text=True)
     assert "<h1>Log in</h1>" in english and "Forgot your password?" in english
 
