@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from babel.messages.checkers import python_format
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -20,9 +21,10 @@ from core.translation import CATALOGUE_DIR, LANGUAGES, translations
 from pipeline.owner_notices import mail_notice, record_notice
 from pipeline.processor import long_clip_notice
 from pipeline.signature.verdict import UploadVerdict
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_OUTPUT
 from tests.webui.conftest import csrf_from, link_in
 
+SCREENS = TEST_OUTPUT / "screens"
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
@@ -218,3 +220,28 @@ def test_every_language_has_its_catalogue():
     assert LANGUAGES[0] == "en"
     for language in LANGUAGES[1:]:
         assert translations(language).gettext("Recordings") != "Recordings"
+
+
+@pytest.mark.browser
+def test_chromium_with_a_german_locale_gets_german_pages_and_keeps_the_owners_choice(
+    live_server, browser, make_user
+):
+    owner = make_user()
+    context = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    assert page.locator("h1").inner_text() == "Anmelden"
+    assert page.locator("html").get_attribute("lang") == "de"
+    page.fill("input[name=email]", owner["email"])
+    page.fill("input[name=password]", owner["password"])
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/dashboard")
+    assert page.locator("h1").inner_text() == "Übersicht"
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "german-dashboard-phone-light.png"), full_page=True)
+    page.goto(live_server + "/account")
+    page.select_option("select[name=language]", "en")
+    page.click("#language button[type=submit]")
+    page.wait_for_selector("text=Pages and mails are in English from now on.")
+    assert page.locator("h1").inner_text() == "Account"  # the choice wins over the browser
+    context.close()
