@@ -16,15 +16,19 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from core.catalog import atomic
+from core.catalog.cameras import add_camera
+from core.catalog.users import add_user
 from core.notification_rules import mail_text, recording_payload
 from core.translation import CATALOGUE_DIR, LANGUAGES, translations
 from pipeline.owner_notices import mail_notice, record_notice
 from pipeline.processor import long_clip_notice
 from pipeline.signature.verdict import UploadVerdict
-from tests.conftest import REPO, TEST_OUTPUT
-from tests.webui.conftest import csrf_from, link_in
+from tests.conftest import REPO, TEST_OUTPUT, open_catalog_as_of
+from tests.webui.conftest import AuthActions, BufferedClient, csrf_from, link_in
+from webui import create_app
 
 SCREENS = TEST_OUTPUT / "screens"
+LANGUAGE_MIGRATION = 81
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
@@ -245,3 +249,44 @@ def test_chromium_with_a_german_locale_gets_german_pages_and_keeps_the_owners_ch
     page.wait_for_selector("text=Pages and mails are in English from now on.")
     assert page.locator("h1").inner_text() == "Account"  # the choice wins over the browser
     context.close()
+
+
+@pytest.fixture
+def upgraded(settings):
+    """A catalog as the release before m0081 left it (a user, a camera, a notice), then
+    opened by the app, which upgrades it; a client of that app and the old user."""
+    db = open_catalog_as_of(settings.storage.catalog_path, LANGUAGE_MIGRATION - 1)
+    assert "language" not in db["users"].columns_dict
+    owner = add_user(db, "old@example.com", "old customer's password")
+    owner["password"] = "old customer's password"
+    camera, _ = add_camera(db, owner["id"], "Barn", "IN-8015")
+    with atomic(db):
+        db.execute(
+            "INSERT INTO notices (user_id, camera_id, kind, title, body, advice, evidence,"
+            " created_at) VALUES (?, ?, 'long_clip', 'Barn sends long clips', 'Long clips.',"
+            " '[\"Set the alarm video length to 15 s.\"]', '{}', '2026-11-25T13:05:01+00:00')",
+            [owner["id"], camera["id"]],
+        )
+    db.close()
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    app.test_client_class = BufferedClient
+    return app.test_client(), owner
+
+
+def test_an_upgraded_catalog_takes_the_language_at_the_next_login_and_keeps_old_notices(
+    upgraded,
+):
+    client, owner = upgraded
+    client.post(
+        "/login",
+        data={
+            "email": owner["email"],
+            "password": owner["password"],
+            "csrf_token": AuthActions(client).csrf(),
+        },
+        headers=GERMAN,
+    )
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "<h1>Übersicht</h1>" in page
+    # A notice stored before notices were worded when read keeps its English words.
+    assert "Barn sends long clips" in page and "Set the alarm video length to 15 s." in page
