@@ -21,6 +21,7 @@ from core.fingerprint import (
 from core.settings.validation import ValidationSettings
 from pipeline.media.probe import NO_VIDEO_STREAM, ClipProbe
 from pipeline.media.sniff import AVI, JPEG, MP4
+from pipeline.media.still import StillProbe
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, UploadVerdict
 
 NOT_REGISTERED = "not_registered"
@@ -35,6 +36,9 @@ OVER_HARD_CAP = "over_hard_cap"
 EMPTY = "empty"
 # The same camera sent the same file (name and bytes) again: a retry, indexed once.
 DUPLICATE = "duplicate"
+# A JPEG snapshot from a camera whose owner switched snapshot keeping off: the owner's choice,
+# not a fault (the admin's list counts these instead of listing each).
+SNAPSHOTS_OFF = "snapshots_off"
 REASONS = (
     NOT_REGISTERED,
     NOT_VIDEO,
@@ -46,7 +50,10 @@ REASONS = (
     OVER_HARD_CAP,
     EMPTY,
     DUPLICATE,
+    SNAPSHOTS_OFF,
 )
+# Reasons that are an owner's setting at work, not a problem to look into.
+ROUTINE_REASONS = frozenset({SNAPSHOTS_OFF})
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
 VIDEO_CONTAINERS = frozenset({MP4, AVI})
@@ -74,7 +81,11 @@ class SignatureStages:
                 OVER_HARD_CAP, f"{size_bytes} bytes exceeds {self.rules.max_size_mb} MB"
             )
         if container == JPEG:
-            return UploadVerdict.reject(NOT_VIDEO, "a JPEG snapshot, not a video clip")
+            if not camera.get("keep_snapshots", 1):
+                return UploadVerdict.reject(
+                    SNAPSHOTS_OFF, "a JPEG snapshot; the owner switched snapshots off"
+                )
+            return None
         if container not in VIDEO_CONTAINERS:
             return UploadVerdict.reject(NOT_VIDEO, "bytes are not an MP4/MOV or AVI container")
         return None
@@ -112,6 +123,25 @@ class SignatureStages:
         if problems:
             return UploadVerdict.reject(PROFILE_MISMATCH, "; ".join(problems), facts)
         return None
+
+    def check_still(self, probe: StillProbe, model: CameraModel | None) -> UploadVerdict:
+        """A JPEG snapshot: whole (3), decodes (3), a size the camera's model snaps (4). Stills
+        have no learned fingerprint and no lanes."""
+        facts = {**probe.as_dict(), "sniffed": JPEG}
+        if probe.truncation is not None:
+            detail = f"JPEG snapshot cut off: {probe.truncation}"
+            return UploadVerdict.reject(TRUNCATED, detail, facts)
+        if probe.error is not None:
+            return UploadVerdict.reject(UNDECODABLE, f"JPEG snapshot: {probe.error}", facts)
+        if model is None:
+            return UploadVerdict.reject(
+                PROFILE_MISMATCH, "the camera's model is not in the model table", facts
+            )
+        if not model.produces_snapshot_size(probe.width, probe.height):
+            size = f"{probe.width}x{probe.height}"
+            detail = f"JPEG snapshot {size} is not a snapshot size of {model.name}"
+            return UploadVerdict.reject(PROFILE_MISMATCH, detail, facts)
+        return UploadVerdict.accept(facts)
 
     def check_fingerprint(
         self, learned: LearnedFingerprint | None, facts: dict[str, Any]
