@@ -1,20 +1,19 @@
 """What a JPEG snapshot is: its markers read by hand, then one full decode.
 
 The markers give the size before any pixel is decoded, so an absurd size is refused without
-decoding it; the decode (Pillow) proves that the bytes between the markers are an image. A
-file that stops before its end-of-image marker was cut off on the way (plain FTP cannot tell).
+decoding it; the decode (FFmpeg, as for clips) proves that the bytes between the markers are
+an image. A file that stops before its end-of-image marker was cut off on the way (plain FTP
+cannot tell).
 Runs where `probe_clip` runs: in the media worker, away from the daemon.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+import av
 
 SOI = b"\xff\xd8"
 EOI = b"\xff\xd9"
@@ -75,7 +74,7 @@ def probe_still(path: Path) -> StillProbe:
         )
     if width * height > MAX_STILL_PIXELS:
         return StillProbe(width, height, components, progressive, error="image too large")
-    problem = decode_problem(data)
+    problem = decode_problem(data, width, height)
     if problem is not None:
         return StillProbe(width, height, components, progressive, error=problem)
     return found
@@ -120,13 +119,18 @@ def read_frame_header(data: bytes) -> tuple[int, int, int, bool]:
         at += length
 
 
-def decode_problem(data: bytes) -> str | None:
-    """None if Pillow decodes every pixel of ``data`` as a JPEG, else what went wrong."""
+def decode_problem(data: bytes, width: int, height: int) -> str | None:
+    """None if FFmpeg's JPEG decoder decodes ``data`` into one picture of the size its header
+    says, else what went wrong. ``err_detect=explode`` makes a damaged scan an error: without
+    it the decoder (and libjpeg, so Pillow) fills what it cannot read with grey."""
+    decoder = av.CodecContext.create("mjpeg", "r")
+    decoder.options = {"err_detect": "explode"}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
-                image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
-        return f"does not decode ({type(error).__name__}: {error})"
+        frames = [*decoder.decode(av.Packet(data)), *decoder.decode(None)]
+    except (av.FFmpegError, ValueError) as error:
+        return f"does not decode ({error})"
+    if len(frames) != 1:
+        return f"decodes into {len(frames)} pictures"
+    if (frames[0].width, frames[0].height) != (width, height):
+        return f"decodes at {frames[0].width}x{frames[0].height}, not its header's size"
     return None

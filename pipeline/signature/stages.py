@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.camera_models import CameraModel
+from core.catalog.rejections import SNAPSHOTS_OFF
 from core.fingerprint import (
     ClipFingerprint,
     FingerprintTolerance,
@@ -36,9 +37,6 @@ OVER_HARD_CAP = "over_hard_cap"
 EMPTY = "empty"
 # The same camera sent the same file (name and bytes) again: a retry, indexed once.
 DUPLICATE = "duplicate"
-# A JPEG snapshot from a camera whose owner switched snapshot keeping off: the owner's choice,
-# not a fault (the admin's list counts these instead of listing each).
-SNAPSHOTS_OFF = "snapshots_off"
 REASONS = (
     NOT_REGISTERED,
     NOT_VIDEO,
@@ -52,8 +50,6 @@ REASONS = (
     DUPLICATE,
     SNAPSHOTS_OFF,
 )
-# Reasons that are an owner's setting at work, not a problem to look into.
-ROUTINE_REASONS = frozenset({SNAPSHOTS_OFF})
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
 VIDEO_CONTAINERS = frozenset({MP4, AVI})
