@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, utcnow, values_by_recording
+from core.catalog import ID_CHUNK, NotFound, in_marks, utcnow, values_by_recording
 from core.catalog.recordings import insert_recording
 from core.catalog.states import RecordingKind
 from core.catalog.times import iso, parse_iso
@@ -174,6 +174,22 @@ def get_still(db: sqlite_utils.Database, recording_id: int, still_id: int) -> St
     if not rows:
         raise NotFound(f"still {still_id} of recording {recording_id}")
     return rows[0]
+
+
+def attach_stills(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    """Set each recording row's ``stills`` (in the order taken), in chunked queries."""
+    ids = [row["id"] for row in rows]
+    found: dict[int, list[Still]] = {recording_id: [] for recording_id in ids}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        for still in db.query(
+            f"SELECT * FROM stills WHERE recording_id IN ({in_marks(chunk)})"  # noqa: S608
+            " ORDER BY taken_at, id",
+            chunk,
+        ):
+            found[still["recording_id"]].append(still)
+    for row in rows:
+        row["stills"] = found[row["id"]]
 
 
 def still_paths(db: sqlite_utils.Database, recording_ids: Iterable[int]) -> dict[int, list[str]]:
