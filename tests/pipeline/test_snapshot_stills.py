@@ -5,6 +5,7 @@ snapshot-only recording), refused with a reason otherwise, and deleted with thei
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,14 @@ from PIL import Image
 
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
+from core.catalog.retention import accounts_with_usage
 from core.catalog.states import JobState, RecordingKind
 from core.catalog.stills import stills_of
 from core.clipstore import ClipStore
 from core.removal import remove_account, remove_camera, remove_recordings
 from pipeline.media.still import probe_still
 from pipeline.processor import ClipProcessor
+from pipeline.scheduler.retention import retention_by_days
 from tests.pipeline.rule_clips import SMALL
 
 
@@ -211,3 +214,22 @@ def test_deleting_the_recording_camera_or_account_removes_its_stills(
     assert all_files(settings) == []
     assert catalog.execute("SELECT count(*) FROM stills").fetchone()[0] == 0
     assert catalog.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
+
+
+def test_stills_count_towards_the_quota_and_go_with_retention(
+    settings, catalog, make_camera, spool_upload, processor, snapshot, clip_factory
+):
+    camera = make_camera(model="IN-8015")
+    clip = clip_factory(**SMALL)
+    processor.process(spool_upload(clip, camera, name="A20261125_130000.mp4"))
+    processor.process(spool_upload(snapshot(), camera, name="T20261125_130003.jpg"))
+    processor.process(spool_upload(snapshot(), camera, name="T20261125_150000.jpg"))
+    stored = sum(p.stat().st_size for p in all_files(settings) if ".poster." not in p.name)
+
+    [usage] = accounts_with_usage(catalog, settings.storage.default_quota_mb)
+    assert usage["used_bytes"] == stored
+
+    later = datetime.now(UTC) + timedelta(days=settings.schedule.retention_days + 1)
+    assert retention_by_days(catalog, settings, later)["deleted"] == 2
+    assert all_files(settings) == []
+    assert catalog.execute("SELECT count(*) FROM stills").fetchone()[0] == 0
