@@ -13,7 +13,7 @@ from PIL import Image
 
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
-from core.catalog.retention import accounts_with_usage
+from core.catalog.retention import accounts_with_usage, delete_upload_records
 from core.catalog.states import JobState, RecordingKind
 from core.catalog.stills import stills_of
 from core.clipstore import ClipStore
@@ -233,3 +233,16 @@ def test_stills_count_towards_the_quota_and_go_with_retention(
     assert retention_by_days(catalog, settings, later)["deleted"] == 2
     assert all_files(settings) == []
     assert catalog.execute("SELECT count(*) FROM stills").fetchone()[0] == 0
+
+
+def test_the_upload_records_of_kept_stills_are_not_taken_for_orphans(
+    settings, catalog, make_camera, spool_upload, processor, snapshot, clip_factory
+):
+    camera = make_camera(model="IN-8015")
+    processor.process(spool_upload(clip_factory(**SMALL), camera, name="A20261125_130000.mp4"))
+    processor.process(spool_upload(snapshot(), camera, name="T20261125_130003.jpg"))
+
+    removed = delete_upload_records(catalog, "2000-01-01T00:00:00+00:00")
+
+    assert removed["orphan_jobs"] == 0
+    assert catalog.execute("SELECT count(*) FROM jobs").fetchone()[0] == 2
