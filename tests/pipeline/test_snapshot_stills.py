@@ -11,17 +11,19 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.catalog import atomic, open_catalog
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
 from core.catalog.retention import accounts_with_usage, delete_upload_records
 from core.catalog.states import JobState, RecordingKind
-from core.catalog.stills import stills_of
+from core.catalog.stills import file_still, stills_of
 from core.clipstore import ClipStore
 from core.removal import remove_account, remove_camera, remove_recordings
 from pipeline.media.still import probe_still
 from pipeline.processor import ClipProcessor
 from pipeline.scheduler.retention import retention_by_days
 from tests.pipeline.rule_clips import SMALL
+from tests.pipeline.test_catalog_upgrade import old_catalog
 
 
 def jpeg_bytes(width: int = 640, height: int = 360, **save: object) -> bytes:
@@ -246,3 +248,35 @@ def test_the_upload_records_of_kept_stills_are_not_taken_for_orphans(
 
     assert removed["orphan_jobs"] == 0
     assert catalog.execute("SELECT count(*) FROM jobs").fetchone()[0] == 2
+
+
+def test_a_catalog_from_before_stills_keeps_its_recordings_as_clips(tmp_path):
+    path = tmp_path / "catalog.db"
+    old_catalog(path, last=20)
+
+    db = open_catalog(path)
+    try:
+        [recording] = list_recordings(db)
+        assert (recording["kind"], recording["size_bytes"]) == (RecordingKind.CLIP, 1000)
+        assert db.execute("SELECT keep_snapshots FROM cameras").fetchone()[0] == 1
+        # A snapshot of that old clip's alarm joins it.
+        with atomic(db):
+            recording_id, made = file_still(
+                db,
+                {
+                    "camera_id": recording["camera_id"],
+                    "job_id": "new-snapshot",
+                    "taken_at": "2026-01-01T10:00:03+00:00",
+                    "received_at": "2026-01-01T10:00:30+00:00",
+                    "width": 1280,
+                    "height": 720,
+                    "size_bytes": 200,
+                    "path": "1/2026-01-01/new-snapshot.jpg",
+                },
+                window_s=30,
+                longest_clip_s=600,
+            )
+        assert (recording_id, made) == (recording["id"], False)
+        assert list_recordings(db)[0]["size_bytes"] == 1200
+    finally:
+        db.close()
