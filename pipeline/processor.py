@@ -297,7 +297,7 @@ class ClipProcessor:
         has_poster = self._poster(job, stored, self.clips.thumb_file(thumb_rel))
         validation = self.settings.validation
         with atomic(self.db):
-            recording_id, made = file_still(
+            recording_id, own_recording = file_still(
                 self.db,
                 {
                     "camera_id": job["camera_id"],
@@ -315,7 +315,7 @@ class ClipProcessor:
                 longest_clip_s=validation.max_duration_s,
             )
             jobs.advance_job(self.db, job["id"], JobState.INDEXED, recording_id=recording_id)
-        if not made and has_poster:
+        if not own_recording and has_poster:
             self.clips.delete_thumb(thumb_rel)
         if spool_folder is not None:
             spool.remove_upload(spool_folder)

@@ -34,12 +34,16 @@ def file_still(
     db: sqlite_utils.Database, still: dict[str, Any], *, window_s: float, longest_clip_s: float
 ) -> tuple[int, bool]:
     """Store the still row and add its bytes to the alarm's recording, made if needed; returns
-    (recording id, whether a snapshot-only recording was made). A repeat for the same job is a
-    no-op. ``still`` holds the `stills` columns but ``recording_id``."""
-    known = db.execute("SELECT recording_id FROM stills WHERE job_id = ?", [still["job_id"]])
-    row = known.fetchone()
-    if row is not None:
-        return int(row[0]), False
+    (recording id, whether that is the snapshot-only recording made for this still, which then
+    uses the still's poster). A repeat for the same job is a no-op. ``still`` holds the
+    `stills` columns but ``recording_id``, and ``thumb_path``."""
+    known = db.execute(
+        "SELECT s.recording_id, r.job_id FROM stills s JOIN recordings r ON r.id = s.recording_id"
+        " WHERE s.job_id = ?",
+        [still["job_id"]],
+    ).fetchone()
+    if known is not None:
+        return int(known[0]), known[1] == still["job_id"]
     recording = _alarm_recording(
         db, still["camera_id"], still["taken_at"], window_s, longest_clip_s
     )
