@@ -5,6 +5,7 @@ snapshot-only recording), refused with a reason otherwise, and deleted with thei
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from core.catalog.stills import file_still, stills_of
 from core.clipstore import ClipStore
 from core.removal import remove_account, remove_camera, remove_recordings
 from pipeline.media.still import probe_still
+from pipeline.media_worker import MediaWorker
 from pipeline.processor import ClipProcessor
 from pipeline.scheduler.retention import retention_by_days
 from tests.pipeline.rule_clips import SMALL
@@ -280,3 +282,20 @@ def test_a_catalog_from_before_stills_keeps_its_recordings_as_clips(tmp_path):
         assert list_recordings(db)[0]["size_bytes"] == 1200
     finally:
         db.close()
+
+
+def test_snapshots_are_read_in_the_media_worker_and_a_hang_costs_that_snapshot_only(
+    settings, catalog, make_camera, spool_upload, snapshot, tmp_path
+):
+    settings.validation.probe_timeout_s = 1.0
+    hanging = tmp_path / "hang.jpg"
+    os.mkfifo(hanging)
+    with MediaWorker(settings) as media:
+        assert media.probe_still(hanging).error == "decoder timed out"
+        processor = ClipProcessor(settings, catalog, "test:0", media=media)
+        camera = make_camera(model="IN-8015")
+        folder = spool_upload(snapshot(), camera, name="T20261125_130003.jpg")
+        assert processor.process(folder) == JobState.INDEXED
+        assert media.stats.timeouts == 1
+    [recording] = list_recordings(catalog)
+    assert recording["kind"] == RecordingKind.SNAPSHOT and recording["thumb_path"]
