@@ -7,6 +7,7 @@ import argparse
 from cli import CommandLine, Context, print_json
 from core.catalog.detections import labels_by_recording
 from core.catalog.recordings import list_recordings, public_recording
+from core.catalog.stills import attach_stills
 
 GROUP_HELP = "inspect recordings"
 
@@ -25,6 +26,7 @@ def recordings_list(args: argparse.Namespace, context: Context) -> int:
     labels = labels_by_recording(context.db, [row["id"] for row in rows])
     for row in rows:
         row["labels"] = labels[row["id"]]
+    attach_stills(context.db, rows)
     summaries = [public_recording(row) for row in rows]
     if args.json:
         print_json(summaries)

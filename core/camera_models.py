@@ -26,9 +26,15 @@ class CameraModel:
     codecs: frozenset[str]
     containers: frozenset[str]
     sftp: bool
+    # Sizes of the JPEG snapshots it uploads with an alarm: its streams' frame sizes unless
+    # the table says otherwise.
+    snapshot_sizes: frozenset[tuple[int, int]] = frozenset()
 
     def produces_size(self, width: int, height: int) -> bool:
         return (width, height) in self.sizes
+
+    def produces_snapshot_size(self, width: int, height: int) -> bool:
+        return (width, height) in (self.snapshot_sizes or self.sizes)
 
     def produces_fps(self, fps: float) -> bool:
         low, high = self.fps_range
@@ -68,6 +74,9 @@ def load_model_table(*paths: Path | None) -> dict[str, CameraModel]:
                 codecs=frozenset(spec.get("codecs", ["h264"])),
                 containers=frozenset(spec.get("containers", ["mp4"])),
                 sftp=bool(spec.get("sftp", False)),
+                snapshot_sizes=frozenset(
+                    _parse_size(size) for size in spec.get("snapshot_sizes", [])
+                ),
             )
     return table
 

@@ -94,6 +94,18 @@ class ClipStore:
                 with contextlib.suppress(FileNotFoundError):
                     self._inside(root, recording[column]).unlink()
 
+    def delete_thumb(self, relpath: str) -> None:
+        """A poster no recording uses any more (a snapshot-only recording that joined its
+        clip)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.thumb_file(relpath).unlink()
+
+    def delete_still_files(self, paths: list[str]) -> None:
+        """Stills' files and whatever was derived from them (a snapshot-only poster): the same
+        file-stem rule as `delete_recording_files`."""
+        for path in paths:
+            self.delete_recording_files({"path": path})
+
     def quarantine_relpath(self, camera_id: int, job_id: str, ext: str) -> str:
         return f"{camera_id}/{job_id}.{ext}"
 

@@ -19,6 +19,7 @@ from core.catalog.browse import delete_recording_rows
 from core.catalog.camera_edits import camera_recordings, delete_camera_rows
 from core.catalog.cameras import list_cameras
 from core.catalog.quarantine import list_quarantined
+from core.catalog.stills import still_paths
 from core.clipstore import ClipStore
 from core.settings.storage import StorageSettings
 
@@ -26,9 +27,8 @@ from core.settings.storage import StorageSettings
 def remove_recordings(
     db: sqlite_utils.Database, clips: ClipStore, recordings: list[dict[str, Any]]
 ) -> int:
-    """Delete the recordings' files and rows; returns the bytes freed."""
-    for recording in recordings:
-        clips.delete_recording_files(recording)
+    """Delete the recordings' files (with their stills) and rows; returns the bytes freed."""
+    remove_recording_files(db, clips, recordings)
     delete_recording_rows(db, [recording["id"] for recording in recordings])
     return sum(int(recording["size_bytes"] or 0) for recording in recordings)
 
@@ -39,8 +39,7 @@ def remove_camera(
     """Every file and row of the camera: clips, posters, held clips, its upload jail, spooled
     uploads; returns the number of recordings removed."""
     recordings = camera_recordings(db, camera["id"])
-    for recording in recordings:
-        clips.delete_recording_files(recording)
+    remove_recording_files(db, clips, recordings)
     for held in list_quarantined(db, camera_id=camera["id"]):
         clips.delete_quarantined(held["path"])
     remove_camera_files(storage, camera)
@@ -55,8 +54,7 @@ def remove_account(
     uploads."""
     recordings = user_file_rows(db, user_id)
     cameras = list_cameras(db, user_id)
-    for recording in recordings:
-        clips.delete_recording_files(recording)
+    remove_recording_files(db, clips, recordings)
     # The rows go by ON DELETE CASCADE; the held files would stay with nothing pointing at them.
     for held in list_quarantined(db, owner_id=user_id):
         clips.delete_quarantined(held["path"])
@@ -64,6 +62,16 @@ def remove_account(
         remove_camera_files(storage, camera)
     delete_account_rows(db, user_id)
     return {"cameras": len(cameras), "recordings": len(recordings)}
+
+
+def remove_recording_files(
+    db: sqlite_utils.Database, clips: ClipStore, recordings: list[dict[str, Any]]
+) -> None:
+    """Each recording's clip, poster, derived files and stills; the rows stay for the caller."""
+    stills = still_paths(db, [recording["id"] for recording in recordings])
+    for recording in recordings:
+        clips.delete_recording_files(recording)
+        clips.delete_still_files(stills[recording["id"]])
 
 
 def remove_camera_files(storage: StorageSettings, camera: dict[str, Any]) -> None:

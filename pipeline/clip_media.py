@@ -19,6 +19,7 @@ from pipeline.detection.service import detect_stored_recording, shared_analyzer
 from pipeline.media.playback import store_playback_copy
 from pipeline.media.poster import write_poster
 from pipeline.media.probe import ClipProbe, probe_clip
+from pipeline.media.still import StillProbe, probe_still
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ class MediaFailed(Exception):
 class ClipMedia(Protocol):
     def probe(self, clip: Path) -> ClipProbe:
         """What `probe_clip` says; never raises for bad input (``error`` says what failed)."""
+
+    def probe_still(self, still: Path) -> StillProbe:
+        """What `probe_still` says about a JPEG snapshot; never raises for bad input."""
 
     def poster(self, clip: Path, target: Path) -> bool:
         """Write the clip's poster JPEG to ``target``; False if no frame could be had."""
@@ -61,6 +65,9 @@ class LocalMedia:
 
     def probe(self, clip: Path) -> ClipProbe:
         return probe_clip(clip)
+
+    def probe_still(self, still: Path) -> StillProbe:
+        return probe_still(still)
 
     def poster(self, clip: Path, target: Path) -> bool:
         return write_poster(clip, target)

@@ -34,6 +34,7 @@ from core.service import setup_logging
 from core.settings import Settings
 from pipeline.clip_media import LocalMedia, MediaFailed
 from pipeline.media.probe import ClipProbe
+from pipeline.media.still import StillProbe
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ CHILD_ADDRESS_SPACE_LIMIT = 6 * 1024**3
 STOP_WAIT_S = 5.0
 # A fresh worker imports the decoders first; that is not part of any clip's time limit.
 START_LIMIT_S = 120.0
-OPERATIONS = frozenset({"probe", "poster", "playback_copy", "detect", "load_models"})
+OPERATIONS = frozenset({"probe", "probe_still", "poster", "playback_copy", "detect", "load_models"})
 
 
 @dataclass
@@ -93,6 +94,16 @@ class MediaWorker:
                 return ClipProbe(error=f"decoder {failed.reason} while probing")
             return result
         raise AssertionError("unreachable")
+
+    def probe_still(self, still: Path) -> StillProbe:
+        """A decoder that crashes or hangs on a snapshot is the file's doing, as for clips."""
+        try:
+            result: StillProbe = self._call("probe_still", (still,), self._probe_limit_s)
+        except MediaFailed as failed:
+            if failed.operation != "probe_still":
+                raise
+            return StillProbe(error=f"decoder {failed.reason}")
+        return result
 
     def poster(self, clip: Path, target: Path) -> bool:
         result: bool = self._call("poster", (clip, target), self._probe_limit_s)

@@ -35,9 +35,10 @@ from core.catalog.accounts import is_paused
 from core.catalog.delayed import release_if_due, set_release_at
 from core.catalog.fingerprints import get_fingerprint, learn_fingerprint
 from core.catalog.quarantine import insert_quarantined
-from core.catalog.recordings import get_recording_by_job, insert_recording
+from core.catalog.recordings import get_recording, get_recording_by_job, insert_recording
 from core.catalog.rejections import insert_rejection
 from core.catalog.states import FairUseState, JobState
+from core.catalog.stills import file_still, gather_stills
 from core.catalog.times import iso
 from core.clipstore import ClipStore
 from core.fingerprint import ClipFingerprint
@@ -48,6 +49,7 @@ from pipeline.clip_media import ClipMedia, LocalMedia, MediaFailed
 from pipeline.detection.stage import AnalysisFailed, DetectionStage
 from pipeline.fairuse.monitor import FairUseMonitor
 from pipeline.lanes import LONG_CLIP, LaneDecision, decide_lane
+from pipeline.media.sniff import JPEG
 from pipeline.owner_notices import OwnerNotice, mail_notice, record_notice
 from pipeline.signature.inspection import check_upload
 from pipeline.signature.stages import DUPLICATE
@@ -63,6 +65,8 @@ MAX_ANALYSIS_ATTEMPTS = 2
 CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
 ANALYSIS_GAVE_UP = "analysis_failed"
+# The clip log line's reason for an upload filed as a still.
+STILL = "still"
 
 # Why an upload was refused before any job row: its camera is gone, or the camera under its id
 # is not the login that uploaded it.
@@ -228,7 +232,13 @@ class ClipProcessor:
         model = self.models.get(camera["model"]) if camera else None
         fingerprint = get_fingerprint(self.db, camera["id"]) if camera else None
         verdict = check_upload(
-            camera, model, clip, self.settings.validation, fingerprint, prober=self.media.probe
+            camera,
+            model,
+            clip,
+            self.settings.validation,
+            fingerprint,
+            prober=self.media.probe,
+            still_prober=self.media.probe_still,
         )
         started_at = started_at_from_name(
             upload.original_name,
@@ -244,6 +254,12 @@ class ClipProcessor:
             self._reject(job, folder, verdict, started)
             return JobState.REJECTED
         assert camera is not None  # an accepted upload has a camera
+        if is_still(verdict.probe):
+            # A still has no fingerprint to learn and no lane: it is filed with its alarm now.
+            jobs.advance_job(
+                self.db, job["id"], JobState.VALIDATED, probe=verdict.probe, started_at=started_at
+            )
+            return JobState.VALIDATED
         learn_fingerprint(
             self.db,
             camera["id"],
@@ -270,9 +286,53 @@ class ClipProcessor:
     ) -> JobState:
         """Stage 3: ``validated`` -> ``indexed``, or ``analysing`` where the camera has
         detection on. Stores ``source`` as the job's recording with its poster (and playback
-        copy) and makes it visible; ``spool_folder``, if given, is removed."""
-        self._index(job, source, started, spool_folder)
+        copy) and makes it visible; ``spool_folder``, if given, is removed. A JPEG snapshot is
+        filed as a still of its alarm's recording instead (`_index_still`)."""
+        if is_still(json.loads(job["probe_json"] or "{}")):
+            self._index_still(job, source, started, spool_folder)
+        else:
+            self._index(job, source, started, spool_folder)
         return JobState(jobs.get_job(self.db, job["id"])["state"])
+
+    def _index_still(
+        self, job: dict[str, Any], source: Path, started: float, spool_folder: Path | None
+    ) -> int:
+        """Store a snapshot as a still: with the clip of its alarm if that is indexed, else
+        with (or as) a snapshot-only recording that the clip gathers when it comes."""
+        probe = json.loads(job["probe_json"] or "{}")
+        relpath = self.clips.recording_relpath(
+            job["camera_id"], job["started_at"], job["id"], "jpg"
+        )
+        stored = self.clips.move_in(source, relpath)
+        # Made before the transaction (pixels stay out of it); unused if a recording exists.
+        thumb_rel = self.clips.thumb_relpath(relpath)
+        has_poster = self._poster(job, stored, self.clips.thumb_file(thumb_rel))
+        validation = self.settings.validation
+        with atomic(self.db):
+            recording_id, own_recording = file_still(
+                self.db,
+                {
+                    "camera_id": job["camera_id"],
+                    "job_id": job["id"],
+                    "taken_at": job["started_at"],
+                    "received_at": job["received_at"],
+                    "width": probe["width"],
+                    "height": probe["height"],
+                    "size_bytes": stored.stat().st_size,
+                    "path": relpath,
+                    "thumb_path": thumb_rel if has_poster else None,
+                    "original_name": job["original_name"],
+                },
+                window_s=validation.snapshot_window_s,
+                longest_clip_s=validation.max_duration_s,
+            )
+            jobs.advance_job(self.db, job["id"], JobState.INDEXED, recording_id=recording_id)
+        if not own_recording and has_poster:
+            self.clips.delete_thumb(thumb_rel)
+        if spool_folder is not None:
+            spool.remove_upload(spool_folder)
+        log_clip(job, JobState.INDEXED, STILL, None, started, recording_id)
+        return recording_id
 
     def _index(
         self, job: dict[str, Any], source: Path, started: float, spool_folder: Path | None = None
@@ -316,6 +376,15 @@ class ClipProcessor:
             jobs.advance_job(
                 self.db, job["id"], visible_as, recording_id=recording_id, reset_attempts=True
             )
+            # Snapshots of this alarm that came first join the clip.
+            gathered = gather_stills(
+                self.db,
+                get_recording(self.db, recording_id),
+                window_s=self.settings.validation.snapshot_window_s,
+            )
+        for snapshot_only in gathered:
+            if snapshot_only["thumb_path"]:
+                self.clips.delete_thumb(snapshot_only["thumb_path"])
         if spool_folder is not None:
             spool.remove_upload(spool_folder)
         log_clip(job, visible_as, None, probe.get("duration_s"), started, recording_id)
@@ -535,6 +604,11 @@ class ClipProcessor:
 
     def recording_for(self, job_id: str) -> dict[str, Any] | None:
         return get_recording_by_job(self.db, job_id)
+
+
+def is_still(probe: dict[str, Any]) -> bool:
+    """Whether a job's probe (``jobs.probe_json``) is a JPEG snapshot's."""
+    return probe.get("sniffed") == JPEG
 
 
 def content_hash(folder: Path) -> str | None:

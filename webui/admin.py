@@ -15,7 +15,7 @@ from core.catalog.browse import released_recordings
 from core.catalog.camera_edits import cameras_with_owners
 from core.catalog.fairuse import fairuse_events, record_transition
 from core.catalog.jobs import count_jobs_by_state
-from core.catalog.rejections import list_rejections
+from core.catalog.rejections import list_rejections, routine_rejection_counts
 from core.catalog.service_figures import analysis_backlog, detector_speed
 from core.catalog.states import FairUseState
 from webui.auth import admin_required
@@ -95,7 +95,12 @@ def fairuse(camera_id: int):
 @bp.route("/rejections")
 @admin_required
 def rejections():
-    return render_template("admin/rejections.html", rejections=list_rejections(get_db(), limit=500))
+    db = get_db()
+    return render_template(
+        "admin/rejections.html",
+        rejections=list_rejections(db, limit=500, routine=False),
+        routine=routine_rejection_counts(db),
+    )
 
 
 @bp.route("/released")

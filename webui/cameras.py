@@ -11,7 +11,7 @@ from flask_babel import gettext, lazy_gettext, ngettext
 
 from core.camera_models import CameraModel, load_model_table
 from core.catalog import NotFound
-from core.catalog.camera_edits import update_camera
+from core.catalog.camera_edits import set_keep_snapshots, update_camera
 from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
 from core.catalog.quarantine import list_quarantined
@@ -165,6 +165,22 @@ def timezone(camera_id: int):
         "info",
     )
     return redirect(url_for("cameras.detail", camera_id=camera_id) + "#timezone")
+
+
+@bp.route("/<id:camera_id>/snapshots", methods=("POST",))
+@login_required
+def snapshots(camera_id: int):
+    camera_or_404(camera_id)
+    keep = request.form.get("keep") == "1"
+    set_keep_snapshots(get_db(), camera_id, keep)
+    logger.info("camera %d snapshots %s", camera_id, "kept" if keep else "refused")
+    flash(
+        gettext("Snapshots of this camera are kept with its alarms.")
+        if keep
+        else gettext("Snapshots of this camera are refused from now on."),
+        "info",
+    )
+    return redirect(url_for("cameras.detail", camera_id=camera_id) + "#snapshots")
 
 
 @bp.route("/<id:camera_id>/delete", methods=("POST",))

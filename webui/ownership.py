@@ -15,6 +15,7 @@ from core.catalog import NotFound
 from core.catalog.browse import recording_with_owner
 from core.catalog.cameras import get_camera
 from core.catalog.notifications import get_target
+from core.catalog.stills import get_still
 from core.catalog.tokens import get_token
 from webui.db import get_db
 
@@ -64,6 +65,15 @@ def recording_or_404(
         if not admin_may_view:
             _not_found("recording")
     return recording
+
+
+def still_or_404(recording_id: int, still_id: int) -> dict[str, Any]:
+    """A still of a recording the acting user may see (`recording_or_404`'s rule)."""
+    recording = recording_or_404(recording_id)
+    try:
+        return get_still(get_db(), recording["id"], still_id)
+    except NotFound:
+        _not_found("still")
 
 
 def target_or_404(target_id: int, check_owner: bool = True) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from core.catalog.browse import (
 from core.catalog.cameras import list_cameras
 from core.catalog.detections import plate_crops
 from core.catalog.plates import known_plate_for, list_known_plates
+from core.catalog.stills import stills_of
 from core.detection.plate_text import MAX_PLATE_LENGTH, normalise_plate
 from core.label_names import LABEL_NAMES
 from core.timestamps import local_window
@@ -53,7 +54,7 @@ from webui.data_removal import remove_recordings
 from webui.db import get_clipstore, get_db, get_settings
 from webui.formatting import local_now, viewer_zone
 from webui.ids import parse_id
-from webui.ownership import recording_or_404
+from webui.ownership import recording_or_404, still_or_404
 from webui.review import SEEN_NAMES, Seen, day_groups
 
 logger = logging.getLogger(__name__)
@@ -251,6 +252,7 @@ def detail(recording_id: int):
         labels=LABELS,
         # Plate text is the owner's business only (an admin may see a released clip).
         plates=_plates_with_names(recording) if is_owner else [],
+        stills=stills_of(get_db(), recording_id),
     )
 
 
@@ -330,6 +332,12 @@ def _send_thumb(relpath: str | None):
 @login_required
 def poster(recording_id: int):
     return _send_thumb(recording_or_404(recording_id)["thumb_path"])
+
+
+@bp.route("/<id:recording_id>/stills/<id:still_id>")
+@login_required
+def still(recording_id: int, still_id: int):
+    return _send_clip(still_or_404(recording_id, still_id)["path"])
 
 
 @bp.route("/<id:recording_id>/best-frame")

@@ -221,14 +221,21 @@ def owned_recordings(
 
 
 def delete_recording_rows(db: sqlite_utils.Database, recording_ids: list[int]) -> None:
-    """The recordings and the job rows they came from: a job row keeps the upload's file name,
-    shortened address, size and probe, which must not outlive the recording."""
+    """The recordings (with their stills) and the job rows they came from: a job row keeps the
+    upload's file name, shortened address, size and probe, which must not outlive the
+    recording."""
     if not recording_ids:
         return
     marks = ", ".join("?" for _ in recording_ids)
     with atomic(db):
         db.execute(
             f"DELETE FROM jobs WHERE id IN (SELECT job_id FROM recordings WHERE id IN ({marks}))",  # noqa: S608
+            recording_ids,
+        )
+        # The stills' uploads too (their rows go with the recording by ON DELETE CASCADE).
+        db.execute(
+            "DELETE FROM jobs WHERE id IN"  # noqa: S608
+            f" (SELECT job_id FROM stills WHERE recording_id IN ({marks}))",
             recording_ids,
         )
         db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", recording_ids)  # noqa: S608

@@ -20,6 +20,12 @@ def update_camera(db: sqlite_utils.Database, camera_id: int, *, name: str, model
         )
 
 
+def set_keep_snapshots(db: sqlite_utils.Database, camera_id: int, keep: bool) -> None:
+    """Whether the camera's JPEG snapshots are kept as stills (off: refused `snapshots_off`)."""
+    with atomic(db):
+        db.execute("UPDATE cameras SET keep_snapshots = ? WHERE id = ?", [int(keep), camera_id])
+
+
 def camera_recordings(db: sqlite_utils.Database, camera_id: int) -> list[dict[str, Any]]:
     """The camera's recording rows (to remove their files before the camera goes)."""
     return list(db.query("SELECT * FROM recordings WHERE camera_id = ?", [camera_id]))

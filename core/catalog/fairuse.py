@@ -23,12 +23,14 @@ _STATE_MARKS = ", ".join("?" for _ in ACCEPTED_JOB_STATES)
 
 
 def accepted_clips(db: sqlite_utils.Database, camera_id: int, since: str) -> list[dict[str, Any]]:
-    """Jobs of accepted clips received since ``since``: id, started_at, duration, recording."""
+    """Jobs of accepted clips received since ``since``: id, started_at, duration, recording.
+    Snapshots are not clips: a camera sends them with the alarms its clips already count."""
     return list(
         db.query(
             "SELECT id AS job_id, started_at, received_at, recording_id,"  # noqa: S608 - marks only
             " json_extract(probe_json, '$.duration_s') AS duration_s FROM jobs"
             f" WHERE camera_id = ? AND received_at >= ? AND state IN ({_STATE_MARKS})"
+            " AND coalesce(json_extract(probe_json, '$.sniffed'), '') <> 'jpeg'"
             " ORDER BY started_at",
             [camera_id, since, *ACCEPTED_JOB_STATES],
         )
@@ -38,17 +40,19 @@ def accepted_clips(db: sqlite_utils.Database, camera_id: int, since: str) -> lis
 def labelled_recordings(
     db: sqlite_utils.Database, camera_id: int, since: str
 ) -> list[dict[str, Any]]:
-    """Recordings received since ``since`` with their labels (none before detection exists)."""
+    """Recordings received since ``since`` with their labels (none before detection exists);
+    snapshot-only recordings are never analysed, so they are left out."""
     if LABELS_TABLE in db.table_names():
         sql = (
             "SELECT r.id, r.started_at, group_concat(l.label, ',') AS labels FROM recordings r"
             " LEFT JOIN recording_labels l ON l.recording_id = r.id"
-            " WHERE r.camera_id = ? AND r.received_at >= ? GROUP BY r.id ORDER BY r.started_at"
+            " WHERE r.camera_id = ? AND r.received_at >= ? AND r.kind = 'clip'"
+            " GROUP BY r.id ORDER BY r.started_at"
         )
     else:
         sql = (
             "SELECT id, started_at, NULL AS labels FROM recordings"
-            " WHERE camera_id = ? AND received_at >= ? ORDER BY started_at"
+            " WHERE camera_id = ? AND received_at >= ? AND kind = 'clip' ORDER BY started_at"
         )
     return [
         {**row, "labels": frozenset(filter(None, (row["labels"] or "").split(",")))}

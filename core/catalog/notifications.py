@@ -176,7 +176,8 @@ def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str
             "SELECT r.id, r.camera_id, r.started_at, r.duration_s, r.size_bytes,"  # noqa: S608
             " r.created_at, c.name AS camera_name, c.model AS camera_model, c.owner_id,"
             " coalesce(s.armed, 1) AS armed, coalesce(s.notify, 1) AS notify,"
-            f" {wanted} AS detection_wanted, {analysed} AS analysed"
+            # A snapshot-only recording is never analysed: nothing to wait for.
+            f" ({wanted}) AND r.kind = 'clip' AS detection_wanted, {analysed} AS analysed"
             " FROM recordings r JOIN cameras c ON c.id = r.camera_id"
             " LEFT JOIN camera_alarm_settings s ON s.camera_id = r.camera_id"
             " WHERE r.id > ? ORDER BY r.id LIMIT ?",

@@ -7,6 +7,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, utcnow
+from core.catalog.states import RecordingKind
 from core.timestamps import iso_in_zone
 
 Recording = dict[str, Any]
@@ -66,9 +67,9 @@ def list_recordings(
 def public_recording(row: Recording, zone: str | None = None) -> dict[str, Any]:
     """A recording as its owner sees it: the API's ``Recording`` and `alarmvault recordings list
     --json`. No file paths. ``row`` carries ``camera_name`` (every listing query joins it) and
-    ``labels``, ``plates`` and ``analysing`` when the caller attached them (`attach_labels`,
-    `attach_plates`). Times are ISO 8601 with the offset of ``zone`` (the viewer's; UTC when
-    None)."""
+    ``labels``, ``plates``, ``analysing`` and ``stills`` when the caller attached them
+    (`attach_labels`, `attach_plates`, `attach_stills`). Times are ISO 8601 with the offset of
+    ``zone`` (the viewer's; UTC when None)."""
     return {
         "id": row["id"],
         "camera_id": row["camera_id"],
@@ -88,7 +89,20 @@ def public_recording(row: Recording, zone: str | None = None) -> dict[str, Any]:
         "plates": [
             {"text": plate["text"], "name": plate["name"]} for plate in row.get("plates", [])
         ],
+        "kind": row.get("kind", RecordingKind.CLIP),
+        "stills": [_public_still(still, zone) for still in row.get("stills", [])],
         "released": bool(row["released"]),
         "reviewed": row.get("reviewed_at") is not None,
         "reviewed_at": iso_in_zone(row.get("reviewed_at"), zone),
+    }
+
+
+def _public_still(still: dict[str, Any], zone: str | None) -> dict[str, Any]:
+    """A still as its owner sees it (the API's ``Still``); its picture is served by id."""
+    return {
+        "id": still["id"],
+        "taken_at": iso_in_zone(still["taken_at"], zone),
+        "width": still["width"],
+        "height": still["height"],
+        "size_bytes": still["size_bytes"],
     }

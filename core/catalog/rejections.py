@@ -6,9 +6,15 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import utcnow
+from core.catalog import in_marks, utcnow
 
 Rejection = dict[str, Any]
+
+# A JPEG snapshot from a camera whose owner switched snapshot keeping off. Like every reason
+# listed here, it is an owner's setting at work, not a problem: the admin's list counts these
+# per camera instead of showing one row per upload (a camera sends one with every alarm).
+SNAPSHOTS_OFF = "snapshots_off"
+ROUTINE_REASONS = (SNAPSHOTS_OFF,)
 
 
 def insert_rejection(
@@ -33,16 +39,38 @@ def insert_rejection(
 
 
 def list_rejections(
-    db: sqlite_utils.Database, *, camera_id: int | None = None, limit: int = 1000
+    db: sqlite_utils.Database,
+    *,
+    camera_id: int | None = None,
+    limit: int = 1000,
+    routine: bool = True,
 ) -> list[Rejection]:
-    if camera_id is None:
-        return list(
-            db.query("SELECT * FROM rejections ORDER BY received_at DESC, id DESC LIMIT ?", [limit])
-        )
+    """Newest first; ``routine=False`` leaves out the `ROUTINE_REASONS` (see
+    `routine_rejection_counts`)."""
+    where: list[str] = []
+    params: list[object] = []
+    if camera_id is not None:
+        where.append("camera_id = ?")
+        params.append(camera_id)
+    if not routine:
+        where.append(f"reason NOT IN ({in_marks(ROUTINE_REASONS)})")
+        params.extend(ROUTINE_REASONS)
+    sql = "SELECT * FROM rejections"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY received_at DESC, id DESC LIMIT ?"
+    return list(db.query(sql, [*params, limit]))
+
+
+def routine_rejection_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """The `ROUTINE_REASONS` rejections as one row per camera and reason: how many, first and
+    latest."""
     return list(
         db.query(
-            "SELECT * FROM rejections WHERE camera_id = ? ORDER BY received_at DESC, id DESC"
-            " LIMIT ?",
-            [camera_id, limit],
+            "SELECT camera_id, reason, count(*) AS uploads, min(received_at) AS first_at,"  # noqa: S608 - placeholders only
+            " max(received_at) AS latest_at FROM rejections"
+            f" WHERE reason IN ({in_marks(ROUTINE_REASONS)})"
+            " GROUP BY camera_id, reason ORDER BY max(received_at) DESC",
+            list(ROUTINE_REASONS),
         )
     )

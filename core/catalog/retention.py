@@ -75,8 +75,8 @@ def account_recordings_oldest_first(
 def delete_upload_records(db: sqlite_utils.Database, cutoff: str) -> dict[str, int]:
     """Records of uploads that hold a file name, size and shortened address but no clip any
     more: refusals (rejection and job rows) older than ``cutoff``, and at any age the rows
-    nothing shows (no camera left, or an indexed job whose recording is gone). Paused accounts
-    are not spared: these are records about uploads, not the owner's recordings."""
+    nothing shows (no camera left, or an indexed job whose recording or still is gone). Paused
+    accounts are not spared: these are records about uploads, not the owner's recordings."""
     final = sorted(FINAL_STATES)
     with atomic(db):
         rejections = db.execute(
@@ -89,7 +89,9 @@ def delete_upload_records(db: sqlite_utils.Database, cutoff: str) -> dict[str, i
         orphans = db.execute(
             f"DELETE FROM jobs WHERE (camera_id IS NULL AND state IN ({in_marks(final)}))"  # noqa: S608
             f" OR (state IN ({in_marks(visible)})"
-            " AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.job_id = jobs.id))",
+            " AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.job_id = jobs.id)"
+            # A snapshot's job: its recording is the clip's, found through the still.
+            " AND NOT EXISTS (SELECT 1 FROM stills s WHERE s.job_id = jobs.id))",
             [*final, *visible],
         ).rowcount
     return {"rejections": rejections, "refused_jobs": refused, "orphan_jobs": orphans}

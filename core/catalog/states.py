@@ -41,3 +41,12 @@ class AccountState(StrEnum):
 
     ACTIVE = "active"
     PAUSED = "paused"
+
+
+class RecordingKind(StrEnum):
+    """What a recording is (``recordings.kind``)."""
+
+    # An alarm clip, with the stills of the same alarm if the camera sent any.
+    CLIP = "clip"
+    # Only stills: the camera sent snapshots and no clip of that alarm arrived in the window.
+    SNAPSHOT = "snapshot"

@@ -36,8 +36,9 @@ def name_time_samples(
 def set_file_timezone(
     db: sqlite_utils.Database, camera_id: int, zone: str, patterns: list[str]
 ) -> int:
-    """Store the camera's zone and re-file its recordings whose names carry a time (they were
-    filed under the zone assumed before); returns how many recordings moved in time."""
+    """Store the camera's zone and re-file its recordings and stills whose names carry a time
+    (they were filed under the zone assumed before); returns how many recordings moved in
+    time."""
     moved = 0
     with atomic(db):
         db.execute("UPDATE cameras SET file_timezone = ? WHERE id = ?", [zone, camera_id])
@@ -53,6 +54,15 @@ def set_file_timezone(
                     "UPDATE recordings SET started_at = ? WHERE id = ?", [refiled, recording_id]
                 )
                 moved += 1
+        stills = db.execute(
+            "SELECT id, original_name, taken_at FROM stills WHERE camera_id = ?"
+            " AND original_name IS NOT NULL",
+            [camera_id],
+        ).fetchall()
+        for still_id, original_name, taken_at in stills:
+            refiled = started_at_from_name(original_name, patterns, zone, fallback=taken_at)
+            if refiled != taken_at:
+                db.execute("UPDATE stills SET taken_at = ? WHERE id = ?", [refiled, still_id])
     return moved
 
 

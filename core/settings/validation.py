@@ -58,6 +58,15 @@ class ValidationSettings(StrictModel):
         description="Hours a clip that failed only the fingerprint waits for its owner to "
         "accept or discard it; then it is discarded.",
     )
+    snapshot_window_s: float = Field(
+        30.0,
+        ge=0,
+        le=600,
+        description="A JPEG snapshot belongs to the alarm clip of the same camera whose time "
+        "span, widened by this many seconds on each side, holds the snapshot's time (from its "
+        "file name, else its arrival); without such a clip it is an event of its own, which "
+        "the clip gathers if it arrives later.",
+    )
 
     @property
     def standard_max_s(self) -> float:

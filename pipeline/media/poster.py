@@ -1,4 +1,4 @@
-"""Poster thumbnails for recordings."""
+"""Poster thumbnails for recordings (clips, and the snapshot of a snapshot-only one)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ def write_poster(clip: Path, target: Path, at_fraction: float = 0.2) -> bool:
                 return False
             stream = container.streams.video[0]
             stream.thread_type = "NONE"  # one frame: threads would only add start-up
-            if stream.duration and stream.time_base:
-                container.seek(int(stream.duration * at_fraction), stream=stream)
+            at_pts = int((stream.duration or 0) * at_fraction)
+            # Nothing to seek to at the start, or in a one-picture file (a JPEG snapshot, for
+            # which FFmpeg's image reader then returns nothing at all).
+            if at_pts > 0 and stream.time_base:
+                container.seek(at_pts, stream=stream)
             frame = next(container.decode(stream), None)
             if frame is None:
                 return False

@@ -16,7 +16,8 @@ from core.camera_models import CameraModel
 from core.fingerprint import LearnedFingerprint
 from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe, probe_clip
-from pipeline.media.sniff import sniff_file
+from pipeline.media.sniff import JPEG, sniff_file
+from pipeline.media.still import StillProbe, probe_still
 from pipeline.signature.stages import SignatureStages, facts_of
 from pipeline.signature.verdict import UploadVerdict
 
@@ -28,14 +29,18 @@ def check_upload(
     rules: ValidationSettings,
     fingerprint: LearnedFingerprint | None = None,
     prober: Callable[[Path], ClipProbe] = probe_clip,
+    still_prober: Callable[[Path], StillProbe] = probe_still,
 ) -> UploadVerdict:
-    """``prober`` may be `IsolatedProbe(...).probe` to keep a hostile file's decoder out of
-    the daemon's process."""
+    """``prober`` and ``still_prober`` may be a media worker's, to keep a hostile file's
+    decoder out of the daemon's process. A JPEG snapshot gets the still checks; an accepted
+    one has ``probe["sniffed"] == "jpeg"``."""
     stages = SignatureStages(rules)
     container = sniff_file(clip)
     verdict = stages.admit(camera, clip.stat().st_size, container)
     if verdict is not None:
         return verdict
+    if container == JPEG:
+        return stages.check_still(still_prober(clip), model)
     probe = prober(clip)
     verdict = stages.check_streams(probe, model, container)
     if verdict is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.camera_models import CameraModel
+from core.catalog.rejections import SNAPSHOTS_OFF
 from core.fingerprint import (
     ClipFingerprint,
     FingerprintTolerance,
@@ -21,6 +22,7 @@ from core.fingerprint import (
 from core.settings.validation import ValidationSettings
 from pipeline.media.probe import NO_VIDEO_STREAM, ClipProbe
 from pipeline.media.sniff import AVI, JPEG, MP4
+from pipeline.media.still import StillProbe
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE, UploadVerdict
 
 NOT_REGISTERED = "not_registered"
@@ -46,6 +48,7 @@ REASONS = (
     OVER_HARD_CAP,
     EMPTY,
     DUPLICATE,
+    SNAPSHOTS_OFF,
 )
 
 VIDEO_CODECS = frozenset({"h264", "hevc"})
@@ -74,7 +77,11 @@ class SignatureStages:
                 OVER_HARD_CAP, f"{size_bytes} bytes exceeds {self.rules.max_size_mb} MB"
             )
         if container == JPEG:
-            return UploadVerdict.reject(NOT_VIDEO, "a JPEG snapshot, not a video clip")
+            if not camera.get("keep_snapshots", 1):
+                return UploadVerdict.reject(
+                    SNAPSHOTS_OFF, "a JPEG snapshot; the owner switched snapshots off"
+                )
+            return None
         if container not in VIDEO_CONTAINERS:
             return UploadVerdict.reject(NOT_VIDEO, "bytes are not an MP4/MOV or AVI container")
         return None
@@ -112,6 +119,25 @@ class SignatureStages:
         if problems:
             return UploadVerdict.reject(PROFILE_MISMATCH, "; ".join(problems), facts)
         return None
+
+    def check_still(self, probe: StillProbe, model: CameraModel | None) -> UploadVerdict:
+        """A JPEG snapshot: whole (3), decodes (3), a size the camera's model snaps (4). Stills
+        have no learned fingerprint and no lanes."""
+        facts = {**probe.as_dict(), "sniffed": JPEG}
+        if probe.truncation is not None:
+            detail = f"JPEG snapshot cut off: {probe.truncation}"
+            return UploadVerdict.reject(TRUNCATED, detail, facts)
+        if probe.error is not None:
+            return UploadVerdict.reject(UNDECODABLE, f"JPEG snapshot: {probe.error}", facts)
+        if model is None:
+            return UploadVerdict.reject(
+                PROFILE_MISMATCH, "the camera's model is not in the model table", facts
+            )
+        if not model.produces_snapshot_size(probe.width, probe.height):
+            size = f"{probe.width}x{probe.height}"
+            detail = f"JPEG snapshot {size} is not a snapshot size of {model.name}"
+            return UploadVerdict.reject(PROFILE_MISMATCH, detail, facts)
+        return UploadVerdict.accept(facts)
 
     def check_fingerprint(
         self, learned: LearnedFingerprint | None, facts: dict[str, Any]

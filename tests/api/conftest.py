@@ -11,7 +11,7 @@ from tests.integrations.conftest import (  # noqa: F401 - fixtures
     webhook_receiver,
 )
 from tests.integrations.fakes import FakeCamera
-from tests.webui.conftest import app, client, store_recording  # noqa: F401 - fixtures
+from tests.webui.conftest import app, client, store_recording, store_still  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -34,12 +34,13 @@ OPERATIONS = [
 
 
 @pytest.fixture
-def victim(alice, catalog, store_recording, fake_camera):
-    """Alice's camera (with stored login), recording, notification target, token and named
-    plate."""
+def victim(alice, catalog, store_recording, store_still, fake_camera):
+    """Alice's camera (with stored login), recording with a still, notification target, token
+    and named plate."""
     store_access(alice, fake_camera)
     fake_camera.calls.clear()
     recording = store_recording(alice.camera, poster=False)
+    still = store_still(alice.camera, recording["started_at"])
     target = add_target(catalog, alice.user["id"], kind="email", name="mine")
     token_id = alice.get("/me", scope="read").json["token"]["id"]
     plate = add_known_plate(catalog, alice.user["id"], "RHA0A01", "our car")
@@ -47,6 +48,7 @@ def victim(alice, catalog, store_recording, fake_camera):
         "plate_id": plate["id"],
         "camera_id": alice.camera["id"],
         "recording_id": recording["id"],
+        "still_id": still["id"],
         "target_id": target["id"],
         "token_id": token_id,
         "area": 1,
@@ -64,6 +66,7 @@ def snapshot(catalog) -> list:
                 "notification_targets",
                 "known_plates",
                 "recordings",
+                "stills",
                 "cameras",
             )
         ] + [list(catalog.query("SELECT id, revoked_at FROM api_tokens ORDER BY id"))]

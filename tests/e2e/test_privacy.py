@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import paramiko
 import pytest
+from PIL import Image
 
 from core.catalog import atomic, open_catalog, utcnow
 from core.catalog.notices import insert_notice
@@ -41,6 +42,13 @@ def upload_from(vault, camera, name, data, password=None):
             ftp.mkd("20261125")
         ftp.cwd("20261125")
         ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+
+
+def jpeg_snapshot() -> bytes:
+    """A JPEG like an IN-8015's snapshot of its 1280x720 stream."""
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((1280, 720)).convert("RGB").save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 def rows_mentioning(db, user_id: int) -> dict[str, list[dict]]:
@@ -174,6 +182,9 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, people_clip, tm
     user_id, api_token = add_account_extras(vault, camera["id"])
     clip = people_clip.read_bytes()
     upload_from(vault, camera, "A20261125_120000.mp4", clip)
+    # A snapshot of the same alarm (kept as its still) and one of an alarm without a clip.
+    upload_from(vault, camera, "P20261125_120003.jpg", jpeg_snapshot())
+    upload_from(vault, camera, "P20261125_121000.jpg", jpeg_snapshot())
     upload_from(vault, camera, "A20261125_120100.mp4", b"not a video" * 10)
     with pytest.raises(ftplib.error_perm):
         upload_from(vault, camera, "A20261125_120200.mp4", clip, password=WRONG_PASSWORD)
@@ -182,7 +193,14 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, people_clip, tm
     with pytest.raises(paramiko.AuthenticationException):
         transport.connect(username=camera["username"], password=WRONG_PASSWORD)
     transport.close()
-    wait_for(lambda: vault.cli_json("recordings", "list"), timeout=30, what="clip indexed")
+    wait_for(
+        lambda: (
+            (rows := vault.cli_json("recordings", "list"))
+            and sum(len(row["stills"]) for row in rows) == 2
+        ),
+        timeout=30,
+        what="clip and snapshots indexed",
+    )
 
     def analysed():
         db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
@@ -220,7 +238,9 @@ def test_logs_export_and_account_deletion_respect_privacy(vault, people_clip, tm
         "notices",
         "detection_runs",
         "recording_labels",
+        "stills",
     } <= set(mentioned)
+    assert len(mentioned["stills"]) == 2
     assert len(mentioned["notification_targets"]) == 2  # the account-wide one has no camera
     for table, rows in mentioned.items():
         key = "user" if table == "users" else table

@@ -21,8 +21,9 @@ def text_file(clip_factory, tmp_path):
 
 
 def jpeg_snapshot(clip_factory, tmp_path):
-    """A camera's JPEG snapshot (a real JPEG file of a synthetic picture)."""
-    picture = cv2.cvtColor(next(synthetic_scene(640, 360)), cv2.COLOR_RGB2BGR)
+    """A real JPEG file of a synthetic picture, of a size no camera model snaps (kept snapshots:
+    tests/pipeline/test_snapshot_stills.py)."""
+    picture = cv2.cvtColor(next(synthetic_scene(800, 448)), cv2.COLOR_RGB2BGR)
     encoded, data = cv2.imencode(".jpg", picture)
     assert encoded
     path = tmp_path / "snapshot.jpg"
@@ -55,7 +56,7 @@ def frame_size_of_no_model(clip_factory, tmp_path):
     ("make_file", "reason", "detail_part"),
     [
         (text_file, "not_video", "not an MP4"),
-        (jpeg_snapshot, "not_video", "JPEG"),
+        (jpeg_snapshot, "profile_mismatch", "JPEG snapshot 800x448"),
         (truncated_mp4, "truncated", "moov box"),
         (audio_only_mp4, "unsupported_stream", "no video stream"),
         (mjpeg_avi, "unsupported_stream", "mjpeg"),

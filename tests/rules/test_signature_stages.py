@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.camera_models import CameraModel
@@ -9,6 +11,7 @@ from core.catalog.states import FairUseState
 from core.fingerprint import ClipFingerprint, LearnedFingerprint
 from core.settings.validation import ValidationSettings
 from pipeline.media.probe import ClipProbe
+from pipeline.media.still import StillProbe
 from pipeline.signature.stages import ClipLengthRule, SignatureStages, facts_of
 from pipeline.signature.verdict import DELAYED_LANE, NORMAL_LANE
 
@@ -60,9 +63,60 @@ def test_size_at_the_cap_passes_and_one_byte_more_is_over_hard_cap():
     assert STAGES.admit(CAMERA, cap + 1, "mp4").reason == "over_hard_cap"
 
 
-@pytest.mark.parametrize("container", ["unknown", "jpeg"])
-def test_bytes_that_are_no_video_container_are_not_video(container):
-    assert STAGES.admit(CAMERA, 100, container).reason == "not_video"
+def test_bytes_that_are_no_video_container_are_not_video():
+    assert STAGES.admit(CAMERA, 100, "unknown").reason == "not_video"
+
+
+def test_a_jpeg_passes_admission_unless_its_camera_has_snapshots_off():
+    assert STAGES.admit({**CAMERA, "keep_snapshots": 1}, 100, "jpeg") is None
+    refused = STAGES.admit({**CAMERA, "keep_snapshots": 0}, 100, "jpeg")
+    assert (refused.reason, refused.outcome) == ("snapshots_off", "reject")
+    # Off only stops snapshots: a clip of the same camera is admitted.
+    assert STAGES.admit({**CAMERA, "keep_snapshots": 0}, 100, "mp4") is None
+
+
+def test_a_whole_jpeg_of_a_size_the_model_snaps_is_accepted_as_a_still():
+    verdict = STAGES.check_still(StillProbe(1280, 720, 3), FULL_HD)
+    assert verdict.accepted
+    assert verdict.probe == {
+        "width": 1280,
+        "height": 720,
+        "components": 3,
+        "progressive": False,
+        "sniffed": "jpeg",
+    }
+
+
+@pytest.mark.parametrize(
+    ("probe", "model", "reason", "detail"),
+    [
+        (
+            StillProbe(1280, 720, 3, truncation="no end-of-image marker"),
+            FULL_HD,
+            "truncated",
+            "JPEG snapshot cut off: no end-of-image marker",
+        ),
+        (StillProbe(error="no start-of-image marker"), FULL_HD, "undecodable", "JPEG snapshot"),
+        (
+            StillProbe(800, 600, 3),
+            FULL_HD,
+            "profile_mismatch",
+            "JPEG snapshot 800x600 is not a snapshot size of IN-8015",
+        ),
+        (StillProbe(1280, 720, 3), None, "profile_mismatch", "not in the model table"),
+    ],
+    ids=["cut-off", "no-jpeg", "size-of-no-stream", "unknown-model"],
+)
+def test_a_still_that_is_not_the_cameras_is_refused(probe, model, reason, detail):
+    verdict = STAGES.check_still(probe, model)
+    assert verdict.reason == reason
+    assert detail in verdict.detail
+
+
+def test_a_models_own_snapshot_sizes_replace_its_frame_sizes():
+    snaps_small = replace(FULL_HD, snapshot_sizes=frozenset({(640, 360)}))
+    assert STAGES.check_still(StillProbe(640, 360, 3), snaps_small).accepted
+    assert STAGES.check_still(StillProbe(1280, 720, 3), snaps_small).reason == "profile_mismatch"
 
 
 @pytest.mark.parametrize("container", ["mp4", "avi"])

@@ -3,6 +3,7 @@ through the real form (with its CSRF token), and recordings backed by real clip 
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import uuid
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 
 from core.catalog import atomic
 from core.catalog.recordings import insert_recording
+from core.catalog.stills import file_still
 from core.clipstore import ClipStore
 from pipeline.media.poster import write_poster
 from pipeline.media.probe import probe_clip
@@ -145,6 +147,49 @@ def store_recording(catalog, settings, camera_clip) -> Callable[..., dict]:
                 },
             )
         return dict(next(catalog.query("SELECT * FROM recordings WHERE id = ?", [recording_id])))
+
+    return _store
+
+
+def jpeg_bytes(width: int = 1280, height: int = 720) -> bytes:
+    """A real JPEG of a gradient picture, as a camera's snapshot."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((width, height)).convert("RGB").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def store_still(catalog, settings) -> Callable[..., dict]:
+    """File a JPEG snapshot for ``camera`` the way the pipeline does: the file under the
+    recordings root and the still row with the recording of its alarm (made if none)."""
+    clips = ClipStore(settings.storage)
+
+    def _store(camera: dict, taken_at: str = "2026-11-25T13:05:04+00:00") -> dict:
+        job_id = uuid.uuid4().hex
+        relpath = clips.recording_relpath(camera["id"], taken_at, job_id, "jpg")
+        target = clips.recording_file(relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(jpeg_bytes())
+        with atomic(catalog):
+            file_still(
+                catalog,
+                {
+                    "camera_id": camera["id"],
+                    "job_id": job_id,
+                    "taken_at": taken_at,
+                    "received_at": taken_at,
+                    "width": 1280,
+                    "height": 720,
+                    "size_bytes": target.stat().st_size,
+                    "path": relpath,
+                    "original_name": "T20261125.jpg",
+                },
+                window_s=settings.validation.snapshot_window_s,
+                longest_clip_s=settings.validation.max_duration_s,
+            )
+        return dict(next(catalog.query("SELECT * FROM stills WHERE job_id = ?", [job_id])))
 
     return _store
 

@@ -18,6 +18,11 @@ RECORDING_URLS = [
     ("GET", "/recordings/{rec}/poster", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("GET", "/recordings/{rec}/download", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("GET", "/recordings/{rec}/best-frame", {OWNER: 404, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    (
+        "GET",
+        "/recordings/{rec}/stills/{still}",
+        {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN},
+    ),
     ("POST", "/recordings/{rec}/release", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/recordings/{rec}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
 ]
@@ -27,6 +32,11 @@ RELEASED_URLS = [
     ("GET", "/recordings/{rec}/video", {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/recordings/{rec}/poster", {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/recordings/{rec}/download", {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN}),
+    (
+        "GET",
+        "/recordings/{rec}/stills/{still}",
+        {OWNER: 200, OTHER: 404, ADMIN: 200, ANON: LOGIN},
+    ),
     ("POST", "/recordings/{rec}/release", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/recordings/{rec}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
 ]
@@ -34,6 +44,7 @@ CAMERA_URLS = [
     ("GET", "/cameras/{cam}", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/cameras/{cam}/edit", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/cameras/{cam}/rotate", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("POST", "/cameras/{cam}/snapshots", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/cameras/{cam}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
 ]
 PAGES = [
@@ -68,7 +79,7 @@ POST_DATA = {
 
 
 @pytest.fixture
-def world(make_user, make_camera, store_recording):
+def world(make_user, make_camera, store_recording, store_still):
     owner = make_user("owner@example.com")
     people = {
         OWNER: owner,
@@ -78,6 +89,7 @@ def world(make_user, make_camera, store_recording):
     }
     camera = make_camera(owner)
     recording = store_recording(camera)
+    recording["still_id"] = store_still(camera, recording["started_at"])["id"]
     return people, camera, recording
 
 
@@ -95,7 +107,7 @@ def _check(app, world, urls, roles=(OWNER, OTHER, ADMIN, ANON)):
     people, camera, recording = world
     failures = []
     for method, template, expected in urls:
-        path = template.format(rec=recording["id"], cam=camera["id"])
+        path = template.format(rec=recording["id"], cam=camera["id"], still=recording["still_id"])
         for role in roles:
             client = app.test_client()
             response = _request(client, AuthActions(client), role, people, method, template, path)

@@ -56,6 +56,7 @@ def camera_json(camera: dict, summary: dict | None, alarm: dict, access: dict | 
         "model": camera["model"],
         "enabled": bool(camera["enabled"]),
         "fairuse_state": camera["fairuse_state"],
+        "keep_snapshots": bool(camera["keep_snapshots"]),
         "alarm_settings": alarm,
         "access": {"stored": access is not None, "dialect": access and access["dialect"]},
         "last_alarm_at": api_time(summary.get("last_alarm")),

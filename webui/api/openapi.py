@@ -12,7 +12,7 @@ from typing import Any
 from flask import jsonify
 
 from core.catalog import MAX_ID
-from core.catalog.states import FairUseState
+from core.catalog.states import FairUseState, RecordingKind
 from webui.api.blueprints import v1
 from webui.api.plates import PLATE_NAME_PATTERN, PLATE_TEXT_PATTERN
 from webui.api.token_auth import public
@@ -81,6 +81,7 @@ RECORDING = _path_id("recording_id", "A recording of yours")
 TARGET = _path_id("target_id", "A notification target of yours")
 TOKEN = _path_id("token_id", "An API token of yours")
 PLATE = _path_id("plate_id", "A plate you named")
+STILL = _path_id("still_id", "A still of that recording")
 CAMERA_FILTER = _query("camera_id", ID, "Only this camera")
 REVIEWED_FILTER = _query(
     "reviewed",
@@ -120,6 +121,11 @@ SCHEMAS: dict[str, dict] = {
             "model": {"type": "string"},
             "enabled": {"type": "boolean"},
             "fairuse_state": {"type": "string", "enum": [s.value for s in FairUseState]},
+            "keep_snapshots": {
+                "type": "boolean",
+                "description": "The camera's JPEG snapshots are kept as stills of its alarms"
+                " (false: refused, reason snapshots_off); set on the camera page",
+            },
             "alarm_settings": _ref("AlarmSettings"),
             "access": _obj(
                 {
@@ -193,7 +199,10 @@ SCHEMAS: dict[str, dict] = {
             "fps": {"type": "number"},
             "codec": {"type": "string"},
             "container": {"type": "string"},
-            "size_bytes": {"type": "integer"},
+            "size_bytes": {
+                "type": "integer",
+                "description": "Bytes stored for this alarm: the clip and its stills",
+            },
             "labels": {"type": "array", "items": {"type": "string"}},
             "analysing": {
                 "type": "boolean",
@@ -207,12 +216,34 @@ SCHEMAS: dict[str, dict] = {
                     {"text": {"type": "string"}, "name": {"type": "string", "nullable": True}}
                 ),
             },
+            "kind": {
+                "type": "string",
+                "enum": [kind.value for kind in RecordingKind],
+                "description": "clip: an alarm clip (with the stills of the same alarm, if any);"
+                " snapshot: only stills, the camera sent no clip of this alarm (duration 0, the"
+                " size of its first still, codec and container jpeg)",
+            },
+            "stills": {
+                "type": "array",
+                "description": "JPEG snapshots of the alarm, in the order taken; each picture at"
+                " /recordings/{recording_id}/stills/{still_id}",
+                "items": _ref("Still"),
+            },
             "released": {"type": "boolean"},
             "reviewed": {
                 "type": "boolean",
                 "description": "Opened in the web UI or marked reviewed (here or in the UI)",
             },
             "reviewed_at": NULLABLE_TIME,
+        }
+    ),
+    "Still": _obj(
+        {
+            "id": ID,
+            "taken_at": TIME,
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "size_bytes": {"type": "integer"},
         }
     ),
     "ReviewChange": _obj({"reviewed": {"type": "boolean"}}, additionalProperties=False),
@@ -607,6 +638,18 @@ PATHS: dict[str, dict] = {
     "/recordings/{recording_id}": {
         "get": _op(
             "One recording", _json(_ref("Recording")), READ, params=[RECORDING], tag="recordings"
+        )
+    },
+    "/recordings/{recording_id}/stills/{still_id}": {
+        "get": _op(
+            "One still (JPEG snapshot) of a recording",
+            {
+                "description": "JPEG, as the camera sent it",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            READ,
+            params=[RECORDING, STILL],
+            tag="recordings",
         )
     },
     "/recordings/{recording_id}/review": {

@@ -1,5 +1,6 @@
-"""Recordings: list with filters, the latest, one, a short-lived signed download link, and the
-reviewed state (one recording, or every recording a filter matches).
+"""Recordings: list with filters, the latest, one, its stills (JPEG snapshots of the alarm), a
+short-lived signed download link, and the reviewed state (one recording, or every recording a
+filter matches).
 
 Marking reviewed needs only the 'read' scope: it is the viewer's own bookkeeping of what they
 have seen (a wall tablet with a read token ticks off what it showed), it changes no recording."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from flask import g, jsonify, request, url_for
+from flask import g, jsonify, request, send_file, url_for
 
 from core.catalog import MAX_ID, utcnow
 from core.catalog.browse import (
@@ -20,14 +21,15 @@ from core.catalog.browse import (
     set_reviewed,
 )
 from core.catalog.recordings import public_recording
+from core.catalog.stills import attach_stills
 from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body, query_date, query_int, query_text
 from webui.api.errors import fail, not_found
 from webui.api.signed_links import link_signature
 from webui.api.token_auth import api_user_id
-from webui.db import get_db, get_settings
+from webui.db import get_clipstore, get_db, get_settings
 from webui.formatting import api_time, viewer_zone
-from webui.ownership import camera_or_404, recording_or_404
+from webui.ownership import camera_or_404, recording_or_404, still_or_404
 
 
 def _filter() -> RecordingFilter:
@@ -57,7 +59,13 @@ def _query_bool(name: str) -> bool | None:
 
 
 def _public(row: dict) -> dict:
-    return public_recording(row, viewer_zone())
+    return _public_rows([row])[0]
+
+
+def _public_rows(rows: list[dict]) -> list[dict]:
+    attach_stills(get_db(), rows)
+    zone = viewer_zone()
+    return [public_recording(row, zone) for row in rows]
 
 
 @v1.get("/recordings")
@@ -71,7 +79,7 @@ def list_recordings():
     page = search_recordings(get_db(), flt, after=cursor, limit=limit or 50)
     return jsonify(
         {
-            "items": [_public(row) for row in page.rows],
+            "items": _public_rows(page.rows),
             "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         }
     )
@@ -88,6 +96,18 @@ def latest_recording():
 @v1.get("/recordings/<id:recording_id>")
 def show_recording(recording_id: int):
     return jsonify(_public(recording_or_404(recording_id)))
+
+
+@v1.get("/recordings/<id:recording_id>/stills/<id:still_id>")
+def recording_still(recording_id: int, still_id: int):
+    still = still_or_404(recording_id, still_id)
+    try:
+        path = get_clipstore().recording_file(still["path"])
+    except ValueError:
+        not_found("still")
+    if not path.is_file():
+        not_found("still file")
+    return send_file(path, mimetype="image/jpeg", conditional=True, max_age=0)
 
 
 class ReviewBody(Body):
