@@ -18,7 +18,10 @@ from core.catalog.browse import attach_labels, has_column, has_table
 from core.catalog.plates import attach_plates
 from core.catalog.states import AccountState, FairUseState
 
-KINDS = ("webhook", "mqtt", "email")
+KINDS = ("webhook", "mqtt", "email", "webpush")
+# A web push target is one subscribed browser or phone, made on the account page (not through
+# the targets API): its sealed_url holds the push endpoint and the browser's keys.
+WEB_PUSH = "webpush"
 EVENTS = ("recording", "fairuse")
 PAYLOAD_STYLES = ("json", "ifttt")
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -80,6 +83,8 @@ def add_target(
     labels = sorted({label.strip().lower() for label in labels or [] if label.strip()})
     if kind == "webhook" and not (sealed_url and sealed_secret):
         raise ValueError("a webhook needs a URL and a signing secret")
+    if kind == WEB_PUSH and not sealed_url:
+        raise ValueError("a web push target needs the browser's subscription")
     with atomic(db):
         count = db.execute(
             "SELECT count(*) FROM notification_targets WHERE user_id = ?", [user_id]
@@ -127,6 +132,18 @@ def get_target_secrets(db: sqlite_utils.Database, target_id: int) -> dict[str, A
 
 def list_targets(db: sqlite_utils.Database, user_id: int) -> list[Target]:
     return list(db.query(_PUBLIC_TARGET + " WHERE user_id = ? ORDER BY id", [user_id]))
+
+
+def list_web_push_targets(db: sqlite_utils.Database, user_id: int) -> list[dict[str, Any]]:
+    """The account's subscribed browsers and phones, with their sealed subscriptions (to find
+    the one a browser unsubscribes; the web UI shows only name, host and date)."""
+    return list(
+        db.query(
+            "SELECT id, name, url_host, sealed_url, enabled, created_at FROM notification_targets"
+            " WHERE user_id = ? AND kind = ? ORDER BY id",
+            [user_id, WEB_PUSH],
+        )
+    )
 
 
 def set_target_enabled(db: sqlite_utils.Database, target_id: int, enabled: bool) -> None:
