@@ -31,6 +31,7 @@ CREDENTIAL_NAME = "vapid_private_key"
 # against its own origin and fetches the frame with the user's session cookie.
 RECORDING_PATH = "/recordings/{id}"
 BEST_FRAME_PATH = "/recordings/{id}/best-frame"
+POSTER_PATH = "/recordings/{id}/poster"
 
 # RFC 8291: the browser's P-256 public key is an uncompressed point, its auth secret 16 bytes.
 _P256DH_BYTES = 65
@@ -161,7 +162,8 @@ def vapid_subject(settings: Settings) -> str:
 def alarm_push_message(payload: dict[str, Any], zone: str | None) -> dict[str, Any]:
     """The JSON the service worker shows as a notification, from a recording delivery's
     payload: camera name, the time in the owner's zone, what was seen, and where the best frame
-    is (fetched by the worker with the user's session; a push carries 4 kB at most)."""
+    is (fetched by the worker with the user's session; a push carries 4 kB at most). A clip
+    that was not analysed has no best frame: the worker then shows its poster."""
     recording_id = payload["recording"]["id"]
     labels = payload.get("labels") or []
     return {
@@ -172,5 +174,6 @@ def alarm_push_message(payload: dict[str, Any], zone: str | None) -> dict[str, A
         "recording_id": recording_id,
         "url": RECORDING_PATH.format(id=recording_id),
         "image": BEST_FRAME_PATH.format(id=recording_id),
+        "poster": POSTER_PATH.format(id=recording_id),
         "tag": f"recording-{recording_id}",
     }

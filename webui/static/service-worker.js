@@ -54,9 +54,10 @@ function base64(buffer) {
   return btoa(text);
 }
 
-// The best frame, fetched with the user's session (the push itself carries no picture: at most
-// 4 kB fit), as a data: URL for the notification; none when logged out or offline.
-function bestFrame(path) {
+// A picture of the recording, fetched with the user's session (the push itself carries none: at
+// most 4 kB fit), as a data: URL for the notification; none when logged out or offline. Not
+// cached: it is private.
+function picture(path) {
   if (!path) return Promise.resolve(undefined);
   return fetch(path, { credentials: "same-origin", cache: "no-store" })
     .then((response) => {
@@ -65,6 +66,11 @@ function bestFrame(path) {
       return response.arrayBuffer().then((buffer) => `data:${type};base64,${base64(buffer)}`);
     })
     .catch(() => undefined);
+}
+
+// The best frame (with the detection boxes) when the clip was analysed, else its poster.
+function bestFrame(message) {
+  return picture(message.image).then((image) => image || picture(message.poster));
 }
 
 self.addEventListener("push", (event) => {
@@ -77,7 +83,7 @@ self.addEventListener("push", (event) => {
   const title = message.camera || "AlarmVault";
   const body = [message.time, (message.labels || []).join(", ")].filter(Boolean).join(" · ");
   event.waitUntil(
-    bestFrame(message.image).then((image) =>
+    bestFrame(message).then((image) =>
       self.registration.showNotification(title, {
         body,
         image,
