@@ -47,6 +47,7 @@ if ("serviceWorker" in navigator && document.body.dataset.serviceWorker) {
   form.prepend(closer);
   form.before(opener);
   form.classList.add("sheet");
+  requestAnimationFrame(() => requestAnimationFrame(() => form.classList.add("ready")));
   const setOpen = (open) => {
     form.classList.toggle("open", open);
     document.body.classList.toggle("sheet-open", open);
