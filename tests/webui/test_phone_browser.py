@@ -6,6 +6,7 @@ Screenshots of every page at phone size, light and dark, go to test-output/scree
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -275,3 +276,81 @@ def test_the_app_installs_its_worker_registers_and_the_offline_page_shows_withou
     page.goto(live_server + "/recordings")
     assert page.locator("#recordings .clip").count() == 3
     context.close()
+
+
+# The browser's own link to its push service is outside AlarmVault (Chromium's needs Google's
+# servers): pushManager answers with a subscription at the local push service instead, made
+# with the key the page passed, as a browser would. Everything else is the page's own script.
+FAKE_PUSH_MANAGER = """
+(() => {
+  const stored = () => JSON.parse(localStorage.getItem("test-subscription") || "null");
+  const wrap = (json) => json && {
+    endpoint: json.endpoint,
+    toJSON: () => json,
+    unsubscribe: () => {
+      localStorage.removeItem("test-subscription");
+      return Promise.resolve(true);
+    },
+  };
+  PushManager.prototype.subscribe = function (options) {
+    const key = btoa(String.fromCharCode(...new Uint8Array(options.applicationServerKey)))
+      .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+    localStorage.setItem("test-server-key", key);
+    localStorage.setItem("test-subscription", JSON.stringify(window.TEST_SUBSCRIPTION));
+    return Promise.resolve(wrap(window.TEST_SUBSCRIPTION));
+  };
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(wrap(stored())); };
+})();
+"""
+
+
+@pytest.fixture
+def settings_dict(settings_dict):
+    settings_dict["notifications"] = {"allow_private_webhook_targets": True}
+    return settings_dict
+
+
+def test_the_account_page_subscribes_this_phone_and_an_alarm_is_pushed_to_it(
+    live_server, browser, owner_with_recordings, settings, catalog, index_recording_row
+):
+    from core.web_push import application_server_key
+    from pipeline.integrations.dispatcher import NotificationDispatcher
+    from tests.integrations.push_service import LocalPushService
+
+    service = LocalPushService().start()
+    dispatcher = NotificationDispatcher(settings, db=catalog)
+    try:
+        device = service.subscribe(application_server_key(settings))
+        context = browser.new_context(**PHONE)
+        context.grant_permissions(["notifications"], origin=live_server)
+        context.add_init_script(
+            f"window.TEST_SUBSCRIPTION = {json.dumps(device.as_json())};" + FAKE_PUSH_MANAGER
+        )
+        page = context.new_page()
+        log_in(page, live_server, owner_with_recordings)
+        page.goto(live_server + "/account#push")
+        page.wait_for_selector("#push-on:visible")
+        assert not page.locator("#push-off").is_visible()
+        page.click("#push-on")
+        page.wait_for_selector("#push-devices li")
+        assert page.locator("#push-off").is_visible()
+        assert "This device gets a notification" in page.locator("#push-state").inner_text()
+        assert page.evaluate("localStorage.getItem('test-server-key')") == (
+            application_server_key(settings)
+        )
+        page.screenshot(path=str(SCREENS / "phone-light-account-push.png"), full_page=False)
+
+        camera = owner_with_recordings["cameras"][0]
+        alarm = index_recording_row(camera, labels=("person",))
+        dispatcher.run_once()
+        [push] = [push for push in service.received if push.message["recording_id"] == alarm]
+        assert push.message["camera"] == camera["name"]
+        assert push.message["labels"] == ["person"]
+
+        page.click("#push-off")
+        page.wait_for_selector("#push-devices-none")
+        assert page.locator("#push-on").is_visible()
+        context.close()
+    finally:
+        dispatcher.stop()
+        service.stop()
