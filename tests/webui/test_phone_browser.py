@@ -52,14 +52,18 @@ def main_pages(user: dict) -> dict[str, str]:
     return {
         "dashboard": "/dashboard",
         "recordings": "/recordings",
+        "recordings-filtered": f"/recordings?label=person&camera={camera}",
         "recording": f"/recordings/{recording}",
         "cameras": "/cameras",
         "camera": f"/cameras/{camera}",
+        "camera-add": "/cameras/add",
         "integrations": "/integrations",
         "account": "/account",
         "admin": "/admin",
         "admin-users": "/admin/users",
         "admin-cameras": "/admin/cameras",
+        "admin-rejections": "/admin/rejections",
+        "admin-released": "/admin/released",
         "offline": "/offline",
     }
 
@@ -100,9 +104,11 @@ def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
     for scheme in ("light", "dark"):
         context = browser.new_context(**PHONE, color_scheme=scheme)
         page = context.new_page()
-        page.goto(live_server + "/login")
-        assert sideways_overflow(page) == [], "login"
-        page.screenshot(path=str(SCREENS / f"phone-{scheme}-login.png"), full_page=True)
+        for name in ("login", "register", "reset"):
+            page.goto(f"{live_server}/{name}")
+            assert sideways_overflow(page) == [], name
+            assert small_targets(page) == [], name
+            page.screenshot(path=str(SCREENS / f"phone-{scheme}-{name}.png"), full_page=True)
         log_in(page, live_server, owner_with_recordings)
         for name, path in main_pages(owner_with_recordings).items():
             page.goto(live_server + path)
