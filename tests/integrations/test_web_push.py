@@ -9,6 +9,8 @@ import logging
 import stat
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from core.catalog import open_catalog
 from core.catalog.alarm_settings import set_alarm_settings
@@ -22,6 +24,7 @@ from core.catalog.time_zones import set_user_timezone
 from core.credential_box import load_credential_box
 from core.web_push import (
     application_server_key,
+    b64url_encode,
     parse_subscription,
     vapid_key_path,
 )
@@ -211,3 +214,24 @@ def test_upgrading_keeps_every_target_and_delivery_and_allows_web_push(settings,
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         db.close()
+
+
+def test_a_vapid_key_from_systemd_credentials_is_used_and_none_is_generated(
+    settings, tmp_path, monkeypatch
+):
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    key = ec.generate_private_key(ec.SECP256R1())
+    (credentials / "vapid_private_key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    assert application_server_key(settings) == b64url_encode(public)
+    assert not (settings.storage.keys_dir / "vapid_private_key.pem").exists()
