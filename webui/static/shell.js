@@ -28,10 +28,12 @@ if ("serviceWorker" in navigator && document.body.dataset.serviceWorker) {
   });
 })();
 
-// The recordings filter: on a narrow screen a button opens it as a sheet from the bottom.
+// The recordings filter: on a narrow screen a button opens it as a sheet from the bottom. The
+// button and the sheet exist only while the screen is narrow (a wide one shows the filter).
 (() => {
   const form = document.querySelector("form.filters");
   if (!form) return;
+  const narrow = window.matchMedia("(max-width: 47.99rem)");
   if (!form.id) form.id = "filter-sheet";
   const opener = document.createElement("button");
   opener.type = "button";
@@ -39,21 +41,32 @@ if ("serviceWorker" in navigator && document.body.dataset.serviceWorker) {
   opener.id = "filter-opener";
   opener.textContent = document.body.dataset.filterLabel || "Filter";
   opener.setAttribute("aria-controls", form.id);
-  opener.setAttribute("aria-expanded", "false");
   const closer = document.createElement("button");
   closer.type = "button";
   closer.className = "sheet-closer secondary";
   closer.textContent = document.body.dataset.closeLabel || "Close";
-  form.prepend(closer);
-  form.before(opener);
-  form.classList.add("sheet");
-  requestAnimationFrame(() => requestAnimationFrame(() => form.classList.add("ready")));
   const setOpen = (open) => {
     form.classList.toggle("open", open);
     document.body.classList.toggle("sheet-open", open);
     opener.setAttribute("aria-expanded", String(open));
     if (open) (form.querySelector("input, select") || closer).focus();
   };
+  const arrange = () => {
+    if (narrow.matches) {
+      form.prepend(closer);
+      form.before(opener);
+      form.classList.add("sheet");
+      setOpen(false);
+      requestAnimationFrame(() => requestAnimationFrame(() => form.classList.add("ready")));
+    } else {
+      setOpen(false);
+      opener.remove();
+      closer.remove();
+      form.classList.remove("sheet", "ready");
+    }
+  };
+  arrange();
+  narrow.addEventListener("change", arrange);
   opener.addEventListener("click", () => setOpen(true));
   closer.addEventListener("click", () => {
     setOpen(false);
