@@ -119,6 +119,22 @@ def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
         context.close()
 
 
+def test_desk_size_pages_in_light_and_dark_fit_the_screen(
+    live_server, browser, owner_with_recordings
+):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+        page = context.new_page()
+        log_in(page, live_server, owner_with_recordings)
+        for name, path in main_pages(owner_with_recordings).items():
+            page.goto(live_server + path)
+            page.wait_for_load_state("load")
+            assert sideways_overflow(page) == [], name
+            page.screenshot(path=str(SCREENS / f"desk-{scheme}-{name}.png"), full_page=True)
+        context.close()
+
+
 def test_the_menu_folds_behind_a_button_on_a_phone(live_server, browser, owner_with_recordings):
     context = browser.new_context(**PHONE)
     page = context.new_page()
