@@ -356,6 +356,7 @@ def test_the_account_page_subscribes_this_phone_and_an_alarm_is_pushed_to_it(
         page.click("#push-on")
         page.wait_for_selector("#push-devices li")
         assert page.locator("#push-off").is_visible()
+        assert page.locator("#push-devices li .this-device").is_visible()
         assert "This device gets a notification" in page.locator("#push-state").inner_text()
         assert page.evaluate("localStorage.getItem('test-server-key')") == (
             application_server_key(settings)

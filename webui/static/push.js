@@ -24,10 +24,16 @@
     headers: { "Content-Type": "application/json", "X-CSRFToken": section.dataset.csrf },
     body: JSON.stringify(body),
   });
+  // Which listed device this browser is: the id the server gave when it subscribed.
+  const DEVICE_KEY = "alarmvault-push-device";
   const show = (subscribed) => {
     on.hidden = subscribed;
     off.hidden = !subscribed;
     say(subscribed ? text("msgOn") : text("msgOff"));
+    const mine = subscribed && localStorage.getItem(DEVICE_KEY);
+    section.querySelectorAll("[data-device-id]").forEach((item) => {
+      item.querySelector(".this-device").hidden = item.dataset.deviceId !== mine;
+    });
   };
 
   navigator.serviceWorker.ready.then((registration) => registration.pushManager.getSubscription())
@@ -46,11 +52,11 @@
         applicationServerKey: keyBytes(section.dataset.pushKey),
       }))
       .then((subscription) => post(section.dataset.subscribeUrl, { subscription: subscription.toJSON() }))
-      .then((response) => {
-        if (!response.ok) return response.json().then((answer) => { throw new Error(answer.error); });
+      .then((response) => response.json().catch(() => ({ error: response.statusText })).then((answer) => {
+        if (!response.ok) throw new Error(answer.error);
+        localStorage.setItem(DEVICE_KEY, String(answer.id));
         window.location.reload();
-        return null;
-      })
+      }))
       .catch((error) => say(`${text("msgFailed")} ${error.message || ""}`.trim()))
       .finally(() => { on.disabled = false; });
   });
@@ -64,7 +70,10 @@
         const endpoint = subscription.endpoint;
         return subscription.unsubscribe().then(() => post(section.dataset.unsubscribeUrl, { endpoint }));
       })
-      .then(() => window.location.reload())
+      .then(() => {
+        localStorage.removeItem(DEVICE_KEY);
+        window.location.reload();
+      })
       .catch((error) => say(`${text("msgFailed")} ${error.message || ""}`.trim()))
       .finally(() => { off.disabled = false; });
   });
