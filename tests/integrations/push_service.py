@@ -78,6 +78,9 @@ class LocalPushService(LoopbackHttpServer):
         self.expired: set[str] = set()
         self.received: list[ReceivedPush] = []
         self.refused: list[tuple[int, str]] = []
+        # Seconds between single bytes of a long answer (0: an empty answer at once): a push
+        # service that holds the sender as long as it lets itself be held.
+        self.drip_s = 0.0
         self._lock = threading.Lock()
         super().__init__()
 
@@ -194,7 +197,18 @@ class LocalPushService(LoopbackHttpServer):
                     number = len(service.received)
                 self.send_response(201)
                 self.send_header("Location", f"{service.origin}/message/{number}")
-                self.send_header("Content-Length", "0")
+                if not service.drip_s:
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_header("Content-Length", "100000")
                 self.end_headers()
+                try:
+                    for _ in range(100_000):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(service.drip_s)
+                except OSError:
+                    pass  # the sender hung up at its deadline
 
         return Handler

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import stat
+import time
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -28,7 +29,7 @@ from core.web_push import (
     parse_subscription,
     vapid_key_path,
 )
-from tests.conftest import open_catalog_as_of
+from tests.conftest import open_catalog_as_of, wait_for
 from tests.integrations.push_service import LocalPushService, Subscription
 
 
@@ -158,6 +159,40 @@ def test_a_push_service_error_is_retried_like_a_webhook(
     assert delivery["attempts"] == 1
     assert "connection failed" in delivery["last_error"]
     assert list_web_push_targets(catalog, camera["owner"]["id"])  # kept: it may come back
+
+
+def test_a_dripping_push_service_is_cut_at_the_webhook_deadline_and_holds_up_no_other_owner(
+    settings,
+    catalog,
+    dispatcher,
+    make_camera,
+    index_recording_row,
+    subscribe_device,
+    push_service,
+    add_webhook,
+    webhook_receiver,
+):
+    slow = make_camera()
+    other = make_camera()
+    subscribe_device(slow["owner"])
+    add_webhook(other["owner"])
+    push_service.drip_s = 0.1
+    index_recording_row(slow)
+    index_recording_row(other)
+
+    started = time.monotonic()
+    dispatcher.start()
+    deadline = settings.notifications.webhook_timeout_s
+    assert webhook_receiver.received.wait(deadline / 2), "the other owner's delivery waited"
+
+    def cut() -> bool:
+        rows = list(catalog.query("SELECT * FROM notification_deliveries WHERE attempts > 0"))
+        return len(rows) == 2 and any(row["last_error"] == "timed out" for row in rows)
+
+    wait_for(cut, timeout=deadline * 3, what="the push cut at the deadline")
+    assert time.monotonic() - started < deadline * 2.5
+    dispatcher.stop()
+    push_service.drip_s = 0.0
 
 
 def test_the_vapid_key_is_made_once_kept_private_and_never_logged(settings, caplog):
