@@ -92,22 +92,27 @@ def parse_subscription(data: Any, *, allow_http: bool = False) -> PushSubscripti
         raise SubscriptionInvalid("the endpoint must be an https address")
     if not isinstance(keys, dict):
         raise SubscriptionInvalid("the subscription has no keys")
-    p256dh, auth = keys.get("p256dh"), keys.get("auth")
-    for name, value, size in (("p256dh", p256dh, _P256DH_BYTES), ("auth", auth, _AUTH_BYTES)):
-        if not isinstance(value, str):
-            raise SubscriptionInvalid(f"the subscription's {name} key is missing")
-        try:
-            decoded = b64url_decode(value)
-        except (binascii.Error, ValueError):
-            raise SubscriptionInvalid(f"the subscription's {name} key is not base64url") from None
-        if len(decoded) != size:
-            raise SubscriptionInvalid(f"the subscription's {name} key has the wrong length")
-    assert isinstance(p256dh, str) and isinstance(auth, str)  # checked in the loop
+    p256dh = _key(keys, "p256dh", _P256DH_BYTES)
+    auth = _key(keys, "auth", _AUTH_BYTES)
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(p256dh))
     except ValueError:
         raise SubscriptionInvalid("the subscription's p256dh key is not a P-256 point") from None
     return PushSubscription(endpoint=endpoint, p256dh=p256dh, auth=auth)
+
+
+def _key(keys: dict[str, Any], name: str, size: int) -> str:
+    """One of the subscription's keys: base64url of exactly ``size`` bytes."""
+    value = keys.get(name)
+    if not isinstance(value, str):
+        raise SubscriptionInvalid(f"the subscription's {name} key is missing")
+    try:
+        decoded = b64url_decode(value)
+    except (binascii.Error, ValueError):
+        raise SubscriptionInvalid(f"the subscription's {name} key is not base64url") from None
+    if len(decoded) != size:
+        raise SubscriptionInvalid(f"the subscription's {name} key has the wrong length")
+    return value
 
 
 # -- the server's VAPID key ------------------------------------------------------------------

@@ -61,7 +61,9 @@ def encrypt_payload(subscription: PushSubscription, plaintext: bytes) -> bytes:
     )
 
 
-def vapid_headers(endpoint: str, vapid_key: ec.EllipticCurvePrivateKey, subject: str) -> dict:
+def vapid_headers(
+    endpoint: str, vapid_key: ec.EllipticCurvePrivateKey, subject: str
+) -> dict[str, str]:
     """``Authorization: vapid t=<JWT>, k=<public key>`` for the push service's origin."""
     signer = Vapid02(private_key=vapid_key)
     claims = {
