@@ -9,6 +9,10 @@
   const off = document.getElementById("push-off");
   const text = (name) => section.dataset[name] || "";
   const say = (message) => { state.textContent = message; };
+  if (!window.isSecureContext) {
+    say(text("msgInsecure"));
+    return;
+  }
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
     say(text("msgUnsupported"));
     return;
