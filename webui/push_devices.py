@@ -20,6 +20,7 @@ from core.catalog.notifications import (
     add_target,
     delete_target,
     list_web_push_targets,
+    queue_test_delivery,
 )
 from core.credential_box import SealBroken
 from core.web_push import PushSubscription, SubscriptionInvalid, parse_subscription
@@ -108,12 +109,30 @@ def unsubscribe():
     return jsonify({"subscribed": False}), 200
 
 
+def device_or_404(target_id: int) -> dict[str, Any]:
+    """One of the account's devices; another account's answers 404, like one that is not."""
+    for device in push_devices(g.user["id"]):
+        if device["id"] == target_id:
+            return device
+    abort(404)
+
+
+@bp.route("/<id:target_id>/test", methods=("POST",))
+@login_required
+def send_test(target_id: int):
+    """Push a test notification (the newest recording, marked as a test) to one device."""
+    device = device_or_404(target_id)
+    queue_test_delivery(get_db(), g.user["id"], device | {"camera_id": None})
+    logger.info("web push device %d: test queued (user %d)", target_id, g.user["id"])
+    flash(_("A test notification is on its way to %(name)s.", name=device["name"]), "info")
+    return redirect(url_for("account.index") + "#push")
+
+
 @bp.route("/<id:target_id>/remove", methods=("POST",))
 @login_required
 def remove(target_id: int):
     """Remove a device from the list on the account page (e.g. a lost phone)."""
-    if target_id not in {row["id"] for row in push_devices(g.user["id"])}:
-        abort(404)  # no such device of this account: someone else's looks the same
+    device_or_404(target_id)
     delete_target(get_db(), target_id)
     logger.info("web push device %d removed (user %d)", target_id, g.user["id"])
     flash(_("That device gets no more push notifications."), "info")

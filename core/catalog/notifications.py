@@ -8,6 +8,7 @@ exactly once even across a crash; a delivery is then retried until sent or given
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Collection
 from typing import Any
 
@@ -17,6 +18,7 @@ from core.catalog import NotFound, atomic, utcnow
 from core.catalog.browse import attach_labels, has_column, has_table
 from core.catalog.plates import attach_plates
 from core.catalog.states import AccountState, FairUseState
+from core.notification_rules import recording_payload
 
 KINDS = ("webhook", "mqtt", "email", "webpush")
 # A web push target is one subscribed browser or phone, made on the account page (not through
@@ -322,6 +324,29 @@ def recent_deliveries(
             [target_id, limit],
         )
     )
+
+
+def queue_test_delivery(db: sqlite_utils.Database, owner_id: int, target: Target) -> None:
+    """Queue a test notification to one of the owner's targets, built from the owner's newest
+    recording (or a made-up one when there is none); marked ``test`` in its payload."""
+    now = utcnow()
+    recording = recording_for_test(db, owner_id)
+    if recording is not None:
+        payload = recording_payload(recording)
+    else:
+        payload = {
+            "event": "recording",
+            "time": now,
+            "summary": "Test notification",
+            "camera": {"id": target["camera_id"] or 0, "name": "Test camera", "model": None},
+            "labels": [],
+            "plates": [],
+            "recording": {"id": 0, "started_at": now, "duration_s": 0.0, "labels": []},
+        }
+    payload["test"] = True
+    with atomic(db):
+        key = f"test:{now}:{secrets.token_hex(4)}"
+        queue_delivery(db, target["id"], "recording", key, payload)
 
 
 def recording_for_test(db: sqlite_utils.Database, owner_id: int) -> dict[str, Any] | None:

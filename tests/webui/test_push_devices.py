@@ -169,3 +169,30 @@ def test_the_offline_page_holds_nothing_of_the_account(client, auth, owner):
     assert "You are offline" in page
     assert owner["email"] not in page
     assert "/recordings" not in page
+
+
+def test_a_test_notification_reaches_the_device_and_only_its_owner_can_send_one(
+    client, auth, owner, make_user, catalog, settings
+):
+    from pipeline.integrations.dispatcher import NotificationDispatcher
+
+    service = LocalPushService().start()
+    dispatcher = NotificationDispatcher(settings, db=catalog)
+    try:
+        auth.login_as(owner)
+        device = service.subscribe(application_server_key(settings))
+        target_id = subscribe(client, device.as_json(), "kitchen tablet").json["id"]
+        auth.logout()
+        auth.login_as(make_user())
+        assert auth.post(f"/account/push-devices/{target_id}/test").status_code == 404
+        auth.logout()
+
+        auth.login_as(owner)
+        sent = auth.post(f"/account/push-devices/{target_id}/test", follow_redirects=True)
+        assert "A test notification is on its way to kitchen tablet." in sent.get_data(as_text=True)
+        assert dispatcher.run_once() == (0, 1)
+        [push] = service.received
+        assert push.message["camera"] == "Test camera"  # the account has no recording yet
+    finally:
+        dispatcher.stop()
+        service.stop()
