@@ -144,6 +144,8 @@ def test_the_menu_folds_behind_a_button_on_a_phone(live_server, browser, owner_w
     assert not page.locator("#main-nav").is_visible()
     menu.click()
     assert menu.get_attribute("aria-expanded") == "true"
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "phone-light-menu-open.png"))
     links = page.locator("#main-nav > a")
     assert links.count() >= 5
     for index in range(links.count()):
@@ -177,6 +179,8 @@ def test_the_recordings_filter_opens_as_a_sheet_on_a_phone(
         "() => getComputedStyle(document.querySelector('form.filters')).visibility === 'visible'"
     )
     page.wait_for_timeout(300)  # the slide-in
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "phone-light-filter-sheet.png"))
     box = sheet.bounding_box()
     assert box["y"] + box["height"] <= 844 + 1 and box["width"] <= 390
     page.select_option("form.filters select[name=label]", "person")
