@@ -45,6 +45,7 @@ from core.catalog.web_sessions import end_session, end_sessions, list_sessions
 from core.email_address import email_address
 from core.security import verify_password
 from core.translation import supported
+from core.web_push import application_server_key
 from webui.auth import (
     _password_problem,
     end_this_session,
@@ -55,6 +56,7 @@ from webui.auth import (
 from webui.data_removal import remove_account
 from webui.db import get_db, get_settings
 from webui.mail_links import send_account_mail
+from webui.push_devices import push_devices
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ def account_page() -> str:
         sessions=list_sessions(get_db(), g.user["id"]),
         this_session=g.web_session["id"],
         known_plates=list_known_plates(get_db(), g.user["id"]),
+        push_devices=push_devices(g.user["id"]),
+        push_key=application_server_key(get_settings()),
     )
 
 

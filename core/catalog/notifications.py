@@ -8,6 +8,7 @@ exactly once even across a crash; a delivery is then retried until sent or given
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Collection
 from typing import Any
 
@@ -17,8 +18,12 @@ from core.catalog import NotFound, atomic, utcnow
 from core.catalog.browse import attach_labels, has_column, has_table
 from core.catalog.plates import attach_plates
 from core.catalog.states import AccountState, FairUseState
+from core.notification_rules import recording_payload
 
-KINDS = ("webhook", "mqtt", "email")
+KINDS = ("webhook", "mqtt", "email", "webpush")
+# A web push target is one subscribed browser or phone, made on the account page (not through
+# the targets API): its sealed_url holds the push endpoint and the browser's keys.
+WEB_PUSH = "webpush"
 EVENTS = ("recording", "fairuse")
 PAYLOAD_STYLES = ("json", "ifttt")
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -80,6 +85,8 @@ def add_target(
     labels = sorted({label.strip().lower() for label in labels or [] if label.strip()})
     if kind == "webhook" and not (sealed_url and sealed_secret):
         raise ValueError("a webhook needs a URL and a signing secret")
+    if kind == WEB_PUSH and not sealed_url:
+        raise ValueError("a web push target needs the browser's subscription")
     with atomic(db):
         count = db.execute(
             "SELECT count(*) FROM notification_targets WHERE user_id = ?", [user_id]
@@ -127,6 +134,18 @@ def get_target_secrets(db: sqlite_utils.Database, target_id: int) -> dict[str, A
 
 def list_targets(db: sqlite_utils.Database, user_id: int) -> list[Target]:
     return list(db.query(_PUBLIC_TARGET + " WHERE user_id = ? ORDER BY id", [user_id]))
+
+
+def list_web_push_targets(db: sqlite_utils.Database, user_id: int) -> list[dict[str, Any]]:
+    """The account's subscribed browsers and phones, with their sealed subscriptions (to find
+    the one a browser unsubscribes; the web UI shows only name, host and date)."""
+    return list(
+        db.query(
+            "SELECT id, name, url_host, sealed_url, enabled, created_at FROM notification_targets"
+            " WHERE user_id = ? AND kind = ? ORDER BY id",
+            [user_id, WEB_PUSH],
+        )
+    )
 
 
 def set_target_enabled(db: sqlite_utils.Database, target_id: int, enabled: bool) -> None:
@@ -306,6 +325,29 @@ def recent_deliveries(
             [target_id, limit],
         )
     )
+
+
+def queue_test_delivery(db: sqlite_utils.Database, owner_id: int, target: Target) -> None:
+    """Queue a test notification to one of the owner's targets, built from the owner's newest
+    recording (or a made-up one when there is none); marked ``test`` in its payload."""
+    now = utcnow()
+    recording = recording_for_test(db, owner_id)
+    if recording is not None:
+        payload = recording_payload(recording)
+    else:
+        payload = {
+            "event": "recording",
+            "time": now,
+            "summary": "Test notification",
+            "camera": {"id": target["camera_id"] or 0, "name": "Test camera", "model": None},
+            "labels": [],
+            "plates": [],
+            "recording": {"id": 0, "started_at": now, "duration_s": 0.0, "labels": []},
+        }
+    payload["test"] = True
+    with atomic(db):
+        key = f"test:{now}:{secrets.token_hex(4)}"
+        queue_delivery(db, target["id"], "recording", key, payload)
 
 
 def recording_for_test(db: sqlite_utils.Database, owner_id: int) -> dict[str, Any] | None:

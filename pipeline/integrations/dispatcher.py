@@ -2,7 +2,8 @@
 
 Each pass (1) turns recordings indexed since the last pass, and fair-use state changes, into
 queued deliveries, committed together with the watermark, and (2) hands what is due to a small
-pool of delivery threads (webhook, MQTT or mail), retrying failures with exponential backoff.
+pool of delivery threads (webhook, web push, MQTT or mail), retrying failures with exponential
+backoff.
 
 Fairness between accounts: each account's due deliveries go to one pool thread, one after the
 other, and an account whose deliveries are still running gets no more until they ended. So one
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from core.catalog import atomic, open_catalog, utcnow
 from core.catalog import notifications as outbox
@@ -44,7 +46,14 @@ from core.notification_rules import (
     wants_recording,
 )
 from core.settings import Settings
+from core.web_push import (
+    PushSubscription,
+    alarm_push_message,
+    load_vapid_private_key,
+    vapid_subject,
+)
 from pipeline.integrations.mqtt_publisher import MqttPublisher, MqttUnavailable
+from pipeline.integrations.web_push import PushFailed, SubscriptionGone, send_web_push
 from pipeline.integrations.webhooks import WebhookFailed, ifttt_body, post_webhook
 
 logger = logging.getLogger(__name__)
@@ -80,6 +89,8 @@ class NotificationDispatcher:
         # threads that write.
         self._thread_db = threading.local()
         self._thread_dbs: list[sqlite_utils.Database] = []
+        # Loaded (generated on first use) when the first web push goes out.
+        self._vapid_key: ec.EllipticCurvePrivateKey | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -259,12 +270,19 @@ class NotificationDispatcher:
         kind = delivery["kind"]
         if kind == "webhook":
             self._deliver_webhook(db, delivery, payload)
+        elif kind == "webpush":
+            self._deliver_web_push(db, delivery, payload)
         elif kind == "mqtt":
             self._deliver_mqtt(payload)
         elif kind == "email":
             self._deliver_mail(db, delivery, payload)
         else:
             raise DeliveryFailed(f"unknown kind {kind}", retry=False)
+
+    def _target_policy(self) -> AddressPolicy:
+        return (
+            AddressPolicy.ANY if self.config.allow_private_webhook_targets else AddressPolicy.PUBLIC
+        )
 
     def _deliver_webhook(
         self, db: sqlite_utils.Database, delivery: dict[str, Any], payload: dict[str, Any]
@@ -276,9 +294,7 @@ class NotificationDispatcher:
         except (SealBroken, KeyError, TypeError):
             raise DeliveryFailed("the stored webhook cannot be decrypted", retry=False) from None
         body = ifttt_body(payload) if delivery["payload_style"] == "ifttt" else payload
-        policy = (
-            AddressPolicy.ANY if self.config.allow_private_webhook_targets else AddressPolicy.PUBLIC
-        )
+        policy = self._target_policy()
         try:
             post_webhook(
                 url,
@@ -290,6 +306,41 @@ class NotificationDispatcher:
                 policy=policy,
             )
         except WebhookFailed as error:
+            raise DeliveryFailed(str(error), retry=error.retry) from None
+
+    def _deliver_web_push(
+        self, db: sqlite_utils.Database, delivery: dict[str, Any], payload: dict[str, Any]
+    ) -> None:
+        """One alarm to one subscribed browser or phone; a subscription its push service says
+        is gone (the app was uninstalled, the permission withdrawn) is removed with its target."""
+        if payload["event"] != "recording":
+            raise DeliveryFailed("web push carries alarms only", retry=False)
+        sealed = outbox.get_target_secrets(db, delivery["target_id"])
+        try:
+            subscription = PushSubscription.from_sealed(self.box.open(sealed["sealed_url"]))
+        except (SealBroken, KeyError, TypeError):
+            raise DeliveryFailed(
+                "the stored subscription cannot be decrypted", retry=False
+            ) from None
+        if self._vapid_key is None:
+            self._vapid_key = load_vapid_private_key(self.settings)
+        user = get_user(db, delivery["user_id"])
+        try:
+            send_web_push(
+                subscription,
+                alarm_push_message(payload, user.get("timezone")),
+                vapid_key=self._vapid_key,
+                subject=vapid_subject(self.settings),
+                timeout=self.config.webhook_timeout_s,
+                policy=self._target_policy(),
+            )
+        except SubscriptionGone as error:
+            outbox.delete_target(db, delivery["target_id"])
+            logger.info(
+                "web push target=%d removed: its subscription is gone", delivery["target_id"]
+            )
+            raise DeliveryFailed(str(error), retry=False) from None
+        except PushFailed as error:
             raise DeliveryFailed(str(error), retry=error.retry) from None
 
     def _deliver_mqtt(self, payload: dict[str, Any]) -> None:

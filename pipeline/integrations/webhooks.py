@@ -68,11 +68,6 @@ def post_webhook(
 ) -> int:
     """POST once, within ``timeout`` seconds in all; returns the HTTP status or raises
     WebhookFailed."""
-    try:
-        target = parse_http_url(url)
-        connection = open_connection(target, policy, timeout)
-    except TargetRefused as error:
-        raise WebhookFailed(str(error), retry=False) from None
     data = json.dumps(body, sort_keys=True).encode()
     timestamp = str(int(time.time()))
     headers = {
@@ -83,6 +78,35 @@ def post_webhook(
         EVENT_HEADER: event,
         DELIVERY_HEADER: str(delivery_id),
     }
+    status = post_once(url, data, headers, timeout=timeout, policy=policy)
+    if 200 <= status < 300:
+        return status
+    # Redirects are not followed (they could lead inside the network); 4xx will not heal
+    # by retrying, except "too many requests" and "timeout".
+    raise WebhookFailed(f"HTTP {status}", retry=retryable_status(status))
+
+
+def retryable_status(status: int) -> bool:
+    """Whether another attempt may get a better answer than this HTTP status."""
+    return status >= 500 or status in (408, 425, 429)
+
+
+def post_once(
+    url: str,
+    data: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    policy: AddressPolicy,
+) -> int:
+    """One POST of ``data`` to an owner-given address (a webhook, a browser's push endpoint)
+    within ``timeout`` seconds in all, to an address ``policy`` allows; the HTTP status, or
+    WebhookFailed when no answer came."""
+    try:
+        target = parse_http_url(url)
+        connection = open_connection(target, policy, timeout)
+    except TargetRefused as error:
+        raise WebhookFailed(str(error), retry=False) from None
     # ``timeout`` bounds the whole delivery, not each read: a receiver that drips its answer a
     # byte at a time is cut at the deadline, and the delivery is retried later.
     deadline = ConnectionDeadline(timeout)
@@ -103,10 +127,4 @@ def post_webhook(
     finally:
         deadline.cancel()
         connection.close()
-    status = response.status
-    if 200 <= status < 300:
-        return status
-    # Redirects are not followed (they could lead inside the network); 4xx will not heal
-    # by retrying, except "too many requests" and "timeout".
-    retry = status >= 500 or status in (408, 425, 429)
-    raise WebhookFailed(f"HTTP {status}", retry=retry)
+    return response.status

@@ -62,6 +62,17 @@ PAGES = [
     ("POST", "/account/pause", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
     ("POST", "/account/sessions/end", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
     ("POST", "/recordings/bulk", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
+    # A form post is not a subscription (JSON): 400 for anybody logged in.
+    ("POST", "/account/push-devices", {OWNER: 400, OTHER: 400, ADMIN: 400, ANON: LOGIN}),
+    (
+        "POST",
+        "/account/push-devices/unsubscribe",
+        {OWNER: 400, OTHER: 400, ADMIN: 400, ANON: LOGIN},
+    ),
+    # The installable app's files hold nothing of any account.
+    ("GET", "/manifest.webmanifest", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: 200}),
+    ("GET", "/service-worker.js", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: 200}),
+    ("GET", "/offline", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: 200}),
     ("GET", "/admin", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/admin/users", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/admin/cameras", {OWNER: 403, OTHER: 403, ADMIN: 200, ANON: LOGIN}),

@@ -12,7 +12,7 @@ from typing import Literal
 from flask import jsonify
 from pydantic import Field
 
-from core.catalog import MAX_ID, atomic, utcnow
+from core.catalog import MAX_ID
 from core.catalog import notifications as targets
 from core.http_target import (
     AddressPolicy,
@@ -20,7 +20,6 @@ from core.http_target import (
     parse_http_url,
     resolve_allowed,
 )
-from core.notification_rules import recording_payload
 from webui.api.blueprints import v1
 from webui.api.bodies import Body, parse_body
 from webui.api.camera_link import credential_box
@@ -156,24 +155,5 @@ def delete_target(target_id: int):
 @require_scope("control")
 def test_target(target_id: int):
     """Queue a test notification (built from the newest recording, if any)."""
-    row = target_or_404(target_id)
-    db = get_db()
-    now = utcnow()
-    recording = targets.recording_for_test(db, api_user_id())
-    if recording is not None:
-        payload = recording_payload(recording)
-    else:
-        payload = {
-            "event": "recording",
-            "time": now,
-            "summary": "Test notification",
-            "camera": {"id": row["camera_id"] or 0, "name": "Test camera", "model": None},
-            "labels": [],
-            "plates": [],
-            "recording": {"id": 0, "started_at": now, "duration_s": 0.0, "labels": []},
-        }
-    payload["test"] = True
-    with atomic(db):
-        key = f"test:{now}:{secrets.token_hex(4)}"
-        targets.queue_delivery(db, target_id, "recording", key, payload)
+    targets.queue_test_delivery(get_db(), api_user_id(), target_or_404(target_id))
     return jsonify({"queued": True}), 202

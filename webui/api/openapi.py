@@ -333,7 +333,11 @@ SCHEMAS: dict[str, dict] = {
     "NotificationTarget": _obj(
         {
             "id": ID,
-            "kind": {"type": "string", "enum": ["webhook", "mqtt", "email"]},
+            "kind": {
+                "type": "string",
+                "enum": ["webhook", "mqtt", "email", "webpush"],
+                "description": "webpush: a browser or phone subscribed on the account page",
+            },
             "name": {"type": "string"},
             "camera_id": {**ID, "nullable": True},
             "labels": {"type": "array", "items": {"type": "string"}},
