@@ -27,6 +27,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import lazy_gettext
 
 from core.catalog import utcnow
 from core.catalog.browse import (
@@ -60,12 +61,12 @@ bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 
 # Labels the detection stage produces (docs/cameras.md, Detection); the filter offers exactly these.
 LABELS = {
-    "person": "Person",
-    "vehicle": "Vehicle",
-    "animal": "Animal",
-    "plate": "Licence plate",
-    "rain": "Rain",
-    "false_alarm": "False alarm",
+    "person": lazy_gettext("Person"),
+    "vehicle": lazy_gettext("Vehicle"),
+    "animal": lazy_gettext("Animal"),
+    "plate": lazy_gettext("Licence plate"),
+    "rain": lazy_gettext("Rain"),
+    "false_alarm": lazy_gettext("False alarm"),
 }
 _CONTAINER_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}
 # The "state" filter: which recordings by their reviewed state.
@@ -317,6 +318,9 @@ def download(recording_id: int):
     return _send_clip(recording["path"], as_attachment=True, name=f"{camera}-{stamp}{suffix}")
 
 
+_THUMB_TYPES = {".jpg": "image/jpeg", ".webp": "image/webp"}
+
+
 def _send_thumb(relpath: str | None):
     if not relpath:
         abort(404)
@@ -324,9 +328,9 @@ def _send_thumb(relpath: str | None):
         path = get_clipstore().thumb_file(relpath)
     except ValueError:
         abort(404)
-    if not path.is_file():
+    if not path.is_file() or path.suffix not in _THUMB_TYPES:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=0)
+    response = send_file(path, mimetype=_THUMB_TYPES[path.suffix], conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -335,6 +339,13 @@ def _send_thumb(relpath: str | None):
 @login_required
 def poster(recording_id: int):
     return _send_thumb(recording_or_404(recording_id)["thumb_path"])
+
+
+@bp.route("/<id:recording_id>/preview")
+@login_required
+def preview(recording_id: int):
+    """The animated preview the list plays on hover or tap (made during analysis)."""
+    return _send_thumb(recording_or_404(recording_id)["preview_path"])
 
 
 @bp.route("/<id:recording_id>/best-frame")
