@@ -17,7 +17,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core.catalog import open_catalog
 from core.proxy_hint import note_forwarded_request
 from core.settings import Settings, load_settings
-from webui import account, admin, api, auth, cameras, dashboard, i18n, recordings, viewer_zone
+from webui import (
+    account,
+    admin,
+    api,
+    auth,
+    cameras,
+    dashboard,
+    i18n,
+    recordings,
+    statistics,
+    viewer_zone,
+)
 from webui.db import close_db
 from webui.formatting import register_filters
 from webui.ids import IdConverter
@@ -36,6 +47,7 @@ BLUEPRINTS = [
     admin.bp,
     api.bp,
     viewer_zone.bp,
+    statistics.bp,
 ]
 
 csrf = CSRFProtect()
