@@ -14,6 +14,7 @@ from itertools import count
 from markupsafe import Markup, escape
 
 WIDTH = 720
+ROW_CHART_WIDTH = 440  # the row charts sit two side by side
 _ids = count(1)
 
 
@@ -25,10 +26,10 @@ class Bar:
     css: str = "bar"
 
 
-def _frame(title: str, desc: str, height: int, body: list[str]) -> Markup:
+def _frame(title: str, desc: str, height: int, body: list[str], width: int = WIDTH) -> Markup:
     number = next(_ids)
     head = (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}"'
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
         f' role="img" aria-labelledby="chart-{number}-t chart-{number}-d">'
         f'<title id="chart-{number}-t">{escape(title)}</title>'
         f'<desc id="chart-{number}-d">{escape(desc)}</desc>'
@@ -100,21 +101,21 @@ def column_chart(
 
 def row_chart(title: str, desc: str, bars: list[Bar], *, value_text=str) -> Markup:
     """Horizontal bars with their label on the left and value on the right."""
-    row_h, left, right = 26, 150, 70
+    row_h, left, right, width = 26, 150, 50, ROW_CHART_WIDTH
     height = max(len(bars), 1) * row_h + 8
     top_value = max((bar.value for bar in bars), default=0) or 1
-    plot_w = WIDTH - left - right
+    plot_w = width - left - right
     body = []
     for index, bar in enumerate(bars):
         y = 4 + index * row_h
-        width = plot_w * bar.value / top_value
+        length = plot_w * bar.value / top_value
         body.append(
             f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{escape(bar.label)}</text>'
-            f'<rect class="{escape(bar.css)}" x="{left}" y="{y + 3}" width="{width:.1f}"'
+            f'<rect class="{escape(bar.css)}" x="{left}" y="{y + 3}" width="{length:.1f}"'
             f' height="{row_h - 8}"/>'
-            f'<text x="{left + width + 6:.1f}" y="{y + 16}">{escape(value_text(bar.value))}</text>'
+            f'<text x="{left + length + 6:.1f}" y="{y + 16}">{escape(value_text(bar.value))}</text>'
         )
-    return _frame(title, desc, height, body)
+    return _frame(title, desc, height, body, width)
 
 
 def line_chart(

@@ -120,6 +120,9 @@ def collect_figures(camera_ids: list[int], zone: str | None, today: date) -> Fig
         (day, measured[day.isoformat()][1] if day.isoformat() in measured else None) for day in days
     ]
     figures.stored_recordings, figures.stored_bytes = stored_now(db, camera_ids)
+    if figures.storage and figures.storage[-1][1] is None:
+        # Not measured yet today: today's point is what is stored now.
+        figures.storage[-1] = (today, figures.stored_bytes)
     return figures
 
 
@@ -147,7 +150,13 @@ def _charts(figures: Figures) -> dict[str, Any]:
         Bar(str(LABELS.get(label, label)), count, css=f"seen-{label}") for label, count in seen
     ]
     return {
-        "alarms": column_chart(gettext("Alarms per day"), alarms_desc, day_bars, label_every=5),
+        "alarms": column_chart(
+            gettext("Alarms per day"),
+            alarms_desc,
+            day_bars,
+            label_every=5,
+            value_text=lambda value: f"{value:.0f}",
+        ),
         "causes": row_chart(
             gettext("Causes of false alarms"),
             "; ".join(f"{bar.label}: {bar.value:.0f}" for bar in cause_bars)
