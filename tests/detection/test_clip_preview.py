@@ -3,10 +3,12 @@ a small animated WebP beside the best frame out, no frame decoded for it alone."
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from PIL import Image
 
+from core.clipstore import ClipStore
 from core.detection.results import DetectionSwitches
 from pipeline.detection.analyzer import ClipAnalyzer
 
@@ -50,3 +52,17 @@ def test_rain_only_analysis_makes_a_preview_too(
     result = analyzer.analyze(people_clip, DetectionSwitches(rain=True), tmp_path, "clip")
     assert result.detector_runs == 0
     assert result.preview_path is not None and result.preview_path.is_file()
+
+
+def test_the_preview_is_deleted_with_its_recording(
+    analyzer: ClipAnalyzer, people_clip: Path, settings
+):
+    clips = ClipStore(settings.storage)
+    relpath = clips.recording_relpath(1, "2026-11-25T13:05:01+00:00", "job", "mp4")
+    clips.recording_file(relpath).parent.mkdir(parents=True)
+    shutil.copyfile(people_clip, clips.recording_file(relpath))
+    output_dir = clips.thumb_file(relpath).parent
+    result = analyzer.analyze(clips.recording_file(relpath), OBJECTS, output_dir, "job")
+    assert result.preview_path is not None and result.preview_path.is_file()
+    clips.delete_recording_files({"path": relpath})
+    assert not result.preview_path.exists()

@@ -125,3 +125,17 @@ def test_statistics_of_an_account_without_alarms_say_so(client, auth, make_user)
     assert "No false alarms in these days." in html
     # Not measured yet: today's storage point is what is stored now.
     assert cells(html, "storage-table") == {date.today().isoformat(): [format_size(0)]}
+
+
+def test_the_daily_storage_count_keeps_one_row_per_camera_and_day(catalog, make_user, make_camera):
+    camera = make_camera(make_user("count@example.com"))
+    add_alarm(catalog, camera, datetime.now(UTC), size=500)
+    record_storage_usage(catalog, "2026-12-01T03:00:00+00:00", 10, 5, 5)
+    add_alarm(catalog, camera, datetime.now(UTC), size=700)
+    record_storage_usage(catalog, "2026-12-01T15:00:00+00:00", 10, 5, 5)  # same day: replaced
+    record_storage_usage(catalog, "2026-12-02T03:00:00+00:00", 10, 5, 5)
+    rows = catalog.execute(
+        "SELECT day, recordings, bytes FROM storage_history WHERE camera_id = ? ORDER BY day",
+        [camera["id"]],
+    ).fetchall()
+    assert rows == [("2026-12-01", 2, 1200), ("2026-12-02", 2, 1200)]
