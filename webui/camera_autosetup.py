@@ -1,4 +1,4 @@
-""""Set up this camera for me": on a LAN install the owner gives the camera's address and admin
+"""'Set up this camera for me' - on a LAN install the owner gives the camera's address and admin
 login once; AlarmVault writes the upload settings into the camera through its CGI, then runs
 the camera's own upload test.
 

@@ -28,9 +28,7 @@ class ProtocolSetup:
         its explanation in brackets. Not ``ft_mode``: the camera keeps its own, since the
         server takes PASV, EPSV and PORT alike (and the wiki contradicts itself on the values).
         """
-        return {
-            cgi: value.split(" (", 1)[0] for _, cgi, value in self.fields if cgi != "ft_mode"
-        }
+        return {cgi: value.split(" (", 1)[0] for _, cgi, value in self.fields if cgi != "ft_mode"}
 
 
 def server_address(settings: Settings, request_host: str) -> str:
