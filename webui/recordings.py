@@ -27,7 +27,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from core.catalog import utcnow
 from core.catalog.browse import (
@@ -378,7 +378,7 @@ def delete(recording_id: int):
     recording = recording_or_404(recording_id, owner_only=True)
     remove_recordings([recording])
     logger.info("recording %d deleted by its owner (user %d)", recording_id, g.user["id"])
-    flash("The recording is deleted.", "info")
+    flash(gettext("The recording is deleted."), "info")
     return redirect(url_for("recordings.index"))
 
 
@@ -390,9 +390,9 @@ def release(recording_id: int):
     set_released(get_db(), [recording["id"]], released)
     logger.info("recording %d released=%s by its owner", recording_id, released)
     flash(
-        "Released for training: thank you."
+        gettext("Released for training: thank you.")
         if released
-        else "No longer released: nobody but you can open it.",
+        else gettext("No longer released: nobody but you can open it."),
         "info",
     )
     return redirect(url_for("recordings.detail", recording_id=recording_id))
@@ -405,7 +405,10 @@ def reviewed(recording_id: int):
     recording = recording_or_404(recording_id, owner_only=True)
     is_reviewed = request.form.get("reviewed") == "1"
     set_reviewed(get_db(), [recording["id"]], utcnow() if is_reviewed else None)
-    flash("Marked as reviewed." if is_reviewed else "Marked as not reviewed.", "info")
+    flash(
+        gettext("Marked as reviewed.") if is_reviewed else gettext("Marked as not reviewed."),
+        "info",
+    )
     return _back_to_list()
 
 
@@ -416,7 +419,7 @@ def mark_all_reviewed():
     flt, kept = current_filter(request.form)
     marked = mark_reviewed(get_db(), flt, utcnow())
     logger.info("%d recordings marked reviewed (user %d)", marked, g.user["id"])
-    flash(f"{marked} recording(s) marked as reviewed.", "info")
+    flash(gettext("%(count)d recording(s) marked as reviewed.", count=marked), "info")
     query: dict[str, Any] = dict(kept)  # url_for's own keywords refuse a **dict[str, str]
     return redirect(url_for("recordings.index", **query))
 
@@ -429,18 +432,18 @@ def bulk():
     # Ids of other users' recordings are dropped silently, as if they did not exist.
     recordings = owned_recordings(get_db(), g.user["id"], ids[:1000])
     if not recordings:
-        flash("Please select recordings first.", "error")
+        flash(gettext("Please select recordings first."), "error")
         return _back_to_list()
     if action == "delete":
         remove_recordings(recordings)
-        flash(f"{len(recordings)} recording(s) deleted.", "info")
+        flash(gettext("%(count)d recording(s) deleted.", count=len(recordings)), "info")
     elif action in ("release", "unrelease"):
         set_released(get_db(), [r["id"] for r in recordings], action == "release")
-        flash(f"{len(recordings)} recording(s) updated.", "info")
+        flash(gettext("%(count)d recording(s) updated.", count=len(recordings)), "info")
     elif action in ("review", "unreview"):
         stamp = utcnow() if action == "review" else None
         set_reviewed(get_db(), [r["id"] for r in recordings], stamp)
-        flash(f"{len(recordings)} recording(s) updated.", "info")
+        flash(gettext("%(count)d recording(s) updated.", count=len(recordings)), "info")
     else:
         abort(400)
     logger.info("bulk %s of %d recordings (user %d)", action, len(recordings), g.user["id"])
