@@ -141,3 +141,20 @@ def test_another_users_camera_cannot_be_set_up(client, make_user, make_camera, f
     )
     assert response.status_code == 404
     assert fake_camera.calls == []
+
+
+def test_a_hosted_install_offers_no_set_up_for_me(client, settings, make_user, make_camera):
+    # Listening on every address (a hosted service): the server is not on the owner's LAN.
+    settings.web.listen = "0.0.0.0:8080"
+    owner = make_user("hosted@example.com", password=PASSWORD)
+    camera = make_camera(owner)
+    auth = AuthActions(client)
+    auth.login_as(owner)
+    page = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
+    assert 'id="setup-for-me"' not in page
+    response = auth.post(
+        f"/cameras/{camera['id']}/setup-for-me",
+        {"address": "192.168.1.20", "username": "admin", "password": "x", "protocol": "ftps"},
+        form_page=f"/cameras/{camera['id']}",
+    )
+    assert response.status_code == 404
