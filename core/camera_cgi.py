@@ -33,6 +33,21 @@ logger = logging.getLogger(__name__)
 
 MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
 AREAS = range(1, 5)
+# The upload settings `set_upload` writes (docs/cameras.md, Upload settings in the camera).
+UPLOAD_FIELDS = frozenset(
+    {
+        "ft_server",
+        "ft_port",
+        "ft_username",
+        "ft_password",
+        "ft_dirname",
+        "ft_autocreatedir",
+        "ft_dirmode",
+        "ft_ssl",
+        "ft_insecure",
+        "ft_mode",
+    }
+)
 PRESETS = range(0, 8)
 
 _LINE = re.compile(r'^\s*(?:var\s+)?(?P<key>[\w.\-\[\]]+)\s*=\s*"?(?P<value>[^";]*)"?\s*;?\s*$')
@@ -83,6 +98,12 @@ class FullHdDialect:
             command["-s"] = str(sensitivity)
         return [command]
 
+    def upload_settings(self, values: dict[str, str]) -> list[Command]:
+        return [{"cmd": "setftpattr", **{f"-{name}": value for name, value in values.items()}}]
+
+    def upload_test(self) -> list[Command]:
+        return [{"cmd": "testftp"}]  # unconfirmed
+
 
 class WqhdDialect:
     """1440p / 2K+ series (IN-8401, IN-8403, IN-8415, IN-9408, IN-9420)."""
@@ -105,6 +126,12 @@ class WqhdDialect:
         if sensitivity is not None:
             command["s"] = str(sensitivity)
         return [command]
+
+    def upload_settings(self, values: dict[str, str]) -> list[Command]:
+        return [{"cmd": "setftpattr", **values}]
+
+    def upload_test(self) -> list[Command]:
+        return [{"cmd": "testftp"}]  # unconfirmed
 
 
 DIALECTS: dict[str, FullHdDialect | WqhdDialect] = {
@@ -194,6 +221,19 @@ class CameraClient:
         if sensitivity is not None and not 1 <= sensitivity <= 100:
             raise ValueError("sensitivity must be 1..100")
         self.run(self.dialect.alarm_area(area, enabled, sensitivity))
+
+    def set_upload(self, values: dict[str, str]) -> None:
+        """Write the FTP/FTPS/SFTP upload settings (``ft_*`` names without the dialect's dash)."""
+        unknown = set(values) - UPLOAD_FIELDS
+        if unknown:
+            raise ValueError(f"not upload settings: {sorted(unknown)}")
+        self.run(self.dialect.upload_settings(values))
+
+    def run_upload_test(self) -> None:
+        """The camera's own upload test: it logs in to the server it was given and uploads a
+        test file; CameraError with the camera's reason when that fails. The camera answers
+        only when its test is over, so this waits up to ``timeout``."""
+        self.run(self.dialect.upload_test())
 
     def run(self, commands: list[Command]) -> list[dict[str, str]]:
         answers = []

@@ -28,6 +28,7 @@ from webui import (
     i18n,
     push_devices,
     recordings,
+    statistics,
     viewer_zone,
 )
 from webui.db import close_db
@@ -50,6 +51,7 @@ BLUEPRINTS = [
     viewer_zone.bp,
     push_devices.bp,
     app_shell.bp,
+    statistics.bp,
 ]
 
 csrf = CSRFProtect()

@@ -25,6 +25,13 @@ class ProtocolSetup:
     note: str
     fields: list[tuple[str, str, str]]  # (label in the camera's web UI, CGI name, value)
 
+    def cgi_values(self) -> dict[str, str]:
+        """What "set up this camera for me" writes through the CGI: each field's value without
+        its explanation in brackets. Not ``ft_mode``: the camera keeps its own, since the
+        server takes PASV, EPSV and PORT alike (and the wiki contradicts itself on the values).
+        """
+        return {cgi: value.split(" (", 1)[0] for _, cgi, value in self.fields if cgi != "ft_mode"}
+
 
 def server_address(settings: Settings, request_host: str) -> str:
     """What the camera must reach: NAT address, else the public URL's host, else the listener."""

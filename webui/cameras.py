@@ -8,9 +8,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
+from pydantic import ValidationError
 
 from core.camera_models import CameraModel, load_model_table
 from core.catalog import NotFound
+from core.catalog.camera_access import get_camera_access
 from core.catalog.camera_edits import set_keep_snapshots, update_camera
 from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
@@ -18,9 +20,15 @@ from core.catalog.quarantine import list_quarantined
 from core.catalog.time_zones import set_file_timezone
 from core.detection.availability import unavailable_models
 from core.detection.results import DetectionSwitches
+from core.security import camera_password
 from core.timestamps import is_zone
 from pipeline.quarantine import accept_quarantined, discard_quarantined
+from webui.api.camera_slots import within_camera_call_slot
+from webui.api.cameras import CameraAccessBody, check_camera_address
+from webui.api.errors import ApiError
+from webui.api.token_auth import limiters
 from webui.auth import login_required
+from webui.camera_autosetup import SetupResult, is_lan_install, write_and_test
 from webui.camera_setup import upload_setups
 from webui.camera_zone import zone_suggestion
 from webui.dashboard import FAIRUSE_NOTICES
@@ -62,11 +70,15 @@ def camera_models() -> dict[str, CameraModel]:
     return _model_table(get_settings().validation.extra_camera_models)
 
 
-def _render_camera(camera: dict, password: str | None = None, status: int = 200):
+def _render_camera(
+    camera: dict,
+    password: str | None = None,
+    status: int = 200,
+    setup_result: SetupResult | None = None,
+):
     models = camera_models()
-    setups = upload_setups(
-        get_settings(), camera, models.get(camera["model"]), password, request.host
-    )
+    settings = get_settings()
+    setups = upload_setups(settings, camera, models.get(camera["model"]), password, request.host)
     db = get_db()
     return (
         render_template(
@@ -80,7 +92,11 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
             switch_texts=DETECTION_SWITCHES,
             quarantined=list_quarantined(db, camera_id=camera["id"]),
             zone_suggestion=zone_suggestion(camera),
-            default_zone=get_settings().pipeline.camera_timezone,
+            default_zone=settings.pipeline.camera_timezone,
+            has_access=get_camera_access(db, camera["id"]) is not None,
+            lan_install=is_lan_install(settings),
+            setup_result=setup_result,
+            live_max_s=settings.api.live_stream_max_s,
         ),
         status,
     )
@@ -181,6 +197,50 @@ def snapshots(camera_id: int):
         "info",
     )
     return redirect(url_for("cameras.detail", camera_id=camera_id) + "#snapshots")
+
+
+@bp.route("/<id:camera_id>/setup-for-me", methods=("POST",))
+@login_required
+def setup_for_me(camera_id: int):
+    """Write the upload settings into the camera through its CGI and run its upload test
+    (`webui.camera_autosetup`); the new upload password is never shown."""
+    camera = camera_or_404(camera_id)
+    settings = get_settings()
+    if not is_lan_install(settings):
+        abort(404)
+    try:
+        access = CameraAccessBody.model_validate(
+            {
+                "address": request.form.get("address", ""),
+                "username": request.form.get("username", ""),
+                "password": request.form.get("password", ""),
+                "verify_tls": request.form.get("verify_tls") == "1",
+            }
+        )
+        check_camera_address(access.address)
+    except (ValidationError, ApiError):
+        flash(gettext("Check the camera's address, user name and password."), "error")
+        return _render_camera(camera, status=400)
+    password = camera_password()
+    setups = upload_setups(
+        settings, camera, camera_models().get(camera["model"]), password, request.host
+    )
+    setup = next((s for s in setups if s.key == request.form.get("protocol")), None)
+    if setup is None:
+        flash(gettext("Please choose how the camera should upload."), "error")
+        return _render_camera(camera, status=400)
+    if not limiters().control.hit(f"user:{g.user['id']}").allowed:
+        abort(429)
+    try:
+        return within_camera_call_slot(
+            g.user["id"],
+            lambda: _render_camera(
+                camera,
+                setup_result=write_and_test(settings, camera, access, setup, password),
+            ),
+        )
+    except ApiError as error:
+        abort(error.status if error.status in (429, 503) else 400)
 
 
 @bp.route("/<id:camera_id>/delete", methods=("POST",))

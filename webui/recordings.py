@@ -314,6 +314,9 @@ def download(recording_id: int):
     return _send_clip(recording["path"], as_attachment=True, name=f"{camera}-{stamp}{suffix}")
 
 
+_THUMB_TYPES = {".jpg": "image/jpeg", ".webp": "image/webp"}
+
+
 def _send_thumb(relpath: str | None):
     if not relpath:
         abort(404)
@@ -321,9 +324,9 @@ def _send_thumb(relpath: str | None):
         path = get_clipstore().thumb_file(relpath)
     except ValueError:
         abort(404)
-    if not path.is_file():
+    if not path.is_file() or path.suffix not in _THUMB_TYPES:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=0)
+    response = send_file(path, mimetype=_THUMB_TYPES[path.suffix], conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -338,6 +341,13 @@ def poster(recording_id: int):
 @login_required
 def still(recording_id: int, still_id: int):
     return _send_clip(still_or_404(recording_id, still_id)["path"])
+
+
+@bp.route("/<id:recording_id>/preview")
+@login_required
+def preview(recording_id: int):
+    """The animated preview the list plays on hover or tap (made during analysis)."""
+    return _send_thumb(recording_or_404(recording_id)["preview_path"])
 
 
 @bp.route("/<id:recording_id>/best-frame")

@@ -73,12 +73,18 @@ def check_camera_login(db: sqlite_utils.Database, username: str, password: str) 
 
 def rotate_camera_password(db: sqlite_utils.Database, camera_id: int) -> str:
     password = camera_password()
+    set_camera_password(db, camera_id, password)
+    return password
+
+
+def set_camera_password(db: sqlite_utils.Database, camera_id: int, password: str) -> None:
+    """Store a new upload password (only its hash): after "set up this camera for me" wrote it
+    into the camera, which is the only place it is kept in clear."""
     with atomic(db):
         db.execute(
             "UPDATE cameras SET password_hash = ? WHERE id = ?",
             [hash_password(password), camera_id],
         )
-    return password
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")

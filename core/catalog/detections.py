@@ -144,8 +144,12 @@ def store_detection_results(
             }
         )
         db.execute(
-            "UPDATE recordings SET best_frame_path = ? WHERE id = ?",
-            [_relative(result.best_frame_path, files_root), recording_id],
+            "UPDATE recordings SET best_frame_path = ?, preview_path = ? WHERE id = ?",
+            [
+                _relative(result.best_frame_path, files_root),
+                _relative(result.preview_path, files_root),
+                recording_id,
+            ],
         )
 
 
@@ -154,7 +158,10 @@ def delete_detection_results(db: sqlite_utils.Database, recording_id: int) -> No
         for table in RESULT_TABLES:
             db.execute(f"DELETE FROM {table} WHERE recording_id = ?", [recording_id])  # noqa: S608
         delete_plate_reads(db, recording_id)
-        db.execute("UPDATE recordings SET best_frame_path = NULL WHERE id = ?", [recording_id])
+        db.execute(
+            "UPDATE recordings SET best_frame_path = NULL, preview_path = NULL WHERE id = ?",
+            [recording_id],
+        )
 
 
 def labels_by_recording(

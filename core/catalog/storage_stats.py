@@ -22,6 +22,16 @@ def record_storage_usage(
             " LEFT JOIN recordings r ON r.camera_id = c.id GROUP BY u.id",
             [at],
         )
+        # The same count per camera, kept per (UTC) day for the statistics page's chart.
+        db.execute(
+            "INSERT INTO storage_history (camera_id, day, recordings, bytes)"
+            " SELECT c.id, ?, count(r.id), coalesce(sum(r.size_bytes), 0)"
+            # WHERE: SQLite's parser needs one before an upsert's ON CONFLICT after a SELECT.
+            " FROM cameras c LEFT JOIN recordings r ON r.camera_id = c.id WHERE 1 = 1"
+            " GROUP BY c.id ON CONFLICT (camera_id, day)"
+            " DO UPDATE SET recordings = excluded.recordings, bytes = excluded.bytes",
+            [at[:10]],
+        )
         accounts, recordings, recording_bytes = db.execute(
             "SELECT count(*), coalesce(sum(recordings), 0), coalesce(sum(bytes), 0)"
             " FROM storage_usage"

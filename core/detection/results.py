@@ -88,6 +88,7 @@ class ClipDetections:
     plates: list[PlateCrop] = field(default_factory=list)
     plate_reads: list[PlateRead] = field(default_factory=list)
     best_frame_path: Path | None = None
+    preview_path: Path | None = None  # animated WebP of the analysed frames
     rain_score: float | None = None
     false_alarm_cause: str | None = None  # rain, lighting, close_to_lens, foliage_or_unknown
     keyframes_analysed: int = 0

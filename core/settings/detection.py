@@ -128,6 +128,20 @@ class DetectionSettings(StrictModel):
     thumbnail_width: int = Field(
         640, ge=160, le=1920, description="Width of the best-frame thumbnail with boxes."
     )
+    preview_width: int = Field(
+        320,
+        ge=0,
+        le=640,
+        description="Width of the clip's animated preview, made from the frames the analysis "
+        "decodes anyway (0: no preview).",
+    )
+    preview_max_kb: int = Field(
+        300,
+        ge=20,
+        le=2000,
+        description="Largest animated preview kept (kB); fewer frames or "
+        "a lower quality are tried first.",
+    )
     ultralytics_imgsz: int = Field(
         640, ge=64, le=1920, description="Input size for .pt models on the ultralytics backend."
     )

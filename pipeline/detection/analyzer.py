@@ -29,6 +29,7 @@ from core.settings.detection import DetectionSettings
 from pipeline.detection.artifacts import draw_boxes, write_jpeg
 from pipeline.detection.plate_reader import PlateReader
 from pipeline.detection.plates import PlateFinder, best_reads, crop_vehicles, vehicle_tracks
+from pipeline.detection.preview import PreviewFrames
 from pipeline.detection.sampling import PacketInfo, SamplingPlan, plan_samples
 from pipeline.detection.scene import STREAKS_FOR_FULL_RAIN, SceneMeter
 from pipeline.detection.timeline import false_alarm_cause, merge_labels, persistent_objects
@@ -131,6 +132,7 @@ class _ClipRun:
             else None
         )
         self.reader = analyzer.plate_reader if switches.plates else None
+        self.preview: PreviewFrames | None = None
         self.result = ClipDetections(switches=switches, duration_s=0.0)
 
     def start(self, stream: av.video.stream.VideoStream, packets: list[av.Packet]) -> None:
@@ -155,6 +157,11 @@ class _ClipRun:
         # The scene statistics (rain, motion, lighting) are calibrated at about 640 px wide,
         # so they get their own grey copy at that size whatever input the detector takes.
         self.scene_size = _even_size(width, height, min(1.0, SCENE_WIDTH / width))
+        if self.settings.preview_width:
+            preview_scale = min(1.0, self.settings.preview_width / width)
+            self.preview = PreviewFrames(
+                _even_size(width, height, preview_scale), self.settings.preview_max_kb * 1024
+            )
         if self.detector is not None:
             in_w, in_h = self.detector.input_size
             self.work_size = _even_size(width, height, min(in_w / width, in_h / height))
@@ -196,6 +203,10 @@ class _ClipRun:
             interpolation="AREA",
         )
         stats = self.scene.add(gray, t_s)
+        if self.preview is not None:
+            # Every decoded frame of the plan, noise-only bursts too: it costs a scale, not a
+            # decode, and the loop keeps its rhythm.
+            self.preview.offer(frame, t_s)
         if keyframe:
             self.result.keyframes_analysed += 1
         elif stats.changed_fraction < self.settings.pixel_change_threshold:
@@ -265,6 +276,8 @@ class _ClipRun:
             )
             drawn = draw_boxes(image, self.best.boxes, scale)
             result.best_frame_path = write_jpeg(drawn, self.output_dir / f"{self.stem}.detect.jpg")
+        if self.preview is not None:
+            result.preview_path = self.preview.write(self.output_dir / f"{self.stem}.preview.webp")
         return result
 
     def _save_plates(self, plates: PlateFinder) -> None:

@@ -127,7 +127,7 @@ def detect_clip(
 
 def remove_detection_files(output_dir: Path, stem: str) -> None:
     """Files of an earlier run (a re-run may find fewer plates than the last one)."""
-    for pattern in (f"{stem}.detect.jpg", f"{stem}.plate*.jpg"):
+    for pattern in (f"{stem}.detect.jpg", f"{stem}.plate*.jpg", f"{stem}.preview.webp"):
         for path in Path(output_dir).glob(pattern):
             path.unlink(missing_ok=True)
 

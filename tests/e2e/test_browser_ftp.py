@@ -171,6 +171,8 @@ def test_new_customer_sees_plays_filters_releases_and_deletes_ftp_clips(
     person_id = person_cards.first.get_attribute("data-recording-id")
     assert person_id != first_id
     assert person_cards.first.locator(".tag", has_text="Person").count() == 1
+    # The daemon's analysis made the animated preview the list plays on hover.
+    assert person_cards.first.locator("img[data-preview]").count() == 1
     shot(page, "filtered-person")
 
     page.click(f"[data-recording-id='{person_id}'] a.title")

@@ -5,8 +5,11 @@ broker."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import ftplib
 import hashlib
 import hmac
+import io
 import json
 import shutil
 import socket
@@ -21,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import cv2
 import numpy as np
+import paramiko
 
 BOUNDARY = "instarframe"
 
@@ -52,23 +56,46 @@ class CameraState:
     armed: str = "1"
     email: str = "1"
     preset: str | None = None
+    upload: dict[str, str] = field(default_factory=dict)  # ft_* without the dialect's dash
     areas: dict[str, dict[str, str]] = field(
         default_factory=lambda: {str(n): {"enable": "1", "s": "50"} for n in range(1, 5)}
     )
 
 
-# What each dialect accepts: cmd -> {parameter: allowed values (None: any digits in range)}.
+# Any printable text (a server name, a login): checked by the camera only for length.
+TEXT = "text"
+# The upload settings (docs/cameras.md); ``ft_ssl`` 2 (SFTP) only on WQHD cameras.
+UPLOAD_PARAMS: dict[str, object] = {
+    "ft_server": TEXT,
+    "ft_port": range(1, 65536),
+    "ft_username": TEXT,
+    "ft_password": TEXT,
+    "ft_dirname": TEXT,
+    "ft_autocreatedir": {"0", "1"},
+    "ft_dirmode": {"0", "1"},
+    "ft_insecure": {"0", "1"},
+    "ft_mode": {"0", "1"},
+}
+# What each dialect accepts: cmd -> {parameter: allowed values (a range: digits in it)}.
 FULLHD_COMMANDS = {
     "setmdattr": {"-name": {"1", "2", "3", "4"}, "-enable": {"0", "1"}, "-s": range(0, 101)},
     "setmdalarm": {"-aname": {"emailsnap"}, "-switch": {"on", "off"}},
     "preset": {"-act": {"goto"}, "-number": range(0, 8)},
+    "setftpattr": {
+        **{f"-{name}": values for name, values in UPLOAD_PARAMS.items()},
+        "-ft_ssl": {"0", "1"},
+    },
+    "testftp": {},
 }
 WQHD_COMMANDS = {
     "setalarmattr": {"armed": {"0", "1"}},
     "setmdattr": {"area": {"1", "2", "3", "4"}, "enable": {"0", "1"}, "s": range(1, 101)},
     "setmaaction": {"enable": {"0", "1"}},
     "setptzpreset": {"act": {"goto"}, "index": range(0, 8)},
+    "setftpattr": {**UPLOAD_PARAMS, "ft_ssl": {"0", "1", "2"}},
+    "testftp": {},
 }
+TEST_UPLOAD_NAME = "instar-upload-test.jpg"
 
 
 class LoopbackHttpServer:
@@ -136,13 +163,20 @@ class FakeCamera(LoopbackHttpServer):
             if name == "cmd":
                 continue
             values = allowed.get(name)
-            ok = values is not None and (
-                value in values
-                if isinstance(values, set)
-                else value.isdigit() and int(value) in values
-            )
+            if values == TEXT:
+                ok = 0 < len(value) <= 64 and value.isprintable()
+            elif isinstance(values, set):
+                ok = value in values
+            else:
+                ok = isinstance(values, range) and value.isdigit() and int(value) in values
             if not ok:
                 return 200, "[Error] Error. param is invalid.\r\n"
+        if cmd == "testftp":
+            failure = self.upload_test()
+            if failure:
+                if self.dialect == "fullhd":
+                    return 200, f"[Error] {failure}\r\n"
+                return 200, f'cmd="testftp";\r\nerror="{failure}";\r\n'
         self._apply(cmd, params)
         if self.dialect == "fullhd":
             return 200, "[Succeed]set ok.\r\n"
@@ -163,6 +197,57 @@ class FakeCamera(LoopbackHttpServer):
             self.state.email = strip["enable"]
         elif cmd in ("preset", "setptzpreset"):
             self.state.preset = strip.get("number") or strip.get("index")
+        elif cmd == "setftpattr":
+            self.state.upload.update(strip)
+
+    def upload_test(self) -> str | None:
+        """What the camera's "Test" button does: log in to the server it was given and upload
+        a picture there, by FTP, FTPS or SFTP (real clients). None, or why it failed."""
+        upload = self.state.upload
+        if not upload.get("ft_server"):
+            return "no FTP server set"
+        picture = self.frames[0]
+        try:
+            if upload.get("ft_ssl") == "2":
+                self._sftp_upload(upload, picture)
+            else:
+                self._ftp_upload(upload, picture)
+        except (OSError, EOFError, ftplib.Error, paramiko.SSHException) as error:
+            return f"upload test failed ({type(error).__name__})"
+        return None
+
+    @staticmethod
+    def _ftp_upload(upload: dict[str, str], picture: bytes) -> None:
+        client = ftplib.FTP_TLS() if upload.get("ft_ssl") == "1" else ftplib.FTP()
+        with client:
+            client.connect(upload["ft_server"], int(upload["ft_port"]), timeout=10)
+            client.login(upload["ft_username"], upload["ft_password"])
+            if isinstance(client, ftplib.FTP_TLS):
+                client.prot_p()
+            folder = upload.get("ft_dirname", "")
+            if folder:
+                if upload.get("ft_autocreatedir") == "1":
+                    with contextlib.suppress(ftplib.error_perm):
+                        client.mkd(folder)
+                client.cwd(folder)
+            client.storbinary(f"STOR {TEST_UPLOAD_NAME}", io.BytesIO(picture))
+
+    @staticmethod
+    def _sftp_upload(upload: dict[str, str], picture: bytes) -> None:
+        transport = paramiko.Transport((upload["ft_server"], int(upload["ft_port"])))
+        try:
+            transport.connect(username=upload["ft_username"], password=upload["ft_password"])
+            sftp = paramiko.SFTPClient.from_transport(transport)
+            assert sftp is not None
+            folder = upload.get("ft_dirname", "")
+            if folder and upload.get("ft_autocreatedir") == "1":
+                with contextlib.suppress(OSError):
+                    sftp.mkdir(folder)
+            target = f"{folder}/{TEST_UPLOAD_NAME}" if folder else TEST_UPLOAD_NAME
+            with sftp.open(target, "wb") as handle:
+                handle.write(picture)
+        finally:
+            transport.close()
 
     def _handler(self):
         camera = self

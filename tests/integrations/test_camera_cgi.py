@@ -176,3 +176,36 @@ def test_cgi_error_answers_raise(text):
 )
 def test_the_dialect_follows_the_camera_series(model, dialect):
     assert dialect_for_model(model) == dialect
+
+
+def test_upload_settings_go_out_in_the_dialects_spelling_and_others_never(fake_camera):
+    client = client_for(fake_camera)
+    client.set_upload({"ft_server": "192.168.1.5", "ft_port": "21", "ft_ssl": "1"})
+    dash = "-" if fake_camera.dialect == "fullhd" else ""
+    assert fake_camera.cgi_calls() == [
+        {
+            "cmd": "setftpattr",
+            f"{dash}ft_server": "192.168.1.5",
+            f"{dash}ft_port": "21",
+            f"{dash}ft_ssl": "1",
+        }
+    ]
+    with pytest.raises(ValueError):
+        client.set_upload({"ft_server": "x", "cmd": "reboot"})
+    assert len(fake_camera.calls) == 1
+
+
+def test_the_cameras_failed_upload_test_is_a_camera_error_with_its_reason(fake_camera):
+    # No server listens where the camera is sent: its own test fails and says so.
+    client = client_for(fake_camera)
+    client.set_upload(
+        {
+            "ft_server": "127.0.0.1",
+            "ft_port": str(free_port()),
+            "ft_username": "u",
+            "ft_password": "p",
+            "ft_ssl": "0",
+        }
+    )
+    with pytest.raises(CameraError, match="upload test failed"):
+        client.run_upload_test()

@@ -19,6 +19,10 @@ from core.catalog.stills import file_still
 from core.clipstore import ClipStore
 from pipeline.media.poster import write_poster
 from pipeline.media.probe import probe_clip
+
+# The fake camera and the real upload server, for "set up this camera for me" and the live view.
+from tests.ingestd.conftest import ingest_settings, ingestd, server_keys  # noqa: F401
+from tests.integrations.conftest import fake_camera  # noqa: F401
 from webui import create_app
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -23,6 +23,8 @@ RECORDING_URLS = [
         "/recordings/{rec}/stills/{still}",
         {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN},
     ),
+    # Not analysed: no preview, for its owner too.
+    ("GET", "/recordings/{rec}/preview", {OWNER: 404, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/recordings/{rec}/release", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/recordings/{rec}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
 ]
@@ -46,6 +48,9 @@ CAMERA_URLS = [
     ("POST", "/cameras/{cam}/rotate", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/cameras/{cam}/snapshots", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
     ("POST", "/cameras/{cam}/delete", {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    # No camera address given: the owner is asked for it (400), nobody else learns anything.
+    ("POST", "/cameras/{cam}/setup-for-me", {OWNER: 400, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    ("GET", "/statistics?camera={cam}", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
 ]
 PAGES = [
     ("GET", "/", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),
@@ -56,6 +61,7 @@ PAGES = [
     ("GET", "/recordings", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/cameras", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/cameras/add", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
+    ("GET", "/statistics", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/account", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
     ("GET", "/account/export", {OWNER: 200, OTHER: 200, ADMIN: 200, ANON: LOGIN}),
     ("POST", "/account/mail", {OWNER: 302, OTHER: 302, ADMIN: 302, ANON: LOGIN}),

@@ -4,6 +4,8 @@ unreviewed, cameras read file names in the global zone, users see UTC until they
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from core.catalog import atomic, open_catalog
@@ -84,3 +86,28 @@ def test_upgraded_folder_serves_the_review_pages(settings, old_catalog):
     assert 'id="camera-zone">UTC<' in camera_page
     # One clip is not enough to suggest a zone.
     assert 'id="zone-suggestion"' not in camera_page
+
+
+def test_upgraded_folder_has_no_previews_yet_and_its_statistics_count_old_alarms(
+    settings, old_catalog
+):
+    user, camera, recording_id = old_catalog
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    app.test_client_class = BufferedClient
+    db = open_catalog(settings.storage.catalog_path, migrate=False)
+    try:
+        applied = {row[0] for row in db.execute("SELECT number FROM _migrations")}
+        assert {61, 62} <= applied
+        assert db.execute("SELECT preview_path FROM recordings").fetchall() == [(None,)]
+        assert db.execute("SELECT count(*) FROM storage_history").fetchone() == (0,)
+    finally:
+        db.close()
+    client = app.test_client()
+    AuthActions(client).login_as({**user, "password": "old customer's password"})
+    listing = client.get("/recordings").get_data(as_text=True)
+    assert f'data-recording-id="{recording_id}"' in listing and "data-preview" not in listing
+    assert client.get(f"/recordings/{recording_id}/preview").status_code == 404
+    statistics = client.get(f"/statistics?camera={camera['id']}").get_data(as_text=True)
+    # The old alarm counts while it is inside the last 30 days (the viewer's zone is UTC).
+    expected = 1 if (datetime.now(UTC).date() - date(2026, 11, 25)).days < 30 else 0
+    assert f'id="stat-alarms">{expected}<' in statistics

@@ -127,6 +127,7 @@ def test_daily_review_groups_days_filters_by_strip_counts_unreviewed_and_steps_w
     assert badge(page) == "5"
 
     page.click("nav >> text=Recordings")
+    page.wait_for_url("**/recordings")  # else the headings may be read from the dashboard
     headings = page.locator("section.day h2").all_inner_texts()
     assert headings[0].startswith("Today")
     assert headings[1].startswith("Yesterday")
