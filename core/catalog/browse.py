@@ -16,6 +16,7 @@ import sqlite_utils
 from core.catalog import atomic
 from core.catalog.plates import attach_plates, forget_plates_in_deliveries, plate_condition
 from core.catalog.states import JobState
+from core.catalog.totals import account_totals, count_removed, count_reviewed
 
 LABELS_TABLE = "recording_labels"
 
@@ -227,6 +228,7 @@ def delete_recording_rows(db: sqlite_utils.Database, recording_ids: list[int]) -
         return
     marks = ", ".join("?" for _ in recording_ids)
     with atomic(db):
+        count_removed(db, recording_ids)
         db.execute(
             f"DELETE FROM jobs WHERE id IN (SELECT job_id FROM recordings WHERE id IN ({marks}))",  # noqa: S608
             recording_ids,
@@ -280,12 +282,7 @@ def camera_summaries(
 
 
 def bytes_used(db: sqlite_utils.Database, owner_id: int) -> int:
-    row = db.execute(
-        "SELECT coalesce(sum(r.size_bytes), 0) FROM recordings r"
-        " JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = ?",
-        [owner_id],
-    ).fetchone()
-    return int(row[0])
+    return account_totals(db, owner_id)["bytes"]
 
 
 def newer_recording(
@@ -322,6 +319,7 @@ def mark_reviewed(db: sqlite_utils.Database, flt: RecordingFilter, reviewed_at: 
                 [reviewed_at, *params],
             )
             changed += cursor.rowcount
+            count_reviewed(db, [(camera_id, cursor.rowcount)])
     return changed
 
 
@@ -334,6 +332,15 @@ def set_reviewed(
         return
     marks = ", ".join("?" for _ in recording_ids)
     with atomic(db):
+        # Which of them change, per camera, for the unreviewed totals.
+        changing = db.execute(
+            "SELECT camera_id, count(*) FROM recordings"  # noqa: S608 - marks
+            f" WHERE id IN ({marks}) AND reviewed_at IS {'NOT ' if reviewed_at is None else ''}NULL"
+            " GROUP BY camera_id",
+            recording_ids,
+        ).fetchall()
+        sign = -1 if reviewed_at is None else 1
+        count_reviewed(db, [(camera_id, sign * count) for camera_id, count in changing])
         if reviewed_at is None:
             db.execute(
                 f"UPDATE recordings SET reviewed_at = NULL WHERE id IN ({marks})",  # noqa: S608
@@ -348,13 +355,9 @@ def set_reviewed(
 
 
 def unreviewed_count(db: sqlite_utils.Database, owner_id: int) -> int:
-    """The owner's recordings nobody opened yet (``idx_recordings_unreviewed`` keeps it cheap)."""
-    row = db.execute(
-        "SELECT count(*) FROM recordings r JOIN cameras c ON c.id = r.camera_id"
-        " WHERE c.owner_id = ? AND r.reviewed_at IS NULL",
-        [owner_id],
-    ).fetchone()
-    return int(row[0])
+    """The owner's recordings nobody opened yet (a running total: counting them read up to
+    every row of the account on each page)."""
+    return account_totals(db, owner_id)["unreviewed"]
 
 
 def activity_rows(

@@ -7,13 +7,15 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, utcnow
+from core.catalog.totals import count_added
 from core.timestamps import iso_in_zone
 
 Recording = dict[str, Any]
 
 
 def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> int:
-    """Insert inside the caller's transaction; the job_id UNIQUE key makes a repeat a no-op."""
+    """Insert inside the caller's transaction (with the running totals); the job_id UNIQUE
+    key makes a repeat a no-op."""
     existing = db.execute(
         "SELECT id FROM recordings WHERE job_id = ?", [recording["job_id"]]
     ).fetchone()
@@ -21,7 +23,9 @@ def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> in
         return int(existing[0])
     row = {"released": 0, "created_at": utcnow(), **recording}
     db.table("recordings").insert(row)
-    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+    recording_id = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+    count_added(db, row)
+    return recording_id
 
 
 def get_recording(db: sqlite_utils.Database, recording_id: int) -> Recording:

@@ -50,11 +50,10 @@ def accounts_with_usage(db: sqlite_utils.Database, default_quota_mb: int) -> lis
     return list(
         db.query(
             "SELECT u.id AS user_id, coalesce(u.quota_mb, ?) * 1048576 AS quota_bytes,"
-            " sum(r.size_bytes) AS used_bytes"
-            " FROM users u JOIN cameras c ON c.owner_id = u.id"
-            " JOIN recordings r ON r.camera_id = c.id"
-            " WHERE u.state IS NOT ?"
-            " GROUP BY u.id ORDER BY u.id",
+            " t.bytes AS used_bytes"
+            " FROM users u JOIN account_totals t ON t.user_id = u.id"
+            " WHERE u.state IS NOT ? AND t.recordings > 0"
+            " ORDER BY u.id",
             [default_quota_mb, AccountState.PAUSED],
         )
     )

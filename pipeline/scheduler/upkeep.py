@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlite_utils
 
 from core.catalog.storage_stats import record_storage_usage
+from core.catalog.totals import check_totals
 from core.catalog.upkeep import checkpoint_wal, database_bytes, optimize
 from core.catalog.web_sessions import delete_idle_sessions
 from core.settings import Settings
@@ -22,9 +23,18 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
 
 
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
-    """Drop web sessions that ended by disuse, fold the WAL back into the catalog (it only
-    shrinks on a TRUNCATE checkpoint) and let SQLite refresh its query planner's statistics."""
+    """Drop web sessions that ended by disuse, recount the running totals and repair any that
+    drifted, let SQLite refresh its query planner's statistics and fold the WAL back into the
+    catalog (it only shrinks on a TRUNCATE checkpoint)."""
     idle_sessions = delete_idle_sessions(db, settings.web.session_days, now)
-    checkpoint = checkpoint_wal(db)
+    totals = check_totals(db, repair=True)
+    # Statistics before the checkpoint: PRAGMA optimize may write them (ANALYZE), and the WAL
+    # should be empty when upkeep ends.
     optimize(db)
-    return {**checkpoint, "catalog_bytes": database_bytes(db), "idle_sessions": idle_sessions}
+    checkpoint = checkpoint_wal(db)
+    return {
+        **checkpoint,
+        "catalog_bytes": database_bytes(db),
+        "idle_sessions": idle_sessions,
+        "totals_repaired": totals["cameras"] + totals["accounts"],
+    }
