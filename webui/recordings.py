@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -174,9 +175,15 @@ def index():
 
 def _strip_link(kept: dict[str, str], camera_id: int, day: date, hour: int) -> str:
     """The list filtered to one camera and one hour of the viewer's day; what is seen and the
-    reviewed state stay as they were, a from/to range gives way to the day."""
-    query: dict[str, Any] = {key: kept[key] for key in ("label", "state") if key in kept}
-    return url_for("recordings.index", camera=camera_id, day=day.isoformat(), hour=hour, **query)
+    reviewed state stay as they were, a from/to range gives way to the day.
+
+    The page's address is built once per request, the query per link: a page of 42 cameras
+    has a thousand hour links, and `url_for` each time took a third of the page's time."""
+    if "strip_base" not in g:
+        g.strip_base = url_for("recordings.index")
+    query: dict[str, Any] = {"camera": camera_id, "day": day.isoformat(), "hour": hour}
+    query.update((key, kept[key]) for key in ("label", "state") if key in kept)
+    return f"{g.strip_base}?{urlencode(query)}"
 
 
 def _neighbours(flt: RecordingFilter, recording: dict[str, Any]) -> dict[str, Any]:

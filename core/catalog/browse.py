@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import atomic
+from core.catalog import atomic, in_marks
 from core.catalog.plates import attach_plates, forget_plates_in_deliveries, plate_condition
 from core.catalog.states import JobState
 from core.catalog.totals import account_totals, count_removed, count_reviewed
@@ -127,30 +127,46 @@ def search_recordings(
     One indexed range read per camera (``idx_recordings_camera_started``), merged here: an
     owner has a handful of cameras, so a page costs cameras x limit rows whatever the table
     size and whatever statistics SQLite has (a single query over the owner's cameras sorts
-    all their rows unless ANALYZE happened to run).
+    all their rows unless ANALYZE happened to run). The per-camera reads take only the keys
+    ``(started_at, id)``, which the index holds; whole rows are read for the page alone (at
+    42 cameras, 51 rows instead of 2,142).
     """
-    candidates: list[dict[str, Any]] = []
+    keys: list[tuple[str, int]] = []
     for camera_id in _owner_camera_ids(db, flt):
         where, params = _where(db, flt, camera_id)
         if after is not None:
             where.append("(r.started_at < ? OR (r.started_at = ? AND r.id < ?))")
             params += [after.started_at, after.started_at, after.id]
-        clauses = " AND ".join(where)
-        sql = (
-            "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id"  # noqa: S608
-            f" FROM recordings r JOIN cameras c ON c.id = r.camera_id WHERE {clauses}"
-            " ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
-        )
-        candidates += db.query(sql, [*params, limit + 1])
-    candidates.sort(key=lambda row: (row["started_at"], row["id"]), reverse=True)
-    rows = candidates[: limit + 1]
+        keys += db.execute(
+            f"SELECT r.started_at, r.id FROM recordings r WHERE {' AND '.join(where)}"  # noqa: S608
+            " ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
+            [*params, limit + 1],
+        ).fetchall()
+    keys = sorted(keys, reverse=True)[: limit + 1]
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = Cursor(rows[-1]["started_at"], rows[-1]["id"])
+    if len(keys) > limit:
+        keys = keys[:limit]
+        next_cursor = Cursor(*keys[-1])
+    rows = _rows_by_id(db, [recording_id for _, recording_id in keys])
     attach_labels(db, rows)
     attach_plates(db, rows)
     return Page(rows, next_cursor)
+
+
+def _rows_by_id(db: sqlite_utils.Database, recording_ids: list[int]) -> list[dict[str, Any]]:
+    """The recordings with their camera's name and owner, in the order of ``recording_ids``."""
+    if not recording_ids:
+        return []
+    by_id = {
+        row["id"]: row
+        for row in db.query(
+            "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id"  # noqa: S608 - marks
+            " FROM recordings r JOIN cameras c ON c.id = r.camera_id"
+            f" WHERE r.id IN ({in_marks(recording_ids)})",
+            recording_ids,
+        )
+    }
+    return [by_id[recording_id] for recording_id in recording_ids if recording_id in by_id]
 
 
 def attach_labels(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
