@@ -40,6 +40,13 @@ def get_recording_by_job(db: sqlite_utils.Database, job_id: str) -> Recording | 
     return rows[0] if rows else None
 
 
+def recording_paths(db: sqlite_utils.Database, camera_id: int) -> list[str]:
+    """The relative clip paths of the camera's recordings (what its stored media belong to)."""
+    return [
+        row[0] for row in db.execute("SELECT path FROM recordings WHERE camera_id = ?", [camera_id])
+    ]
+
+
 def list_recordings(
     db: sqlite_utils.Database,
     *,
