@@ -94,9 +94,11 @@ class MediaStore(ABC):
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
         """Every object whose key starts with ``prefix``."""
 
-    def playback_url(self, key: str, *, content_type: str, filename: str) -> str | None:
-        """A short-lived link the browser may fetch the object from directly, or None when the
-        web node streams it (`local_path`)."""
+    def playback_url(
+        self, key: str, *, content_type: str, filename: str, attachment: bool = False
+    ) -> str | None:
+        """A short-lived link the browser may fetch the object from directly (as a download
+        with ``attachment``), or None when the web node streams it (`local_path`)."""
         return None
 
     def local_path(self, key: str) -> Path | None:
@@ -239,7 +241,10 @@ class S3MediaStore(MediaStore):
                     item["LastModified"].timestamp(),
                 )
 
-    def playback_url(self, key: str, *, content_type: str, filename: str) -> str | None:
+    def playback_url(
+        self, key: str, *, content_type: str, filename: str, attachment: bool = False
+    ) -> str | None:
+        disposition = "attachment" if attachment else "inline"
         return str(
             self.client.generate_presigned_url(
                 "get_object",
@@ -247,7 +252,7 @@ class S3MediaStore(MediaStore):
                     "Bucket": self.bucket,
                     "Key": self._name(key),
                     "ResponseContentType": content_type,
-                    "ResponseContentDisposition": f'inline; filename="{filename}"',
+                    "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
                 },
                 ExpiresIn=self.link_s,
             )

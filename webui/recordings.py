@@ -45,6 +45,7 @@ from core.catalog.browse import (
 from core.catalog.cameras import list_cameras
 from core.catalog.detections import plate_crops
 from core.catalog.plates import known_plate_for, list_known_plates
+from core.clipstore import RECORDINGS_AREA, THUMBS_AREA
 from core.detection.plate_text import MAX_PLATE_LENGTH, normalise_plate
 from core.timestamps import local_window
 from webui.auth import local_path, login_required
@@ -279,15 +280,26 @@ def _plates_with_names(recording: dict[str, Any]) -> list[dict[str, Any]]:
 def _send_clip(relpath: str | None, *, as_attachment: bool = False, name: str | None = None):
     if not relpath:
         abort(404)
+    clips = get_clipstore()
     try:
-        path = get_clipstore().recording_file(relpath)
+        path = clips.recording_file(relpath)
     except ValueError:
-        abort(404)
-    if not path.is_file():
         abort(404)
     mimetype = mimetypes.guess_type(path.name)[0] or _CONTAINER_TYPES.get(
         path.suffix.lstrip(".").lower(), "application/octet-stream"
     )
+    # A bucket: a short-lived pre-signed link (the browser never sees the bucket's keys).
+    link = clips.media_link(
+        RECORDINGS_AREA,
+        relpath,
+        content_type=mimetype,
+        filename=name or path.name,
+        attachment=as_attachment,
+    )
+    if link is not None:
+        return redirect(link)
+    if not path.is_file():
+        abort(404)
     # conditional=True: werkzeug answers Range requests with 206 and the exact byte span.
     response = send_file(
         path,
@@ -327,10 +339,14 @@ def download(recording_id: int):
 def _send_thumb(relpath: str | None):
     if not relpath:
         abort(404)
+    clips = get_clipstore()
     try:
-        path = get_clipstore().thumb_file(relpath)
+        path = clips.thumb_file(relpath)
     except ValueError:
         abort(404)
+    link = clips.media_link(THUMBS_AREA, relpath, content_type="image/jpeg", filename=path.name)
+    if link is not None:
+        return redirect(link)
     if not path.is_file():
         abort(404)
     response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=0)

@@ -12,6 +12,7 @@ from moto.server import ThreadedMotoServer
 
 from core.media_store import MediaStore, media_store
 from tests.loopback import free_port
+from tests.pipeline.conftest import spool_upload  # noqa: F401 - a fixture for these tests
 
 BUCKET = "alarmvault-media"
 ACCESS_KEY = "AKIAEXAMPLEMEDIA0001"
