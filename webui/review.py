@@ -118,7 +118,10 @@ def day_groups(
     counts: dict[tuple[date, int], list[HourCell]] = {}
     for item in activity_rows(db, flt, start, end):
         local = in_zone(item["started_at"], zone)
-        cells = counts.setdefault((local.date(), item["camera_id"]), [HourCell(h) for h in HOURS])
+        key = (local.date(), item["camera_id"])
+        cells = counts.get(key)
+        if cells is None:  # not setdefault: that would build 24 cells for every alarm
+            cells = counts[key] = [HourCell(h) for h in HOURS]
         labels = set((item["labels"] or "").split(",")) - {""}
         cells[local.hour].counts[seen_in(labels)] += 1
     shown = [flt.camera_id] if flt.camera_id is not None else list(cameras)
