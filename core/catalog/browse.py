@@ -179,14 +179,13 @@ def attach_labels(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None
         return
     by_id = {row["id"]: row for row in rows}
     marks = ", ".join("?" for _ in by_id)
-    # By the jobs' primary key: jobs has no index on recording_id, and with a million indexed
-    # jobs the planner scans the table rather than trust idx_jobs_state.
-    by_job = {row["job_id"]: row for row in rows}
-    for (job_id,) in db.execute(
-        f"SELECT id FROM jobs WHERE id IN ({marks}) AND state = ?",  # noqa: S608
-        [*by_job, JobState.ANALYSING],
+    # idx_jobs_recording: with a million indexed jobs the planner would rather scan the table
+    # than trust idx_jobs_state.
+    for (recording_id,) in db.execute(
+        f"SELECT recording_id FROM jobs WHERE recording_id IN ({marks}) AND state = ?",  # noqa: S608
+        [*by_id, JobState.ANALYSING],
     ).fetchall():
-        by_job[job_id]["analysing"] = True
+        by_id[recording_id]["analysing"] = True
     if not has_table(db, LABELS_TABLE):
         return
     for item in db.query(

@@ -1,4 +1,4 @@
-"""Running totals of recordings per camera and per account (count, bytes, unreviewed), and two
+"""Running totals of recordings per camera and per account (count, bytes, unreviewed), and the
 indexes the pages need at a million recordings.
 
 The dashboard, the storage API, the admin lists and the quota checks summed every recording of
@@ -7,7 +7,8 @@ rows up to date in the transaction that inserts or deletes recordings; here they
 from the recordings an upgraded catalog already holds. ``jobs(camera_id, state)`` answers "the
 camera's quarantined / pending clips" without reading every job the camera ever had;
 ``recordings(camera_id, received_at, id)`` gives a camera's first clips (the dashboard's time
-zone hint) and its clips by age (retention) without sorting all of them.
+zone hint) and its clips by age (retention) without sorting all of them; ``jobs(recording_id)``
+which of a page's recordings are still being analysed.
 """
 
 import sqlite_utils
@@ -33,7 +34,8 @@ INSERT INTO account_totals (user_id, recordings, bytes, unreviewed)
     SELECT c.owner_id, sum(t.recordings), sum(t.bytes), sum(t.unreviewed)
     FROM camera_totals t JOIN cameras c ON c.id = t.camera_id GROUP BY c.owner_id;
 CREATE INDEX idx_jobs_camera_state ON jobs(camera_id, state);
-CREATE INDEX idx_recordings_camera_received ON recordings(camera_id, received_at, id)
+CREATE INDEX idx_recordings_camera_received ON recordings(camera_id, received_at, id);
+CREATE INDEX idx_jobs_recording ON jobs(recording_id)
 """
 
 
