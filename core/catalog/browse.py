@@ -135,8 +135,12 @@ def search_recordings(
     for camera_id in _owner_camera_ids(db, flt):
         where, params = _where(db, flt, camera_id)
         if after is not None:
-            where.append("(r.started_at < ? OR (r.started_at = ? AND r.id < ?))")
-            params += [after.started_at, after.started_at, after.id]
+            # The plain bound first: with only the OR, the index is walked from the newest row
+            # down to the cursor (half a camera's rows for a page deep down), not sought.
+            where.append(
+                "r.started_at <= ? AND (r.started_at < ? OR (r.started_at = ? AND r.id < ?))"
+            )
+            params += [after.started_at, after.started_at, after.started_at, after.id]
         keys += db.execute(
             f"SELECT r.started_at, r.id FROM recordings r WHERE {' AND '.join(where)}"  # noqa: S608
             " ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
@@ -311,8 +315,8 @@ def newer_recording(
     best: dict[str, Any] | None = None
     for camera_id in _owner_camera_ids(db, flt):
         where, params = _where(db, flt, camera_id)
-        where.append("(r.started_at > ? OR (r.started_at = ? AND r.id > ?))")
-        params += [before.started_at, before.started_at, before.id]
+        where.append("r.started_at >= ? AND (r.started_at > ? OR (r.started_at = ? AND r.id > ?))")
+        params += [before.started_at, before.started_at, before.started_at, before.id]
         sql = (
             "SELECT r.*, c.name AS camera_name, c.owner_id AS owner_id"  # noqa: S608
             " FROM recordings r JOIN cameras c ON c.id = r.camera_id"
