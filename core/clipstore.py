@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.media_store import MediaStore, PosixMediaStore, media_store
+from core.media_store import MediaStore, PosixMediaStore, media_store, move_file
 from core.settings.storage import StorageSettings
 
 RECORDINGS_AREA = "recordings"
@@ -121,8 +121,7 @@ class ClipStore:
         finds the file already there."""
         target = self.recording_file(relpath)
         if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+            move_file(source, target)  # a shared media folder may be another mount
         elif not target.exists():
             raise FileNotFoundError(f"clip for {relpath} is neither in the spool nor stored")
         return target

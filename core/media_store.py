@@ -22,6 +22,7 @@ with range requests (`local_path`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -134,11 +135,7 @@ class PosixMediaStore(MediaStore):
     def move_in(self, source: Path, key: str) -> None:
         target = self.path(key)
         if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.replace(source, target)  # same file system: one atomic rename
-            except OSError:
-                super().move_in(source, key)  # another mount: copy aside, rename, remove
+            move_file(source, target)
         elif not target.exists():
             raise FileNotFoundError(f"{key} is neither at {source} nor stored")
 
@@ -276,12 +273,29 @@ class S3MediaStore(MediaStore):
         return aborted
 
 
+def move_file(source: Path, target: Path) -> None:
+    """Move ``source`` to ``target``: one atomic rename on the same file system; onto another
+    mount (a shared NFS folder) a copy written aside, synced and renamed into place, then the
+    source removed. Either way ``target`` is whole or absent."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        with source.open("rb") as handle:
+            _write_whole(handle, target)
+        source.unlink()
+
+
 def _write_whole(source: IO[bytes] | Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     try:
         with partial.open("wb") as handle:
             shutil.copyfileobj(source, handle, COPY_CHUNK)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

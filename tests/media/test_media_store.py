@@ -4,11 +4,13 @@ keys, deletion and orphan cleanup."""
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import time
 import urllib.request
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +157,25 @@ def test_a_partial_file_left_by_a_dead_copy_is_an_orphan(settings, catalog, make
     os.utime(partial, (old, old))
     assert remove_orphan_media(catalog, store, time.time(), grace_s=3600) == 1
     assert not partial.exists()
+
+
+def test_a_move_onto_another_mount_copies_aside_then_renames(tmp_path, monkeypatch):
+    """A shared media folder on NFS is another file system than the spool: rename fails with
+    EXDEV, and the clip is copied aside, synced, renamed into place and only then removed."""
+    source = tmp_path / "spool" / "clip.mp4"
+    source.parent.mkdir()
+    source.write_bytes(CLIP)
+    store = PosixMediaStore(tmp_path / "shared")
+    real_replace = os.replace
+
+    def across_mounts(src, dst):
+        if Path(src) == source:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_replace(src, dst)
+
+    monkeypatch.setattr("core.media_store.os.replace", across_mounts)
+    store.move_in(source, "recordings/1/2026-01-01/job.mp4")
+
+    assert not source.exists()
+    assert store.path("recordings/1/2026-01-01/job.mp4").read_bytes() == CLIP
+    assert [item.key for item in store.list()] == ["recordings/1/2026-01-01/job.mp4"]
