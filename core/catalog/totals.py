@@ -163,6 +163,8 @@ def check_totals(db: sqlite_utils.Database, *, repair: bool = True) -> dict[str,
     else:
         with atomic(db):
             for item in drift:
+                if not db.execute("SELECT 1 FROM cameras WHERE id = ?", [item["id"]]).fetchone():
+                    continue  # deleted since the count: its row went with it
                 recounted = db.execute(_RECOUNT + " WHERE camera_id = ?", [item["id"]]).fetchone()
                 _store(db, "camera", item["id"], recounted)
             # Accounts from their (now right) cameras, under the same lock.
