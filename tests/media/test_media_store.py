@@ -9,13 +9,14 @@ import io
 import os
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.media_store import PosixMediaStore, S3MediaStore, media_store
 from core.removal import remove_orphan_media
+from pipeline.scheduler.upkeep import database_upkeep
 from tests.media.conftest import ACCESS_KEY, SECRET_KEY
 from tests.ops.conftest import NOW
 
@@ -179,3 +180,29 @@ def test_a_move_onto_another_mount_copies_aside_then_renames(tmp_path, monkeypat
     assert not source.exists()
     assert store.path("recordings/1/2026-01-01/job.mp4").read_bytes() == CLIP
     assert [item.key for item in store.list()] == ["recordings/1/2026-01-01/job.mp4"]
+
+
+def test_upkeep_removes_what_a_dead_node_left_in_a_shared_store(
+    store, store_kind, settings, catalog, make_camera, tmp_path
+):
+    if store_kind == "posix":
+        settings.storage.media = str(tmp_path / "shared")  # an NFS mount is just a path
+        store = media_store(settings.storage)
+    camera = make_camera()
+    key = f"recordings/{camera['id']}/2026-01-01/node-died.mp4"
+    store.put(io.BytesIO(b"data"), key)
+
+    assert database_upkeep(catalog, settings, datetime.now(UTC))["media_orphans"] == 0
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    assert database_upkeep(catalog, settings, tomorrow)["media_orphans"] == 1
+    assert store.stat(key) is None
+
+
+def test_upkeep_leaves_the_data_folder_to_the_nodes_own_retries(settings, catalog, make_camera):
+    camera = make_camera()
+    stray = settings.storage.recordings_dir / str(camera["id"]) / "2026-01-01" / "spooled.mp4"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"data")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    assert database_upkeep(catalog, settings, tomorrow)["media_orphans"] == 0
+    assert stray.exists()
