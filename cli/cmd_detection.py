@@ -96,12 +96,10 @@ def recordings_redetect(args: argparse.Namespace, context: Context) -> int:
         raise CommandError(str(error)) from None
     if result is None:
         raise CommandError(f"camera {camera['id']} has no detection switched on")
-    store_detection_results(
-        context.db,
-        recording["id"],
-        result,
-        files_root=ClipStore(context.settings.storage).thumbs_root,
-    )
+    clips = ClipStore(context.settings.storage)
+    clips.publish(recording["path"])  # frames and crops into a shared store before their rows
+    store_detection_results(context.db, recording["id"], result, files_root=clips.thumbs_root)
+    clips.drop_local(recording["path"])
     summary = {
         "recording_id": recording["id"],
         "labels": result.label_names(),

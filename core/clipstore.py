@@ -3,8 +3,12 @@
 Clips that failed only the camera fingerprint wait in a quarantine area beside the recordings
 (``<data_dir>/quarantine``) until their owner accepts or discards them, or they expire.
 
-Paths in the catalog are relative to the recordings/thumbs roots, so the data directory can move
-(and, later, clips can move to object storage behind this one module).
+Paths in the catalog are relative to the recordings/thumbs roots, so the data directory can move.
+Where they are kept for good is the media store (`core.media_store`): with a folder (the data
+folder by default, or a shared mount) the roots are in it and the files are made in place; with
+an S3 bucket the roots are this node's working copies, and `publish` uploads a recording's files
+before its row is committed (the row never points at nothing), `local_recording` fetches a clip
+another node stored, and playback and downloads are pre-signed links (`media_link`).
 """
 
 from __future__ import annotations
@@ -15,14 +19,82 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.media_store import MediaStore, PosixMediaStore, media_store, move_file
 from core.settings.storage import StorageSettings
+
+RECORDINGS_AREA = "recordings"
+THUMBS_AREA = "thumbs"
 
 
 class ClipStore:
-    def __init__(self, storage: StorageSettings) -> None:
-        self.recordings_root = Path(storage.recordings_dir)
-        self.thumbs_root = Path(storage.thumbs_dir)
+    def __init__(self, storage: StorageSettings, media: MediaStore | None = None) -> None:
+        self.media = media if media is not None else media_store(storage)
+        # A folder store holds the files where they are made; a bucket needs local copies.
+        root = self.media.root if isinstance(self.media, PosixMediaStore) else storage.data_dir
+        self.recordings_root = Path(root) / RECORDINGS_AREA
+        self.thumbs_root = Path(root) / THUMBS_AREA
         self.quarantine_root = Path(storage.data_dir) / "quarantine"
+
+    @property
+    def shared_elsewhere(self) -> bool:
+        """Whether the files are kept in the media store apart from the local roots."""
+        return not isinstance(self.media, PosixMediaStore)
+
+    def _local_files(self, relpath: str) -> list[tuple[str, Path]]:
+        """``(key, local file)`` of every local file of the recording (clip, poster, playback
+        copy, detection frames and plate crops: their names start with the clip's stem)."""
+        stem = relpath.rsplit(".", 1)[0]
+        found = []
+        for area, root in (
+            (RECORDINGS_AREA, self.recordings_root),
+            (THUMBS_AREA, self.thumbs_root),
+        ):
+            folder = self._inside(root, stem).parent
+            if folder.is_dir():
+                for path in sorted(folder.glob(Path(stem).name + ".*")):
+                    if ".partial" not in path.name:
+                        key = f"{area}/{path.relative_to(root.resolve()).as_posix()}"
+                        found.append((key, path))
+        return found
+
+    def publish(self, relpath: str) -> None:
+        """Store the recording's local files in the media store, before the catalog row that
+        points at them is committed. Nothing to do where the store is the local folder."""
+        if self.shared_elsewhere:
+            for key, path in self._local_files(relpath):
+                self.media.put_file(path, key)
+
+    def drop_local(self, relpath: str) -> None:
+        """Remove this node's working copies once the store holds the files (a bucket store
+        only; with a folder store they are the stored files)."""
+        if self.shared_elsewhere:
+            for _, path in self._local_files(relpath):
+                path.unlink(missing_ok=True)
+
+    def local_recording(self, relpath: str) -> Path:
+        """The clip as a file here: fetched from the bucket when another node stored it."""
+        path = self.recording_file(relpath)
+        if self.shared_elsewhere and not path.exists():
+            self.media.fetch(f"{RECORDINGS_AREA}/{relpath}", path)
+        return path
+
+    def media_link(
+        self,
+        area: str,
+        relpath: str,
+        *,
+        content_type: str,
+        filename: str,
+        attachment: bool = False,
+    ) -> str | None:
+        """A short-lived link to the stored file for the browser, or None: the web node
+        serves the local file."""
+        return self.media.playback_url(
+            f"{area}/{relpath}",
+            content_type=content_type,
+            filename=filename,
+            attachment=attachment,
+        )
 
     def recording_relpath(self, camera_id: int, started_at: str, job_id: str, ext: str) -> str:
         """``<camera>/<YYYY-MM-DD>/<job>.<ext>``: deterministic, so a retried job finds its file."""
@@ -49,8 +121,7 @@ class ClipStore:
         finds the file already there."""
         target = self.recording_file(relpath)
         if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+            move_file(source, target)  # a shared media folder may be another mount
         elif not target.exists():
             raise FileNotFoundError(f"clip for {relpath} is neither in the spool nor stored")
         return target
@@ -93,6 +164,13 @@ class ClipStore:
             if recording.get(column):
                 with contextlib.suppress(FileNotFoundError):
                     self._inside(root, recording[column]).unlink()
+        if self.shared_elsewhere:
+            keys = [
+                item.key
+                for area in (RECORDINGS_AREA, THUMBS_AREA)
+                for item in self.media.list(f"{area}/{stem}.")
+            ]
+            self.media.delete(keys)
 
     def delete_thumb(self, relpath: str) -> None:
         """A poster no recording uses any more (a snapshot-only recording that joined its

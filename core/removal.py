@@ -20,7 +20,9 @@ from core.catalog.camera_edits import camera_recordings, delete_camera_rows
 from core.catalog.cameras import list_cameras
 from core.catalog.quarantine import list_quarantined
 from core.catalog.stills import still_paths
+from core.catalog.recordings import recording_paths
 from core.clipstore import ClipStore
+from core.media_store import MediaStore
 from core.settings.storage import StorageSettings
 
 
@@ -86,3 +88,32 @@ def _remove_inside(root: Path, name: str) -> None:
     # A name that leads out of the root (or to it) is never removed.
     if target.parent == root.resolve() and target.is_dir():
         shutil.rmtree(target, ignore_errors=True)
+
+
+MEDIA_AREAS = ("recordings/", "thumbs/")
+
+
+def remove_orphan_media(
+    db: sqlite_utils.Database, store: MediaStore, now: float, grace_s: float
+) -> int:
+    """Remove stored media that no recording row owns and that is older than ``grace_s``:
+    what a node that died between storing a clip and committing its row left, and partial
+    files of an interrupted copy. A recording owns every object whose name starts with its
+    clip's stem (poster, playback copy, best frame, plate crops). Returns how many went."""
+    stems_by_camera: dict[str, set[str]] = {}
+    orphans = []
+    for area in MEDIA_AREAS:
+        for item in store.list(area):
+            if item.modified > now - grace_s:
+                continue  # may be a clip whose row is being committed right now
+            relpath = item.key[len(area) :]
+            camera, _, rest = relpath.partition("/")
+            folder, _, name = rest.rpartition("/")
+            if camera not in stems_by_camera:
+                paths = recording_paths(db, int(camera)) if camera.isdigit() else []
+                stems_by_camera[camera] = {path.split(".", 1)[0] for path in paths}
+            stem = f"{camera}/{folder}/{name.split('.', 1)[0]}" if folder else relpath
+            if ".partial-" in name or stem not in stems_by_camera[camera]:
+                orphans.append(item.key)
+    store.delete(orphans)
+    return len(orphans)

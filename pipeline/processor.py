@@ -349,6 +349,9 @@ class ClipProcessor:
             if self.detection.switches(job["camera_id"]).any
             else JobState.INDEXED
         )
+        # In the media store before the row that points at it (a bucket: uploaded here, on
+        # the node that received it; a folder: already in place).
+        self.clips.publish(relpath)
         with atomic(self.db):
             recording_id = insert_recording(
                 self.db,
@@ -385,6 +388,8 @@ class ClipProcessor:
         for snapshot_only in gathered:
             if snapshot_only["thumb_path"]:
                 self.clips.delete_thumb(snapshot_only["thumb_path"])
+        if visible_as == JobState.INDEXED:
+            self.clips.drop_local(relpath)  # analysis would read it here next
         if spool_folder is not None:
             spool.remove_upload(spool_folder)
         log_clip(job, visible_as, None, probe.get("duration_s"), started, recording_id)
@@ -445,9 +450,11 @@ class ClipProcessor:
                 return None  # the claim is released: the next pass tries again
             result, reason = None, ANALYSIS_GAVE_UP
             logger.error("job %s: analysis given up (%s); clip stays visible", job_id, failed)
+        self.clips.publish(recording["path"])  # frames and plate crops, before their rows
         with atomic(self.db):
             self.detection.store(recording["id"], result)
             jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason=reason)
+        self.clips.drop_local(recording["path"])
         log_clip(job, JobState.ANALYSED, reason, recording["duration_s"], started)
         return JobState.ANALYSED
 

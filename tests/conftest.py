@@ -228,6 +228,13 @@ def open_catalog_as_of(path: Path, last_migration: int) -> sqlite_utils.Database
         return open_catalog(path)
 
 
+def insert_old_recording(db: sqlite_utils.Database, recording: dict) -> int:
+    """A recording row as a release before the running totals (m0101) wrote it: the row only,
+    for catalogs from `open_catalog_as_of` (their upgrade fills the totals in)."""
+    row = {"released": 0, "created_at": utcnow(), **recording}
+    return int(db.table("recordings").insert(row).last_rowid or 0)
+
+
 @pytest.fixture(scope="session")
 def clip_factory(tmp_path_factory) -> ClipFactory:
     """``clip_factory(seconds=18, width=1280, height=720, fps=15, keyframe_s=2)`` → Path."""

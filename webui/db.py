@@ -29,6 +29,8 @@ def close_db(error: BaseException | None = None) -> None:
 
 def get_clipstore() -> ClipStore:
     """The one place clip and thumbnail files are resolved (inside their configured roots)."""
-    if "clipstore" not in g:
-        g.clipstore = ClipStore(get_settings().storage)
-    return g.clipstore
+    # One per app: with a bucket it holds the S3 client (thread-safe, slow to make).
+    store = current_app.extensions.get("alarmvault_clipstore")
+    if store is None:
+        store = current_app.extensions["alarmvault_clipstore"] = ClipStore(get_settings().storage)
+    return store

@@ -270,10 +270,7 @@ def list_users_with_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             "SELECT u.id, u.email, u.is_admin, u.state, u.quota_mb, u.created_at,"
             " u.last_login_at, u.needs_confirmation,"
             " (SELECT count(*) FROM cameras c WHERE c.owner_id = u.id) AS cameras,"
-            " (SELECT count(*) FROM recordings r JOIN cameras c ON c.id = r.camera_id"
-            "  WHERE c.owner_id = u.id) AS recordings,"
-            " (SELECT coalesce(sum(r.size_bytes), 0) FROM recordings r"
-            "  JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = u.id) AS bytes_used"
-            " FROM users u ORDER BY u.id"
+            " coalesce(t.recordings, 0) AS recordings, coalesce(t.bytes, 0) AS bytes_used"
+            " FROM users u LEFT JOIN account_totals t ON t.user_id = u.id ORDER BY u.id"
         )
     )

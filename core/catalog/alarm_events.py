@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog.browse import attach_labels
+from core.catalog.totals import account_totals
 from core.timestamps import in_zone, local_window
 
 
@@ -69,17 +70,21 @@ def alarm_counts_per_day(
 
 def storage_usage(db: sqlite_utils.Database, owner_id: int) -> dict[str, Any]:
     """Bytes and count of the owner's recordings, the oldest and newest start, the quota."""
-    row = db.execute(
-        "SELECT coalesce(sum(r.size_bytes), 0), count(r.id), min(r.started_at), max(r.started_at)"
-        " FROM recordings r JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = ?",
+    totals = account_totals(db, owner_id)
+    # Per camera one step into idx_recordings_camera_started at each end, not a scan.
+    oldest, newest = db.execute(
+        "SELECT min(oldest), max(newest) FROM (SELECT"
+        " (SELECT min(r.started_at) FROM recordings r WHERE r.camera_id = c.id) AS oldest,"
+        " (SELECT max(r.started_at) FROM recordings r WHERE r.camera_id = c.id) AS newest"
+        " FROM cameras c WHERE c.owner_id = ?) ends",
         [owner_id],
     ).fetchone()
     quota = db.execute("SELECT quota_mb FROM users WHERE id = ?", [owner_id]).fetchone()
     return {
-        "used_bytes": int(row[0]),
-        "recordings": int(row[1]),
-        "oldest_recording_at": row[2],
-        "newest_recording_at": row[3],
+        "used_bytes": totals["bytes"],
+        "recordings": totals["recordings"],
+        "oldest_recording_at": oldest,
+        "newest_recording_at": newest,
         "quota_mb": quota[0] if quota else None,
     }
 

@@ -10,6 +10,7 @@ import sqlite_utils
 
 from core.catalog import atomic
 from core.catalog.plates import forget_plates_in_deliveries
+from core.catalog.totals import forget_camera
 
 
 def update_camera(db: sqlite_utils.Database, camera_id: int, *, name: str, model: str) -> None:
@@ -39,6 +40,7 @@ def delete_camera_rows(db: sqlite_utils.Database, camera_id: int) -> None:
             for row in db.execute("SELECT id FROM recordings WHERE camera_id = ?", [camera_id])
         ]
         forget_plates_in_deliveries(db, recording_ids)
+        forget_camera(db, camera_id)
         db.execute("DELETE FROM cameras WHERE id = ?", [camera_id])
 
 
@@ -49,8 +51,9 @@ def cameras_with_owners(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         db.query(
             "SELECT c.id, c.name, c.model, c.username, c.enabled, c.fairuse_state, c.created_at,"
             " c.owner_id, u.email AS owner_email,"
-            " (SELECT count(*) FROM recordings r WHERE r.camera_id = c.id) AS recordings,"
+            " coalesce(t.recordings, 0) AS recordings,"
             " (SELECT count(*) FROM rejections j WHERE j.camera_id = c.id) AS rejections"
-            " FROM cameras c JOIN users u ON u.id = c.owner_id ORDER BY c.id"
+            " FROM cameras c JOIN users u ON u.id = c.owner_id"
+            " LEFT JOIN camera_totals t ON t.camera_id = c.id ORDER BY c.id"
         )
     )

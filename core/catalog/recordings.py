@@ -8,13 +8,15 @@ import sqlite_utils
 
 from core.catalog import NotFound, utcnow
 from core.catalog.states import RecordingKind
+from core.catalog.totals import count_added
 from core.timestamps import iso_in_zone
 
 Recording = dict[str, Any]
 
 
 def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> int:
-    """Insert inside the caller's transaction; the job_id UNIQUE key makes a repeat a no-op."""
+    """Insert inside the caller's transaction (with the running totals); the job_id UNIQUE
+    key makes a repeat a no-op."""
     existing = db.execute(
         "SELECT id FROM recordings WHERE job_id = ?", [recording["job_id"]]
     ).fetchone()
@@ -22,7 +24,9 @@ def insert_recording(db: sqlite_utils.Database, recording: dict[str, Any]) -> in
         return int(existing[0])
     row = {"released": 0, "created_at": utcnow(), **recording}
     db.table("recordings").insert(row)
-    return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+    recording_id = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+    count_added(db, row)
+    return recording_id
 
 
 def get_recording(db: sqlite_utils.Database, recording_id: int) -> Recording:
@@ -35,6 +39,13 @@ def get_recording(db: sqlite_utils.Database, recording_id: int) -> Recording:
 def get_recording_by_job(db: sqlite_utils.Database, job_id: str) -> Recording | None:
     rows = list(db.query("SELECT * FROM recordings WHERE job_id = ?", [job_id]))
     return rows[0] if rows else None
+
+
+def recording_paths(db: sqlite_utils.Database, camera_id: int) -> list[str]:
+    """The relative clip paths of the camera's recordings (what its stored media belong to)."""
+    return [
+        row[0] for row in db.execute("SELECT path FROM recordings WHERE camera_id = ?", [camera_id])
+    ]
 
 
 def list_recordings(

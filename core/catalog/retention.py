@@ -5,6 +5,8 @@ Paused accounts (the owner blocked processing) are left out: nothing of theirs i
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from typing import Any
 
 import sqlite_utils
@@ -50,26 +52,45 @@ def accounts_with_usage(db: sqlite_utils.Database, default_quota_mb: int) -> lis
     return list(
         db.query(
             "SELECT u.id AS user_id, coalesce(u.quota_mb, ?) * 1048576 AS quota_bytes,"
-            " sum(r.size_bytes) AS used_bytes"
-            " FROM users u JOIN cameras c ON c.owner_id = u.id"
-            " JOIN recordings r ON r.camera_id = c.id"
-            " WHERE u.state IS NOT ?"
-            " GROUP BY u.id ORDER BY u.id",
+            " t.bytes AS used_bytes"
+            " FROM users u JOIN account_totals t ON t.user_id = u.id"
+            " WHERE u.state IS NOT ? AND t.recordings > 0"
+            " ORDER BY u.id",
             [default_quota_mb, AccountState.PAUSED],
         )
     )
 
 
 def account_recordings_oldest_first(
-    db: sqlite_utils.Database, user_id: int
-) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT r.* FROM recordings r JOIN cameras c ON c.id = r.camera_id"
-            " WHERE c.owner_id = ? ORDER BY r.received_at, r.id",
-            [user_id],
-        )
+    db: sqlite_utils.Database, user_id: int, batch: int = 500
+) -> Iterator[dict[str, Any]]:
+    """The account's recordings by ``received_at``, oldest first, read as they are consumed:
+    per camera in batches along ``idx_recordings_camera_received``, merged here. Retention
+    takes only as many as bring the account under its quota, not all of a million rows."""
+    cameras = [row[0] for row in db.execute("SELECT id FROM cameras WHERE owner_id = ?", [user_id])]
+    return heapq.merge(
+        *(_camera_oldest_first(db, camera_id, batch) for camera_id in cameras),
+        key=lambda row: (row["received_at"], row["id"]),
     )
+
+
+def _camera_oldest_first(
+    db: sqlite_utils.Database, camera_id: int, batch: int
+) -> Iterator[dict[str, Any]]:
+    after: tuple[str, int] = ("", 0)
+    while True:
+        rows = list(
+            db.query(
+                "SELECT * FROM recordings WHERE camera_id = ?"
+                " AND (received_at > ? OR (received_at = ? AND id > ?))"
+                " ORDER BY received_at, id LIMIT ?",
+                [camera_id, after[0], after[0], after[1], batch],
+            )
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = (rows[-1]["received_at"], rows[-1]["id"])
 
 
 def delete_upload_records(db: sqlite_utils.Database, cutoff: str) -> dict[str, int]:

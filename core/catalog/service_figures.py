@@ -11,6 +11,7 @@ from typing import Any, TypedDict
 import sqlite_utils
 
 from core.catalog.states import FairUseState, JobState
+from core.catalog.totals import all_accounts_total
 
 
 def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
@@ -78,10 +79,7 @@ def fair_use_states(db: sqlite_utils.Database) -> dict[str, Any]:
 
 
 def recordings_total(db: sqlite_utils.Database) -> dict[str, int]:
-    count, size = db.execute(
-        "SELECT count(*), coalesce(sum(size_bytes), 0) FROM recordings"
-    ).fetchone()
-    return {"count": count, "bytes": size}
+    return all_accounts_total(db)
 
 
 def detector_speed(db: sqlite_utils.Database, recent: int = 200) -> dict[str, float] | None:

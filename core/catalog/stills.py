@@ -23,6 +23,7 @@ from core.catalog import ID_CHUNK, NotFound, in_marks, utcnow, values_by_recordi
 from core.catalog.recordings import insert_recording
 from core.catalog.states import RecordingKind
 from core.catalog.times import iso, parse_iso
+from core.catalog.totals import count_grown, count_removed
 
 Still = dict[str, Any]
 
@@ -76,6 +77,7 @@ def file_still(
             "UPDATE recordings SET size_bytes = size_bytes + ? WHERE id = ?",
             [still["size_bytes"], recording_id],
         )
+        count_grown(db, still["camera_id"], int(still["size_bytes"]))
     db.table("stills").insert(
         {
             "recording_id": recording_id,
@@ -157,6 +159,8 @@ def gather_stills(
             "UPDATE recordings SET size_bytes = size_bytes + ? WHERE id = ?",
             [snapshot["size_bytes"], clip["id"]],
         )
+        count_grown(db, clip["camera_id"], int(snapshot["size_bytes"]))
+        count_removed(db, [snapshot["id"]])
         db.execute("DELETE FROM recordings WHERE id = ?", [snapshot["id"]])
     return merged
 

@@ -12,14 +12,14 @@ from core.catalog import atomic
 def record_storage_usage(
     db: sqlite_utils.Database, at: str, total: int, used: int, free: int
 ) -> dict[str, int]:
-    """Recount every account's recordings and store the disk figures; returns the totals."""
+    """Store every account's recordings (from the running totals) and the disk figures;
+    returns the totals."""
     with atomic(db):
         db.execute("DELETE FROM storage_usage")
         db.execute(
             "INSERT INTO storage_usage (user_id, recordings, bytes, measured_at)"
-            " SELECT u.id, count(r.id), coalesce(sum(r.size_bytes), 0), ?"
-            " FROM users u LEFT JOIN cameras c ON c.owner_id = u.id"
-            " LEFT JOIN recordings r ON r.camera_id = c.id GROUP BY u.id",
+            " SELECT u.id, coalesce(t.recordings, 0), coalesce(t.bytes, 0), ?"
+            " FROM users u LEFT JOIN account_totals t ON t.user_id = u.id",
             [at],
         )
         # The same count per camera, kept per (UTC) day for the statistics page's chart.

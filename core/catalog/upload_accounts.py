@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog.states import JobState
+from core.catalog.totals import account_totals
 
 UploadAccount = dict[str, Any]
 
@@ -37,13 +38,11 @@ def find_upload_account(db: sqlite_utils.Database, username: str) -> UploadAccou
 
 def owner_stored_bytes(db: sqlite_utils.Database, owner_id: int) -> int:
     """Bytes the owner's cameras hold: indexed recordings plus uploads still being processed."""
+    # Recordings from the running totals; pending jobs through idx_jobs_camera_state.
     row = db.execute(
-        "SELECT"
-        " (SELECT COALESCE(SUM(r.size_bytes), 0) FROM recordings r"
-        "  JOIN cameras c ON c.id = r.camera_id WHERE c.owner_id = ?)"
-        " + (SELECT COALESCE(SUM(j.size_bytes), 0) FROM jobs j"
-        "  JOIN cameras c ON c.id = j.camera_id"
-        "  WHERE c.owner_id = ? AND j.state IN (?, ?, ?, ?))",
-        [owner_id, owner_id, *_PENDING_JOB_STATES],
+        "SELECT COALESCE(SUM(j.size_bytes), 0) FROM cameras c"
+        " JOIN jobs j ON j.camera_id = c.id AND j.state IN (?, ?, ?, ?)"
+        " WHERE c.owner_id = ?",
+        [*_PENDING_JOB_STATES, owner_id],
     ).fetchone()
-    return int(row[0])
+    return account_totals(db, owner_id)["bytes"] + int(row[0])

@@ -18,6 +18,20 @@ class StorageSettings(StrictModel):
     catalog: Path | None = Field(
         None, description="SQLite catalog file; default <data_dir>/catalog.db."
     )
+    media: str | None = Field(
+        None,
+        description="Where recordings, posters and plate crops are kept: a folder (a shared "
+        "NFS/CephFS mount on every node is just a path) or an S3-compatible bucket as "
+        '"s3://bucket/prefix" (keys from the credentials s3_access_key_id and '
+        "s3_secret_access_key, else boto3's usual sources). Default: <data_dir>.",
+    )
+    media_endpoint_url: str | None = Field(
+        None, description="The S3 endpoint (MinIO, Ceph RGW …); default: AWS."
+    )
+    media_region: str | None = Field(None, description="The S3 region, where it matters.")
+    media_link_s: int = Field(
+        300, ge=10, le=86_400, description="Lifetime of a pre-signed playback link (S3)."
+    )
     default_quota_mb: int = Field(
         10_240, ge=1, description="Storage quota per account in MB unless set per user."
     )

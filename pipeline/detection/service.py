@@ -149,7 +149,7 @@ def detect_stored_recording(
     return detect_clip(
         settings.detection,
         settings.storage.data_dir,
-        clips.recording_file(relpath),
+        clips.local_recording(relpath),
         switches,
         output_dir,
         stem,

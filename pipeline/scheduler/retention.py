@@ -3,6 +3,7 @@ an account over its quota, are deleted (files and rows)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from pipeline.scheduler import catalog_time
 
 
 def select_over_quota(
-    oldest_first: list[dict[str, Any]], used_bytes: int, quota_bytes: int
+    oldest_first: Iterable[dict[str, Any]], used_bytes: int, quota_bytes: int
 ) -> list[dict[str, Any]]:
     """The oldest recordings whose removal brings ``used_bytes`` down to ``quota_bytes``."""
     chosen = []

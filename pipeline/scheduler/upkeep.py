@@ -8,10 +8,18 @@ from datetime import datetime
 import sqlite_utils
 
 from core.catalog.storage_stats import record_storage_usage
+from core.catalog.totals import check_totals
 from core.catalog.upkeep import checkpoint_wal, database_bytes, optimize
 from core.catalog.web_sessions import delete_idle_sessions
+from core.clipstore import ClipStore
+from core.media_store import S3MediaStore
+from core.removal import remove_orphan_media
 from core.settings import Settings
 from pipeline.scheduler import catalog_time
+
+# Longer than any upload-to-commit can take (an upload of a clip is seconds): an object younger
+# than this may still get its row.
+MEDIA_ORPHAN_GRACE_S = 6 * 3600
 
 
 def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
@@ -22,9 +30,34 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
 
 
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
-    """Drop web sessions that ended by disuse, fold the WAL back into the catalog (it only
-    shrinks on a TRUNCATE checkpoint) and let SQLite refresh its query planner's statistics."""
+    """Drop web sessions that ended by disuse, recount the running totals and repair any that
+    drifted, remove orphaned media from a shared store, let SQLite refresh its query planner's
+    statistics and fold the WAL back into the catalog (it only shrinks on a TRUNCATE
+    checkpoint)."""
     idle_sessions = delete_idle_sessions(db, settings.web.session_days, now)
-    checkpoint = checkpoint_wal(db)
+    totals = check_totals(db, repair=True)
+    orphans = media_orphans(db, settings, now)
+    # Statistics before the checkpoint: PRAGMA optimize may write them (ANALYZE), and the WAL
+    # should be empty when upkeep ends.
     optimize(db)
-    return {**checkpoint, "catalog_bytes": database_bytes(db), "idle_sessions": idle_sessions}
+    checkpoint = checkpoint_wal(db)
+    return {
+        **checkpoint,
+        "catalog_bytes": database_bytes(db),
+        "idle_sessions": idle_sessions,
+        "totals_repaired": totals["cameras"] + totals["accounts"],
+        "media_orphans": orphans,
+    }
+
+
+def media_orphans(db: sqlite_utils.Database, settings: Settings, now: datetime) -> int:
+    """On a shared media store (``[storage] media`` set): remove what a node left that died
+    after storing a clip and before committing its row (its spool, which would have retried,
+    died with it), and abort S3 uploads it left unfinished. The data folder alone needs none:
+    the node's own retry finds its files."""
+    if not settings.storage.media:
+        return 0
+    store = ClipStore(settings.storage).media
+    if isinstance(store, S3MediaStore):
+        store.abort_unfinished_uploads(MEDIA_ORPHAN_GRACE_S)
+    return remove_orphan_media(db, store, now.timestamp(), MEDIA_ORPHAN_GRACE_S)

@@ -10,10 +10,9 @@ from core.catalog.browse import RecordingFilter, search_recordings
 from core.catalog.cameras import add_camera
 from core.catalog.detections import plate_crops, store_detection_results
 from core.catalog.plates import add_known_plate, recording_plates
-from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
 from core.detection.results import ClipDetections, DetectionSwitches, PlateCrop, PlateRead
-from tests.conftest import open_catalog_as_of
+from tests.conftest import insert_old_recording, open_catalog_as_of
 
 
 def old_catalog(path: Path, last: int) -> None:
@@ -23,7 +22,7 @@ def old_catalog(path: Path, last: int) -> None:
     owner = add_user(db, "owner@example.com", "correct horse 1")
     camera, _ = add_camera(db, owner["id"], "Drive", "IN-8015")
     with atomic(db):
-        recording_id = insert_recording(
+        recording_id = insert_old_recording(
             db,
             {
                 "camera_id": camera["id"],

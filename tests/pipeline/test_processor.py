@@ -6,6 +6,7 @@ from core.catalog import jobs
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
 from core.catalog.states import JobState
+from core.catalog.totals import account_totals, check_totals
 from core.clipstore import ClipStore
 from pipeline.processor import ClipProcessor
 
@@ -73,7 +74,14 @@ def test_processing_a_job_twice_indexes_it_once(
     processor.process(folder)
     # A rescan that raced the first pass sees the folder gone or the job final.
     assert processor.process(folder) is None
-    assert len(list_recordings(catalog)) == 1
+    [recording] = list_recordings(catalog)
+    # The index stage counted it once in the running totals, in its own transaction.
+    assert account_totals(catalog, camera["owner"]["id"]) == {
+        "recordings": 1,
+        "bytes": recording["size_bytes"],
+        "unreviewed": 1,
+    }
+    assert check_totals(catalog, repair=False)["drift"] == []
 
 
 def test_crash_after_move_before_index_resumes_without_loss(

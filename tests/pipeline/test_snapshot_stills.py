@@ -18,6 +18,7 @@ from core.catalog.rejections import list_rejections
 from core.catalog.retention import accounts_with_usage, delete_upload_records
 from core.catalog.states import JobState, RecordingKind
 from core.catalog.stills import file_still, stills_of
+from core.catalog.totals import account_totals, check_totals
 from core.clipstore import ClipStore
 from core.removal import remove_account, remove_camera, remove_recordings
 from pipeline.media.still import probe_still
@@ -138,6 +139,9 @@ def test_a_snapshot_and_the_clip_of_its_alarm_make_one_recording(
     assert job_recordings == {recording["id"]}
     posters = [p for p in all_files(settings) if p.name.endswith(".poster.jpg")]
     assert [p.name for p in posters] == [Path(recording["thumb_path"]).name]
+    # The running totals followed every step: one recording holding every byte.
+    assert check_totals(catalog, repair=False)["drift"] == []
+    assert account_totals(catalog, camera["owner_id"])["recordings"] == 1
 
 
 def test_a_snapshot_outside_the_window_is_an_event_of_its_own(

@@ -10,9 +10,8 @@ import pytest
 
 from core.catalog import atomic, open_catalog
 from core.catalog.cameras import add_camera
-from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
-from tests.conftest import open_catalog_as_of
+from tests.conftest import insert_old_recording, open_catalog_as_of
 from tests.webui.conftest import AuthActions, BufferedClient
 from webui import create_app
 
@@ -27,7 +26,7 @@ def old_catalog(settings):
     user = add_user(db, "old@example.com", "old customer's password")
     camera, _ = add_camera(db, user["id"], "Barn", "IN-8015")
     with atomic(db):
-        recording_id = insert_recording(
+        recording_id = insert_old_recording(
             db,
             {
                 "camera_id": camera["id"],

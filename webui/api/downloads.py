@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import request, send_file
+from flask import redirect, request, send_file
 
 from core.catalog.browse import recording_with_owner
 from core.catalog.tokens import is_token_active
+from core.clipstore import RECORDINGS_AREA
 from webui.api.blueprints import v1
 from webui.api.errors import fail, not_found
 from webui.api.signed_links import signature_valid
@@ -40,13 +41,24 @@ def download(recording_id: int):
         fail(403, "invalid_link", "the link is invalid or has expired")
     if not is_token_active(get_db(), token_id):
         fail(403, "invalid_link", "the token that made this link was revoked")
+    clips = get_clipstore()
     try:
-        path = get_clipstore().recording_file(recording["path"])
+        path = clips.recording_file(recording["path"])
     except ValueError:
         not_found("recording")
+    ext = path.suffix.lstrip(".").lower()
+    link = clips.media_link(
+        RECORDINGS_AREA,
+        recording["path"],
+        content_type=MIMETYPES.get(ext, "application/octet-stream"),
+        filename=f"alarmvault-recording-{recording_id}.{ext or 'bin'}",
+        attachment=True,
+    )
+    if link is not None:
+        logger.info("api: recording %d downloaded by signed link (from the bucket)", recording_id)
+        return redirect(link)
     if not path.is_file():
         not_found("recording file")
-    ext = path.suffix.lstrip(".").lower()
     logger.info("api: recording %d downloaded by signed link", recording_id)
     return send_file(
         path,

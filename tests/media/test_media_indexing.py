@@ -1,0 +1,119 @@
+"""A clip through indexing, playback and deletion on each media store: it reaches the store
+before its row, the browser gets a short-lived link (bucket) or a range response (folder), and
+removal takes every stored file of it."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from core.catalog.recordings import list_recordings
+from core.clipstore import ClipStore
+from core.removal import remove_recordings
+from pipeline.processor import ClipProcessor
+from tests.media.conftest import ACCESS_KEY, SECRET_KEY
+from tests.webui.conftest import csrf_from
+from webui import create_app
+
+
+def stored_keys(store) -> list[str]:
+    return sorted(item.key for area in ("recordings/", "thumbs/") for item in store.list(area))
+
+
+def test_indexing_stores_the_clip_and_poster_before_the_row(
+    store,
+    store_kind,
+    settings,
+    catalog,
+    make_camera,
+    camera_clip,
+    spool_upload,
+):
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera, name="A20261125_130501.mp4")
+
+    ClipProcessor(settings, catalog, "test:0").process(folder)
+
+    [recording] = list_recordings(catalog)
+    assert f"recordings/{recording['path']}" in stored_keys(store)
+    assert f"thumbs/{recording['thumb_path']}" in stored_keys(store)
+    assert store.stat(f"recordings/{recording['path']}").size == camera_clip.stat().st_size
+    clips = ClipStore(settings.storage)
+    # A bucket keeps the files for good; this node's working copy is gone once indexed.
+    assert clips.recording_file(recording["path"]).exists() == (store_kind == "posix")
+    # Another node (or this one, later) gets the clip back from the store.
+    assert clips.local_recording(recording["path"]).read_bytes() == camera_clip.read_bytes()
+
+
+@pytest.fixture
+def owner_client(settings, catalog, make_camera, make_user):
+    owner = make_user()
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={
+            "email": owner["email"],
+            "password": owner["password"],
+            "csrf_token": csrf_from(login_page),
+        },
+    )
+    assert response.status_code == 302
+    return client, make_camera(owner=owner)
+
+
+def test_playback_is_a_link_or_a_range_response_never_the_keys(
+    store,
+    store_kind,
+    settings,
+    catalog,
+    camera_clip,
+    spool_upload,
+    owner_client,
+):
+    client, camera = owner_client
+    ClipProcessor(settings, catalog, "test:0").process(spool_upload(camera_clip, camera))
+    [recording] = list_recordings(catalog)
+
+    response = client.get(
+        f"/recordings/{recording['id']}/video", headers={"Range": "bytes=0-99"}, buffered=True
+    )
+
+    if store_kind == "posix":
+        assert response.status_code == 206
+        assert response.get_data() == camera_clip.read_bytes()[:100]
+        return
+    assert response.status_code == 302
+    link = response.headers["Location"]
+    assert SECRET_KEY not in link and ACCESS_KEY in link  # the key id signs; the secret never
+    assert "X-Amz-Expires=300" in link
+    request = urllib.request.Request(link, headers={"Range": "bytes=0-99"})
+    with urllib.request.urlopen(request, timeout=10) as fetched:
+        assert fetched.status == 206
+        assert fetched.read() == camera_clip.read_bytes()[:100]
+    poster = client.get(f"/recordings/{recording['id']}/poster")
+    assert poster.status_code == 302 and "poster.jpg" in poster.headers["Location"]
+
+
+def test_removing_a_recording_removes_every_stored_file_of_it(
+    store,
+    settings,
+    catalog,
+    make_camera,
+    camera_clip,
+    spool_upload,
+):
+    camera = make_camera()
+    processor = ClipProcessor(settings, catalog, "test:0")
+    processor.process(spool_upload(camera_clip, camera, name="A20261125_130501.mp4"))
+    processor.process(spool_upload(camera_clip, camera, name="A20261125_140501.mp4"))
+    gone, kept = sorted(list_recordings(catalog), key=lambda row: row["started_at"])
+
+    remove_recordings(catalog, ClipStore(settings.storage), [gone])
+
+    keys = stored_keys(store)
+    stem = gone["path"].rsplit(".", 1)[0]
+    assert not [key for key in keys if stem in key]
+    assert f"recordings/{kept['path']}" in keys
