@@ -47,6 +47,30 @@ class IngestSettings(StrictModel):
             "over under its own name (and logged)."
         ),
     )
+    max_folders_per_camera: int = Field(
+        200,
+        ge=1,
+        le=100_000,
+        description=(
+            "Folders a camera may have in its upload folder at once (day folders and the like; "
+            "empty ones are removed). More: FTP 550 / SFTP failure, saying so."
+        ),
+    )
+    max_folder_depth: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="How deep a camera's folders may nest (a/b/c/d is 4 levels).",
+    )
+    empty_folder_age_s: int = Field(
+        300,
+        ge=60,
+        le=86400,
+        description=(
+            "The upkeep job removes folders in the upload folders that have been empty and "
+            "unchanged this long (ingestd removes the ones a session's uploads left at once)."
+        ),
+    )
     workers: int = Field(
         2,
         ge=1,

@@ -33,6 +33,7 @@ from ingestd.connection_limits import (
     limits_for,
 )
 from ingestd.credentials import CameraCredentials
+from ingestd.filesystems import FolderLimits
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
@@ -118,6 +119,7 @@ class SftpService:
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
+        self.folder_limits = FolderLimits.for_settings(settings)
         self.host_keys = load_host_keys(settings)
         if self.settings.legacy_algorithms:
             self.host_keys = [legacy_host_key(key) for key in self.host_keys]
@@ -229,6 +231,7 @@ class SftpService:
             self.handover,
             self.guard,
             public_keys=self.settings.public_keys,
+            folder_limits=self.folder_limits,
         )
         # With an event, start_server returns at once; the transport runs in its own thread.
         # Listed only after this: before it, is_active() is False and housekeeping would

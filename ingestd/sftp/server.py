@@ -17,6 +17,7 @@ from ingestd.credentials import (
     CameraCredentials,
     LoginRefused,
 )
+from ingestd.filesystems import DEFAULT_FOLDER_LIMITS, FolderLimits
 from ingestd.handover import HandedOverFiles, UploadHandover
 from ingestd.limits import StorageGuard
 from ingestd.sftp.channel_buffer import use_chunked_buffer
@@ -35,8 +36,10 @@ class CameraSSHServer(paramiko.ServerInterface):
         guard: StorageGuard,
         *,
         public_keys: bool,
+        folder_limits: FolderLimits = DEFAULT_FOLDER_LIMITS,
     ) -> None:
         self.remote_ip = remote_ip
+        self.folder_limits = folder_limits
         self.credentials = credentials
         self.handover = handover
         self.guard = guard

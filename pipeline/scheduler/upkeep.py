@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
@@ -11,6 +11,7 @@ from core.catalog.storage_stats import record_storage_usage
 from core.catalog.upkeep import checkpoint_wal, database_bytes, optimize
 from core.catalog.web_sessions import delete_idle_sessions
 from core.settings import Settings
+from core.upload_folders import sweep_empty_folders
 from pipeline.scheduler import catalog_time
 
 
@@ -23,8 +24,17 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
 
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
     """Drop web sessions that ended by disuse, fold the WAL back into the catalog (it only
-    shrinks on a TRUNCATE checkpoint) and let SQLite refresh its query planner's statistics."""
+    shrinks on a TRUNCATE checkpoint), let SQLite refresh its query planner's statistics, and
+    remove the folders cameras left empty in their upload folders (they count against each
+    camera's folder limit)."""
     idle_sessions = delete_idle_sessions(db, settings.web.session_days, now)
     checkpoint = checkpoint_wal(db)
     optimize(db)
-    return {**checkpoint, "catalog_bytes": database_bytes(db), "idle_sessions": idle_sessions}
+    unchanged_since = now - timedelta(seconds=settings.ingest.empty_folder_age_s)
+    empty_folders = sweep_empty_folders(settings.storage.uploads_dir, unchanged_since.timestamp())
+    return {
+        **checkpoint,
+        "catalog_bytes": database_bytes(db),
+        "idle_sessions": idle_sessions,
+        "empty_folders": empty_folders,
+    }
