@@ -14,10 +14,34 @@ TEMPORARY_NAMES = ("*.tmp", "*.part", "*~", "*.filepart", "*.partial", ".*")
 class IngestSettings(StrictModel):
     max_upload_mb: int = Field(200, ge=1, description="Largest single file accepted (hard cap).")
     ban_after_failures: int = Field(
-        5, ge=1, description="Failed logins from one address before it is refused."
+        5,
+        ge=1,
+        description=(
+            "Failed logins to one camera account from one address before that account is "
+            "refused from that address (other cameras on the address are not)."
+        ),
+    )
+    ban_address_after_failures: int = Field(
+        30,
+        ge=1,
+        description=(
+            "Failed logins from one address to any accounts together before the address is "
+            "refused, except for cameras that logged in from it before (known logins)."
+        ),
     )
     ban_window_s: int = Field(600, ge=1, description="Window in which failed logins are counted.")
-    ban_duration_s: int = Field(900, ge=1, description="How long a banned address is refused.")
+    ban_duration_s: int = Field(
+        900, ge=1, description="How long a banned account (or address) is refused."
+    )
+    known_login_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description=(
+            "How long a camera's successful login from an address lets it past that address's "
+            "ban (renewed with each login)."
+        ),
+    )
     failed_login_delay_s: float = Field(
         2.0, ge=0, le=30, description="Pause before answering a failed login (slows guessing)."
     )

@@ -134,7 +134,7 @@ class CameraFTPHandler(UploadFTPHandler):
 
     def on_connect(self) -> None:
         """Refuse a banned address before it may try another password."""
-        if self.credentials.is_banned(self.remote_ip):
+        if self.credentials.address_is_closed(self.remote_ip):
             self.respond(f"421 {MSG_BANNED}")
             self.close_when_done()
 

@@ -241,7 +241,7 @@ class SftpService:
 
     def _admit(self, remote_ip: str) -> Ticket | str:
         """A ticket for one more connection from ``remote_ip``, or the refusal to send it."""
-        if self.credentials.is_banned(remote_ip):
+        if self.credentials.address_is_closed(remote_ip):
             return "Too many failed logins from your address; try again later."
         with self._lock:
             self._forget_closed()  # frees their slots first
