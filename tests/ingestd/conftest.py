@@ -205,11 +205,11 @@ def _process_state(pid: int) -> str:
 def two_workers(
     settings_dict: dict, server_keys: dict[str, Path], tmp_path: Path
 ) -> Iterator[WorkerProcesses]:
-    """``python -m ingestd`` with two workers, both serving FTP and SFTP, and a limit of two
-    connections per address for each protocol."""
+    """``python -m ingestd`` with two workers, both serving FTP and SFTP, a limit of two
+    connections per address for each protocol, and a ban after three failed logins."""
     import tomli_w
 
-    settings_dict["ingest"] = {"workers": 2}
+    settings_dict["ingest"] = {"workers": 2, "ban_after_failures": 3, "failed_login_delay_s": 0.05}
     settings_dict["ftp"].update(
         workers=2,
         max_connections_per_ip=2,

@@ -11,6 +11,7 @@ import paramiko
 import pytest
 
 from core.catalog import atomic
+from tests.ingestd.clients import ftp_login_fails, ftp_upload, sftp_upload
 from tests.ingestd.conftest import spooled
 
 
@@ -71,34 +72,6 @@ def test_refused_camera_states_say_why(
     with pytest.raises(PermissionError):
         sftp.listdir("/")
     assert spooled(ingest_settings) == []
-
-
-def ftp_login_fails(address, username: str, password: str, match: str = "530") -> None:
-    ftp = ftplib.FTP()
-    try:
-        ftp.connect(*address, timeout=10)
-        with pytest.raises(ftplib.error_perm, match=match):
-            ftp.login(username, password)
-    finally:
-        ftp.close()
-
-
-def ftp_upload(address, camera: dict, name: str) -> None:
-    with ftplib.FTP() as ftp:
-        ftp.connect(*address, timeout=10)
-        ftp.login(camera["username"], camera["password"])
-        ftp.storbinary(f"STOR {name}", io.BytesIO(b"clip"))
-
-
-def sftp_upload(address, camera: dict, name: str) -> None:
-    transport = paramiko.Transport(address)
-    try:
-        transport.connect(username=camera["username"], password=camera["password"])
-        sftp = paramiko.SFTPClient.from_transport(transport)
-        sftp.putfo(io.BytesIO(b"clip"), name, confirm=False)
-        sftp.close()
-    finally:
-        transport.close()
 
 
 @pytest.fixture

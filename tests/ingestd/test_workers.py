@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from core.spool import list_incoming
 from ingestd.login_ban import LoginBan, account_key
 from ingestd.shared_state import (
     address_failures_store,
@@ -15,6 +16,7 @@ from ingestd.shared_state import (
     shared_state_file,
 )
 from ingestd.worker_slots import WorkerSlot, passive_ports_for, serves_ftp
+from tests.ingestd.clients import ftp_login_fails, ftp_upload
 
 
 def _slot(index: int, count: int) -> WorkerSlot:
@@ -118,3 +120,23 @@ def test_success_clears_earlier_failures_of_its_account_only(ingest_settings):
         assert ban.refuses("192.0.2.1", "camnew")
     finally:
         ban.close()
+
+
+def test_workers_share_the_ban_of_an_account_and_spare_its_neighbours(
+    catalog, make_camera, two_workers
+):
+    guessed, neighbour = make_camera(), make_camera()
+    first, second = two_workers.worker_pids()
+    address = two_workers.ftp_address
+    with two_workers.served_by(first):
+        ftp_login_fails(address, guessed["username"], "guess", "530 Login incorrect")
+        ftp_login_fails(address, guessed["username"], "guess", "530 Login incorrect")
+    with two_workers.served_by(second):
+        ftp_login_fails(address, guessed["username"], "guess", "530 Login incorrect")
+    for worker in (first, second):
+        with two_workers.served_by(worker):
+            ftp_login_fails(
+                address, guessed["username"], guessed["password"], "530 Too many failed logins"
+            )
+            ftp_upload(address, neighbour, f"A_{worker}.mp4")
+    assert len(list_incoming(two_workers.settings.storage.spool_dir)) == 2
