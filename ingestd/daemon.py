@@ -51,6 +51,7 @@ class IngestDaemon:
             credentials.login_is_current,
             ingest.temporary_names,
             ingest.rename_timeout_s,
+            ingest.max_uploads_awaiting_rename,
         )
         handover.start()
         self.handover = handover

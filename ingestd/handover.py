@@ -59,11 +59,15 @@ class UploadHandover:
         login_is_current: Callable[[CameraAccount], bool],
         temporary_names: Iterable[str] = (),
         rename_timeout_s: float = 120.0,
+        max_awaiting_rename: int = 16,
     ) -> None:
         self.spool_dir = spool_dir
         self.login_is_current = login_is_current
         self.renames = RenameWaits(
-            TemporaryNames(temporary_names), rename_timeout_s, self._hand_over_unrenamed
+            TemporaryNames(temporary_names),
+            rename_timeout_s,
+            self._hand_over_unrenamed,
+            max_awaiting_rename,
         )
         self._sessions_lock = threading.Lock()
         self._open_sessions: Counter[int] = Counter()

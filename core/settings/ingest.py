@@ -71,6 +71,25 @@ class IngestSettings(StrictModel):
             "over under its own name (and logged)."
         ),
     )
+    max_open_files_per_session: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description=(
+            "Files one SFTP session may have open for upload at once (rclone --transfers, "
+            "WinSCP); more are refused with a message until one is closed. Every open file "
+            "holds a file descriptor of the ingestd process all cameras share."
+        ),
+    )
+    max_uploads_awaiting_rename: int = Field(
+        16,
+        ge=1,
+        le=1000,
+        description=(
+            "Complete uploads under a temporary name one camera may have waiting for their "
+            "rename; one more hands the oldest over under its own name at once."
+        ),
+    )
     max_folders_per_camera: int = Field(
         200,
         ge=1,

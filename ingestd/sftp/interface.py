@@ -37,6 +37,7 @@ from ingestd.sftp.server import CameraSSHServer
 logger = logging.getLogger(__name__)
 
 MSG_OUTSIDE = "Path is outside your upload folder."
+MSG_TOO_MANY_OPEN = "Too many files open at once (%d per session); close one first."
 
 
 class JailedSFTPServer(SFTPServerInterface):
@@ -146,11 +147,24 @@ class JailedSFTPServer(SFTPServerInterface):
             )
             if flags & os.O_EXCL and os.path.lexists(fs_path):
                 return SFTPServer.convert_errno(17)  # EEXIST
-            file = self.jail.open_for_upload(
-                fs_path,
-                append=bool(flags & os.O_APPEND),
-                resume=not flags & os.O_TRUNC,
-            )
+            if not self.session.take_open_file():
+                logger.info(
+                    "%s sftp open refused: %d files open already",
+                    self.session.log_identity,
+                    self.session.max_open_files,
+                )
+                return StatusWithMessage(
+                    SFTP_FAILURE, MSG_TOO_MANY_OPEN % self.session.max_open_files
+                )
+            try:
+                file = self.jail.open_for_upload(
+                    fs_path,
+                    append=bool(flags & os.O_APPEND),
+                    resume=not flags & os.O_TRUNC,
+                )
+            except BaseException:
+                self.session.release_open_file()
+                raise
             self.session.handed_over.forget(fs_path)
             self.session.handover.upload_reopened(fs_path)
             return UploadHandle(self.session, fs_path, CappedUploadFile(file, allowance), utcnow())

@@ -120,6 +120,7 @@ class SftpService:
         self.handover = handover
         self.guard = guard
         self.folder_limits = FolderLimits.for_settings(settings)
+        self.max_open_files = settings.ingest.max_open_files_per_session
         self.host_keys = load_host_keys(settings)
         if self.settings.legacy_algorithms:
             self.host_keys = [legacy_host_key(key) for key in self.host_keys]
@@ -232,6 +233,7 @@ class SftpService:
             self.guard,
             public_keys=self.settings.public_keys,
             folder_limits=self.folder_limits,
+            max_open_files=self.max_open_files,
         )
         # With an event, start_server returns at once; the transport runs in its own thread.
         # Listed only after this: before it, is_active() is False and housekeeping would

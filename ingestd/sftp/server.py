@@ -37,9 +37,14 @@ class CameraSSHServer(paramiko.ServerInterface):
         *,
         public_keys: bool,
         folder_limits: FolderLimits = DEFAULT_FOLDER_LIMITS,
+        max_open_files: int = 8,
     ) -> None:
         self.remote_ip = remote_ip
         self.folder_limits = folder_limits
+        # Each open upload holds a file descriptor of the process every camera shares.
+        self.max_open_files = max_open_files
+        self._open_files = 0
+        self._open_files_lock = threading.Lock()
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
@@ -70,6 +75,18 @@ class CameraSSHServer(paramiko.ServerInterface):
 
     def touch(self) -> None:
         self.last_active = time.monotonic()
+
+    def take_open_file(self) -> bool:
+        """One more file open for upload in this session; False when it has all it may."""
+        with self._open_files_lock:
+            if self._open_files >= self.max_open_files:
+                return False
+            self._open_files += 1
+            return True
+
+    def release_open_file(self) -> None:
+        with self._open_files_lock:
+            self._open_files -= 1
 
     # --- authentication
 
