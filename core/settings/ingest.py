@@ -111,7 +111,7 @@ class IngestSettings(StrictModel):
         le=86400,
         description=(
             "The upkeep job removes folders in the upload folders that have been empty and "
-            "unchanged this long (ingestd removes the ones a session's uploads left at once)."
+            "unchanged this long (ingestd removes the ones a session's uploads left when it ends)."
         ),
     )
     workers: int = Field(
