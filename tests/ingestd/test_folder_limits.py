@@ -230,3 +230,22 @@ def test_a_session_keeps_its_folder_between_uploads(ftp_connect, make_camera, in
     ftp.quit()
     jail = ingest_settings.storage.uploads_dir / camera["username"]
     assert wait_until(lambda: folders_in(jail) == [])
+
+
+def test_empty_folders_left_by_an_earlier_run_are_removed_at_start(
+    ingest_settings, catalog, make_camera
+):
+    from ingestd.daemon import IngestDaemon
+
+    camera = make_camera()
+    jail = ingest_settings.storage.uploads_dir / camera["username"]
+    (jail / "day" / "hour").mkdir(parents=True)
+    (jail / "kept").mkdir()
+    (jail / "kept" / "note.txt").write_text("a file left behind")  # removed as partial
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    try:
+        assert folders_in(jail) == []
+        assert jail.is_dir()
+    finally:
+        daemon.stop()
