@@ -12,12 +12,14 @@ import errno
 import logging
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 from pyftpdlib.filesystems import AbstractedFS, FilesystemError
 
 from core.settings import Settings
+from core.settings.ingest import IngestSettings
 from core.upload_folders import folder_count, subtree_depth
 
 logger = logging.getLogger(__name__)
@@ -37,13 +39,20 @@ class OutsideJail(PermissionError):
         super().__init__(errno.EACCES, "Path is outside your upload folder", path)
 
 
+class FolderLimit(StrEnum):
+    """Which of a camera's folder limits a new folder would pass."""
+
+    COUNT = "count"
+    DEPTH = "depth"
+
+
 class FolderLimitReached(FilesystemError):
     """A new folder would pass the camera's folder count or depth; the message says which.
 
     A pyftpdlib `FilesystemError` (not an OSError) so that its 550 reply carries the message.
     """
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: FolderLimit, message: str) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -62,14 +71,20 @@ class FolderLimits:
         return cls(ingest.max_folders_per_camera, ingest.max_folder_depth)
 
     def count_reached(self) -> FolderLimitReached:
-        return FolderLimitReached("count", f"Folder limit reached ({self.max_folders} per camera)")
+        return FolderLimitReached(
+            FolderLimit.COUNT, f"Folder limit reached ({self.max_folders} per camera)"
+        )
 
     def too_deep(self) -> FolderLimitReached:
-        return FolderLimitReached("depth", f"Folder too deep (at most {self.max_depth} levels)")
+        return FolderLimitReached(
+            FolderLimit.DEPTH, f"Folder too deep (at most {self.max_depth} levels)"
+        )
 
 
 # Tests and tools that open a jail without settings: the settings' defaults.
-DEFAULT_FOLDER_LIMITS = FolderLimits(max_folders=200, max_depth=4)
+DEFAULT_FOLDER_LIMITS = FolderLimits(
+    IngestSettings().max_folders_per_camera, IngestSettings().max_folder_depth
+)
 
 
 class Jail:

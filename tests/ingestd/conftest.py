@@ -116,8 +116,14 @@ def spooled(settings: Settings) -> list[tuple[UploadMeta, Path]]:
 
 
 def jail_files(settings: Settings) -> list[Path]:
-    """Every file left in any camera's jail."""
-    return [p for p in settings.storage.uploads_dir.rglob("*") if p.is_file() or p.is_symlink()]
+    """Every file left in any camera's jail (os.walk, not rglob: ingestd removes the folders a
+    session's uploads left empty when it ends, maybe while they are being listed)."""
+    found = []
+    for top, folders, files in os.walk(settings.storage.uploads_dir):
+        top_path = Path(top)
+        found += [top_path / name for name in files]
+        found += [top_path / name for name in folders if (top_path / name).is_symlink()]
+    return found
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
