@@ -234,6 +234,7 @@ class SftpService:
             public_keys=self.settings.public_keys,
             folder_limits=self.folder_limits,
             max_open_files=self.max_open_files,
+            max_channels=self.settings.max_channels_per_connection,
         )
         # With an event, start_server returns at once; the transport runs in its own thread.
         # Listed only after this: before it, is_active() is False and housekeeping would

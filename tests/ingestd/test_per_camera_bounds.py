@@ -7,6 +7,7 @@ import ftplib
 import io
 import logging
 
+import paramiko
 import pytest
 
 from tests.ingestd.conftest import jail_files, spooled
@@ -90,3 +91,26 @@ def test_an_ftp_session_cannot_park_more_than_its_cameras_share_either(
         session.quit()
     with pytest.raises(ftplib.error_perm):  # handed over: it can no longer be renamed
         ftp_connect(camera).rename("S0_0.tmp", "S0_0.mp4")
+
+
+def test_one_ssh_connection_cannot_open_channels_without_end(
+    tight_bounds, ingestd, make_camera, ingest_settings, caplog
+):
+    caplog.set_level(logging.INFO)
+    ingest_settings.sftp.max_channels_per_connection = 4  # the default, read at each connection
+    camera = make_camera()
+    transport = paramiko.Transport(ingestd.sftp.address)
+    try:
+        transport.connect(username=camera["username"], password=camera["password"])
+        channels = [transport.open_session() for _ in range(4)]
+        with pytest.raises(paramiko.ChannelException):
+            transport.open_session()
+        # The channels it has still work.
+        channels[0].invoke_subsystem("sftp")
+        sftp = paramiko.SFTPClient(channels[0])
+        sftp.putfo(io.BytesIO(b"clip"), "A_channel.mp4", confirm=False)
+        sftp.close()
+    finally:
+        transport.close()
+    assert [meta.original_name for meta, _ in spooled(tight_bounds)] == ["A_channel.mp4"]
+    assert any("ssh channel refused" in r.getMessage() for r in caplog.records)
