@@ -2,8 +2,9 @@
 
 Passwords are argon2 hashes in the catalog; checking one costs 0.1-0.4 core-seconds, so the
 checks run in a small thread pool, never in the FTP I/O loop, and a login verified a moment ago
-is recognised without argon2 (`login_cache.RecentLogins`). The ban keys on the full address;
-the log sees the shortened form.
+is recognised without argon2 (`login_cache.RecentLogins`). Guessing is limited by
+`login_ban.LoginBan`: per (address, account), with a wider cap per address that cameras known to
+log in from there pass.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +25,8 @@ from core.catalog.cameras import check_camera_login, find_camera_by_username
 from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
 from core.settings import Settings
-from core.sliding_window import Clock, SlidingWindowLimiter, WindowStore
-from core.spool import shorten_address
+from ingestd.login_ban import LoginBan
 from ingestd.login_cache import RecentLogins
-from ingestd.shared_state import login_failures_store
 
 logger = logging.getLogger(__name__)
 
@@ -58,65 +56,6 @@ class CameraAccount:
     @property
     def quota_left_bytes(self) -> int:
         return max(0, self.quota_bytes - self.stored_bytes)
-
-
-class LoginBan:
-    """Refuses an address for ``duration_s`` after ``failures`` failed logins in ``window_s``.
-
-    A `SlidingWindowLimiter` with a lockout, keyed by the full address; with a
-    `SqliteWindowStore` (`shared_state`) every worker process counts into the same window.
-    Each ban is logged once, with the shortened address.
-    """
-
-    def __init__(
-        self,
-        failures: int,
-        window_s: float,
-        duration_s: float,
-        clock: Clock = time.monotonic,
-        store: WindowStore | None = None,
-    ) -> None:
-        self.failures = failures
-        self.duration_s = duration_s
-        self.window = SlidingWindowLimiter(
-            failures, window_s, lockout_s=duration_s, clock=clock, store=store
-        )
-
-    @classmethod
-    def for_settings(cls, settings: Settings, *, shared: bool = False) -> LoginBan:
-        """This process's ban; ``shared``: the one all workers keep in the shared file."""
-        ingest = settings.ingest
-        if not shared:
-            return cls(ingest.ban_after_failures, ingest.ban_window_s, ingest.ban_duration_s)
-        # Wall-clock time: the same in every process.
-        return cls(
-            ingest.ban_after_failures,
-            ingest.ban_window_s,
-            ingest.ban_duration_s,
-            clock=time.time,
-            store=login_failures_store(settings),
-        )
-
-    def is_banned(self, address: str) -> bool:
-        return self.window.is_blocked(address)
-
-    def record_failure(self, address: str) -> bool:
-        """Count a failed login; True when this failure starts a ban (logged here, once)."""
-        starts_ban = self.window.record(address)
-        if starts_ban:
-            logger.warning(
-                "login ban: %s refused for %d s after %d failed logins",
-                shorten_address(address),
-                self.duration_s,
-                self.failures,
-            )
-        return starts_ban
-
-    def record_success(self, address: str) -> None:
-        self.window.reset(address)
-
-    def close(self) -> None:
-        self.window.close()
 
 
 class CameraCredentials:
@@ -160,11 +99,9 @@ class CameraCredentials:
             return True
         return row is not None and row["camera_id"] == account.camera_id
 
-    def is_banned(self, address: str) -> bool:
-        return self.ban.is_banned(address)
-
-    def record_failure(self, address: str) -> None:
-        self.ban.record_failure(address)
+    def address_is_closed(self, address: str) -> bool:
+        """Whether to turn ``address`` away before it may try a login (`LoginBan`)."""
+        return self.ban.address_is_closed(address)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -177,7 +114,7 @@ class CameraCredentials:
     # --- in the login pool
 
     def _password_login(self, username: str, password: str, address: str) -> CameraAccount:
-        if self.ban.is_banned(address):
+        if self.ban.refuses(address, username):
             raise LoginRefused(MSG_BANNED)
         db = self._db()
         try:
@@ -186,7 +123,7 @@ class CameraCredentials:
             logger.exception("login check failed in the catalog")
             raise LoginRefused(MSG_SERVER_ERROR) from None
         if camera is None:
-            self.ban.record_failure(address)
+            self.ban.record_failure(address, username)
             raise LoginRefused(MSG_WRONG)
         return self._account(db, username, address)
 
@@ -203,7 +140,7 @@ class CameraCredentials:
         return camera
 
     def _key_login(self, username: str, key_base64: str, address: str) -> CameraAccount:
-        if self.ban.is_banned(address):
+        if self.ban.refuses(address, username):
             raise LoginRefused(MSG_BANNED)
         db = self._db()
         account = find_upload_account(db, username)
@@ -222,7 +159,7 @@ class CameraCredentials:
             raise LoginRefused(MSG_SUSPENDED)
         if row["owner_state"] == AccountState.PAUSED:
             raise LoginRefused(MSG_PAUSED)
-        self.ban.record_success(address)
+        self.ban.record_success(address, username)
         quota_mb = row["quota_mb"] or self.settings.storage.default_quota_mb
         jail = self.settings.storage.uploads_dir / username
         # 0o750: the pipeline's group may read a jail for support; other users never.

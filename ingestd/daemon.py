@@ -11,10 +11,11 @@ import threading
 
 from core.settings import Settings
 from ingestd.connection_limits import ConnectionLimiter, connection_limiter_for
-from ingestd.credentials import CameraCredentials, LoginBan
+from ingestd.credentials import CameraCredentials
 from ingestd.ftp.service import FtpService
 from ingestd.handover import UploadHandover
 from ingestd.limits import StorageGuard
+from ingestd.login_ban import LoginBan
 from ingestd.sftp.listener import SftpService
 from ingestd.storage import prepare_storage
 from ingestd.worker_slots import WorkerSlot, serves_ftp
@@ -50,6 +51,7 @@ class IngestDaemon:
             credentials.login_is_current,
             ingest.temporary_names,
             ingest.rename_timeout_s,
+            ingest.max_uploads_awaiting_rename,
         )
         handover.start()
         self.handover = handover

@@ -9,11 +9,20 @@ opened with ``O_NOFOLLOW`` so that a symlink swapped in after the check is not f
 from __future__ import annotations
 
 import errno
+import logging
 import os
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 from pyftpdlib.filesystems import AbstractedFS, FilesystemError
+
+from core.settings import Settings
+from core.settings.ingest import IngestSettings
+from core.upload_folders import folder_count, subtree_depth
+
+logger = logging.getLogger(__name__)
 
 # DELE/remove of an upload that has left the jail already.
 MSG_HANDED_OVER = "Already received and handed over for processing; it can no longer be deleted"
@@ -30,11 +39,62 @@ class OutsideJail(PermissionError):
         super().__init__(errno.EACCES, "Path is outside your upload folder", path)
 
 
+class FolderLimit(StrEnum):
+    """Which of a camera's folder limits a new folder would pass."""
+
+    COUNT = "count"
+    DEPTH = "depth"
+
+
+class FolderLimitReached(FilesystemError):
+    """A new folder would pass the camera's folder count or depth; the message says which.
+
+    A pyftpdlib `FilesystemError` (not an OSError) so that its 550 reply carries the message.
+    """
+
+    def __init__(self, reason: FolderLimit, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FolderLimits:
+    """How many folders a camera may have in its jail, and how deep they may nest."""
+
+    max_folders: int
+    max_depth: int
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> FolderLimits:
+        ingest = settings.ingest
+        return cls(ingest.max_folders_per_camera, ingest.max_folder_depth)
+
+    def count_reached(self) -> FolderLimitReached:
+        return FolderLimitReached(
+            FolderLimit.COUNT, f"Folder limit reached ({self.max_folders} per camera)"
+        )
+
+    def too_deep(self) -> FolderLimitReached:
+        return FolderLimitReached(
+            FolderLimit.DEPTH, f"Folder too deep (at most {self.max_depth} levels)"
+        )
+
+
+# Tests and tools that open a jail without settings: the settings' defaults.
+DEFAULT_FOLDER_LIMITS = FolderLimits(
+    IngestSettings().max_folders_per_camera, IngestSettings().max_folder_depth
+)
+
+
 class Jail:
     """A camera's upload folder and the check that keeps every path inside it."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(
+        self, root: Path | str, folder_limits: FolderLimits = DEFAULT_FOLDER_LIMITS
+    ) -> None:
         self.root = os.path.realpath(root)
+        self.folder_limits = folder_limits
 
     def contains(self, real_or_fs_path: str) -> bool:
         """True if ``real_or_fs_path``, with every symlink resolved, is the jail or inside it."""
@@ -92,9 +152,14 @@ class Jail:
         # Our flags, not open()'s: "wb" would truncate a file that REST is about to resume.
         return open(fs_path, "ab" if append else "wb", opener=opener)
 
-    def make_dirs(self, fs_path: str) -> None:
+    def make_dirs(self, fs_path: str, *, parents: bool = True) -> None:
         """Create a folder and any missing parents (cameras send ``MKD a/b/c`` for day folders),
-        each with `DIR_MODE` (os.makedirs gives parents the umask's mode)."""
+        each with `DIR_MODE` (os.makedirs gives parents the umask's mode); without ``parents``
+        (SFTP's mkdir) a missing parent is an error.
+
+        Within the camera's `FolderLimits`, else `FolderLimitReached`: a camera that creates
+        folders without end would fill the disk's inodes and slow every listing.
+        """
         self.check(fs_path)
         missing = []
         folder = os.path.normpath(fs_path)
@@ -103,8 +168,32 @@ class Jail:
             folder = os.path.dirname(folder)
         if not missing:
             raise FileExistsError(errno.EEXIST, "Folder exists already", fs_path)
+        if not parents and len(missing) > 1:
+            raise FileNotFoundError(errno.ENOENT, "No such folder", os.path.dirname(fs_path))
+        limits = self.folder_limits
+        if self.depth(fs_path) > limits.max_depth:
+            raise limits.too_deep()
+        if folder_count(self.root, limits.max_folders + 1) + len(missing) > limits.max_folders:
+            raise limits.count_reached()
         for path in reversed(missing):
             os.mkdir(path, DIR_MODE)
+
+    def depth(self, fs_path: str) -> int:
+        """How many folders deep ``fs_path`` is in the jail (the jail itself: 0)."""
+        relative = self.relative(fs_path)
+        return len(relative.split("/")) if relative else 0
+
+    def check_folder_move(self, source: str, destination: str) -> None:
+        """A rename that moves a folder must leave its deepest folder within the depth limit."""
+        if os.path.islink(source) or not os.path.isdir(source):
+            return
+        if self.depth(destination) + subtree_depth(source) > self.folder_limits.max_depth:
+            raise self.folder_limits.too_deep()
+
+
+def log_folder_refusal(identity: str, protocol: str, refusal: FolderLimitReached) -> None:
+    """One line per refused folder: who (shortened address, camera id) and why, never its name."""
+    logger.info("%s %s folder refused: reason=%s", identity, protocol, refusal.reason)
 
 
 class UploadsHandedOver(Protocol):
@@ -121,7 +210,7 @@ class JailedFS(AbstractedFS):
 
     def __init__(self, root: str, cmd_channel) -> None:
         super().__init__(root, cmd_channel)
-        self.jail = Jail(root)
+        self.jail = Jail(root, getattr(cmd_channel, "folder_limits", DEFAULT_FOLDER_LIMITS))
         # Set by the handler: wraps each file opened for upload (to enforce the size limits).
         self.upload_wrapper = None
         # Set by the handler: its handed-over uploads show in listings and stat (LIST, MLSD,
@@ -177,7 +266,11 @@ class JailedFS(AbstractedFS):
         self.cwd = self.fs2ftp(path)
 
     def mkdir(self, path: str) -> None:
-        self.jail.make_dirs(path)
+        try:
+            self.jail.make_dirs(path)
+        except FolderLimitReached as refusal:
+            log_folder_refusal(self.cmd_channel.log_identity, "ftp", refusal)
+            raise
 
     def listdir(self, path: str) -> list[str]:
         self.jail.check(path)
@@ -209,6 +302,11 @@ class JailedFS(AbstractedFS):
         self.jail.check(dst)
         if os.path.islink(src):
             raise FilesystemError("Not a file")
+        try:
+            self.jail.check_folder_move(src, dst)
+        except FolderLimitReached as refusal:
+            log_folder_refusal(self.cmd_channel.log_identity, "ftp", refusal)
+            raise
         super().rename(src, dst)
 
     def chmod(self, path: str, mode) -> None:

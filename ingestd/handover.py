@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from core.spool import (
     shorten_address,
     spool_completed_upload,
 )
+from core.upload_folders import remove_empty_folders
 from ingestd.credentials import CameraAccount
 from ingestd.filesystems import FILE_MODE, Jail
 from ingestd.renames import AwaitingRename, RenameWaits, TemporaryNames
@@ -57,18 +59,47 @@ class UploadHandover:
         login_is_current: Callable[[CameraAccount], bool],
         temporary_names: Iterable[str] = (),
         rename_timeout_s: float = 120.0,
+        max_awaiting_rename: int = 16,
     ) -> None:
         self.spool_dir = spool_dir
         self.login_is_current = login_is_current
         self.renames = RenameWaits(
-            TemporaryNames(temporary_names), rename_timeout_s, self._hand_over_unrenamed
+            TemporaryNames(temporary_names),
+            rename_timeout_s,
+            self._hand_over_unrenamed,
+            max_awaiting_rename,
         )
+        self._sessions_lock = threading.Lock()
+        self._open_sessions: Counter[int] = Counter()
 
     def start(self) -> None:
         self.renames.start()
 
     def stop(self) -> None:
         self.renames.stop()
+
+    def session_started(self, account: CameraAccount) -> None:
+        """A session of ``account`` logged in (see `session_ended`)."""
+        with self._sessions_lock:
+            self._open_sessions[account.camera_id] += 1
+
+    def session_ended(self, account: CameraAccount, folders: Iterable[str]) -> int:
+        """A session ended: remove the folders its handovers left empty, and their empty
+        parents (never the jail); returns how many.
+
+        Only once the session has ended, and only when no other session of the camera is open
+        in this process: a client that uploads several files into one folder (``put -r``,
+        ``mirror -R``, a camera that changes into its day folder once) still needs it.
+        """
+        with self._sessions_lock:
+            self._open_sessions[account.camera_id] -= 1
+            if self._open_sessions[account.camera_id] > 0:
+                return 0
+            del self._open_sessions[account.camera_id]
+        removed = sum(remove_empty_folders(str(account.jail), folder) for folder in folders)
+        if removed:
+            logger.debug("camera=%d: %d empty folders removed", account.camera_id, removed)
+        return removed
 
     def upload_finished(
         self,
@@ -283,6 +314,10 @@ class HandedOverFiles:
         return os.stat_result(
             (mode, 0, 0, 1, os.getuid(), os.getgid(), file.size, mtime, mtime, mtime)
         )
+
+    def folders(self) -> set[str]:
+        """The folders the remembered files were handed over from."""
+        return {os.path.dirname(path) for path in self._files}
 
     def names_in(self, fs_folder: str) -> list[str]:
         """Names of the handed-over files of folder ``fs_folder``, for listings."""

@@ -5,7 +5,8 @@ dot) and rename it once it is whole (ncftpput ``-S``, curl ``-Q "-RNFR ..."``, W
 cameras). Handing such a file over the moment its upload completes would make the rename fail
 and index the clip under the temporary name, with the upload time as its alarm time. So it
 waits for the rename; if none comes within ``[ingest] rename_timeout_s`` it is handed over under
-its own name, with a log line saying so.
+its own name, with a log line saying so; so is the oldest of a camera's waiting uploads when
+it has more than ``[ingest] max_uploads_awaiting_rename``.
 
 The waiting list is per process: an FTP or SFTP session renames on its own connection, so in
 the process that received the upload. A rename from a temporary to a final name that this
@@ -56,9 +57,13 @@ class RenameWaits:
         temporary_names: TemporaryNames,
         timeout_s: float,
         hand_over_late: Callable[[str, AwaitingRename], object],
+        max_per_camera: int = 16,
     ) -> None:
         self.temporary_names = temporary_names
         self.timeout_s = timeout_s
+        # Each waiting upload is a whole clip in the jail, outside the owner's quota until it
+        # is handed over: without a bound a camera could park uploads faster than they expire.
+        self.max_per_camera = max_per_camera
         self._hand_over_late = hand_over_late
         self._waiting: dict[str, AwaitingRename] = {}
         self._lock = threading.Lock()
@@ -78,7 +83,23 @@ class RenameWaits:
             account, protocol, remote_ip, started_at, time.monotonic() + self.timeout_s
         )
         with self._lock:
+            self._waiting.pop(fs_path, None)  # written again: now the newest
             self._waiting[fs_path] = awaiting
+            # Insertion order is arrival order: the camera's oldest waits come first.
+            same_camera = [
+                path
+                for path, item in self._waiting.items()
+                if item.account.camera_id == account.camera_id
+            ]
+            too_many = same_camera[: max(0, len(same_camera) - self.max_per_camera)]
+            evicted = [(path, self._waiting.pop(path)) for path in too_many]
+        if evicted:
+            logger.info(
+                "camera=%d: more than %d uploads waiting for a rename; the oldest handed over",
+                account.camera_id,
+                self.max_per_camera,
+            )
+        self._hand_over(evicted)
 
     def take(self, fs_path: str) -> AwaitingRename | None:
         """Stop waiting for ``fs_path`` (renamed, written again); what was waiting, if any."""
@@ -95,7 +116,10 @@ class RenameWaits:
         return due
 
     def hand_over_overdue(self, now: float | None = None) -> None:
-        for fs_path, awaiting in self.overdue(now):
+        self._hand_over(self.overdue(now))
+
+    def _hand_over(self, due: list[tuple[str, AwaitingRename]]) -> None:
+        for fs_path, awaiting in due:
             try:
                 self._hand_over_late(fs_path, awaiting)
             except Exception:

@@ -12,6 +12,7 @@ from pathlib import Path
 from core.catalog import open_catalog
 from core.settings import Settings
 from core.spool import ensure_spool, recover_staging
+from core.upload_folders import sweep_empty_folders
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ def remove_partial_uploads(uploads_dir: Path) -> int:
 
 
 def prepare_storage(settings: Settings) -> None:
-    """Finish or undo interrupted handovers, empty the jails, migrate the catalog."""
+    """Finish or undo interrupted handovers, empty the jails (files, then empty folders),
+    migrate the catalog."""
     storage = settings.storage
     ensure_spool(storage.spool_dir)
     promoted, removed = recover_staging(storage.spool_dir)
@@ -41,5 +43,9 @@ def prepare_storage(settings: Settings) -> None:
     removed = remove_partial_uploads(storage.uploads_dir)
     if removed:
         logger.warning("removed %d partial uploads left by an earlier run", removed)
+    # No session is open yet: every empty folder is a leftover (they count against the limit).
+    folders = sweep_empty_folders(storage.uploads_dir, older_than=float("inf"))
+    if folders:
+        logger.info("removed %d empty folders left in the jails", folders)
     # Applies pending migrations (camera_keys) before any login reads the catalog.
     open_catalog(storage.catalog_path).close()

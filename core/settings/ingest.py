@@ -14,10 +14,34 @@ TEMPORARY_NAMES = ("*.tmp", "*.part", "*~", "*.filepart", "*.partial", ".*")
 class IngestSettings(StrictModel):
     max_upload_mb: int = Field(200, ge=1, description="Largest single file accepted (hard cap).")
     ban_after_failures: int = Field(
-        5, ge=1, description="Failed logins from one address before it is refused."
+        5,
+        ge=1,
+        description=(
+            "Failed logins to one camera account from one address before that account is "
+            "refused from that address (other cameras on the address are not)."
+        ),
+    )
+    ban_address_after_failures: int = Field(
+        30,
+        ge=1,
+        description=(
+            "Failed logins from one address to any accounts together before the address is "
+            "refused, except for cameras that logged in from it before (known logins)."
+        ),
     )
     ban_window_s: int = Field(600, ge=1, description="Window in which failed logins are counted.")
-    ban_duration_s: int = Field(900, ge=1, description="How long a banned address is refused.")
+    ban_duration_s: int = Field(
+        900, ge=1, description="How long a banned account (or address) is refused."
+    )
+    known_login_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description=(
+            "How long a camera's successful login from an address lets it past that address's "
+            "ban (renewed with each login)."
+        ),
+    )
     failed_login_delay_s: float = Field(
         2.0, ge=0, le=30, description="Pause before answering a failed login (slows guessing)."
     )
@@ -45,6 +69,49 @@ class IngestSettings(StrictModel):
         description=(
             "How long an upload under a temporary name waits for its rename; then it is handed "
             "over under its own name (and logged)."
+        ),
+    )
+    max_open_files_per_session: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description=(
+            "Files one SFTP session may have open for upload at once (rclone --transfers, "
+            "WinSCP); more are refused with a message until one is closed. Every open file "
+            "holds a file descriptor of the ingestd process all cameras share."
+        ),
+    )
+    max_uploads_awaiting_rename: int = Field(
+        16,
+        ge=1,
+        le=1000,
+        description=(
+            "Complete uploads under a temporary name one camera may have waiting for their "
+            "rename; one more hands the oldest over under its own name at once."
+        ),
+    )
+    max_folders_per_camera: int = Field(
+        200,
+        ge=1,
+        le=100_000,
+        description=(
+            "Folders a camera may have in its upload folder at once (day folders and the like; "
+            "empty ones are removed). More: FTP 550 / SFTP failure, saying so."
+        ),
+    )
+    max_folder_depth: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="How deep a camera's folders may nest (a/b/c/d is 4 levels).",
+    )
+    empty_folder_age_s: int = Field(
+        300,
+        ge=60,
+        le=86400,
+        description=(
+            "The upkeep job removes folders in the upload folders that have been empty and "
+            "unchanged this long (ingestd removes the ones a session's uploads left when it ends)."
         ),
     )
     workers: int = Field(

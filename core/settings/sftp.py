@@ -33,6 +33,16 @@ class SftpSettings(StrictModel):
     idle_timeout_s: int = Field(120, ge=5, description="Close sessions idle this long.")
     max_connections_per_ip: int = Field(16, ge=1, description="Concurrent connections per address.")
     max_connections: int = Field(256, ge=1, description="Total concurrent SSH connections.")
+    max_channels_per_connection: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description=(
+            "SSH session channels one connection may open in its life: each may run an SFTP "
+            "server thread and buffer up to window_size_mb in ingestd. A camera's client opens "
+            "one; more are refused (resource shortage)."
+        ),
+    )
     login_timeout_s: int = Field(
         30, ge=1, description="Close a connection that has not logged in after this long."
     )

@@ -29,7 +29,7 @@ from ingestd.credentials import (
     CameraCredentials,
     LoginRefused,
 )
-from ingestd.filesystems import JailedFS
+from ingestd.filesystems import FolderLimits, JailedFS
 from ingestd.ftp.pyftpdlib_adapter import LoopBridge, UploadDTPHandler, UploadFTPHandler
 from ingestd.handover import MSG_NO_RESUME, HandedOverFiles, LoginWithdrawn, UploadHandover
 from ingestd.limits import (
@@ -82,6 +82,7 @@ class CameraFTPHandler(UploadFTPHandler):
     credentials: CameraCredentials
     handover: UploadHandover
     guard: StorageGuard
+    folder_limits: FolderLimits
     bridge: LoopBridge
     # Set when more than one process serves FTP: the per-address limit counted across them
     # (`connection_limits`). Alone, pyftpdlib's own ``max_cons_per_ip`` does that job.
@@ -94,6 +95,7 @@ class CameraFTPHandler(UploadFTPHandler):
         self.handed_over = HandedOverFiles()
         self._upload_started_at = ""
         self._connection_ticket: Ticket | None = None
+        self._session_open = False
         super().__init__(conn, server, ioloop)
 
     @property
@@ -126,10 +128,13 @@ class CameraFTPHandler(UploadFTPHandler):
         ticket, self._connection_ticket = self._connection_ticket, None
         if ticket is not None and self.connection_limiter is not None:
             self.connection_limiter.release(ticket)
+        if self._session_open and self.account is not None:
+            self._session_open = False
+            self.handover.session_ended(self.account, self.handed_over.folders())
 
     def on_connect(self) -> None:
         """Refuse a banned address before it may try another password."""
-        if self.credentials.is_banned(self.remote_ip):
+        if self.credentials.address_is_closed(self.remote_ip):
             self.respond(f"421 {MSG_BANNED}")
             self.close_when_done()
 
@@ -190,6 +195,8 @@ class CameraFTPHandler(UploadFTPHandler):
 
     def on_login(self, username: str) -> None:
         self.fs.handed_over = self.handed_over
+        self.handover.session_started(self.camera)
+        self._session_open = True
 
     # --- uploads
 

@@ -17,6 +17,7 @@ from pyftpdlib.servers import FTPServer
 from core.settings import Settings, parse_listen
 from ingestd.connection_limits import ConnectionLimiter
 from ingestd.credentials import CameraCredentials
+from ingestd.filesystems import FolderLimits
 from ingestd.ftp.authorizer import CameraFTPAuthorizer
 from ingestd.ftp.handlers import CameraDTPHandler, CameraFTPHandler
 from ingestd.ftp.pyftpdlib_adapter import LoopBridge
@@ -109,6 +110,7 @@ class FtpService:
                 "credentials": credentials,
                 "handover": handover,
                 "guard": guard,
+                "folder_limits": FolderLimits.for_settings(settings),
                 "bridge": self.bridge,
                 "ssl_context": tls_context(settings),
                 "tls_control_required": ftp.require_tls,

@@ -96,6 +96,7 @@ class UploadHandle(SFTPHandle):
             return SFTP_OK
         self._finished = True
         session = self.session
+        session.release_open_file()
         try:
             self.file.close()
         except OSError as error:

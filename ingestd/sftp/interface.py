@@ -22,7 +22,13 @@ from paramiko.sftp import (
 )
 
 from core.catalog import utcnow
-from ingestd.filesystems import DIR_MODE, MSG_HANDED_OVER, Jail, OutsideJail
+from ingestd.filesystems import (
+    MSG_HANDED_OVER,
+    FolderLimitReached,
+    Jail,
+    OutsideJail,
+    log_folder_refusal,
+)
 from ingestd.limits import CappedUploadFile, UploadLimitExceeded
 from ingestd.sftp.handle import MSG_NO_DOWNLOADS, MSG_NOT_STORED, UploadHandle
 from ingestd.sftp.protocol import StatusWithMessage
@@ -31,6 +37,7 @@ from ingestd.sftp.server import CameraSSHServer
 logger = logging.getLogger(__name__)
 
 MSG_OUTSIDE = "Path is outside your upload folder."
+MSG_TOO_MANY_OPEN = "Too many files open at once (%d per session); close one first."
 
 
 class JailedSFTPServer(SFTPServerInterface):
@@ -39,7 +46,7 @@ class JailedSFTPServer(SFTPServerInterface):
     def __init__(self, server: CameraSSHServer, *args, **kwargs) -> None:
         super().__init__(server, *args, **kwargs)
         self.session = server
-        self._jail = Jail(server.account.jail) if server.account else None
+        self._jail = Jail(server.account.jail, server.folder_limits) if server.account else None
 
     @property
     def jail(self) -> Jail:
@@ -50,11 +57,17 @@ class JailedSFTPServer(SFTPServerInterface):
 
     def session_started(self) -> None:
         self.session.subsystem_threads.append(threading.current_thread())
+        if self.session.account is not None:
+            self.session.handover.session_started(self.session.account)
         logger.debug("%s sftp session started", self.session.log_identity)
 
     def session_ended(self) -> None:
         # Handles still open now belong to a connection that went away: see UploadHandle.close.
         self.session.ended.set()
+        if self.session.account is not None:
+            self.session.handover.session_ended(
+                self.session.account, self.session.handed_over.folders()
+            )
         logger.debug("%s sftp session ended", self.session.log_identity)
 
     # --- helpers
@@ -72,6 +85,9 @@ class JailedSFTPServer(SFTPServerInterface):
             return StatusWithMessage(SFTP_PERMISSION_DENIED, MSG_OUTSIDE)
         except UploadLimitExceeded as error:
             return StatusWithMessage(SFTP_FAILURE, error.message)
+        except FolderLimitReached as refusal:
+            log_folder_refusal(self.session.log_identity, "sftp", refusal)
+            return StatusWithMessage(SFTP_FAILURE, refusal.message + ".")
         except OSError as error:
             return SFTPServer.convert_errno(error.errno)
 
@@ -131,11 +147,24 @@ class JailedSFTPServer(SFTPServerInterface):
             )
             if flags & os.O_EXCL and os.path.lexists(fs_path):
                 return SFTPServer.convert_errno(17)  # EEXIST
-            file = self.jail.open_for_upload(
-                fs_path,
-                append=bool(flags & os.O_APPEND),
-                resume=not flags & os.O_TRUNC,
-            )
+            if not self.session.take_open_file():
+                logger.info(
+                    "%s sftp open refused: %d files open already",
+                    self.session.log_identity,
+                    self.session.max_open_files,
+                )
+                return StatusWithMessage(
+                    SFTP_FAILURE, MSG_TOO_MANY_OPEN % self.session.max_open_files
+                )
+            try:
+                file = self.jail.open_for_upload(
+                    fs_path,
+                    append=bool(flags & os.O_APPEND),
+                    resume=not flags & os.O_TRUNC,
+                )
+            except BaseException:
+                self.session.release_open_file()
+                raise
             self.session.handed_over.forget(fs_path)
             self.session.handover.upload_reopened(fs_path)
             return UploadHandle(self.session, fs_path, CappedUploadFile(file, allowance), utcnow())
@@ -163,6 +192,7 @@ class JailedSFTPServer(SFTPServerInterface):
             if os.path.exists(new_fs):
                 # SFTP v3 rename must not overwrite; posix-rename does.
                 return SFTP_FAILURE
+            self.jail.check_folder_move(old_fs, new_fs)
             os.rename(old_fs, new_fs)
             return self._renamed(old_fs, new_fs)
 
@@ -173,6 +203,7 @@ class JailedSFTPServer(SFTPServerInterface):
             new_fs = self.jail.check(self.jail.to_fs(newpath))
             if os.path.islink(old_fs):
                 return SFTP_PERMISSION_DENIED
+            self.jail.check_folder_move(old_fs, new_fs)
             os.replace(old_fs, new_fs)
             return self._renamed(old_fs, new_fs)
 
@@ -195,7 +226,7 @@ class JailedSFTPServer(SFTPServerInterface):
 
     def mkdir(self, path: str, attr) -> int:
         def making(fs_path: str) -> int:
-            os.mkdir(fs_path, DIR_MODE)
+            self.jail.make_dirs(fs_path, parents=False)
             return SFTP_OK
 
         return self._run("mkdir", path, making)

@@ -33,6 +33,7 @@ from ingestd.connection_limits import (
     limits_for,
 )
 from ingestd.credentials import CameraCredentials
+from ingestd.filesystems import FolderLimits
 from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
@@ -118,6 +119,8 @@ class SftpService:
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
+        self.folder_limits = FolderLimits.for_settings(settings)
+        self.max_open_files = settings.ingest.max_open_files_per_session
         self.host_keys = load_host_keys(settings)
         if self.settings.legacy_algorithms:
             self.host_keys = [legacy_host_key(key) for key in self.host_keys]
@@ -229,6 +232,9 @@ class SftpService:
             self.handover,
             self.guard,
             public_keys=self.settings.public_keys,
+            folder_limits=self.folder_limits,
+            max_open_files=self.max_open_files,
+            max_channels=self.settings.max_channels_per_connection,
         )
         # With an event, start_server returns at once; the transport runs in its own thread.
         # Listed only after this: before it, is_active() is False and housekeeping would
@@ -238,7 +244,7 @@ class SftpService:
 
     def _admit(self, remote_ip: str) -> Ticket | str:
         """A ticket for one more connection from ``remote_ip``, or the refusal to send it."""
-        if self.credentials.is_banned(remote_ip):
+        if self.credentials.address_is_closed(remote_ip):
             return "Too many failed logins from your address; try again later."
         with self._lock:
             self._forget_closed()  # frees their slots first

@@ -17,6 +17,7 @@ from ingestd.credentials import (
     CameraCredentials,
     LoginRefused,
 )
+from ingestd.filesystems import DEFAULT_FOLDER_LIMITS, FolderLimits
 from ingestd.handover import HandedOverFiles, UploadHandover
 from ingestd.limits import StorageGuard
 from ingestd.sftp.channel_buffer import use_chunked_buffer
@@ -35,8 +36,19 @@ class CameraSSHServer(paramiko.ServerInterface):
         guard: StorageGuard,
         *,
         public_keys: bool,
+        folder_limits: FolderLimits = DEFAULT_FOLDER_LIMITS,
+        max_open_files: int = 8,
+        max_channels: int = 4,
     ) -> None:
         self.remote_ip = remote_ip
+        self.folder_limits = folder_limits
+        # Each open upload holds a file descriptor of the process every camera shares.
+        self.max_open_files = max_open_files
+        self._open_files = 0
+        self._open_files_lock = threading.Lock()
+        # Every channel may run a thread and buffer a whole SSH window: a bound per connection.
+        self.max_channels = max_channels
+        self._channels_opened = 0
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
@@ -67,6 +79,18 @@ class CameraSSHServer(paramiko.ServerInterface):
 
     def touch(self) -> None:
         self.last_active = time.monotonic()
+
+    def take_open_file(self) -> bool:
+        """One more file open for upload in this session; False when it has all it may."""
+        with self._open_files_lock:
+            if self._open_files >= self.max_open_files:
+                return False
+            self._open_files += 1
+            return True
+
+    def release_open_file(self) -> None:
+        with self._open_files_lock:
+            self._open_files -= 1
 
     # --- authentication
 
@@ -112,9 +136,16 @@ class CameraSSHServer(paramiko.ServerInterface):
     # --- channels: only the sftp subsystem of a session, never a shell or a forward
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind == "session":
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        if kind != "session":
+            return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        # Called from the transport's own thread only: no lock needed.
+        if self._channels_opened >= self.max_channels:
+            logger.info(
+                "%s ssh channel refused: %d opened already", self.log_identity, self.max_channels
+            )
+            return paramiko.OPEN_FAILED_RESOURCE_SHORTAGE
+        self._channels_opened += 1
+        return paramiko.OPEN_SUCCEEDED
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
         """Commands never run. ``scp -O`` (the legacy scp protocol runs ``scp -t`` on the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
@@ -15,6 +15,7 @@ from core.clipstore import ClipStore
 from core.media_store import S3MediaStore
 from core.removal import remove_orphan_media
 from core.settings import Settings
+from core.upload_folders import sweep_empty_folders
 from pipeline.scheduler import catalog_time
 
 # Longer than any upload-to-commit can take (an upload of a clip is seconds): an object younger
@@ -31,15 +32,18 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
 
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
     """Drop web sessions that ended by disuse, recount the running totals and repair any that
-    drifted, remove orphaned media from a shared store, let SQLite refresh its query planner's
-    statistics and fold the WAL back into the catalog (it only shrinks on a TRUNCATE
-    checkpoint)."""
+    drifted, remove orphaned media from a shared store, remove the folders cameras left empty
+    in their upload folders (they count against each camera's folder limit), let SQLite
+    refresh its query planner's statistics and fold the WAL back into the catalog (it only
+    shrinks on a TRUNCATE checkpoint)."""
     idle_sessions = delete_idle_sessions(db, settings.web.session_days, now)
     totals = check_totals(db, repair=True)
     orphans = media_orphans(db, settings, now)
     # Statistics before the checkpoint: PRAGMA optimize may write them (ANALYZE), and the WAL
     # should be empty when upkeep ends.
     optimize(db)
+    unchanged_since = now - timedelta(seconds=settings.ingest.empty_folder_age_s)
+    empty_folders = sweep_empty_folders(settings.storage.uploads_dir, unchanged_since.timestamp())
     checkpoint = checkpoint_wal(db)
     return {
         **checkpoint,
@@ -47,6 +51,7 @@ def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime
         "idle_sessions": idle_sessions,
         "totals_repaired": totals["cameras"] + totals["accounts"],
         "media_orphans": orphans,
+        "empty_folders": empty_folders,
     }
 
 

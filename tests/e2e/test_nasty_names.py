@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ftplib
 import io
+import os
 from pathlib import Path
 
 import paramiko
@@ -66,10 +67,12 @@ def sftp_try(vault, camera, name: str, data: bytes) -> str:
 
 
 def files_outside(root: Path, allowed: list[Path]) -> list[Path]:
+    # os.walk, not rglob: ingestd may remove an emptied upload folder while it is listed.
     found = []
-    for path in root.rglob("*"):
-        if path.is_file() and not any(path.is_relative_to(a) for a in allowed):
-            found.append(path)
+    for top, _, names in os.walk(root):
+        for path in (Path(top) / name for name in names):
+            if path.is_file() and not any(path.is_relative_to(a) for a in allowed):
+                found.append(path)
     return found
 
 

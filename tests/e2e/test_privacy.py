@@ -1,7 +1,8 @@
 """Privacy after a full run: no e-mail address, password or full client address in any log;
 the data export holds every row that mentions the user; deleting the account leaves no row and
 no file of it; deleting a recording leaves no record of its upload, and records of refused
-uploads expire."""
+uploads expire; login limits, known devices and the camera relay keep no personal data in logs
+or in ingestd's ban file."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import paramiko
 import pytest
+import requests
 from PIL import Image
 
 from core.catalog import atomic, open_catalog, utcnow
@@ -23,6 +25,7 @@ from core.catalog.notifications import add_target, queue_delivery
 from core.catalog.tokens import create_token, hash_token
 from pipeline.scheduler.retention import expire_upload_records
 from tests.conftest import MODELS, requires_shared, wait_for
+from tests.integrations.fakes import FakeCamera
 
 EMAIL = "privacy.person@example.org"
 PASSWORD = "Privacy-Password-42"
@@ -129,6 +132,8 @@ def rows_mentioning(db, user_id: int) -> dict[str, list[dict]]:
 def settings_dict(settings_dict):
     settings_dict["logging"]["level"] = "DEBUG"  # the most talkative logs must be clean too
     settings_dict["detection"] = {"models_dir": str(MODELS)}  # labels belong in the export
+    # A (fake) camera on loopback that does not answer.
+    settings_dict["api"] = {"camera_timeout_s": 1.0, "camera_allow_loopback": True}
     return settings_dict
 
 
@@ -346,3 +351,113 @@ def test_deleted_recordings_and_refused_uploads_leave_no_record_of_the_upload(va
         assert set(rows_containing(db, kept_name)) == {"jobs", "recordings"}
     finally:
         db.close()
+
+
+CAMERA_LOGIN = "relay-admin-4471"
+CAMERA_LOGIN_PASSWORD = "Relay-Secret-8842"
+
+
+def ban_file_bytes(settings) -> bytes:
+    """ingestd's shared ban file (failed logins, known logins) with its WAL, as stored."""
+    path = settings.storage.data_dir / "ingestd-bans.sqlite"
+    return b"".join(
+        p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
+    )
+
+
+def test_lockouts_known_logins_and_the_camera_relay_keep_personal_data_private(vault):
+    """Issue 15, items 2, 6 and 8 in the privacy suite: the login limits (web, camera logins per
+    address and account, known devices and cameras) and the camera relay (slots, deadlines,
+    refused networks) write no e-mail address, password, user name or full address to a log or
+    to ingestd's ban file; the relay's stored camera login is exported without its secrets and
+    leaves with the account."""
+    vault.add_user(EMAIL, PASSWORD)
+    camera = vault.add_camera(EMAIL)
+    upload_from(vault, camera, "A20261125_140000.mp4", b"known camera" * 10)  # a known login
+    for _ in range(vault.settings.ingest.ban_after_failures):
+        with pytest.raises(ftplib.error_perm):
+            upload_from(vault, camera, "A.mp4", b"x", password=WRONG_PASSWORD)
+    # A password typed into the user name field (it happens) must not be kept either.
+    with ftplib.FTP(source_address=(CLIENT_IP, 0)) as ftp:
+        ftp.connect(*vault.ftp_address, timeout=30)
+        with pytest.raises(ftplib.error_perm):
+            ftp.login(WRONG_PASSWORD, PASSWORD)
+
+    # The web UI's limit per (network, account): refused now, the known browser still gets in.
+    web = vault.web_login(EMAIL, PASSWORD)
+    for _ in range(vault.settings.web.login_max_failures + 1):
+        stranger = requests.Session()
+        page = stranger.get(f"{vault.web_url}/login", timeout=10)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+        last = stranger.post(
+            f"{vault.web_url}/login",
+            data={"email": EMAIL, "password": WRONG_PASSWORD, "csrf_token": token},
+            timeout=10,
+        )
+    assert last.status_code == 429
+
+    # The camera relay: a metadata address is refused, a camera that does not answer ends with
+    # the uniform 502 at its deadline.
+    silent_camera = FakeCamera("fullhd").start()
+    silent_camera.delay_s = 5.0
+    db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
+    user_id = db.execute("SELECT id FROM users WHERE email = ?", [EMAIL]).fetchone()[0]
+    _, api_token = create_token(db, user_id, "relay", "control")
+    db.close()
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {api_token}"
+    access_url = f"{vault.web_url}/api/v1/cameras/{camera['id']}/access"
+    body = {"username": CAMERA_LOGIN, "password": CAMERA_LOGIN_PASSWORD, "dialect": "fullhd"}
+    refused = api.put(access_url, json={**body, "address": "169.254.169.254"}, timeout=10)
+    assert refused.status_code == 422
+    stored = api.put(access_url, json={**body, "address": silent_camera.address}, timeout=10)
+    assert stored.status_code == 200, stored.text
+    try:
+        snapshot = api.get(f"{vault.web_url}/api/v1/cameras/{camera['id']}/snapshot", timeout=30)
+    finally:
+        silent_camera.stop()
+    assert snapshot.status_code == 502
+    assert snapshot.json()["error"] == "camera_unreachable", snapshot.json()
+
+    export = web.get(f"{vault.web_url}/account/export", timeout=30)
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    [access] = json.loads(archive.read("camera_access.json"))
+    assert not [key for key in access if is_secret_column(key)]
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    for secret in (CAMERA_LOGIN_PASSWORD, api_token, PASSWORD):
+        assert secret.encode() not in everything
+
+    banned = ban_file_bytes(vault.settings)
+    assert banned, "ingestd keeps no ban file"
+    for text in (camera["username"], WRONG_PASSWORD, PASSWORD, camera["password"], EMAIL):
+        assert text.encode() not in banned, text
+
+    page = web.get(f"{vault.web_url}/account", timeout=10)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    deleted = web.post(
+        f"{vault.web_url}/account/delete",
+        data={"csrf_token": token, "confirm": "DELETE", "current_password": PASSWORD},
+        timeout=30,
+    )
+    assert deleted.status_code == 200
+    db = open_catalog(vault.settings.storage.catalog_path, migrate=False)
+    try:
+        assert rows_mentioning(db, user_id) == {}
+    finally:
+        db.close()
+
+    log = vault.log.read_text(errors="replace")
+    assert "login ban: one account from 127.0.0.0/24" in log
+    assert "login refused: too many failures" in log
+    for text in (
+        EMAIL,
+        PASSWORD,
+        WRONG_PASSWORD,
+        camera["password"],
+        camera["username"],
+        CAMERA_LOGIN,
+        CAMERA_LOGIN_PASSWORD,
+        CLIENT_IP,
+        api_token,
+    ):
+        assert text not in log, text

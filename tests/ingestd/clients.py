@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ftplib
+import io
 import shutil
 import subprocess
 
+import paramiko
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -54,3 +57,32 @@ def openssh_sftp(ingestd, camera, batch: str, tmp_path, *extra: str, env=None):
         capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
         env=env, start_new_session=True,
     )  # fmt: skip
+
+
+def ftp_login_fails(address, username: str, password: str, match: str = "530") -> None:
+    """One ftplib login that must be refused with a reply matching ``match``."""
+    ftp = ftplib.FTP()
+    try:
+        ftp.connect(*address, timeout=10)
+        with pytest.raises(ftplib.error_perm, match=match):
+            ftp.login(username, password)
+    finally:
+        ftp.close()
+
+
+def ftp_upload(address, camera: dict, name: str) -> None:
+    with ftplib.FTP() as ftp:
+        ftp.connect(*address, timeout=10)
+        ftp.login(camera["username"], camera["password"])
+        ftp.storbinary(f"STOR {name}", io.BytesIO(b"clip"))
+
+
+def sftp_upload(address, camera: dict, name: str) -> None:
+    transport = paramiko.Transport(address)
+    try:
+        transport.connect(username=camera["username"], password=camera["password"])
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        sftp.putfo(io.BytesIO(b"clip"), name, confirm=False)
+        sftp.close()
+    finally:
+        transport.close()

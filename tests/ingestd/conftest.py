@@ -116,8 +116,14 @@ def spooled(settings: Settings) -> list[tuple[UploadMeta, Path]]:
 
 
 def jail_files(settings: Settings) -> list[Path]:
-    """Every file left in any camera's jail."""
-    return [p for p in settings.storage.uploads_dir.rglob("*") if p.is_file() or p.is_symlink()]
+    """Every file left in any camera's jail (os.walk, not rglob: ingestd removes the folders a
+    session's uploads left empty when it ends, maybe while they are being listed)."""
+    found = []
+    for top, folders, files in os.walk(settings.storage.uploads_dir):
+        top_path = Path(top)
+        found += [top_path / name for name in files]
+        found += [top_path / name for name in folders if (top_path / name).is_symlink()]
+    return found
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -205,11 +211,11 @@ def _process_state(pid: int) -> str:
 def two_workers(
     settings_dict: dict, server_keys: dict[str, Path], tmp_path: Path
 ) -> Iterator[WorkerProcesses]:
-    """``python -m ingestd`` with two workers, both serving FTP and SFTP, and a limit of two
-    connections per address for each protocol."""
+    """``python -m ingestd`` with two workers, both serving FTP and SFTP, a limit of two
+    connections per address for each protocol, and a ban after three failed logins."""
     import tomli_w
 
-    settings_dict["ingest"] = {"workers": 2}
+    settings_dict["ingest"] = {"workers": 2, "ban_after_failures": 3, "failed_login_delay_s": 0.05}
     settings_dict["ftp"].update(
         workers=2,
         max_connections_per_ip=2,

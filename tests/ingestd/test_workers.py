@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from ingestd.credentials import LoginBan
-from ingestd.shared_state import login_failures_store, reset_shared_state
+from core.spool import list_incoming
+from ingestd.login_ban import LoginBan, account_key
+from ingestd.shared_state import (
+    address_failures_store,
+    known_logins_store,
+    login_failures_store,
+    reset_shared_state,
+    shared_state_file,
+)
 from ingestd.worker_slots import WorkerSlot, passive_ports_for, serves_ftp
+from tests.ingestd.clients import ftp_login_fails, ftp_upload
 
 
 def _slot(index: int, count: int) -> WorkerSlot:
@@ -33,35 +43,100 @@ def test_only_the_first_ftp_workers_serve_ftp_and_share_its_passive_ports():
     assert serves_ftp(None, ftp_workers=1)
 
 
+def shared_ban(settings, failures: int = 3, address_failures: int = 5, clock=None) -> LoginBan:
+    """The ban one worker process would have, on the shared file."""
+    return LoginBan(
+        failures,
+        60,
+        300,
+        address_failures=address_failures,
+        known_for_s=3600,
+        clock=clock or time.time,
+        pair_store=login_failures_store(settings),
+        address_store=address_failures_store(settings),
+        known=known_logins_store(settings),
+    )
+
+
 def test_ban_is_shared_between_workers(ingest_settings, caplog):
     reset_shared_state(ingest_settings)
     now = [1000.0]
-    first, second = (
-        LoginBan(3, 60, 300, clock=lambda: now[0], store=login_failures_store(ingest_settings))
-        for _ in range(2)
-    )
+    first, second = (shared_ban(ingest_settings, clock=lambda: now[0]) for _ in range(2))
     try:
-        assert first.record_failure("192.0.2.1") is False
-        assert second.record_failure("192.0.2.1") is False
-        assert first.record_failure("192.0.2.1") is True
-        assert second.is_banned("192.0.2.1")
-        assert not second.is_banned("192.0.2.2")
-        assert second.record_failure("192.0.2.1") is False  # banned already: no second log line
+        first.record_failure("192.0.2.1", "camguessed")
+        second.record_failure("192.0.2.1", "camguessed")
+        assert not second.refuses("192.0.2.1", "camguessed")
+        first.record_failure("192.0.2.1", "camguessed")
+        assert second.refuses("192.0.2.1", "camguessed")
+        assert not second.refuses("192.0.2.1", "camother")
+        assert not second.refuses("192.0.2.2", "camguessed")
+        second.record_failure("192.0.2.1", "camguessed")  # banned already: no second log line
         now[0] += 301
-        assert not first.is_banned("192.0.2.1")
+        assert not first.refuses("192.0.2.1", "camguessed")
     finally:
         first.close()
         second.close()
     bans = [r.getMessage() for r in caplog.records if r.getMessage().startswith("login ban")]
-    assert bans == ["login ban: 192.0.2.0/24 refused for 300 s after 3 failed logins"]
+    assert bans == [
+        "login ban: one account from 192.0.2.0/24 refused for 300 s after 3 failed logins"
+    ]
 
 
-def test_success_clears_earlier_failures(ingest_settings):
+def test_known_logins_are_shared_between_workers_and_survive_a_restart(ingest_settings):
     reset_shared_state(ingest_settings)
-    ban = LoginBan(2, 60, 300, store=login_failures_store(ingest_settings))
+    first, second = shared_ban(ingest_settings), shared_ban(ingest_settings)
     try:
-        ban.record_failure("192.0.2.1")
-        ban.record_success("192.0.2.1")
-        assert ban.record_failure("192.0.2.1") is False
+        first.record_success("192.0.2.1", "camknown")
+        for number in range(5):  # spraying five other accounts caps the address
+            second.record_failure("192.0.2.1", f"camguess{number}")
+        assert first.refuses("192.0.2.1", "camstranger")
+        assert not first.refuses("192.0.2.1", "camknown")
+        assert not first.address_is_closed("192.0.2.1")  # a known camera may come from it
+        assert not second.address_is_closed("192.0.2.2")
+    finally:
+        first.close()
+        second.close()
+    reset_shared_state(ingest_settings)  # ingestd restarts: bans go, known logins stay
+    after = shared_ban(ingest_settings)
+    try:
+        assert not after.refuses("192.0.2.1", "camstranger")
+        assert after.known.is_known("192.0.2.1", account_key("camknown"), time.time())
+    finally:
+        after.close()
+    # The file holds digests of account names, never the names.
+    assert b"camknown" not in shared_state_file(ingest_settings).read_bytes()
+
+
+def test_success_clears_earlier_failures_of_its_account_only(ingest_settings):
+    reset_shared_state(ingest_settings)
+    ban = shared_ban(ingest_settings, failures=2, address_failures=3)
+    try:
+        ban.record_failure("192.0.2.1", "camera")
+        ban.record_success("192.0.2.1", "camera")
+        ban.record_failure("192.0.2.1", "camera")
+        assert not ban.refuses("192.0.2.1", "camera")
+        # The address's count stays: a success of one's own camera does not reset it.
+        ban.record_failure("192.0.2.1", "camother")
+        assert ban.refuses("192.0.2.1", "camnew")
     finally:
         ban.close()
+
+
+def test_workers_share_the_ban_of_an_account_and_spare_its_neighbours(
+    catalog, make_camera, two_workers
+):
+    guessed, neighbour = make_camera(), make_camera()
+    first, second = two_workers.worker_pids()
+    address = two_workers.ftp_address
+    with two_workers.served_by(first):
+        ftp_login_fails(address, guessed["username"], "guess", "530 Login incorrect")
+        ftp_login_fails(address, guessed["username"], "guess", "530 Login incorrect")
+    with two_workers.served_by(second):
+        ftp_login_fails(address, guessed["username"], "guess", "530 Login incorrect")
+    for worker in (first, second):
+        with two_workers.served_by(worker):
+            ftp_login_fails(
+                address, guessed["username"], guessed["password"], "530 Too many failed logins"
+            )
+            ftp_upload(address, neighbour, f"A_{worker}.mp4")
+    assert len(list_incoming(two_workers.settings.storage.spool_dir)) == 2

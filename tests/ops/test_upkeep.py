@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.catalog.scheduled_runs import record_run
@@ -47,3 +49,30 @@ def test_database_upkeep_truncates_the_wal(catalog, settings):
     assert wal.stat().st_size == 0
     assert summary["catalog_bytes"] > 0
     assert database_upkeep(catalog, settings, NOW)["busy"] == 0
+
+
+def test_database_upkeep_sweeps_old_empty_folders_from_the_jails(catalog, settings):
+    uploads = settings.storage.uploads_dir
+    jail = uploads / "camgarden"
+    (jail / "old" / "older").mkdir(parents=True)
+    (jail / "fresh").mkdir(parents=True)
+    (jail / "filled").mkdir(parents=True)
+    (jail / "filled" / "A_waiting.mp4.part").write_bytes(b"upload in progress")
+    (uploads / "camempty").mkdir()
+    outside = settings.storage.data_dir / "outside"
+    outside.mkdir()
+    (jail / "link").symlink_to(outside)
+    an_hour_ago = time.time() - 3600
+    for folder in (jail / "old" / "older", jail / "old", jail / "filled", uploads / "camempty"):
+        os.utime(folder, (an_hour_ago, an_hour_ago))
+
+    summary = database_upkeep(catalog, settings, datetime.now(UTC))
+
+    assert summary["empty_folders"] == 2
+    assert not (jail / "old").exists()
+    # A folder changed a moment ago (a camera's next upload goes there), one that holds a file,
+    # a camera's own folder and whatever a symlink points at all stay.
+    assert (jail / "fresh").is_dir()
+    assert (jail / "filled" / "A_waiting.mp4.part").is_file()
+    assert (uploads / "camempty").is_dir() and jail.is_dir()
+    assert outside.is_dir()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from core.catalog.browse import set_released
+from core.catalog.camera_access import get_camera_access
 from core.catalog.web_sessions import create_session, list_sessions
 from tests.webui.conftest import AuthActions
+from webui.api.camera_slots import camera_call_slots
 
 OWNER, OTHER, ADMIN, ANON = "owner", "other", "admin", "anonymous"
 LOGIN = 302  # anonymous requests are sent to the login page
@@ -189,3 +191,125 @@ def test_a_device_session_is_ended_only_by_its_own_account(app, world, catalog):
     client = app.test_client()
     _request(client, AuthActions(client), OWNER, people, "POST", path, path)
     assert device["id"] not in {row["id"] for row in list_sessions(catalog, owner_id)}
+
+
+# --- the camera relay in the UI (issue 15, items 2 and 6)
+
+RELAY_URLS = [
+    ("GET", "/integrations/cameras/{cam}/live", {OWNER: 200, OTHER: 404, ADMIN: 404, ANON: LOGIN}),
+    (
+        "POST",
+        "/integrations/cameras/{cam}/access",
+        {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN},
+    ),
+    (
+        "POST",
+        "/integrations/cameras/{cam}/access/delete",
+        {OWNER: 302, OTHER: 404, ADMIN: 404, ANON: LOGIN},
+    ),
+]
+POST_DATA["/integrations/cameras/{cam}/access"] = {
+    "address": "169.254.169.254",
+    "username": "admin",
+    "password": "x",
+}
+# Snapshots and live streams: an owner whose camera calls all run gets 429, everyone else the
+# answer they would get anyway (a busy owner reveals nothing and holds up nobody).
+RELAY_CALLS_WHILE_THE_OWNER_IS_BUSY = [
+    (
+        "GET",
+        "/integrations/cameras/{cam}/snapshot.jpg",
+        {OWNER: 429, OTHER: 404, ADMIN: 404, ANON: LOGIN},
+    ),
+    (
+        "GET",
+        "/integrations/cameras/{cam}/live.mjpeg",
+        {OWNER: 429, OTHER: 404, ADMIN: 404, ANON: LOGIN},
+    ),
+]
+
+
+@pytest.mark.parametrize("url", RELAY_URLS, ids=lambda u: f"{u[0]} {u[1]}")
+def test_camera_relay_urls_answer_only_their_owner(app, world, url, catalog):
+    _check(app, world, [url], roles=(OTHER, ADMIN, ANON, OWNER))
+    # The address tried is a cloud metadata address: refused, nothing stored (item 6).
+    assert get_camera_access(catalog, world[1]["id"]) is None
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.169.254", "100.100.100.200", "[fd00:ec2::254]", "127.0.0.1:8080"]
+)
+def test_an_owner_cannot_point_the_relay_at_metadata_or_the_server(app, world, catalog, address):
+    people, camera, _ = world
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login_as(people[OWNER])
+    data = {"address": address, "username": "admin", "password": "x"}
+    response = auth.post(
+        f"/integrations/cameras/{camera['id']}/access", data, form_page="/integrations/"
+    )
+    assert response.status_code == 302
+    assert get_camera_access(catalog, camera["id"]) is None
+
+
+def test_relayed_camera_calls_hold_their_owners_slots(app, world):
+    people, _, _ = world
+    with app.app_context():
+        slots = camera_call_slots()
+    for _ in range(slots.per_account):
+        assert slots.take(people[OWNER]["id"]) is True
+    try:
+        _check(app, world, RELAY_CALLS_WHILE_THE_OWNER_IS_BUSY)
+    finally:
+        for _ in range(slots.per_account):
+            slots.give_back(people[OWNER]["id"])
+    assert slots.running() == 0
+
+
+# --- logging in while a stranger guesses (issue 15, item 8)
+
+OWNERS_NETWORK = "198.51.100.7"
+ELSEWHERE = "192.0.2.50"
+# (who, browser, network) -> status of a login with the right password, after a stranger on the
+# owner's network guessed the owner's password and then other accounts' until that network's
+# window was full. 302: logged in; 429: refused for now.
+LOGIN_AFTER_GUESSING = [
+    (OWNER, "known", OWNERS_NETWORK, 302),
+    (OWNER, "new", OWNERS_NETWORK, 429),
+    (OWNER, "new", ELSEWHERE, 302),
+    (OTHER, "known", OWNERS_NETWORK, 302),
+    (OTHER, "new", OWNERS_NETWORK, 429),
+    (OTHER, "new", ELSEWHERE, 302),
+]
+
+
+def test_a_strangers_guesses_lock_out_only_the_stranger(app, world, settings):
+    people, _, _ = world
+
+    def browser(address: str) -> AuthActions:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        return AuthActions(client)
+
+    known = {}
+    for role in (OWNER, OTHER):
+        known[role] = browser(OWNERS_NETWORK)
+        known[role].login_as(people[role])
+        known[role].logout()
+    stranger = browser(OWNERS_NETWORK)
+    web = settings.web
+    for _ in range(web.login_max_failures):
+        assert stranger.login(people[OWNER]["email"], "a guess").status_code in (401, 429)
+    for number in range(web.login_max_failures_per_address):
+        stranger.login(f"nobody{number}@example.com", "a guess")
+    assert stranger.login(people[OWNER]["email"], people[OWNER]["password"]).status_code == 429
+
+    outcomes = []
+    for role, device, address, expected in LOGIN_AFTER_GUESSING:
+        auth = known[role] if device == "known" else browser(address)
+        status = auth.login(people[role]["email"], people[role]["password"]).status_code
+        if status == 302:
+            auth.logout()
+        if status != expected:
+            outcomes.append(f"{role} {device} browser from {address}: {status}, not {expected}")
+    assert not outcomes, "\n".join(outcomes)
