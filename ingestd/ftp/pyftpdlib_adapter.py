@@ -15,10 +15,11 @@ Data connection (`UploadDTPHandler`)
     (and its ``log_transfer``) is skipped.
   - ``_closed`` (set by `AsyncChat`): ``close()`` may run more than once; only the first counts.
   - The ``handle_close`` MRO trick: pyftpdlib's TLS layer (``SSLConnectionMixin``) reports a
-    reset by calling ``super().handle_close()`` from inside its ``except`` block, which skips
-    any override in a subclass of `TLS_DTPHandler`. `BrokenLinkAwareDTPHandler` sits right after
-    that layer in the MRO, so it sees the error (``sys.exc_info()``) on the plain and TLS paths:
-    pyftpdlib counts a reset upload as finished, we must not.
+    reset, and a TCP close without TLS close_notify ("Unexpected EOF"), by calling
+    ``super().handle_close()`` from inside its ``except`` block, which skips any override in a
+    subclass of `TLS_DTPHandler`. `BrokenLinkAwareDTPHandler` sits right after that layer in the
+    MRO, so it sees the error (``sys.exc_info()``) on the plain and TLS paths: pyftpdlib counts
+    a reset or un-notified upload as finished, we must not.
   - ``_FileReadWriteError``'s ``__cause__``: pyftpdlib wraps a failed ``file_obj.write`` and
     answers "426 <strerror>"; the cause tells us the upload ran into its size, quota or disk
     limit, which deserves its own reply.
@@ -83,12 +84,21 @@ logger = logging.getLogger(__name__)
 PINNED_PYFTPDLIB = "2.2"
 
 _BROKEN_LINK_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT})
+# pyOpenSSL's SysCallError(-1, "Unexpected EOF"): the peer closed TCP without a close_notify.
+_TLS_EOF_WITHOUT_CLOSE_NOTIFY = -1
 
 
 def is_broken_link(error: BaseException | None) -> bool:
-    """True for a reset or timed-out connection, as opposed to the sender closing it."""
+    """True for a reset or timed-out connection, as opposed to the sender closing it.
+
+    Over TLS, the sender closing it means a close_notify (``SSL.ZeroReturnError``); a TCP close
+    without one ("Unexpected EOF", errno -1) is what a client that died or a cut line leaves,
+    so it counts as broken too (DESIGN.md §1c).
+    """
     if isinstance(error, SSL.SysCallError):
-        return bool(error.args) and error.args[0] in _BROKEN_LINK_ERRNOS
+        return bool(error.args) and (
+            error.args[0] in _BROKEN_LINK_ERRNOS or error.args[0] == _TLS_EOF_WITHOUT_CLOSE_NOTIFY
+        )
     return isinstance(error, OSError) and error.errno in _BROKEN_LINK_ERRNOS
 
 

@@ -92,6 +92,31 @@ def test_reset_tls_data_connection_is_refused_not_spooled(
     assert spooled(ingest_settings) == []
 
 
+def test_tls_data_connection_closed_without_close_notify_is_cut_off(
+    ftp_connect, make_camera, camera_clip, ingest_settings
+):
+    # A client that dies (or a line cut by a NAT timeout) ends TCP without TLS close_notify;
+    # over plain FTP that looks like a finished upload, over FTPS it must not (DESIGN.md §1c).
+    camera = make_camera()
+    ftp = ftp_connect(camera, tls=True)
+    ftp.voidcmd("TYPE I")
+    data = ftp.transfercmd("STOR cut.mp4")
+    clip = camera_clip.read_bytes()
+    data.sendall(clip[: len(clip) // 3])
+    assert wait_until(lambda: any(p.stat().st_size for p in jail_files(ingest_settings)))
+    # SSLSocket.close() sends a TCP FIN but no close_notify (only unwrap() would).
+    data.close()
+    with pytest.raises(ftplib.error_temp, match="426"):
+        ftp.voidresp()
+    assert wait_until(lambda: jail_files(ingest_settings) == [])
+    assert spooled(ingest_settings) == []
+    # The same session's next, properly ended upload still counts.
+    assert ftp.storbinary("STOR whole.mp4", io.BytesIO(clip)).startswith("226")
+    [(meta, spooled_clip)] = spooled(ingest_settings)
+    assert meta.original_name == "whole.mp4"
+    assert spooled_clip.read_bytes() == clip
+
+
 def test_require_tls_refuses_plain_login_with_a_clear_reply(ingest_settings, catalog, make_camera):
     ingest_settings.ftp.require_tls = True
     ingest_settings.sftp.enabled = False
