@@ -33,8 +33,10 @@ class FtpSettings(StrictModel):
     require_tls: bool = Field(False, description="Refuse logins that did not issue AUTH TLS first.")
     tls_min_version: Literal["1.0", "1.1", "1.2", "1.3"] = Field(
         "1.2",
-        description="Oldest TLS version FTPS accepts. 1.0/1.1 only for old camera firmware that "
-        "knows nothing newer: they also allow the weak ciphers such firmware needs.",
+        description="Oldest TLS version FTPS accepts. With 1.2 (and 1.3) only ECDHE key "
+        "exchange with AEAD ciphers (GCM, ChaCha20) is accepted. 1.0/1.1 only for old camera "
+        "firmware that knows nothing newer: they also allow the CBC and static-RSA ciphers "
+        "such firmware needs (check-config warns).",
     )
     # TLS 1.3 sends session tickets after the handshake; a client that uploads and closes
     # without reading them (lftp under load) gets its data connection reset, and pyOpenSSL

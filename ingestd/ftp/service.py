@@ -29,6 +29,13 @@ from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 logger = logging.getLogger(__name__)
 
 
+# TLS 1.2: forward secrecy (ECDHE) and authenticated encryption (GCM, ChaCha20) only; static-RSA
+# key exchange (AES128-SHA and friends) and CBC suites are left out. TLS 1.3 suites are all AEAD.
+MODERN_TLS12_CIPHERS = b"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
+# `tls_min_version` 1.0/1.1: old firmware's CBC and static-RSA suites, and the MD5+SHA-1 handshake
+# signatures that OpenSSL 3's default security level refuses.
+LEGACY_TLS_CIPHERS = b"DEFAULT:@SECLEVEL=0"
+
 TLS_VERSIONS = {
     "1.0": SSL.TLS1_VERSION,
     "1.1": SSL.TLS1_1_VERSION,
@@ -47,10 +54,9 @@ def tls_context(settings: Settings) -> SSL.Context:
     # behind, so its kernel answers the close with a reset, and a reset throws away upload data
     # the server had not yet read. Camera firmware speaks TLS 1.2 anyway.
     context.set_max_proto_version(TLS_VERSIONS[ftp.tls_max_version])
-    if ftp.tls_min_version in ("1.0", "1.1"):
-        # TLS 1.0/1.1 sign the handshake with MD5+SHA-1, which OpenSSL 3's default security
-        # level refuses; old firmware also knows only CBC ciphers.
-        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+    context.set_cipher_list(
+        LEGACY_TLS_CIPHERS if ftp.tls_min_version in ("1.0", "1.1") else MODERN_TLS12_CIPHERS
+    )
     context.set_options(SSL.OP_NO_COMPRESSION)
     context.use_certificate_chain_file(str(cert))
     context.use_privatekey_file(str(key))

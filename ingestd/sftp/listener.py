@@ -214,8 +214,9 @@ class SftpService:
         transport.handshake_timeout = min(
             transport.handshake_timeout, self.settings.login_timeout_s
         )
-        if self.settings.ciphers:
-            transport.get_security_options().ciphers = tuple(self.settings.ciphers)
+        options = transport.get_security_options()
+        options.ciphers = self.settings.offered_ciphers
+        options.digests = self.settings.offered_macs
         if self.settings.legacy_algorithms:
             offer_legacy_algorithms(transport)
         for key in self.host_keys:

@@ -9,7 +9,7 @@ from paramiko import Channel, SFTPServer
 from paramiko.buffered_pipe import BufferedPipe
 from paramiko.sftp import BaseSFTP
 
-from core.settings.sftp import SSH_CIPHERS
+from core.settings.sftp import LEGACY_SSH_MACS, MODERN_SSH_CIPHERS, MODERN_SSH_MACS, SSH_CIPHERS
 from ingestd.sftp.protocol import (
     PINNED_PARAMIKO,
     StatusWithMessage,
@@ -90,6 +90,12 @@ def test_the_ciphers_settings_accept_are_the_ones_paramiko_offers():
     assert "self._transport._preferred_ciphers" in inspect.getsource(
         paramiko.transport.SecurityOptions.ciphers.fget
     ), "SecurityOptions.ciphers no longer reads Transport._preferred_ciphers"
+
+
+def test_the_macs_and_ciphers_we_offer_are_ones_paramiko_knows():
+    # SecurityOptions' setters refuse names paramiko does not know; say so before a camera does.
+    assert set(MODERN_SSH_MACS + LEGACY_SSH_MACS) <= set(paramiko.Transport._mac_info)
+    assert set(MODERN_SSH_CIPHERS) <= set(SSH_CIPHERS)
 
 
 def test_finishing_the_subsystem_still_closes_the_channel_after_our_exit_status():

@@ -9,7 +9,9 @@ import subprocess
 import warnings
 
 import pytest
+import tomli_w
 
+from cli import main as cli_main
 from core.settings import ConfigError, settings_from_dict
 from tests.ingestd.clients import needs_tool
 from tests.ingestd.conftest import spooled
@@ -92,3 +94,50 @@ def test_tls_min_version_newer_than_max_is_a_settings_error(settings_dict, tmp_p
     settings_dict["ftp"]["tls_min_version"] = "1.3"
     with pytest.raises(ConfigError, match=r"tls_min_version 1\.3 is newer than tls_max_version"):
         settings_from_dict(settings_dict, tmp_path)
+
+
+def _s_client(ingestd, *options: str) -> subprocess.CompletedProcess:
+    """OpenSSL's client on the FTPS port (AUTH TLS), offering only ``options``' ciphers."""
+    openssl = needs_tool("openssl")
+    host, port = ingestd.ftp.address
+    return subprocess.run(
+        [openssl, "s_client", "-starttls", "ftp", "-connect", f"{host}:{port}", *options],
+        input="", capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+
+
+def test_default_ftps_takes_only_forward_secret_aead_suites_for_tls12(ingestd):
+    static_rsa = _s_client(ingestd, "-tls1_2", "-cipher", "AES128-SHA:AES256-GCM-SHA384")
+    assert static_rsa.returncode != 0
+    assert "handshake failure" in static_rsa.stderr or "no cipher" in static_rsa.stderr, (
+        static_rsa.stderr
+    )
+    cbc = _s_client(ingestd, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA")
+    assert cbc.returncode != 0
+    modern = _s_client(ingestd, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256")
+    assert modern.returncode == 0, modern.stderr
+    assert "Cipher is ECDHE-RSA-AES128-GCM-SHA256" in modern.stdout
+
+
+def test_tls_min_version_10_also_takes_old_firmwares_static_rsa_suite(
+    ingest_settings, catalog, request
+):
+    ingest_settings.ftp.tls_min_version = "1.0"
+    ingestd = request.getfixturevalue("ingestd")
+    result = _s_client(ingestd, "-tls1_2", "-cipher", "AES128-SHA@SECLEVEL=0")
+    assert result.returncode == 0, result.stderr
+    assert "Cipher is AES128-SHA" in result.stdout
+
+
+def test_check_config_warns_about_settings_for_old_firmware(settings_dict, tmp_path, capsys):
+    config = tmp_path / "alarmvault.toml"
+    config.write_bytes(tomli_w.dumps(settings_dict).encode())
+    assert cli_main(["--config", str(config), "check-config"]) == 0
+    assert "tls_min_version" not in capsys.readouterr().out
+    settings_dict["ftp"]["tls_min_version"] = "1.0"
+    settings_dict["sftp"]["legacy_algorithms"] = True
+    config.write_bytes(tomli_w.dumps(settings_dict).encode())
+    assert cli_main(["--config", str(config), "check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: [ftp] tls_min_version = 1.0: FTPS also accepts TLS 1.0" in out
+    assert "warning: [sftp] legacy_algorithms = true: SFTP also offers SHA-1" in out
