@@ -1,4 +1,7 @@
-"""``python -m ingestd [--config PATH] [--validate-config]``: serve camera uploads until SIGTERM."""
+"""``python -m ingestd [--config PATH] [--validate-config]``: serve camera uploads until SIGTERM.
+
+SIGHUP loads the FTPS certificate and key again (certbot's deploy hook, ``systemctl reload``).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ def serve(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGHUP, lambda signum, frame: daemon.reload_tls())
     try:
         daemon.start()
     except (OSError, ValueError) as error:

@@ -147,11 +147,12 @@ class FtpService:
     def address(self) -> tuple[str, int]:
         return self.server.address
 
-    def reload_tls_if_changed(self) -> bool:
+    def reload_tls(self, *, force: bool = False) -> bool:
         """A new certificate or key on disk (a certbot renewal) is used for new connections;
-        sessions already open keep theirs, so no upload is dropped. Runs in the I/O loop."""
+        sessions already open keep theirs, so no upload is dropped. ``force`` reloads even when
+        the files look unchanged (SIGHUP). Runs in the I/O loop."""
         state = tls_files_state(self._settings)
-        if state == self._tls_files:
+        if state == self._tls_files and not force:
             return False
         try:
             context = tls_context(self._settings)
@@ -164,8 +165,12 @@ class FtpService:
         logger.info("FTPS certificate reloaded")
         return True
 
+    def request_tls_reload(self) -> None:
+        """`reload_tls` (forced) from any thread or a signal handler: it runs in the I/O loop."""
+        self.bridge.call_soon(lambda: self.reload_tls(force=True))
+
     def start(self) -> None:
-        self.ioloop.call_every(TLS_RELOAD_CHECK_S, self.reload_tls_if_changed)
+        self.ioloop.call_every(TLS_RELOAD_CHECK_S, self.reload_tls)
         self._thread = threading.Thread(target=self._serve, name="ingestd-ftp", daemon=True)
         self._thread.start()
         host, port = self.address
