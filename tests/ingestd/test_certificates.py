@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from core.certificates import names_in_certificate
 from core.settings import load_settings, parse_listen
 from ingestd.ftp.service import TLS_RELOAD_CHECK_S
-from ingestd.keys import TLS_CERT_NAME, names_in_certificate
+from ingestd.keys import TLS_CERT_NAME
 from tests.ingestd.clients import needs_tool
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 from tests.ingestd.test_process import START_TIMEOUT_S, _start
@@ -54,9 +55,13 @@ def test_generated_certificate_is_valid_for_the_configured_host_name(
     # The generated certificate, not the session's shared one.
     ingest_settings.ftp.tls_cert = ingest_settings.ftp.tls_key = None
     ingest_settings.ftp.tls_hostnames = [HOST, "192.0.2.7"]
+    # The camera page gives cameras the public URL's host when there is no NAT address.
+    ingest_settings.web.public_url = "https://video.example.org/"
     ingestd = request.getfixturevalue("ingestd")
     cert = ingest_settings.storage.keys_dir / TLS_CERT_NAME
-    assert {HOST, "192.0.2.7", "localhost", "127.0.0.1"} <= names_in_certificate(cert)
+    assert {HOST, "192.0.2.7", "video.example.org", "localhost", "127.0.0.1"} <= (
+        names_in_certificate(cert)
+    )
     camera = make_camera()
     result = _curl_verifying(ingestd, camera, camera_clip, cert, HOST)
     assert result.returncode == 0, result.stderr
@@ -66,7 +71,7 @@ def test_generated_certificate_is_valid_for_the_configured_host_name(
     assert [meta.original_name for meta, _ in spooled(ingest_settings)] == [f"{HOST}.mp4"]
 
 
-def _admin_certificate(folder: Path, name: str) -> tuple[Path, Path]:
+def admin_certificate(folder: Path, name: str) -> tuple[Path, Path]:
     """A self-signed certificate for ``name``, as an admin (or certbot) would put in place."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
@@ -104,7 +109,7 @@ def test_a_renewed_certificate_serves_new_connections_and_open_uploads_go_on(
     ingest_settings, catalog, make_camera, camera_clip, request, tmp_path
 ):
     live = tmp_path / "letsencrypt" / "live"
-    first = _admin_certificate(tmp_path / "first", HOST)
+    first = admin_certificate(tmp_path / "first", HOST)
     live.mkdir(parents=True)
     (live / "fullchain.pem").symlink_to(first[0])
     (live / "privkey.pem").symlink_to(first[1])
@@ -119,7 +124,7 @@ def test_a_renewed_certificate_serves_new_connections_and_open_uploads_go_on(
     open_session.login(camera["username"], camera["password"])
     open_session.prot_p()
     # ... certbot renews: the live/ links now point at new files.
-    second = _admin_certificate(tmp_path / "second", HOST)
+    second = admin_certificate(tmp_path / "second", HOST)
     for link, target in zip((live / "fullchain.pem", live / "privkey.pem"), second, strict=True):
         link.unlink()
         link.symlink_to(target)
@@ -141,7 +146,7 @@ def test_sighup_loads_a_replaced_certificate_while_an_upload_runs_on(
     settings_dict, make_camera, camera_clip, request, tmp_path
 ):
     # certbot's deploy hook (`systemctl reload`, i.e. SIGHUP) after it replaced the files.
-    cert_file, key_file = _admin_certificate(tmp_path / "live", HOST)
+    cert_file, key_file = admin_certificate(tmp_path / "live", HOST)
     first_cert = tmp_path / "first.pem"
     first_cert.write_bytes(cert_file.read_bytes())
     settings_dict["ftp"].update(tls_cert=str(cert_file), tls_key=str(key_file))
@@ -167,7 +172,7 @@ def test_sighup_loads_a_replaced_certificate_while_an_upload_runs_on(
         data.sendall(clip[: len(clip) // 2])
         assert wait_until(lambda: any(p.stat().st_size for p in jail_files(settings)))
         # ... while the certificate is replaced in place and ingestd told so.
-        _admin_certificate(tmp_path / "live", HOST)
+        admin_certificate(tmp_path / "live", HOST)
         process.send_signal(signal.SIGHUP)
         assert wait_until(lambda: "FTPS certificate reloaded" in log.read_text())
         # The reload came from the signal, not from the periodic check.
