@@ -13,6 +13,7 @@ from core.catalog import NotFound
 from core.catalog.camera_edits import update_camera
 from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
+from core.catalog.login_crypto import camera_login_crypto
 from core.catalog.quarantine import list_quarantined
 from core.catalog.time_zones import set_file_timezone
 from core.detection.availability import unavailable_models
@@ -72,6 +73,7 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
             switches=get_detection_switches(db, camera["id"]),
             switch_texts=DETECTION_SWITCHES,
             quarantined=list_quarantined(db, camera_id=camera["id"]),
+            last_login=camera_login_crypto(db, camera["id"]),
             zone_suggestion=zone_suggestion(camera),
             default_zone=get_settings().pipeline.camera_timezone,
         ),

@@ -33,7 +33,8 @@ Control connection (`UploadFTPHandler`)
     naming no remedy; a camera needs "530 ... set the camera to FTPS".
   - ``pre_process_command`` overridden: a NUL byte in an argument made pyftpdlib's path check
     raise ValueError and drop the connection; it gets a 501 before any path is looked at.
-  - ``_ssl_established``: whether the control connection is encrypted (FTP or FTPS session).
+  - ``_ssl_established``: whether the control connection is encrypted (FTP or FTPS session);
+    ``socket`` is then pyOpenSSL's Connection, which says the TLS version and cipher.
   - ``handle()`` overridden: pyftpdlib's server calls it after its own per-process connection
     limits; the limit counted across worker processes is checked there too, before the 220.
   - ``close()`` overridden: gives the connection's shared-limit slot back, once.
@@ -256,6 +257,14 @@ class UploadFTPHandler(TLS_FTPHandler):
     @property
     def tls_established(self) -> bool:
         return bool(self._ssl_established)
+
+    @property
+    def tls_version_and_cipher(self) -> tuple[str, str] | None:
+        """The control connection's TLS version and cipher ("TLSv1.3", "TLS_AES_256_GCM_SHA384");
+        None without TLS."""
+        if not self._ssl_established or not isinstance(self.socket, SSL.Connection):
+            return None
+        return self.socket.get_protocol_version_name(), self.socket.get_cipher_name() or ""
 
     def take_rename_source(self) -> str | None:
         """The filesystem path of the last RNFR, once (None without one)."""

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import paramiko
 
@@ -37,7 +38,13 @@ from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
-from ingestd.sftp.protocol import TunedSFTPServer, legacy_host_key, offer_legacy_algorithms
+from ingestd.sftp.protocol import (
+    TunedSFTPServer,
+    legacy_host_key,
+    negotiated_algorithms,
+    offer_legacy_algorithms,
+    remember_agreed_kex,
+)
 from ingestd.sftp.server import CameraSSHServer
 from ingestd.worker_slots import WorkerSlot, bind_listener
 
@@ -219,6 +226,7 @@ class SftpService:
         options.digests = self.settings.offered_macs
         if self.settings.legacy_algorithms:
             offer_legacy_algorithms(transport)
+        agreed_kex = remember_agreed_kex(transport)
         for key in self.host_keys:
             transport.add_server_key(
                 legacy_host_key(key) if self.settings.legacy_algorithms else key
@@ -230,6 +238,7 @@ class SftpService:
             self.handover,
             self.guard,
             public_keys=self.settings.public_keys,
+            login_crypto=partial(negotiated_algorithms, transport, agreed_kex),
         )
         # With an event, start_server returns at once; the transport runs in its own thread.
         # Listed only after this: before it, is_active() is False and housekeeping would

@@ -6,9 +6,11 @@ import errno
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import paramiko
 
+from core.catalog.login_crypto import LoginCrypto
 from core.spool import shorten_address
 from ingestd.credentials import (
     MSG_BANNED,
@@ -35,12 +37,15 @@ class CameraSSHServer(paramiko.ServerInterface):
         guard: StorageGuard,
         *,
         public_keys: bool,
+        login_crypto: Callable[[], LoginCrypto] | None = None,
     ) -> None:
         self.remote_ip = remote_ip
         self.credentials = credentials
         self.handover = handover
         self.guard = guard
         self.public_keys = public_keys
+        # What the connection negotiated, noted in the catalog at login (the camera page).
+        self.login_crypto = login_crypto
         self.account: CameraAccount | None = None
         # Set when the password was right but the camera may not upload (suspended, ...):
         # SSH cannot say why a login failed, so every file operation says it instead.
@@ -98,6 +103,8 @@ class CameraSSHServer(paramiko.ServerInterface):
     def _granted(self, account: CameraAccount, method: str) -> int:
         self.account = account
         self.touch()
+        if self.login_crypto is not None:
+            self.credentials.record_login_crypto(account.camera_id, self.login_crypto())
         logger.debug("%s logged in over sftp (%s)", self.log_identity, method)
         return paramiko.AUTH_SUCCESSFUL
 

@@ -10,13 +10,16 @@ import subprocess
 
 import pytest
 
+from core.catalog.login_crypto import camera_login_crypto
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import TLS_CERT_NAME, ensure_tls_certificate
 from tests.ingestd.clients import needs_tool
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 
 
-def test_ftp_tls_upload_is_spooled_as_ftps(ftp_connect, make_camera, camera_clip, ingest_settings):
+def test_ftp_tls_upload_is_spooled_as_ftps(
+    ftp_connect, make_camera, camera_clip, ingest_settings, catalog
+):
     camera = make_camera()
     ftp = ftp_connect(camera, tls=True)
     ftp.mkd("20240501")
@@ -25,6 +28,20 @@ def test_ftp_tls_upload_is_spooled_as_ftps(ftp_connect, make_camera, camera_clip
     [(meta, clip)] = spooled(ingest_settings)
     assert meta.protocol == "ftps"
     assert clip.read_bytes() == camera_clip.read_bytes()
+    # What the login used, for the camera page.
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert used["protocol"] == "ftps"
+    assert (used["tls_version"], used["tls_cipher"]) == (ftp.sock.version(), ftp.sock.cipher()[0])
+    assert used["ssh_kex"] is None
+
+
+def test_plain_ftp_login_is_noted_as_unencrypted(ftp_connect, make_camera, catalog):
+    camera = make_camera()
+    ftp_connect(camera).quit()
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert (used["protocol"], used["tls_version"], used["tls_cipher"]) == ("ftp", None, None)
 
 
 def test_curl_ssl_reqd_upload(ingestd, make_camera, camera_clip, ingest_settings):

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from core.catalog.login_crypto import camera_login_crypto
 from tests.ingestd.clients import openssh_sftp, registered_key_file
 from tests.ingestd.conftest import spooled, wait_until
 
@@ -53,6 +54,12 @@ def test_sha1_only_client_connects_only_with_legacy_algorithms_on(
     assert "kex: host key algorithm: ssh-rsa" in result.stderr
     [(_meta, clip)] = spooled(rsa_host_key_settings)
     assert clip.read_bytes() == camera_clip.read_bytes()
+    # The camera page can tell the owner that this camera needs the legacy setting.
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert used["protocol"] == "sftp"
+    assert used["ssh_kex"] == "diffie-hellman-group14-sha1"
+    assert used["ssh_host_key_type"] == "ssh-rsa"
 
 
 def test_legacy_algorithms_on_still_gives_modern_clients_modern_ones(
@@ -68,6 +75,10 @@ def test_legacy_algorithms_on_still_gives_modern_clients_modern_ones(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "kex: host key algorithm: rsa-sha2-512" in result.stderr
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert used["ssh_host_key_type"] == "rsa-sha2-512"
+    assert used["ssh_kex"] in result.stderr.split("kex: algorithm: ")[1].split("\n")[0]
     assert (
         "diffie-hellman-group14-sha1"
         not in result.stderr.split("kex: algorithm:")[1].split("\n")[0]
@@ -138,5 +149,8 @@ def test_legacy_algorithms_let_an_aes_cbc_hmac_sha1_client_upload(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "cipher: aes128-cbc MAC: hmac-sha1" in result.stderr
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert (used["ssh_cipher"], used["ssh_mac"]) == ("aes128-cbc", "hmac-sha1")
     [(_meta, clip)] = spooled(ingest_settings)
     assert clip.read_bytes() == camera_clip.read_bytes()

@@ -126,3 +126,13 @@ def test_what_offer_legacy_algorithms_sets_is_still_what_paramiko_reads():
     assert "self.HASHES[algorithm]" in inspect.getsource(RSAKey.sign_ssh_data)
     assert KexGroup14SHA1.hash_algo().name == "sha1"
     assert "ssh-rsa" in LegacyRSAKey.HASHES and "ssh-rsa" not in RSAKey.HASHES
+
+
+def test_what_the_camera_page_reads_of_a_transport_is_still_set_during_key_exchange():
+    # ingestd.sftp.protocol.remember_agreed_kex / negotiated_algorithms.
+    parse = inspect.getsource(paramiko.Transport._parse_kex_init)
+    assert "self.kex_engine = self._kex_info[agreed_kex[0]](self)" in parse
+    assert "self.host_key_type = agreed_keys[0]" in parse
+    assert "self.local_cipher = agreed_local_ciphers[0]" in parse
+    assert "self.local_mac = agreed_local_macs[0]" in parse
+    assert isinstance(paramiko.Transport._kex_info, dict)

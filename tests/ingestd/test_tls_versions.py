@@ -16,10 +16,11 @@ import pytest
 import tomli_w
 
 from cli import main as cli_main
+from core.catalog.login_crypto import camera_login_crypto
 from core.settings import ConfigError, load_settings, parse_listen, settings_from_dict
 from tests.conftest import REPO
 from tests.ingestd.clients import needs_tool
-from tests.ingestd.conftest import spooled
+from tests.ingestd.conftest import spooled, wait_until
 from tests.loopback import wait_listening
 
 
@@ -102,7 +103,7 @@ def ftps_only_config(settings_dict, request):
 
 
 def test_ingestd_serves_tls13_without_session_tickets_and_lftp_uploads_many_files(
-    ftps_only_config, make_camera, camera_clip, tmp_path
+    ftps_only_config, catalog, make_camera, camera_clip, tmp_path
 ):
     settings = load_settings(ftps_only_config)
     camera = make_camera()
@@ -133,6 +134,8 @@ def test_ingestd_serves_tls13_without_session_tickets_and_lftp_uploads_many_file
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     assert "TLS 1.2 at most" not in log.read_text()
+    used = camera_login_crypto(catalog, camera["id"])
+    assert (used["protocol"], used["tls_version"]) == ("ftps", "TLSv1.3")
     names = sorted(meta.original_name for meta, _ in spooled(settings))
     assert names == ["A.mp4", *(file.name for file in files)]
 
@@ -170,10 +173,16 @@ def test_tls_min_version_11_lets_old_firmware_upload(
     client = _old_firmware_ftps(ingestd, camera)
     client.login(camera["username"], camera["password"])
     client.prot_p()
+    client_cipher = client.sock.cipher()[0]
     assert client.sock.version() == "TLSv1.1"
     with camera_clip.open("rb") as clip:
         assert client.storbinary("STOR A.mp4", clip).startswith("226")
     client.quit()
+    # The camera page shows that this camera needs the old TLS.
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert (used["protocol"], used["tls_version"]) == ("ftps", "TLSv1.1")
+    assert used["tls_cipher"] == client_cipher
     [(meta, _clip)] = spooled(ingest_settings)
     assert meta.protocol == "ftps"
 
