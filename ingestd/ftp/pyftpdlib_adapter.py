@@ -19,7 +19,7 @@ Data connection (`UploadDTPHandler`)
     ``super().handle_close()`` from inside its ``except`` block, which skips any override in a
     subclass of `TLS_DTPHandler`. `BrokenLinkAwareDTPHandler` sits right after that layer in the
     MRO, so it sees the error (``sys.exc_info()``) on the plain and TLS paths: pyftpdlib counts
-    a reset or un-notified upload as finished, we must not.
+    a reset upload as finished, we must not; one without close_notify is noted.
   - ``_FileReadWriteError``'s ``__cause__``: pyftpdlib wraps a failed ``file_obj.write`` and
     answers "426 <strerror>"; the cause tells us the upload ran into its size, quota or disk
     limit, which deserves its own reply.
@@ -90,17 +90,17 @@ _TLS_EOF_WITHOUT_CLOSE_NOTIFY = -1
 
 
 def is_broken_link(error: BaseException | None) -> bool:
-    """True for a reset or timed-out connection, as opposed to the sender closing it.
-
-    Over TLS, the sender closing it means a close_notify (``SSL.ZeroReturnError``); a TCP close
-    without one ("Unexpected EOF", errno -1) is what a client that died or a cut line leaves,
-    so it counts as broken too (DESIGN.md §1c).
-    """
+    """True for a reset or timed-out connection, as opposed to the sender closing it."""
     if isinstance(error, SSL.SysCallError):
-        return bool(error.args) and (
-            error.args[0] in _BROKEN_LINK_ERRNOS or error.args[0] == _TLS_EOF_WITHOUT_CLOSE_NOTIFY
-        )
+        return bool(error.args) and error.args[0] in _BROKEN_LINK_ERRNOS
     return isinstance(error, OSError) and error.errno in _BROKEN_LINK_ERRNOS
+
+
+def is_eof_without_close_notify(error: BaseException | None) -> bool:
+    """True for a TLS connection whose sender closed TCP without a TLS close_notify."""
+    return isinstance(error, SSL.SysCallError) and error.args[:1] == (
+        _TLS_EOF_WITHOUT_CLOSE_NOTIFY,
+    )
 
 
 # --- the I/O loop
@@ -175,10 +175,15 @@ class BrokenLinkAwareDTPHandler(DTPHandler):
     """Tells a reset data connection from one the sender closed (see the module docstring)."""
 
     _broken_link = False
+    # Over TLS: the upload ended with a TCP close but no close_notify (see `UploadDTPHandler`).
+    ended_without_close_notify = False
 
     def handle_close(self) -> None:
-        if self.receive and is_broken_link(sys.exc_info()[1]):
+        error = sys.exc_info()[1]
+        if self.receive and is_broken_link(error):
             self._broken_link = True
+        elif self.receive and is_eof_without_close_notify(error):
+            self.ended_without_close_notify = True
         super().handle_close()
 
 
@@ -187,6 +192,11 @@ class UploadDTPHandler(TLS_DTPHandler, BrokenLinkAwareDTPHandler):
 
     A reset connection is a cut-off upload (426), never a finished one. When the command
     channel's ``on_file_received`` returns False, the reply is `not_stored_reply` instead of 226.
+
+    A TLS data connection closed without close_notify is an end the server cannot trust (a client
+    that died, or one such as wput that never sends it): like every plain-FTP upload it is
+    handed over, and the pipeline's whole-file check rejects it as ``truncated`` if it is cut
+    (DESIGN.md §1c). Refusing it would lose whole clips of such clients.
     """
 
     not_stored_reply = "451 Upload could not be stored; please send it again."
@@ -212,6 +222,11 @@ class UploadDTPHandler(TLS_DTPHandler, BrokenLinkAwareDTPHandler):
             self.transfer_finished = False
             self._resp = ("426 Connection broken; transfer aborted.", logger.info)
         if not self._closed and self.receive and self.transfer_finished and self.file_obj:
+            if self.ended_without_close_notify:
+                logger.info(
+                    "%s ftps upload ended without TLS close_notify: the whole-file check decides",
+                    self.cmd_channel.log_identity,
+                )
             file_obj, self.file_obj = self.file_obj, None
             file_obj.close()
             if not self.cmd_channel.on_file_received(file_obj.name):
