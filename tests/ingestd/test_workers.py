@@ -1,12 +1,15 @@
-"""Pre-forked workers: a shared login ban and passive ports that never overlap."""
+"""Pre-forked workers: a shared login ban, passive ports that never overlap, SIGHUP passed on."""
 
 from __future__ import annotations
+
+import signal
 
 import pytest
 
 from ingestd.credentials import LoginBan
 from ingestd.shared_state import login_failures_store, reset_shared_state
 from ingestd.worker_slots import WorkerSlot, passive_ports_for, serves_ftp
+from tests.ingestd.conftest import wait_until
 
 
 def _slot(index: int, count: int) -> WorkerSlot:
@@ -65,3 +68,14 @@ def test_success_clears_earlier_failures(ingest_settings):
         assert ban.record_failure("192.0.2.1") is False
     finally:
         ban.close()
+
+
+def test_sighup_makes_every_worker_load_the_certificate_again(two_workers):
+    # `systemctl reload` signals the parent only; each worker serves FTPS with its own context.
+    workers_before = two_workers.worker_pids()
+    two_workers.process.send_signal(signal.SIGHUP)
+    assert wait_until(
+        lambda: two_workers.log.read_text().count("FTPS certificate reloaded") == 2
+    ), two_workers.log.read_text()
+    assert two_workers.process.poll() is None
+    assert two_workers.worker_pids() == workers_before
