@@ -18,6 +18,7 @@ from core.catalog.quarantine import list_quarantined
 from core.catalog.time_zones import set_file_timezone
 from core.detection.availability import unavailable_models
 from core.detection.results import DetectionSwitches
+from core.legacy_crypto import needs_old_firmware_crypto
 from core.timestamps import is_zone
 from pipeline.quarantine import accept_quarantined, discard_quarantined
 from webui.auth import login_required
@@ -62,6 +63,7 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
         get_settings(), camera, models.get(camera["model"]), password, request.host
     )
     db = get_db()
+    last_login = camera_login_crypto(db, camera["id"])
     return (
         render_template(
             "cameras/detail.html",
@@ -73,7 +75,8 @@ def _render_camera(camera: dict, password: str | None = None, status: int = 200)
             switches=get_detection_switches(db, camera["id"]),
             switch_texts=DETECTION_SWITCHES,
             quarantined=list_quarantined(db, camera_id=camera["id"]),
-            last_login=camera_login_crypto(db, camera["id"]),
+            last_login=last_login,
+            last_login_is_old=last_login is not None and needs_old_firmware_crypto(last_login),
             zone_suggestion=zone_suggestion(camera),
             default_zone=get_settings().pipeline.camera_timezone,
         ),

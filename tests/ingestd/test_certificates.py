@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from core.certificates import names_in_certificate
 from core.settings import load_settings, parse_listen
 from ingestd.ftp.service import TLS_RELOAD_CHECK_S
-from ingestd.keys import TLS_CERT_NAME
+from ingestd.keys import TLS_CERT_NAME, ensure_tls_certificate
 from tests.ingestd.clients import needs_tool
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 from tests.ingestd.test_process import START_TIMEOUT_S, _start
@@ -192,3 +192,17 @@ def test_sighup_loads_a_replaced_certificate_while_an_upload_runs_on(
     # curl before and after the reload; the one that trusted the old certificate sent nothing.
     assert [name for name, _ in uploads] == [f"{HOST}.mp4", f"{HOST}.mp4", "running.mp4"]
     assert uploads[-1][1].read_bytes() == clip
+
+
+def test_the_generated_certificate_is_made_again_when_the_names_change(ingest_settings):
+    ingest_settings.ftp.tls_cert = ingest_settings.ftp.tls_key = None
+    ingest_settings.ftp.tls_hostnames = [HOST]
+    cert, _key = ensure_tls_certificate(ingest_settings)
+    first = cert.read_bytes()
+    assert ensure_tls_certificate(ingest_settings)[0].read_bytes() == first  # kept as it is
+    # The admin moves the cameras to a new name, and ingestd restarts.
+    ingest_settings.ftp.masquerade_address = "198.51.100.9"
+    ingest_settings.ftp.tls_hostnames = ["cams.example.org"]
+    cert, _key = ensure_tls_certificate(ingest_settings)
+    assert cert.read_bytes() != first
+    assert {"cams.example.org", "198.51.100.9"} <= names_in_certificate(cert)

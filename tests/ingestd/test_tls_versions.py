@@ -17,6 +17,7 @@ import tomli_w
 
 from cli import main as cli_main
 from core.catalog.login_crypto import camera_login_crypto
+from core.legacy_crypto import needs_old_firmware_crypto
 from core.settings import ConfigError, load_settings, parse_listen, settings_from_dict
 from tests.conftest import REPO
 from tests.ingestd.clients import needs_tool
@@ -238,3 +239,33 @@ def test_check_config_warns_about_settings_for_old_firmware(settings_dict, tmp_p
     out = capsys.readouterr().out
     assert "warning: [ftp] tls_min_version = 1.0: FTPS also accepts TLS 1.0" in out
     assert "warning: [sftp] legacy_algorithms = true: SFTP also offers SHA-1" in out
+
+
+def _ftps(version: str, cipher: str) -> dict:
+    return {"protocol": "ftps", "tls_version": version, "tls_cipher": cipher}
+
+
+def _sftp(kex: str, host_key: str, cipher: str, mac: str) -> dict:
+    return {
+        "protocol": "sftp", "ssh_kex": kex, "ssh_host_key_type": host_key,
+        "ssh_cipher": cipher, "ssh_mac": mac,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("login", "old"),
+    [
+        (_ftps("TLSv1.3", "TLS_AES_128_GCM_SHA256"), False),
+        (_ftps("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256"), False),
+        (_ftps("TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305"), False),
+        (_ftps("TLSv1.2", "AES128-SHA"), True),
+        (_ftps("TLSv1.1", "ECDHE-RSA-AES128-SHA"), True),
+        (_sftp("curve25519-sha256", "ssh-ed25519", "aes128-ctr", "hmac-sha2-256"), False),
+        (_sftp("curve25519-sha256", "ssh-ed25519", "aes128-ctr", "hmac-sha1"), True),
+        (_sftp("curve25519-sha256", "ssh-ed25519", "aes256-cbc", "hmac-sha2-256"), True),
+        (_sftp("diffie-hellman-group14-sha1", "ssh-rsa", "aes128-ctr", "hmac-sha2-256"), True),
+        ({"protocol": "ftp"}, False),
+    ],
+)
+def test_a_login_on_old_firmwares_algorithms_is_told_apart(login, old):
+    assert needs_old_firmware_crypto(login) is old

@@ -199,12 +199,14 @@ def test_the_camera_page_shows_what_its_last_login_used(
     section = _last_login(client.get(f"/cameras/{camera['id']}").get_data(as_text=True))
     for shown in ("SFTP", "diffie-hellman-group14-sha1", "aes128-cbc", "hmac-sha1", "ssh-rsa"):
         assert f"<code>{shown}</code>" in section
+    assert 'id="old-firmware-crypto"' in section
     assert record_login_crypto(
         catalog, camera["id"], LoginCrypto("ftps", "TLSv1.3", "TLS_AES_256_GCM_SHA384")
     )
     section = _last_login(client.get(f"/cameras/{camera['id']}").get_data(as_text=True))
     assert "<code>TLSv1.3</code>" in section and "<code>TLS_AES_256_GCM_SHA384</code>" in section
     assert "ssh-rsa" not in section
+    assert 'id="old-firmware-crypto"' not in section
 
 
 def test_removing_a_camera_removes_what_its_logins_used(catalog, make_camera):
