@@ -65,9 +65,12 @@ class _Connection:
 class QuietNegotiationFailures(logging.Filter):
     """paramiko logs a client that gives up during key exchange (``ssh-keyscan`` asking for a
     key type we do not have, a scanner, an old client) as an ERROR and a traceback, one record
-    per line. One INFO line says it; the traceback records of that thread are dropped."""
+    per line, and one that resets the connection as an ERROR. One INFO line says it; the
+    traceback records of that thread are dropped."""
 
     PREFIX = "Exception (server): "
+    # A client that resets the connection (ssh-keyscan under load, a scanner) is no server error.
+    RESET = "Socket exception: Connection reset by peer"
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,6 +80,10 @@ class QuietNegotiationFailures(logging.Filter):
         if record.levelno < logging.ERROR:
             return True
         message = str(record.msg)
+        if message.startswith(self.RESET):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "ssh connection reset by the client's side", ()
+            return True
         if message.startswith(self.PREFIX):
             self._in_traceback.active = True
             record.levelno, record.levelname = logging.INFO, "INFO"
