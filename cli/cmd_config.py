@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli import CommandError, CommandLine, Context
+from core.legacy_crypto import legacy_crypto_warnings
 from core.mail_links import mail_link_warning
 from core.proxy_hint import proxy_warning
 from core.settings import ConfigError, load_settings
@@ -40,7 +41,11 @@ def check_config(args: argparse.Namespace, context: Context) -> int:
         raise CommandError(f"invalid settings:\n{error}") from None
     where = settings.config_path or "built-in defaults"
     print(f"settings OK: {where}")
-    for warning in (mail_link_warning(settings), proxy_warning(settings)):
+    for warning in (
+        mail_link_warning(settings),
+        proxy_warning(settings),
+        *legacy_crypto_warnings(settings),
+    ):
         if warning:
             print(f"warning: {warning}")
     return 0

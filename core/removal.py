@@ -19,8 +19,8 @@ from core.catalog.browse import delete_recording_rows
 from core.catalog.camera_edits import camera_recordings, delete_camera_rows
 from core.catalog.cameras import list_cameras
 from core.catalog.quarantine import list_quarantined
-from core.catalog.stills import still_paths
 from core.catalog.recordings import recording_paths
+from core.catalog.stills import still_paths
 from core.clipstore import ClipStore
 from core.media_store import MediaStore
 from core.settings.storage import StorageSettings

@@ -1,17 +1,25 @@
-"""``python -m ingestd [--config PATH] [--validate-config]``: serve camera uploads until SIGTERM."""
+"""``python -m ingestd [--config PATH] [--validate-config]``: serve camera uploads until SIGTERM.
+
+SIGHUP loads the FTPS certificate and key again (certbot's deploy hook, ``systemctl reload``).
+"""
 
 from __future__ import annotations
 
-import logging
-import signal
-import sys
-from collections.abc import Sequence
-from types import FrameType
+# Before anything loads OpenSSL: it reads its configuration once (see ingestd.openssl_config).
+from ingestd.openssl_config import use_ingestd_openssl_config
 
-from core.service import run_service
-from core.settings import Settings
-from ingestd.daemon import IngestDaemon
-from ingestd.workers import WorkerSupervisor
+use_ingestd_openssl_config()
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from types import FrameType  # noqa: E402
+
+from core.service import run_service  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from ingestd.daemon import IngestDaemon  # noqa: E402
+from ingestd.workers import WorkerSupervisor  # noqa: E402
 
 logger = logging.getLogger("ingestd")
 
@@ -25,6 +33,7 @@ def serve(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGHUP, lambda signum, frame: daemon.reload_tls())
     try:
         daemon.start()
     except (OSError, ValueError) as error:

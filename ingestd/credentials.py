@@ -22,6 +22,7 @@ import sqlite_utils
 from core.catalog import open_catalog
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
+from core.catalog.login_crypto import LoginCrypto, record_login_crypto
 from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
 from core.settings import Settings
@@ -73,6 +74,9 @@ class CameraCredentials:
         self._pool = ThreadPoolExecutor(
             max_workers=ingest.login_threads, thread_name_prefix="ingestd-login"
         )
+        # What each camera logged in with, as last written by this process.
+        self._login_crypto: dict[int, LoginCrypto] = {}
+        self._login_crypto_lock = threading.Lock()
 
     def submit_password_login(self, username: str, password: str, address: str) -> Future:
         """Check a password in the login pool; the future's result is a `CameraAccount`."""
@@ -103,6 +107,15 @@ class CameraCredentials:
         """Whether to turn ``address`` away before it may try a login (`LoginBan`)."""
         return self.ban.address_is_closed(address)
 
+    def record_login_crypto(self, camera_id: int, crypto: LoginCrypto) -> None:
+        """Note in the catalog (in the login pool, never the caller's thread) which algorithms
+        a camera logged in with; the same as its last login here writes nothing."""
+        with self._login_crypto_lock:
+            if self._login_crypto.get(camera_id) == crypto:
+                return
+            self._login_crypto[camera_id] = crypto
+        self._pool.submit(self._record_login_crypto, camera_id, crypto)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         with self._connections_lock:
@@ -126,6 +139,14 @@ class CameraCredentials:
             self.ban.record_failure(address, username)
             raise LoginRefused(MSG_WRONG)
         return self._account(db, username, address)
+
+    def _record_login_crypto(self, camera_id: int, crypto: LoginCrypto) -> None:
+        try:
+            record_login_crypto(self._db(), camera_id, crypto)
+        except sqlite3.Error:
+            logger.exception("could not note the algorithms of a login in the catalog")
+            with self._login_crypto_lock:
+                self._login_crypto.pop(camera_id, None)  # try again at its next login
 
     def _verified_camera(self, db: sqlite_utils.Database, username: str, password: str):
         """The camera row if the password is right; argon2 only when not verified recently."""

@@ -89,6 +89,12 @@ class IngestDaemon:
     def run_until_stopped(self) -> None:
         self.stop_event.wait()
 
+    def reload_tls(self) -> None:
+        """Load the FTPS certificate and key again (SIGHUP, after a certbot renewal): new
+        connections get the new one, open sessions and their uploads keep theirs."""
+        if self.ftp is not None:
+            self.ftp.request_tls_reload()
+
     def stop(self) -> None:
         """Undo `start()`: servers first (they remove unfinished uploads), then the store."""
         if self.sftp is not None:

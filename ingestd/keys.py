@@ -11,12 +11,14 @@ import ipaddress
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+from core.certificates import names_in_certificate
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,24 +42,16 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def certificate_names(settings: Settings) -> set[str]:
-    """What a generated certificate must be valid for: localhost, the configured host names and
-    the address announced behind NAT."""
+    """What a generated certificate must be valid for: localhost, the configured host names, the
+    address announced behind NAT and the public URL's host (the camera page gives cameras the
+    NAT address, else that host, as their server)."""
     names = {"localhost", "127.0.0.1", *settings.ftp.tls_hostnames}
     if settings.ftp.masquerade_address:
         names.add(settings.ftp.masquerade_address)
+    public_host = urlsplit(settings.web.public_url).hostname if settings.web.public_url else None
+    if public_host:
+        names.add(public_host)
     return {name.strip().lower() for name in names if name.strip()}
-
-
-def names_in_certificate(cert: Path) -> set[str]:
-    """The DNS names and addresses a PEM certificate's subjectAltName lists (lower case)."""
-    certificate = x509.load_pem_x509_certificate(cert.read_bytes())
-    try:
-        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return set()
-    names = {name.lower() for name in alternative.value.get_values_for_type(x509.DNSName)}
-    addresses = alternative.value.get_values_for_type(x509.IPAddress)
-    return names | {str(address) for address in addresses}
 
 
 def _general_name(name: str) -> x509.GeneralName:

@@ -85,6 +85,7 @@ class WorkerSupervisor:
         daemon = IngestDaemon(self.settings, slot=slot)
         signal.signal(signal.SIGTERM, lambda signum, frame: daemon.stop_event.set())
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, lambda signum, frame: daemon.reload_tls())
         try:
             daemon.start_servers()
             daemon.run_until_stopped()
@@ -95,6 +96,12 @@ class WorkerSupervisor:
         finally:
             logging.shutdown()
         return 0
+
+    def reload_tls(self) -> None:
+        """Pass SIGHUP on: every worker loads the FTPS certificate and key again."""
+        for pid in list(self._children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGHUP)
 
     def run_until_stopped(self) -> None:
         """Wait for SIGTERM; a worker that dies meanwhile is started again."""

@@ -5,13 +5,18 @@ What each camera field means: docs/cameras.md, Upload settings in the camera.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask_babel import gettext
 
 from core.camera_models import CameraModel
+from core.certificates import names_in_certificate
 from core.settings import Settings, parse_listen
+
+logger = logging.getLogger(__name__)
 
 # Folder the camera writes into; with ft_dirmode 1 it adds one folder per day below it.
 UPLOAD_FOLDER = "alarmvault"
@@ -45,6 +50,45 @@ def server_address(settings: Settings, request_host: str) -> str:
     if host in _ANY_HOST:
         return request_host.rsplit(":", 1)[0].strip("[]")
     return host
+
+
+@dataclass(frozen=True)
+class FtpsServer:
+    """Which server name an FTPS camera is given, and whether it can verify the certificate."""
+
+    name: str
+    verify: bool
+    certificate_names: list[str]
+
+
+def ftps_server(settings: Settings, server: str) -> FtpsServer:
+    """With an admin's certificate (one a camera can verify) the camera must connect by a name
+    the certificate is valid for: ``server`` if it is one, else the certificate's first DNS name.
+    The generated certificate is self-signed: cameras cannot verify it (ft_insecure=1)."""
+    if not settings.ftp.tls_cert:
+        return FtpsServer(server, verify=False, certificate_names=[])
+    try:
+        names = names_in_certificate(settings.ftp.tls_cert)
+    except (OSError, ValueError) as error:
+        logger.warning("cannot read the FTPS certificate %s: %s", settings.ftp.tls_cert, error)
+        return FtpsServer(server, verify=False, certificate_names=[])
+    # DNS names first (what certificates from a public CA name), then addresses.
+    listed = sorted(names, key=lambda name: (_is_address(name), name))
+    if server.lower() in names:
+        return FtpsServer(server, verify=True, certificate_names=listed)
+    usable = [name for name in listed if not _is_address(name) and "*" not in name]
+    usable = [name for name in usable if name != "localhost"]
+    if not usable:
+        return FtpsServer(server, verify=False, certificate_names=listed)
+    return FtpsServer(usable[0], verify=True, certificate_names=listed)
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def upload_setups(
@@ -89,18 +133,26 @@ def upload_setups(
                     ],
                 )
             )
+        ftps = ftps_server(settings, server)
+        note = gettext("Encrypted; recommended for Full HD and HD cameras.")
+        if ftps.certificate_names:
+            note += " " + gettext(
+                "The server's certificate is valid for %(names)s. The camera checks it against "
+                "the server name, so enter %(server)s as the FTP server.",
+                names=", ".join(ftps.certificate_names),
+                server=ftps.name,
+            )
         insecure = (
-            gettext("0 (verify)")
-            if settings.ftp.tls_cert
-            else gettext("1 (our certificate is self-signed)")
+            gettext("0 (verify)") if ftps.verify else gettext("1 (our certificate is self-signed)")
         )
         setups.append(
             ProtocolSetup(
                 "ftps",
                 "FTPS (FTP with TLS)",
-                gettext("Encrypted; recommended for Full HD and HD cameras."),
+                note,
                 [
-                    *ftp_fields,
+                    (gettext("FTP server"), "ft_server", ftps.name),
+                    (gettext("FTP port"), "ft_port", str(ftp_port)),
                     (gettext("SSL"), "ft_ssl", gettext("1 (FTPS, explicit TLS)")),
                     (gettext("Allow insecure certificate"), "ft_insecure", insecure),
                     (gettext("Passive mode"), "ft_mode", "PASV"),

@@ -16,10 +16,12 @@ from core.catalog.camera_access import get_camera_access
 from core.catalog.camera_edits import set_keep_snapshots, update_camera
 from core.catalog.cameras import add_camera, list_cameras, rotate_camera_password
 from core.catalog.detections import get_detection_switches, set_detection_switches
+from core.catalog.login_crypto import camera_login_crypto
 from core.catalog.quarantine import list_quarantined
 from core.catalog.time_zones import set_file_timezone
 from core.detection.availability import unavailable_models
 from core.detection.results import DetectionSwitches
+from core.legacy_crypto import needs_old_firmware_crypto
 from core.security import camera_password
 from core.timestamps import is_zone
 from pipeline.quarantine import accept_quarantined, discard_quarantined
@@ -80,6 +82,7 @@ def _render_camera(
     settings = get_settings()
     setups = upload_setups(settings, camera, models.get(camera["model"]), password, request.host)
     db = get_db()
+    last_login = camera_login_crypto(db, camera["id"])
     return (
         render_template(
             "cameras/detail.html",
@@ -91,6 +94,8 @@ def _render_camera(
             switches=get_detection_switches(db, camera["id"]),
             switch_texts=DETECTION_SWITCHES,
             quarantined=list_quarantined(db, camera_id=camera["id"]),
+            last_login=last_login,
+            last_login_is_old=last_login is not None and needs_old_firmware_crypto(last_login),
             zone_suggestion=zone_suggestion(camera),
             default_zone=settings.pipeline.camera_timezone,
             has_access=get_camera_access(db, camera["id"]) is not None,

@@ -33,16 +33,16 @@ class FtpSettings(StrictModel):
     require_tls: bool = Field(False, description="Refuse logins that did not issue AUTH TLS first.")
     tls_min_version: Literal["1.0", "1.1", "1.2", "1.3"] = Field(
         "1.2",
-        description="Oldest TLS version FTPS accepts. 1.0/1.1 only for old camera firmware that "
-        "knows nothing newer: they also allow the weak ciphers such firmware needs.",
+        description="Oldest TLS version FTPS accepts. With 1.2 (and 1.3) only ECDHE key "
+        "exchange with AEAD ciphers (GCM, ChaCha20) is accepted. 1.0/1.1 only for old camera "
+        "firmware that knows nothing newer: they also allow the CBC and static-RSA ciphers "
+        "such firmware needs (check-config warns).",
     )
-    # TLS 1.3 sends session tickets after the handshake; a client that uploads and closes
-    # without reading them (lftp under load) gets its data connection reset, and pyOpenSSL
-    # offers no way to send none (OpenSSL's SSL_CTX_set_num_tickets). So 1.3 is opt-in.
     tls_max_version: Literal["1.2", "1.3"] = Field(
-        "1.2",
-        description="Newest TLS version FTPS offers; 1.3 lets TLS-1.3-only clients in, but lftp "
-        "may see reset FTPS data connections under load (session tickets).",
+        "1.3",
+        description="Newest TLS version FTPS offers. 1.3 needs TLS 1.3 session tickets off "
+        "(lftp aborts uploads on them): `python -m ingestd` sees to that; where it cannot, "
+        "FTPS offers 1.2 at most and logs why.",
     )
     idle_timeout_s: int = Field(120, ge=5, description="Close control connections idle this long.")
     data_timeout_s: int = Field(60, ge=5, description="Abort a stalled data transfer after this.")

@@ -22,6 +22,26 @@ SSH_CIPHERS = (
     "aes128-gcm@openssh.com",
     "aes256-gcm@openssh.com",
 )
+# What is offered by default: counter mode and GCM. CBC (padding-oracle attacks such as
+# Lucky Thirteen on SSH) and 3DES (64-bit blocks, Sweet32) are not.
+MODERN_SSH_CIPHERS = (
+    "aes128-ctr",
+    "aes192-ctr",
+    "aes256-ctr",
+    "aes128-gcm@openssh.com",
+    "aes256-gcm@openssh.com",
+)
+# SHA-2 MACs only; HMAC-SHA1 and HMAC-MD5 (and their -96 truncations) are not offered.
+MODERN_SSH_MACS = (
+    "hmac-sha2-256",
+    "hmac-sha2-512",
+    "hmac-sha2-256-etm@openssh.com",
+    "hmac-sha2-512-etm@openssh.com",
+)
+# `legacy_algorithms` adds these (after the modern ones): what old embedded SSH clients (libssh2
+# <= 1.8, old dropbear) may know and nothing better. 3DES and MD5 stay out even then.
+LEGACY_SSH_CIPHERS = ("aes128-cbc", "aes192-cbc", "aes256-cbc")
+LEGACY_SSH_MACS = ("hmac-sha1",)
 
 
 class SftpSettings(StrictModel):
@@ -48,9 +68,10 @@ class SftpSettings(StrictModel):
     )
     legacy_algorithms: bool = Field(
         False,
-        description="Also offer SHA-1 algorithms for old camera firmware (libssh2 <= 1.8): the "
-        "ssh-rsa host key signature (needs an RSA host key) and diffie-hellman-group14-sha1 key "
-        "exchange. Weaker; off unless a camera cannot connect otherwise.",
+        description="Also offer what old camera firmware (libssh2 <= 1.8) needs: the ssh-rsa "
+        "(SHA-1) host key signature (needs an RSA host key), diffie-hellman-group14-sha1 key "
+        "exchange, AES-CBC ciphers and hmac-sha1. Weaker; off unless a camera cannot connect "
+        "otherwise. Modern clients still get modern algorithms.",
     )
     public_keys: bool = Field(
         True, description="Also accept the public keys registered per camera (camera_keys)."
@@ -69,7 +90,8 @@ class SftpSettings(StrictModel):
     ciphers: list[str] = Field(
         default_factory=list,
         description=(
-            "SSH ciphers offered; empty: all paramiko supports. The client takes its own first "
+            "SSH ciphers offered; empty: AES-CTR and AES-GCM (plus AES-CBC with "
+            "legacy_algorithms). The client takes its own first "
             "choice among them (RFC 4253), so this list decides only by what it leaves out: "
             '["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"] makes OpenSSH clients use GCM '
             "(about a third less server CPU per MB than their default aes128-ctr with HMAC), "
@@ -88,3 +110,17 @@ class SftpSettings(StrictModel):
                 f"unknown SSH cipher {', '.join(unknown)}; supported: {', '.join(SSH_CIPHERS)}"
             )
         return ciphers
+
+    @property
+    def offered_ciphers(self) -> tuple[str, ...]:
+        """The SSH ciphers offered, in order: `ciphers` if set, else the modern ones (and the
+        legacy ones after them with `legacy_algorithms`)."""
+        if self.ciphers:
+            return tuple(self.ciphers)
+        return MODERN_SSH_CIPHERS + (LEGACY_SSH_CIPHERS if self.legacy_algorithms else ())
+
+    @property
+    def offered_macs(self) -> tuple[str, ...]:
+        """The SSH MACs offered (GCM ciphers bring their own): SHA-2, and hmac-sha1 with
+        `legacy_algorithms`."""
+        return MODERN_SSH_MACS + (LEGACY_SSH_MACS if self.legacy_algorithms else ())

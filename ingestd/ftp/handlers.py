@@ -19,6 +19,7 @@ from functools import partial
 from pyftpdlib.filesystems import FilesystemError
 
 from core.catalog import utcnow
+from core.catalog.login_crypto import LoginCrypto
 from core.spool import shorten_address
 from ingestd.connection_limits import FTP, ConnectionLimiter, Refusal, Ticket
 from ingestd.credentials import (
@@ -181,6 +182,11 @@ class CameraFTPHandler(UploadFTPHandler):
             return
         self.account = account
         self.protocol = "ftps" if self.tls_established else "ftp"
+        tls = self.tls_version_and_cipher
+        self.credentials.record_login_crypto(
+            account.camera_id,
+            LoginCrypto(self.protocol, *tls) if tls else LoginCrypto(self.protocol),
+        )
         self.accept_login(str(account.jail), "Logged in; upload only.")
         logger.debug("%s logged in over %s", self.log_identity, self.protocol)
 

@@ -15,10 +15,11 @@ Data connection (`UploadDTPHandler`)
     (and its ``log_transfer``) is skipped.
   - ``_closed`` (set by `AsyncChat`): ``close()`` may run more than once; only the first counts.
   - The ``handle_close`` MRO trick: pyftpdlib's TLS layer (``SSLConnectionMixin``) reports a
-    reset by calling ``super().handle_close()`` from inside its ``except`` block, which skips
-    any override in a subclass of `TLS_DTPHandler`. `BrokenLinkAwareDTPHandler` sits right after
-    that layer in the MRO, so it sees the error (``sys.exc_info()``) on the plain and TLS paths:
-    pyftpdlib counts a reset upload as finished, we must not.
+    reset, and a TCP close without TLS close_notify ("Unexpected EOF"), by calling
+    ``super().handle_close()`` from inside its ``except`` block, which skips any override in a
+    subclass of `TLS_DTPHandler`. `BrokenLinkAwareDTPHandler` sits right after that layer in the
+    MRO, so it sees the error (``sys.exc_info()``) on the plain and TLS paths: pyftpdlib counts
+    a reset upload as finished, we must not; one without close_notify is noted.
   - ``_FileReadWriteError``'s ``__cause__``: pyftpdlib wraps a failed ``file_obj.write`` and
     answers "426 <strerror>"; the cause tells us the upload ran into its size, quota or disk
     limit, which deserves its own reply.
@@ -32,7 +33,8 @@ Control connection (`UploadFTPHandler`)
     naming no remedy; a camera needs "530 ... set the camera to FTPS".
   - ``pre_process_command`` overridden: a NUL byte in an argument made pyftpdlib's path check
     raise ValueError and drop the connection; it gets a 501 before any path is looked at.
-  - ``_ssl_established``: whether the control connection is encrypted (FTP or FTPS session).
+  - ``_ssl_established``: whether the control connection is encrypted (FTP or FTPS session);
+    ``socket`` is then pyOpenSSL's Connection, which says the TLS version and cipher.
   - ``handle()`` overridden: pyftpdlib's server calls it after its own per-process connection
     limits; the limit counted across worker processes is checked there too, before the 220.
   - ``close()`` overridden: gives the connection's shared-limit slot back, once.
@@ -83,6 +85,8 @@ logger = logging.getLogger(__name__)
 PINNED_PYFTPDLIB = "2.2"
 
 _BROKEN_LINK_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT})
+# pyOpenSSL's SysCallError(-1, "Unexpected EOF"): the peer closed TCP without a close_notify.
+_TLS_EOF_WITHOUT_CLOSE_NOTIFY = -1
 
 
 def is_broken_link(error: BaseException | None) -> bool:
@@ -90,6 +94,13 @@ def is_broken_link(error: BaseException | None) -> bool:
     if isinstance(error, SSL.SysCallError):
         return bool(error.args) and error.args[0] in _BROKEN_LINK_ERRNOS
     return isinstance(error, OSError) and error.errno in _BROKEN_LINK_ERRNOS
+
+
+def is_eof_without_close_notify(error: BaseException | None) -> bool:
+    """True for a TLS connection whose sender closed TCP without a TLS close_notify."""
+    return isinstance(error, SSL.SysCallError) and error.args[:1] == (
+        _TLS_EOF_WITHOUT_CLOSE_NOTIFY,
+    )
 
 
 # --- the I/O loop
@@ -164,10 +175,15 @@ class BrokenLinkAwareDTPHandler(DTPHandler):
     """Tells a reset data connection from one the sender closed (see the module docstring)."""
 
     _broken_link = False
+    # Over TLS: the upload ended with a TCP close but no close_notify (see `UploadDTPHandler`).
+    ended_without_close_notify = False
 
     def handle_close(self) -> None:
-        if self.receive and is_broken_link(sys.exc_info()[1]):
+        error = sys.exc_info()[1]
+        if self.receive and is_broken_link(error):
             self._broken_link = True
+        elif self.receive and is_eof_without_close_notify(error):
+            self.ended_without_close_notify = True
         super().handle_close()
 
 
@@ -176,6 +192,11 @@ class UploadDTPHandler(TLS_DTPHandler, BrokenLinkAwareDTPHandler):
 
     A reset connection is a cut-off upload (426), never a finished one. When the command
     channel's ``on_file_received`` returns False, the reply is `not_stored_reply` instead of 226.
+
+    A TLS data connection closed without close_notify is an end the server cannot trust (a client
+    that died, or one such as wput that never sends it): like every plain-FTP upload it is
+    handed over, and the pipeline's whole-file check rejects it as ``truncated`` if it is cut
+    (DESIGN.md §1c). Refusing it would lose whole clips of such clients.
     """
 
     not_stored_reply = "451 Upload could not be stored; please send it again."
@@ -201,6 +222,11 @@ class UploadDTPHandler(TLS_DTPHandler, BrokenLinkAwareDTPHandler):
             self.transfer_finished = False
             self._resp = ("426 Connection broken; transfer aborted.", logger.info)
         if not self._closed and self.receive and self.transfer_finished and self.file_obj:
+            if self.ended_without_close_notify:
+                logger.info(
+                    "%s ftps upload ended without TLS close_notify: the whole-file check decides",
+                    self.cmd_channel.log_identity,
+                )
             file_obj, self.file_obj = self.file_obj, None
             file_obj.close()
             if not self.cmd_channel.on_file_received(file_obj.name):
@@ -246,6 +272,14 @@ class UploadFTPHandler(TLS_FTPHandler):
     @property
     def tls_established(self) -> bool:
         return bool(self._ssl_established)
+
+    @property
+    def tls_version_and_cipher(self) -> tuple[str, str] | None:
+        """The control connection's TLS version and cipher ("TLSv1.3", "TLS_AES_256_GCM_SHA384");
+        None without TLS."""
+        if not self._ssl_established or not isinstance(self.socket, SSL.Connection):
+            return None
+        return self.socket.get_protocol_version_name(), self.socket.get_cipher_name() or ""
 
     def take_rename_source(self) -> str | None:
         """The filesystem path of the last RNFR, once (None without one)."""

@@ -6,6 +6,7 @@ process (tests run many) never share pyftpdlib's class-level settings.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -30,6 +31,13 @@ from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
 logger = logging.getLogger(__name__)
 
 
+# TLS 1.2: forward secrecy (ECDHE) and authenticated encryption (GCM, ChaCha20) only; static-RSA
+# key exchange (AES128-SHA and friends) and CBC suites are left out. TLS 1.3 suites are all AEAD.
+MODERN_TLS12_CIPHERS = b"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
+# `tls_min_version` 1.0/1.1: old firmware's CBC and static-RSA suites, and the MD5+SHA-1 handshake
+# signatures that OpenSSL 3's default security level refuses.
+LEGACY_TLS_CIPHERS = b"DEFAULT:@SECLEVEL=0"
+
 TLS_VERSIONS = {
     "1.0": SSL.TLS1_VERSION,
     "1.1": SSL.TLS1_1_VERSION,
@@ -39,25 +47,76 @@ TLS_VERSIONS = {
 
 
 def tls_context(settings: Settings) -> SSL.Context:
+    """The FTPS context: the certificate and the TLS settings of ``[ftp]``."""
+    ftp = settings.ftp
+    newest = ftp.tls_max_version
+    if newest == "1.3" and sends_tls13_session_tickets(_new_tls_context(settings, newest)):
+        # Tickets sent after the handshake make lftp abort FTPS uploads (ingestd.openssl_config
+        # turns them off; here it did not take effect): TLS 1.2 is the safer default then.
+        if ftp.tls_min_version == "1.3":
+            logger.warning(
+                "FTPS sends TLS 1.3 session tickets (OPENSSL_CONF without NumTickets = 0): "
+                "clients such as lftp may abort uploads"
+            )
+        else:
+            logger.warning(
+                "FTPS offers TLS 1.2 at most: OpenSSL would send TLS 1.3 session tickets, "
+                "which make clients such as lftp abort uploads (start ingestd with "
+                "`python -m ingestd`, or set NumTickets = 0 in the OPENSSL_CONF file)"
+            )
+            newest = "1.2"
+    return _new_tls_context(settings, newest)
+
+
+def _new_tls_context(settings: Settings, newest: str) -> SSL.Context:
     cert, key = ensure_tls_certificate(settings)
     ftp = settings.ftp
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
     context.set_min_proto_version(TLS_VERSIONS[ftp.tls_min_version])
-    # TLS 1.3 (opt-in, `[ftp] tls_max_version`) sends session tickets after the handshake. A
-    # client that uploads and closes without reading them (lftp does) leaves unread bytes
-    # behind, so its kernel answers the close with a reset, and a reset throws away upload data
-    # the server had not yet read. Camera firmware speaks TLS 1.2 anyway.
-    context.set_max_proto_version(TLS_VERSIONS[ftp.tls_max_version])
-    if ftp.tls_min_version in ("1.0", "1.1"):
-        # TLS 1.0/1.1 sign the handshake with MD5+SHA-1, which OpenSSL 3's default security
-        # level refuses; old firmware also knows only CBC ciphers.
-        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+    context.set_max_proto_version(TLS_VERSIONS[newest])
+    context.set_cipher_list(
+        LEGACY_TLS_CIPHERS if ftp.tls_min_version in ("1.0", "1.1") else MODERN_TLS12_CIPHERS
+    )
     context.set_options(SSL.OP_NO_COMPRESSION)
     context.use_certificate_chain_file(str(cert))
     context.use_privatekey_file(str(key))
     # Lets clients resume the control connection's TLS session on data connections.
     context.set_session_id(b"alarmvault-ftps")
     return context
+
+
+def sends_tls13_session_tickets(server_context: SSL.Context) -> bool:
+    """Whether ``server_context`` sends session tickets after a TLS 1.3 handshake: a handshake
+    with a client in memory, then a look at what the server has still to send."""
+    client_context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    client_context.set_min_proto_version(SSL.TLS1_3_VERSION)
+    client = SSL.Connection(client_context, None)
+    client.set_connect_state()
+    server = SSL.Connection(server_context, None)
+    server.set_accept_state()
+    for _ in range(8):  # a TLS 1.3 handshake takes two round trips
+        with contextlib.suppress(SSL.WantReadError):
+            client.do_handshake()
+        _move_bytes(client, server)
+        try:
+            server.do_handshake()
+        except SSL.WantReadError:
+            _move_bytes(server, client)
+            continue
+        # The server's handshake ends on the client's Finished; tickets follow it at once.
+        return bool(_move_bytes(server, client))
+    raise RuntimeError("TLS 1.3 handshake in memory did not finish")
+
+
+def _move_bytes(sender: SSL.Connection, receiver: SSL.Connection) -> int:
+    moved = 0
+    while True:
+        try:
+            data = sender.bio_read(65536)
+        except SSL.WantReadError:
+            return moved
+        receiver.bio_write(data)
+        moved += len(data)
 
 
 # How often the FTPS certificate and key files are checked for a change.
@@ -143,11 +202,12 @@ class FtpService:
     def address(self) -> tuple[str, int]:
         return self.server.address
 
-    def reload_tls_if_changed(self) -> bool:
+    def reload_tls(self, *, force: bool = False) -> bool:
         """A new certificate or key on disk (a certbot renewal) is used for new connections;
-        sessions already open keep theirs, so no upload is dropped. Runs in the I/O loop."""
+        sessions already open keep theirs, so no upload is dropped. ``force`` reloads even when
+        the files look unchanged (SIGHUP). Runs in the I/O loop."""
         state = tls_files_state(self._settings)
-        if state == self._tls_files:
+        if state == self._tls_files and not force:
             return False
         try:
             context = tls_context(self._settings)
@@ -160,8 +220,12 @@ class FtpService:
         logger.info("FTPS certificate reloaded")
         return True
 
+    def request_tls_reload(self) -> None:
+        """`reload_tls` (forced) from any thread or a signal handler: it runs in the I/O loop."""
+        self.bridge.call_soon(lambda: self.reload_tls(force=True))
+
     def start(self) -> None:
-        self.ioloop.call_every(TLS_RELOAD_CHECK_S, self.reload_tls_if_changed)
+        self.ioloop.call_every(TLS_RELOAD_CHECK_S, self.reload_tls)
         self._thread = threading.Thread(target=self._serve, name="ingestd-ftp", daemon=True)
         self._thread.start()
         host, port = self.address

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import paramiko
 
@@ -38,7 +39,13 @@ from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_ssh_host_keys
 from ingestd.limits import StorageGuard
 from ingestd.sftp.interface import JailedSFTPServer
-from ingestd.sftp.protocol import TunedSFTPServer, legacy_host_key, offer_legacy_algorithms
+from ingestd.sftp.protocol import (
+    TunedSFTPServer,
+    legacy_host_key,
+    negotiated_algorithms,
+    offer_legacy_algorithms,
+    remember_agreed_kex,
+)
 from ingestd.sftp.server import CameraSSHServer
 from ingestd.worker_slots import WorkerSlot, bind_listener
 
@@ -59,9 +66,12 @@ class _Connection:
 class QuietNegotiationFailures(logging.Filter):
     """paramiko logs a client that gives up during key exchange (``ssh-keyscan`` asking for a
     key type we do not have, a scanner, an old client) as an ERROR and a traceback, one record
-    per line. One INFO line says it; the traceback records of that thread are dropped."""
+    per line, and one that resets the connection as an ERROR. One INFO line says it; the
+    traceback records of that thread are dropped."""
 
     PREFIX = "Exception (server): "
+    # A client that resets the connection (ssh-keyscan under load, a scanner) is no server error.
+    RESET = "Socket exception: Connection reset by peer"
 
     def __init__(self) -> None:
         super().__init__()
@@ -71,6 +81,10 @@ class QuietNegotiationFailures(logging.Filter):
         if record.levelno < logging.ERROR:
             return True
         message = str(record.msg)
+        if message.startswith(self.RESET):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "ssh connection reset by the client's side", ()
+            return True
         if message.startswith(self.PREFIX):
             self._in_traceback.active = True
             record.levelno, record.levelname = logging.INFO, "INFO"
@@ -217,10 +231,12 @@ class SftpService:
         transport.handshake_timeout = min(
             transport.handshake_timeout, self.settings.login_timeout_s
         )
-        if self.settings.ciphers:
-            transport.get_security_options().ciphers = tuple(self.settings.ciphers)
+        options = transport.get_security_options()
+        options.ciphers = self.settings.offered_ciphers
+        options.digests = self.settings.offered_macs
         if self.settings.legacy_algorithms:
             offer_legacy_algorithms(transport)
+        agreed_kex = remember_agreed_kex(transport)
         for key in self.host_keys:
             transport.add_server_key(
                 legacy_host_key(key) if self.settings.legacy_algorithms else key
@@ -235,6 +251,7 @@ class SftpService:
             folder_limits=self.folder_limits,
             max_open_files=self.max_open_files,
             max_channels=self.settings.max_channels_per_connection,
+            login_crypto=partial(negotiated_algorithms, transport, agreed_kex),
         )
         # With an event, start_server returns at once; the transport runs in its own thread.
         # Listed only after this: before it, is_active() is False and housekeeping would

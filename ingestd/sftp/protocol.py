@@ -17,6 +17,11 @@ paramiko 5 dropped for old firmware (libssh2 <= 1.8): it sets the transport's ow
 connections keep paramiko's defaults), adds a SHA-1 variant of paramiko's group-14 key
 exchange, and an RSA host key class whose ``HASHES`` also signs ``ssh-rsa`` (SHA-1).
 
+`remember_agreed_kex` wraps the transport's own ``_kex_info`` classes to note which key exchange
+ran (paramiko keeps only the engine, and drops it once done); `negotiated_algorithms` reads
+``local_cipher``, ``local_mac`` and ``host_key_type`` (set during key exchange, undocumented):
+the camera page shows what a camera logged in with.
+
 `paramiko_ciphers` reads ``Transport._preferred_ciphers``, the ciphers paramiko's server can
 offer: `[sftp] ciphers` is checked against a copy of that list in `core.settings.sftp` (the
 settings must load without paramiko), and the pin test compares the two.
@@ -30,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import struct
 from hashlib import sha1
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from paramiko import Message, PKey, RSAKey, SFTPServer, Transport
@@ -44,6 +50,8 @@ from paramiko.sftp import (
     SFTP_OK,
     SFTPError,
 )
+
+from core.catalog.login_crypto import LoginCrypto
 
 PINNED_PARAMIKO = "5.1"
 
@@ -83,6 +91,42 @@ def offer_legacy_algorithms(transport: Transport) -> None:
     transport._kex_info = {**transport._kex_info, LEGACY_KEX: KexGroup14SHA1}
     transport._preferred_kex = (*transport._preferred_kex, LEGACY_KEX)
     transport._preferred_keys = (*transport._preferred_keys, LEGACY_HOST_KEY_TYPE)
+
+
+class AgreedKex:
+    """The key exchange one transport agreed on; paramiko drops its ``kex_engine`` afterwards."""
+
+    name: str | None = None
+
+
+def remember_agreed_kex(transport: Transport) -> AgreedKex:
+    """Wrap this transport's own ``_kex_info`` classes so that the one started is noted."""
+    agreed = AgreedKex()
+
+    def noting(name: str, kex_class: Any) -> Any:
+        def start(started_by: Transport) -> Any:
+            agreed.name = name
+            return kex_class(started_by)
+
+        return start
+
+    transport._kex_info = {
+        name: noting(name, kex_class) for name, kex_class in transport._kex_info.items()
+    }
+    return agreed
+
+
+def negotiated_algorithms(transport: Transport, kex: AgreedKex) -> LoginCrypto:
+    """What an SSH connection uses, once its key exchange is done (at login)."""
+    cipher = transport.local_cipher
+    return LoginCrypto(
+        "sftp",
+        ssh_kex=kex.name,
+        ssh_cipher=cipher,
+        # GCM authenticates by itself; paramiko still names a MAC it does not use.
+        ssh_mac=None if "gcm" in cipher else transport.local_mac,
+        ssh_host_key_type=transport.host_key_type,
+    )
 
 
 def paramiko_ciphers() -> tuple[str, ...]:

@@ -6,9 +6,11 @@ import errno
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import paramiko
 
+from core.catalog.login_crypto import LoginCrypto
 from core.spool import shorten_address
 from ingestd.credentials import (
     MSG_BANNED,
@@ -39,6 +41,7 @@ class CameraSSHServer(paramiko.ServerInterface):
         folder_limits: FolderLimits = DEFAULT_FOLDER_LIMITS,
         max_open_files: int = 8,
         max_channels: int = 4,
+        login_crypto: Callable[[], LoginCrypto] | None = None,
     ) -> None:
         self.remote_ip = remote_ip
         self.folder_limits = folder_limits
@@ -53,6 +56,8 @@ class CameraSSHServer(paramiko.ServerInterface):
         self.handover = handover
         self.guard = guard
         self.public_keys = public_keys
+        # What the connection negotiated, noted in the catalog at login (the camera page).
+        self.login_crypto = login_crypto
         self.account: CameraAccount | None = None
         # Set when the password was right but the camera may not upload (suspended, ...):
         # SSH cannot say why a login failed, so every file operation says it instead.
@@ -122,6 +127,8 @@ class CameraSSHServer(paramiko.ServerInterface):
     def _granted(self, account: CameraAccount, method: str) -> int:
         self.account = account
         self.touch()
+        if self.login_crypto is not None:
+            self.credentials.record_login_crypto(account.camera_id, self.login_crypto())
         logger.debug("%s logged in over sftp (%s)", self.log_identity, method)
         return paramiko.AUTH_SUCCESSFUL
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import ftplib
 import io
+import logging
 import socket
 import struct
 import subprocess
 
 import pytest
 
+from core.catalog.login_crypto import camera_login_crypto
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import TLS_CERT_NAME, ensure_tls_certificate
 from tests.ingestd.clients import needs_tool
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 
 
-def test_ftp_tls_upload_is_spooled_as_ftps(ftp_connect, make_camera, camera_clip, ingest_settings):
+def test_ftp_tls_upload_is_spooled_as_ftps(
+    ftp_connect, make_camera, camera_clip, ingest_settings, catalog
+):
     camera = make_camera()
     ftp = ftp_connect(camera, tls=True)
     ftp.mkd("20240501")
@@ -25,6 +29,20 @@ def test_ftp_tls_upload_is_spooled_as_ftps(ftp_connect, make_camera, camera_clip
     [(meta, clip)] = spooled(ingest_settings)
     assert meta.protocol == "ftps"
     assert clip.read_bytes() == camera_clip.read_bytes()
+    # What the login used, for the camera page.
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert used["protocol"] == "ftps"
+    assert (used["tls_version"], used["tls_cipher"]) == (ftp.sock.version(), ftp.sock.cipher()[0])
+    assert used["ssh_kex"] is None
+
+
+def test_plain_ftp_login_is_noted_as_unencrypted(ftp_connect, make_camera, catalog):
+    camera = make_camera()
+    ftp_connect(camera).quit()
+    assert wait_until(lambda: camera_login_crypto(catalog, camera["id"]) is not None)
+    used = camera_login_crypto(catalog, camera["id"])
+    assert (used["protocol"], used["tls_version"], used["tls_cipher"]) == ("ftp", None, None)
 
 
 def test_curl_ssl_reqd_upload(ingestd, make_camera, camera_clip, ingest_settings):
@@ -90,6 +108,34 @@ def test_reset_tls_data_connection_is_refused_not_spooled(
         ftp.voidresp()
     assert wait_until(lambda: jail_files(ingest_settings) == [])
     assert spooled(ingest_settings) == []
+
+
+def test_tls_data_connection_closed_without_close_notify_goes_to_the_whole_file_check(
+    ftp_connect, make_camera, camera_clip, ingest_settings, caplog
+):
+    # A client that dies ends TCP without TLS close_notify, but so does wput after a whole
+    # upload: the end cannot be trusted, so it is handed over as a plain-FTP upload is, and the
+    # pipeline's whole-file check decides (tests/e2e/test_cut_off_uploads.py: truncated).
+    camera = make_camera()
+    ftp = ftp_connect(camera, tls=True)
+    ftp.voidcmd("TYPE I")
+    clip = camera_clip.read_bytes()
+    with caplog.at_level(logging.INFO, logger="ingestd"):
+        data = ftp.transfercmd("STOR cut.mp4")
+        data.sendall(clip[: len(clip) // 3])
+        # SSLSocket.close() sends a TCP FIN but no close_notify (only unwrap() would).
+        data.close()
+        assert ftp.voidresp().startswith("226")
+    assert "ftps upload ended without TLS close_notify: the whole-file check decides" in (
+        caplog.text
+    )
+    [(meta, spooled_clip)] = spooled(ingest_settings)
+    assert (meta.original_name, spooled_clip.stat().st_size) == ("cut.mp4", len(clip) // 3)
+    # An upload that ends with close_notify is not mistaken for one.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ingestd"):
+        assert ftp.storbinary("STOR whole.mp4", io.BytesIO(clip)).startswith("226")
+    assert "close_notify" not in caplog.text
 
 
 def test_require_tls_refuses_plain_login_with_a_clear_reply(ingest_settings, catalog, make_camera):

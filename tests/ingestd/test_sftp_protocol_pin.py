@@ -9,7 +9,7 @@ from paramiko import Channel, SFTPServer
 from paramiko.buffered_pipe import BufferedPipe
 from paramiko.sftp import BaseSFTP
 
-from core.settings.sftp import SSH_CIPHERS
+from core.settings.sftp import LEGACY_SSH_MACS, MODERN_SSH_CIPHERS, MODERN_SSH_MACS, SSH_CIPHERS
 from ingestd.sftp.protocol import (
     PINNED_PARAMIKO,
     StatusWithMessage,
@@ -92,6 +92,12 @@ def test_the_ciphers_settings_accept_are_the_ones_paramiko_offers():
     ), "SecurityOptions.ciphers no longer reads Transport._preferred_ciphers"
 
 
+def test_the_macs_and_ciphers_we_offer_are_ones_paramiko_knows():
+    # SecurityOptions' setters refuse names paramiko does not know; say so before a camera does.
+    assert set(MODERN_SSH_MACS + LEGACY_SSH_MACS) <= set(paramiko.Transport._mac_info)
+    assert set(MODERN_SSH_CIPHERS) <= set(SSH_CIPHERS)
+
+
 def test_finishing_the_subsystem_still_closes_the_channel_after_our_exit_status():
     # TunedSFTPServer.finish_subsystem sends the exit status scp waits for, then lets paramiko
     # close the channel (SubsystemHandler.finish_subsystem).
@@ -120,3 +126,13 @@ def test_what_offer_legacy_algorithms_sets_is_still_what_paramiko_reads():
     assert "self.HASHES[algorithm]" in inspect.getsource(RSAKey.sign_ssh_data)
     assert KexGroup14SHA1.hash_algo().name == "sha1"
     assert "ssh-rsa" in LegacyRSAKey.HASHES and "ssh-rsa" not in RSAKey.HASHES
+
+
+def test_what_the_camera_page_reads_of_a_transport_is_still_set_during_key_exchange():
+    # ingestd.sftp.protocol.remember_agreed_kex / negotiated_algorithms.
+    parse = inspect.getsource(paramiko.Transport._parse_kex_init)
+    assert "self.kex_engine = self._kex_info[agreed_kex[0]](self)" in parse
+    assert "self.host_key_type = agreed_keys[0]" in parse
+    assert "self.local_cipher = agreed_local_ciphers[0]" in parse
+    assert "self.local_mac = agreed_local_macs[0]" in parse
+    assert isinstance(paramiko.Transport._kex_info, dict)

@@ -1,7 +1,8 @@
-"""Pre-forked workers: a shared login ban and passive ports that never overlap."""
+"""Pre-forked workers: a shared login ban, passive ports that never overlap, SIGHUP passed on."""
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from ingestd.shared_state import (
 )
 from ingestd.worker_slots import WorkerSlot, passive_ports_for, serves_ftp
 from tests.ingestd.clients import ftp_login_fails, ftp_upload
+from tests.ingestd.conftest import wait_until
 
 
 def _slot(index: int, count: int) -> WorkerSlot:
@@ -140,3 +142,12 @@ def test_workers_share_the_ban_of_an_account_and_spare_its_neighbours(
             )
             ftp_upload(address, neighbour, f"A_{worker}.mp4")
     assert len(list_incoming(two_workers.settings.storage.spool_dir)) == 2
+def test_sighup_makes_every_worker_load_the_certificate_again(two_workers):
+    # `systemctl reload` signals the parent only; each worker serves FTPS with its own context.
+    workers_before = two_workers.worker_pids()
+    two_workers.process.send_signal(signal.SIGHUP)
+    assert wait_until(
+        lambda: two_workers.log.read_text().count("FTPS certificate reloaded") == 2
+    ), two_workers.log.read_text()
+    assert two_workers.process.poll() is None
+    assert two_workers.worker_pids() == workers_before

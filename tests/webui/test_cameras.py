@@ -7,9 +7,12 @@ import re
 
 import pytest
 
+from core.catalog import atomic
 from core.catalog.cameras import check_camera_login, get_camera
 from core.catalog.detections import get_detection_switches
+from core.catalog.login_crypto import LoginCrypto, camera_login_crypto, record_login_crypto
 from core.clipstore import ClipStore
+from tests.ingestd.test_certificates import admin_certificate
 
 
 @pytest.fixture
@@ -138,3 +141,83 @@ def test_removing_a_camera_removes_its_recordings_and_files(
     assert not clip.exists()
     assert catalog.execute("SELECT count(*) FROM recordings").fetchone()[0] == 0
     assert client.get(page).status_code == 404
+
+
+def _ftps_fields(html: str) -> dict[str, str]:
+    """The FTPS settings the page gives, by CGI name."""
+    section = html.split('id="setup-ftps"')[1].split("</details>")[0]
+    pattern = r"<td><code>([^<]*)</code></td><td><code>(ft_\w+)</code>"
+    return {cgi: value for value, cgi in re.findall(pattern, section)}
+
+
+def test_with_an_admin_certificate_the_camera_verifies_against_a_name_it_is_valid_for(
+    client, logged_in, owner, make_camera, settings, tmp_path
+):
+    # A Let's Encrypt certificate names the DNS name; behind NAT the page would otherwise give
+    # the camera the masquerade address, which the certificate is not valid for.
+    cert, key = admin_certificate(tmp_path, "cams.example.net")
+    settings.ftp.tls_cert, settings.ftp.tls_key = cert, key
+    settings.ftp.masquerade_address = "203.0.113.7"
+    camera = make_camera(owner)
+    html = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
+    fields = _ftps_fields(html)
+    assert fields["ft_server"] == "cams.example.net"
+    assert fields["ft_insecure"] == "0 (verify)"
+    assert "certificate is valid for cams.example.net, 127.0.0.1" in html
+    assert "enter cams.example.net as the FTP server" in html
+    # Plain FTP still goes to the NAT address.
+    plain = html.split('id="setup-ftp"')[1].split("</details>")[0]
+    assert "<code>203.0.113.7</code>" in plain
+
+
+def test_with_the_generated_certificate_the_camera_is_told_not_to_verify(
+    client, logged_in, owner, make_camera, settings
+):
+    settings.ftp.tls_cert = settings.ftp.tls_key = None
+    camera = make_camera(owner)
+    html = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
+    fields = _ftps_fields(html)
+    assert fields["ft_insecure"] == "1 (our certificate is self-signed)"
+    assert "certificate is valid for" not in html
+
+
+def test_the_camera_page_shows_what_its_last_login_used(
+    client, logged_in, owner, make_camera, catalog
+):
+    camera = make_camera(owner)
+    page = client.get(f"/cameras/{camera['id']}").get_data(as_text=True)
+    assert "The camera has not logged in yet." in page
+    # As ingestd notes it: an old camera on the legacy SSH algorithms, then one on FTPS.
+    old_ssh = LoginCrypto(
+        "sftp",
+        ssh_kex="diffie-hellman-group14-sha1",
+        ssh_cipher="aes128-cbc",
+        ssh_mac="hmac-sha1",
+        ssh_host_key_type="ssh-rsa",
+    )
+    assert record_login_crypto(catalog, camera["id"], old_ssh)
+    section = _last_login(client.get(f"/cameras/{camera['id']}").get_data(as_text=True))
+    for shown in ("SFTP", "diffie-hellman-group14-sha1", "aes128-cbc", "hmac-sha1", "ssh-rsa"):
+        assert f"<code>{shown}</code>" in section
+    assert 'id="old-firmware-crypto"' in section
+    assert record_login_crypto(
+        catalog, camera["id"], LoginCrypto("ftps", "TLSv1.3", "TLS_AES_256_GCM_SHA384")
+    )
+    section = _last_login(client.get(f"/cameras/{camera['id']}").get_data(as_text=True))
+    assert "<code>TLSv1.3</code>" in section and "<code>TLS_AES_256_GCM_SHA384</code>" in section
+    assert "ssh-rsa" not in section
+    assert 'id="old-firmware-crypto"' not in section
+
+
+def test_removing_a_camera_removes_what_its_logins_used(catalog, make_camera):
+    camera = make_camera()
+    assert record_login_crypto(catalog, camera["id"], LoginCrypto("ftp"))
+    with atomic(catalog):
+        catalog.execute("DELETE FROM cameras WHERE id = ?", [camera["id"]])
+    assert camera_login_crypto(catalog, camera["id"]) is None
+    # A login noted after the camera is gone is dropped, not an error.
+    assert not record_login_crypto(catalog, camera["id"], LoginCrypto("ftp"))
+
+
+def _last_login(html: str) -> str:
+    return html.split('id="last-login"')[1].split("</section>")[0]
