@@ -142,6 +142,8 @@ def test_workers_share_the_ban_of_an_account_and_spare_its_neighbours(
             )
             ftp_upload(address, neighbour, f"A_{worker}.mp4")
     assert len(list_incoming(two_workers.settings.storage.spool_dir)) == 2
+
+
 def test_sighup_makes_every_worker_load_the_certificate_again(two_workers):
     # `systemctl reload` signals the parent only; each worker serves FTPS with its own context.
     workers_before = two_workers.worker_pids()
