@@ -8,6 +8,10 @@ A module that rebuilds a table (new table, copy, drop, rename: SQLite's recipe f
 ALTER TABLE cannot make) sets ``REBUILDS_TABLES = True``: it then runs with foreign keys off,
 as that recipe requires, because dropping the old table with them on would cascade-delete
 every row that points at it. Before the commit, no foreign key may be broken that was whole.
+
+On PostgreSQL the same modules run (their DDL translated by `core.catalog.engine`), in one
+transaction each as well: PostgreSQL's DDL is transactional. The rebuild recipe is SQLite's;
+a rebuilding migration says itself what it needs there (often nothing: ALTER TABLE can).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import re
 
 import sqlite_utils
 
-from core.catalog import atomic, utcnow
+from core.catalog import Dialect, atomic, dialect_of, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +61,9 @@ def apply_migrations(db: sqlite_utils.Database) -> list[int]:
         if number in done:
             continue
         module = importlib.import_module(f"{__name__}.{module_name}")
-        rebuilds = getattr(module, "REBUILDS_TABLES", False)
+        rebuilds = getattr(module, "REBUILDS_TABLES", False) and (
+            dialect_of(db) is Dialect.SQLITE
+        )
         if rebuilds:
             # Only takes effect outside a transaction, so it is set before `atomic`.
             db.execute("PRAGMA foreign_keys = OFF")
