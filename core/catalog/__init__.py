@@ -31,9 +31,8 @@ from core.catalog.engine import (
 from core.catalog.errors import AlreadyExists, CatalogError, NotFound
 
 __all__ = [
-    "MAX_ID",
-    "AlreadyExists",
     "INTEGRITY_ERRORS",
+    "MAX_ID",
     "AlreadyExists",
     "CatalogError",
     "Dialect",
@@ -122,10 +121,10 @@ def _open_postgresql(url: str, *, migrate: bool) -> PostgresCatalog:
     return db
 
 
-def _greatest(*values: object) -> object:
+def _greatest(*values: str | float | None) -> str | float | None:
     """PostgreSQL's greatest(): the largest value that is not NULL (NULL if all are)."""
     present = [value for value in values if value is not None]
-    return max(present) if present else None  # type: ignore[type-var]
+    return max(present) if present else None
 
 
 def keep_private(path: Path) -> None:

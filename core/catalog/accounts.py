@@ -4,13 +4,12 @@ pausing, exporting and deleting it. Logins themselves live in `core.catalog.user
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog import INTEGRITY_ERRORS, AlreadyExists, NotFound, atomic, utcnow
 from core.catalog.states import AccountState
 from core.catalog.tokens import revoke_all_tokens
 from core.catalog.users import User, add_user, get_user
@@ -58,7 +57,7 @@ def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> Non
             db.execute("UPDATE users SET email = ? WHERE id = ?", [new_email, user_id])
             # Logins with the old address end; the web UI starts a new one for this browser.
             end_sessions(db, user_id)
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         raise AlreadyExists("a user with that e-mail exists already") from None
 
 

@@ -160,12 +160,13 @@ class _NumberLoader(psycopg.adapt.Loader):
 def connect(url: str) -> psycopg.Connection[Any]:
     """A connection to ``url``; the password, unless the URL has one, from the credentials
     directory (systemd ``LoadCredential=catalog_password``) or ``PGPASSWORD``/``.pgpass``."""
-    password: str | None = None
     secret = credential_file(CREDENTIAL_CATALOG_PASSWORD)
     if secret and not urlsplit(url).password:
-        password = secret.read_text(encoding="utf-8").strip()
-    extra = {"password": password} if password else {}
-    conn = psycopg.connect(url, autocommit=True, **extra)
+        conn = psycopg.connect(
+            url, autocommit=True, password=secret.read_text(encoding="utf-8").strip()
+        )
+    else:
+        conn = psycopg.connect(url, autocommit=True)
     conn.adapters.register_loader("numeric", _NumberLoader)
     return conn
 
@@ -204,7 +205,9 @@ class PostgresTable(Table):
     def insert(self, record: dict[str, Any], *args: Any, **kwargs: Any) -> PostgresTable:
         return self.insert_all([record], *args, **kwargs)
 
-    def insert_all(self, records: Iterable[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+    def insert_all(  # type: ignore[override] # rows as dicts only
+        self, records: Iterable[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> PostgresTable:
         if args or kwargs:
             raise NotImplementedError("insert options are not supported on PostgreSQL")
         for record in records:
@@ -222,7 +225,7 @@ class PostgresCatalog(sqlite_utils.Database):
     the catalog modules call. Anything else of sqlite-utils raises rather than touching a
     SQLite connection that does not exist."""
 
-    def __init__(self, url: str) -> None:  # noqa: D107 - no sqlite3 connection to open
+    def __init__(self, url: str) -> None:
         self.url = url
         self.pg = connect(url)
         self._tracer = None
@@ -240,20 +243,20 @@ class PostgresCatalog(sqlite_utils.Database):
     def execute(  # type: ignore[override] # a psycopg cursor, used like sqlite3's
         self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
     ) -> psycopg.Cursor[Any]:
-        return self.pg.execute(to_postgresql(sql), list(parameters or []))  # type: ignore[arg-type]
+        return self.pg.execute(to_postgresql(sql), list(parameters or []))
 
     def executescript(self, sql: str) -> psycopg.Cursor[Any]:  # type: ignore[override]
         cursor = self.pg.cursor()
         for statement in sql.split(";\n"):
             if statement.strip():
-                cursor.execute(to_postgresql(statement), [])  # type: ignore[arg-type]
+                cursor.execute(to_postgresql(statement), [])
         return cursor
 
     def query(
         self, sql: str, params: Iterable[Any] | dict[str, Any] | None = None
     ) -> Generator[dict[str, Any], None, None]:
         cursor = self.pg.cursor(row_factory=psycopg.rows.dict_row)
-        cursor.execute(to_postgresql(sql), list(params or []))  # type: ignore[arg-type]
+        cursor.execute(to_postgresql(sql), list(params or []))
         yield from cursor
 
     def table(self, table_name: str, **kwargs: Any) -> PostgresTable:
@@ -277,7 +280,7 @@ class PostgresCatalog(sqlite_utils.Database):
         return self.pg.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[PostgresCatalog]:  # type: ignore[override]
+    def atomic(self) -> Iterator[PostgresCatalog]:
         """One write transaction at a time across every node, as on SQLite; nested calls are
         savepoints."""
         outermost = not self.in_transaction

@@ -92,7 +92,7 @@ def detector_speed(db: sqlite_utils.Database, recent: int = 200) -> dict[str, fl
         return None
     clips, elapsed, runs = db.execute(
         "SELECT count(*), sum(elapsed_ms), sum(detector_runs) FROM (SELECT elapsed_ms,"
-        " detector_runs FROM detection_runs ORDER BY analyzed_at DESC LIMIT ?)",
+        " detector_runs FROM detection_runs ORDER BY analyzed_at DESC LIMIT ?) AS latest",
         [recent],
     ).fetchone()
     if not clips:

@@ -61,9 +61,7 @@ def apply_migrations(db: sqlite_utils.Database) -> list[int]:
         if number in done:
             continue
         module = importlib.import_module(f"{__name__}.{module_name}")
-        rebuilds = getattr(module, "REBUILDS_TABLES", False) and (
-            dialect_of(db) is Dialect.SQLITE
-        )
+        rebuilds = getattr(module, "REBUILDS_TABLES", False) and (dialect_of(db) is Dialect.SQLITE)
         if rebuilds:
             # Only takes effect outside a transaction, so it is set before `atomic`.
             db.execute("PRAGMA foreign_keys = OFF")
