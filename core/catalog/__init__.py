@@ -27,6 +27,7 @@ from core.catalog.engine import (
     dialect_of,
     is_postgresql_url,
     prepare_database,
+    skip_locked,
 )
 from core.catalog.errors import AlreadyExists, CatalogError, NotFound
 
@@ -42,6 +43,7 @@ __all__ = [
     "dialect_of",
     "in_marks",
     "open_catalog",
+    "skip_locked",
     "utcnow",
     "values_by_recording",
 ]

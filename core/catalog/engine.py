@@ -42,6 +42,7 @@ __all__ = [
     "PostgresCatalog",
     "dialect_of",
     "is_postgresql_url",
+    "skip_locked",
     "to_postgresql",
 ]
 
@@ -66,6 +67,12 @@ def is_postgresql_url(target: object) -> bool:
 
 def dialect_of(db: sqlite_utils.Database) -> Dialect:
     return Dialect.POSTGRESQL if isinstance(db, PostgresCatalog) else Dialect.SQLITE
+
+
+def skip_locked(db: sqlite_utils.Database) -> str:
+    """The end of a ``SELECT`` whose rows a transaction takes for itself: on PostgreSQL rows
+    another transaction holds are passed over; SQLite has one writer, so nothing to add."""
+    return " FOR UPDATE SKIP LOCKED" if isinstance(db, PostgresCatalog) else ""
 
 
 # -- SQL translation ---------------------------------------------------------------------------
