@@ -20,6 +20,7 @@ transaction-scoped advisory lock, so every read-modify-write written for SQLite'
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import sqlite3
 from collections.abc import Generator, Iterable, Iterator, Sequence
@@ -40,6 +41,7 @@ __all__ = [
     "INTEGRITY_ERRORS",
     "Dialect",
     "PostgresCatalog",
+    "cluster_lock",
     "dialect_of",
     "is_postgresql_url",
     "skip_locked",
@@ -73,6 +75,26 @@ def skip_locked(db: sqlite_utils.Database) -> str:
     """The end of a ``SELECT`` whose rows a transaction takes for itself: on PostgreSQL rows
     another transaction holds are passed over; SQLite has one writer, so nothing to add."""
     return " FOR UPDATE SKIP LOCKED" if isinstance(db, PostgresCatalog) else ""
+
+
+@contextlib.contextmanager
+def cluster_lock(db: sqlite_utils.Database, name: str) -> Iterator[bool]:
+    """Whether this process holds the catalog-wide lock ``name`` (never waits for it).
+
+    On PostgreSQL an advisory lock of this connection's session: every node's scheduler asks,
+    one gets it, and a node that dies loses it with its connection. A SQLite catalog serves one
+    node, whose one scheduler thread runs one job at a time: the lock is always its own.
+    """
+    if not isinstance(db, PostgresCatalog):
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    (held,) = db.pg.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone() or (False,)
+    try:
+        yield bool(held)
+    finally:
+        if held:
+            db.pg.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 # -- SQL translation ---------------------------------------------------------------------------
