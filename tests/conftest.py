@@ -119,9 +119,16 @@ def leaves_nothing_behind():
 
 
 def pytest_generate_tests(metafunc) -> None:
-    """Tests marked ``both_engines`` run once on a SQLite catalog and once on PostgreSQL."""
-    if "catalog_engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "both_engines"
+    """Tests marked ``both_engines`` run once on a SQLite catalog and once on PostgreSQL
+    (unless the test names its engine itself with ``parametrize("catalog_engine", …)``)."""
+    named = any(
+        "catalog_engine" in str(marker.args[0])
+        for marker in metafunc.definition.iter_markers("parametrize")
+    )
+    if (
+        "catalog_engine" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("both_engines")
+        and not named
     ):
         metafunc.parametrize("catalog_engine", list(Dialect), indirect=True, ids=str)
 

@@ -119,7 +119,7 @@ def _rowid_key(match: re.Match[str]) -> str:
 
 
 def _translate_ddl(sql: str) -> str:
-    sql = re.sub(r"\bAUTOINCREMENT\b", "", _ROWID_KEY.sub(_rowid_key, sql), flags=re.IGNORECASE)
+    sql = re.sub(r"\s*\bAUTOINCREMENT\b", "", _ROWID_KEY.sub(_rowid_key, sql), flags=re.IGNORECASE)
     sql = re.sub(r"\bINTEGER\b", "BIGINT", sql, flags=re.IGNORECASE)
     return re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql, flags=re.IGNORECASE)
 
