@@ -135,8 +135,10 @@ def pytest_generate_tests(metafunc) -> None:
 
 @pytest.fixture
 def catalog_engine(request) -> Dialect:
-    """The catalog's engine for this test: SQLite unless the test is marked ``both_engines``."""
-    return Dialect(getattr(request, "param", Dialect.SQLITE))
+    """The catalog's engine for this test: SQLite unless the test is marked ``both_engines``
+    or ``ALARMVAULT_TEST_CATALOG=postgresql`` runs every test on PostgreSQL."""
+    default = os.environ.get("ALARMVAULT_TEST_CATALOG", Dialect.SQLITE)
+    return Dialect(getattr(request, "param", default))
 
 
 @pytest.fixture(scope="session")

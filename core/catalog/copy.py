@@ -1,6 +1,6 @@
 """Moving a SQLite catalog into PostgreSQL: every table and row, ids kept.
 
-The target is migrated to the same schema first and must hold no rows; the copy is one
+The target is migrated to the same schema first and must hold no data; the copy is one
 transaction there (a failure leaves it empty) and reads one snapshot of the source. Identity
 sequences continue past the highest id ever given out (SQLite's ``sqlite_sequence`` remembers
 ids of deleted rows too, and those must never come back), and the row count of every table is
@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # Rows sent to PostgreSQL per COPY round; the source is read in the same steps.
 BATCH_ROWS = 5_000
 SKIPPED_TABLES = frozenset({"_migrations"})  # the target records its own migrations
+# A target with rows in any of these holds someone's data: it is never written over.
+DATA_TABLES = ("users", "cameras", "jobs", "recordings")
 
 
 def copy_catalog(source: sqlite_utils.Database, target: PostgresCatalog) -> dict[str, int]:
@@ -36,11 +38,14 @@ def copy_catalog(source: sqlite_utils.Database, target: PostgresCatalog) -> dict
     with atomic(target):
         filled = [
             table
-            for table in tables
+            for table in DATA_TABLES
             if target.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone()  # noqa: S608
         ]
         if filled:
-            raise CatalogError(f"the target holds rows already (in {', '.join(filled)})")
+            raise CatalogError(f"the target holds data already (in {', '.join(filled)})")
+        # What the migrations seeded (e.g. notification watermarks) gives way to the source's.
+        for table in reversed(tables):
+            target.execute(f'DELETE FROM "{table}"')  # noqa: S608
         source.conn.execute("BEGIN")  # one snapshot of the source for the whole copy
         try:
             copied = {table: _copy_table(source, target, table) for table in tables}
