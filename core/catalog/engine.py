@@ -266,6 +266,9 @@ class PostgresCatalog(sqlite_utils.Database):
             raise NotImplementedError(f"sqlite-utils' {name} is not available on PostgreSQL")
         return super().__getattribute__(name)
 
+    def __repr__(self) -> str:
+        return f"<PostgresCatalog {self.pg.info.dbname}@{self.pg.info.host}>"
+
     def close(self) -> None:
         self.pg.close()
 

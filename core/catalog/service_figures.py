@@ -17,7 +17,7 @@ def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
     """Uploads received, accepted (visible: indexed, analysing or analysed) and rejected per
     reason, from the job table."""
     received, accepted = db.execute(
-        "SELECT count(*), coalesce(sum(state IN (?, ?, ?)), 0) FROM jobs",
+        "SELECT count(*), count(*) FILTER (WHERE state IN (?, ?, ?)) FROM jobs",
         [JobState.INDEXED, JobState.ANALYSING, JobState.ANALYSED],
     ).fetchone()
     rejected = {
