@@ -24,15 +24,20 @@ _STATE_MARKS = ", ".join("?" for _ in ACCEPTED_JOB_STATES)
 
 def accepted_clips(db: sqlite_utils.Database, camera_id: int, since: str) -> list[dict[str, Any]]:
     """Jobs of accepted clips received since ``since``: id, started_at, duration, recording."""
-    return list(
-        db.query(
-            "SELECT id AS job_id, started_at, received_at, recording_id,"  # noqa: S608 - marks only
-            " json_extract(probe_json, '$.duration_s') AS duration_s FROM jobs"
-            f" WHERE camera_id = ? AND received_at >= ? AND state IN ({_STATE_MARKS})"
-            " ORDER BY started_at",
-            [camera_id, since, *ACCEPTED_JOB_STATES],
-        )
+    rows = db.query(
+        "SELECT id AS job_id, started_at, received_at, recording_id, probe_json FROM jobs"  # noqa: S608 - marks only
+        f" WHERE camera_id = ? AND received_at >= ? AND state IN ({_STATE_MARKS})"
+        " ORDER BY started_at",
+        [camera_id, since, *ACCEPTED_JOB_STATES],
     )
+    # The duration is read from the probe here: the engines' JSON functions differ.
+    return [{**row, "duration_s": _probed_duration(row.pop("probe_json"))} for row in rows]
+
+
+def _probed_duration(probe_json: str | None) -> float | None:
+    probe = json.loads(probe_json) if probe_json else None
+    duration = probe.get("duration_s") if isinstance(probe, dict) else None
+    return float(duration) if isinstance(duration, int | float) else None
 
 
 def labelled_recordings(

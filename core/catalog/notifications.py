@@ -169,7 +169,10 @@ def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str
     # whether this recording was analysed yet (labels arrive with the analysis).
     wanted, analysed = "0", "1"
     if has_column(db, "cameras", "detect_objects") and has_table(db, "detection_runs"):
-        wanted = "(c.detect_objects OR c.detect_plates OR c.detect_rain OR c.detect_false_alarm)"
+        wanted = (
+            "(c.detect_objects = 1 OR c.detect_plates = 1 OR c.detect_rain = 1"
+            " OR c.detect_false_alarm = 1)"
+        )
         analysed = "EXISTS (SELECT 1 FROM detection_runs d WHERE d.recording_id = r.id)"
     rows = list(
         db.query(
