@@ -6,12 +6,16 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from core.catalog import atomic
 from core.catalog.service_figures import analysis_backlog
 from core.catalog.states import JobState
 from pipeline.daemon import PipelineDaemon
 from tests.ops.test_metrics import scrape_endpoint
 from tests.ops.test_status_command import _status
+
+pytestmark = pytest.mark.both_engines
 
 
 def _seconds_ago(age_s: float) -> str:

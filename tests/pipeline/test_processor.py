@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.catalog import jobs
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
 from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from pipeline.processor import ClipProcessor
+
+pytestmark = pytest.mark.both_engines
 
 
 def test_valid_clip_is_indexed_with_poster_and_moved_out_of_spool(
