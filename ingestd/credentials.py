@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core.catalog import open_catalog
+from core.catalog import DATABASE_ERRORS, open_catalog
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
 from core.catalog.states import AccountState, FairUseState
@@ -155,7 +154,7 @@ class CameraCredentials:
         """
         try:
             row = find_upload_account(self._db(), account.username)
-        except sqlite3.Error:
+        except DATABASE_ERRORS:
             logger.exception("login check at handover failed in the catalog")
             return True
         return row is not None and row["camera_id"] == account.camera_id

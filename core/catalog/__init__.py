@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog.engine import (
+    DATABASE_ERRORS,
     INTEGRITY_ERRORS,
     Dialect,
     PostgresCatalog,
@@ -33,6 +34,7 @@ from core.catalog.engine import (
 from core.catalog.errors import AlreadyExists, CatalogError, NotFound
 
 __all__ = [
+    "DATABASE_ERRORS",
     "INTEGRITY_ERRORS",
     "MAX_ID",
     "AlreadyExists",

@@ -38,6 +38,7 @@ from sqlite_utils.db import Column, Table
 from core.credentials import credential_file
 
 __all__ = [
+    "DATABASE_ERRORS",
     "INTEGRITY_ERRORS",
     "Dialect",
     "PostgresCatalog",
@@ -56,6 +57,8 @@ WRITER_LOCK_KEY = 0x416C_5661_756C_7401  # "AlVault" + 1
 
 # Both engines' "a UNIQUE / FOREIGN KEY / CHECK constraint said no".
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+# Both engines' "the catalog failed" (unreachable, locked, refused).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
 
 class Dialect(StrEnum):
