@@ -278,7 +278,7 @@ class PostgresCatalog(sqlite_utils.Database):
     def execute(  # type: ignore[override] # a psycopg cursor, used like sqlite3's
         self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
     ) -> psycopg.Cursor[Any]:
-        return self.pg.execute(to_postgresql(sql), list(parameters or []))
+        return self.pg.execute(to_postgresql(sql), _storable(parameters))
 
     def executescript(self, sql: str) -> psycopg.Cursor[Any]:  # type: ignore[override]
         cursor = self.pg.cursor()
@@ -291,7 +291,7 @@ class PostgresCatalog(sqlite_utils.Database):
         self, sql: str, params: Iterable[Any] | dict[str, Any] | None = None
     ) -> Generator[dict[str, Any], None, None]:
         cursor = self.pg.cursor(row_factory=psycopg.rows.dict_row)
-        cursor.execute(to_postgresql(sql), list(params or []))
+        cursor.execute(to_postgresql(sql), _storable(params))
         yield from cursor
 
     def table(self, table_name: str, **kwargs: Any) -> PostgresTable:
@@ -329,6 +329,16 @@ class PostgresCatalog(sqlite_utils.Database):
         """A transaction without the writer lock, for statements that lock their own rows."""
         with self.pg.transaction():
             yield self
+
+
+def _storable(parameters: Iterable[Any] | dict[str, Any] | None) -> list[Any]:
+    """The bound values; text with a NUL character is bad input (ValueError, which callers
+    answer as such): PostgreSQL cannot store it, where SQLite would."""
+    values = list(parameters or [])
+    for value in values:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+    return values
 
 
 # sqlite-utils methods that would act on a SQLite connection: refused on PostgreSQL.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog import AlreadyExists, atomic, dialect_of, open_catalog
+from core.catalog import AlreadyExists, Dialect, atomic, dialect_of, open_catalog
 from core.catalog.engine import to_postgresql
 from core.catalog.jobs import get_job, register_job
 from core.catalog.migrations import applied_migrations, available_migrations
@@ -102,3 +102,11 @@ def test_every_migration_runs_on_an_empty_postgresql_database(postgres_server):
             db.close()
     finally:
         postgres_server.drop(url)
+
+
+@pytest.mark.parametrize("catalog_engine", [Dialect.POSTGRESQL], indirect=True, ids=str)
+def test_text_with_a_nul_character_is_refused_as_bad_input_on_postgresql(catalog):
+    user = add_user(catalog, "owner@example.com", "correct horse 1")
+    with pytest.raises(ValueError, match="NUL"):
+        catalog.execute("UPDATE users SET timezone = ? WHERE id = ?", ["Europe\x00", user["id"]])
+    assert find_user_by_email(catalog, "owner@example.com")["timezone"] is None
