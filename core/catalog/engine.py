@@ -166,8 +166,8 @@ def _placeholders(sql: str) -> str:
         if char in "'\"":
             quote = char
             out.append(char)
-        elif char == "[":
-            quote = "]"
+        elif char == "[" and not (out and (out[-1][-1].isalnum() or out[-1][-1] in "_)")):
+            quote = "]"  # SQLite's [name] quoting; name[1] is an array subscript
             out.append('"')
         elif char == "?":
             out.append("%s")

@@ -76,6 +76,7 @@ def test_greatest_ignores_nulls_like_postgresql(catalog):
 
 
 def test_sqlite_only_sql_is_translated_once_for_postgresql():
+    assert to_postgresql("SELECT [id], keys[1] FROM [t]") == 'SELECT "id", keys[1] FROM "t"'
     assert to_postgresql("INSERT OR IGNORE INTO t (a) VALUES (?)") == (
         "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING"
     )
