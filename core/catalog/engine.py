@@ -203,7 +203,6 @@ def connect(url: str) -> psycopg.Connection[Any]:
     return conn
 
 
-# The tables every migration creates; a Table only needs its name and the catalog.
 class PostgresTable(Table):
     """The part of sqlite-utils' Table the catalog uses, on PostgreSQL."""
 
