@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from core.catalog import AlreadyExists, Dialect, atomic, dialect_of, open_catalog
@@ -111,3 +114,24 @@ def test_text_with_a_nul_character_is_refused_as_bad_input_on_postgresql(catalog
     with pytest.raises(ValueError, match="NUL"):
         catalog.execute("UPDATE users SET timezone = ? WHERE id = ?", ["Europe\x00", user["id"]])
     assert find_user_by_email(catalog, "owner@example.com")["timezone"] is None
+
+
+def test_services_starting_together_migrate_an_empty_postgresql_database_once(postgres_server):
+    url = postgres_server.empty_database()
+    start = threading.Barrier(4)
+
+    def start_service(_: int) -> set[int]:
+        start.wait()
+        db = open_catalog(url)
+        try:
+            return applied_migrations(db)
+        finally:
+            db.close()
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            seen = list(pool.map(start_service, range(4)))
+        every = {number for number, _ in available_migrations()}
+        assert seen == [every] * 4
+    finally:
+        postgres_server.drop(url)

@@ -51,10 +51,13 @@ def applied_migrations(db: sqlite_utils.Database) -> set[int]:
 
 def apply_migrations(db: sqlite_utils.Database) -> list[int]:
     """Apply every migration not yet recorded; returns the numbers applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations ("
-        " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
+    # Under the write lock: services starting together on PostgreSQL would otherwise race
+    # to create the table (IF NOT EXISTS does not make that safe there).
+    with atomic(db):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations ("
+            " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
     done = applied_migrations(db)
     applied = []
     for number, module_name in available_migrations():
