@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core.catalog import open_catalog
+from core.catalog import DATABASE_ERRORS, open_catalog
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
 from core.catalog.login_crypto import LoginCrypto, record_login_crypto
@@ -98,7 +97,7 @@ class CameraCredentials:
         """
         try:
             row = find_upload_account(self._db(), account.username)
-        except sqlite3.Error:
+        except DATABASE_ERRORS:
             logger.exception("login check at handover failed in the catalog")
             return True
         return row is not None and row["camera_id"] == account.camera_id
@@ -143,7 +142,7 @@ class CameraCredentials:
     def _record_login_crypto(self, camera_id: int, crypto: LoginCrypto) -> None:
         try:
             record_login_crypto(self._db(), camera_id, crypto)
-        except sqlite3.Error:
+        except DATABASE_ERRORS:
             logger.exception("could not note the algorithms of a login in the catalog")
             with self._login_crypto_lock:
                 self._login_crypto.pop(camera_id, None)  # try again at its next login

@@ -31,7 +31,7 @@ from watchdog.observers.api import BaseObserver
 from core import spool
 from core.catalog import open_catalog
 from core.catalog.detections import any_camera_detects
-from core.catalog.jobs import analysis_queue, release_claims_of
+from core.catalog.jobs import claim_next_job, release_claims_of
 from core.catalog.service_figures import analysis_backlog
 from core.catalog.states import JobState
 from core.settings import Settings
@@ -247,14 +247,13 @@ class PipelineDaemon:
         """Analyse the longest-waiting clip no other worker holds, if any."""
         # Cleared before looking, so a clip indexed meanwhile sets it again and is not missed.
         self.analysis_waiting.clear()
-        waiting = analysis_queue(processor.db, limit=self.settings.pipeline.worker_count + 1)
-        if waiting:
-            self.analysis_waiting.set()  # there may be more behind these
-        for job in waiting:
-            outcome = processor.analyse(job["id"])
-            if outcome is not None:
-                self._notify(outcome)
-                return
+        job = claim_next_job(processor.db, processor.worker_id, JobState.ANALYSING)
+        if job is None:
+            return
+        self.analysis_waiting.set()  # there may be more behind this one
+        outcome = processor.analyse_claimed(job["id"])
+        if outcome is not None:
+            self._notify(outcome)
 
     def _notify(self, outcome: JobState | None) -> None:
         """Stage 5: the notification dispatcher looks at new recordings and new labels."""

@@ -62,7 +62,6 @@ MAX_ATTEMPTS = 3
 CRASH_LIMIT = 6
 # Analysis tries before a clip stays visible without labels (its reason says why).
 MAX_ANALYSIS_ATTEMPTS = 2
-CLAIM_STALE_S = 600
 CONTAINER_EXT = {"avi": "avi"}
 ANALYSIS_GAVE_UP = "analysis_failed"
 # The clip log line's reason for an upload filed as a still.
@@ -121,8 +120,7 @@ class ClipProcessor:
         if resumed is not None:
             return resumed
         job_id = job["id"]
-        stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
-        if not jobs.claim_job(self.db, job_id, self.worker_id, stale):
+        if not jobs.claim_job(self.db, job_id, self.worker_id):
             return None
         try:
             job = jobs.get_job(self.db, job_id)
@@ -130,6 +128,11 @@ class ClipProcessor:
                 state = self.check(job, folder, upload, camera, started)
                 if state != JobState.VALIDATED:
                     return state
+                if not jobs.renew_lease(self.db, job_id, self.worker_id):
+                    logger.warning(
+                        "job %s: lease ran out during the checks; left to its holder", job_id
+                    )
+                    return None
                 job = jobs.get_job(self.db, job_id)
             state = self.index(job, spool.clip_path(folder), started, folder)
             self._evaluate_fair_use(job)
@@ -139,7 +142,7 @@ class ClipProcessor:
             self._after_failure(job_id)
             return None
         finally:
-            jobs.release_job(self.db, job_id)
+            jobs.release_job(self.db, job_id, self.worker_id)
 
     def receive(
         self, folder: Path
@@ -418,9 +421,13 @@ class ClipProcessor:
         plates and false-alarm verdict of a visible clip. A clip that cannot be analysed is
         tried again once, then stays visible without labels (reason ``analysis_failed``).
         None if another worker holds the job or it is not waiting for analysis."""
-        stale = (datetime.now(UTC) - timedelta(seconds=CLAIM_STALE_S)).isoformat()
-        if not jobs.claim_job(self.db, job_id, self.worker_id, stale):
+        if not jobs.claim_job(self.db, job_id, self.worker_id):
             return None
+        return self.analyse_claimed(job_id)
+
+    def analyse_claimed(self, job_id: str) -> JobState | None:
+        """`analyse` for a job this worker has claimed already (`jobs.claim_next_job`); the
+        claim is given back at the end."""
         try:
             return self._analyse_claimed(job_id)
         except Exception:
@@ -431,7 +438,7 @@ class ClipProcessor:
                 jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="analysis_error")
             return None
         finally:
-            jobs.release_job(self.db, job_id)
+            jobs.release_job(self.db, job_id, self.worker_id)
 
     def _analyse_claimed(self, job_id: str) -> JobState | None:
         job = jobs.get_job(self.db, job_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
 import threading
 import time
 import uuid
@@ -20,13 +21,14 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from core.catalog import atomic, migrations, open_catalog, utcnow
+from core.catalog import Dialect, atomic, migrations, open_catalog, utcnow
 from core.catalog.cameras import add_camera
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
 from core.settings import Settings, settings_from_dict
 from pipeline.media.clipmaker import make_clip
 from tests.loopback import free_port, free_port_range
+from tests.postgres import PostgresServer, postgres_bin
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ALARMVAULT_SHARED", REPO.parent / "shared"))
@@ -116,12 +118,61 @@ def leaves_nothing_behind():
     assert not running, f"threads the test started still run after its teardown: {running}"
 
 
+def pytest_generate_tests(metafunc) -> None:
+    """Tests marked ``both_engines`` run once on a SQLite catalog and once on PostgreSQL
+    (unless the test names its engine itself with ``parametrize("catalog_engine", …)``)."""
+    named = any(
+        "catalog_engine" in str(marker.args[0])
+        for marker in metafunc.definition.iter_markers("parametrize")
+    )
+    if (
+        "catalog_engine" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("both_engines")
+        and not named
+    ):
+        metafunc.parametrize("catalog_engine", list(Dialect), indirect=True, ids=str)
+
+
 @pytest.fixture
-def settings_dict(tmp_path: Path) -> dict:
-    """Settings as written in a TOML file: data in tmp_path, every service on a free port."""
+def catalog_engine(request) -> Dialect:
+    """The catalog's engine for this test: SQLite unless the test is marked ``both_engines``
+    or ``ALARMVAULT_TEST_CATALOG=postgresql`` runs every test on PostgreSQL."""
+    default = os.environ.get("ALARMVAULT_TEST_CATALOG", Dialect.SQLITE)
+    return Dialect(getattr(request, "param", default))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole session, with the migrated catalog template.
+    Its folder is outside pytest's (which only root may enter): the server runs as nobody."""
+    if postgres_bin() is None:
+        pytest.fail("PostgreSQL is not installed: run scripts/install-sysdeps test")
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="alarmvault-pg-"))).start()
+    try:
+        server.make_template()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_catalog_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh PostgreSQL database holding the migrated, empty catalog."""
+    url = postgres_server.fresh_database()
+    yield url
+    postgres_server.drop(url)
+
+
+@pytest.fixture
+def settings_dict(tmp_path: Path, catalog_engine: Dialect, request) -> dict:
+    """Settings as written in a TOML file: data in tmp_path, every service on a free port; the
+    catalog a SQLite file in the data folder or a fresh PostgreSQL database."""
     low, high = free_port_range()
+    storage: dict = {"data_dir": str(tmp_path / "data"), "min_free_mb": 0}
+    if catalog_engine is Dialect.POSTGRESQL:
+        storage["catalog"] = request.getfixturevalue("postgres_catalog_url")
     return {
-        "storage": {"data_dir": str(tmp_path / "data"), "min_free_mb": 0},
+        "storage": storage,
         "ftp": {"listen": f"127.0.0.1:{free_port()}", "passive_ports": f"{low}-{high}"},
         "sftp": {"listen": f"127.0.0.1:{free_port()}"},
         "web": {"listen": f"127.0.0.1:{free_port()}"},

@@ -1,7 +1,9 @@
-"""The SQLite catalog: every read and write of AlarmVault's rows goes through this package.
+"""The catalog: every read and write of AlarmVault's rows goes through this package.
 
 One module per table family (users, cameras, jobs, recordings, rejections); the schema is built
-by the numbered migrations in `core.catalog.migrations`, applied at open.
+by the numbered migrations in `core.catalog.migrations`, applied at open. The catalog is a
+SQLite file (sqlite-utils) or, for several nodes, a PostgreSQL database (`core.catalog.engine`
+gives it sqlite-utils' interface, so every module serves both).
 """
 
 from __future__ import annotations
@@ -18,16 +20,34 @@ from typing import Any
 
 import sqlite_utils
 
+from core.catalog.engine import (
+    DATABASE_ERRORS,
+    INTEGRITY_ERRORS,
+    Dialect,
+    PostgresCatalog,
+    cluster_lock,
+    dialect_of,
+    is_postgresql_url,
+    prepare_database,
+    skip_locked,
+)
 from core.catalog.errors import AlreadyExists, CatalogError, NotFound
 
 __all__ = [
+    "DATABASE_ERRORS",
+    "INTEGRITY_ERRORS",
     "MAX_ID",
     "AlreadyExists",
     "CatalogError",
+    "Dialect",
     "NotFound",
     "atomic",
+    "cluster_lock",
+    "concurrent_transaction",
+    "dialect_of",
     "in_marks",
     "open_catalog",
+    "skip_locked",
     "utcnow",
     "values_by_recording",
 ]
@@ -70,7 +90,10 @@ def utcnow() -> str:
 
 
 def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open (and by default migrate) the catalog at ``path``; WAL mode, foreign keys on."""
+    """Open (and by default migrate) the catalog at ``path``: a SQLite file (WAL mode, foreign
+    keys on) or a ``postgresql://`` URL."""
+    if is_postgresql_url(path):
+        return _open_postgresql(str(path), migrate=migrate)
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         keep_private(Path(path))
@@ -82,6 +105,8 @@ def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Data
     # FULL: an indexed clip's spool folder is removed right after COMMIT, so the commit must
     # survive a power cut, not only a process crash.
     conn.execute("PRAGMA synchronous = FULL")
+    # PostgreSQL's greatest(), so that the catalog's SQL reads the same on both engines.
+    conn.create_function("greatest", -1, _greatest, deterministic=True)
     db = sqlite_utils.Database(conn)
     if str(path) != ":memory:":
         db.enable_wal()
@@ -90,6 +115,22 @@ def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Data
 
         apply_migrations(db)
     return db
+
+
+def _open_postgresql(url: str, *, migrate: bool) -> PostgresCatalog:
+    db = PostgresCatalog(url)
+    if migrate:
+        from core.catalog.migrations import apply_migrations
+
+        prepare_database(db)
+        apply_migrations(db)
+    return db
+
+
+def _greatest(*values: str | float | None) -> str | float | None:
+    """PostgreSQL's greatest(): the largest value that is not NULL (NULL if all are)."""
+    present = [value for value in values if value is not None]
+    return max(present) if present else None
 
 
 def keep_private(path: Path) -> None:
@@ -123,8 +164,13 @@ def atomic(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     sqlite-utils' ``db.atomic()`` starts a deferred transaction; when three processes share the
     catalog, a deferred read that later upgrades to a write can fail with SQLITE_BUSY at once
     instead of waiting. IMMEDIATE takes the write lock up front, so the busy timeout applies.
-    Nested calls become savepoints through ``db.atomic()``.
+    Nested calls become savepoints through ``db.atomic()``. On PostgreSQL the transaction
+    holds the catalog's writer lock, so the same one-writer rule holds between nodes.
     """
+    if isinstance(db, PostgresCatalog):
+        with db.atomic():
+            yield db
+        return
     if db.conn.in_transaction:
         with db.atomic():
             yield db
@@ -138,3 +184,16 @@ def atomic(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         raise
     else:
         db.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def concurrent_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A transaction for statements that lock the rows they take (``FOR UPDATE SKIP LOCKED``):
+    on PostgreSQL without the writer lock, so claimers on many nodes run side by side; on
+    SQLite, which has one writer anyway, the same as `atomic`."""
+    if isinstance(db, PostgresCatalog):
+        with db.concurrent_transaction():
+            yield db
+        return
+    with atomic(db):
+        yield db

@@ -4,13 +4,20 @@ pausing, exporting and deleting it. Logins themselves live in `core.catalog.user
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog import (
+    INTEGRITY_ERRORS,
+    AlreadyExists,
+    Dialect,
+    NotFound,
+    atomic,
+    dialect_of,
+    utcnow,
+)
 from core.catalog.states import AccountState
 from core.catalog.tokens import revoke_all_tokens
 from core.catalog.users import User, add_user, get_user
@@ -58,7 +65,7 @@ def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> Non
             db.execute("UPDATE users SET email = ? WHERE id = ?", [new_email, user_id])
             # Logins with the old address end; the web UI starts a new one for this browser.
             end_sessions(db, user_id)
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         raise AlreadyExists("a user with that e-mail exists already") from None
 
 
@@ -166,6 +173,19 @@ def _ids_in(db: sqlite_utils.Database, sql: str, ids: set[int]) -> set[int]:
 
 def _foreign_keys(db: sqlite_utils.Database, table: str) -> list[tuple[str, str, str]]:
     """(column, parent table, parent column) for each single-column foreign key of ``table``."""
+    if dialect_of(db) is Dialect.POSTGRESQL:
+        return [
+            (column, parent, parent_column)
+            for column, parent, parent_column in db.execute(
+                "SELECT a.attname, p.relname, pa.attname FROM pg_constraint c"
+                " JOIN pg_class p ON p.oid = c.confrelid"
+                " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+                " JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]"
+                " WHERE c.contype = 'f' AND c.conrelid = CAST(? AS regclass)"
+                " AND cardinality(c.conkey) = 1 ORDER BY c.conname",
+                [table],
+            ).fetchall()
+        ]
     keys = []
     for row in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall():
         parent, column, parent_column = row[2], row[3], row[4]
@@ -206,7 +226,12 @@ def export_user_data(db: sqlite_utils.Database, user_id: int) -> UserExport:
     columns = {table: set(db.table(table).columns_dict) for table in tables}
     foreign = {table: _foreign_keys(db, table) for table in tables}
     # rowids of every exported row per table; the user's own row seeds the foreign-key walk.
-    picked: dict[str, dict[int, dict[str, Any]]] = {table: {} for table in tables}
+    picked: dict[str, dict[Any, dict[str, Any]]] = {table: {} for table in tables}
+    # Where a row lies in its table (SQLite's rowid; PostgreSQL's ctid as (page, item)), so
+    # rows of tables without a single-column key are told apart and listed in stored order.
+    row_position = "rowid"
+    if dialect_of(db) is Dialect.POSTGRESQL:
+        row_position = "CAST(string_to_array(trim(CAST(ctid AS TEXT), '()'), ',') AS INT[])"
     picked["users"] = {user_id: {"id": user_id}}
 
     def select(table: str, column: str, values: AbstractSet[object]) -> bool:
@@ -216,11 +241,12 @@ def export_user_data(db: sqlite_utils.Database, user_id: int) -> UserExport:
         marks = ", ".join("?" for _ in values)
         added = False
         for row in db.query(
-            f"SELECT rowid AS _export_rowid, * FROM [{table}]"  # noqa: S608 - names are ours
+            f"SELECT {row_position} AS _export_rowid, * FROM [{table}]"  # noqa: S608 - ours
             f" WHERE [{column}] IN ({marks})",
             sorted(values, key=str),
         ):
-            rowid = row.pop("_export_rowid")
+            position = row.pop("_export_rowid")
+            rowid = tuple(position) if isinstance(position, list) else position
             if rowid not in picked[table]:
                 picked[table][rowid] = row
                 added = True

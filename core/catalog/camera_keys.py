@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import AlreadyExists, atomic, utcnow
+from core.catalog import INTEGRITY_ERRORS, AlreadyExists, atomic, utcnow
 
 CameraKey = dict[str, Any]
 
@@ -56,7 +55,7 @@ def add_camera_key(db: sqlite_utils.Database, camera_id: int, public_key_line: s
                 }
             )
             key_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         raise AlreadyExists("this key is registered for the camera already") from None
     return next(db.query("SELECT * FROM camera_keys WHERE id = ?", [key_id]))
 

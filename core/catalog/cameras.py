@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog import INTEGRITY_ERRORS, AlreadyExists, NotFound, atomic, utcnow
 from core.security import camera_password, camera_username, hash_password, verify_password
 
 Camera = dict[str, Any]
@@ -37,7 +36,7 @@ def add_camera(
                 )
                 camera_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
             return get_camera(db, camera_id), password
-        except sqlite3.IntegrityError as error:
+        except INTEGRITY_ERRORS as error:
             if "username" not in str(error):
                 raise
     raise AlreadyExists("could not find a free camera user name")

@@ -217,6 +217,6 @@ def any_camera_detects(db: sqlite_utils.Database, switch: str | None = None) -> 
     names = DetectionSwitches.NAMES if switch is None else (switch,)
     if not set(names) <= set(DetectionSwitches.NAMES):
         raise ValueError(f"unknown detection switch {switch!r}")
-    condition = " OR ".join(f"detect_{name}" for name in names)
+    condition = " OR ".join(f"detect_{name} = 1" for name in names)
     sql = f"SELECT 1 FROM cameras WHERE {condition} LIMIT 1"  # noqa: S608 - names checked
     return db.execute(sql).fetchone() is not None

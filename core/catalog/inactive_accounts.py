@@ -17,7 +17,7 @@ from core.catalog.states import AccountState
 
 _WITH_ACTIVITY = """
 SELECT u.id, u.email, u.language, u.state, u.inactivity_warned_at,
-       max(u.created_at, coalesce(u.last_login_at, ''),
+       greatest(u.created_at, coalesce(u.last_login_at, ''),
            coalesce((SELECT max(j.received_at) FROM jobs j JOIN cameras c ON c.id = j.camera_id
                      WHERE c.owner_id = u.id), '')) AS last_active_at
 FROM users u
@@ -30,7 +30,7 @@ def accounts_to_warn(db: sqlite_utils.Database, inactive_before: str) -> list[di
     are never warned."""
     return list(
         db.query(
-            f"SELECT * FROM ({_WITH_ACTIVITY}) WHERE inactivity_warned_at IS NULL"  # noqa: S608
+            f"SELECT * FROM ({_WITH_ACTIVITY}) AS activity WHERE inactivity_warned_at IS NULL"  # noqa: S608
             " AND state IS NOT ? AND last_active_at < ? ORDER BY id",
             [AccountState.PAUSED, inactive_before],
         )
@@ -42,7 +42,7 @@ def accounts_to_delete(db: sqlite_utils.Database, warned_before: str) -> list[di
     account."""
     return list(
         db.query(
-            f"SELECT * FROM ({_WITH_ACTIVITY}) WHERE inactivity_warned_at IS NOT NULL"  # noqa: S608
+            f"SELECT * FROM ({_WITH_ACTIVITY}) AS activity WHERE inactivity_warned_at IS NOT NULL"  # noqa: S608
             " AND state IS NOT ? AND inactivity_warned_at <= ?"
             " AND last_active_at <= inactivity_warned_at"
             " ORDER BY id",
@@ -65,7 +65,7 @@ def clear_warnings_of_active_accounts(db: sqlite_utils.Database) -> int:
     with atomic(db):
         cursor = db.execute(
             "UPDATE users SET inactivity_warned_at = NULL WHERE id IN ("  # noqa: S608
-            f" SELECT id FROM ({_WITH_ACTIVITY}) WHERE inactivity_warned_at IS NOT NULL"
+            f" SELECT id FROM ({_WITH_ACTIVITY}) AS activity WHERE inactivity_warned_at IS NOT NULL"
             " AND last_active_at > inactivity_warned_at)"
         )
         return cursor.rowcount

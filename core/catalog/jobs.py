@@ -2,18 +2,24 @@
 
 A clip walks ``received → validated → indexed``, or with detection on ``received → validated →
 analysing → analysed`` (visible from ``analysing`` on: labels come after), or ends ``rejected`` /
-``quarantined`` / ``delayed``. A claim is one atomic UPDATE, so two workers (or, later, two
-machines sharing a database) can never both win the same job.
+``quarantined`` / ``delayed``.
+
+A worker claims a job with a lease (``claimed_by``, ``lease_until``): one atomic UPDATE, so two
+workers, on one node or on many sharing a PostgreSQL catalog, never both win the same job. A
+worker that dies keeps its claim only until the lease runs out; then any worker takes the job
+over. `claim_next_job` takes the oldest waiting job that nobody holds; on PostgreSQL with
+``FOR UPDATE SKIP LOCKED``, so claimers on many nodes pass each other instead of queueing.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, atomic, utcnow
+from core.catalog import NotFound, atomic, concurrent_transaction, skip_locked, utcnow
 from core.catalog.states import JobState
 
 Job = dict[str, Any]
@@ -26,6 +32,12 @@ FINAL_STATES = frozenset({*VISIBLE_STATES, JobState.REJECTED})
 DONE_STATES = FINAL_STATES - {JobState.ANALYSING}
 # States a worker still has to take further, in the order a clip walks them.
 OPEN_STATES = (JobState.RECEIVED, JobState.VALIDATED)
+# How long a claim holds a job without a word from its worker: longer than any stage of a clip
+# takes, so only a worker that is gone loses its jobs.
+CLAIM_LEASE_S = 600.0
+
+# Who may claim: nobody holds the job, the claimer itself does, or the holder's lease ran out.
+_CLAIMABLE = "(claimed_by IS NULL OR claimed_by = ? OR lease_until < ?)"
 
 
 def register_job(db: sqlite_utils.Database, upload: dict[str, Any]) -> Job:
@@ -86,27 +98,75 @@ def get_job(db: sqlite_utils.Database, job_id: str) -> Job:
     return rows[0]
 
 
-def claim_job(db: sqlite_utils.Database, job_id: str, worker: str, stale_after: str) -> bool:
-    """Take the job for ``worker`` unless another worker's claim is newer than ``stale_after``."""
+def lease_end(seconds: float = CLAIM_LEASE_S) -> str:
+    """The end of a lease taken now, as the catalog stores times."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
+def claim_job(
+    db: sqlite_utils.Database, job_id: str, worker: str, lease_s: float = CLAIM_LEASE_S
+) -> bool:
+    """Take the job for ``worker`` for ``lease_s`` seconds, unless another worker holds it
+    under a lease that has not run out."""
+    now = utcnow()
     with atomic(db):
         cursor = db.execute(
-            "UPDATE jobs SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1"
-            " WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?)",
-            [worker, utcnow(), job_id, worker, stale_after],
+            "UPDATE jobs SET claimed_by = ?, claimed_at = ?, lease_until = ?,"  # noqa: S608
+            f" attempts = attempts + 1 WHERE id = ? AND {_CLAIMABLE}",
+            [worker, now, lease_end(lease_s), job_id, worker, now],
         )
         return cursor.rowcount == 1
 
 
-def release_job(db: sqlite_utils.Database, job_id: str) -> None:
+def claim_next_job(
+    db: sqlite_utils.Database, worker: str, state: JobState, lease_s: float = CLAIM_LEASE_S
+) -> Job | None:
+    """Claim the longest-waiting job in ``state`` that no live lease holds; None if none."""
+    now = utcnow()
+    with concurrent_transaction(db):
+        rows = list(
+            db.query(
+                "UPDATE jobs SET claimed_by = ?, claimed_at = ?, lease_until = ?,"  # noqa: S608
+                " attempts = attempts + 1 WHERE id = (SELECT id FROM jobs"
+                f" WHERE state = ? AND {_CLAIMABLE} ORDER BY updated_at, id LIMIT 1"
+                f"{skip_locked(db)}) RETURNING *",
+                [worker, now, lease_end(lease_s), state, worker, now],
+            )
+        )
+    return rows[0] if rows else None
+
+
+def renew_lease(
+    db: sqlite_utils.Database, job_id: str, worker: str, lease_s: float = CLAIM_LEASE_S
+) -> bool:
+    """Extend ``worker``'s lease on the job; False if the job is no longer its own (its lease
+    ran out and another worker took it over: the caller must stop working on it)."""
     with atomic(db):
-        db.execute("UPDATE jobs SET claimed_by = NULL, claimed_at = NULL WHERE id = ?", [job_id])
+        cursor = db.execute(
+            "UPDATE jobs SET lease_until = ? WHERE id = ? AND claimed_by = ?",
+            [lease_end(lease_s), job_id, worker],
+        )
+        return cursor.rowcount == 1
+
+
+def release_job(db: sqlite_utils.Database, job_id: str, worker: str | None = None) -> None:
+    """Give the job back; with ``worker``, only if that worker still holds it (after its lease
+    ran out, the job may be another worker's)."""
+    holder, values = (" AND claimed_by = ?", [job_id, worker]) if worker else ("", [job_id])
+    with atomic(db):
+        db.execute(
+            "UPDATE jobs SET claimed_by = NULL, claimed_at = NULL, lease_until = NULL"  # noqa: S608
+            f" WHERE id = ?{holder}",
+            values,
+        )
 
 
 def release_claims_of(db: sqlite_utils.Database, worker_prefix: str) -> int:
     """Drop claims left by a previous run of this daemon (it crashed while holding them)."""
     with atomic(db):
         cursor = db.execute(
-            "UPDATE jobs SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by LIKE ?",
+            "UPDATE jobs SET claimed_by = NULL, claimed_at = NULL, lease_until = NULL"
+            " WHERE claimed_by LIKE ?",
             [worker_prefix + "%"],
         )
         return cursor.rowcount
@@ -165,11 +225,13 @@ def open_jobs(db: sqlite_utils.Database) -> list[Job]:
 
 
 def analysis_queue(db: sqlite_utils.Database, limit: int = 8) -> list[Job]:
-    """Jobs waiting for analysis, the longest-waiting first (so none waits forever)."""
+    """Jobs waiting for analysis that no live lease holds, the longest-waiting first (so none
+    waits forever)."""
+    now = utcnow()
     return list(
         db.query(
-            "SELECT * FROM jobs WHERE state = ? AND claimed_by IS NULL"
-            " ORDER BY updated_at, id LIMIT ?",
-            [JobState.ANALYSING, limit],
+            "SELECT * FROM jobs WHERE state = ?"
+            " AND (claimed_by IS NULL OR lease_until < ?) ORDER BY updated_at, id LIMIT ?",
+            [JobState.ANALYSING, now, limit],
         )
     )

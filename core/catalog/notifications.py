@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, atomic, utcnow
+from core.catalog import NotFound, atomic, in_marks, utcnow
 from core.catalog.browse import attach_labels, has_column, has_table
 from core.catalog.plates import attach_plates
 from core.catalog.states import AccountState, FairUseState
@@ -188,7 +188,10 @@ def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str
     # whether this recording was analysed yet (labels arrive with the analysis).
     wanted, analysed = "0", "1"
     if has_column(db, "cameras", "detect_objects") and has_table(db, "detection_runs"):
-        wanted = "(c.detect_objects OR c.detect_plates OR c.detect_rain OR c.detect_false_alarm)"
+        wanted = (
+            "(c.detect_objects = 1 OR c.detect_plates = 1 OR c.detect_rain = 1"
+            " OR c.detect_false_alarm = 1)"
+        )
         analysed = "EXISTS (SELECT 1 FROM detection_runs d WHERE d.recording_id = r.id)"
     rows = list(
         db.query(
@@ -276,19 +279,20 @@ def due_deliveries(
     backlog, e.g. for a dead receiver, cannot fill the batch) and none of ``skip_owners`` (whose
     deliveries are still running). Paused accounts' deliveries wait, kept, until the owner
     resumes the account."""
-    skipped = sorted(set(skip_owners))
+    # 0 is no user's id: it keeps the IN list from being empty, which PostgreSQL refuses.
+    skipped = [0, *sorted(set(skip_owners))]
     return list(
         db.query(
-            "SELECT * FROM ("
+            "SELECT * FROM ("  # noqa: S608 - marks only
             " SELECT d.*, t.kind, t.payload_style, t.user_id, t.name AS target_name,"
             "  ROW_NUMBER() OVER (PARTITION BY t.user_id ORDER BY d.next_attempt_at, d.id)"
             "  AS owner_rank"
             " FROM notification_deliveries d JOIN notification_targets t ON t.id = d.target_id"
             " JOIN users u ON u.id = t.user_id"
             " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND u.state IS NOT ?"
-            " AND t.user_id NOT IN (SELECT value FROM json_each(?))"
-            ") WHERE owner_rank <= ? ORDER BY next_attempt_at, id LIMIT ?",
-            [now, AccountState.PAUSED, json.dumps(skipped), per_owner, limit],
+            f" AND t.user_id NOT IN ({in_marks(skipped)})"
+            ") AS due WHERE owner_rank <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            [now, AccountState.PAUSED, *skipped, per_owner, limit],
         )
     )
 

@@ -6,12 +6,13 @@ are never logged: callers log recording ids, not plate text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, atomic, utcnow, values_by_recording
+from core.catalog import NotFound, atomic, in_marks, utcnow, values_by_recording
 from core.detection.plate_text import normalise_plate, one_missing, plate_key, plates_match
 from core.translation import N_
 
@@ -109,12 +110,19 @@ def forget_plates_in_deliveries(db: sqlite_utils.Database, recording_ids: list[i
     if not recording_ids or "notification_deliveries" not in db.table_names():
         return
     keys = [f"recording:{recording_id}" for recording_id in recording_ids]
-    marks = ", ".join("?" for _ in keys)
-    db.execute(
-        "UPDATE notification_deliveries SET payload = json_remove(payload, '$.plates')"  # noqa: S608
-        f" WHERE event_key IN ({marks}) AND json_type(payload, '$.plates') IS NOT NULL",
+    # The JSON is edited here, not in SQL: SQLite's and PostgreSQL's JSON functions differ.
+    rows = db.execute(
+        f"SELECT id, payload FROM notification_deliveries WHERE event_key IN ({in_marks(keys)})",  # noqa: S608
         keys,
-    )
+    ).fetchall()
+    for delivery_id, payload in rows:
+        message = json.loads(payload)
+        if isinstance(message, dict) and "plates" in message:
+            del message["plates"]
+            db.execute(
+                "UPDATE notification_deliveries SET payload = ? WHERE id = ?",
+                [json.dumps(message, sort_keys=True), delivery_id],
+            )
 
 
 # -- named plates ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ def clip_counts(db: sqlite_utils.Database) -> dict[str, Any]:
     """Uploads received, accepted (visible: indexed, analysing or analysed) and rejected per
     reason, from the job table."""
     received, accepted = db.execute(
-        "SELECT count(*), coalesce(sum(state IN (?, ?, ?)), 0) FROM jobs",
+        "SELECT count(*), count(*) FILTER (WHERE state IN (?, ?, ?)) FROM jobs",
         [JobState.INDEXED, JobState.ANALYSING, JobState.ANALYSED],
     ).fetchone()
     rejected = {
@@ -90,7 +90,7 @@ def detector_speed(db: sqlite_utils.Database, recent: int = 200) -> dict[str, fl
         return None
     clips, elapsed, runs = db.execute(
         "SELECT count(*), sum(elapsed_ms), sum(detector_runs) FROM (SELECT elapsed_ms,"
-        " detector_runs FROM detection_runs ORDER BY analyzed_at DESC LIMIT ?)",
+        " detector_runs FROM detection_runs ORDER BY analyzed_at DESC LIMIT ?) AS latest",
         [recent],
     ).fetchone()
     if not clips:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import AlreadyExists, NotFound, atomic, utcnow
+from core.catalog import INTEGRITY_ERRORS, AlreadyExists, NotFound, atomic, utcnow
 from core.catalog.tokens import revoke_all_tokens
 from core.catalog.web_sessions import end_sessions
 from core.email_address import email_address
@@ -33,7 +32,7 @@ def add_user(
                 }
             )
             user_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         raise AlreadyExists("a user with that e-mail exists already") from None
     return get_user(db, user_id)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from core.settings.base import StrictModel
+
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
 
 class StorageSettings(StrictModel):
@@ -15,8 +17,11 @@ class StorageSettings(StrictModel):
         description="Data directory: catalog, spool, recordings, thumbnails, keys. "
         "Relative paths resolve against the config file's folder.",
     )
-    catalog: Path | None = Field(
-        None, description="SQLite catalog file; default <data_dir>/catalog.db."
+    catalog: Path | str | None = Field(
+        None,
+        description="SQLite catalog file (default <data_dir>/catalog.db), or a PostgreSQL URL "
+        "postgresql://user@host/database shared by every node; its password from the "
+        "credential catalog_password (systemd LoadCredential=), PGPASSWORD or ~/.pgpass.",
     )
     media: str | None = Field(
         None,
@@ -39,8 +44,17 @@ class StorageSettings(StrictModel):
         512, ge=0, description="Refuse uploads when the data disk has less free space than this."
     )
 
+    @field_validator("catalog", mode="before")
+    @classmethod
+    def _file_or_url(cls, value: object) -> object:
+        """A PostgreSQL URL stays text; anything else is a file path (resolved like others)."""
+        if isinstance(value, str) and not value.startswith(POSTGRESQL_SCHEMES):
+            return Path(value)
+        return value
+
     @property
-    def catalog_path(self) -> Path:
+    def catalog_path(self) -> Path | str:
+        """Where the catalog is: the SQLite file, or the PostgreSQL URL."""
         return self.catalog or self.data_dir / "catalog.db"
 
     @property

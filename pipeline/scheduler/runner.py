@@ -3,6 +3,10 @@
 The catalog remembers when each job last succeeded. At start a job that is overdue (or has
 never run) runs once at once, however many runs were missed; the others continue their rhythm
 from their last run.
+
+Every pipeline node runs a scheduler. A job runs on one node per interval: the node that
+fires first takes the job's catalog-wide lock (`core.catalog.cluster_lock`), and a node whose
+turn comes when the job already ran within this interval leaves it out.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+import sqlite_utils
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core.catalog import open_catalog
+from core.catalog import cluster_lock, open_catalog
 from core.catalog.scheduled_runs import last_runs, record_failure, record_run
 from core.settings import Settings
 from pipeline.scheduler import catalog_time
@@ -36,6 +41,18 @@ def first_run_times(
     return first
 
 
+# A run this much of an interval ago counts as this interval's run (schedulers on different
+# nodes fire a little apart; one that fires late must not run the job a second time).
+SAME_INTERVAL_SHARE = 0.9
+
+
+def ran_this_interval(last_run_at: str | None, interval_s: float, now: datetime) -> bool:
+    if last_run_at is None:
+        return False
+    since = now - datetime.fromisoformat(last_run_at)
+    return since < timedelta(seconds=interval_s * SAME_INTERVAL_SHARE)
+
+
 def format_summary(summary: dict) -> str:
     return " ".join(f"{key}={value}" for key, value in summary.items())
 
@@ -47,6 +64,19 @@ def run_scheduled_job(
     now = now or datetime.now(UTC)
     started = time.monotonic()
     db = open_catalog(settings.storage.catalog_path, migrate=False)
+    try:
+        with cluster_lock(db, f"scheduled:{job.name}") as ours:
+            if not ours or ran_this_interval(last_runs(db).get(job.name), job.interval_s, now):
+                logger.debug("scheduled job=%s left out: another node runs it", job.name)
+                return None
+            return _run_and_record(db, settings, job, now, started)
+    finally:
+        db.close()
+
+
+def _run_and_record(
+    db: sqlite_utils.Database, settings: Settings, job: ScheduledJob, now: datetime, started: float
+) -> dict | None:
     try:
         summary = job.run(db, settings, now)
         text = format_summary(summary)
@@ -63,8 +93,6 @@ def run_scheduled_job(
         logger.exception("scheduled job=%s outcome=failed", job.name)
         record_failure(db, job.name, catalog_time(now), type(error).__name__)
         return None
-    finally:
-        db.close()
 
 
 class JobScheduler:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from core.catalog import atomic
 from core.catalog.service_figures import analysis_backlog
@@ -12,6 +14,12 @@ from core.catalog.states import JobState
 from pipeline.daemon import PipelineDaemon
 from tests.ops.test_metrics import scrape_endpoint
 from tests.ops.test_status_command import _status
+
+pytestmark = pytest.mark.both_engines
+
+
+def _seconds_ago(age_s: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=age_s)).isoformat(timespec="seconds")
 
 
 def _visible_waiting_and_analysed(catalog, make_camera, store_recording) -> None:
@@ -24,9 +32,8 @@ def _visible_waiting_and_analysed(catalog, make_camera, store_recording) -> None
             recording = store_recording(camera, timedelta(seconds=age_s))
             with atomic(catalog):
                 catalog.execute(
-                    "UPDATE jobs SET state = ?, updated_at ="
-                    " strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?) WHERE id = ?",
-                    [state, f"-{age_s} seconds", recording["job_id"]],
+                    "UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?",
+                    [state, _seconds_ago(age_s), recording["job_id"]],
                 )
 
 

@@ -4,15 +4,28 @@ every row written before the upgrade."""
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 
+from core.catalog import INTEGRITY_ERRORS, Dialect, dialect_of
 from core.catalog.states import AccountState, FairUseState, JobState
+
+pytestmark = pytest.mark.both_engines
 
 
 def allowed_by_schema(catalog, table: str, column: str) -> set[str]:
     """The values the column's CHECK constraint in the migrated schema admits."""
+    if dialect_of(catalog) is Dialect.POSTGRESQL:
+        [spelled] = [
+            row[0]
+            for row in catalog.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = CAST(? AS regclass) AND contype = 'c'",
+                [table],
+            )
+            if f"({column} = ANY" in row[0]
+        ]
+        return set(re.findall(r"'([^']*)'::text", spelled))
     [sql] = [
         row[0] for row in catalog.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table])
     ]
@@ -52,5 +65,5 @@ def test_job_states_keep_the_spellings_existing_catalogs_hold():
 
 def test_the_schema_refuses_a_state_outside_the_enum(catalog, make_user):
     user = make_user()
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         catalog.execute("UPDATE users SET state = 'frozen' WHERE id = ?", [user["id"]])

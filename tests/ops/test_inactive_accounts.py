@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import pytest
+
 from core import spool
 from core.catalog import atomic
 from core.catalog.accounts import set_account_state
@@ -13,6 +15,8 @@ from core.mailer import read_outbox
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.inactive_accounts import warn_and_delete_inactive_accounts
 from tests.ops.conftest import NOW
+
+pytestmark = pytest.mark.both_engines
 
 
 def _set_user(catalog, user_id: int, **fields) -> None:

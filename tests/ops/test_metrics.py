@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.request
 from datetime import timedelta
 
+import pytest
 import tomli_w
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -18,6 +19,8 @@ from pipeline.scheduler import catalog_time
 from tests.loopback import free_port
 from tests.ops.conftest import NOW, record_detection_run
 from tests.ops.processes import DaemonProcess
+
+pytestmark = pytest.mark.both_engines
 
 
 def scrape(address: str) -> dict[tuple[str, tuple], float]:

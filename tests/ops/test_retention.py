@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from core.catalog import atomic
 from core.catalog.accounts import set_account_state
 from core.catalog.jobs import advance_job, register_job
@@ -20,6 +22,8 @@ from pipeline.scheduler.retention import (
     select_over_quota,
 )
 from tests.ops.conftest import NOW, recording_ids
+
+pytestmark = pytest.mark.both_engines
 
 
 def test_select_over_quota_takes_oldest_until_the_account_fits():

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import tomli_w
 
 from core.catalog.scheduled_runs import last_runs, list_scheduled_runs, record_run
@@ -15,6 +16,8 @@ from pipeline.scheduler.job_table import ScheduledJob, scheduled_jobs
 from pipeline.scheduler.runner import first_run_times, run_scheduled_job
 from tests.ops.conftest import NOW
 from tests.ops.processes import DaemonProcess
+
+pytestmark = pytest.mark.both_engines
 
 HOUR = 3600
 

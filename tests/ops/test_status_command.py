@@ -6,6 +6,8 @@ import json
 import subprocess
 from datetime import timedelta
 
+import pytest
+
 from core.catalog import atomic
 from core.catalog.jobs import advance_job, register_job
 from core.catalog.scheduled_runs import record_run
@@ -14,6 +16,8 @@ from pipeline.scheduler import catalog_time
 from pipeline.scheduler.upkeep import storage_statistics
 from tests.ops.conftest import NOW, record_detection_run
 from tests.ops.processes import REPO
+
+pytestmark = pytest.mark.both_engines
 
 ALARMVAULT = str(REPO / ".venv" / "bin" / "alarmvault")
 

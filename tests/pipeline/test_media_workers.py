@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -177,10 +178,10 @@ def test_analysis_queue_serves_the_longest_waiting_clip_first(
         assert processor.process(folder) == JobState.ANALYSING
     # Visible at different times: the queue goes by how long each has waited.
     for age_s, folder in zip((30, 90, 60), folders, strict=True):
+        waiting_since = datetime.now(UTC) - timedelta(seconds=age_s)
         catalog.execute(
-            "UPDATE jobs SET updated_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)"
-            " WHERE id = ?",
-            [f"-{age_s} seconds", folder.name],
+            "UPDATE jobs SET updated_at = ? WHERE id = ?",
+            [waiting_since.isoformat(timespec="seconds"), folder.name],
         )
     queue = [job["id"] for job in jobs.analysis_queue(catalog)]
     assert queue == [folders[1].name, folders[2].name, folders[0].name]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.catalog import jobs
 from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
@@ -9,6 +11,8 @@ from core.catalog.states import JobState
 from core.catalog.totals import account_totals, check_totals
 from core.clipstore import ClipStore
 from pipeline.processor import ClipProcessor
+
+pytestmark = pytest.mark.both_engines
 
 
 def test_valid_clip_is_indexed_with_poster_and_moved_out_of_spool(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from core import spool
 from core.catalog import open_catalog
 from core.catalog.camera_edits import delete_camera_rows
@@ -15,6 +17,8 @@ from core.clipstore import ClipStore
 from core.removal import remove_account, remove_camera
 from pipeline.processor import ClipProcessor
 from tests.conftest import open_catalog_as_of
+
+pytestmark = pytest.mark.both_engines
 
 
 def process_spool(settings, catalog) -> list[str | None]:

@@ -27,6 +27,8 @@ from pipeline.fairuse.rules import (
     alarm_runs,
 )
 
+pytestmark = pytest.mark.both_engines
+
 T0 = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 
 

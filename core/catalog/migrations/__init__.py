@@ -8,6 +8,10 @@ A module that rebuilds a table (new table, copy, drop, rename: SQLite's recipe f
 ALTER TABLE cannot make) sets ``REBUILDS_TABLES = True``: it then runs with foreign keys off,
 as that recipe requires, because dropping the old table with them on would cascade-delete
 every row that points at it. Before the commit, no foreign key may be broken that was whole.
+
+On PostgreSQL the same modules run (their DDL translated by `core.catalog.engine`), in one
+transaction each as well: PostgreSQL's DDL is transactional. The rebuild recipe is SQLite's;
+a rebuilding migration says itself what it needs there (often nothing: ALTER TABLE can).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import re
 
 import sqlite_utils
 
-from core.catalog import atomic, utcnow
+from core.catalog import Dialect, atomic, dialect_of, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +51,20 @@ def applied_migrations(db: sqlite_utils.Database) -> set[int]:
 
 def apply_migrations(db: sqlite_utils.Database) -> list[int]:
     """Apply every migration not yet recorded; returns the numbers applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations ("
-        " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
+    # Under the write lock: services starting together on PostgreSQL would otherwise race
+    # to create the table (IF NOT EXISTS does not make that safe there).
+    with atomic(db):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations ("
+            " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
     done = applied_migrations(db)
     applied = []
     for number, module_name in available_migrations():
         if number in done:
             continue
         module = importlib.import_module(f"{__name__}.{module_name}")
-        rebuilds = getattr(module, "REBUILDS_TABLES", False)
+        rebuilds = getattr(module, "REBUILDS_TABLES", False) and (dialect_of(db) is Dialect.SQLITE)
         if rebuilds:
             # Only takes effect outside a transaction, so it is set before `atomic`.
             db.execute("PRAGMA foreign_keys = OFF")

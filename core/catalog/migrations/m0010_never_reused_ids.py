@@ -5,11 +5,15 @@ waiting in the spool for deleted camera 4 would be filed under the next camera 4
 customer's. The tables are rebuilt from their own stored definitions (so columns added by
 earlier migrations come along) keeping every row and id; `sqlite_sequence` starts at the
 highest id in use.
+
+On PostgreSQL every such key is an identity column from the start, which never reuses an id.
 """
 
 import re
 
 import sqlite_utils
+
+from core.catalog import Dialect, dialect_of
 
 REBUILDS_TABLES = True
 TABLES = ("users", "cameras")
@@ -18,6 +22,8 @@ _ROWID_KEY = re.compile(r"\bid\s+INTEGER\s+PRIMARY\s+KEY\b(?!\s+AUTOINCREMENT)",
 
 
 def apply(db: sqlite_utils.Database) -> None:
+    if dialect_of(db) is Dialect.POSTGRESQL:
+        return
     for table in TABLES:
         rebuild_with_autoincrement(db, table)
 

@@ -1,0 +1,49 @@
+"""alarmvault migrate-catalog --to postgresql://…: move the SQLite catalog into PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli import CommandError, CommandLine, Context
+from core.catalog import CatalogError, Dialect, dialect_of, open_catalog
+from core.catalog.copy import copy_catalog
+from core.catalog.engine import PostgresCatalog, is_postgresql_url
+
+
+def register(cli: CommandLine) -> None:
+    parser = cli.command(
+        "migrate-catalog",
+        migrate_catalog,
+        "copy every row of the SQLite catalog into an empty PostgreSQL database, ids kept",
+    )
+    parser.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="postgresql://user@host/database (password: credential catalog_password, "
+        "PGPASSWORD or ~/.pgpass)",
+    )
+
+
+def migrate_catalog(args: argparse.Namespace, context: Context) -> int:
+    if not is_postgresql_url(args.to):
+        raise CommandError("--to must be a postgresql:// URL")
+    source = context.db
+    if dialect_of(source) is not Dialect.SQLITE:
+        raise CommandError("the catalog in the settings is not a SQLite file")
+    target = open_catalog(args.to)
+    if not isinstance(target, PostgresCatalog):
+        raise CommandError("--to must be a postgresql:// URL")
+    try:
+        copied = copy_catalog(source, target)
+    except CatalogError as error:
+        raise CommandError(f"nothing was copied: {error}") from None
+    finally:
+        target.close()
+    for table, rows in copied.items():
+        print(f"{table}: {rows} rows")
+    print(
+        f"copied {sum(copied.values())} rows in {len(copied)} tables; every count verified."
+        ' Now set [storage] catalog = "<the URL>" on every node and start the services.'
+    )
+    return 0

@@ -1,0 +1,387 @@
+"""The catalog on PostgreSQL, behind the interface the catalog modules already use.
+
+Every catalog module is written against sqlite-utils (``db.execute``, ``db.query``,
+``db.table(name).insert``, ``db.table_names()``) with SQLite's SQL. `PostgresCatalog` offers
+that same interface on a psycopg 3 connection, so one module serves both engines and no query
+is written twice. The few SQLite-only constructs are translated here, once, when a statement is
+first run (then cached): ``?`` placeholders, ``INSERT OR IGNORE``, ``last_insert_rowid()``,
+``group_concat``, ``IS [NOT] ?``, ``[name]`` quoting, and in DDL the column types
+(``INTEGER PRIMARY KEY`` becomes an identity column that never hands an id out twice,
+``INTEGER`` 64-bit, ``REAL`` double precision). SQLite's ``julianday`` and a case-insensitive
+``nocase`` collation are created in the database by `prepare_database`, so time arithmetic
+and e-mail uniqueness read the same on both engines.
+
+Transactions keep SQLite's rule of one writer at a time: `atomic` on PostgreSQL takes a
+transaction-scoped advisory lock, so every read-modify-write written for SQLite's
+``BEGIN IMMEDIATE`` stays correct between nodes. Paths built for concurrency (job claims with
+``FOR UPDATE SKIP LOCKED``) use `concurrent_transaction`, which takes no such lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import sqlite3
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import psycopg.adapt
+import psycopg.rows
+import sqlite_utils
+from sqlite_utils.db import Column, Table
+
+from core.credentials import credential_file
+
+__all__ = [
+    "DATABASE_ERRORS",
+    "INTEGRITY_ERRORS",
+    "Dialect",
+    "PostgresCatalog",
+    "cluster_lock",
+    "dialect_of",
+    "is_postgresql_url",
+    "skip_locked",
+    "to_postgresql",
+]
+
+# systemd credential holding the catalog user's password (``LoadCredential=catalog_password``).
+CREDENTIAL_CATALOG_PASSWORD = "catalog_password"  # noqa: S105 - a file name
+
+# The advisory lock every catalog write transaction holds on PostgreSQL (SQLite's write lock).
+WRITER_LOCK_KEY = 0x416C_5661_756C_7401  # "AlVault" + 1
+
+# Both engines' "a UNIQUE / FOREIGN KEY / CHECK constraint said no".
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+# Both engines' "the catalog failed" (unreachable, locked, refused).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+
+
+class Dialect(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+def is_postgresql_url(target: object) -> bool:
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def dialect_of(db: sqlite_utils.Database) -> Dialect:
+    return Dialect.POSTGRESQL if isinstance(db, PostgresCatalog) else Dialect.SQLITE
+
+
+def skip_locked(db: sqlite_utils.Database) -> str:
+    """The end of a ``SELECT`` whose rows a transaction takes for itself: on PostgreSQL rows
+    another transaction holds are passed over; SQLite has one writer, so nothing to add."""
+    return " FOR UPDATE SKIP LOCKED" if isinstance(db, PostgresCatalog) else ""
+
+
+@contextlib.contextmanager
+def cluster_lock(db: sqlite_utils.Database, name: str) -> Iterator[bool]:
+    """Whether this process holds the catalog-wide lock ``name`` (never waits for it).
+
+    On PostgreSQL an advisory lock of this connection's session: every node's scheduler asks,
+    one gets it, and a node that dies loses it with its connection. A SQLite catalog serves one
+    node, whose one scheduler thread runs one job at a time: the lock is always its own.
+    """
+    if not isinstance(db, PostgresCatalog):
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    (held,) = db.pg.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone() or (False,)
+    try:
+        yield bool(held)
+    finally:
+        if held:
+            db.pg.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+# -- SQL translation ---------------------------------------------------------------------------
+
+_DDL = re.compile(r"^\s*(CREATE\s+TABLE|ALTER\s+TABLE)\b", re.IGNORECASE)
+_ROWID_KEY = re.compile(
+    r"\b(\w+)\s+INTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?\b(?!\s+REFERENCES)",
+    re.IGNORECASE,
+)
+_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_GROUP_CONCAT = re.compile(
+    r"\bgroup_concat\(\s*(DISTINCT\s+)?([^(),]+?)\s*(?:,\s*('[^']*'))?\s*\)", re.IGNORECASE
+)
+_IS_PARAMETER = re.compile(r"\bIS\s+(NOT\s+)?\?", re.IGNORECASE)
+
+
+def _rowid_key(match: re.Match[str]) -> str:
+    # SQLite's rowid alias: an id the database assigns. Identity columns never reuse an id
+    # (what AUTOINCREMENT guarantees on SQLite); BY DEFAULT lets a migration copy keep its ids.
+    return f"{match[1]} BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+
+
+def _translate_ddl(sql: str) -> str:
+    sql = re.sub(r"\s*\bAUTOINCREMENT\b", "", _ROWID_KEY.sub(_rowid_key, sql), flags=re.IGNORECASE)
+    sql = re.sub(r"\bINTEGER\b", "BIGINT", sql, flags=re.IGNORECASE)
+    return re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql, flags=re.IGNORECASE)
+
+
+def _group_concat(match: re.Match[str]) -> str:
+    distinct = "DISTINCT " if match[1] else ""
+    separator = match[3] or "','"
+    return f"string_agg({distinct}CAST({match[2]} AS TEXT), {separator})"
+
+
+@lru_cache(maxsize=4096)
+def to_postgresql(sql: str) -> str:
+    """``sql`` written for SQLite as PostgreSQL runs it (``%s`` placeholders, ``%`` doubled)."""
+    if _DDL.match(sql):
+        sql = _translate_ddl(sql)
+    if _INSERT_OR_IGNORE.match(sql):
+        sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
+        returning = _RETURNING.search(sql)
+        at = returning.start() if returning else len(sql.rstrip().rstrip(";"))
+        sql = f"{sql[:at].rstrip()} ON CONFLICT DO NOTHING {sql[at:]}".rstrip()
+    sql = re.sub(r"\blast_insert_rowid\(\)", "lastval()", sql, flags=re.IGNORECASE)
+    sql = _GROUP_CONCAT.sub(_group_concat, sql)
+    sql = _IS_PARAMETER.sub(
+        lambda match: "IS DISTINCT FROM ?" if match[1] else "IS NOT DISTINCT FROM ?", sql
+    )
+    return _placeholders(sql)
+
+
+def _placeholders(sql: str) -> str:
+    """``?`` → ``%s`` and ``%`` → ``%%`` outside string literals; ``[name]`` → ``"name"``."""
+    out: list[str] = []
+    quote: str | None = None
+    for char in sql:
+        if quote:
+            if char == quote:
+                quote = None
+            out.append("%%" if char == "%" else char)
+            if quote is None and char == "]":
+                out[-1] = '"'
+            continue
+        if char in "'\"":
+            quote = char
+            out.append(char)
+        elif char == "[" and not (out and (out[-1][-1].isalnum() or out[-1][-1] in "_)")):
+            quote = "]"  # SQLite's [name] quoting; name[1] is an array subscript
+            out.append('"')
+        elif char == "?":
+            out.append("%s")
+        elif char == "%":
+            out.append("%%")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# -- the connection ----------------------------------------------------------------------------
+
+
+class _NumberLoader(psycopg.adapt.Loader):
+    """NUMERIC (what sum() of a BIGINT and avg() return) as int or float, like SQLite gives."""
+
+    def load(self, data: bytes | bytearray | memoryview) -> int | float:
+        text = bytes(data).decode()
+        return float(text) if any(c in text for c in ".eEN") else int(text)
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """A connection to ``url``; the password, unless the URL has one, from the credentials
+    directory (systemd ``LoadCredential=catalog_password``) or ``PGPASSWORD``/``.pgpass``."""
+    secret = credential_file(CREDENTIAL_CATALOG_PASSWORD)
+    if secret and not urlsplit(url).password:
+        conn = psycopg.connect(
+            url, autocommit=True, password=secret.read_text(encoding="utf-8").strip()
+        )
+    else:
+        conn = psycopg.connect(url, autocommit=True)
+    conn.adapters.register_loader("numeric", _NumberLoader)
+    return conn
+
+
+class PostgresTable(Table):
+    """The part of sqlite-utils' Table the catalog uses, on PostgreSQL."""
+
+    db: PostgresCatalog
+
+    def exists(self) -> bool:
+        return self.name in self.db.table_names()
+
+    @property
+    def columns(self) -> list[Column]:
+        rows = self.db.execute(
+            "SELECT c.ordinal_position - 1, c.column_name, c.data_type,"
+            " c.is_nullable = 'NO', c.column_default,"
+            " EXISTS (SELECT 1 FROM information_schema.key_column_usage k"
+            "  JOIN information_schema.table_constraints t"
+            "   ON t.constraint_name = k.constraint_name AND t.table_schema = k.table_schema"
+            "  WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_name = c.table_name"
+            "   AND k.table_schema = c.table_schema AND k.column_name = c.column_name)"
+            " FROM information_schema.columns c"
+            " WHERE c.table_schema = current_schema() AND c.table_name = ?"
+            " ORDER BY c.ordinal_position",
+            [self.name],
+        ).fetchall()
+        return [Column(*row) for row in rows]
+
+    @property
+    def columns_dict(self) -> dict[str, Any]:
+        kinds = {"bigint": int, "integer": int, "double precision": float, "real": float}
+        return {column.name: kinds.get(column.type, str) for column in self.columns}
+
+    def insert(self, record: dict[str, Any], *args: Any, **kwargs: Any) -> PostgresTable:
+        return self.insert_all([record], *args, **kwargs)
+
+    def insert_all(  # type: ignore[override] # rows as dicts only
+        self, records: Iterable[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> PostgresTable:
+        if args or kwargs:
+            raise NotImplementedError("insert options are not supported on PostgreSQL")
+        for record in records:
+            columns = ", ".join(f'"{name}"' for name in record)
+            marks = ", ".join("?" for _ in record)
+            self.db.execute(
+                f'INSERT INTO "{self.name}" ({columns}) VALUES ({marks})',  # noqa: S608 - our names
+                list(record.values()),
+            )
+        return self
+
+
+class PostgresCatalog(sqlite_utils.Database):
+    """The catalog on a PostgreSQL database, with the methods of sqlite-utils' Database that
+    the catalog modules call. Anything else of sqlite-utils raises rather than touching a
+    SQLite connection that does not exist."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pg = connect(url)
+        self._tracer = None
+        self._use_counts_table = False
+        self._registered_functions: set[tuple[str, int]] = set()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _SQLITE_ONLY:
+            raise NotImplementedError(f"sqlite-utils' {name} is not available on PostgreSQL")
+        return super().__getattribute__(name)
+
+    def __repr__(self) -> str:
+        return f"<PostgresCatalog {self.pg.info.dbname}@{self.pg.info.host}>"
+
+    def close(self) -> None:
+        self.pg.close()
+
+    def execute(  # type: ignore[override] # a psycopg cursor, used like sqlite3's
+        self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
+    ) -> psycopg.Cursor[Any]:
+        return self.pg.execute(to_postgresql(sql), _storable(parameters))
+
+    def executescript(self, sql: str) -> psycopg.Cursor[Any]:  # type: ignore[override]
+        cursor = self.pg.cursor()
+        for statement in sql.split(";\n"):
+            if statement.strip():
+                cursor.execute(to_postgresql(statement), [])
+        return cursor
+
+    def query(
+        self, sql: str, params: Iterable[Any] | dict[str, Any] | None = None
+    ) -> Generator[dict[str, Any], None, None]:
+        cursor = self.pg.cursor(row_factory=psycopg.rows.dict_row)
+        cursor.execute(to_postgresql(sql), _storable(params))
+        yield from cursor
+
+    def table(self, table_name: str, **kwargs: Any) -> PostgresTable:
+        return PostgresTable(self, table_name, **kwargs)
+
+    def __getitem__(self, table_name: str) -> PostgresTable:
+        return self.table(table_name)
+
+    def table_names(self, fts4: bool = False, fts5: bool = False) -> list[str]:
+        return [
+            row[0]
+            for row in self.pg.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+                " ORDER BY table_name"
+            )
+        ]
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.pg.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[PostgresCatalog]:
+        """One write transaction at a time across every node, as on SQLite; nested calls are
+        savepoints."""
+        outermost = not self.in_transaction
+        with self.pg.transaction():
+            if outermost:
+                self.pg.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK_KEY])
+            yield self
+
+    @contextlib.contextmanager
+    def concurrent_transaction(self) -> Iterator[PostgresCatalog]:
+        """A transaction without the writer lock, for statements that lock their own rows."""
+        with self.pg.transaction():
+            yield self
+
+
+def _storable(parameters: Iterable[Any] | dict[str, Any] | None) -> list[Any]:
+    """The bound values; text with a NUL character is bad input (ValueError, which callers
+    answer as such): PostgreSQL cannot store it, where SQLite would."""
+    values = list(parameters or [])
+    for value in values:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+    return values
+
+
+# sqlite-utils methods that would act on a SQLite connection: refused on PostgreSQL.
+_SQLITE_ONLY = frozenset(
+    {
+        "conn",
+        "enable_wal",
+        "disable_wal",
+        "vacuum",
+        "analyze",
+        "register_function",
+        "attach",
+        "create_table",
+        "create_view",
+        "views",
+        "view",
+        "schema",
+        "supports_strict",
+        "sqlite_version",
+        "journal_mode",
+        "init_spatialite",
+        "enable_fts",
+        "rebuild_fts",
+    }
+)
+
+
+PREPARE_STATEMENTS = (
+    # A case-insensitive comparison like SQLite's COLLATE NOCASE (e-mail addresses).
+    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'nocase') THEN"
+    " CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2',"
+    " deterministic = false); END IF; END $$",
+    # SQLite's julianday() for the catalog's ISO 8601 text times, and 'now' with a modifier.
+    "CREATE OR REPLACE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION"
+    " LANGUAGE sql STABLE AS"
+    " $$ SELECT extract(epoch FROM CAST(moment AS timestamptz)) / 86400.0 + 2440587.5 $$",
+    "CREATE OR REPLACE FUNCTION julianday(moment TEXT, modifier TEXT) RETURNS DOUBLE PRECISION"
+    " LANGUAGE sql STABLE AS $$ SELECT extract(epoch FROM CAST(moment AS timestamptz)"
+    " + CAST(modifier AS interval)) / 86400.0 + 2440587.5 $$",
+)
+
+
+def prepare_database(db: PostgresCatalog) -> None:
+    """What PostgreSQL needs before the migrations: SQLite's functions the catalog uses."""
+    with db.atomic():
+        for statement in PREPARE_STATEMENTS:
+            db.pg.execute(statement)

@@ -1,0 +1,146 @@
+"""Job claims with leases, and scheduled jobs, when several workers (nodes) share a catalog.
+
+Every claimer has its own connection, as workers on different nodes do; on PostgreSQL they
+really run side by side.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.catalog import Dialect, open_catalog
+from core.catalog.jobs import (
+    claim_job,
+    claim_next_job,
+    get_job,
+    register_job,
+    release_job,
+    renew_lease,
+)
+from core.catalog.states import JobState
+from pipeline.scheduler.job_table import ScheduledJob
+from pipeline.scheduler.runner import run_scheduled_job
+
+pytestmark = pytest.mark.both_engines
+
+
+def _jobs(catalog, camera, count: int, state: JobState = JobState.ANALYSING) -> list[str]:
+    ids = [f"job-{number:03d}" for number in range(count)]
+    for job_id in ids:
+        register_job(catalog, {"upload_id": job_id, "camera_id": camera["id"]})
+        catalog.execute("UPDATE jobs SET state = ? WHERE id = ?", [state, job_id])
+    return ids
+
+
+def _on_own_connections(settings, count: int, work):
+    """``work(db, number)`` in ``count`` threads at once, each on its own catalog connection."""
+    start = threading.Barrier(count)
+
+    def run(number: int):
+        db = open_catalog(settings.storage.catalog_path, migrate=False)
+        try:
+            start.wait()
+            return work(db, number)
+        finally:
+            db.close()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_two_workers_claiming_one_job_at_once_one_wins(catalog, settings, make_camera):
+    [job_id] = _jobs(catalog, make_camera(), 1)
+    won = _on_own_connections(settings, 8, lambda db, n: claim_job(db, job_id, f"node{n}:1"))
+    assert won.count(True) == 1
+    assert get_job(catalog, job_id)["claimed_by"] == f"node{won.index(True)}:1"
+
+
+def test_a_live_lease_keeps_the_job_and_an_expired_one_gives_it_over(catalog, make_camera):
+    [job_id] = _jobs(catalog, make_camera(), 1)
+    assert claim_job(catalog, job_id, "node-a:1", lease_s=600)
+    assert not claim_job(catalog, job_id, "node-b:1")
+
+    # node-a dies; its lease runs out (here: it was taken already expired).
+    release_job(catalog, job_id)
+    assert claim_job(catalog, job_id, "node-a:1", lease_s=-1)
+    assert claim_job(catalog, job_id, "node-b:1")
+    assert get_job(catalog, job_id)["claimed_by"] == "node-b:1"
+
+    # node-a comes back: it may neither extend nor give back what is node-b's now.
+    assert not renew_lease(catalog, job_id, "node-a:1")
+    release_job(catalog, job_id, "node-a:1")
+    assert get_job(catalog, job_id)["claimed_by"] == "node-b:1"
+    assert renew_lease(catalog, job_id, "node-b:1")
+
+
+def test_concurrent_claimers_take_every_waiting_job_exactly_once(catalog, settings, make_camera):
+    ids = _jobs(catalog, make_camera(), 40)
+    _jobs_of_another_state = _jobs(catalog, make_camera(), 0)
+
+    def drain(db, number: int) -> list[str]:
+        taken = []
+        while (job := claim_next_job(db, f"node{number}:1", JobState.ANALYSING)) is not None:
+            taken.append(job["id"])
+            db.execute("UPDATE jobs SET state = ? WHERE id = ?", [JobState.ANALYSED, job["id"]])
+        return taken
+
+    taken = [
+        job_id for per_worker in _on_own_connections(settings, 8, drain) for job_id in per_worker
+    ]
+    assert Counter(taken) == Counter(ids)  # each job once, none left out
+    assert _jobs_of_another_state == []
+
+
+def test_the_next_job_is_the_longest_waiting_one_nobody_holds(catalog, make_camera):
+    first, second, third = _jobs(catalog, make_camera(), 3)
+    for number, job_id in enumerate((first, second, third)):
+        catalog.execute(
+            "UPDATE jobs SET updated_at = ? WHERE id = ?",
+            [f"2026-01-0{number + 1}T00:00:00+00:00", job_id],
+        )
+    assert claim_job(catalog, first, "node-a:1")
+    job = claim_next_job(catalog, "node-b:1", JobState.ANALYSING)
+    assert job["id"] == second and job["claimed_by"] == "node-b:1" and job["lease_until"]
+    assert claim_next_job(catalog, "node-b:2", JobState.INDEXED) is None
+
+
+def _counting_job(ran: Counter, hold: threading.Event) -> ScheduledJob:
+    def retention(db, settings, now):
+        ran["retention"] += 1
+        hold.wait(2)  # keep the job running while the other nodes try
+        return {"deleted": 0}
+
+    return ScheduledJob("retention", retention, 3600)
+
+
+@pytest.mark.parametrize("catalog_engine", [Dialect.POSTGRESQL], indirect=True, ids=str)
+def test_a_scheduled_job_fired_on_every_node_at_once_runs_once(catalog, settings):
+    ran, hold = Counter(), threading.Event()
+    job = _counting_job(ran, hold)
+    now = datetime.now(UTC)
+    try:
+        summaries = _on_own_connections(
+            settings, 4, lambda db, n: run_scheduled_job(settings, job, now)
+        )
+    finally:
+        hold.set()
+    assert ran["retention"] == 1
+    assert summaries.count({"deleted": 0}) == 1 and summaries.count(None) == 3
+
+
+def test_a_node_whose_turn_comes_within_the_same_interval_leaves_the_job_out(catalog, settings):
+    ran, hold = Counter(), threading.Event()
+    hold.set()
+    job = _counting_job(ran, hold)
+    now = datetime.now(UTC)
+    assert run_scheduled_job(settings, job, now) == {"deleted": 0}
+    assert run_scheduled_job(settings, job, now + timedelta(minutes=5)) is None
+    assert ran["retention"] == 1
+    # The next interval's turn runs it again, on whichever node comes first.
+    assert run_scheduled_job(settings, job, now + timedelta(hours=1)) == {"deleted": 0}
+    assert ran["retention"] == 2
