@@ -3,13 +3,12 @@ cipher, MAC and host key type for SFTP. Written by ingestd, shown on the camera 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import atomic, utcnow
+from core.catalog import INTEGRITY_ERRORS, atomic, utcnow
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def record_login_crypto(db: sqlite_utils.Database, camera_id: int, crypto: Login
                 f" ON CONFLICT (camera_id) DO UPDATE SET {updates}",
                 list(row.values()),
             )
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         return False  # deleted while logging in: its row would point nowhere
     return True
 
