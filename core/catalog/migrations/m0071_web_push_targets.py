@@ -4,10 +4,12 @@ URL (the endpoint is a capability: whoever knows it can push to the device).
 
 The kind is checked by a CHECK constraint, which no ALTER TABLE can change, so the table is
 rebuilt (new table, copy, drop, rename) with every row and id kept; deliveries keep pointing at
-their targets because the ids do not change.
+their targets because the ids do not change. PostgreSQL can drop and add a named CHECK instead.
 """
 
 import sqlite_utils
+
+from core.catalog import Dialect, dialect_of
 
 REBUILDS_TABLES = True
 
@@ -39,7 +41,15 @@ CREATE INDEX idx_notification_targets_user ON notification_targets(user_id)
 """  # noqa: S608 - fixed text
 
 
+POSTGRESQL_SCHEMA = """
+ALTER TABLE notification_targets DROP CONSTRAINT notification_targets_kind_check;
+ALTER TABLE notification_targets ADD CONSTRAINT notification_targets_kind_check
+    CHECK (kind IN ('webhook', 'mqtt', 'email', 'webpush'))
+"""
+
+
 def apply(db: sqlite_utils.Database) -> None:
-    for statement in SCHEMA.split(";\n"):
+    schema = POSTGRESQL_SCHEMA if dialect_of(db) is Dialect.POSTGRESQL else SCHEMA
+    for statement in schema.split(";\n"):
         if statement.strip():
             db.execute(statement)
