@@ -104,6 +104,28 @@ def test_recordings_are_grouped_by_the_viewers_day_with_today_and_yesterday(
     assert older.endswith(str(three_days_ago.year))
 
 
+def test_german_today_and_yesterday_headings_keep_their_date(
+    client, logged_in, owner, make_camera, store
+):
+    camera = make_camera(owner)
+    now = datetime.now(UTC).replace(microsecond=0)
+    berlin_today = now.astimezone(ZoneInfo("Europe/Berlin")).date()
+    for stamp in (now - timedelta(minutes=5), now - timedelta(days=1), now - timedelta(days=3)):
+        store(camera, stamp.isoformat())
+    html = client.get("/recordings", headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(
+        as_text=True
+    )
+    headings = re.findall(r'<h2 id="day-[^"]+">(.*?)</h2>', html)
+    yesterday = berlin_today - timedelta(days=1)
+    assert headings[:2] == [
+        f"Heute <small>{berlin_today.isoformat()}</small>",
+        f"Gestern <small>{yesterday.isoformat()}</small>",
+    ]
+    # An older day names its date in words and needs no second one.
+    assert "<small>" not in headings[2]
+    assert str((berlin_today - timedelta(days=3)).year) in headings[2]
+
+
 def test_day_boundary_is_the_viewers_midnight_not_utc(client, logged_in, owner, make_camera, store):
     camera = make_camera(owner)
     # 23:30 UTC on the 24th is 00:30 on the 25th in Berlin.
