@@ -38,6 +38,15 @@ def owner_with_recordings(make_user, make_camera, store_recording, catalog):
     return owner
 
 
+@pytest.fixture
+def owner_with_everything(owner_with_recordings, with_every_feature):
+    """The owner with snapshots, a camera's live view and a push device too: every section of
+    every page shows."""
+    owner = owner_with_recordings
+    with_every_feature(owner, owner["cameras"][0], owner["recordings"][0])
+    return owner
+
+
 def log_in(page, base: str, user: dict) -> None:
     page.goto(base + "/login")
     page.fill("input[name=email]", user["email"])
@@ -59,6 +68,8 @@ def main_pages(user: dict) -> dict[str, str]:
         "camera-add": "/cameras/add",
         "integrations": "/integrations",
         "account": "/account",
+        "statistics": "/statistics",
+        "statistics-camera": f"/statistics?camera={camera}",
         "admin": "/admin",
         "admin-users": "/admin/users",
         "admin-cameras": "/admin/cameras",
@@ -98,7 +109,7 @@ def small_targets(page) -> list[str]:
 
 
 def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
-    live_server, browser, owner_with_recordings
+    live_server, browser, owner_with_everything
 ):
     SCREENS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
@@ -109,8 +120,8 @@ def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
             assert sideways_overflow(page) == [], name
             assert small_targets(page) == [], name
             page.screenshot(path=str(SCREENS / f"phone-{scheme}-{name}.png"), full_page=True)
-        log_in(page, live_server, owner_with_recordings)
-        for name, path in main_pages(owner_with_recordings).items():
+        log_in(page, live_server, owner_with_everything)
+        for name, path in main_pages(owner_with_everything).items():
             page.goto(live_server + path)
             page.wait_for_load_state("load")
             assert sideways_overflow(page) == [], name
@@ -120,14 +131,14 @@ def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
 
 
 def test_desk_size_pages_in_light_and_dark_fit_the_screen(
-    live_server, browser, owner_with_recordings
+    live_server, browser, owner_with_everything
 ):
     SCREENS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
         page = context.new_page()
-        log_in(page, live_server, owner_with_recordings)
-        for name, path in main_pages(owner_with_recordings).items():
+        log_in(page, live_server, owner_with_everything)
+        for name, path in main_pages(owner_with_everything).items():
             page.goto(live_server + path)
             page.wait_for_load_state("load")
             assert sideways_overflow(page) == [], name
