@@ -383,7 +383,8 @@ def test_the_account_page_subscribes_this_phone_and_an_alarm_is_pushed_to_it(
         dispatcher.run_once()
         [push] = [push for push in service.received if push.message["recording_id"] == alarm]
         assert push.message["camera"] == camera["name"]
-        assert push.message["labels"] == ["person"]
+        # Worded for the reader, as the notification shows them.
+        assert push.message["labels"] == ["Person"]
 
         page.click("#push-off")
         page.wait_for_selector("#push-devices-none")
