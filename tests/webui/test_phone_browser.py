@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from core.catalog.users import set_user_language
 from tests.conftest import TEST_OUTPUT
 
 pytestmark = pytest.mark.browser
@@ -128,6 +129,23 @@ def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
             assert small_targets(page) == [], name
             page.screenshot(path=str(SCREENS / f"phone-{scheme}-{name}.png"), full_page=True)
         context.close()
+
+
+def test_german_pages_fit_a_phone_too(live_server, browser, owner_with_everything, catalog):
+    # German words run longer (Push-Benachrichtigungen, Aktivitätsleisten): none may push the
+    # page sideways or squeeze a target.
+    set_user_language(catalog, owner_with_everything["id"], "de")
+    context = browser.new_context(**PHONE, color_scheme="dark")
+    page = context.new_page()
+    log_in(page, live_server, owner_with_everything)
+    for name, path in main_pages(owner_with_everything).items():
+        page.goto(live_server + path)
+        page.wait_for_load_state("load")
+        assert page.locator("html").get_attribute("lang") == "de", name
+        assert sideways_overflow(page) == [], name
+        assert small_targets(page) == [], name
+        page.screenshot(path=str(SCREENS / f"phone-dark-de-{name}.png"), full_page=True)
+    context.close()
 
 
 def test_desk_size_pages_in_light_and_dark_fit_the_screen(
