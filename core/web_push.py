@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from core.credentials import credential_file, key_file
 from core.http_target import TargetRefused, parse_http_url
 from core.label_names import LABEL_NAMES
+from core.notification_rules import camera_name
 from core.settings import Settings
 from core.timestamps import format_local
 from core.translation import translations
@@ -177,7 +178,7 @@ def alarm_push_message(
     recording_id = payload["recording"]["id"]
     tr = translations(language)
     labels = [tr.gettext(LABEL_NAMES.get(label, label)) for label in payload.get("labels") or []]
-    camera = payload["camera"]["name"]
+    camera = camera_name(payload, tr)
     # A test from the account page must not read like a real alarm.
     title = tr.gettext("Test: %(camera)s") % {"camera": camera} if payload.get("test") else camera
     return {

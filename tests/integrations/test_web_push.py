@@ -20,6 +20,7 @@ from core.catalog.notifications import (
     list_targets,
     list_web_push_targets,
     queue_delivery,
+    queue_test_delivery,
 )
 from core.catalog.time_zones import set_user_timezone
 from core.catalog.users import set_user_language
@@ -106,6 +107,21 @@ def test_a_german_owners_phone_gets_what_was_seen_and_the_time_in_german(
     assert push.message["camera"] == "Einfahrt"
     assert sorted(push.message["labels"]) == ["Fahrzeug", "Person"]
     assert push.message["time"].endswith(("MEZ", "MESZ"))
+
+
+def test_a_test_push_says_so_in_the_owners_language(
+    dispatcher, catalog, make_user, subscribe_device, push_service
+):
+    owner = make_user()
+    set_user_language(catalog, owner["id"], "de")
+    target, _device = subscribe_device(owner)
+    queue_test_delivery(catalog, owner["id"], target)  # no recording yet: a made-up camera
+
+    assert dispatcher.run_once() == (0, 1)
+
+    [push] = push_service.received
+    assert push.message["title"] == "Test: Testkamera"
+    assert push.message["camera"] == "Testkamera"
 
 
 def test_every_subscribed_device_gets_each_alarm_once(
