@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,13 +98,26 @@ def fairuse_payload(row: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
+# The camera a test notification names when the account has no recording to build it from.
+TEST_CAMERA_NAME = N_("Test camera")
+
+
+def camera_name(payload: dict[str, Any], tr: gettext.NullTranslations) -> str:
+    """The camera's name as a notice shows it: its own, or the made-up test camera's in the
+    reader's words (``tr``: their catalogue, `core.translation.translations`)."""
+    camera = payload["camera"]
+    if payload.get("test") and camera["name"] == TEST_CAMERA_NAME:
+        return tr.gettext(TEST_CAMERA_NAME)
+    return str(camera["name"])
+
+
 def mail_text(
     payload: dict[str, Any], zone: str | None = None, language: str | None = None
 ) -> tuple[str, str]:
     """Subject and body of a notification mail, times in ``zone`` (the owner's; UTC if None),
     words in ``language`` (the owner's; English if None)."""
     tr = translations(language)
-    camera = payload["camera"]["name"]
+    camera = camera_name(payload, tr)
     if payload["event"] == "recording":
         labels = [tr.gettext(LABEL_NAMES.get(label, label)) for label in payload["labels"]]
         subject = (

@@ -21,8 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from core.credentials import credential_file, key_file
 from core.http_target import TargetRefused, parse_http_url
+from core.label_names import LABEL_NAMES
+from core.notification_rules import camera_name
 from core.settings import Settings
 from core.timestamps import format_local
+from core.translation import translations
 
 CREDENTIAL_NAME = "vapid_private_key"
 
@@ -164,17 +167,25 @@ def vapid_subject(settings: Settings) -> str:
 # -- what a push says ------------------------------------------------------------------------
 
 
-def alarm_push_message(payload: dict[str, Any], zone: str | None) -> dict[str, Any]:
+def alarm_push_message(
+    payload: dict[str, Any], zone: str | None, language: str | None = None
+) -> dict[str, Any]:
     """The JSON the service worker shows as a notification, from a recording delivery's
-    payload: camera name, the time in the owner's zone, what was seen, and where the best frame
-    is (fetched by the worker with the user's session; a push carries 4 kB at most). A clip
-    that was not analysed has no best frame: the worker then shows its poster."""
+    payload: camera name, the time in the owner's zone, what was seen (both in the owner's
+    ``language``), and where the best frame is (fetched by the worker with the user's session;
+    a push carries 4 kB at most). A clip that was not analysed has no best frame: the worker
+    then shows its poster."""
     recording_id = payload["recording"]["id"]
-    labels = payload.get("labels") or []
+    tr = translations(language)
+    labels = [tr.gettext(LABEL_NAMES.get(label, label)) for label in payload.get("labels") or []]
+    camera = camera_name(payload, tr)
+    # A test from the account page must not read like a real alarm.
+    title = tr.gettext("Test: %(camera)s") % {"camera": camera} if payload.get("test") else camera
     return {
         "kind": "alarm",
-        "camera": payload["camera"]["name"],
-        "time": format_local(payload["time"], zone),
+        "title": title,
+        "camera": camera,
+        "time": format_local(payload["time"], zone, language),
         "labels": labels,
         "recording_id": recording_id,
         "url": RECORDING_PATH.format(id=recording_id),

@@ -16,7 +16,15 @@ from enum import StrEnum
 
 from flask_babel import gettext
 
-from core.camera_cgi import CameraClient, CameraError, CameraLogin, dialect_for_model
+from core.camera_cgi import (
+    CameraClient,
+    CameraError,
+    CameraLogin,
+    CameraLoginRefused,
+    CameraTimeout,
+    CameraUnreachable,
+    dialect_for_model,
+)
 from core.catalog.cameras import set_camera_password
 from core.settings import Settings
 from core.settings.api import listens_inside
@@ -38,7 +46,7 @@ class SetupOutcome(StrEnum):
 class SetupResult:
     outcome: SetupOutcome
     protocol: str
-    reason: str = ""  # the camera's own words (CameraError messages are safe to show)
+    reason: str = ""  # `reason_for_owner` (CameraError messages are safe to show)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +70,18 @@ class SetupResult:
             "The camera did not take the settings: %(reason)s. Nothing was changed.",
             reason=self.reason,
         )
+
+
+def reason_for_owner(error: CameraError) -> str:
+    """What went wrong, in the page's language: the failures AlarmVault knows in its own words,
+    anything else as the camera put it (what it answered)."""
+    if isinstance(error, CameraTimeout):
+        return gettext("the camera did not answer in time")
+    if isinstance(error, CameraLoginRefused):
+        return gettext("the camera refused the administrator login")
+    if isinstance(error, CameraUnreachable):
+        return gettext("the camera cannot be reached (are its address and port right?)")
+    return str(error)
 
 
 def is_lan_install(settings: Settings) -> bool:
@@ -95,7 +115,7 @@ def write_and_test(
         client.set_upload(setup.cgi_values())
     except CameraError as error:
         logger.info("camera %d set-up refused by the camera: %s", camera["id"], error)
-        return SetupResult(SetupOutcome.REFUSED, setup.title, str(error))
+        return SetupResult(SetupOutcome.REFUSED, setup.title, reason_for_owner(error))
     set_camera_password(get_db(), camera["id"], password)
     seal_camera_access(camera, access)
     logger.info("camera %d upload settings written (%s)", camera["id"], setup.key)
@@ -103,6 +123,6 @@ def write_and_test(
         client.run_upload_test()
     except CameraError as error:
         logger.info("camera %d upload test failed: %s", camera["id"], error)
-        return SetupResult(SetupOutcome.TEST_FAILED, setup.title, str(error))
+        return SetupResult(SetupOutcome.TEST_FAILED, setup.title, reason_for_owner(error))
     logger.info("camera %d upload test passed", camera["id"])
     return SetupResult(SetupOutcome.TESTED, setup.title)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -92,6 +92,9 @@ class DayGroup:
     title: str
     rows: list[dict[str, Any]]
     strips: list[CameraStrip]
+    # "Today"/"Yesterday" name no date, so the heading adds it; decided here, not by comparing
+    # the (translated) title.
+    relative: bool = False
 
     @cached_property
     def scale(self) -> int:
@@ -131,6 +134,7 @@ def day_groups(
         DayGroup(
             day=day,
             title=day_name(day, today),
+            relative=day in (today, today - timedelta(days=1)),
             rows=day_rows,
             strips=[
                 CameraStrip(

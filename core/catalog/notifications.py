@@ -18,7 +18,7 @@ from core.catalog import NotFound, atomic, in_marks, utcnow
 from core.catalog.browse import attach_labels, has_column, has_table
 from core.catalog.plates import attach_plates
 from core.catalog.states import AccountState, FairUseState
-from core.notification_rules import recording_payload
+from core.notification_rules import TEST_CAMERA_NAME, recording_payload
 
 KINDS = ("webhook", "mqtt", "email", "webpush")
 # A web push target is one subscribed browser or phone, made on the account page (not through
@@ -343,7 +343,7 @@ def queue_test_delivery(db: sqlite_utils.Database, owner_id: int, target: Target
             "event": "recording",
             "time": now,
             "summary": "Test notification",
-            "camera": {"id": target["camera_id"] or 0, "name": "Test camera", "model": None},
+            "camera": {"id": target["camera_id"] or 0, "name": TEST_CAMERA_NAME, "model": None},
             "labels": [],
             "plates": [],
             "recording": {"id": 0, "started_at": now, "duration_s": 0.0, "labels": []},

@@ -328,7 +328,7 @@ class NotificationDispatcher:
         try:
             send_web_push(
                 subscription,
-                alarm_push_message(payload, user.get("timezone")),
+                alarm_push_message(payload, user.get("timezone"), user.get("language")),
                 vapid_key=self._vapid_key,
                 subject=vapid_subject(self.settings),
                 timeout=self.config.webhook_timeout_s,

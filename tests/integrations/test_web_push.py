@@ -20,8 +20,10 @@ from core.catalog.notifications import (
     list_targets,
     list_web_push_targets,
     queue_delivery,
+    queue_test_delivery,
 )
 from core.catalog.time_zones import set_user_timezone
+from core.catalog.users import set_user_language
 from core.credential_box import load_credential_box
 from core.web_push import (
     application_server_key,
@@ -81,13 +83,45 @@ def test_an_alarm_reaches_the_phone_signed_and_encrypted_with_camera_time_and_fr
     assert push.claims["aud"] == push_service.origin
     message = push.message
     assert message["camera"] == "Front door"
-    assert message["labels"] == ["person"]
+    assert message["labels"] == ["Person"]
     # The owner's zone: Berlin is UTC+1 or +2, never shown as UTC.
     assert message["time"].endswith(("CET", "CEST"))
     assert message["image"] == f"/recordings/{recording_id}/best-frame"
     assert message["url"] == f"/recordings/{recording_id}"
     # Nothing of the owner in the push (it passes a third party, if encrypted).
     assert camera["owner"]["email"] not in str(message)
+
+
+def test_a_german_owners_phone_gets_what_was_seen_and_the_time_in_german(
+    dispatcher, catalog, make_camera, index_recording_row, subscribe_device, push_service
+):
+    camera = make_camera(name="Einfahrt")
+    set_user_timezone(catalog, camera["owner"]["id"], "Europe/Berlin")
+    set_user_language(catalog, camera["owner"]["id"], "de")
+    subscribe_device(camera["owner"])
+    index_recording_row(camera, labels=("vehicle", "person"))
+
+    assert dispatcher.run_once() == (1, 1)
+
+    [push] = push_service.received
+    assert push.message["camera"] == "Einfahrt"
+    assert sorted(push.message["labels"]) == ["Fahrzeug", "Person"]
+    assert push.message["time"].endswith(("MEZ", "MESZ"))
+
+
+def test_a_test_push_says_so_in_the_owners_language(
+    dispatcher, catalog, make_user, subscribe_device, push_service
+):
+    owner = make_user()
+    set_user_language(catalog, owner["id"], "de")
+    target, _device = subscribe_device(owner)
+    queue_test_delivery(catalog, owner["id"], target)  # no recording yet: a made-up camera
+
+    assert dispatcher.run_once() == (0, 1)
+
+    [push] = push_service.received
+    assert push.message["title"] == "Test: Testkamera"
+    assert push.message["camera"] == "Testkamera"
 
 
 def test_every_subscribed_device_gets_each_alarm_once(

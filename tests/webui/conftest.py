@@ -8,12 +8,15 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
 from core.catalog import atomic
+from core.catalog.camera_access import store_camera_access
+from core.catalog.notifications import add_target
 from core.catalog.recordings import insert_recording
 from core.catalog.stills import file_still
 from core.clipstore import ClipStore
@@ -196,6 +199,31 @@ def store_still(catalog, settings) -> Callable[..., dict]:
         return dict(next(catalog.query("SELECT * FROM stills WHERE job_id = ?", [job_id])))
 
     return _store
+
+
+@pytest.fixture
+def with_every_feature(catalog, store_still) -> Callable[[dict, dict, dict], None]:
+    """What some pages show only once it exists, for the browser checks that open every page:
+    snapshots with ``recording``'s clip, ``camera``'s stored login (its page then has the live
+    view) and a phone subscribed to push (listed on the account page). The stored secrets are
+    never opened by these pages, so they need not be real."""
+
+    def _furnish(owner: dict, camera: dict, recording: dict) -> None:
+        started = datetime.fromisoformat(recording["started_at"])
+        store_still(camera, (started + timedelta(seconds=3)).isoformat())
+        store_camera_access(catalog, camera["id"], "fullhd", "sealed login, not opened by pages")
+        add_target(
+            catalog,
+            owner["id"],
+            kind="webpush",
+            name="Pixel 8 in the hall",
+            events=["recording"],
+            sealed_url="sealed subscription, not opened by pages",
+            url_host="push.example.net",
+        )
+        catalog.conn.commit()
+
+    return _furnish
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Every page in headless Chromium with axe-core injected: logged out, an owner's pages (a
-recording, a camera, the account) and the admin's, at desk (1280 px) and phone (390 px) width,
+recording with snapshots, a camera with live view and set-up-for-me, the account with a push
+device, the statistics) and the admin's, at desk (1280 px) and phone (390 px) width,
 in light and dark colour schemes. No serious or critical violation may remain. Each view is
 also saved as a screenshot to test-output/screens/ for a reviewer to look at."""
 
@@ -108,6 +109,7 @@ def test_every_page_has_no_serious_accessibility_violation_at_any_size_or_scheme
     make_camera,
     store_recording,
     catalog,
+    with_every_feature,
 ):
     SCREENS.mkdir(parents=True, exist_ok=True)
     owner = make_user("carla@example.com", password="carla's password 1")
@@ -135,12 +137,15 @@ def test_every_page_has_no_serious_accessibility_violation_at_any_size_or_scheme
         created_at="2026-11-25T13:05:01+00:00",
     )
     catalog.conn.commit()
+    # Stills on the recording's page, the live view on the camera's, a phone on the account's.
+    with_every_feature(owner, garden, recording)
 
     logged_out = [
         ("login", "/login"),
         ("register", "/register"),
         ("reset", "/reset"),
         ("opt-out", "/mail/opt-out/not-a-key/alarms"),
+        ("offline", "/offline"),
     ]
     owner_pages = [
         ("dashboard", "/dashboard"),
@@ -151,6 +156,8 @@ def test_every_page_has_no_serious_accessibility_violation_at_any_size_or_scheme
         ("camera", f"/cameras/{garden['id']}"),
         ("account", "/account"),
         ("integrations", "/integrations"),
+        ("statistics", "/statistics"),
+        ("statistics-camera", f"/statistics?camera={garden['id']}"),
     ]
     admin_pages = [
         ("admin", "/admin"),

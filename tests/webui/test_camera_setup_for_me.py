@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.catalog.camera_access import get_camera_access
+from core.catalog.users import set_user_language
 from core.security import verify_password
 from tests.integrations.fakes import TEST_UPLOAD_NAME
 from tests.webui.conftest import AuthActions
@@ -106,10 +107,30 @@ def test_a_wrong_admin_login_changes_nothing(client, catalog, make_user, make_ca
     )
     page = response.get_data(as_text=True)
     assert 'data-outcome="refused"' in page
-    assert "refused the stored login" in page and "Nothing was changed" in page
+    assert "refused the administrator login" in page and "Nothing was changed" in page
     assert password_hash(catalog, camera["id"]) == old_hash
     assert get_camera_access(catalog, camera["id"]) is None
     assert fake_camera.state.upload == {}
+
+
+def test_a_german_owner_reads_why_the_set_up_failed_in_german(
+    client, catalog, make_user, make_camera, fake_camera
+):
+    owner = make_user("setup@example.com", password=PASSWORD)
+    set_user_language(catalog, owner["id"], "de")
+    model = "IN-9408" if fake_camera.dialect == "wqhd" else "IN-8015"
+    camera = make_camera(owner, model=model)
+    auth = AuthActions(client)
+    auth.login_as(owner)
+    page = auth.post(
+        f"/cameras/{camera['id']}/setup-for-me",
+        form(fake_camera, "ftps", password="wrong-password"),
+        form_page=f"/cameras/{camera['id']}",
+    ).get_data(as_text=True)
+    assert (
+        "Die Kamera hat die Einstellungen nicht übernommen: die Kamera hat die"
+        " Administrator-Zugangsdaten abgelehnt. Es wurde nichts geändert."
+    ) in page
 
 
 def test_a_failed_upload_test_is_shown_with_the_cameras_reason(

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from core.catalog.users import set_user_language
 from tests.conftest import TEST_OUTPUT
 
 pytestmark = pytest.mark.browser
@@ -38,6 +39,15 @@ def owner_with_recordings(make_user, make_camera, store_recording, catalog):
     return owner
 
 
+@pytest.fixture
+def owner_with_everything(owner_with_recordings, with_every_feature):
+    """The owner with snapshots, a camera's live view and a push device too: every section of
+    every page shows."""
+    owner = owner_with_recordings
+    with_every_feature(owner, owner["cameras"][0], owner["recordings"][0])
+    return owner
+
+
 def log_in(page, base: str, user: dict) -> None:
     page.goto(base + "/login")
     page.fill("input[name=email]", user["email"])
@@ -59,6 +69,8 @@ def main_pages(user: dict) -> dict[str, str]:
         "camera-add": "/cameras/add",
         "integrations": "/integrations",
         "account": "/account",
+        "statistics": "/statistics",
+        "statistics-camera": f"/statistics?camera={camera}",
         "admin": "/admin",
         "admin-users": "/admin/users",
         "admin-cameras": "/admin/cameras",
@@ -98,7 +110,7 @@ def small_targets(page) -> list[str]:
 
 
 def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
-    live_server, browser, owner_with_recordings
+    live_server, browser, owner_with_everything
 ):
     SCREENS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
@@ -109,8 +121,8 @@ def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
             assert sideways_overflow(page) == [], name
             assert small_targets(page) == [], name
             page.screenshot(path=str(SCREENS / f"phone-{scheme}-{name}.png"), full_page=True)
-        log_in(page, live_server, owner_with_recordings)
-        for name, path in main_pages(owner_with_recordings).items():
+        log_in(page, live_server, owner_with_everything)
+        for name, path in main_pages(owner_with_everything).items():
             page.goto(live_server + path)
             page.wait_for_load_state("load")
             assert sideways_overflow(page) == [], name
@@ -119,15 +131,32 @@ def test_no_page_scrolls_sideways_at_390_px_and_targets_are_thumb_sized(
         context.close()
 
 
+def test_german_pages_fit_a_phone_too(live_server, browser, owner_with_everything, catalog):
+    # German words run longer (Push-Benachrichtigungen, Aktivitätsleisten): none may push the
+    # page sideways or squeeze a target.
+    set_user_language(catalog, owner_with_everything["id"], "de")
+    context = browser.new_context(**PHONE, color_scheme="dark")
+    page = context.new_page()
+    log_in(page, live_server, owner_with_everything)
+    for name, path in main_pages(owner_with_everything).items():
+        page.goto(live_server + path)
+        page.wait_for_load_state("load")
+        assert page.locator("html").get_attribute("lang") == "de", name
+        assert sideways_overflow(page) == [], name
+        assert small_targets(page) == [], name
+        page.screenshot(path=str(SCREENS / f"phone-dark-de-{name}.png"), full_page=True)
+    context.close()
+
+
 def test_desk_size_pages_in_light_and_dark_fit_the_screen(
-    live_server, browser, owner_with_recordings
+    live_server, browser, owner_with_everything
 ):
     SCREENS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
         page = context.new_page()
-        log_in(page, live_server, owner_with_recordings)
-        for name, path in main_pages(owner_with_recordings).items():
+        log_in(page, live_server, owner_with_everything)
+        for name, path in main_pages(owner_with_everything).items():
             page.goto(live_server + path)
             page.wait_for_load_state("load")
             assert sideways_overflow(page) == [], name
@@ -372,7 +401,8 @@ def test_the_account_page_subscribes_this_phone_and_an_alarm_is_pushed_to_it(
         dispatcher.run_once()
         [push] = [push for push in service.received if push.message["recording_id"] == alarm]
         assert push.message["camera"] == camera["name"]
-        assert push.message["labels"] == ["person"]
+        # Worded for the reader, as the notification shows them.
+        assert push.message["labels"] == ["Person"]
 
         page.click("#push-off")
         page.wait_for_selector("#push-devices-none")

@@ -193,6 +193,7 @@ def test_a_test_notification_reaches_the_device_and_only_its_owner_can_send_one(
         assert dispatcher.run_once() == (0, 1)
         [push] = service.received
         assert push.message["camera"] == "Test camera"  # the account has no recording yet
+        assert push.message["title"] == "Test: Test camera"  # not to be taken for an alarm
     finally:
         dispatcher.stop()
         service.stop()

@@ -13,6 +13,7 @@ import pytest
 
 from core.catalog import atomic
 from core.catalog.time_zones import set_user_timezone
+from core.catalog.users import set_user_language
 from webui.formatting import day_name
 
 
@@ -102,6 +103,27 @@ def test_recordings_are_grouped_by_the_viewers_day_with_today_and_yesterday(
         older = day_name(three_days_ago, berlin_today)
     assert headings[2].strip() == older
     assert older.endswith(str(three_days_ago.year))
+
+
+def test_german_today_and_yesterday_headings_keep_their_date(
+    client, logged_in, owner, make_camera, store, catalog
+):
+    set_user_language(catalog, owner["id"], "de")
+    camera = make_camera(owner)
+    now = datetime.now(UTC).replace(microsecond=0)
+    berlin_today = now.astimezone(ZoneInfo("Europe/Berlin")).date()
+    for stamp in (now - timedelta(minutes=5), now - timedelta(days=1), now - timedelta(days=3)):
+        store(camera, stamp.isoformat())
+    html = client.get("/recordings").get_data(as_text=True)
+    headings = re.findall(r'<h2 id="day-[^"]+">(.*?)</h2>', html)
+    yesterday = berlin_today - timedelta(days=1)
+    assert headings[:2] == [
+        f"Heute <small>{berlin_today.isoformat()}</small>",
+        f"Gestern <small>{yesterday.isoformat()}</small>",
+    ]
+    # An older day names its date in words and needs no second one.
+    assert "<small>" not in headings[2]
+    assert str((berlin_today - timedelta(days=3)).year) in headings[2]
 
 
 def test_day_boundary_is_the_viewers_midnight_not_utc(client, logged_in, owner, make_camera, store):

@@ -80,7 +80,7 @@ self.addEventListener("push", (event) => {
   } catch (error) {
     message = {};
   }
-  const title = message.camera || "AlarmVault";
+  const title = message.title || message.camera || "AlarmVault";
   const body = [message.time, (message.labels || []).join(", ")].filter(Boolean).join(" · ");
   event.waitUntil(
     bestFrame(message).then((image) =>
