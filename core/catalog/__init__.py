@@ -187,6 +187,29 @@ def atomic(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 
 @contextlib.contextmanager
+def read_snapshot(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One read transaction: every query inside sees the catalog as of its first read, while
+    writers go on (SQLite's WAL readers; PostgreSQL's REPEATABLE READ). Inside a transaction
+    already, that one is used."""
+    if isinstance(db, PostgresCatalog):
+        if db.in_transaction:
+            yield db
+            return
+        with db.concurrent_transaction():
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield db
+        return
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
+
+
+@contextlib.contextmanager
 def concurrent_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A transaction for statements that lock the rows they take (``FOR UPDATE SKIP LOCKED``):
     on PostgreSQL without the writer lock, so claimers on many nodes run side by side; on

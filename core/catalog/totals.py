@@ -14,14 +14,13 @@ written by hand, a bug): run daily by the upkeep job and by `alarmvault check-to
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlite_utils
 
-from core.catalog import ID_CHUNK, atomic, in_marks
+from core.catalog import ID_CHUNK, atomic, in_marks, read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ def check_totals(db: sqlite_utils.Database, *, repair: bool = True) -> dict[str,
     right.
     """
     drift: list[dict[str, Any]] = []
-    with _snapshot(db):
+    with read_snapshot(db):
         stored = _figures(db, "SELECT camera_id, recordings, bytes, unreviewed FROM camera_totals")
         counted = _figures(
             db,
@@ -210,19 +209,6 @@ def _drift(kind: str, key: int, stored: Sequence[int], counted: Sequence[int]) -
         "stored": dict(zip(COUNTERS, stored, strict=True)),
         "counted": dict(zip(COUNTERS, counted, strict=True)),
     }
-
-
-@contextlib.contextmanager
-def _snapshot(db: sqlite_utils.Database) -> Iterator[None]:
-    """One read transaction: every query inside sees the catalog as of its first read."""
-    if db.conn.in_transaction:
-        yield
-        return
-    db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.execute("COMMIT")
 
 
 def _store(db: sqlite_utils.Database, kind: str, key: int, figures: Sequence[int]) -> None:
