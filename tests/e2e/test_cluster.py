@@ -1,0 +1,230 @@
+"""End to end: AlarmVault on several nodes against one PostgreSQL catalog and one media root.
+
+The reference layout of docs/cluster.md, on loopback: two ingest nodes (127.0.0.1 and
+127.0.0.2), each running ingestd and a pipeline daemon on its own data folder (an upload is
+handed over into the spool of the node that received it and indexed from there), and one web
+node. Every service is its own process with its own TOML; all share one PostgreSQL database
+(`[storage] catalog`) and one media folder (`[storage] media`).
+
+One pipeline is killed with SIGKILL while it holds a clip; it comes back as its unit's
+``Restart=`` brings it back. Every upload the servers confirmed (226 / SFTP close) must then
+be one recording, visible through the web node, and each scheduled job must have run once.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import paramiko
+import psycopg
+import pytest
+import tomli_w
+
+from tests.conftest import wait_for
+from tests.e2e.conftest import RunningVault
+from tests.e2e.test_ftp_to_browser import OWNER, ftp_upload
+from tests.loopback import free_port, free_port_range, wait_listening
+from tests.pipeline.rule_clips import SMALL
+
+pytestmark = pytest.mark.slow
+
+INGEST_HOSTS = {"node-a": "127.0.0.1", "node-b": "127.0.0.2"}
+# Long intervals: within the test every scheduled job is due exactly once, at the start.
+SCHEDULE = {
+    name: 86_400
+    for name in (
+        "retention_interval_s",
+        "accounts_interval_s",
+        "quarantine_interval_s",
+        "delayed_interval_s",
+        "fair_use_interval_s",
+        "storage_stats_interval_s",
+        "upkeep_interval_s",
+    )
+}
+CLIPS_PER_PROTOCOL = 3
+
+
+class Cluster:
+    """The nodes' configs and their service processes (each in its own process group)."""
+
+    def __init__(self, root: Path, catalog_url: str) -> None:
+        self.root = root
+        self.catalog_url = catalog_url
+        self.media = root / "media"
+        self.media.mkdir()
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+        self.configs = {name: self._write_config(name, host) for name, host in INGEST_HOSTS.items()}
+        self.configs["web"] = self._write_config("web", "127.0.0.1")
+
+    def _write_config(self, node: str, host: str) -> Path:
+        low, high = free_port_range()
+        settings = {
+            "storage": {
+                "data_dir": str(self.root / node),
+                "catalog": self.catalog_url,
+                "media": str(self.media),
+                "min_free_mb": 0,
+            },
+            "ftp": {"listen": f"{host}:{free_port()}", "passive_ports": f"{low}-{high}"},
+            "sftp": {"listen": f"{host}:{free_port()}"},
+            "web": {"listen": f"{host}:{free_port()}"},
+            "pipeline": {"poll_interval_s": 0.5, "workers": 1, "node_name": node},
+            "schedule": SCHEDULE,
+            "logging": {"level": "INFO"},
+        }
+        path = self.root / f"{node}.toml"
+        path.write_bytes(tomli_w.dumps(settings).encode())
+        return path
+
+    def start(
+        self, node: str, service: str, ports: list[int], host: str = "127.0.0.1"
+    ) -> subprocess.Popen:
+        key = f"{node}-{service}"
+        log = self.root / f"{key}.log"
+        with log.open("ab") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", service, "--config", str(self.configs[node])],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+            )
+        self.processes[key], self.logs[key] = process, log
+        if ports:
+            wait_listening(process, ports, key, log=log, timeout=60, host=host)
+        return process
+
+    def vault(self, node: str) -> RunningVault:
+        """The node as the e2e helpers know it (CLI, addresses, web login)."""
+        return RunningVault(self.configs[node], self.processes.get(f"{node}-webui"), self.root)
+
+    def kill(self, key: str) -> None:
+        """SIGKILL the service and its media worker processes, as a dying node does."""
+        process = self.processes[key]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def sftp_upload(vault: RunningVault, camera: dict, name: str, data: bytes) -> None:
+    """Upload and close the file: returns only once the server confirmed the close."""
+    transport = paramiko.Transport(vault.sftp_address)
+    try:
+        transport.connect(username=camera["username"], password=camera["password"])
+        with paramiko.SFTPClient.from_transport(transport) as sftp:
+            sftp.putfo(io.BytesIO(data), name, confirm=True)
+    finally:
+        transport.close()
+
+
+def catalog_rows(url: str, query: str, *params) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_catalog_url: str):
+    running = Cluster(tmp_path, postgres_catalog_url)
+    try:
+        yield running
+    finally:
+        running.stop_all()
+
+
+def test_two_ingest_and_pipeline_nodes_and_a_web_node_index_every_confirmed_clip_once(
+    cluster, clip_factory
+):
+    web = cluster.vault("web")
+    web.add_user(*OWNER)
+    cameras = {node: web.add_camera(OWNER[0]) for node in INGEST_HOSTS}
+    clip = clip_factory(**{**SMALL, "seconds": 18}, faststart=True).read_bytes()
+
+    for node, host in INGEST_HOSTS.items():
+        vault = cluster.vault(node)
+        cluster.start(node, "ingestd", [vault.ftp_address[1], vault.sftp_address[1]], host)
+        cluster.start(node, "pipeline", [])
+    web_port = int(web.settings.web.listen.rsplit(":", 1)[1])
+    cluster.start("web", "webui", [web_port])
+
+    confirmed: list[str] = []
+    for number, (node, camera) in enumerate(cameras.items()):
+        vault = cluster.vault(node)
+        for index in range(CLIPS_PER_PROTOCOL):
+            name = f"A20261125_1{number}{index}000.mp4"
+            ftp_upload(vault, camera, [], name, clip)  # storbinary raises unless 226
+            confirmed.append(name)
+            name = f"A20261125_1{number}{index}300.mp4"
+            sftp_upload(vault, camera, name, clip)
+            confirmed.append(name)
+
+    # Node B's pipeline dies while it holds one of its clips, and is started again.
+    wait_for(
+        lambda: catalog_rows(
+            cluster.catalog_url,
+            "SELECT id FROM jobs WHERE claimed_by LIKE 'pipeline@node-b:%%'",
+        ),
+        timeout=60,
+        interval=0.05,
+        what="node B's pipeline holding a clip",
+    )
+    cluster.kill("node-b-pipeline")
+    cluster.start("node-b", "pipeline", [])
+
+    def indexed() -> list[tuple]:
+        rows = catalog_rows(
+            cluster.catalog_url,
+            "SELECT original_name, count(*) FROM recordings GROUP BY original_name",
+        )
+        return rows if sum(count for _, count in rows) >= len(confirmed) else []
+
+    rows = wait_for(indexed, timeout=60, what="every confirmed upload indexed")
+    counts = {Path(name).name: count for name, count in rows}
+    assert counts == dict.fromkeys(confirmed, 1)
+    unfinished = catalog_rows(
+        cluster.catalog_url,
+        "SELECT original_name, state FROM jobs WHERE state NOT IN ('indexed', 'analysed')",
+    )
+    assert unfinished == []
+    assert not list((cluster.root / "node-a" / "spool" / "incoming").iterdir())
+    assert not list((cluster.root / "node-b" / "spool" / "incoming").iterdir())
+
+    # The web node shows every recording, and plays one indexed by either ingest node.
+    recordings = catalog_rows(
+        cluster.catalog_url, "SELECT id, camera_id, size_bytes FROM recordings ORDER BY id"
+    )
+    owner = web.web_login(*OWNER)
+    page = owner.get(f"{web.web_url}/recordings", timeout=10)
+    assert page.status_code == 200
+    for recording_id, _, _ in recordings:
+        assert f"/recordings/{recording_id}" in page.text
+    for camera in cameras.values():
+        recording_id = next(r for r, camera_id, _ in recordings if camera_id == camera["id"])
+        video = owner.get(f"{web.web_url}/recordings/{recording_id}/video", timeout=10)
+        assert video.status_code == 200
+        assert video.content == clip
+
+    # Each scheduled job ran once, on one of the two pipeline nodes.
+    runs = catalog_rows(cluster.catalog_url, "SELECT job, last_error FROM scheduled_runs")
+    assert runs and all(error is None for _, error in runs), runs
+    pipeline_logs = "".join(
+        log.read_text(errors="replace") for key, log in cluster.logs.items() if "pipeline" in key
+    )
+    for job, _ in runs:
+        assert pipeline_logs.count(f"scheduled job={job} outcome=ok") == 1, job
