@@ -1,10 +1,12 @@
 """End to end: AlarmVault on several nodes against one PostgreSQL catalog and one media root.
 
 The reference layout of docs/cluster.md, on loopback: two ingest nodes (127.0.0.1 and
-127.0.0.2), each running ingestd and a pipeline daemon on its own data folder (an upload is
-handed over into the spool of the node that received it and indexed from there), and one web
-node. Every service is its own process with its own TOML; all share one PostgreSQL database
-(`[storage] catalog`) and one media folder (`[storage] media`).
+127.0.0.2), each running ingestd and a pipeline daemon, and one web node. Every service is its
+own process with its own TOML; all share one PostgreSQL database (`[storage] catalog`). Both
+ways docs/cluster.md describes the folders: each node has its own data folder (an upload is
+handed over into the spool of the node that received it and indexed from there) and the media
+root is one shared folder (`[storage] media`); or every node has the same, shared data folder,
+which is the media root too, so both pipelines see both nodes' spool and the claim lets one go on.
 
 One pipeline is killed with SIGKILL while it holds a clip; it comes back as its unit's
 ``Restart=`` brings it back. Every upload the servers confirmed (226 / SFTP close) must then
@@ -54,25 +56,27 @@ CLIPS_PER_PROTOCOL = 3
 class Cluster:
     """The nodes' configs and their service processes (each in its own process group)."""
 
-    def __init__(self, root: Path, catalog_url: str) -> None:
+    def __init__(self, root: Path, catalog_url: str, shared_data_dir: bool) -> None:
         self.root = root
         self.catalog_url = catalog_url
-        self.media = root / "media"
+        self.shared_data_dir = shared_data_dir
+        self.media = root / ("shared" if shared_data_dir else "media")
         self.media.mkdir()
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         self.configs = {name: self._write_config(name, host) for name, host in INGEST_HOSTS.items()}
         self.configs["web"] = self._write_config("web", "127.0.0.1")
 
+    def data_dir(self, node: str) -> Path:
+        return self.media if self.shared_data_dir else self.root / node
+
     def _write_config(self, node: str, host: str) -> Path:
         low, high = free_port_range()
+        storage = {"data_dir": str(self.data_dir(node)), "catalog": self.catalog_url}
+        if not self.shared_data_dir:
+            storage["media"] = str(self.media)
         settings = {
-            "storage": {
-                "data_dir": str(self.root / node),
-                "catalog": self.catalog_url,
-                "media": str(self.media),
-                "min_free_mb": 0,
-            },
+            "storage": {**storage, "min_free_mb": 0},
             "ftp": {"listen": f"{host}:{free_port()}", "passive_ports": f"{low}-{high}"},
             "sftp": {"listen": f"{host}:{free_port()}"},
             "web": {"listen": f"{host}:{free_port()}"},
@@ -140,9 +144,9 @@ def catalog_rows(url: str, query: str, *params) -> list[tuple]:
         return conn.execute(query, params).fetchall()
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_catalog_url: str):
-    running = Cluster(tmp_path, postgres_catalog_url)
+@pytest.fixture(params=["spool_per_node", "shared_data_dir"])
+def cluster(request, tmp_path: Path, postgres_catalog_url: str):
+    running = Cluster(tmp_path, postgres_catalog_url, request.param == "shared_data_dir")
     try:
         yield running
     finally:
@@ -214,14 +218,17 @@ def test_two_ingest_and_pipeline_nodes_and_a_web_node_index_every_confirmed_clip
     )
     assert unfinished == []
     for node in INGEST_HOSTS:
-        assert not list((cluster.root / node / "spool" / "incoming").iterdir()), node
+        assert not list((cluster.data_dir(node) / "spool" / "incoming").iterdir()), node
 
     # The shared media root holds each recording's video and poster, and nothing half-written.
     recordings = catalog_rows(
         cluster.catalog_url, "SELECT id, camera_id, path, thumb_path FROM recordings ORDER BY id"
     )
     stored = {
-        path.relative_to(cluster.media) for path in cluster.media.rglob("*") if path.is_file()
+        path.relative_to(cluster.media)
+        for folder in ("recordings", "thumbs")
+        for path in (cluster.media / folder).rglob("*")
+        if path.is_file()
     }
     expected = {Path("recordings", path) for _, _, path, _ in recordings}
     expected |= {Path("thumbs", thumb) for _, _, _, thumb in recordings}
