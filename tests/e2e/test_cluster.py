@@ -20,6 +20,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import paramiko
@@ -51,6 +53,7 @@ SCHEDULE = {
     )
 }
 CLIPS_PER_PROTOCOL = 3
+KILL_WITHIN_S = 60
 
 
 class Cluster:
@@ -153,6 +156,22 @@ def cluster(request, tmp_path: Path, postgres_catalog_url: str):
         running.stop_all()
 
 
+def kill_while_holding_a_clip(cluster: Cluster, node: str) -> list[tuple]:
+    """SIGKILL the node's pipeline as soon as it holds a clip; the jobs it held (none if it
+    held none within ``KILL_WITHIN_S``)."""
+    deadline = time.monotonic() + KILL_WITHIN_S
+    with psycopg.connect(cluster.catalog_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            held = conn.execute(
+                "SELECT id, state FROM jobs WHERE claimed_by LIKE %s", [f"pipeline@{node}:%"]
+            ).fetchall()
+            if held:
+                cluster.kill(f"{node}-pipeline")
+                return held
+            time.sleep(0.01)
+    return []
+
+
 def upload_batch(cluster: Cluster, cameras: dict[str, dict], batch: int, clip: bytes) -> list[str]:
     """``CLIPS_PER_PROTOCOL`` clips over FTP and as many over SFTP to each ingest node; the
     names of those the server confirmed (226 / the SFTP close answered)."""
@@ -185,19 +204,14 @@ def test_two_ingest_and_pipeline_nodes_and_a_web_node_index_every_confirmed_clip
     web_port = int(web.settings.web.listen.rsplit(":", 1)[1])
     cluster.start("web", "webui", [web_port])
 
-    confirmed = upload_batch(cluster, cameras, 1, clip)
-    # Node B's pipeline dies while it holds one of its clips; node B's ingestd goes on taking
-    # uploads, which wait in its spool until the pipeline is started again.
-    held = wait_for(
-        lambda: catalog_rows(
-            cluster.catalog_url,
-            "SELECT id, state FROM jobs WHERE claimed_by LIKE 'pipeline@node-b:%%'",
-        ),
-        timeout=60,
-        interval=0.05,
-        what="node B's pipeline holding a clip",
-    )
-    cluster.kill("node-b-pipeline")
+    # Node B's pipeline dies while it holds one of the first clips (watched for while they
+    # are uploaded: a clip is held for a fraction of a second); node B's ingestd goes on
+    # taking uploads, which wait in the spool until that pipeline is started again.
+    with ThreadPoolExecutor(1) as watcher:
+        killed = watcher.submit(kill_while_holding_a_clip, cluster, "node-b")
+        confirmed = upload_batch(cluster, cameras, 1, clip)
+        held = killed.result(timeout=KILL_WITHIN_S + 5)
+    assert held, f"node B's pipeline held no clip within {KILL_WITHIN_S} s"
     confirmed += upload_batch(cluster, cameras, 2, clip)
     cluster.start("node-b", "pipeline", [])
 
