@@ -81,7 +81,7 @@ class PipelineDaemon:
         self._scheduler: JobScheduler | None = None
         self._metrics: MetricsEndpoint | None = None
         self._notifications: NotificationDispatcher | None = None
-        self.worker_prefix = f"pipeline@{os.uname().nodename}:"
+        self.worker_prefix = f"pipeline@{settings.pipeline.node_name}:"
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

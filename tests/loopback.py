@@ -81,8 +81,9 @@ def wait_listening(
     what: str,
     log: Path | None = None,
     timeout: float = 90.0,
+    host: str = "127.0.0.1",
 ) -> None:
-    """Return once ``process`` listens on every one of ``ports`` (loopback); raise RuntimeError
+    """Return once ``process`` listens on every one of ``ports`` of ``host``; raise RuntimeError
     saying why not (it exited, or it took longer than ``timeout`` s), with the end of its log."""
     deadline = time.monotonic() + timeout
     waiting = list(ports)
@@ -90,7 +91,7 @@ def wait_listening(
         if process.poll() is not None:
             problem = f"{what} exited with status {process.returncode} while starting"
             break
-        if port_open(waiting[0]):
+        if port_open(waiting[0], host):
             waiting.pop(0)
             continue
         if time.monotonic() > deadline:

@@ -18,6 +18,12 @@ class PipelineSettings(StrictModel):
         gt=0,
         description="Rescan the spool this often as a fallback for filesystems without events.",
     )
+    node_name: str = Field(
+        default_factory=lambda: os.uname().nodename,
+        min_length=1,
+        description="This node's name in the job claims of the shared catalog (default: the "
+        "host name). Two pipeline daemons on one host against one catalog need different names.",
+    )
     workers: int | Literal["auto"] = Field(
         "auto",
         description='Clips processed in parallel, each in its own media worker process; "auto": '

@@ -23,6 +23,7 @@ from core.catalog.jobs import (
     renew_lease,
 )
 from core.catalog.states import JobState
+from pipeline.daemon import PipelineDaemon
 from pipeline.scheduler.job_table import ScheduledJob
 from pipeline.scheduler.runner import run_scheduled_job
 
@@ -144,3 +145,22 @@ def test_a_node_whose_turn_comes_within_the_same_interval_leaves_the_job_out(cat
     # The next interval's turn runs it again, on whichever node comes first.
     assert run_scheduled_job(settings, job, now + timedelta(hours=1)) == {"deleted": 0}
     assert ran["retention"] == 2
+
+
+def test_a_restarted_pipeline_releases_its_own_nodes_claims_not_another_nodes_on_its_host(
+    catalog, settings, make_camera
+):
+    # Two pipeline nodes on one host (as in the cluster test) tell their claims apart by
+    # [pipeline] node_name; the host name alone would make them one claimer.
+    node_a, node_b = settings.model_copy(deep=True), settings.model_copy(deep=True)
+    node_a.pipeline.node_name, node_b.pipeline.node_name = "node-a", "node-b"
+    daemon_a, daemon_b = PipelineDaemon(node_a), PipelineDaemon(node_b)
+    held_by_a, left_by_b = _jobs(catalog, make_camera(), 2)
+    assert claim_job(catalog, held_by_a, f"{daemon_a.worker_prefix}a0")
+    assert claim_job(catalog, left_by_b, f"{daemon_b.worker_prefix}a0")
+    assert not claim_job(catalog, held_by_a, f"{daemon_b.worker_prefix}a0")
+
+    daemon_b.start_catalog()  # node B's pipeline starts again after it died
+
+    assert get_job(catalog, held_by_a)["claimed_by"] == f"{daemon_a.worker_prefix}a0"
+    assert get_job(catalog, left_by_b)["claimed_by"] is None

@@ -14,7 +14,8 @@ OWNER = ("owner@example.com", "owner-password-1")
 STRANGER = ("stranger@example.com", "stranger-password-1")
 
 
-def ftp_upload(vault, camera, folder: list[str], name: str, data: bytes) -> None:
+def ftp_upload(vault, camera, folder: list[str], name: str, data: bytes) -> str:
+    """STOR the file; returns the server's final reply (ftplib raises unless it is 2xx)."""
     host, port = vault.ftp_address
     with ftplib.FTP() as ftp:
         ftp.connect(host, port, timeout=30)
@@ -23,7 +24,7 @@ def ftp_upload(vault, camera, folder: list[str], name: str, data: bytes) -> None
             with contextlib.suppress(ftplib.error_perm):  # the folder exists already
                 ftp.mkd(part)
             ftp.cwd(part)
-        ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+        return ftp.storbinary(f"STOR {name}", io.BytesIO(data))
 
 
 def test_clip_uploaded_over_ftp_is_listed_shown_and_played_only_for_its_owner(vault, camera_clip):
