@@ -177,6 +177,8 @@ class ClipStore:
         clip)."""
         with contextlib.suppress(FileNotFoundError):
             self.thumb_file(relpath).unlink()
+        if self.shared_elsewhere:
+            self.media.delete([f"{THUMBS_AREA}/{relpath}"])
 
     def delete_still_files(self, paths: list[str]) -> None:
         """Stills' files and whatever was derived from them (a snapshot-only poster): the same

@@ -311,6 +311,8 @@ class ClipProcessor:
         thumb_rel = self.clips.thumb_relpath(relpath)
         has_poster = self._poster(job, stored, self.clips.thumb_file(thumb_rel))
         validation = self.settings.validation
+        # In the media store before the row that points at it, as for a clip.
+        self.clips.publish(relpath)
         with atomic(self.db):
             recording_id, own_recording = file_still(
                 self.db,
@@ -332,6 +334,7 @@ class ClipProcessor:
             jobs.advance_job(self.db, job["id"], JobState.INDEXED, recording_id=recording_id)
         if not own_recording and has_poster:
             self.clips.delete_thumb(thumb_rel)
+        self.clips.drop_local(relpath)
         if spool_folder is not None:
             spool.remove_upload(spool_folder)
         log_clip(job, JobState.INDEXED, STILL, None, started, recording_id)

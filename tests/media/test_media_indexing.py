@@ -7,8 +7,10 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
+from PIL import Image
 
 from core.catalog.recordings import list_recordings
+from core.catalog.stills import stills_of
 from core.clipstore import ClipStore
 from core.removal import remove_recordings
 from pipeline.processor import ClipProcessor
@@ -44,6 +46,24 @@ def test_indexing_stores_the_clip_and_poster_before_the_row(
     assert clips.recording_file(recording["path"]).exists() == (store_kind == "posix")
     # Another node (or this one, later) gets the clip back from the store.
     assert clips.local_recording(recording["path"]).read_bytes() == camera_clip.read_bytes()
+
+
+def test_a_snapshot_is_stored_in_the_media_store_with_its_poster(
+    store, store_kind, settings, catalog, make_camera, spool_upload, tmp_path
+):
+    camera = make_camera(model="IN-8015")
+    snapshot = tmp_path / "snap.jpg"
+    Image.new("RGB", (640, 360), (90, 120, 150)).save(snapshot, "JPEG", quality=85)
+    folder = spool_upload(snapshot, camera, name="T20261125_130005.jpg")
+
+    ClipProcessor(settings, catalog, "test:0").process(folder)
+
+    [recording] = list_recordings(catalog)
+    [still] = stills_of(catalog, recording["id"])
+    assert f"recordings/{still['path']}" in stored_keys(store)
+    assert f"thumbs/{recording['thumb_path']}" in stored_keys(store)
+    clips = ClipStore(settings.storage)
+    assert clips.local_recording(still["path"]).read_bytes() == snapshot.read_bytes()
 
 
 @pytest.fixture
