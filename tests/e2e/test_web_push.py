@@ -80,7 +80,7 @@ def test_an_uploaded_alarm_is_pushed_to_the_subscribed_phone_with_camera_and_bes
     assert push_service.refused == []
     message = push.message
     assert message["camera"] == "Porch"
-    assert "person" in message["labels"]
+    assert "Person" in message["labels"]  # what was seen, in the owner's words
     assert message["time"] == "2026-11-25 14:05:01 CET"  # filed in UTC, shown in Berlin: +1 h
     frame = web.get(vault.web_url + message["image"], timeout=10)
     assert frame.status_code == 200
