@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -48,6 +49,7 @@ class SharedLimits:
         self.url = url
         self._lock = threading.RLock()
         self._db: PostgresCatalog | None = None
+        self._closing: weakref.finalize[[], SharedLimits] | None = None
 
     def window(self, limiter: str) -> CatalogWindowStore:
         """The events and lockouts of the limiter named ``limiter`` (the same on every node)."""
@@ -62,7 +64,11 @@ class SharedLimits:
         the connection drops it, and the next use opens a new one."""
         with self._lock:
             if self._db is None or self._db.pg.closed or self._db.pg.broken:
+                self._drop()
                 self._db = PostgresCatalog(self.url)
+                # The web UI's limiters live as long as its app, which has no hook at its end:
+                # the connection closes when this object goes (not left to the garbage).
+                self._closing = weakref.finalize(self, self._db.close)
             db = self._db
             try:
                 yield db
@@ -84,9 +90,10 @@ class SharedLimits:
             self._drop()
 
     def _drop(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._closing is not None:
+            self._closing()  # closes the connection, once
+            self._closing = None
+        self._db = None
 
 
 class CatalogWindowStore:
