@@ -15,7 +15,8 @@ camera behind the same address: a site's NAT, a carrier-grade NAT. So:
 
 An address with no known pair is refused at once when it is capped (FTP 421 before the greeting,
 SFTP before SSH starts); one with a known pair is let in to log in. With the SQLite stores of
-`shared_state` every worker process counts into the same windows and knows the same pairs.
+`shared_state` every worker process counts into the same windows and knows the same pairs; with
+a PostgreSQL catalog every node does, through the catalog (`core.catalog.shared_limits`).
 Account names are kept as SHA-256 digests: a user name field sometimes holds a mistyped password,
 which must not sit in a file in clear.
 """
@@ -28,10 +29,13 @@ import threading
 import time
 from typing import Protocol
 
+from core.catalog.shared_limits import shared_limits
 from core.settings import Settings
 from core.sliding_window import Clock, SlidingWindowLimiter, WindowStore
 from core.spool import shorten_address
 from ingestd.shared_state import (
+    ADDRESS_FAILURES,
+    LOGIN_FAILURES,
     address_failures_store,
     known_logins_store,
     login_failures_store,
@@ -123,13 +127,22 @@ class LoginBan:
 
     @classmethod
     def for_settings(cls, settings: Settings, *, shared: bool = False) -> LoginBan:
-        """This process's ban; ``shared``: the one all workers keep in the shared file."""
+        """This process's ban; ``shared``: the one all workers keep in the shared file. With a
+        PostgreSQL catalog, the one every node keeps in the catalog (`core.catalog.shared_limits`),
+        whatever ``shared`` says."""
         ingest = settings.ingest
         pair_store: WindowStore | None = None
         address_store: WindowStore | None = None
         known: KnownLogins | None = None
         clock: Clock = time.monotonic
-        if shared:
+        cluster = shared_limits(settings.storage.catalog_path)
+        if cluster is not None:
+            # A PostgreSQL catalog: every node (and every worker) counts into its tables.
+            pair_store = cluster.window(LOGIN_FAILURES)
+            address_store = cluster.window(ADDRESS_FAILURES)
+            known = cluster.known_logins()
+            clock = time.time  # wall-clock time: the same on every node
+        elif shared:
             pair_store = login_failures_store(settings)
             address_store = address_failures_store(settings)
             known = known_logins_store(settings)

@@ -11,6 +11,10 @@ the data directory beside the catalog (not in it: the catalog's schema belongs t
 It is emptied when ingestd starts, except for the known logins that have not expired: a restart
 must not make every camera a stranger to the address cap. Times are wall-clock seconds, the
 same in every process.
+
+With a PostgreSQL catalog the ban and the known logins live in the catalog instead, shared by
+every node (`login_ban.LoginBan.for_settings`, `core.catalog.shared_limits`); the connection
+counts stay here, per node.
 """
 
 from __future__ import annotations

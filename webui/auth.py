@@ -33,6 +33,7 @@ from core.catalog.account_tokens import (
     void_tokens,
 )
 from core.catalog.accounts import confirm_email, register_user
+from core.catalog.shared_limits import shared_limits
 from core.catalog.users import (
     find_user_by_email,
     get_user,
@@ -163,7 +164,8 @@ def client_network() -> str:
 def _limiter() -> LoginLimiter:
     limiter = current_app.extensions.get("alarmvault_login_limiter")
     if limiter is None:
-        web = get_settings().web
+        settings = get_settings()
+        web = settings.web
         limiter = current_app.extensions.setdefault(
             "alarmvault_login_limiter",
             LoginLimiter(
@@ -171,6 +173,7 @@ def _limiter() -> LoginLimiter:
                 web.login_max_failures_per_address,
                 web.login_max_failures_per_account,
                 web.login_window_s,
+                shared=shared_limits(settings.storage.catalog_path),
             ),
         )
     return limiter

@@ -8,13 +8,16 @@ networks). A browser that logged in to the account before carries a signed devic
 owner's right password from a known device still works while strangers are refused.
 
 Kept in memory: the web UI is one process (threads), and a restart forgetting the counts is
-acceptable. A blocked key stays blocked until its oldest failure leaves the window.
+acceptable. With a PostgreSQL catalog (several web nodes) they are kept in the catalog instead,
+one count for every node (`core.catalog.shared_limits`). A blocked key stays blocked until its
+oldest failure leaves the window.
 """
 
 from __future__ import annotations
 
 import time
 
+from core.catalog.shared_limits import SharedLimits
 from core.sliding_window import Clock, SlidingWindowLimiter
 
 
@@ -29,13 +32,23 @@ class LoginLimiter:
         max_per_account: int,
         window_s: float,
         clock: Clock = time.monotonic,
+        shared: SharedLimits | None = None,
     ) -> None:
-        self.per_address_and_account = SlidingWindowLimiter(
-            max_per_address_and_account, window_s, clock=clock
+        """``shared``: the catalog's tables every web node counts into (then with wall-clock
+        time, the same on every node); None keeps the counts in this process."""
+
+        def limiter(name: str, limit: int) -> SlidingWindowLimiter:
+            if shared is None:
+                return SlidingWindowLimiter(limit, window_s, clock=clock)
+            store = shared.window(f"web_login_{name}")
+            return SlidingWindowLimiter(limit, window_s, clock=time.time, store=store)
+
+        self.per_address_and_account = limiter(
+            "per_address_and_account", max_per_address_and_account
         )
-        self.per_address = SlidingWindowLimiter(max_per_address, window_s, clock=clock)
-        self.per_account = SlidingWindowLimiter(max_per_account, window_s, clock=clock)
-        self.per_device = SlidingWindowLimiter(max_per_address_and_account, window_s, clock=clock)
+        self.per_address = limiter("per_address", max_per_address)
+        self.per_account = limiter("per_account", max_per_account)
+        self.per_device = limiter("per_device", max_per_address_and_account)
 
     def is_blocked(self, account: str, address: str, device: str | None = None) -> bool:
         """``device``: the id of a valid device cookie of this account, if the browser sent one."""

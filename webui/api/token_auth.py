@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
 
+from core.catalog.shared_limits import SharedLimits, shared_limits
 from core.catalog.tokens import authenticate_token, touch_token
 from core.sliding_window import SlidingWindowLimiter
 from core.spool import shorten_address
@@ -24,21 +26,35 @@ PUBLIC_ATTR = "_api_public"
 
 
 class ApiLimiters:
-    def __init__(self, calls: int, control: int, auth_failures: int) -> None:
-        # Per minute, as the settings say; a refused call does not count.
-        self.calls = SlidingWindowLimiter(calls, 60)
-        self.control = SlidingWindowLimiter(control, 60)
-        self.auth_failures = SlidingWindowLimiter(auth_failures, 60)
+    def __init__(
+        self, calls: int, control: int, auth_failures: int, shared: SharedLimits | None = None
+    ) -> None:
+        """``shared``: the catalog's tables every web node counts into; None: this process."""
+
+        def limiter(name: str, limit: int) -> SlidingWindowLimiter:
+            # Per minute, as the settings say; a refused call does not count.
+            if shared is None:
+                return SlidingWindowLimiter(limit, 60)
+            store = shared.window(f"api_{name}")
+            return SlidingWindowLimiter(limit, 60, clock=time.time, store=store)
+
+        self.calls = limiter("calls", calls)
+        self.control = limiter("control", control)
+        self.auth_failures = limiter("auth_failures", auth_failures)
 
 
 def limiters() -> ApiLimiters:
     found = current_app.extensions.get("alarmvault_api_limiters")
     if found is None:
-        api = get_settings().api
+        settings = get_settings()
+        api = settings.api
         found = current_app.extensions.setdefault(
             "alarmvault_api_limiters",
             ApiLimiters(
-                api.requests_per_minute, api.control_per_minute, api.auth_failures_per_minute
+                api.requests_per_minute,
+                api.control_per_minute,
+                api.auth_failures_per_minute,
+                shared=shared_limits(settings.storage.catalog_path),
             ),
         )
     return found

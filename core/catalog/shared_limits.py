@@ -1,0 +1,223 @@
+"""Rate limits and login bans shared by every node of a cluster, in the PostgreSQL catalog.
+
+On one node the limits live where they always did: in memory (the web UI, the API, one ingestd
+process) or in ingestd's own SQLite file (its pre-forked workers). On several nodes a guesser
+would gain ``nodes`` times the allowed tries by spreading them over the nodes, so when the
+catalog is PostgreSQL (`shared_limits` says which) the limiters keep their events, lockouts and
+known camera logins in the catalog's tables (migration 0111): every node counts into the same
+windows and is refused by the same bans.
+
+`SharedLimits` is one connection of this process to those tables; its `window` stores
+(`core.sliding_window.WindowStore`) and its `known_logins` (ingestd's ``KnownLogins``) use it
+in turn, under a lock, so a process holds one connection however many limiters it has. An
+`atomic` step of a limiter is one transaction holding an advisory lock for that limiter: two
+nodes never both take the last slot of a window, and limiters do not wait for each other nor
+for the catalog's writer lock. Times are wall-clock seconds (``time.time``), the same on every
+node as far as their clocks agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from core.catalog.engine import PostgresCatalog, is_postgresql_url
+
+
+def shared_limits(catalog: Path | str) -> SharedLimits | None:
+    """The catalog's shared limit tables when ``catalog`` is a PostgreSQL URL (the nodes of a
+    cluster share it); None for a SQLite catalog, whose one node keeps its limits itself."""
+    if is_postgresql_url(catalog):
+        return SharedLimits(str(catalog))
+    return None
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"limit:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+class SharedLimits:
+    """This process's connection to the catalog's limit tables, opened on first use (so an
+    object made before ingestd forks its workers opens one per worker), again after a failure."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.RLock()
+        self._db: PostgresCatalog | None = None
+        self._closing: weakref.finalize[[], SharedLimits] | None = None
+
+    def window(self, limiter: str) -> CatalogWindowStore:
+        """The events and lockouts of the limiter named ``limiter`` (the same on every node)."""
+        return CatalogWindowStore(self, limiter)
+
+    def known_logins(self) -> CatalogKnownLogins:
+        return CatalogKnownLogins(self)
+
+    @contextlib.contextmanager
+    def using(self) -> Iterator[PostgresCatalog]:
+        """The connection, for this thread alone until the block ends; a statement that breaks
+        the connection drops it, and the next use opens a new one."""
+        with self._lock:
+            if self._db is None or self._db.pg.closed or self._db.pg.broken:
+                self._drop()
+                self._db = PostgresCatalog(self.url)
+                # The web UI's limiters live as long as its app, which has no hook at its end:
+                # the connection closes when this object goes (not left to the garbage).
+                self._closing = weakref.finalize(self, self._db.close)
+            db = self._db
+            try:
+                yield db
+            except BaseException:
+                if db.pg.broken:
+                    self._drop()
+                raise
+
+    @contextlib.contextmanager
+    def transaction(self, name: str) -> Iterator[PostgresCatalog]:
+        """One transaction holding the advisory lock ``name``: one such step at a time across
+        the cluster."""
+        with self.using() as db, db.pg.transaction():
+            db.pg.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(name)])
+            yield db
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._closing is not None:
+            self._closing()  # closes the connection, once
+            self._closing = None
+        self._db = None
+
+
+class CatalogWindowStore:
+    """`core.sliding_window.WindowStore` in the catalog: the events of every node at once."""
+
+    def __init__(self, limits: SharedLimits, limiter: str) -> None:
+        self.limits = limits
+        self.limiter = limiter
+
+    def atomic(self) -> AbstractContextManager[None]:
+        return self._step()
+
+    @contextlib.contextmanager
+    def _step(self) -> Iterator[None]:
+        with self.limits.transaction(self.limiter):
+            yield
+
+    def count(self, key: str, since: float) -> int:
+        with self.limits.using() as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM limit_events"
+                " WHERE limiter = ? AND key = ? AND happened_at > ?",
+                [self.limiter, key, since],
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def oldest(self, key: str, since: float) -> float | None:
+        with self.limits.using() as db:
+            row = db.execute(
+                "SELECT MIN(happened_at) FROM limit_events"
+                " WHERE limiter = ? AND key = ? AND happened_at > ?",
+                [self.limiter, key, since],
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def add(self, key: str, at: float) -> None:
+        with self.limits.using() as db:
+            db.execute(
+                "INSERT INTO limit_events (limiter, key, happened_at) VALUES (?, ?, ?)",
+                [self.limiter, key, at],
+            )
+
+    def clear(self, key: str) -> None:
+        with self.limits.using() as db:
+            db.execute(
+                "DELETE FROM limit_events WHERE limiter = ? AND key = ?", [self.limiter, key]
+            )
+
+    def forget_before(self, at: float) -> None:
+        with self.limits.using() as db:
+            db.execute(
+                "DELETE FROM limit_events WHERE limiter = ? AND happened_at <= ?",
+                [self.limiter, at],
+            )
+
+    def locked_until(self, key: str) -> float | None:
+        with self.limits.using() as db:
+            row = db.execute(
+                "SELECT locked_until FROM limit_lockouts WHERE limiter = ? AND key = ?",
+                [self.limiter, key],
+            ).fetchone()
+        return None if row is None else float(row[0])
+
+    def lock(self, key: str, until: float) -> None:
+        # Called within `atomic` (the limiter's advisory lock): no other node writes the row
+        # between the two statements.
+        with self.limits.using() as db:
+            db.execute(
+                "DELETE FROM limit_lockouts WHERE limiter = ? AND key = ?", [self.limiter, key]
+            )
+            db.execute(
+                "INSERT INTO limit_lockouts (limiter, key, locked_until) VALUES (?, ?, ?)",
+                [self.limiter, key, until],
+            )
+
+    def forget_locks(self, now: float) -> None:
+        with self.limits.using() as db:
+            db.execute(
+                "DELETE FROM limit_lockouts WHERE limiter = ? AND locked_until <= ?",
+                [self.limiter, now],
+            )
+
+    def close(self) -> None:
+        self.limits.close()
+
+
+KNOWN_LOGINS_LOCK = "known_camera_logins"
+
+
+class CatalogKnownLogins:
+    """ingestd's ``KnownLogins`` in the catalog: a camera that logged in through one node is
+    known to every node."""
+
+    def __init__(self, limits: SharedLimits) -> None:
+        self.limits = limits
+
+    def remember(self, address: str, account: str, until: float, now: float) -> None:
+        with self.limits.transaction(KNOWN_LOGINS_LOCK) as db:
+            db.execute("DELETE FROM known_camera_logins WHERE known_until <= ?", [now])
+            db.execute(
+                "DELETE FROM known_camera_logins WHERE address = ? AND account = ?",
+                [address, account],
+            )
+            db.execute(
+                "INSERT INTO known_camera_logins (address, account, known_until) VALUES (?, ?, ?)",
+                [address, account, until],
+            )
+
+    def is_known(self, address: str, account: str, now: float) -> bool:
+        with self.limits.using() as db:
+            row = db.execute(
+                "SELECT 1 FROM known_camera_logins"
+                " WHERE address = ? AND account = ? AND known_until > ?",
+                [address, account, now],
+            ).fetchone()
+        return row is not None
+
+    def any_known(self, address: str, now: float) -> bool:
+        with self.limits.using() as db:
+            row = db.execute(
+                "SELECT 1 FROM known_camera_logins WHERE address = ? AND known_until > ? LIMIT 1",
+                [address, now],
+            ).fetchone()
+        return row is not None
+
+    def close(self) -> None:
+        self.limits.close()
