@@ -120,17 +120,7 @@ class PosixMediaStore(MediaStore):
         return path
 
     def put(self, source: IO[bytes], key: str) -> None:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-        try:
-            with partial.open("wb") as handle:
-                shutil.copyfileobj(source, handle, COPY_CHUNK)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        _write_whole(source, self.path(key))
 
     def move_in(self, source: Path, key: str) -> None:
         target = self.path(key)
