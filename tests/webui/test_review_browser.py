@@ -106,11 +106,21 @@ def test_daily_review_groups_days_filters_by_strip_counts_unreviewed_and_steps_w
     now = datetime.now(UTC).replace(microsecond=0, second=0)
     # Three alarms in one hour of the garden today, one on the porch, one yesterday.
     hour_start = now.replace(minute=0) - timedelta(hours=1)
+    step = timedelta(minutes=1)
+    berlin_midnight = (
+        now.astimezone(ZoneInfo("Europe/Berlin"))
+        .replace(hour=0, minute=0, second=0)
+        .astimezone(UTC)
+    )
+    if hour_start < berlin_midnight:
+        # Just after midnight in Berlin the hour before is yesterday there: use today's first
+        # hour, its alarms seconds apart so that they are past already.
+        hour_start, step = berlin_midnight, timedelta(seconds=1)
     in_hour = [
-        store_recording(garden, (hour_start + timedelta(minutes=m)).isoformat(), poster=m == 10)
+        store_recording(garden, (hour_start + m * step).isoformat(), poster=m == 10)
         for m in (10, 25, 40)
     ]
-    store_recording(porch, (hour_start + timedelta(minutes=30)).isoformat(), poster=False)
+    store_recording(porch, (hour_start + 30 * step).isoformat(), poster=False)
     store_recording(garden, (now - timedelta(days=1)).isoformat(), poster=False)
     with atomic(catalog):
         catalog.execute(
