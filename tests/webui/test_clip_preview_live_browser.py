@@ -104,6 +104,11 @@ def test_preview_plays_on_hover_and_on_first_tap_and_labels_seek_the_player(
         f"() => document.getElementById('player').currentTime >= {first_s}", timeout=15000
     )
     page.locator("video#player").evaluate("v => v.pause()")
+    # The line follows the player on its timeupdate event, which may come after the seek.
+    page.wait_for_function(
+        "() => parseFloat(document.getElementById('playhead').getAttribute('x1')) > 0",
+        timeout=15000,
+    )
     assert float(page.locator("#playhead").get_attribute("x1")) > 0
     assert page.locator("figure.bestframe img").evaluate("img => img.naturalWidth") > 0
     screenshots(page, "label-track-seeked")
