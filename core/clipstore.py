@@ -1,7 +1,11 @@
 """Clip files: where recordings and thumbnails live, and the only code that moves or deletes them.
 
 Clips that failed only the camera fingerprint wait in a quarantine area beside the recordings
-(``<data_dir>/quarantine``) until their owner accepts or discards them, or they expire.
+(``quarantine/`` in the media store) until their owner accepts or discards them, or they expire:
+like a recording, on the storage every node shares, so any node may accept one. Before, they
+waited in the data folder of the node that received them (``<data_dir>/quarantine``); such a
+clip is still found there, and the pipeline moves them into the store when it starts
+(`adopt_node_quarantine`).
 
 Paths in the catalog are relative to the recordings/thumbs roots, so the data directory can move.
 Where they are kept for good is the media store (`core.media_store`): with a folder (the data
@@ -24,6 +28,7 @@ from core.settings.storage import StorageSettings
 
 RECORDINGS_AREA = "recordings"
 THUMBS_AREA = "thumbs"
+QUARANTINE_AREA = "quarantine"
 
 
 class ClipStore:
@@ -33,7 +38,10 @@ class ClipStore:
         root = self.media.root if isinstance(self.media, PosixMediaStore) else storage.data_dir
         self.recordings_root = Path(root) / RECORDINGS_AREA
         self.thumbs_root = Path(root) / THUMBS_AREA
-        self.quarantine_root = Path(storage.data_dir) / "quarantine"
+        self.quarantine_root = Path(root) / QUARANTINE_AREA
+        # Where a node kept its quarantined clips before they moved to the media store (the
+        # same folder when the store is the data folder).
+        self.node_quarantine_root = Path(storage.data_dir) / QUARANTINE_AREA
 
     @property
     def shared_elsewhere(self) -> bool:
@@ -190,21 +198,52 @@ class ClipStore:
         return f"{camera_id}/{job_id}.{ext}"
 
     def quarantine_file(self, relpath: str) -> Path:
+        """Where the quarantined clip is stored (a folder store) or fetched to (a bucket)."""
         return self._inside(self.quarantine_root, relpath)
 
-    def move_to_quarantine(self, source: Path, relpath: str) -> Path:
-        """Move a spooled clip into quarantine; idempotent like `move_in`."""
-        target = self.quarantine_file(relpath)
-        if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-        elif not target.exists():
-            raise FileNotFoundError(f"clip for {relpath} is neither in the spool nor quarantined")
-        return target
+    def move_to_quarantine(self, source: Path, relpath: str) -> None:
+        """Move a spooled clip into the store's quarantine; idempotent like `move_in`."""
+        try:
+            self.media.move_in(source, f"{QUARANTINE_AREA}/{relpath}")
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"clip for {relpath} is neither in the spool nor quarantined"
+            ) from None
+
+    def quarantined_clip(self, relpath: str) -> Path:
+        """The quarantined clip as a file on this node, to index it: the store's file, a copy
+        fetched from the bucket, or one still where an older version kept it on this node."""
+        kept_here = self._inside(self.node_quarantine_root, relpath)
+        if kept_here.exists():
+            return kept_here
+        path = self.quarantine_file(relpath)
+        if self.shared_elsewhere:
+            self.media.fetch(f"{QUARANTINE_AREA}/{relpath}", path)
+        return path
 
     def delete_quarantined(self, relpath: str) -> None:
         with contextlib.suppress(FileNotFoundError):
-            self.quarantine_file(relpath).unlink()
+            self._inside(self.node_quarantine_root, relpath).unlink()
+        self.media.delete([f"{QUARANTINE_AREA}/{relpath}"])
+        if self.shared_elsewhere:
+            with contextlib.suppress(FileNotFoundError):
+                self.quarantine_file(relpath).unlink()
+
+    def adopt_node_quarantine(self) -> int:
+        """Move the clips an older version quarantined in this node's data folder into the
+        store, so any node may accept them (upgrade in place); how many were moved. Nothing to
+        do when the store is the data folder."""
+        root = self.node_quarantine_root
+        if not root.is_dir() or (
+            not self.shared_elsewhere and root.resolve() == self.quarantine_root.resolve()
+        ):
+            return 0
+        moved = 0
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and ".partial" not in path.name:
+                self.media.move_in(path, f"{QUARANTINE_AREA}/{path.relative_to(root).as_posix()}")
+                moved += 1
+        return moved
 
     @staticmethod
     def _inside(root: Path, relpath: str) -> Path:

@@ -13,6 +13,8 @@ with its own isolated media process (`MediaWorker`):
   never waits behind a backlog of analyses.
 
 Catalog writes happen here, in the workers' threads; pixels only in the media processes.
+A worker claims the clip it works on; one heartbeat thread (`LeaseHeartbeat`) keeps the leases
+of the clips the workers hold, however long a stage takes.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from core.catalog.detections import any_camera_detects
 from core.catalog.jobs import claim_next_job, release_claims_of
 from core.catalog.service_figures import analysis_backlog
 from core.catalog.states import JobState
+from core.clipstore import ClipStore
 from core.settings import Settings
 from pipeline.clip_media import MediaFailed
 from pipeline.integrations.dispatcher import NotificationDispatcher
+from pipeline.leases import LeaseHeartbeat
 from pipeline.media_worker import MediaWorker
 from pipeline.metrics import MetricsEndpoint
 from pipeline.processor import ClipProcessor
@@ -82,6 +86,7 @@ class PipelineDaemon:
         self._metrics: MetricsEndpoint | None = None
         self._notifications: NotificationDispatcher | None = None
         self.worker_prefix = f"pipeline@{settings.pipeline.node_name}:"
+        self.leases = LeaseHeartbeat(settings, self.stop_event)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -111,6 +116,9 @@ class PipelineDaemon:
 
     def start_spool(self) -> None:
         spool.ensure_spool(self.settings.storage.spool_dir)
+        adopted = ClipStore(self.settings.storage).adopt_node_quarantine()
+        if adopted:
+            logger.info("moved %d quarantined clips from this node into the media store", adopted)
 
     def start_catalog(self) -> None:
         db = open_catalog(self.settings.storage.catalog_path)
@@ -122,6 +130,7 @@ class PipelineDaemon:
 
     def start_workers(self) -> None:
         self.analysis_waiting.set()  # a previous run may have left clips waiting
+        self._start_thread("leases", self.leases.run)
         for number in range(self.settings.pipeline.worker_count):
             self._start_thread(f"index-{number}", self._index_work, f"{self.worker_prefix}{number}")
             self._start_thread(
@@ -211,7 +220,8 @@ class PipelineDaemon:
                 except queue.Empty:
                     continue
                 try:
-                    outcome = processor.process(folder)
+                    with self.leases.holding(worker_id):
+                        outcome = processor.process(folder)
                 finally:
                     with self._queued_lock:
                         self._queued.discard(folder.name)
@@ -247,11 +257,14 @@ class PipelineDaemon:
         """Analyse the longest-waiting clip no other worker holds, if any."""
         # Cleared before looking, so a clip indexed meanwhile sets it again and is not missed.
         self.analysis_waiting.clear()
-        job = claim_next_job(processor.db, processor.worker_id, JobState.ANALYSING)
-        if job is None:
-            return
-        self.analysis_waiting.set()  # there may be more behind this one
-        outcome = processor.analyse_claimed(job["id"])
+        with self.leases.holding(processor.worker_id):
+            job = claim_next_job(
+                processor.db, processor.worker_id, JobState.ANALYSING, processor.lease_s
+            )
+            if job is None:
+                return
+            self.analysis_waiting.set()  # there may be more behind this one
+            outcome = processor.analyse_claimed(job["id"])
         if outcome is not None:
             self._notify(outcome)
 

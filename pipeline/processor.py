@@ -14,6 +14,12 @@ Everything that reads pixels goes through ``self.media`` (in the daemon: an isol
 process). Every stage is idempotent or commits its work together with the job's new state, so a
 crash at any point resumes from the last committed state (`resume_point`): nothing is lost and
 nothing is indexed twice.
+
+A worker holds the job it works on (`jobs.claim_job`; the daemon's heartbeat keeps the lease).
+Every write that takes the job further names this worker as its holder: a worker that lost the
+job to another (it was paused or cut off past its lease) gets `jobs.LostClaim`, its transaction
+is rolled back, and it lets the clip go; the files both made are the same files (their names
+come from the job), so the clip is stored once.
 """
 
 from __future__ import annotations
@@ -97,6 +103,7 @@ class ClipProcessor:
         self.settings = settings
         self.db = db
         self.worker_id = worker_id
+        self.lease_s = settings.pipeline.lease_s
         # The daemon passes a `MediaWorker`, so a hostile file's decoder runs in a worker
         # process; tests and the CLI work in this process.
         self.media: ClipMedia = media if media is not None else LocalMedia(settings)
@@ -120,23 +127,25 @@ class ClipProcessor:
         if resumed is not None:
             return resumed
         job_id = job["id"]
-        if not jobs.claim_job(self.db, job_id, self.worker_id):
+        if not jobs.claim_job(self.db, job_id, self.worker_id, self.lease_s):
             return None
         try:
             job = jobs.get_job(self.db, job_id)
+            if job["state"] not in jobs.OPEN_STATES:
+                # Another worker took it further between our look and our claim (its lease
+                # ended with its work): the next rescan finds it where it rests.
+                return None
             if job["state"] == JobState.RECEIVED:
                 state = self.check(job, folder, upload, camera, started)
                 if state != JobState.VALIDATED:
                     return state
-                if not jobs.renew_lease(self.db, job_id, self.worker_id):
-                    logger.warning(
-                        "job %s: lease ran out during the checks; left to its holder", job_id
-                    )
-                    return None
                 job = jobs.get_job(self.db, job_id)
             state = self.index(job, spool.clip_path(folder), started, folder)
             self._evaluate_fair_use(job)
             return state
+        except jobs.LostClaim:
+            self._log_lost(job_id)
+            return None
         except Exception:
             logger.exception("job %s: processing failed", job_id)
             self._after_failure(job_id)
@@ -260,9 +269,15 @@ class ClipProcessor:
         if is_still(verdict.probe):
             # A still has no fingerprint to learn and no lane: it is filed with its alarm now.
             jobs.advance_job(
-                self.db, job["id"], JobState.VALIDATED, probe=verdict.probe, started_at=started_at
+                self.db,
+                job["id"],
+                JobState.VALIDATED,
+                probe=verdict.probe,
+                started_at=started_at,
+                holder=self.worker_id,
             )
             return JobState.VALIDATED
+        # Learned once per job (a worker that lost the clip to another adds nothing).
         learn_fingerprint(
             self.db,
             camera["id"],
@@ -281,6 +296,7 @@ class ClipProcessor:
             probe=verdict.probe,
             lane=verdict.lane,
             started_at=started_at,
+            holder=self.worker_id,
         )
         return JobState.VALIDATED
 
@@ -331,7 +347,13 @@ class ClipProcessor:
                 window_s=validation.snapshot_window_s,
                 longest_clip_s=validation.max_duration_s,
             )
-            jobs.advance_job(self.db, job["id"], JobState.INDEXED, recording_id=recording_id)
+            jobs.advance_job(
+                self.db,
+                job["id"],
+                JobState.INDEXED,
+                recording_id=recording_id,
+                holder=self.worker_id,
+            )
         if not own_recording and has_poster:
             self.clips.delete_thumb(thumb_rel)
         self.clips.drop_local(relpath)
@@ -383,7 +405,12 @@ class ClipProcessor:
             )
             # The analysis counts its own tries from here.
             jobs.advance_job(
-                self.db, job["id"], visible_as, recording_id=recording_id, reset_attempts=True
+                self.db,
+                job["id"],
+                visible_as,
+                recording_id=recording_id,
+                reset_attempts=True,
+                holder=self.worker_id,
             )
             # Snapshots of this alarm that came first join the clip.
             gathered = gather_stills(
@@ -424,7 +451,7 @@ class ClipProcessor:
         plates and false-alarm verdict of a visible clip. A clip that cannot be analysed is
         tried again once, then stays visible without labels (reason ``analysis_failed``).
         None if another worker holds the job or it is not waiting for analysis."""
-        if not jobs.claim_job(self.db, job_id, self.worker_id):
+        if not jobs.claim_job(self.db, job_id, self.worker_id, self.lease_s):
             return None
         return self.analyse_claimed(job_id)
 
@@ -433,12 +460,15 @@ class ClipProcessor:
         claim is given back at the end."""
         try:
             return self._analyse_claimed(job_id)
+        except jobs.LostClaim:
+            self._log_lost(job_id)
+            return None
         except Exception:
             # Our own error (a bug, a locked catalog): the clip stays visible and is tried
             # again on the next pass, given up after MAX_ANALYSIS_ATTEMPTS so it cannot loop.
             logger.exception("job %s: analysis failed", job_id)
             if jobs.get_job(self.db, job_id)["attempts"] >= MAX_ANALYSIS_ATTEMPTS:
-                jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="analysis_error")
+                self._advance_if_held(job_id, JobState.ANALYSED, reason="analysis_error")
             return None
         finally:
             jobs.release_job(self.db, job_id, self.worker_id)
@@ -450,7 +480,13 @@ class ClipProcessor:
         started = time.monotonic()
         recording = get_recording_by_job(self.db, job_id)
         if recording is None:  # deleted by its owner while it waited
-            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="recording_deleted")
+            jobs.advance_job(
+                self.db,
+                job_id,
+                JobState.ANALYSED,
+                reason="recording_deleted",
+                holder=self.worker_id,
+            )
             return JobState.ANALYSED
         try:
             result = self.detection.analyse(job["camera_id"], recording["path"])
@@ -462,8 +498,11 @@ class ClipProcessor:
             logger.error("job %s: analysis given up (%s); clip stays visible", job_id, failed)
         self.clips.publish(recording["path"])  # frames and plate crops, before their rows
         with atomic(self.db):
+            # Fenced first: a worker that lost the clip stores no second set of labels.
+            jobs.advance_job(
+                self.db, job_id, JobState.ANALYSED, reason=reason, holder=self.worker_id
+            )
             self.detection.store(recording["id"], result)
-            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason=reason)
         self.clips.drop_local(recording["path"])
         log_clip(job, JobState.ANALYSED, reason, recording["duration_s"], started)
         return JobState.ANALYSED
@@ -506,6 +545,7 @@ class ClipProcessor:
                 probe=verdict.probe,
                 lane=decision.lane,
                 started_at=started_at,
+                holder=self.worker_id,
             )
             set_release_at(self.db, job["id"], iso(now + decision.delay))
             told = notice is not None and record_notice(self.db, job["camera_id"], notice, iso(now))
@@ -541,6 +581,7 @@ class ClipProcessor:
                 probe=verdict.probe,
                 lane="normal",
                 started_at=started_at,
+                holder=self.worker_id,
             )
         self._finish_quarantine(jobs.get_job(self.db, job["id"]), folder)
         log_clip(
@@ -579,7 +620,12 @@ class ClipProcessor:
         with atomic(self.db):
             insert_rejection(self.db, job, verdict.reason or "rejected", verdict.detail)
             jobs.advance_job(
-                self.db, job["id"], JobState.REJECTED, reason=verdict.reason, detail=verdict.detail
+                self.db,
+                job["id"],
+                JobState.REJECTED,
+                reason=verdict.reason,
+                detail=verdict.detail,
+                holder=self.worker_id,
             )
         spool.remove_upload(folder)
         log_clip(job, JobState.REJECTED, verdict.reason, verdict.probe.get("duration_s"), started)
@@ -604,12 +650,32 @@ class ClipProcessor:
 
     def _after_failure(self, job_id: str) -> None:
         job = jobs.get_job(self.db, job_id)
-        if job["attempts"] >= MAX_ATTEMPTS:
-            # Keep the upload: an accepted clip is never dropped because of our own bug.
-            jobs.advance_job(self.db, job_id, JobState.FAILED, reason="processing_error")
+        # Keep the upload: an accepted clip is never dropped because of our own bug.
+        if job["attempts"] >= MAX_ATTEMPTS and self._advance_if_held(
+            job_id, JobState.FAILED, reason="processing_error"
+        ):
             logger.error(
-                "job %s: gave up after %d attempts; upload kept in spool", job_id, job["attempts"]
+                "job %s: gave up after %d attempts; upload kept in spool",
+                job_id,
+                job["attempts"],
             )
+
+    def _advance_if_held(self, job_id: str, state: JobState, *, reason: str) -> bool:
+        """Give up on a job after our own errors, unless it is another worker's by now."""
+        try:
+            jobs.advance_job(self.db, job_id, state, reason=reason, holder=self.worker_id)
+        except jobs.LostClaim:
+            self._log_lost(job_id)
+            return False
+        return True
+
+    def _log_lost(self, job_id: str) -> None:
+        logger.warning(
+            "job %s: lost the clip to another worker (%s's lease ran out); left to it, nothing"
+            " stored twice",
+            job_id,
+            self.worker_id,
+        )
 
     def _camera(self, camera_id: int | None) -> dict[str, Any] | None:
         if camera_id is None:

@@ -1,6 +1,10 @@
 """What happens to a quarantined clip: its owner accepts it (the fingerprint learns the new
 encoder settings and the clip is indexed), discards it, or it expires.
 
+The clip waits in the media store every node shares (`core.clipstore`), so the owner may accept
+it through any web node; the acceptance claims the job like a pipeline worker, so two nodes
+accepting at once index it once.
+
 A discarded or expired clip ends like a rejection: the file goes, a metadata-only rejection
 row (`fingerprint_mismatch`) stays for the admin. `expire_quarantine` is the scheduler's.
 """
@@ -9,11 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from datetime import datetime
 
 import sqlite_utils
 
-from core.catalog import atomic, jobs
+from core.catalog import NotFound, atomic, jobs
 from core.catalog.fingerprints import learn_fingerprint
 from core.catalog.quarantine import (
     QuarantinedClip,
@@ -43,18 +49,31 @@ def accept_quarantined(
     """The owner confirms the clip is theirs: learn its settings, index it; returns the
     recording id. ``owner_id`` restricts to that owner's clips (NotFound otherwise)."""
     row = get_quarantined(db, quarantine_id, owner_id=owner_id)
-    job = jobs.get_job(db, row["job_id"])
-    processor = ClipProcessor(settings, db, "quarantine-accept")
-    if job["state"] == JobState.QUARANTINED:
-        probe = json.loads(job["probe_json"] or "{}")
-        learn_fingerprint(
-            db, job["camera_id"], ClipFingerprint.from_probe(probe), job["id"], until_samples=None
-        )
-        recording_id = processor.index_stored(job, processor.clips.quarantine_file(row["path"]))
-    else:
-        recording_id = job["recording_id"]
-    with atomic(db):
-        delete_quarantined(db, quarantine_id)
+    node = settings.pipeline.node_name
+    worker = f"quarantine-accept@{node}:{os.getpid()}.{threading.get_ident()}"
+    if not jobs.claim_job(db, row["job_id"], worker, settings.pipeline.lease_s):
+        raise NotFound(f"quarantined clip {quarantine_id} (being accepted elsewhere)")
+    try:
+        job = jobs.get_job(db, row["job_id"])
+        processor = ClipProcessor(settings, db, worker)
+        if job["state"] == JobState.QUARANTINED:
+            probe = json.loads(job["probe_json"] or "{}")
+            learn_fingerprint(
+                db,
+                job["camera_id"],
+                ClipFingerprint.from_probe(probe),
+                job["id"],
+                until_samples=None,
+            )
+            clip = processor.clips.quarantined_clip(row["path"])
+            recording_id = processor.index_stored(job, clip)
+        else:
+            recording_id = job["recording_id"]
+        processor.clips.delete_quarantined(row["path"])  # a bucket's copy; a folder's moved
+        with atomic(db):
+            delete_quarantined(db, quarantine_id)
+    finally:
+        jobs.release_job(db, row["job_id"], worker)
     logger.info(
         "quarantine %s (job %s, camera %s) accepted as recording %s",
         quarantine_id,

@@ -9,6 +9,12 @@ workers, on one node or on many sharing a PostgreSQL catalog, never both win the
 worker that dies keeps its claim only until the lease runs out; then any worker takes the job
 over. `claim_next_job` takes the oldest waiting job that nobody holds; on PostgreSQL with
 ``FOR UPDATE SKIP LOCKED``, so claimers on many nodes pass each other instead of queueing.
+
+A live worker keeps its leases with `renew_leases` (the pipeline's heartbeat). A worker that
+only seemed dead (paused, cut off from the catalog) may come back after another took its job
+over: every write that takes a claimed job further names its ``holder`` (`advance_job`) and
+raises `LostClaim` when the job is no longer that worker's, so the transaction that would have
+stored the clip a second time is rolled back (fencing).
 """
 
 from __future__ import annotations
@@ -35,6 +41,17 @@ OPEN_STATES = (JobState.RECEIVED, JobState.VALIDATED)
 # How long a claim holds a job without a word from its worker: longer than any stage of a clip
 # takes, so only a worker that is gone loses its jobs.
 CLAIM_LEASE_S = 600.0
+
+
+class LostClaim(Exception):
+    """The worker no longer holds the job: its lease ran out and another worker took it over.
+    Raised inside the transaction of the write, which is rolled back."""
+
+    def __init__(self, job_id: str, worker: str) -> None:
+        super().__init__(f"job {job_id} is no longer held by {worker}")
+        self.job_id = job_id
+        self.worker = worker
+
 
 # Who may claim: nobody holds the job, the claimer itself does, or the holder's lease ran out.
 _CLAIMABLE = "(claimed_by IS NULL OR claimed_by = ? OR lease_until < ?)"
@@ -149,6 +166,23 @@ def renew_lease(
         return cursor.rowcount == 1
 
 
+def renew_leases(
+    db: sqlite_utils.Database, workers: list[str], lease_s: float = CLAIM_LEASE_S
+) -> int:
+    """Extend the leases of every job one of ``workers`` holds, in one write (a daemon's
+    heartbeat); returns how many it extended. A job another worker took over meanwhile is not
+    touched: its holder is no longer one of ``workers``."""
+    if not workers:
+        return 0
+    placeholders = ", ".join("?" for _ in workers)
+    with atomic(db):
+        cursor = db.execute(
+            f"UPDATE jobs SET lease_until = ? WHERE claimed_by IN ({placeholders})",  # noqa: S608
+            [lease_end(lease_s), *workers],
+        )
+        return cursor.rowcount
+
+
 def release_job(db: sqlite_utils.Database, job_id: str, worker: str | None = None) -> None:
     """Give the job back; with ``worker``, only if that worker still holds it (after its lease
     ran out, the job may be another worker's)."""
@@ -184,9 +218,12 @@ def advance_job(
     recording_id: int | None = None,
     started_at: str | None = None,
     reset_attempts: bool = False,
+    holder: str | None = None,
 ) -> None:
     """Move a job to ``state`` (inside the caller's transaction if one is open);
-    ``reset_attempts`` starts the count of tries afresh for the next stage."""
+    ``reset_attempts`` starts the count of tries afresh for the next stage. With ``holder``,
+    only while that worker holds the job: `LostClaim` otherwise, which rolls the caller's
+    whole transaction back (the worker that took the job over stores the clip, not this one)."""
     fields: dict[str, Any] = {"state": state, "updated_at": utcnow()}
     if reset_attempts:
         fields["attempts"] = 0
@@ -203,8 +240,14 @@ def advance_job(
     if started_at is not None:
         fields["started_at"] = started_at
     assignments = ", ".join(f"{name} = ?" for name in fields)
+    held, values = (" AND claimed_by = ?", [job_id, holder]) if holder else ("", [job_id])
     with atomic(db):
-        db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])  # noqa: S608 - names are ours
+        cursor = db.execute(
+            f"UPDATE jobs SET {assignments} WHERE id = ?{held}",  # noqa: S608 - names are ours
+            [*fields.values(), *values],
+        )
+        if holder and cursor.rowcount != 1:
+            raise LostClaim(job_id, holder)
 
 
 def count_jobs_by_state(db: sqlite_utils.Database) -> dict[str, int]:

@@ -24,6 +24,14 @@ class PipelineSettings(StrictModel):
         description="This node's name in the job claims of the shared catalog (default: the "
         "host name). Two pipeline daemons on one host against one catalog need different names.",
     )
+    lease_s: float = Field(
+        600.0,
+        ge=1,
+        le=86_400,
+        description="How long a worker's claim on a clip holds without a word from it: renewed "
+        "every third of it while the worker lives, so a node that dies or stops answering "
+        "loses its clips to another node this long after.",
+    )
     workers: int | Literal["auto"] = Field(
         "auto",
         description='Clips processed in parallel, each in its own media worker process; "auto": '
