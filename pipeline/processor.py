@@ -131,6 +131,8 @@ class ClipProcessor:
             return None
         try:
             job = jobs.get_job(self.db, job_id)
+            if job["claimed_by"] != self.worker_id:
+                raise jobs.LostClaim(job_id, self.worker_id)  # we were paused past the lease
             if job["state"] not in jobs.OPEN_STATES:
                 # Another worker took it further between our look and our claim (its lease
                 # ended with its work): the next rescan finds it where it rests.
@@ -330,6 +332,7 @@ class ClipProcessor:
         # In the media store before the row that points at it, as for a clip.
         self.clips.publish(relpath)
         with atomic(self.db):
+            jobs.fence(self.db, job["id"], self.worker_id)  # before the rows of the still
             recording_id, own_recording = file_still(
                 self.db,
                 {
@@ -381,6 +384,7 @@ class ClipProcessor:
         # the node that received it; a folder: already in place).
         self.clips.publish(relpath)
         with atomic(self.db):
+            jobs.fence(self.db, job["id"], self.worker_id)  # before the recording's row
             recording_id = insert_recording(
                 self.db,
                 {
@@ -618,6 +622,7 @@ class ClipProcessor:
         # The row is committed first: if we crash before the delete, the retry sees a final
         # state and only removes the folder.
         with atomic(self.db):
+            jobs.fence(self.db, job["id"], self.worker_id)
             insert_rejection(self.db, job, verdict.reason or "rejected", verdict.detail)
             jobs.advance_job(
                 self.db,

@@ -206,6 +206,19 @@ def release_claims_of(db: sqlite_utils.Database, worker_prefix: str) -> int:
         return cursor.rowcount
 
 
+def fence(db: sqlite_utils.Database, job_id: str, worker: str) -> None:
+    """Inside the caller's write transaction: go on only while ``worker`` holds the job,
+    `LostClaim` otherwise. Written (not read), so on PostgreSQL the row stays locked until the
+    commit and no claim slips in between this check and the caller's other writes."""
+    with atomic(db):
+        cursor = db.execute(
+            "UPDATE jobs SET claimed_by = claimed_by WHERE id = ? AND claimed_by = ?",
+            [job_id, worker],
+        )
+        if cursor.rowcount != 1:
+            raise LostClaim(job_id, worker)
+
+
 def advance_job(
     db: sqlite_utils.Database,
     job_id: str,
@@ -240,14 +253,10 @@ def advance_job(
     if started_at is not None:
         fields["started_at"] = started_at
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    held, values = (" AND claimed_by = ?", [job_id, holder]) if holder else ("", [job_id])
     with atomic(db):
-        cursor = db.execute(
-            f"UPDATE jobs SET {assignments} WHERE id = ?{held}",  # noqa: S608 - names are ours
-            [*fields.values(), *values],
-        )
-        if holder and cursor.rowcount != 1:
-            raise LostClaim(job_id, holder)
+        if holder is not None:
+            fence(db, job_id, holder)
+        db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])  # noqa: S608 - names are ours
 
 
 def count_jobs_by_state(db: sqlite_utils.Database) -> dict[str, int]:

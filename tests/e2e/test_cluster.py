@@ -8,9 +8,14 @@ handed over into the spool of the node that received it and indexed from there) 
 root is one shared folder (`[storage] media`); or every node has the same, shared data folder,
 which is the media root too, so both pipelines see both nodes' spool and the claim lets one go on.
 
-One pipeline is killed with SIGKILL while it holds a clip; it comes back as its unit's
-``Restart=`` brings it back. Every upload the servers confirmed (226 / SFTP close) must then
-be one recording, visible through the web node, and each scheduled job must have run once.
+One pipeline is killed with SIGKILL while it holds a clip. With a data folder per node, its
+spool is its own: it comes back as its unit's ``Restart=`` brings it back. With the shared data
+folder it stays dead: the other node takes its clip over once the (short) lease ran out. Then
+the dead node comes back, and the other one is paused (SIGSTOP) while it holds a clip, past its
+lease: the first takes that clip over and indexes it, and the paused one, resumed, finds the
+clip gone and stores nothing (fencing). Every upload the servers confirmed (226 / SFTP close)
+must be one recording, with one set of files, visible through the web node, and each scheduled
+job must have run once.
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ SCHEDULE = {
 }
 CLIPS_PER_PROTOCOL = 3
 KILL_WITHIN_S = 60
+# Short, so a dead or paused node's clip is taken over within seconds (heartbeat every 1 s).
+LEASE_S = 3
+OPEN_STATES = ("received", "validated")
 
 
 class Cluster:
@@ -83,7 +91,12 @@ class Cluster:
             "ftp": {"listen": f"{host}:{free_port()}", "passive_ports": f"{low}-{high}"},
             "sftp": {"listen": f"{host}:{free_port()}"},
             "web": {"listen": f"{host}:{free_port()}"},
-            "pipeline": {"poll_interval_s": 0.5, "workers": 1, "node_name": node},
+            "pipeline": {
+                "poll_interval_s": 0.5,
+                "workers": 1,
+                "node_name": node,
+                "lease_s": LEASE_S,
+            },
             "schedule": SCHEDULE,
             "logging": {"level": "INFO"},
         }
@@ -118,6 +131,13 @@ class Cluster:
         process = self.processes[key]
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+    def signal(self, key: str, number: signal.Signals) -> None:
+        """Send the signal to the service and its media worker processes."""
+        os.killpg(self.processes[key].pid, number)
+
+    def log(self, key: str) -> str:
+        return self.logs[key].read_text(errors="replace")
 
     def stop_all(self) -> None:
         for process in self.processes.values():
@@ -156,20 +176,51 @@ def cluster(request, tmp_path: Path, postgres_catalog_url: str):
         running.stop_all()
 
 
-def kill_while_holding_a_clip(cluster: Cluster, node: str) -> list[tuple]:
-    """SIGKILL the node's pipeline as soon as it holds a clip; the jobs it held (none if it
-    held none within ``KILL_WITHIN_S``)."""
+def open_clips_held(conn: psycopg.Connection, node: str) -> list[str]:
+    """The clips the node's pipeline holds that it has not stored yet."""
+    rows = conn.execute(
+        "SELECT id FROM jobs WHERE claimed_by LIKE %s AND state IN (%s, %s)",
+        [f"pipeline@{node}:%", *OPEN_STATES],
+    ).fetchall()
+    return [job_id for (job_id,) in rows]
+
+
+def kill_while_holding_a_clip(cluster: Cluster, node: str) -> list[str]:
+    """SIGKILL the node's pipeline as soon as it holds a clip; the clips it left unfinished
+    (none if it held none within ``KILL_WITHIN_S``, or stored it between look and kill)."""
     deadline = time.monotonic() + KILL_WITHIN_S
     with psycopg.connect(cluster.catalog_url, autocommit=True) as conn:
         while time.monotonic() < deadline:
-            held = conn.execute(
-                "SELECT id, state FROM jobs WHERE claimed_by LIKE %s", [f"pipeline@{node}:%"]
-            ).fetchall()
-            if held:
+            if open_clips_held(conn, node):
                 cluster.kill(f"{node}-pipeline")
-                return held
+                return open_clips_held(conn, node)
             time.sleep(0.01)
     return []
+
+
+def pause_while_holding_a_clip(cluster: Cluster, node: str) -> str | None:
+    """SIGSTOP the node's pipeline while it holds a clip it has not stored, outside a catalog
+    transaction (a paused transaction would hold the catalog's writer lock: a real partition
+    ends that with the connection); the clip, or None if none came within ``KILL_WITHIN_S``."""
+    key = f"{node}-pipeline"
+    deadline = time.monotonic() + KILL_WITHIN_S
+    with psycopg.connect(cluster.catalog_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if not open_clips_held(conn, node):
+                time.sleep(0.01)
+                continue
+            cluster.signal(key, signal.SIGSTOP)
+            time.sleep(0.5)
+            held = open_clips_held(conn, node)
+            [(stuck,)] = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%%'"
+                " AND state_change < now() - interval '0.3 seconds'"
+            ).fetchall()
+            if held and not stuck:
+                return held[0]
+            cluster.signal(key, signal.SIGCONT)  # stored meanwhile, or paused mid-write
+    return None
 
 
 def upload_batch(cluster: Cluster, cameras: dict[str, dict], batch: int, clip: bytes) -> list[str]:
@@ -206,14 +257,49 @@ def test_two_ingest_and_pipeline_nodes_and_a_web_node_index_every_confirmed_clip
 
     # Node B's pipeline dies while it holds one of the first clips (watched for while they
     # are uploaded: a clip is held for a fraction of a second); node B's ingestd goes on
-    # taking uploads, which wait in the spool until that pipeline is started again.
-    with ThreadPoolExecutor(1) as watcher:
-        killed = watcher.submit(kill_while_holding_a_clip, cluster, "node-b")
-        confirmed = upload_batch(cluster, cameras, 1, clip)
-        held = killed.result(timeout=KILL_WITHIN_S + 5)
+    # taking uploads.
+    confirmed: list[str] = []
+    for batch in range(1, 4):
+        with ThreadPoolExecutor(1) as watcher:
+            killed = watcher.submit(kill_while_holding_a_clip, cluster, "node-b")
+            confirmed += upload_batch(cluster, cameras, batch, clip)
+            held = killed.result(timeout=KILL_WITHIN_S + 5)
+        if held:
+            break
+        cluster.start("node-b", "pipeline", [])  # it stored its clip just before it died
     assert held, f"node B's pipeline held no clip within {KILL_WITHIN_S} s"
-    confirmed += upload_batch(cluster, cameras, 2, clip)
+    confirmed += upload_batch(cluster, cameras, 5, clip)
+    if cluster.shared_data_dir:
+        # Nobody restarts node B: node A takes its clip over once the lease ran out.
+        wait_for(
+            lambda: all(
+                f"job={job_id} outcome=indexed" in cluster.log("node-a-pipeline") for job_id in held
+            ),
+            timeout=LEASE_S + 30,
+            what="node A indexed the clip node B held when it died",
+        )
+    # Node B comes back (with its own spool, the only way its waiting uploads are indexed).
     cluster.start("node-b", "pipeline", [])
+    if cluster.shared_data_dir:
+        # Node A is paused (SIGSTOP: a hung host, a partition) past its lease while it holds a
+        # clip; node B takes it over; node A, resumed, must not store it a second time.
+        with ThreadPoolExecutor(1) as watcher:
+            pausing = watcher.submit(pause_while_holding_a_clip, cluster, "node-a")
+            confirmed += upload_batch(cluster, cameras, 6, clip)
+            paused = pausing.result(timeout=KILL_WITHIN_S + 5)
+        assert paused, f"node A's pipeline held no clip within {KILL_WITHIN_S} s"
+        wait_for(
+            lambda: f"job={paused} outcome=indexed" in cluster.log("node-b-pipeline"),
+            timeout=LEASE_S + 30,
+            what="node B indexed the clip paused node A held",
+        )
+        cluster.signal("node-a-pipeline", signal.SIGCONT)
+        wait_for(
+            lambda: f"job {paused}: lost the clip" in cluster.log("node-a-pipeline"),
+            timeout=30,
+            what="node A, resumed, saw that it lost the clip",
+        )
+        assert cluster.processes["node-a-pipeline"].poll() is None, "node A goes on"
 
     def indexed() -> list[tuple]:
         rows = catalog_rows(
