@@ -7,25 +7,31 @@ really run side by side.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.catalog import Dialect, open_catalog
+from core.catalog import Dialect, atomic, open_catalog
 from core.catalog.jobs import (
+    LostClaim,
+    advance_job,
     claim_job,
     claim_next_job,
     get_job,
     register_job,
     release_job,
     renew_lease,
+    renew_leases,
 )
 from core.catalog.states import JobState
 from pipeline.daemon import PipelineDaemon
+from pipeline.leases import LeaseHeartbeat
 from pipeline.scheduler.job_table import ScheduledJob
 from pipeline.scheduler.runner import run_scheduled_job
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.both_engines
 
@@ -164,3 +170,77 @@ def test_a_restarted_pipeline_releases_its_own_nodes_claims_not_another_nodes_on
 
     assert get_job(catalog, held_by_a)["claimed_by"] == f"{daemon_a.worker_prefix}a0"
     assert get_job(catalog, left_by_b)["claimed_by"] is None
+
+
+def test_a_worker_that_lost_its_job_stores_nothing_and_the_new_holder_goes_on(catalog, make_camera):
+    [job_id] = _jobs(catalog, make_camera(), 1)
+    assert claim_job(catalog, job_id, "node-a:1", lease_s=-1)  # node-a paused past its lease
+    assert claim_job(catalog, job_id, "node-b:1")
+
+    # node-a resumes and writes its result: the whole transaction is rolled back.
+    with pytest.raises(LostClaim), atomic(catalog):
+        catalog.execute("UPDATE jobs SET detail = 'labels of node-a' WHERE id = ?", [job_id])
+        advance_job(catalog, job_id, JobState.ANALYSED, holder="node-a:1")
+    job = get_job(catalog, job_id)
+    assert (job["state"], job["detail"], job["claimed_by"]) == (
+        JobState.ANALYSING,
+        None,
+        "node-b:1",
+    )
+
+    advance_job(catalog, job_id, JobState.ANALYSED, detail="labels of node-b", holder="node-b:1")
+    job = get_job(catalog, job_id)
+    assert (job["state"], job["detail"]) == (JobState.ANALYSED, "labels of node-b")
+
+
+def test_the_heartbeat_extends_its_own_workers_leases_only(catalog, make_camera):
+    held_1, held_2, taken_over, others = _jobs(catalog, make_camera(), 4)
+    for job_id, worker in (
+        (held_1, "node-a:1"),
+        (held_2, "node-a:2"),
+        (taken_over, "node-b:3"),  # was node-a:3's; its lease ran out and node-b took it
+        (others, "node-b:1"),
+    ):
+        assert claim_job(catalog, job_id, worker, lease_s=60)
+
+    assert renew_leases(catalog, ["node-a:1", "node-a:2", "node-a:3"], lease_s=600) == 2
+
+    def lease_left_s(job_id: str) -> float:
+        until = datetime.fromisoformat(get_job(catalog, job_id)["lease_until"])
+        return (until - datetime.now(UTC)).total_seconds()
+
+    assert lease_left_s(held_1) > 500 and lease_left_s(held_2) > 500
+    assert lease_left_s(taken_over) < 61 and lease_left_s(others) < 61
+    assert get_job(catalog, taken_over)["claimed_by"] == "node-b:3"
+    assert renew_leases(catalog, []) == 0
+
+
+def test_a_live_daemon_keeps_its_clip_past_the_lease_and_a_dead_one_loses_it_within_it(
+    catalog, settings, make_camera
+):
+    settings.pipeline.lease_s = 1.5
+    [job_id] = _jobs(catalog, make_camera(), 1)
+    stopped = threading.Event()
+    heartbeat = LeaseHeartbeat(settings, stopped)
+    beating = threading.Thread(target=heartbeat.run, daemon=True)
+    beating.start()
+    try:
+        with heartbeat.holding("node-a:a0"):
+            assert claim_job(catalog, job_id, "node-a:a0", lease_s=1.5)
+            # One stage that runs for longer than the lease (a long detection).
+            for _ in range(5):
+                time.sleep(0.5)
+                assert not claim_job(catalog, job_id, "node-b:a0")
+            # node-a dies: nothing renews its lease any more. The catalog keeps times to the
+            # second, so the lease runs out within lease_s + 1 s of the last beat.
+            stopped.set()
+            beating.join(timeout=5)
+            taken = wait_for(
+                lambda: claim_job(catalog, job_id, "node-b:a0"),
+                timeout=1.5 + 1 + 0.5,
+                interval=0.1,
+                what="node-b took the dead node's clip over",
+            )
+    finally:
+        stopped.set()
+    assert taken and get_job(catalog, job_id)["claimed_by"] == "node-b:a0"

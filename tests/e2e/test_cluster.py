@@ -20,8 +20,10 @@ job must have run once.
 
 from __future__ import annotations
 
+import html
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -223,13 +225,19 @@ def pause_while_holding_a_clip(cluster: Cluster, node: str) -> str | None:
     return None
 
 
-def upload_batch(cluster: Cluster, cameras: dict[str, dict], batch: int, clip: bytes) -> list[str]:
-    """``CLIPS_PER_PROTOCOL`` clips over FTP and as many over SFTP to each ingest node; the
-    names of those the server confirmed (226 / the SFTP close answered)."""
+def upload_batch(
+    cluster: Cluster,
+    cameras: dict[str, dict],
+    batch: int,
+    clip: bytes,
+    per_protocol: int = CLIPS_PER_PROTOCOL,
+) -> list[str]:
+    """``per_protocol`` clips over FTP and as many over SFTP to each ingest node; the names of
+    those the server confirmed (226 / the SFTP close answered)."""
     confirmed = []
     for number, (node, camera) in enumerate(cameras.items()):
         vault = cluster.vault(node)
-        for index in range(CLIPS_PER_PROTOCOL):
+        for index in range(per_protocol):
             name = f"A20261125_{batch}{number}{index}000.mp4"
             reply = ftp_upload(vault, camera, [], name, clip)
             assert reply.startswith("226"), reply
@@ -285,7 +293,7 @@ def test_two_ingest_and_pipeline_nodes_and_a_web_node_index_every_confirmed_clip
         # clip; node B takes it over; node A, resumed, must not store it a second time.
         with ThreadPoolExecutor(1) as watcher:
             pausing = watcher.submit(pause_while_holding_a_clip, cluster, "node-a")
-            confirmed += upload_batch(cluster, cameras, 6, clip)
+            confirmed += upload_batch(cluster, cameras, 6, clip, per_protocol=2)
             paused = pausing.result(timeout=KILL_WITHIN_S + 5)
         assert paused, f"node A's pipeline held no clip within {KILL_WITHIN_S} s"
         wait_for(
@@ -336,10 +344,15 @@ def test_two_ingest_and_pipeline_nodes_and_a_web_node_index_every_confirmed_clip
 
     # The web node lists every recording and plays those either ingest node received.
     owner = web.web_login(*OWNER)
-    page = owner.get(f"{web.web_url}/recordings", timeout=10)
-    assert page.status_code == 200
-    for recording_id, *_ in recordings:
-        assert f"/recordings/{recording_id}" in page.text
+    listed, url = "", f"{web.web_url}/recordings"
+    while url:  # page by page, the older ones behind "next"
+        page = owner.get(url, timeout=10)
+        assert page.status_code == 200
+        listed += page.text
+        older = re.search(r'href="([^"]+)" rel="next"', page.text)
+        url = f"{web.web_url}{html.unescape(older.group(1))}" if older else ""
+    linked = {int(found) for found in re.findall(r'href="/recordings/(\d+)[?"]', listed)}
+    assert linked == {recording_id for recording_id, *_ in recordings}
     for camera in cameras.values():
         recording_id = next(r for r, camera_id, *_ in recordings if camera_id == camera["id"])
         video = owner.get(f"{web.web_url}/recordings/{recording_id}/video", timeout=10)

@@ -151,3 +151,19 @@ def test_sigkill_while_clips_wait_for_analysis_then_restart_analyses_each_exactl
     assert count(settings, "SELECT count(*) FROM jobs WHERE reason IS NOT NULL") == 0
     assert "outcome=analysing" in log.read_text() and "outcome=analysed" in log.read_text()
     assert catalog_is_whole(settings)
+
+
+@pytest.mark.parametrize("lease_s", [0.5, "ten"])
+def test_a_lease_the_heartbeat_cannot_keep_stops_the_pipeline_at_validate_config(tmp_path, lease_s):
+    config = tmp_path / "alarmvault.toml"
+    config.write_bytes(
+        tomli_w.dumps({"storage": {"data_dir": "."}, "pipeline": {"lease_s": lease_s}}).encode()
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--config", str(config), "--validate-config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "lease_s" in result.stderr

@@ -5,6 +5,7 @@ it, or it expires."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from core.catalog.recordings import list_recordings
 from core.catalog.rejections import list_rejections
 from core.catalog.states import JobState
 from core.clipstore import ClipStore
+from core.settings import Settings, settings_from_dict
+from pipeline.daemon import PipelineDaemon
 from pipeline.processor import ClipProcessor
 from pipeline.quarantine import accept_quarantined, discard_quarantined, expire_quarantine
 from tests.pipeline.rule_clips import OTHER_ENCODER, SMALL
@@ -143,3 +146,64 @@ def test_crash_between_quarantine_commit_and_move_is_finished_on_retry(
     assert not folder.exists()
     [held] = list_quarantined(catalog)
     assert ClipStore(settings.storage).quarantine_file(held["path"]).exists()
+
+
+def other_node(settings: Settings, tmp_path: Path) -> Settings:
+    """A second node: its own data folder, the same catalog and media root as ``settings``."""
+    media = tmp_path / "shared-media"
+    return settings_from_dict(
+        {
+            "storage": {
+                "data_dir": str(tmp_path / "node-b"),
+                "catalog": str(settings.storage.catalog_path),
+                "media": str(media),
+            },
+            "validation": {"fingerprint_clips": 2},
+        },
+        tmp_path,
+    )
+
+
+@pytest.fixture
+def shared_media_settings(settings_dict, tmp_path):
+    """Node A: its own data folder (spool), recordings on a media root every node shares."""
+    settings_dict["storage"]["media"] = str(tmp_path / "shared-media")
+    return settings_dict
+
+
+def test_a_clip_quarantined_on_one_node_is_accepted_on_another(
+    shared_media_settings, settings, catalog, learned_camera, clip_factory, spool_upload, tmp_path
+):
+    quarantine_one(settings, catalog, learned_camera, clip_factory, spool_upload)
+    [held] = list_quarantined(catalog)
+    assert (tmp_path / "shared-media" / "quarantine" / held["path"]).is_file()
+    assert not (settings.storage.data_dir / "quarantine").exists()
+
+    node_b = other_node(settings, tmp_path)
+    recording_id = accept_quarantined(catalog, node_b, held["id"])
+
+    [recording] = [r for r in list_recordings(catalog) if r["id"] == recording_id]
+    stored = tmp_path / "shared-media" / "recordings" / recording["path"]
+    assert stored.read_bytes() == clip_factory(**OTHER_ENCODER).read_bytes()
+    assert list_quarantined(catalog) == []
+    assert not any((tmp_path / "shared-media" / "quarantine").rglob("*.mp4"))
+    assert jobs.get_job(catalog, held["job_id"])["claimed_by"] is None
+
+
+def test_a_clip_an_older_version_quarantined_in_the_node_folder_moves_to_the_media_root(
+    shared_media_settings, settings, catalog, learned_camera, clip_factory, spool_upload, tmp_path
+):
+    quarantine_one(settings, catalog, learned_camera, clip_factory, spool_upload)
+    [held] = list_quarantined(catalog)
+    # Where the clip was kept before this version: the data folder of the node that got it.
+    old_place = settings.storage.data_dir / "quarantine" / held["path"]
+    old_place.parent.mkdir(parents=True)
+    (tmp_path / "shared-media" / "quarantine" / held["path"]).rename(old_place)
+
+    PipelineDaemon(settings).start_spool()  # node A's pipeline starts after the upgrade
+
+    assert not old_place.exists()
+    assert (tmp_path / "shared-media" / "quarantine" / held["path"]).is_file()
+    recording_id = accept_quarantined(catalog, other_node(settings, tmp_path), held["id"])
+    assert recording_id in [r["id"] for r in list_recordings(catalog)]
+    assert list_quarantined(catalog) == []
