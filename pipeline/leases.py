@@ -16,6 +16,8 @@ import logging
 import threading
 from collections.abc import Iterator
 
+import sqlite_utils
+
 from core.catalog import open_catalog
 from core.catalog.jobs import renew_leases
 from core.settings import Settings
@@ -55,7 +57,7 @@ class LeaseHeartbeat:
         finally:
             db.close()
 
-    def beat(self, db) -> int:
+    def beat(self, db: sqlite_utils.Database) -> int:
         """Extend the leases of the clips held now; how many were extended."""
         workers = self.holders()
         if not workers:

@@ -32,6 +32,7 @@ def test_example_config_documents_the_defaults():
     defaults = settings_from_dict({}, Path("/"))
     assert settings.schedule == defaults.schedule
     assert settings.metrics == defaults.metrics
+    assert settings.pipeline == defaults.pipeline
 
 
 def test_unknown_sftp_cipher_is_refused_with_its_name_and_the_supported_ones():
