@@ -149,6 +149,10 @@ class ClipProcessor:
             self._log_lost(job_id)
             return None
         except Exception:
+            if not self._holds(job_id):
+                # Our files went from under us: the worker that took the clip over moved them.
+                self._log_lost(job_id)
+                return None
             logger.exception("job %s: processing failed", job_id)
             self._after_failure(job_id)
             return None
@@ -468,6 +472,9 @@ class ClipProcessor:
             self._log_lost(job_id)
             return None
         except Exception:
+            if not self._holds(job_id):
+                self._log_lost(job_id)
+                return None
             # Our own error (a bug, a locked catalog): the clip stays visible and is tried
             # again on the next pass, given up after MAX_ANALYSIS_ATTEMPTS so it cannot loop.
             logger.exception("job %s: analysis failed", job_id)
@@ -673,6 +680,9 @@ class ClipProcessor:
             self._log_lost(job_id)
             return False
         return True
+
+    def _holds(self, job_id: str) -> bool:
+        return jobs.get_job(self.db, job_id)["claimed_by"] == self.worker_id
 
     def _log_lost(self, job_id: str) -> None:
         logger.warning(

@@ -128,3 +128,46 @@ def test_job_whose_tries_keep_killing_the_daemon_is_set_aside_with_its_upload_ke
     assert (folder / "clip").read_bytes() == camera_clip.read_bytes()
     assert ClipProcessor(settings, catalog, "test:0").process(folder) == JobState.FAILED
     assert list_recordings(catalog) == []
+
+
+@pytest.mark.parametrize("paused_in", ["check", "index"])
+def test_a_worker_paused_past_its_lease_stores_nothing_after_another_took_its_clip_over(
+    settings, catalog, make_camera, camera_clip, spool_upload, caplog, paused_in
+):
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera, name="A20261125_130501.mp4")
+    paused = ClipProcessor(settings, catalog, "node-a:0")
+    other = ClipProcessor(settings, catalog, "node-b:0")
+    stage = paused.media.probe if paused_in == "check" else paused.media.poster
+    taken_over = []
+
+    def pause_then_go_on(*args, **kwargs):
+        # node-a stops here past its lease; node-b takes the clip over and stores it.
+        catalog.execute(
+            "UPDATE jobs SET lease_until = '2000-01-01T00:00:00+00:00' WHERE id = ?",
+            [folder.name],
+        )
+        taken_over.append(other.process(folder))
+        return stage(*args, **kwargs)
+
+    setattr(paused.media, stage.__name__, pause_then_go_on)
+    assert paused.process(folder) is None
+
+    assert taken_over == [JobState.INDEXED]
+    assert f"job {folder.name}: lost the clip to another worker" in caplog.text
+    [recording] = list_recordings(catalog)
+    job = jobs.get_job(catalog, folder.name)
+    assert (job["state"], job["recording_id"], job["claimed_by"]) == (
+        JobState.INDEXED,
+        recording["id"],
+        None,
+    )
+    store = ClipStore(settings.storage)
+    assert [p.name for p in store.recordings_root.rglob("*") if p.is_file()] == [
+        f"{folder.name}.mp4"
+    ]
+    assert [p.name for p in store.thumbs_root.rglob("*") if p.is_file()] == [
+        f"{folder.name}.poster.jpg"
+    ]
+    assert store.recording_file(recording["path"]).read_bytes() == camera_clip.read_bytes()
+    assert not folder.exists()
