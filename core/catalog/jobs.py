@@ -38,8 +38,8 @@ FINAL_STATES = frozenset({*VISIBLE_STATES, JobState.REJECTED})
 DONE_STATES = FINAL_STATES - {JobState.ANALYSING}
 # States a worker still has to take further, in the order a clip walks them.
 OPEN_STATES = (JobState.RECEIVED, JobState.VALIDATED)
-# How long a claim holds a job without a word from its worker: longer than any stage of a clip
-# takes, so only a worker that is gone loses its jobs.
+# How long a claim holds a job without a word from its worker, for claimers that name no lease;
+# the pipeline's is `[pipeline] lease_s` (the same by default), kept by its heartbeat.
 CLAIM_LEASE_S = 600.0
 
 
@@ -151,19 +151,6 @@ def claim_next_job(
             )
         )
     return rows[0] if rows else None
-
-
-def renew_lease(
-    db: sqlite_utils.Database, job_id: str, worker: str, lease_s: float = CLAIM_LEASE_S
-) -> bool:
-    """Extend ``worker``'s lease on the job; False if the job is no longer its own (its lease
-    ran out and another worker took it over: the caller must stop working on it)."""
-    with atomic(db):
-        cursor = db.execute(
-            "UPDATE jobs SET lease_until = ? WHERE id = ? AND claimed_by = ?",
-            [lease_end(lease_s), job_id, worker],
-        )
-        return cursor.rowcount == 1
 
 
 def renew_leases(

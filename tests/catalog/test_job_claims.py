@@ -23,7 +23,6 @@ from core.catalog.jobs import (
     get_job,
     register_job,
     release_job,
-    renew_lease,
     renew_leases,
 )
 from core.catalog.states import JobState
@@ -79,10 +78,10 @@ def test_a_live_lease_keeps_the_job_and_an_expired_one_gives_it_over(catalog, ma
     assert get_job(catalog, job_id)["claimed_by"] == "node-b:1"
 
     # node-a comes back: it may neither extend nor give back what is node-b's now.
-    assert not renew_lease(catalog, job_id, "node-a:1")
+    assert renew_leases(catalog, ["node-a:1"]) == 0
     release_job(catalog, job_id, "node-a:1")
     assert get_job(catalog, job_id)["claimed_by"] == "node-b:1"
-    assert renew_lease(catalog, job_id, "node-b:1")
+    assert renew_leases(catalog, ["node-b:1"]) == 1
 
 
 def test_concurrent_claimers_take_every_waiting_job_exactly_once(catalog, settings, make_camera):
