@@ -204,3 +204,38 @@ def test_our_own_error_while_storing_labels_is_tried_again_then_given_up_without
     job = jobs.get_job(catalog, folder.name)
     assert (job["state"], job["reason"]) == (JobState.ANALYSED, "analysis_error")
     assert len(list_recordings(catalog)) == 1, "the clip stays visible"
+
+
+def test_a_worker_paused_past_its_lease_mid_analysis_stores_no_second_set_of_labels(
+    settings, catalog, detecting_camera, people_clip, spool_upload, caplog
+):
+    folder = spool_upload(people_clip, detecting_camera)
+    paused = ClipProcessor(settings, catalog, "node-a:a0")
+    other = ClipProcessor(settings, catalog, "node-b:a0")
+    assert paused.process(folder) == JobState.ANALYSING
+    analyse = paused.detection.analyse
+    stored_by_other = []
+
+    def pause_then_go_on(*args, **kwargs):
+        # node-a stops mid-detection past its lease; node-b takes the clip over and labels it.
+        catalog.execute(
+            "UPDATE jobs SET lease_until = '2000-01-01T00:00:00+00:00' WHERE id = ?",
+            [folder.name],
+        )
+        assert other.analyse(folder.name) == JobState.ANALYSED
+        stored_by_other.append(boxes(catalog))
+        return analyse(*args, **kwargs)
+
+    paused.detection.analyse = pause_then_go_on  # type: ignore[method-assign]
+    assert paused.analyse(folder.name) is None
+
+    assert f"job {folder.name}: lost the clip to another worker" in caplog.text
+    assert stored_by_other[0] > 0 and boxes(catalog) == stored_by_other[0]
+    [recording] = list_recordings(catalog)
+    assert "person" in labels_by_recording(catalog, [recording["id"]])[recording["id"]]
+    job = jobs.get_job(catalog, folder.name)
+    assert (job["state"], job["claimed_by"]) == (JobState.ANALYSED, None)
+
+
+def boxes(catalog) -> int:
+    return catalog.execute("SELECT count(*) FROM detection_boxes").fetchone()[0]
