@@ -69,8 +69,9 @@ def quarantine_list(args: argparse.Namespace, context: Context) -> int:
 def quarantine_accept(args: argparse.Namespace, context: Context) -> int:
     try:
         recording_id = accept_quarantined(context.db, context.settings, args.id)
-    except NotFound:
-        raise CommandError(f"no quarantined clip {args.id}") from None
+    except NotFound as missing:
+        # The message says whether the clip is unknown or another node is accepting it now.
+        raise CommandError(f"no {missing.args[0]}") from None
     print(
         f"quarantined clip {args.id} accepted as recording {recording_id}; "
         "the camera's fingerprint now includes its settings"
