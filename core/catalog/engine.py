@@ -47,6 +47,7 @@ __all__ = [
     "is_postgresql_url",
     "skip_locked",
     "to_postgresql",
+    "writer_locked",
 ]
 
 # systemd credential holding the catalog user's password (``LoadCredential=catalog_password``).
@@ -98,6 +99,21 @@ def cluster_lock(db: sqlite_utils.Database, name: str) -> Iterator[bool]:
     finally:
         if held:
             db.pg.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def writer_locked(sql: str) -> str:
+    """``UPDATE … WHERE conditions`` (PostgreSQL's SQL) that takes the catalog's writer lock
+    itself: the added condition reads no row, so PostgreSQL evaluates it once, before the
+    statement reads any (a one-time filter), and the lock is held until the statement's
+    transaction commits. In autocommit that is one round trip where `PostgresCatalog.atomic`
+    needs four, and the lock is held for the statement's own work only."""
+    head, where, conditions = sql.rpartition(" WHERE ")
+    if not where:
+        raise ValueError("writer_locked needs an UPDATE … WHERE statement")
+    return (
+        f"{head} WHERE ({conditions})"
+        f" AND (SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})) IS NOT NULL"
+    )
 
 
 # -- SQL translation ---------------------------------------------------------------------------
@@ -322,6 +338,17 @@ class PostgresCatalog(sqlite_utils.Database):
             if outermost:
                 self.pg.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK_KEY])
             yield self
+
+    def update_alone(
+        self, sql: str, parameters: Sequence[Any] | None = None
+    ) -> psycopg.Cursor[Any]:
+        """``sql`` (an ``UPDATE … WHERE``) as a write transaction of its own: outside a
+        transaction one statement that takes the writer lock itself (`writer_locked`);
+        inside one, a statement of that transaction, which holds the lock already."""
+        if self.in_transaction:
+            with self.atomic():
+                return self.execute(sql, parameters)
+        return self.pg.execute(writer_locked(to_postgresql(sql)), _storable(parameters))
 
     @contextlib.contextmanager
     def concurrent_transaction(self) -> Iterator[PostgresCatalog]:

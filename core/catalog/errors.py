@@ -11,3 +11,8 @@ class NotFound(CatalogError):
 
 class AlreadyExists(CatalogError):
     """A row with that unique key exists already."""
+
+
+class ClaimLost(CatalogError):
+    """The worker's claim on a job is gone (its lease ran out and another worker took the job
+    over): what it did with the job must not be recorded."""

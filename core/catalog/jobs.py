@@ -19,7 +19,15 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, atomic, concurrent_transaction, skip_locked, utcnow
+from core.catalog import (
+    NotFound,
+    atomic,
+    row_locking_statement,
+    skip_locked,
+    update_alone,
+    utcnow,
+)
+from core.catalog.errors import ClaimLost
 from core.catalog.states import JobState
 
 Job = dict[str, Any]
@@ -121,9 +129,10 @@ def claim_job(
 def claim_next_job(
     db: sqlite_utils.Database, worker: str, state: JobState, lease_s: float = CLAIM_LEASE_S
 ) -> Job | None:
-    """Claim the longest-waiting job in ``state`` that no live lease holds; None if none."""
+    """Claim the longest-waiting job in ``state`` that no live lease holds; None if none.
+    One statement: on PostgreSQL one round trip, its own transaction."""
     now = utcnow()
-    with concurrent_transaction(db):
+    with row_locking_statement(db):
         rows = list(
             db.query(
                 "UPDATE jobs SET claimed_by = ?, claimed_at = ?, lease_until = ?,"  # noqa: S608
@@ -141,24 +150,24 @@ def renew_lease(
 ) -> bool:
     """Extend ``worker``'s lease on the job; False if the job is no longer its own (its lease
     ran out and another worker took it over: the caller must stop working on it)."""
-    with atomic(db):
-        cursor = db.execute(
-            "UPDATE jobs SET lease_until = ? WHERE id = ? AND claimed_by = ?",
-            [lease_end(lease_s), job_id, worker],
-        )
-        return cursor.rowcount == 1
+    cursor = update_alone(
+        db,
+        "UPDATE jobs SET lease_until = ? WHERE id = ? AND claimed_by = ?",
+        [lease_end(lease_s), job_id, worker],
+    )
+    return cursor.rowcount == 1
 
 
 def release_job(db: sqlite_utils.Database, job_id: str, worker: str | None = None) -> None:
     """Give the job back; with ``worker``, only if that worker still holds it (after its lease
     ran out, the job may be another worker's)."""
     holder, values = (" AND claimed_by = ?", [job_id, worker]) if worker else ("", [job_id])
-    with atomic(db):
-        db.execute(
-            "UPDATE jobs SET claimed_by = NULL, claimed_at = NULL, lease_until = NULL"  # noqa: S608
-            f" WHERE id = ?{holder}",
-            values,
-        )
+    update_alone(
+        db,
+        "UPDATE jobs SET claimed_by = NULL, claimed_at = NULL, lease_until = NULL"  # noqa: S608
+        f" WHERE id = ?{holder}",
+        values,
+    )
 
 
 def release_claims_of(db: sqlite_utils.Database, worker_prefix: str) -> int:
@@ -184,9 +193,15 @@ def advance_job(
     recording_id: int | None = None,
     started_at: str | None = None,
     reset_attempts: bool = False,
+    holder: str | None = None,
 ) -> None:
     """Move a job to ``state`` (inside the caller's transaction if one is open);
-    ``reset_attempts`` starts the count of tries afresh for the next stage."""
+    ``reset_attempts`` starts the count of tries afresh for the next stage.
+
+    With ``holder``, only while that worker still holds the job: a worker whose lease ran out
+    may have lost the job to another one, and then its result must not land (ClaimLost, which
+    also rolls back the caller's transaction). The check is in the UPDATE itself, so it holds
+    against a takeover at any moment: the row's lock orders the two."""
     fields: dict[str, Any] = {"state": state, "updated_at": utcnow()}
     if reset_attempts:
         fields["attempts"] = 0
@@ -203,8 +218,14 @@ def advance_job(
     if started_at is not None:
         fields["started_at"] = started_at
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    with atomic(db):
-        db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])  # noqa: S608 - names are ours
+    fence, values = (" AND claimed_by = ?", [job_id, holder]) if holder else ("", [job_id])
+    cursor = update_alone(
+        db,
+        f"UPDATE jobs SET {assignments} WHERE id = ?{fence}",  # noqa: S608 - names are ours
+        [*fields.values(), *values],
+    )
+    if holder and cursor.rowcount != 1:
+        raise ClaimLost(f"job {job_id} is no longer held by {holder}")
 
 
 def count_jobs_by_state(db: sqlite_utils.Database) -> dict[str, int]:
