@@ -20,12 +20,14 @@ from typing import Any
 
 import psycopg
 import sqlite_utils
+from psycopg_pool import ConnectionPool
 
 from core.catalog.engine import (
     DATABASE_ERRORS,
     INTEGRITY_ERRORS,
     Dialect,
     PostgresCatalog,
+    catalog_pool,
     cluster_lock,
     dialect_of,
     is_postgresql_url,
@@ -91,11 +93,16 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
+def open_catalog(
+    path: Path | str, *, migrate: bool = True, pool_size: int | None = None
+) -> sqlite_utils.Database:
     """Open (and by default migrate) the catalog at ``path``: a SQLite file (WAL mode, foreign
-    keys on) or a ``postgresql://`` URL."""
+    keys on) or a ``postgresql://`` URL. With ``pool_size`` (``[storage] catalog_pool_size``),
+    for a short use: on PostgreSQL the connection is borrowed from this process's pool and
+    ``close()`` gives it back; SQLite opens its file as ever (that costs no server process)."""
     if is_postgresql_url(path):
-        return _open_postgresql(str(path), migrate=migrate)
+        pool = catalog_pool(str(path), pool_size) if pool_size else None
+        return _open_postgresql(str(path), migrate=migrate, pool=pool)
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         keep_private(Path(path))
@@ -119,8 +126,8 @@ def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Data
     return db
 
 
-def _open_postgresql(url: str, *, migrate: bool) -> PostgresCatalog:
-    db = PostgresCatalog(url)
+def _open_postgresql(url: str, *, migrate: bool, pool: ConnectionPool | None) -> PostgresCatalog:
+    db = PostgresCatalog(url, pool)
     if migrate:
         from core.catalog.migrations import apply_migrations
 
