@@ -33,6 +33,7 @@ from core.catalog import NotFound, atomic, jobs
 from core.catalog import cameras as camera_rows
 from core.catalog.accounts import is_paused
 from core.catalog.delayed import release_if_due, set_release_at
+from core.catalog.errors import ClaimLost
 from core.catalog.fingerprints import get_fingerprint, learn_fingerprint
 from core.catalog.quarantine import insert_quarantined
 from core.catalog.recordings import get_recording, get_recording_by_job, insert_recording
@@ -433,6 +434,11 @@ class ClipProcessor:
         claim is given back at the end."""
         try:
             return self._analyse_claimed(job_id)
+        except ClaimLost:
+            # The analysis outlasted the lease and another worker took the clip over: its
+            # result counts; ours, labels included, was rolled back with the job's step.
+            logger.warning("job %s: lease ran out during the analysis; left to its holder", job_id)
+            return None
         except Exception:
             # Our own error (a bug, a locked catalog): the clip stays visible and is tried
             # again on the next pass, given up after MAX_ANALYSIS_ATTEMPTS so it cannot loop.
@@ -450,7 +456,13 @@ class ClipProcessor:
         started = time.monotonic()
         recording = get_recording_by_job(self.db, job_id)
         if recording is None:  # deleted by its owner while it waited
-            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason="recording_deleted")
+            jobs.advance_job(
+                self.db,
+                job_id,
+                JobState.ANALYSED,
+                reason="recording_deleted",
+                holder=self.worker_id,
+            )
             return JobState.ANALYSED
         try:
             result = self.detection.analyse(job["camera_id"], recording["path"])
@@ -463,7 +475,9 @@ class ClipProcessor:
         self.clips.publish(recording["path"])  # frames and plate crops, before their rows
         with atomic(self.db):
             self.detection.store(recording["id"], result)
-            jobs.advance_job(self.db, job_id, JobState.ANALYSED, reason=reason)
+            jobs.advance_job(
+                self.db, job_id, JobState.ANALYSED, reason=reason, holder=self.worker_id
+            )
         self.clips.drop_local(recording["path"])
         log_clip(job, JobState.ANALYSED, reason, recording["duration_s"], started)
         return JobState.ANALYSED
