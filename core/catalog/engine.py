@@ -20,8 +20,11 @@ server (a restart, a failover) is replaced, never handed out.
 
 Transactions keep SQLite's rule of one writer at a time: `atomic` on PostgreSQL takes a
 transaction-scoped advisory lock, so every read-modify-write written for SQLite's
-``BEGIN IMMEDIATE`` stays correct between nodes. Paths built for concurrency (job claims with
-``FOR UPDATE SKIP LOCKED``) use `concurrent_transaction`, which takes no such lock.
+``BEGIN IMMEDIATE`` stays correct between nodes. A job claim (``FOR UPDATE SKIP LOCKED``)
+takes its own row locks instead, one statement in autocommit; a single-row UPDATE standing
+alone (`PostgresCatalog.update_alone`) takes the writer lock inside the statement
+(`writer_locked`): one round trip instead of four. `concurrent_transaction` is a transaction
+without the lock (read snapshots).
 """
 
 from __future__ import annotations
