@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import re
 import sqlite3
@@ -75,8 +74,6 @@ WRITER_LOCK_KEY = 0x416C_5661_756C_7401  # "AlVault" + 1
 # How long a borrower waits for a pooled connection when all are lent (then PoolTimeout, one of
 # the DATABASE_ERRORS): a web request answers "catalog unavailable" rather than hang.
 POOL_WAIT_S = 10.0
-
-logger = logging.getLogger(__name__)
 
 # Both engines' "a UNIQUE / FOREIGN KEY / CHECK constraint said no".
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
