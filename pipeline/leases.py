@@ -6,7 +6,7 @@ between stages but by one thread per daemon: every third of the lease it extends
 the leases of the workers that hold a clip at that moment (none: no write). A daemon that dies
 (SIGKILL, power) stops renewing, and its clips go to another node's workers once their leases
 ran out; one that was only paused past its lease finds the clip gone when it writes (fencing,
-`core.catalog.jobs.LostClaim`).
+`core.catalog.errors.ClaimLost`).
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ class CatalogCollector(Collector):
         self.settings = settings
 
     def collect(self) -> Iterator[Metric]:
-        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        storage = self.settings.storage
+        db = open_catalog(storage.catalog_path, migrate=False, pool_size=storage.catalog_pool_size)
         try:
             yield from self._clips(db)
             yield from self._queue(db)

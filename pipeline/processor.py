@@ -17,7 +17,7 @@ nothing is indexed twice.
 
 A worker holds the job it works on (`jobs.claim_job`; the daemon's heartbeat keeps the lease).
 Every write that takes the job further names this worker as its holder: a worker that lost the
-job to another (it was paused or cut off past its lease) gets `jobs.LostClaim`, its transaction
+job to another (it was paused or cut off past its lease) gets `ClaimLost`, its transaction
 is rolled back, and it lets the clip go; the files both made are the same files (their names
 come from the job), so the clip is stored once.
 """
@@ -39,6 +39,7 @@ from core.catalog import NotFound, atomic, jobs
 from core.catalog import cameras as camera_rows
 from core.catalog.accounts import is_paused
 from core.catalog.delayed import release_if_due, set_release_at
+from core.catalog.errors import ClaimLost
 from core.catalog.fingerprints import get_fingerprint, learn_fingerprint
 from core.catalog.quarantine import insert_quarantined
 from core.catalog.recordings import get_recording, get_recording_by_job, insert_recording
@@ -132,7 +133,7 @@ class ClipProcessor:
         try:
             job = jobs.get_job(self.db, job_id)
             if job["claimed_by"] != self.worker_id:
-                raise jobs.LostClaim(job_id, self.worker_id)  # we were paused past the lease
+                raise ClaimLost(job_id, self.worker_id)  # we were paused past the lease
             if job["state"] not in jobs.OPEN_STATES:
                 # Another worker took it further between our look and our claim (its lease
                 # ended with its work): the next rescan finds it where it rests.
@@ -145,7 +146,7 @@ class ClipProcessor:
             state = self.index(job, spool.clip_path(folder), started, folder)
             self._evaluate_fair_use(job)
             return state
-        except jobs.LostClaim:
+        except ClaimLost:
             self._log_lost(job_id)
             return None
         except Exception:
@@ -468,7 +469,7 @@ class ClipProcessor:
         claim is given back at the end."""
         try:
             return self._analyse_claimed(job_id)
-        except jobs.LostClaim:
+        except ClaimLost:
             self._log_lost(job_id)
             return None
         except Exception:
@@ -676,7 +677,7 @@ class ClipProcessor:
         """Give up on a job after our own errors, unless it is another worker's by now."""
         try:
             jobs.advance_job(self.db, job_id, state, reason=reason, holder=self.worker_id)
-        except jobs.LostClaim:
+        except ClaimLost:
             self._log_lost(job_id)
             return False
         return True

@@ -23,6 +23,7 @@ import sqlite_utils
 
 from core.catalog import Dialect, atomic, migrations, open_catalog, utcnow
 from core.catalog.cameras import add_camera
+from core.catalog.engine import close_catalog_pools
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
 from core.settings import Settings, settings_from_dict
@@ -106,6 +107,7 @@ def leaves_nothing_behind():
     is collected now, so finalizer errors are reported in this test's teardown."""
     before = set(threading.enumerate())
     yield
+    close_catalog_pools()  # a PostgreSQL catalog's pools (web requests, scheduled jobs)
     deadline = time.monotonic() + THREAD_GRACE_S
     running = []
     for thread in threading.enumerate():

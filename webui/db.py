@@ -15,9 +15,13 @@ def get_settings() -> Settings:
 
 
 def get_db() -> sqlite_utils.Database:
-    """The catalog for this request, opened on first use and closed on teardown."""
+    """The catalog for this request, opened on first use and closed on teardown (on
+    PostgreSQL borrowed from the process's pool and given back)."""
     if "db" not in g:
-        g.db = open_catalog(get_settings().storage.catalog_path, migrate=False)
+        storage = get_settings().storage
+        g.db = open_catalog(
+            storage.catalog_path, migrate=False, pool_size=storage.catalog_pool_size
+        )
     return g.db
 
 

@@ -18,13 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlite_utils
+from psycopg_pool import ConnectionPool
 
 from core.catalog.engine import (
     DATABASE_ERRORS,
     INTEGRITY_ERRORS,
     Dialect,
     PostgresCatalog,
+    catalog_pool,
     cluster_lock,
     dialect_of,
     is_postgresql_url,
@@ -43,11 +46,12 @@ __all__ = [
     "NotFound",
     "atomic",
     "cluster_lock",
-    "concurrent_transaction",
     "dialect_of",
     "in_marks",
     "open_catalog",
+    "row_locking_statement",
     "skip_locked",
+    "update_alone",
     "utcnow",
     "values_by_recording",
 ]
@@ -89,11 +93,16 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
+def open_catalog(
+    path: Path | str, *, migrate: bool = True, pool_size: int | None = None
+) -> sqlite_utils.Database:
     """Open (and by default migrate) the catalog at ``path``: a SQLite file (WAL mode, foreign
-    keys on) or a ``postgresql://`` URL."""
+    keys on) or a ``postgresql://`` URL. With ``pool_size`` (``[storage] catalog_pool_size``),
+    for a short use: on PostgreSQL the connection is borrowed from this process's pool and
+    ``close()`` gives it back; SQLite opens its file as ever (that costs no server process)."""
     if is_postgresql_url(path):
-        return _open_postgresql(str(path), migrate=migrate)
+        pool = catalog_pool(str(path), pool_size) if pool_size else None
+        return _open_postgresql(str(path), migrate=migrate, pool=pool)
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         keep_private(Path(path))
@@ -117,8 +126,8 @@ def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Data
     return db
 
 
-def _open_postgresql(url: str, *, migrate: bool) -> PostgresCatalog:
-    db = PostgresCatalog(url)
+def _open_postgresql(url: str, *, migrate: bool, pool: ConnectionPool | None) -> PostgresCatalog:
+    db = PostgresCatalog(url, pool)
     if migrate:
         from core.catalog.migrations import apply_migrations
 
@@ -210,13 +219,34 @@ def read_snapshot(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 
 @contextlib.contextmanager
-def concurrent_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """A transaction for statements that lock the rows they take (``FOR UPDATE SKIP LOCKED``):
-    on PostgreSQL without the writer lock, so claimers on many nodes run side by side; on
-    SQLite, which has one writer anyway, the same as `atomic`."""
+def row_locking_statement(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """For ONE statement that locks the rows it takes (``FOR UPDATE SKIP LOCKED``) and is a
+    whole transaction by itself. On PostgreSQL it runs as it is: in autocommit its own
+    transaction, one round trip, without the writer lock, so claimers on many nodes run side
+    by side (inside a caller's transaction, in that one). On SQLite, which has one writer
+    anyway, inside `atomic`."""
     if isinstance(db, PostgresCatalog):
-        with db.concurrent_transaction():
-            yield db
+        yield db
         return
     with atomic(db):
         yield db
+
+
+def update_alone(
+    db: sqlite_utils.Database, sql: str, parameters: Sequence[Any]
+) -> sqlite3.Cursor | psycopg.Cursor[Any]:
+    """ONE ``UPDATE … WHERE`` that changes rows picked by their key and whose conditions read
+    only those rows, as a write transaction of its own (inside a caller's transaction, a
+    statement of that one); returns the cursor (``rowcount``).
+
+    The same as ``with atomic(db): db.execute(sql, parameters)``, and on SQLite exactly that.
+    On PostgreSQL, outside a transaction, one round trip instead of four: the statement takes
+    the writer lock itself before it reads a row, and commits in autocommit while holding it.
+    Its snapshot is from before the wait for the lock; that is why the conditions may read
+    only the rows changed: PostgreSQL re-checks them on the newest version of a row that
+    another transaction changed meanwhile.
+    """
+    if isinstance(db, PostgresCatalog):
+        return db.update_alone(sql, parameters)
+    with atomic(db):
+        return db.execute(sql, parameters)

@@ -11,18 +11,30 @@ first run (then cached): ``?`` placeholders, ``INSERT OR IGNORE``, ``last_insert
 ``nocase`` collation are created in the database by `prepare_database`, so time arithmetic
 and e-mail uniqueness read the same on both engines.
 
+A process that opens the catalog for short uses (each web request, a scheduled job) borrows a
+connection from its `ConnectionPool` (`catalog_pool`, ``[storage] catalog_pool_size``) instead
+of having PostgreSQL fork a backend each time; `PostgresCatalog.close` gives it back, clean:
+no transaction left open, no session-level advisory lock (`cluster_lock`) carried over to the
+next user. A pooled connection is tried before it is handed out, so one that died with its
+server (a restart, a failover) is replaced, never handed out.
+
 Transactions keep SQLite's rule of one writer at a time: `atomic` on PostgreSQL takes a
 transaction-scoped advisory lock, so every read-modify-write written for SQLite's
-``BEGIN IMMEDIATE`` stays correct between nodes. Paths built for concurrency (job claims with
-``FOR UPDATE SKIP LOCKED``) use `concurrent_transaction`, which takes no such lock.
+``BEGIN IMMEDIATE`` stays correct between nodes. A job claim (``FOR UPDATE SKIP LOCKED``)
+takes its own row locks instead, one statement in autocommit; a single-row UPDATE standing
+alone (`PostgresCatalog.update_alone`) takes the writer lock inside the statement
+(`writer_locked`): one round trip instead of four. `concurrent_transaction` is a transaction
+without the lock (read snapshots).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from enum import StrEnum
 from functools import lru_cache
@@ -33,6 +45,7 @@ import psycopg
 import psycopg.adapt
 import psycopg.rows
 import sqlite_utils
+from psycopg_pool import ConnectionPool
 from sqlite_utils.db import Column, Table
 
 from core.credentials import credential_file
@@ -42,11 +55,14 @@ __all__ = [
     "INTEGRITY_ERRORS",
     "Dialect",
     "PostgresCatalog",
+    "catalog_pool",
+    "close_catalog_pools",
     "cluster_lock",
     "dialect_of",
     "is_postgresql_url",
     "skip_locked",
     "to_postgresql",
+    "writer_locked",
 ]
 
 # systemd credential holding the catalog user's password (``LoadCredential=catalog_password``).
@@ -54,6 +70,10 @@ CREDENTIAL_CATALOG_PASSWORD = "catalog_password"  # noqa: S105 - a file name
 
 # The advisory lock every catalog write transaction holds on PostgreSQL (SQLite's write lock).
 WRITER_LOCK_KEY = 0x416C_5661_756C_7401  # "AlVault" + 1
+
+# How long a borrower waits for a pooled connection when all are lent (then PoolTimeout, one of
+# the DATABASE_ERRORS): a web request answers "catalog unavailable" rather than hang.
+POOL_WAIT_S = 10.0
 
 # Both engines' "a UNIQUE / FOREIGN KEY / CHECK constraint said no".
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
@@ -98,6 +118,21 @@ def cluster_lock(db: sqlite_utils.Database, name: str) -> Iterator[bool]:
     finally:
         if held:
             db.pg.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def writer_locked(sql: str) -> str:
+    """``UPDATE … WHERE conditions`` (PostgreSQL's SQL) that takes the catalog's writer lock
+    itself: the added condition reads no row, so PostgreSQL evaluates it once, before the
+    statement reads any (a one-time filter), and the lock is held until the statement's
+    transaction commits. In autocommit that is one round trip where `PostgresCatalog.atomic`
+    needs four, and the lock is held for the statement's own work only."""
+    head, where, conditions = sql.rpartition(" WHERE ")
+    if not where:
+        raise ValueError("writer_locked needs an UPDATE … WHERE statement")
+    return (
+        f"{head} WHERE ({conditions})"
+        f" AND (SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})) IS NOT NULL"
+    )
 
 
 # -- SQL translation ---------------------------------------------------------------------------
@@ -189,18 +224,72 @@ class _NumberLoader(psycopg.adapt.Loader):
         return float(text) if any(c in text for c in ".eEN") else int(text)
 
 
-def connect(url: str) -> psycopg.Connection[Any]:
-    """A connection to ``url``; the password, unless the URL has one, from the credentials
-    directory (systemd ``LoadCredential=catalog_password``) or ``PGPASSWORD``/``.pgpass``."""
+def _connection_options(url: str) -> dict[str, Any]:
+    """How to connect to ``url``: autocommit (transactions are explicit, as on SQLite); the
+    password, unless the URL has one, from the credentials directory (systemd
+    ``LoadCredential=catalog_password``), else libpq's ``PGPASSWORD``/``.pgpass``."""
+    options: dict[str, Any] = {"autocommit": True}
     secret = credential_file(CREDENTIAL_CATALOG_PASSWORD)
     if secret and not urlsplit(url).password:
-        conn = psycopg.connect(
-            url, autocommit=True, password=secret.read_text(encoding="utf-8").strip()
-        )
-    else:
-        conn = psycopg.connect(url, autocommit=True)
+        options["password"] = secret.read_text(encoding="utf-8").strip()
+    return options
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.adapters.register_loader("numeric", _NumberLoader)
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """A connection of its own to ``url``."""
+    conn = psycopg.connect(url, **_connection_options(url))
+    _configure(conn)
     return conn
+
+
+def _reset(conn: psycopg.Connection[Any]) -> None:
+    """A connection given back to the pool, made as a new one would be for the next user.
+    The pool has rolled back a transaction left open (and drops a connection whose state is
+    unknown or broken); what a transaction's end does not release is a session-level advisory
+    lock (`cluster_lock` on an exception path it did not reach) and a ``SET`` of the session."""
+    conn.execute("RESET ALL; SELECT pg_advisory_unlock_all()")
+
+
+# One pool per catalog URL and process: a pool's connections and threads do not survive a fork.
+_pools: dict[tuple[str, int], ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+def catalog_pool(url: str, size: int) -> ConnectionPool:
+    """This process's pool of at most ``size`` connections to ``url`` (the first caller's size
+    holds for the process), opened on first use with one connection; more are opened as
+    borrowers need them and closed again after ten idle minutes."""
+    key = (url, os.getpid())
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None or pool.closed:
+            pool = ConnectionPool(
+                url,
+                kwargs=_connection_options(url),
+                min_size=1,
+                max_size=size,
+                configure=_configure,
+                check=ConnectionPool.check_connection,
+                reset=_reset,
+                timeout=POOL_WAIT_S,
+                name=f"catalog-{len(_pools) + 1}",
+                open=True,
+            )
+            _pools[key] = pool
+    return pool
+
+
+def close_catalog_pools() -> None:
+    """Close this process's pools (their connections and threads): at exit, and in tests."""
+    with _pools_lock:
+        mine = [key for key in _pools if key[1] == os.getpid()]
+        pools = [_pools.pop(key) for key in mine]
+    for pool in pools:
+        pool.close()
 
 
 class PostgresTable(Table):
@@ -256,9 +345,12 @@ class PostgresCatalog(sqlite_utils.Database):
     the catalog modules call. Anything else of sqlite-utils raises rather than touching a
     SQLite connection that does not exist."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: ConnectionPool | None = None) -> None:
+        """A connection of its own to ``url``, or one borrowed from ``pool`` until `close`."""
         self.url = url
-        self.pg = connect(url)
+        self._pool = pool
+        self._given_back = False
+        self.pg = pool.getconn() if pool is not None else connect(url)
         self._tracer = None
         self._use_counts_table = False
         self._registered_functions: set[tuple[str, int]] = set()
@@ -272,7 +364,12 @@ class PostgresCatalog(sqlite_utils.Database):
         return f"<PostgresCatalog {self.pg.info.dbname}@{self.pg.info.host}>"
 
     def close(self) -> None:
-        self.pg.close()
+        """Close the connection, or give a borrowed one back to its pool (once)."""
+        if self._pool is None:
+            self.pg.close()
+        elif not self._given_back:
+            self._given_back = True
+            self._pool.putconn(self.pg)
 
     def execute(  # type: ignore[override] # a psycopg cursor, used like sqlite3's
         self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
@@ -322,6 +419,17 @@ class PostgresCatalog(sqlite_utils.Database):
             if outermost:
                 self.pg.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK_KEY])
             yield self
+
+    def update_alone(
+        self, sql: str, parameters: Sequence[Any] | None = None
+    ) -> psycopg.Cursor[Any]:
+        """``sql`` (an ``UPDATE … WHERE``) as a write transaction of its own: outside a
+        transaction one statement that takes the writer lock itself (`writer_locked`);
+        inside one, a statement of that transaction, which holds the lock already."""
+        if self.in_transaction:
+            with self.atomic():
+                return self.execute(sql, parameters)
+        return self.pg.execute(writer_locked(to_postgresql(sql)), _storable(parameters))
 
     @contextlib.contextmanager
     def concurrent_transaction(self) -> Iterator[PostgresCatalog]:

@@ -11,3 +11,14 @@ class NotFound(CatalogError):
 
 class AlreadyExists(CatalogError):
     """A row with that unique key exists already."""
+
+
+class ClaimLost(CatalogError):
+    """The worker's claim on a job is gone (its lease ran out and another worker took the job
+    over): what it did with the job must not be recorded. Raised inside the transaction of the
+    write, which is rolled back."""
+
+    def __init__(self, job_id: str, worker: str) -> None:
+        super().__init__(f"job {job_id} is no longer held by {worker}")
+        self.job_id = job_id
+        self.worker = worker

@@ -13,7 +13,7 @@ over. `claim_next_job` takes the oldest waiting job that nobody holds; on Postgr
 A live worker keeps its leases with `renew_leases` (the pipeline's heartbeat). A worker that
 only seemed dead (paused, cut off from the catalog) may come back after another took its job
 over: every write that takes a claimed job further names its ``holder`` (`advance_job`) and
-raises `LostClaim` when the job is no longer that worker's, so the transaction that would have
+raises `ClaimLost` when the job is no longer that worker's, so the transaction that would have
 stored the clip a second time is rolled back (fencing).
 """
 
@@ -25,7 +25,15 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import NotFound, atomic, concurrent_transaction, skip_locked, utcnow
+from core.catalog import (
+    NotFound,
+    atomic,
+    row_locking_statement,
+    skip_locked,
+    update_alone,
+    utcnow,
+)
+from core.catalog.errors import ClaimLost
 from core.catalog.states import JobState
 
 Job = dict[str, Any]
@@ -41,16 +49,6 @@ OPEN_STATES = (JobState.RECEIVED, JobState.VALIDATED)
 # How long a claim holds a job without a word from its worker, for claimers that name no lease;
 # the pipeline's is `[pipeline] lease_s` (the same by default), kept by its heartbeat.
 CLAIM_LEASE_S = 600.0
-
-
-class LostClaim(Exception):
-    """The worker no longer holds the job: its lease ran out and another worker took it over.
-    Raised inside the transaction of the write, which is rolled back."""
-
-    def __init__(self, job_id: str, worker: str) -> None:
-        super().__init__(f"job {job_id} is no longer held by {worker}")
-        self.job_id = job_id
-        self.worker = worker
 
 
 # Who may claim: nobody holds the job, the claimer itself does, or the holder's lease ran out.
@@ -138,9 +136,10 @@ def claim_job(
 def claim_next_job(
     db: sqlite_utils.Database, worker: str, state: JobState, lease_s: float = CLAIM_LEASE_S
 ) -> Job | None:
-    """Claim the longest-waiting job in ``state`` that no live lease holds; None if none."""
+    """Claim the longest-waiting job in ``state`` that no live lease holds; None if none.
+    One statement: on PostgreSQL one round trip, its own transaction."""
     now = utcnow()
-    with concurrent_transaction(db):
+    with row_locking_statement(db):
         rows = list(
             db.query(
                 "UPDATE jobs SET claimed_by = ?, claimed_at = ?, lease_until = ?,"  # noqa: S608
@@ -162,24 +161,24 @@ def renew_leases(
     if not workers:
         return 0
     placeholders = ", ".join("?" for _ in workers)
-    with atomic(db):
-        cursor = db.execute(
-            f"UPDATE jobs SET lease_until = ? WHERE claimed_by IN ({placeholders})",  # noqa: S608
-            [lease_end(lease_s), *workers],
-        )
-        return cursor.rowcount
+    cursor = update_alone(
+        db,
+        f"UPDATE jobs SET lease_until = ? WHERE claimed_by IN ({placeholders})",  # noqa: S608
+        [lease_end(lease_s), *workers],
+    )
+    return cursor.rowcount
 
 
 def release_job(db: sqlite_utils.Database, job_id: str, worker: str | None = None) -> None:
     """Give the job back; with ``worker``, only if that worker still holds it (after its lease
     ran out, the job may be another worker's)."""
     holder, values = (" AND claimed_by = ?", [job_id, worker]) if worker else ("", [job_id])
-    with atomic(db):
-        db.execute(
-            "UPDATE jobs SET claimed_by = NULL, claimed_at = NULL, lease_until = NULL"  # noqa: S608
-            f" WHERE id = ?{holder}",
-            values,
-        )
+    update_alone(
+        db,
+        "UPDATE jobs SET claimed_by = NULL, claimed_at = NULL, lease_until = NULL"  # noqa: S608
+        f" WHERE id = ?{holder}",
+        values,
+    )
 
 
 def release_claims_of(db: sqlite_utils.Database, worker_prefix: str) -> int:
@@ -195,7 +194,7 @@ def release_claims_of(db: sqlite_utils.Database, worker_prefix: str) -> int:
 
 def fence(db: sqlite_utils.Database, job_id: str, worker: str) -> None:
     """Inside the caller's write transaction: go on only while ``worker`` holds the job,
-    `LostClaim` otherwise. Written (not read), so on PostgreSQL the row stays locked until the
+    `ClaimLost` otherwise. Written (not read), so on PostgreSQL the row stays locked until the
     commit and no claim slips in between this check and the caller's other writes."""
     with atomic(db):
         cursor = db.execute(
@@ -203,7 +202,7 @@ def fence(db: sqlite_utils.Database, job_id: str, worker: str) -> None:
             [job_id, worker],
         )
         if cursor.rowcount != 1:
-            raise LostClaim(job_id, worker)
+            raise ClaimLost(job_id, worker)
 
 
 def advance_job(
@@ -221,9 +220,12 @@ def advance_job(
     holder: str | None = None,
 ) -> None:
     """Move a job to ``state`` (inside the caller's transaction if one is open);
-    ``reset_attempts`` starts the count of tries afresh for the next stage. With ``holder``,
-    only while that worker holds the job: `LostClaim` otherwise, which rolls the caller's
-    whole transaction back (the worker that took the job over stores the clip, not this one)."""
+    ``reset_attempts`` starts the count of tries afresh for the next stage.
+
+    With ``holder``, only while that worker still holds the job: a worker whose lease ran out
+    may have lost the job to another one, and then its result must not land (ClaimLost, which
+    also rolls back the caller's transaction). The check is in the UPDATE itself, so it holds
+    against a takeover at any moment: the row's lock orders the two."""
     fields: dict[str, Any] = {"state": state, "updated_at": utcnow()}
     if reset_attempts:
         fields["attempts"] = 0
@@ -240,10 +242,14 @@ def advance_job(
     if started_at is not None:
         fields["started_at"] = started_at
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    with atomic(db):
-        if holder is not None:
-            fence(db, job_id, holder)
-        db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])  # noqa: S608 - names are ours
+    fence, values = (" AND claimed_by = ?", [job_id, holder]) if holder else ("", [job_id])
+    cursor = update_alone(
+        db,
+        f"UPDATE jobs SET {assignments} WHERE id = ?{fence}",  # noqa: S608 - names are ours
+        [*fields.values(), *values],
+    )
+    if holder and cursor.rowcount != 1:
+        raise ClaimLost(job_id, holder)
 
 
 def count_jobs_by_state(db: sqlite_utils.Database) -> dict[str, int]:

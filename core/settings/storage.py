@@ -23,6 +23,16 @@ class StorageSettings(StrictModel):
         "postgresql://user@host/database shared by every node; its password from the "
         "credential catalog_password (systemd LoadCredential=), PGPASSWORD or ~/.pgpass.",
     )
+    catalog_pool_size: int = Field(
+        8,
+        ge=1,
+        le=200,
+        description="PostgreSQL catalog: connections each process keeps open for its short "
+        "uses (a web request, a scheduled job, a metrics scrape) instead of a new one each "
+        "time; a web node's waitress threads share them and wait for one when all are busy "
+        "(the default matches [web] threads). Count them in the server's max_connections "
+        "(docs/cluster.md). Unused with SQLite.",
+    )
     media: str | None = Field(
         None,
         description="Where recordings, posters and plate crops are kept: a folder (a shared "

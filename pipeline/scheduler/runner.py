@@ -63,7 +63,11 @@ def run_scheduled_job(
     """Run ``job`` once on its own catalog connection; log one line and record the run."""
     now = now or datetime.now(UTC)
     started = time.monotonic()
-    db = open_catalog(settings.storage.catalog_path, migrate=False)
+    db = open_catalog(
+        settings.storage.catalog_path,
+        migrate=False,
+        pool_size=settings.storage.catalog_pool_size,
+    )
     try:
         with cluster_lock(db, f"scheduled:{job.name}") as ours:
             if not ours or ran_this_interval(last_runs(db).get(job.name), job.interval_s, now):

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.catalog import Dialect, atomic, open_catalog
+from core.catalog.errors import ClaimLost
 from core.catalog.jobs import (
-    LostClaim,
     advance_job,
     claim_job,
     claim_next_job,
@@ -115,6 +115,97 @@ def test_the_next_job_is_the_longest_waiting_one_nobody_holds(catalog, make_came
     assert claim_next_job(catalog, "node-b:2", JobState.INDEXED) is None
 
 
+def test_a_worker_whose_lease_ran_out_cannot_complete_the_job_another_took_over(
+    catalog, make_camera
+):
+    [job_id] = _jobs(catalog, make_camera(), 1, JobState.RECEIVED)
+    assert claim_next_job(catalog, "node-a:1", JobState.RECEIVED, lease_s=-1)["id"] == job_id
+    # node-a stalls past its lease; node-b takes the job over and is still working on it.
+    assert claim_next_job(catalog, "node-b:1", JobState.RECEIVED)["id"] == job_id
+
+    with pytest.raises(ClaimLost):
+        advance_job(catalog, job_id, JobState.VALIDATED, probe={"from": "a"}, holder="node-a:1")
+    assert get_job(catalog, job_id)["state"] == JobState.RECEIVED
+
+    advance_job(catalog, job_id, JobState.VALIDATED, holder="node-b:1")
+    assert get_job(catalog, job_id)["state"] == JobState.VALIDATED
+
+
+def test_a_lost_claim_rolls_back_what_the_worker_wrote_with_its_result(catalog, make_camera):
+    camera = make_camera()
+    [job_id] = _jobs(catalog, camera, 1, JobState.RECEIVED)
+    assert claim_job(catalog, job_id, "node-a:1", lease_s=-1)
+    assert claim_job(catalog, job_id, "node-b:1")
+
+    with pytest.raises(ClaimLost), atomic(catalog):
+        catalog.execute("UPDATE cameras SET name = ? WHERE id = ?", ["late write", camera["id"]])
+        advance_job(catalog, job_id, JobState.VALIDATED, holder="node-a:1")
+
+    (name,) = catalog.execute("SELECT name FROM cameras WHERE id = ?", [camera["id"]]).fetchone()
+    assert name == camera["name"]
+    assert get_job(catalog, job_id)["state"] == JobState.RECEIVED
+
+
+def test_a_job_completed_alone_waits_for_a_writer_that_holds_the_catalog(
+    catalog, settings, make_camera
+):
+    # advance_job outside a transaction is one statement on PostgreSQL that takes the writer
+    # lock itself: it must still wait for a write transaction in progress, as atomic() would.
+    camera = make_camera()
+    [job_id] = _jobs(catalog, camera, 1, JobState.RECEIVED)
+    assert claim_job(catalog, job_id, "node-a:1")
+    other = open_catalog(settings.storage.catalog_path, migrate=False)
+    finished = threading.Event()
+
+    def complete():
+        advance_job(other, job_id, JobState.VALIDATED, holder="node-a:1")
+        finished.set()
+
+    try:
+        with atomic(catalog):  # a write elsewhere: only the writer lock orders the two
+            catalog.execute("UPDATE cameras SET name = ? WHERE id = ?", ["writer", camera["id"]])
+            worker = threading.Thread(target=complete)
+            worker.start()
+            assert not finished.wait(0.5)
+        worker.join(10)
+        assert finished.is_set()
+    finally:
+        other.close()
+    assert get_job(catalog, job_id)["state"] == JobState.VALIDATED
+
+
+@pytest.mark.parametrize("catalog_engine", [Dialect.POSTGRESQL], indirect=True, ids=str)
+def test_a_burst_of_waiting_jobs_is_claimed_from_the_index_without_sorting_the_backlog(
+    catalog, make_camera
+):
+    # Statistics taken while no job waited, then a burst: the planner believes one job waits.
+    # Before m0151 it read all of them through idx_jobs_state and sorted them for each claim.
+    camera = make_camera()
+    catalog.execute(
+        "INSERT INTO jobs (id, camera_id, state, received_at, updated_at)"
+        " SELECT 'done-' || CAST(i AS TEXT), ?, 'indexed', '2026', '2026'"
+        " FROM generate_series(1, 5000) AS i",
+        [camera["id"]],
+    )
+    catalog.execute("ANALYZE jobs")
+    catalog.execute(
+        "INSERT INTO jobs (id, camera_id, state, received_at, updated_at)"
+        " SELECT 'new-' || CAST(i AS TEXT), ?, 'received', '2026', '2026'"
+        " FROM generate_series(1, 2000) AS i",
+        [camera["id"]],
+    )
+    plan = "\n".join(
+        row[0]
+        for row in catalog.execute(
+            "EXPLAIN SELECT id FROM jobs WHERE state = ?"
+            " AND (claimed_by IS NULL OR claimed_by = ? OR lease_until < ?)"
+            " ORDER BY updated_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+            [JobState.RECEIVED, "node-a:1", "2026"],
+        )
+    )
+    assert "idx_jobs_waiting" in plan and "Sort" not in plan, plan
+
+
 def _counting_job(ran: Counter, hold: threading.Event) -> ScheduledJob:
     def retention(db, settings, now):
         ran["retention"] += 1
@@ -177,7 +268,7 @@ def test_a_worker_that_lost_its_job_stores_nothing_and_the_new_holder_goes_on(ca
     assert claim_job(catalog, job_id, "node-b:1")
 
     # node-a resumes and writes its result: the whole transaction is rolled back.
-    with pytest.raises(LostClaim), atomic(catalog):
+    with pytest.raises(ClaimLost), atomic(catalog):
         catalog.execute("UPDATE jobs SET detail = 'labels of node-a' WHERE id = ?", [job_id])
         advance_job(catalog, job_id, JobState.ANALYSED, holder="node-a:1")
     job = get_job(catalog, job_id)

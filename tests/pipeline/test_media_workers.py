@@ -146,6 +146,34 @@ def test_clip_is_visible_with_poster_before_analysis_and_labelled_after(
     assert processor.analyse(folder.name) is None, "analysed once only"
 
 
+def test_an_analysis_that_outlasts_its_lease_leaves_the_clip_to_the_worker_that_took_it_over(
+    settings, catalog, detecting_camera, people_clip, spool_upload, monkeypatch
+):
+    folder = spool_upload(people_clip, detecting_camera)
+    with MediaWorker(settings) as media:
+        processor = ClipProcessor(settings, catalog, "test:0", media=media)
+        assert processor.process(folder) == JobState.ANALYSING
+        analyse = processor.detection.analyse
+
+        def analysis_outlasting_the_lease(camera_id, relpath):
+            result = analyse(camera_id, relpath)
+            # Meanwhile the lease ran out and a worker on another node took the clip over.
+            catalog.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ?",
+                ["2000-01-01T00:00:00+00:00", folder.name],
+            )
+            assert jobs.claim_job(catalog, folder.name, "other-node:0")
+            return result
+
+        monkeypatch.setattr(processor.detection, "analyse", analysis_outlasting_the_lease)
+        assert processor.analyse(folder.name) is None
+
+    job = jobs.get_job(catalog, folder.name)
+    assert (job["state"], job["claimed_by"]) == (JobState.ANALYSING, "other-node:0")
+    [recording] = list_recordings(catalog)
+    assert labels_by_recording(catalog, [recording["id"]]).get(recording["id"], []) == []
+
+
 def test_analysis_that_keeps_failing_is_tried_again_then_the_clip_stays_visible_unlabelled(
     settings, catalog, detecting_camera, camera_clip, spool_upload
 ):
