@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import sqlite3
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import psycopg.adapt
 import psycopg.rows
 import sqlite_utils
+from psycopg.conninfo import conninfo_to_dict
 from sqlite_utils.db import Column, Table
 
 from core.credentials import credential_file
@@ -43,6 +44,7 @@ __all__ = [
     "Dialect",
     "PostgresCatalog",
     "cluster_lock",
+    "connection_lost",
     "dialect_of",
     "is_postgresql_url",
     "skip_locked",
@@ -51,6 +53,11 @@ __all__ = [
 
 # systemd credential holding the catalog user's password (``LoadCredential=catalog_password``).
 CREDENTIAL_CATALOG_PASSWORD = "catalog_password"  # noqa: S105 - a file name
+
+# How long a connection attempt waits for the server unless the URL (``connect_timeout``) or
+# ``PGCONNECT_TIMEOUT`` says otherwise: without one, libpq waits as long as the operating
+# system's TCP connect does (minutes) for a host that does not answer.
+CONNECT_TIMEOUT_S = 5
 
 # The advisory lock every catalog write transaction holds on PostgreSQL (SQLite's write lock).
 WRITER_LOCK_KEY = 0x416C_5661_756C_7401  # "AlVault" + 1
@@ -72,6 +79,12 @@ def is_postgresql_url(target: object) -> bool:
 
 def dialect_of(db: sqlite_utils.Database) -> Dialect:
     return Dialect.POSTGRESQL if isinstance(db, PostgresCatalog) else Dialect.SQLITE
+
+
+def connection_lost(db: sqlite_utils.Database) -> bool:
+    """Whether ``db`` lost its server (PostgreSQL restarted or unreachable) and must be opened
+    again; a SQLite file is never lost."""
+    return isinstance(db, PostgresCatalog) and (db.pg.closed or db.pg.broken)
 
 
 def skip_locked(db: sqlite_utils.Database) -> str:
@@ -191,14 +204,16 @@ class _NumberLoader(psycopg.adapt.Loader):
 
 def connect(url: str) -> psycopg.Connection[Any]:
     """A connection to ``url``; the password, unless the URL has one, from the credentials
-    directory (systemd ``LoadCredential=catalog_password``) or ``PGPASSWORD``/``.pgpass``."""
+    directory (systemd ``LoadCredential=catalog_password``) or ``PGPASSWORD``/``.pgpass``.
+    An attempt gives up after `CONNECT_TIMEOUT_S` unless the URL sets ``connect_timeout``."""
+    given = conninfo_to_dict(url)  # a URL or "key=value" connection string
+    options: dict[str, Any] = {}
     secret = credential_file(CREDENTIAL_CATALOG_PASSWORD)
-    if secret and not urlsplit(url).password:
-        conn = psycopg.connect(
-            url, autocommit=True, password=secret.read_text(encoding="utf-8").strip()
-        )
-    else:
-        conn = psycopg.connect(url, autocommit=True)
+    if secret and not given.get("password"):
+        options["password"] = secret.read_text(encoding="utf-8").strip()
+    if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
+        options["connect_timeout"] = CONNECT_TIMEOUT_S
+    conn = psycopg.connect(url, autocommit=True, **options)
     conn.adapters.register_loader("numeric", _NumberLoader)
     return conn
 

@@ -19,7 +19,7 @@ import pytest
 
 from core.settings import Settings, parse_listen, settings_from_dict
 from core.spool import UploadMeta, clip_path, list_incoming, read_upload
-from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter
+from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter, SqliteCounts
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
 from ingestd.shared_state import reset_shared_state, shared_state_file
@@ -148,8 +148,14 @@ def shared_limiters(
         worker: int, per_address: int = 2, total: int | None = None, busy_timeout_s: float = 1.0
     ) -> SharedConnectionLimiter:
         limits = {SFTP: Limit(per_address, total), FTP: Limit(per_address)}
+        counts = SqliteCounts(shared_state_file(ingest_settings), busy_timeout_s=busy_timeout_s)
         limiter = SharedConnectionLimiter(
-            shared_state_file(ingest_settings), worker, limits, busy_timeout_s=busy_timeout_s
+            counts,
+            ingest_settings.ingest.node_name,
+            worker,
+            limits,
+            heartbeat_s=ingest_settings.ingest.node_heartbeat_s,
+            timeout_s=ingest_settings.ingest.node_timeout_s,
         )
         made.append(limiter)
         return limiter
@@ -195,7 +201,7 @@ class WorkerProcesses:
         """The worker index of each connection counted in the shared file."""
         with contextlib.closing(sqlite3.connect(shared_state_file(self.settings))) as db:
             rows = db.execute(
-                "SELECT worker FROM open_connections WHERE protocol = ?", [protocol]
+                "SELECT worker FROM ingest_connections WHERE protocol = ?", [protocol]
             ).fetchall()
         return sorted(worker for (worker,) in rows)
 

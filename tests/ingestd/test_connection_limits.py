@@ -67,7 +67,7 @@ def test_restarted_worker_clears_connections_its_predecessor_left(shared_limiter
 
 def test_locked_database_admits_uncounted_and_warns_once(shared_limiters, caplog):
     limiter = shared_limiters(0, per_address=1, busy_timeout_s=0.05)
-    blocker = sqlite3.connect(limiter.path, isolation_level=None)
+    blocker = sqlite3.connect(limiter.counts.path, isolation_level=None)
     try:
         blocker.execute("BEGIN EXCLUSIVE")
         with caplog.at_level(logging.INFO, logger="ingestd.connection_limits"):
@@ -91,7 +91,7 @@ def test_locked_database_admits_uncounted_and_warns_once(shared_limiters, caplog
 def test_release_lost_to_a_locked_database_is_made_later(shared_limiters, caplog):
     limiter = shared_limiters(0, per_address=1, busy_timeout_s=0.05)
     ticket = limiter.admit(SFTP, ADDRESS)
-    blocker = sqlite3.connect(limiter.path, isolation_level=None)
+    blocker = sqlite3.connect(limiter.counts.path, isolation_level=None)
     try:
         blocker.execute("BEGIN EXCLUSIVE")
         limiter.release(ticket)
