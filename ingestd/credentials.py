@@ -39,6 +39,12 @@ MSG_PAUSED = "The owner's account is paused; see the AlarmVault web UI."
 MSG_SERVER_ERROR = "Temporary server error; try again later."
 
 
+def _reason(error: BaseException) -> str:
+    """A database error in one line (psycopg's run over several)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 class LoginRefused(Exception):
     """A login was refused; the message is safe to send to the client."""
 
@@ -98,8 +104,8 @@ class CameraCredentials:
         """
         try:
             row = find_upload_account(self._db(), account.username)
-        except DATABASE_ERRORS:
-            logger.exception("login check at handover failed in the catalog")
+        except DATABASE_ERRORS as error:
+            logger.warning("login check at handover failed in the catalog: %s", _reason(error))
             return True
         return row is not None and row["camera_id"] == account.camera_id
 
@@ -142,7 +148,7 @@ class CameraCredentials:
             db = self._db()
             camera = self._verified_camera(db, username, password)
         except DATABASE_ERRORS as error:
-            logger.warning("login check failed in the catalog: %s", type(error).__name__)
+            logger.warning("login check failed in the catalog: %s", _reason(error))
             raise LoginRefused(MSG_SERVER_ERROR) from None
         except Exception:
             logger.exception("login check failed in the catalog")
