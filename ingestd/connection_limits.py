@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from core.catalog import DATABASE_ERRORS
+from core.catalog.engine import error_reason
 from core.catalog.shared_limits import SharedLimits, shared_limits
 from core.settings import Settings
 from core.shared_sqlite import connect_shared, immediate_transaction
@@ -321,8 +322,9 @@ class SharedConnectionLimiter:
         except DATABASE_ERRORS as error:
             if not self._failing:
                 self._failing = True
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-                logger.warning("shared connection count failed (%s); %s", reason, consequence)
+                logger.warning(
+                    "shared connection count failed (%s); %s", error_reason(error), consequence
+                )
             return None
         if self._failing:
             self._failing = False

@@ -21,7 +21,7 @@ import sqlite_utils
 from core.catalog import DATABASE_ERRORS, open_catalog
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
-from core.catalog.engine import connection_lost
+from core.catalog.engine import connection_lost, error_reason
 from core.catalog.login_crypto import LoginCrypto, record_login_crypto
 from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
@@ -37,12 +37,6 @@ MSG_DISABLED = "This camera is disabled; enable it in the AlarmVault web UI."
 MSG_SUSPENDED = "Processing suspended for fair-use reasons, see the web UI."
 MSG_PAUSED = "The owner's account is paused; see the AlarmVault web UI."
 MSG_SERVER_ERROR = "Temporary server error; try again later."
-
-
-def _reason(error: BaseException) -> str:
-    """A database error in one line (psycopg's run over several)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 class LoginRefused(Exception):
@@ -105,7 +99,7 @@ class CameraCredentials:
         try:
             row = find_upload_account(self._db(), account.username)
         except DATABASE_ERRORS as error:
-            logger.warning("login check at handover failed in the catalog: %s", _reason(error))
+            logger.warning("login check at handover failed in the catalog: %s", error_reason(error))
             return True
         return row is not None and row["camera_id"] == account.camera_id
 
@@ -148,7 +142,7 @@ class CameraCredentials:
             db = self._db()
             camera = self._verified_camera(db, username, password)
         except DATABASE_ERRORS as error:
-            logger.warning("login check failed in the catalog: %s", _reason(error))
+            logger.warning("login check failed in the catalog: %s", error_reason(error))
             raise LoginRefused(MSG_SERVER_ERROR) from None
         except Exception:
             logger.exception("login check failed in the catalog")

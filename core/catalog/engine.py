@@ -46,6 +46,7 @@ __all__ = [
     "cluster_lock",
     "connection_lost",
     "dialect_of",
+    "error_reason",
     "is_postgresql_url",
     "skip_locked",
     "to_postgresql",
@@ -79,6 +80,12 @@ def is_postgresql_url(target: object) -> bool:
 
 def dialect_of(db: sqlite_utils.Database) -> Dialect:
     return Dialect.POSTGRESQL if isinstance(db, PostgresCatalog) else Dialect.SQLITE
+
+
+def error_reason(error: BaseException) -> str:
+    """A database error in one log line (psycopg's messages run over several)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def connection_lost(db: sqlite_utils.Database) -> bool:

@@ -38,7 +38,12 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from core.catalog.engine import PostgresCatalog, connection_lost, is_postgresql_url
+from core.catalog.engine import (
+    PostgresCatalog,
+    connection_lost,
+    error_reason,
+    is_postgresql_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +153,7 @@ class SharedLimits:
     def _outage(self, error: psycopg.Error) -> None:
         if not self._failing:
             self._failing = True
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            logger.warning("shared limits: the catalog cannot be asked: %s", reason)
+            logger.warning("shared limits: the catalog cannot be asked: %s", error_reason(error))
 
     def _drop(self) -> None:
         if self._closing is not None:
