@@ -140,12 +140,19 @@ def shared_limiters(
     ingest_settings: Settings,
 ) -> Iterator[Callable[..., SharedConnectionLimiter]]:
     """``shared_limiters(worker, per_address=2, total=None)``: the limiter one worker process
-    would have, all on the same freshly reset ban file; closed at the end."""
+    would have, all on the same freshly reset ban file (heartbeat every 0.05 s, 10 s window);
+    closed at the end."""
+    ingest_settings.ingest.node_heartbeat_s = 0.05
+    ingest_settings.ingest.node_timeout_s = 10.0
     reset_shared_state(ingest_settings)
     made: list[SharedConnectionLimiter] = []
 
     def _make(
-        worker: int, per_address: int = 2, total: int | None = None, busy_timeout_s: float = 1.0
+        worker: int,
+        per_address: int = 2,
+        total: int | None = None,
+        busy_timeout_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> SharedConnectionLimiter:
         limits = {SFTP: Limit(per_address, total), FTP: Limit(per_address)}
         counts = SqliteCounts(shared_state_file(ingest_settings), busy_timeout_s=busy_timeout_s)
@@ -156,6 +163,7 @@ def shared_limiters(
             limits,
             heartbeat_s=ingest_settings.ingest.node_heartbeat_s,
             timeout_s=ingest_settings.ingest.node_timeout_s,
+            clock=clock,
         )
         made.append(limiter)
         return limiter
