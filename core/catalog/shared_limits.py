@@ -17,10 +17,11 @@ node as far as their clocks agree.
 
 These checks run where a client waits (ingestd checks bans and connection counts in the FTP
 I/O loop that serves every camera), so a slow or unreachable catalog must fail them quickly:
-each statement may run `STATEMENT_TIMEOUT_MS`, a connection attempt `engine.CONNECT_TIMEOUT_S`
-(unsent data `TCP_USER_TIMEOUT_MS`), and after a failed attempt the catalog is not tried again
-for `RETRY_AFTER_S` (`CatalogUnavailable` at once). An outage is logged once, with its reason,
-and its end once; the caller decides what a failed check means (ingestd refuses the client).
+each statement may run `STATEMENT_TIMEOUT_MS`, a connection attempt `CONNECT_TIMEOUT_S`
+(unacknowledged data `TCP_USER_TIMEOUT_MS`), and after a failed attempt the catalog is not
+tried again for a while (`RETRY_AFTER_S`; `CatalogUnavailable` at once). An outage is logged
+once, with its reason, and its end once; the caller decides what a failed check means (ingestd
+refuses the client).
 """
 
 from __future__ import annotations
@@ -52,8 +53,12 @@ STATEMENT_TIMEOUT_MS = 2000
 # How long data sent to the catalog may stay unacknowledged before the connection counts as
 # lost (a host that vanished does not answer, it does not refuse).
 TCP_USER_TIMEOUT_MS = 5000
-# After a failed connection attempt, checks fail at once for this long instead of each waiting
-# for an attempt of its own.
+# A connection attempt for the limits gives up after this long (libpq's least), unless the URL
+# sets ``connect_timeout``: a host that does not answer stalls whoever waits for the check.
+CONNECT_TIMEOUT_S = 2
+# After a failed connection attempt, checks fail at once for this long (at least; four times
+# as long as the attempt took), instead of each waiting for an attempt of its own: a host that
+# does not answer at all stalls the checks a fifth of the time at most.
 RETRY_AFTER_S = 1.0
 
 
@@ -132,11 +137,13 @@ class SharedLimits:
         self._drop()
         if time.monotonic() < self._retry_at:
             raise CatalogUnavailable("the catalog did not answer a moment ago")
+        started = time.monotonic()
         try:
             db = PostgresCatalog(self._conninfo())
             db.pg.execute(f"SET statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
         except psycopg.OperationalError as error:
-            self._retry_at = time.monotonic() + RETRY_AFTER_S
+            took = time.monotonic() - started
+            self._retry_at = time.monotonic() + max(RETRY_AFTER_S, 4 * took)
             self._outage(error)
             raise
         self._db = db
@@ -146,9 +153,9 @@ class SharedLimits:
         return db
 
     def _conninfo(self) -> str:
-        if "tcp_user_timeout" in conninfo_to_dict(self.url):
-            return self.url
-        return make_conninfo(self.url, tcp_user_timeout=TCP_USER_TIMEOUT_MS)
+        given = conninfo_to_dict(self.url)
+        defaults = {"connect_timeout": CONNECT_TIMEOUT_S, "tcp_user_timeout": TCP_USER_TIMEOUT_MS}
+        return make_conninfo(self.url, **{k: v for k, v in defaults.items() if k not in given})
 
     def _outage(self, error: psycopg.Error) -> None:
         if not self._failing:

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from core.catalog.engine import CONNECT_TIMEOUT_S, PostgresCatalog
+from core.catalog.shared_limits import CONNECT_TIMEOUT_S as LIMITS_CONNECT_TIMEOUT_S
 from core.catalog.shared_limits import (
     RETRY_AFTER_S,
     STATEMENT_TIMEOUT_MS,
@@ -41,6 +42,7 @@ def test_limit_statements_run_under_a_short_statement_timeout(settings):
     try:
         with limits.using() as db:
             (shown,) = db.pg.execute("SHOW statement_timeout").fetchone() or ("",)
+            assert db.pg.info.get_parameters()["connect_timeout"] == str(LIMITS_CONNECT_TIMEOUT_S)
             with pytest.raises(psycopg.errors.QueryCanceled):
                 db.pg.execute("SELECT pg_sleep(%s)", [STATEMENT_TIMEOUT_MS / 1000 + 1])
         # The connection survives a cancelled statement and answers the next one.
