@@ -17,6 +17,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from core.catalog.engine import PostgresCatalog, is_postgresql_url
 from core.settings import Settings, parse_listen, settings_from_dict
 from core.spool import UploadMeta, clip_path, list_incoming, read_upload
 from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter, SqliteCounts
@@ -206,11 +207,16 @@ class WorkerProcesses:
                 os.kill(other, signal.SIGCONT)
 
     def open_connections(self, protocol: str) -> list[int]:
-        """The worker index of each connection counted in the shared file."""
-        with contextlib.closing(sqlite3.connect(shared_state_file(self.settings))) as db:
-            rows = db.execute(
-                "SELECT worker FROM ingest_connections WHERE protocol = ?", [protocol]
-            ).fetchall()
+        """The worker index of each connection counted in the shared file (in the catalog when
+        it is PostgreSQL)."""
+        query = "SELECT worker FROM ingest_connections WHERE protocol = ?"
+        catalog = self.settings.storage.catalog_path
+        if is_postgresql_url(catalog):
+            with contextlib.closing(PostgresCatalog(str(catalog))) as pg:
+                rows = pg.execute(query, [protocol]).fetchall()
+        else:
+            with contextlib.closing(sqlite3.connect(shared_state_file(self.settings))) as db:
+                rows = db.execute(query, [protocol]).fetchall()
         return sorted(worker for (worker,) in rows)
 
 
