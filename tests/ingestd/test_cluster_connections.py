@@ -20,7 +20,7 @@ import psycopg
 import pytest
 import tomli_w
 
-from core.settings import Settings, settings_from_dict
+from core.settings import ConfigError, Settings, settings_from_dict
 from ingestd.connection_limits import (
     FTP,
     SFTP,
@@ -241,3 +241,8 @@ def test_a_killed_nodes_connections_stop_counting_after_its_heartbeat_window(
 
     # Node B's heartbeat removes the dead node's rows.
     assert wait_until(node_a_forgotten, timeout=5)
+
+
+def test_a_node_timeout_shorter_than_two_heartbeats_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="node_timeout_s must be at least twice"):
+        settings_from_dict({"ingest": {"node_heartbeat_s": 5, "node_timeout_s": 8}}, tmp_path)
