@@ -21,6 +21,7 @@ import sqlite_utils
 from core.catalog import DATABASE_ERRORS, open_catalog
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
+from core.catalog.engine import connection_lost, error_reason
 from core.catalog.login_crypto import LoginCrypto, record_login_crypto
 from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
@@ -97,8 +98,8 @@ class CameraCredentials:
         """
         try:
             row = find_upload_account(self._db(), account.username)
-        except DATABASE_ERRORS:
-            logger.exception("login check at handover failed in the catalog")
+        except DATABASE_ERRORS as error:
+            logger.warning("login check at handover failed in the catalog: %s", error_reason(error))
             return True
         return row is not None and row["camera_id"] == account.camera_id
 
@@ -125,12 +126,24 @@ class CameraCredentials:
 
     # --- in the login pool
 
-    def _password_login(self, username: str, password: str, address: str) -> CameraAccount:
-        if self.ban.refuses(address, username):
-            raise LoginRefused(MSG_BANNED)
-        db = self._db()
+    def _refuse_banned(self, address: str, username: str) -> None:
         try:
+            banned = self.ban.refuses(address, username)
+        except DATABASE_ERRORS as error:
+            # The catalog is down (its outage is logged once where it was noticed).
+            logger.info("login refused: the ban cannot be checked (%s)", type(error).__name__)
+            raise LoginRefused(MSG_SERVER_ERROR) from None
+        if banned:
+            raise LoginRefused(MSG_BANNED)
+
+    def _password_login(self, username: str, password: str, address: str) -> CameraAccount:
+        self._refuse_banned(address, username)
+        try:
+            db = self._db()
             camera = self._verified_camera(db, username, password)
+        except DATABASE_ERRORS as error:
+            logger.warning("login check failed in the catalog: %s", error_reason(error))
+            raise LoginRefused(MSG_SERVER_ERROR) from None
         except Exception:
             logger.exception("login check failed in the catalog")
             raise LoginRefused(MSG_SERVER_ERROR) from None
@@ -160,8 +173,7 @@ class CameraCredentials:
         return camera
 
     def _key_login(self, username: str, key_base64: str, address: str) -> CameraAccount:
-        if self.ban.refuses(address, username):
-            raise LoginRefused(MSG_BANNED)
+        self._refuse_banned(address, username)
         db = self._db()
         account = find_upload_account(db, username)
         if account is None or not camera_has_key(db, account["camera_id"], key_base64):
@@ -195,6 +207,12 @@ class CameraCredentials:
 
     def _db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
+        if db is not None and connection_lost(db):
+            # PostgreSQL restarted or was unreachable: this thread connects again.
+            with self._connections_lock:
+                self._connections.remove(db)
+            db.close()
+            db = None
         if db is None:
             db = open_catalog(self._catalog_path, migrate=False)
             self._local.db = db

@@ -5,16 +5,16 @@ per process would grant it ``workers`` times the allowed failures, and a connect
 process ``workers`` times the allowed connections. So the ban's failed logins
 (`login_ban.LoginBan`: per (address, account) and per address, each a
 `core.sliding_window.SqliteWindowStore`), the cameras known to log in from an address
-(`SqliteKnownLogins`) and the admitted connections
-(`connection_limits.SharedConnectionLimiter`, table ``open_connections``) live in one file in
-the data directory beside the catalog (not in it: the catalog's schema belongs to the pipeline).
+(`SqliteKnownLogins`) and the admitted connections (`connection_limits.SharedConnectionLimiter`,
+tables ``ingest_connections`` and ``ingest_heartbeats``) live in one file in the data directory
+beside the catalog (not in it: the catalog's schema belongs to the pipeline).
 It is emptied when ingestd starts, except for the known logins that have not expired: a restart
 must not make every camera a stranger to the address cap. Times are wall-clock seconds, the
 same in every process.
 
-With a PostgreSQL catalog the ban and the known logins live in the catalog instead, shared by
-every node (`login_ban.LoginBan.for_settings`, `core.catalog.shared_limits`); the connection
-counts stay here, per node.
+With a PostgreSQL catalog the ban, the known logins and the connection counts live in the
+catalog instead, shared by every node (`login_ban.LoginBan.for_settings`,
+`connection_limits.connection_limiter_for`, `core.catalog.shared_limits`).
 """
 
 from __future__ import annotations
@@ -37,11 +37,16 @@ FILE_NAME = "ingestd-bans.sqlite"
 LOGIN_FAILURES = "login_failures"  # per (address, account)
 ADDRESS_FAILURES = "address_failures"  # per address, every account together
 SCHEMA = (
-    # One row per connection a worker admitted, see `connection_limits.SharedConnectionLimiter`.
-    "CREATE TABLE IF NOT EXISTS open_connections (id TEXT PRIMARY KEY, protocol TEXT NOT NULL,"
-    " address TEXT NOT NULL, worker INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS open_connections_address"
-    " ON open_connections (protocol, address);"
+    # The connections the workers admitted and each worker's heartbeat, see
+    # `connection_limits.SharedConnectionLimiter` (the catalog's migration 0141 has the same).
+    "CREATE TABLE IF NOT EXISTS ingest_connections (id TEXT PRIMARY KEY, node TEXT NOT NULL,"
+    " worker INTEGER NOT NULL, protocol TEXT NOT NULL, address TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS idx_ingest_connections_address"
+    " ON ingest_connections (protocol, address);"
+    "CREATE INDEX IF NOT EXISTS idx_ingest_connections_holder"
+    " ON ingest_connections (node, worker);"
+    "CREATE TABLE IF NOT EXISTS ingest_heartbeats (node TEXT NOT NULL, worker INTEGER NOT NULL,"
+    " seen_at REAL NOT NULL, PRIMARY KEY (node, worker));"
 )
 KNOWN_LOGINS_SCHEMA = (
     # One row per (address, account digest) that logged in, see `login_ban.KnownLogins`.

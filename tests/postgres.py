@@ -62,6 +62,10 @@ class PostgresServer:
             self.bin / "initdb", "-D", self.data, "-U", ROLE, "--auth=trust", "-E", "UTF8",
             "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
+        return self.run()
+
+    def run(self) -> PostgresServer:
+        """Start the server on its cluster (again, after `halt`: same port, same data)."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -81,8 +85,12 @@ class PostgresServer:
             "-w", "-t", "60", "restart",
         )  # fmt: skip
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server as a crash would (its clients' connections break); data is kept."""
         self._as_server_user(self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "stop")
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:

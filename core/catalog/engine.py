@@ -39,12 +39,12 @@ from collections.abc import Generator, Iterable, Iterator, Sequence
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import psycopg.adapt
 import psycopg.rows
 import sqlite_utils
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 from sqlite_utils.db import Column, Table
 
@@ -58,7 +58,9 @@ __all__ = [
     "catalog_pool",
     "close_catalog_pools",
     "cluster_lock",
+    "connection_lost",
     "dialect_of",
+    "error_reason",
     "is_postgresql_url",
     "skip_locked",
     "to_postgresql",
@@ -67,6 +69,11 @@ __all__ = [
 
 # systemd credential holding the catalog user's password (``LoadCredential=catalog_password``).
 CREDENTIAL_CATALOG_PASSWORD = "catalog_password"  # noqa: S105 - a file name
+
+# How long a connection attempt waits for the server unless the URL (``connect_timeout``) or
+# ``PGCONNECT_TIMEOUT`` says otherwise: without one, libpq waits as long as the operating
+# system's TCP connect does (minutes) for a host that does not answer.
+CONNECT_TIMEOUT_S = 5
 
 # The advisory lock every catalog write transaction holds on PostgreSQL (SQLite's write lock).
 WRITER_LOCK_KEY = 0x416C_5661_756C_7401  # "AlVault" + 1
@@ -92,6 +99,18 @@ def is_postgresql_url(target: object) -> bool:
 
 def dialect_of(db: sqlite_utils.Database) -> Dialect:
     return Dialect.POSTGRESQL if isinstance(db, PostgresCatalog) else Dialect.SQLITE
+
+
+def error_reason(error: BaseException) -> str:
+    """A database error in one log line (psycopg's messages run over several)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def connection_lost(db: sqlite_utils.Database) -> bool:
+    """Whether ``db`` lost its server (PostgreSQL restarted or unreachable) and must be opened
+    again; a SQLite file is never lost."""
+    return isinstance(db, PostgresCatalog) and (db.pg.closed or db.pg.broken)
 
 
 def skip_locked(db: sqlite_utils.Database) -> str:
@@ -227,11 +246,15 @@ class _NumberLoader(psycopg.adapt.Loader):
 def _connection_options(url: str) -> dict[str, Any]:
     """How to connect to ``url``: autocommit (transactions are explicit, as on SQLite); the
     password, unless the URL has one, from the credentials directory (systemd
-    ``LoadCredential=catalog_password``), else libpq's ``PGPASSWORD``/``.pgpass``."""
+    ``LoadCredential=catalog_password``), else libpq's ``PGPASSWORD``/``.pgpass``. An attempt
+    gives up after `CONNECT_TIMEOUT_S` unless the URL or ``PGCONNECT_TIMEOUT`` sets one."""
+    given = conninfo_to_dict(url)  # a URL or "key=value" connection string
     options: dict[str, Any] = {"autocommit": True}
     secret = credential_file(CREDENTIAL_CATALOG_PASSWORD)
-    if secret and not urlsplit(url).password:
+    if secret and not given.get("password"):
         options["password"] = secret.read_text(encoding="utf-8").strip()
+    if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
+        options["connect_timeout"] = CONNECT_TIMEOUT_S
     return options
 
 

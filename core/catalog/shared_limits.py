@@ -14,19 +14,56 @@ in turn, under a lock, so a process holds one connection however many limiters i
 nodes never both take the last slot of a window, and limiters do not wait for each other nor
 for the catalog's writer lock. Times are wall-clock seconds (``time.time``), the same on every
 node as far as their clocks agree.
+
+These checks run where a client waits (ingestd checks bans and connection counts in the FTP
+I/O loop that serves every camera), so a slow or unreachable catalog must fail them quickly:
+each statement may run `STATEMENT_TIMEOUT_MS`, a connection attempt `CONNECT_TIMEOUT_S`
+(unacknowledged data `TCP_USER_TIMEOUT_MS`), and after a failed attempt the catalog is not
+tried again for a while (`RETRY_AFTER_S`; `CatalogUnavailable` at once). An outage is logged
+once, with its reason, and its end once; the caller decides what a failed check means (ingestd
+refuses the client).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from core.catalog.engine import PostgresCatalog, is_postgresql_url
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from core.catalog.engine import (
+    PostgresCatalog,
+    connection_lost,
+    error_reason,
+    is_postgresql_url,
+)
+
+logger = logging.getLogger(__name__)
+
+# How long one limit statement may run (advisory lock waits included).
+STATEMENT_TIMEOUT_MS = 2000
+# How long data sent to the catalog may stay unacknowledged before the connection counts as
+# lost (a host that vanished does not answer, it does not refuse).
+TCP_USER_TIMEOUT_MS = 5000
+# A connection attempt for the limits gives up after this long (libpq's least), unless the URL
+# sets ``connect_timeout``: a host that does not answer stalls whoever waits for the check.
+CONNECT_TIMEOUT_S = 2
+# After a failed connection attempt, checks fail at once for this long (at least; four times
+# as long as the attempt took), instead of each waiting for an attempt of its own: a host that
+# does not answer at all stalls the checks a fifth of the time at most.
+RETRY_AFTER_S = 1.0
+
+
+class CatalogUnavailable(psycopg.OperationalError):
+    """The catalog did not answer a moment ago and is not asked again yet."""
 
 
 def shared_limits(catalog: Path | str) -> SharedLimits | None:
@@ -50,6 +87,8 @@ class SharedLimits:
         self._lock = threading.RLock()
         self._db: PostgresCatalog | None = None
         self._closing: weakref.finalize[[], SharedLimits] | None = None
+        self._retry_at = 0.0  # time.monotonic() before which no new connection is tried
+        self._failing = False  # an outage was logged and has not ended yet
 
     def window(self, limiter: str) -> CatalogWindowStore:
         """The events and lockouts of the limiter named ``limiter`` (the same on every node)."""
@@ -63,19 +102,22 @@ class SharedLimits:
         """The connection, for this thread alone until the block ends; a statement that breaks
         the connection drops it, and the next use opens a new one."""
         with self._lock:
-            if self._db is None or self._db.pg.closed or self._db.pg.broken:
-                self._drop()
-                self._db = PostgresCatalog(self.url)
-                # The web UI's limiters live as long as its app, which has no hook at its end:
-                # the connection closes when this object goes (not left to the garbage).
-                self._closing = weakref.finalize(self, self._db.close)
-            db = self._db
+            db = self._connected()
             try:
                 yield db
+            except psycopg.OperationalError as error:
+                # The server went away, or did not answer within the statement timeout.
+                if connection_lost(db):
+                    self._drop()
+                self._outage(error)
+                raise
             except BaseException:
-                if db.pg.broken:
+                if connection_lost(db):
                     self._drop()
                 raise
+            if self._failing:
+                self._failing = False
+                logger.info("shared limits: the catalog answers again")
 
     @contextlib.contextmanager
     def transaction(self, name: str) -> Iterator[PostgresCatalog]:
@@ -88,6 +130,37 @@ class SharedLimits:
     def close(self) -> None:
         with self._lock:
             self._drop()
+
+    def _connected(self) -> PostgresCatalog:
+        if self._db is not None and not connection_lost(self._db):
+            return self._db
+        self._drop()
+        if time.monotonic() < self._retry_at:
+            raise CatalogUnavailable("the catalog did not answer a moment ago")
+        started = time.monotonic()
+        try:
+            db = PostgresCatalog(self._conninfo())
+            db.pg.execute(f"SET statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
+        except psycopg.OperationalError as error:
+            took = time.monotonic() - started
+            self._retry_at = time.monotonic() + max(RETRY_AFTER_S, 4 * took)
+            self._outage(error)
+            raise
+        self._db = db
+        # The web UI's limiters live as long as its app, which has no hook at its end:
+        # the connection closes when this object goes (not left to the garbage).
+        self._closing = weakref.finalize(self, db.close)
+        return db
+
+    def _conninfo(self) -> str:
+        given = conninfo_to_dict(self.url)
+        defaults = {"connect_timeout": CONNECT_TIMEOUT_S, "tcp_user_timeout": TCP_USER_TIMEOUT_MS}
+        return make_conninfo(self.url, **{k: v for k, v in defaults.items() if k not in given})
+
+    def _outage(self, error: psycopg.Error) -> None:
+        if not self._failing:
+            self._failing = True
+            logger.warning("shared limits: the catalog cannot be asked: %s", error_reason(error))
 
     def _drop(self) -> None:
         if self._closing is not None:

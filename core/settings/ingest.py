@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import os
+
+from pydantic import Field, model_validator
 
 from core.settings.base import StrictModel
 
@@ -124,3 +126,38 @@ class IngestSettings(StrictModel):
             "count all of them together."
         ),
     )
+    node_name: str = Field(
+        default_factory=lambda: os.uname().nodename,
+        min_length=1,
+        description=(
+            "This node's name in the connection counts of a shared PostgreSQL catalog (default: "
+            "the host name). Two ingestd on one host against one catalog need different names."
+        ),
+    )
+    node_heartbeat_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description=(
+            "How often each ingestd process notes in the shared connection count that it is "
+            "alive (PostgreSQL catalog, or several workers)."
+        ),
+    )
+    node_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "The open connections of an ingestd process not heard from for this long (killed, "
+            "its machine off) stop counting towards the per-address limits, and are removed."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_timeout(self) -> IngestSettings:
+        if self.node_heartbeat_s * 2 > self.node_timeout_s:
+            raise ValueError(
+                "ingest.node_timeout_s must be at least twice ingest.node_heartbeat_s: a live "
+                "node's connections would stop counting between two heartbeats"
+            )
+        return self

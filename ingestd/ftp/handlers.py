@@ -18,7 +18,7 @@ from functools import partial
 
 from pyftpdlib.filesystems import FilesystemError
 
-from core.catalog import utcnow
+from core.catalog import DATABASE_ERRORS, utcnow
 from core.catalog.login_crypto import LoginCrypto
 from core.spool import shorten_address
 from ingestd.connection_limits import FTP, ConnectionLimiter, Refusal, Ticket
@@ -85,7 +85,7 @@ class CameraFTPHandler(UploadFTPHandler):
     guard: StorageGuard
     folder_limits: FolderLimits
     bridge: LoopBridge
-    # Set when more than one process serves FTP: the per-address limit counted across them
+    # Set when other processes (workers, nodes) count into the same per-address limit
     # (`connection_limits`). Alone, pyftpdlib's own ``max_cons_per_ip`` does that job.
     connection_limiter: ConnectionLimiter | None = None
 
@@ -135,7 +135,17 @@ class CameraFTPHandler(UploadFTPHandler):
 
     def on_connect(self) -> None:
         """Refuse a banned address before it may try another password."""
-        if self.credentials.address_is_closed(self.remote_ip):
+        try:
+            closed = self.credentials.address_is_closed(self.remote_ip)
+        except DATABASE_ERRORS as error:
+            logger.info(
+                "ftp refused: the login ban cannot be checked (%s) %s",
+                type(error).__name__,
+                shorten_address(str(self.remote_ip)),
+            )
+            self.refuse_unavailable()
+            return
+        if closed:
             self.respond(f"421 {MSG_BANNED}")
             self.close_when_done()
 

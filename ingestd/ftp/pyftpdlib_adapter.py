@@ -77,7 +77,7 @@ from pyftpdlib.ioloop import AsyncChat, IOLoop
 from pyftpdlib.utils import strerror
 
 from core.spool import shorten_address
-from ingestd.connection_limits import Refusal
+from ingestd.connection_limits import MSG_UNAVAILABLE, Refusal
 from ingestd.log_privacy import scrub_addresses
 
 logger = logging.getLogger(__name__)
@@ -263,6 +263,11 @@ class UploadFTPHandler(TLS_FTPHandler):
         """A reply that refuses ``cmd`` before pyftpdlib runs it; None lets it run."""
         return None
 
+    def refuse_unavailable(self) -> None:
+        """Turn the client away before the greeting: what it needs cannot be checked now."""
+        self.respond(f"421 {MSG_UNAVAILABLE}")
+        self.close_when_done()
+
     # --- state pyftpdlib keeps privately
 
     @property
@@ -346,6 +351,8 @@ class UploadFTPHandler(TLS_FTPHandler):
             self.handle_max_cons()
         elif refusal is Refusal.ADDRESS:
             self.handle_max_cons_per_ip()
+        elif refusal is Refusal.UNAVAILABLE:
+            self.refuse_unavailable()
         else:
             super().handle()
 

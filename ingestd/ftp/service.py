@@ -181,7 +181,7 @@ class FtpService:
                 "banner": ftp.banner,
                 "auth_failed_timeout": settings.ingest.failed_login_delay_s,
                 # Alone, this process's count (max_cons_per_ip below) is the whole count.
-                "connection_limiter": limiter if workers > 1 else None,
+                "connection_limiter": limiter if limiter is not None and limiter.shared else None,
                 "dtp_handler": data_handler,
             },
         )

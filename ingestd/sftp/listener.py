@@ -23,9 +23,11 @@ from functools import partial
 
 import paramiko
 
+from core.catalog import DATABASE_ERRORS
 from core.settings import Settings
 from core.spool import shorten_address
 from ingestd.connection_limits import (
+    MSG_UNAVAILABLE,
     SFTP,
     ConnectionLimiter,
     LocalConnectionLimiter,
@@ -261,7 +263,16 @@ class SftpService:
 
     def _admit(self, remote_ip: str) -> Ticket | str:
         """A ticket for one more connection from ``remote_ip``, or the refusal to send it."""
-        if self.credentials.address_is_closed(remote_ip):
+        try:
+            closed = self.credentials.address_is_closed(remote_ip)
+        except DATABASE_ERRORS as error:
+            logger.info(
+                "sftp refused: the login ban cannot be checked (%s) %s",
+                type(error).__name__,
+                shorten_address(remote_ip),
+            )
+            return MSG_UNAVAILABLE
+        if closed:
             return "Too many failed logins from your address; try again later."
         with self._lock:
             self._forget_closed()  # frees their slots first
@@ -272,6 +283,9 @@ class SftpService:
         if outcome is Refusal.ADDRESS:
             logger.info("sftp refused: too many connections from %s", shorten_address(remote_ip))
             return "Too many connections from your address."
+        if outcome is Refusal.UNAVAILABLE:
+            logger.info("sftp refused: %s %s", outcome.value, shorten_address(remote_ip))
+            return MSG_UNAVAILABLE
         return outcome
 
     # --- timeouts

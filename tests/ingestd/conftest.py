@@ -17,9 +17,10 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from core.catalog.engine import PostgresCatalog, is_postgresql_url
 from core.settings import Settings, parse_listen, settings_from_dict
 from core.spool import UploadMeta, clip_path, list_incoming, read_upload
-from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter
+from ingestd.connection_limits import FTP, SFTP, Limit, SharedConnectionLimiter, SqliteCounts
 from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
 from ingestd.shared_state import reset_shared_state, shared_state_file
@@ -140,16 +141,30 @@ def shared_limiters(
     ingest_settings: Settings,
 ) -> Iterator[Callable[..., SharedConnectionLimiter]]:
     """``shared_limiters(worker, per_address=2, total=None)``: the limiter one worker process
-    would have, all on the same freshly reset ban file; closed at the end."""
+    would have, all on the same freshly reset ban file (heartbeat every 0.05 s, 10 s window);
+    closed at the end."""
+    ingest_settings.ingest.node_heartbeat_s = 0.05
+    ingest_settings.ingest.node_timeout_s = 10.0
     reset_shared_state(ingest_settings)
     made: list[SharedConnectionLimiter] = []
 
     def _make(
-        worker: int, per_address: int = 2, total: int | None = None, busy_timeout_s: float = 1.0
+        worker: int,
+        per_address: int = 2,
+        total: int | None = None,
+        busy_timeout_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> SharedConnectionLimiter:
         limits = {SFTP: Limit(per_address, total), FTP: Limit(per_address)}
+        counts = SqliteCounts(shared_state_file(ingest_settings), busy_timeout_s=busy_timeout_s)
         limiter = SharedConnectionLimiter(
-            shared_state_file(ingest_settings), worker, limits, busy_timeout_s=busy_timeout_s
+            counts,
+            ingest_settings.ingest.node_name,
+            worker,
+            limits,
+            heartbeat_s=ingest_settings.ingest.node_heartbeat_s,
+            timeout_s=ingest_settings.ingest.node_timeout_s,
+            clock=clock,
         )
         made.append(limiter)
         return limiter
@@ -192,11 +207,16 @@ class WorkerProcesses:
                 os.kill(other, signal.SIGCONT)
 
     def open_connections(self, protocol: str) -> list[int]:
-        """The worker index of each connection counted in the shared file."""
-        with contextlib.closing(sqlite3.connect(shared_state_file(self.settings))) as db:
-            rows = db.execute(
-                "SELECT worker FROM open_connections WHERE protocol = ?", [protocol]
-            ).fetchall()
+        """The worker index of each connection counted in the shared file (in the catalog when
+        it is PostgreSQL)."""
+        query = "SELECT worker FROM ingest_connections WHERE protocol = ?"
+        catalog = self.settings.storage.catalog_path
+        if is_postgresql_url(catalog):
+            with contextlib.closing(PostgresCatalog(str(catalog))) as pg:
+                rows = pg.execute(query, [protocol]).fetchall()
+        else:
+            with contextlib.closing(sqlite3.connect(shared_state_file(self.settings))) as db:
+                rows = db.execute(query, [protocol]).fetchall()
         return sorted(worker for (worker,) in rows)
 
 

@@ -65,9 +65,27 @@ def test_restarted_worker_clears_connections_its_predecessor_left(shared_limiter
     assert isinstance(other.admit(SFTP, ADDRESS), Ticket)
 
 
+def test_a_worker_not_heard_from_stops_counting_and_its_rows_are_removed(shared_limiters):
+    now = [1_000_000.0]
+    dead = shared_limiters(0, per_address=1, clock=lambda: now[0])
+    live = shared_limiters(1, per_address=1, clock=lambda: now[0])
+    assert isinstance(dead.admit(SFTP, ADDRESS), Ticket)
+    dead.close()  # SIGKILL: no release, no heartbeat any more
+    assert live.admit(SFTP, ADDRESS) is Refusal.ADDRESS
+    now[0] += 11  # past the 10 s window
+    assert isinstance(live.admit(SFTP, ADDRESS), Ticket)
+
+    def dead_rows() -> int:
+        with contextlib.closing(sqlite3.connect(live.counts.path)) as db:
+            query = "SELECT COUNT(*) FROM ingest_connections WHERE worker = 0"
+            return int(db.execute(query).fetchone()[0])
+
+    assert wait_until(lambda: dead_rows() == 0, timeout=5)
+
+
 def test_locked_database_admits_uncounted_and_warns_once(shared_limiters, caplog):
     limiter = shared_limiters(0, per_address=1, busy_timeout_s=0.05)
-    blocker = sqlite3.connect(limiter.path, isolation_level=None)
+    blocker = sqlite3.connect(limiter.counts.path, isolation_level=None)
     try:
         blocker.execute("BEGIN EXCLUSIVE")
         with caplog.at_level(logging.INFO, logger="ingestd.connection_limits"):
@@ -91,7 +109,7 @@ def test_locked_database_admits_uncounted_and_warns_once(shared_limiters, caplog
 def test_release_lost_to_a_locked_database_is_made_later(shared_limiters, caplog):
     limiter = shared_limiters(0, per_address=1, busy_timeout_s=0.05)
     ticket = limiter.admit(SFTP, ADDRESS)
-    blocker = sqlite3.connect(limiter.path, isolation_level=None)
+    blocker = sqlite3.connect(limiter.counts.path, isolation_level=None)
     try:
         blocker.execute("BEGIN EXCLUSIVE")
         limiter.release(ticket)
