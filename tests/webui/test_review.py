@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalog import atomic
 from core.catalog.time_zones import set_user_timezone
 from core.catalog.users import set_user_language
+from tests.conftest import label_recording
 from webui.formatting import day_name
 
 
@@ -40,12 +40,7 @@ def _ids(html: str) -> list[int]:
 
 
 def _label(catalog, recording: dict, label: str) -> None:
-    with atomic(catalog):
-        catalog.execute(
-            "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-            " VALUES (?, ?, 0.9, 1, 4)",
-            [recording["id"], label],
-        )
+    label_recording(catalog, recording["id"], label)
 
 
 def test_times_show_in_the_viewers_zone(client, logged_in, owner, make_camera, store):
