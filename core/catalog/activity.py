@@ -19,8 +19,10 @@ slots (UTC hours would not be for India's +05:30 or Nepal's +05:45).
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -107,6 +109,7 @@ _ADD_TO_LABEL = (
     " ON CONFLICT (camera_id, label) DO UPDATE SET"
     " recordings = camera_labels.recordings + excluded.recordings"
 )
+_STORED_SLOTS = f"SELECT camera_id, slot, {_COLUMNS} FROM camera_activity"  # noqa: S608 - ours
 _EMPTY_SLOTS = " AND ".join(f"{seen} = 0" for seen in Seen)
 
 
@@ -205,12 +208,10 @@ def check_activity(db: sqlite_utils.Database, *, repair: bool = True) -> dict[st
     replaced, so a recording that came or went meanwhile is counted right.
     """
     with read_snapshot(db):
-        stored_slots = _rows(db, f"SELECT camera_id, slot, {_COLUMNS} FROM camera_activity")  # noqa: S608
-        counted_slots = _rows(db, _slots_counted("1 = 1"))
-        stored_labels = _rows(db, "SELECT camera_id, label, recordings FROM camera_labels")
-        counted_labels = _rows(db, _labels_counted("1 = 1"))
-    wrong_slots = _wrong_rows(stored_slots, counted_slots)
-    wrong_labels = _wrong_rows(stored_labels, counted_labels)
+        wrong_slots = _wrong_rows(db, _STORED_SLOTS, _slots_counted("1 = 1"))
+        wrong_labels = _wrong_rows(
+            db, "SELECT camera_id, label, recordings FROM camera_labels", _labels_counted("1 = 1")
+        )
     drift = [
         {"kind": kind, "id": camera_id, "rows": rows}
         for kind, wrong in (("activity", wrong_slots), ("labels", wrong_labels))
@@ -230,25 +231,36 @@ def check_activity(db: sqlite_utils.Database, *, repair: bool = True) -> dict[st
     return {"activity": len(wrong_slots), "labels": len(wrong_labels), "drift": drift}
 
 
-def _rows(db: sqlite_utils.Database, sql: str) -> dict[tuple[int, str], tuple[int, ...]]:
-    """``{(camera_id, key): figures}``, rows at zero left out (as if absent)."""
-    found = {}
-    for row in db.execute(sql):
-        figures = tuple(int(value) for value in row[2:])
-        if any(figures):
-            found[(int(row[0]), str(row[1]))] = figures
-    return found
-
-
-def _wrong_rows(
-    stored: dict[tuple[int, str], tuple[int, ...]], counted: dict[tuple[int, str], tuple[int, ...]]
-) -> dict[int, int]:
-    """Per camera, how many of its rows differ between ``stored`` and ``counted``."""
+def _wrong_rows(db: sqlite_utils.Database, stored_sql: str, counted_sql: str) -> dict[int, int]:
+    """Per camera, how many of its rows differ between what ``stored_sql`` and ``counted_sql``
+    find (rows of ``camera_id, key, figures…``; rows at zero count as absent). Both are read
+    in camera order and compared a camera at a time: at 10 M recordings there are millions of
+    slots, and only one camera's rows are compared in memory at a time."""
+    stored = _by_camera(db.execute(stored_sql + " ORDER BY camera_id"))
+    counted = _by_camera(db.execute(counted_sql + " ORDER BY camera_id"))
     wrong: dict[int, int] = {}
-    for key in stored.keys() | counted.keys():
-        if stored.get(key) != counted.get(key):
-            wrong[key[0]] = wrong.get(key[0], 0) + 1
+    done: tuple[int, dict[str, tuple[int, ...]]] = (sys.maxsize, {})  # past every camera
+    found, expected = next(stored, done), next(counted, done)
+    while (camera_id := min(found[0], expected[0])) != done[0]:
+        have = found[1] if found[0] == camera_id else {}
+        want = expected[1] if expected[0] == camera_id else {}
+        if found[0] == camera_id:
+            found = next(stored, done)
+        if expected[0] == camera_id:
+            expected = next(counted, done)
+        differing = sum(have.get(key) != want.get(key) for key in have.keys() | want.keys())
+        if differing:
+            wrong[camera_id] = differing
     return wrong
+
+
+def _by_camera(
+    rows: Iterable[Sequence[Any]],
+) -> Iterator[tuple[int, dict[str, tuple[int, ...]]]]:
+    """``(camera_id, {key: figures})`` per camera of rows in camera order, zero rows left out."""
+    for camera_id, group in itertools.groupby(rows, key=lambda row: int(row[0])):
+        figures = ((str(row[1]), tuple(int(value) for value in row[2:])) for row in group)
+        yield camera_id, {key: values for key, values in figures if any(values)}
 
 
 def _recount(
