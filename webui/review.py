@@ -63,12 +63,12 @@ class StripCells:
 
     Built here, not in the template: 42 cameras make a thousand cells, and the template's
     per-cell work (a dozen lookups and translations, a link, the bar pieces) took 150-300 ms
-    of the page. The words are translated once per page, each summary once per distinct count,
-    and a cell's link is the strip's address plus the hour (`url_for` for each of a thousand
-    links took a third of the page's time). ``base`` is the recordings page's address,
-    ``kept`` its filter: an hour links to that camera and hour of the day with what is seen
-    and the reviewed state kept (a from/to range gives way to the day); the camera, day and
-    hour of ``kept`` mark the cell shown as current.
+    of the page. The words are translated once per page, a cell's summary and bar made once
+    per distinct count, and a cell's link is the strip's address plus the hour (`url_for`
+    for each of a thousand links took a third of the page's time). ``base`` is the recordings
+    page's address, ``kept`` its filter: an hour links to that camera and hour of the day
+    with what is seen and the reviewed state kept (a from/to range gives way to the day); the
+    camera, day and hour of ``kept`` mark the cell shown as current.
     """
 
     def __init__(self, base: str, kept: dict[str, str]) -> None:
@@ -78,23 +78,35 @@ class StripCells:
         self.rest = f"&{rest}" if rest else ""
         self.seen = [str(SEEN_NAMES[seen]) for seen in SEEN_ORDER]
         self.hour_label = gettext("%(camera)s, %(start)s to %(end)s, %(summary)s")
-        self._summaries: dict[tuple[int, ...], str] = {}
+        self._cells: dict[tuple[int, ...], tuple[str, str]] = {}
 
-    def summary(self, cell: HourCell) -> str:
-        """The words a screen reader says for the hour: "3 alarms: 2 person, 1 false alarm"."""
-        counts = tuple(cell.counts)
-        text = self._summaries.get(counts)
-        if text is None:
+    def words_and_bar(self, cell: HourCell, scale: int) -> tuple[str, str]:
+        """What a screen reader says for the hour ("3 alarms: 2 person, 1 false alarm") and
+        its stacked bar (SVG) at the day's ``scale``: once per distinct count on the page."""
+        key = (scale, *cell.counts)
+        found = self._cells.get(key)
+        if found is None:
             parts = [
-                f"{count} {name}" for name, count in zip(self.seen, counts, strict=True) if count
+                f"{count} {name}"
+                for name, count in zip(self.seen, cell.counts, strict=True)
+                if count
             ]
-            text = self._summaries[counts] = ngettext(
+            summary = ngettext(
                 "%(num)d alarm: %(seen)s",
                 "%(num)d alarms: %(seen)s",
-                sum(counts),
+                cell.total,
                 seen=", ".join(parts),
             )
-        return text
+            pieces = "".join(
+                f'<rect x="1" width="8" y="{y}" height="{height}" class="seen-{seen}"/>'
+                for seen, y, height in cell.segments(scale, 24)
+            )
+            bar = (
+                '<svg viewBox="0 0 10 24" preserveAspectRatio="none" aria-hidden="true"'
+                f' focusable="false">{pieces}</svg>'
+            )
+            found = self._cells[key] = (summary, bar)
+        return found
 
     def html(self, group: DayGroup, strip: CameraStrip) -> Markup:
         """The strip's 24 ``<li>``: an idle hour is a blank, an hour with alarms a link with
@@ -112,23 +124,17 @@ class StripCells:
                 items.append('<li><span class="hour idle"></span></li>')
                 continue
             start, end = f"{cell.hour:02d}:00", f"{cell.hour + 1:02d}:00"
-            summary = self.summary(cell)
+            summary, bar = self.words_and_bar(cell, group.scale)
             label = escape(
                 self.hour_label
                 % {"camera": strip.camera_name, "start": start, "end": end, "summary": summary}
-            )
-            pieces = "".join(
-                f'<rect x="1" width="8" y="{y}" height="{height}" class="seen-{seen}"/>'
-                for seen, y, height in cell.segments(group.scale, 24)
             )
             href = escape(f"{link}{cell.hour}{self.rest}")
             chosen = ' aria-current="true"' if current == str(cell.hour) else ""
             items.append(
                 f'<li><a class="hour" href="{href}"{chosen} data-hour="{cell.hour}"'
                 f' data-camera="{strip.camera_id}" aria-label="{label}"'
-                f' title="{start}\u2013{end} · {escape(summary)}"><svg viewBox="0 0 10 24"'
-                ' preserveAspectRatio="none" aria-hidden="true" focusable="false">'
-                f"{pieces}</svg></a></li>"
+                f' title="{start}\u2013{end} · {escape(summary)}">{bar}</a></li>'
             )
         return Markup("".join(items))  # noqa: S704 - every text in it is escaped
 
@@ -186,18 +192,18 @@ def day_groups(
         shown = [flt.camera_id] if flt.camera_id in cameras else []
     counts: dict[tuple[date, int], list[HourCell]] = {}
     local_hours: dict[str, tuple[date, int]] = {}  # the same slots come once per camera
-    for camera_id, slot, figures in slot_counts(db, shown, start, end):
-        day_hour = local_hours.get(slot)
+    for slot in slot_counts(db, shown, start, end):
+        day_hour = local_hours.get(slot[1])
         if day_hour is None:
-            local = in_zone(f"{slot}:00+00:00", zone)
-            day_hour = local_hours[slot] = (local.date(), local.hour)
-        key = (day_hour[0], camera_id)
+            local = in_zone(f"{slot[1]}:00+00:00", zone)
+            day_hour = local_hours[slot[1]] = (local.date(), local.hour)
+        key = (day_hour[0], slot[0])
         cells = counts.get(key)
         if cells is None:
             cells = counts[key] = [HourCell(h) for h in HOURS]
         cell = cells[day_hour[1]].counts
-        for index, count in enumerate(figures):
-            cell[index] += count
+        for index in range(len(SEEN_ORDER)):
+            cell[index] += slot[index + 2]
     return [
         DayGroup(
             day=day,

@@ -46,7 +46,6 @@ class Seen(StrEnum):
 
 # Most telling first; each is a label name of ``recording_labels``.
 _TELLING = (Seen.PERSON, Seen.VEHICLE, Seen.ANIMAL, Seen.FALSE_ALARM)
-Counts = tuple[int, int, int, int, int]  # one per Seen, in Seen's order
 
 
 def seen_in(labels: Iterable[str]) -> Seen:
@@ -182,20 +181,18 @@ def count_removed(db: sqlite_utils.Database, recording_ids: Sequence[int]) -> No
 
 def slot_counts(
     db: sqlite_utils.Database, camera_ids: Sequence[int], start: str, end: str
-) -> list[tuple[int, str, Counts]]:
-    """``(camera_id, slot, counts per Seen)`` of the cameras' slots from ``start`` (inclusive)
-    to ``end`` (exclusive), both stored-time text on slot bounds (a viewer's day or hour)."""
-    rows: list[tuple[int, str, Counts]] = []
+) -> list[Sequence[Any]]:
+    """Rows of ``camera_id, slot`` and the counts per Seen (in Seen's order) of the cameras'
+    slots from ``start`` (inclusive) to ``end`` (exclusive), both stored-time text on slot
+    bounds (a viewer's day or hour)."""
+    rows: list[Sequence[Any]] = []
     for first in range(0, len(camera_ids), ID_CHUNK):
         chunk = list(camera_ids[first : first + ID_CHUNK])
-        rows += [
-            (row[0], row[1], (row[2], row[3], row[4], row[5], row[6]))
-            for row in db.execute(
-                f"SELECT camera_id, slot, {_COLUMNS} FROM camera_activity"  # noqa: S608 - ours
-                f" WHERE camera_id IN ({in_marks(chunk)}) AND slot >= ? AND slot < ?",
-                [*chunk, slot_of(start), slot_of(end)],
-            )
-        ]
+        rows += db.execute(
+            f"SELECT camera_id, slot, {_COLUMNS} FROM camera_activity"  # noqa: S608 - ours
+            f" WHERE camera_id IN ({in_marks(chunk)}) AND slot >= ? AND slot < ?",
+            [*chunk, slot_of(start), slot_of(end)],
+        ).fetchall()
     return rows
 
 
