@@ -7,8 +7,9 @@ walked every row of the cameras that never saw the label. Like the running total
 (`core.catalog.totals`, which calls in here), these rows change in the transaction that changes
 what they count: a new recording is one ``motion`` alarm of its slot (no labels yet), new or
 removed detection results move it to what it showed and count its labels (`count_relabelled`),
-recordings about to be deleted are taken off (`count_removed`); a camera's rows go with it by
-ON DELETE CASCADE. `check_activity` recounts both from the recordings and repairs what drifted;
+recordings about to be deleted are taken off (`count_removed`), a camera whose recordings were
+re-filed in time is counted again (`count_moved`); a camera's rows go with it by ON DELETE
+CASCADE. `check_activity` recounts both from the recordings and repairs what drifted;
 `check_totals` (the upkeep job, `alarmvault check-totals`) runs it.
 
 Slots are quarter hours of UTC as text, ``YYYY-MM-DDTHH:MM`` with MM one of 00/15/30/45, cut
@@ -177,6 +178,12 @@ def count_removed(db: sqlite_utils.Database, recording_ids: Sequence[int]) -> No
             _labels_counted(f"l.recording_id IN ({marks})"), chunk
         ).fetchall():
             db.execute(_ADD_TO_LABEL, [camera_id, label, -int(count)])
+
+
+def count_moved(db: sqlite_utils.Database, camera_id: int) -> None:
+    """Inside the caller's transaction, after recordings of ``camera_id`` moved in time (its
+    file-name zone changed): its slots are counted again from its recordings."""
+    _recount(db, "camera_activity", [camera_id], _slots_counted, _COLUMNS)
 
 
 def slot_counts(

@@ -14,6 +14,7 @@ from core.catalog.activity import check_activity
 from core.catalog.browse import RecordingFilter, search_recordings
 from core.catalog.detections import delete_detection_results, store_detection_results
 from core.catalog.retention import set_camera_retention
+from core.catalog.time_zones import set_file_timezone
 from core.catalog.totals import check_totals
 from core.detection.results import ClipDetections, DetectionSwitches, LabelHit
 from core.removal import remove_account, remove_camera, remove_recordings
@@ -178,6 +179,28 @@ def test_rollup_follows_camera_and_account_removal(
         {(others_camera["id"], "2026-11-24T12:00"): (1, 0, 0, 0, 0)},
         {(others_camera["id"], "person"): 1},
     )
+    assert_rollup_matches_a_recount(catalog)
+
+
+@pytest.mark.both_engines
+def test_rollup_follows_recordings_refiled_in_the_cameras_zone(
+    catalog, settings, make_camera, store_recording
+):
+    camera = make_camera()
+    refiled = store_recording(camera, timedelta(hours=5, minutes=50))  # 06:10 UTC
+    store_recording(camera, timedelta(hours=5))
+    with atomic(catalog):
+        catalog.execute(
+            "UPDATE recordings SET original_name = 'A20261125_061000.mp4' WHERE id = ?",
+            [refiled["id"]],
+        )
+    # The name's 06:10 was Kolkata's (+05:30): the recording started at 00:40 UTC.
+    set_file_timezone(catalog, camera["id"], "Asia/Kolkata", settings.pipeline.timestamp_patterns)
+
+    assert stored(catalog)[0] == {
+        (camera["id"], "2026-11-25T00:30"): (0, 0, 0, 0, 1),
+        (camera["id"], "2026-11-25T07:00"): (0, 0, 0, 0, 1),
+    }
     assert_rollup_matches_a_recount(catalog)
 
 
