@@ -17,9 +17,8 @@ SLOT = (
     " WHEN substr(r.started_at, 15, 2) < '45' THEN '30' ELSE '45' END"
 )
 SEEN_RANK = (
-    "coalesce((SELECT max(CASE l.label WHEN 'person' THEN 4 WHEN 'vehicle' THEN 3"
-    " WHEN 'animal' THEN 2 WHEN 'false_alarm' THEN 1 ELSE 0 END) FROM recording_labels l"
-    " WHERE l.recording_id = r.id), 0)"
+    "coalesce(max(CASE l.label WHEN 'person' THEN 4 WHEN 'vehicle' THEN 3 WHEN 'animal' THEN 2"
+    " WHEN 'false_alarm' THEN 1 ELSE 0 END), 0)"
 )
 
 SCHEMA = f"""
@@ -46,8 +45,9 @@ INSERT INTO camera_activity (camera_id, slot, person, vehicle, animal, false_ala
         sum(CASE WHEN seen_rank = 2 THEN 1 ELSE 0 END),
         sum(CASE WHEN seen_rank = 1 THEN 1 ELSE 0 END),
         sum(CASE WHEN seen_rank = 0 THEN 1 ELSE 0 END)
-    FROM (SELECT r.camera_id, {SLOT} AS slot, {SEEN_RANK} AS seen_rank FROM recordings r)
-        AS counted
+    FROM (SELECT r.camera_id, {SLOT} AS slot, {SEEN_RANK} AS seen_rank FROM recordings r
+        LEFT JOIN recording_labels l ON l.recording_id = r.id
+        GROUP BY r.id, r.camera_id, r.started_at) AS counted
     GROUP BY camera_id, slot;
 INSERT INTO camera_labels (camera_id, label, recordings)
     SELECT r.camera_id, l.label, count(*) FROM recording_labels l
