@@ -1,5 +1,6 @@
 """alarmvault check-totals [--dry-run] [--json]: recount the running totals of recordings per
-camera and account, and repair the rows that drifted (the upkeep job does the same daily)."""
+camera and account, the activity slots and label counts per camera, and repair the rows that
+drifted (the upkeep job does the same daily)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,18 @@ def check_totals_command(args: argparse.Namespace, context: Context) -> int:
         print_json(result)
     else:
         for item in result["drift"]:
+            if "rows" in item:  # the activity slots or label counts of a camera
+                print(f"{item['kind']} of camera {item['id']}: {item['rows']} rows wrong")
+                continue
             stored, counted = item["stored"], item["counted"]
             print(
                 f"{item['kind']} {item['id']}: "
                 + ", ".join(f"{key} {stored[key]} -> {counted[key]}" for key in counted)
             )
         verb = "repaired" if result["repaired"] else "found"
-        print(f"{verb}: {result['cameras']} camera rows, {result['accounts']} account rows")
+        print(
+            f"{verb}: {result['cameras']} camera rows, {result['accounts']} account rows,"
+            f" activity of {result['activity']} cameras, label counts of {result['labels']}"
+            " cameras"
+        )
     return 1 if args.dry_run and result["drift"] else 0

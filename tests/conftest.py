@@ -22,6 +22,7 @@ import pytest
 import sqlite_utils
 
 from core.catalog import Dialect, atomic, migrations, open_catalog, utcnow
+from core.catalog.activity import count_relabelled, labels_of
 from core.catalog.cameras import add_camera
 from core.catalog.engine import close_catalog_pools
 from core.catalog.recordings import insert_recording
@@ -268,6 +269,27 @@ class ClipFactory:
         return target
 
 
+def label_recording(
+    catalog: sqlite_utils.Database,
+    recording_id: int,
+    label: str,
+    *,
+    score: float = 0.9,
+    first_s: float = 1.0,
+    last_s: float = 4.0,
+) -> None:
+    """A detection label on a recording, without a detection run, counted in its camera's
+    activity slots and label counts as `store_detection_results` counts what it writes."""
+    with atomic(catalog):
+        before = labels_of(catalog, recording_id)
+        catalog.execute(
+            "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [recording_id, label, score, first_s, last_s],
+        )
+        count_relabelled(catalog, recording_id, before, before | {label})
+
+
 def open_catalog_as_of(path: Path, last_migration: int) -> sqlite_utils.Database:
     """The catalog as the release whose newest migration was ``last_migration`` left it: an old
     data folder for the upgrade-in-place tests (opening it again with `open_catalog` upgrades)."""
@@ -362,11 +384,7 @@ def index_recording_row(catalog) -> Callable[..., int]:
                 },
             )
             for label in labels:
-                catalog.execute(
-                    "INSERT INTO recording_labels (recording_id, label, best_score, first_s,"
-                    " last_s) VALUES (?, ?, 0.9, 1, 5)",
-                    [recording_id, label],
-                )
+                label_recording(catalog, recording_id, label, last_s=5.0)
             if analysed:
                 catalog.execute(
                     "INSERT INTO detection_runs (recording_id, analyzed_at, switches, model,"

@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, atomic, utcnow, values_by_recording
+from core.catalog.activity import count_relabelled, labels_of
 from core.catalog.plates import delete_plate_reads, store_plate_reads
 from core.detection.results import ClipDetections, DetectionSwitches
 
@@ -87,6 +88,7 @@ def store_detection_results(
             }
             for hit in result.labels
         )
+        count_relabelled(db, recording_id, set(), {hit.label for hit in result.labels})
         db.table("detection_boxes").insert_all(
             {
                 "recording_id": recording_id,
@@ -155,6 +157,7 @@ def store_detection_results(
 
 def delete_detection_results(db: sqlite_utils.Database, recording_id: int) -> None:
     with atomic(db):
+        count_relabelled(db, recording_id, labels_of(db, recording_id), set())
         for table in RESULT_TABLES:
             db.execute(f"DELETE FROM {table} WHERE recording_id = ?", [recording_id])  # noqa: S608
         delete_plate_reads(db, recording_id)

@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlite_utils
 
 from core.catalog import atomic
+from core.catalog.activity import count_moved
 from core.timestamps import parse_utc, started_at_from_name, time_in_name
 
 # The first clips of a camera say most about its clock (later ones may follow a change).
@@ -54,6 +55,8 @@ def set_file_timezone(
                     "UPDATE recordings SET started_at = ? WHERE id = ?", [refiled, recording_id]
                 )
                 moved += 1
+        if moved:
+            count_moved(db, camera_id)
         stills = db.execute(
             "SELECT id, original_name, taken_at FROM stills WHERE camera_id = ?"
             " AND original_name IS NOT NULL",

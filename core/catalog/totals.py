@@ -9,7 +9,8 @@ CASCADE, the account's must shrink by it), `count_reviewed` when the reviewed ma
 account's row goes with the account by ON DELETE CASCADE.
 
 `check_totals` recounts from the recordings and repairs any row that drifted (a recording row
-written by hand, a bug): run daily by the upkeep job and by `alarmvault check-totals`.
+written by hand, a bug): run daily by the upkeep job and by `alarmvault check-totals`. The
+same calls keep the activity roll-up and label counts of `core.catalog.activity`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.catalog import ID_CHUNK, atomic, in_marks, read_snapshot
+from core.catalog import ID_CHUNK, activity, atomic, in_marks, read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def count_added(db: sqlite_utils.Database, recording: dict[str, Any]) -> None:
     """Inside the caller's transaction: one new recording row of ``recording["camera_id"]``."""
     unreviewed = 1 if recording.get("reviewed_at") is None else 0
     _add(db, recording["camera_id"], 1, int(recording["size_bytes"] or 0), unreviewed)
+    activity.count_added(db, recording)
 
 
 def count_grown(db: sqlite_utils.Database, camera_id: int, size: int) -> None:
@@ -64,8 +66,10 @@ def count_grown(db: sqlite_utils.Database, camera_id: int, size: int) -> None:
 
 
 def count_removed(db: sqlite_utils.Database, recording_ids: Iterable[int]) -> None:
-    """Inside the caller's transaction, before the rows of ``recording_ids`` are deleted."""
+    """Inside the caller's transaction, before the rows of ``recording_ids`` are deleted
+    (the activity slots and label counts too)."""
     ids = list(recording_ids)
+    activity.count_removed(db, ids)
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
         rows = db.execute(
@@ -137,7 +141,9 @@ def check_totals(db: sqlite_utils.Database, *, repair: bool = True) -> dict[str,
     transaction (a consistent snapshot, writers go on); with ``repair`` each wrong camera is
     then recounted alone (its index range) under the write lock and set, and the accounts are
     set to the sum of their cameras, so a recording that came or went meanwhile is counted
-    right.
+    right. The activity slots and label counts per camera (`core.catalog.activity`) are
+    checked and repaired the same way: ``activity`` and ``labels`` say for how many cameras
+    they were wrong, their ``drift`` items how many rows of each camera.
     """
     drift: list[dict[str, Any]] = []
     with read_snapshot(db):
@@ -183,6 +189,7 @@ def check_totals(db: sqlite_utils.Database, *, repair: bool = True) -> dict[str,
                     drift.append(_drift("account", user_id, found, figures))
     cameras = sum(item["kind"] == "camera" for item in drift)
     accounts = len(drift) - cameras
+    rollup = activity.check_activity(db, repair=repair)
     if drift:
         logger.warning(
             "running totals drifted: %d camera rows, %d account rows%s",
@@ -190,7 +197,14 @@ def check_totals(db: sqlite_utils.Database, *, repair: bool = True) -> dict[str,
             accounts,
             " (repaired)" if repair else "",
         )
-    return {"cameras": cameras, "accounts": accounts, "repaired": repair, "drift": drift}
+    return {
+        "cameras": cameras,
+        "accounts": accounts,
+        "activity": rollup["activity"],
+        "labels": rollup["labels"],
+        "repaired": repair,
+        "drift": drift + rollup["drift"],
+    }
 
 
 def _figures(db: sqlite_utils.Database, sql: str) -> dict[int, tuple[int, int, int]]:

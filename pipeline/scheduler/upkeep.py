@@ -31,11 +31,11 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
 
 
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
-    """Drop web sessions that ended by disuse, recount the running totals and repair any that
-    drifted, remove orphaned media from a shared store, remove the folders cameras left empty
-    in their upload folders (they count against each camera's folder limit), let SQLite
-    refresh its query planner's statistics and fold the WAL back into the catalog (it only
-    shrinks on a TRUNCATE checkpoint)."""
+    """Drop web sessions that ended by disuse, recount the running totals (the activity slots
+    and label counts too) and repair any that drifted, remove orphaned media from a shared
+    store, remove the folders cameras left empty in their upload folders (they count against
+    each camera's folder limit), let SQLite refresh its query planner's statistics and fold
+    the WAL back into the catalog (it only shrinks on a TRUNCATE checkpoint)."""
     idle_sessions = delete_idle_sessions(db, settings.web.session_days, now)
     totals = check_totals(db, repair=True)
     orphans = media_orphans(db, settings, now)
@@ -50,6 +50,7 @@ def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime
         "catalog_bytes": database_bytes(db),
         "idle_sessions": idle_sessions,
         "totals_repaired": totals["cameras"] + totals["accounts"],
+        "activity_repaired": totals["activity"] + totals["labels"],
         "media_orphans": orphans,
         "empty_folders": empty_folders,
     }

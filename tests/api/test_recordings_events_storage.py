@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cli import main
-from core.catalog import atomic
+from tests.conftest import label_recording
 
 # Two days just behind us, so "the last N days" keeps holding whenever the suite runs.
 _TODAY = datetime.now(UTC).date()
@@ -29,12 +29,7 @@ def clips(alice, bob, store_recording, catalog):
         "new": store_recording(alice.camera, started_at=f"{NEW_DAY}T10:00:00+00:00"),
         "bobs": store_recording(bob.camera, started_at=f"{NEW_DAY}T11:00:00+00:00"),
     }
-    with atomic(catalog):
-        catalog.execute(
-            "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-            " VALUES (?, 'person', 0.9, 1, 4)",
-            [made["person"]["id"]],
-        )
+    label_recording(catalog, made["person"]["id"], "person")
     return made
 
 

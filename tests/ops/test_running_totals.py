@@ -208,6 +208,7 @@ def test_check_totals_finds_and_repairs_drift(catalog, make_user, make_camera, s
         ("camera", garden["id"]),
         ("camera", door["id"]),
         ("account", owner["id"]),  # its row missed the hand-written recording
+        ("activity", door["id"]),  # so did the door's activity slots
     }
     assert stored(catalog) != recount(catalog)  # a dry run changes nothing
 

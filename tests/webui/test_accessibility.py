@@ -13,7 +13,7 @@ import pytest
 
 from core.catalog.notices import insert_notice
 from core.catalog.plates import add_known_plate
-from tests.conftest import REPO, TEST_OUTPUT
+from tests.conftest import REPO, TEST_OUTPUT, label_recording
 
 pytestmark = pytest.mark.browser
 
@@ -118,11 +118,7 @@ def test_every_page_has_no_serious_accessibility_violation_at_any_size_or_scheme
     make_camera(owner, name="Porch", model="IN-9408")
     recording = store_recording(garden, "2026-11-25T13:05:01+00:00")
     store_recording(garden, "2026-11-24T09:00:00+00:00")
-    catalog.execute(
-        "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-        " VALUES (?, 'person', 0.91, 3.0, 12.5)",
-        [recording["id"]],
-    )
+    label_recording(catalog, recording["id"], "person", score=0.91, first_s=3.0, last_s=12.5)
     catalog.execute("UPDATE recordings SET released = 1 WHERE id = ?", [recording["id"]])
     add_known_plate(catalog, owner["id"], "RHA 0A01", "our car")
     insert_notice(

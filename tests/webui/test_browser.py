@@ -8,6 +8,7 @@ import re
 import pytest
 
 from core.clipstore import ClipStore
+from tests.conftest import label_recording
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +21,7 @@ def test_customer_plays_filters_releases_deletes_and_leaves(
     make_camera(owner, name="Porch", model="IN-9408")
     person = store_recording(garden, "2026-11-25T13:05:01+00:00")
     quiet = store_recording(garden, "2026-11-25T12:00:00+00:00")
-    catalog.execute(
-        "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-        " VALUES (?, 'person', 0.91, 3.0, 12.5)",
-        [person["id"]],
-    )
+    label_recording(catalog, person["id"], "person", score=0.91, first_s=3.0, last_s=12.5)
     store = ClipStore(settings.storage)
     files = [store.recording_file(r["path"]) for r in (person, quiet)]
 

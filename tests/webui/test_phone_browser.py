@@ -12,7 +12,7 @@ import re
 import pytest
 
 from core.catalog.users import set_user_language
-from tests.conftest import TEST_OUTPUT
+from tests.conftest import TEST_OUTPUT, label_recording
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +28,7 @@ def owner_with_recordings(make_user, make_camera, store_recording, catalog):
     recordings = [
         store_recording(garden, f"2026-11-25T13:0{minute}:01+00:00") for minute in range(3)
     ]
-    catalog.execute(
-        "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-        " VALUES (?, 'person', 0.91, 3.0, 12.5)",
-        [recordings[0]["id"]],
-    )
+    label_recording(catalog, recordings[0]["id"], "person", score=0.91, first_s=3.0, last_s=12.5)
     catalog.conn.commit()
     owner["cameras"] = [garden]
     owner["recordings"] = recordings

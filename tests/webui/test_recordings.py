@@ -12,6 +12,7 @@ from core.catalog.jobs import advance_job, register_job
 from core.catalog.recordings import public_recording
 from core.catalog.states import JobState
 from core.clipstore import ClipStore
+from tests.conftest import label_recording
 
 
 @pytest.fixture
@@ -136,11 +137,8 @@ def test_filter_by_label_uses_the_detection_labels(
     person = store_recording(camera, "2026-11-20T10:00:00+00:00", poster=False)
     car = store_recording(camera, "2026-11-21T10:00:00+00:00", poster=False)
     assert _ids_on_page(client.get("/recordings?label=person").get_data(as_text=True)) == []
-    catalog.execute(
-        "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-        " VALUES (?, 'person', 0.9, 2.0, 9.5), (?, 'vehicle', 0.8, 0.0, 4.0)",
-        [person["id"], car["id"]],
-    )
+    label_recording(catalog, person["id"], "person", first_s=2.0, last_s=9.5)
+    label_recording(catalog, car["id"], "vehicle", score=0.8, first_s=0.0, last_s=4.0)
     html = client.get("/recordings?label=person").get_data(as_text=True)
     assert _ids_on_page(html) == [person["id"]]
     detail = client.get(f"/recordings/{person['id']}").get_data(as_text=True)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalog import atomic
 from core.catalog.time_zones import set_user_timezone
 from core.catalog.users import set_user_language
+from tests.conftest import label_recording
 from webui.formatting import day_name
 
 
@@ -40,12 +40,7 @@ def _ids(html: str) -> list[int]:
 
 
 def _label(catalog, recording: dict, label: str) -> None:
-    with atomic(catalog):
-        catalog.execute(
-            "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-            " VALUES (?, ?, 0.9, 1, 4)",
-            [recording["id"], label],
-        )
+    label_recording(catalog, recording["id"], label)
 
 
 def test_times_show_in_the_viewers_zone(client, logged_in, owner, make_camera, store):
@@ -162,6 +157,28 @@ def test_activity_strip_counts_alarms_per_hour_by_what_was_seen_and_links_filter
     assert sorted(_ids(filtered)) == sorted([person["id"], motion["id"]])
     assert 'aria-current="true"' in filtered
     assert "14:00\u201315:00" in filtered
+
+
+def test_activity_strip_hours_are_the_viewers_hours_in_a_half_hour_zone(
+    client, logged_in, owner, make_camera, store, catalog
+):
+    set_user_timezone(catalog, owner["id"], "Asia/Kolkata")  # UTC+05:30
+    garden = make_camera(owner, name="Garden")
+    store(garden, "2026-11-25T08:35:00+00:00")  # 14:05 in Kolkata
+    seen = store(garden, "2026-11-25T09:25:00+00:00")  # 14:55
+    store(garden, "2026-11-25T09:31:00+00:00")  # 15:01
+    _label(catalog, seen, "animal")
+    html = client.get("/recordings?day=2026-11-25").get_data(as_text=True)
+
+    def hour_label(hour: int) -> str | None:
+        found = re.search(
+            rf'data-hour="{hour}" data-camera="{garden["id"]}" aria-label="([^"]+)"', html
+        )
+        return found.group(1) if found else None
+
+    assert hour_label(14) == "Garden, 14:00 to 15:00, 2 alarms: 1 animal, 1 motion only"
+    assert hour_label(15) == "Garden, 15:00 to 16:00, 1 alarm: 1 motion only"
+    assert hour_label(9) is None and hour_label(8) is None  # not UTC's hours
 
 
 def test_opening_a_clip_marks_it_reviewed_and_counts_follow(

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalog import atomic
 from core.catalog.time_zones import set_user_timezone
+from tests.conftest import label_recording
 
 pytestmark = pytest.mark.browser
 
@@ -122,12 +122,7 @@ def test_daily_review_groups_days_filters_by_strip_counts_unreviewed_and_steps_w
     ]
     store_recording(porch, (hour_start + 30 * step).isoformat(), poster=False)
     store_recording(garden, (now - timedelta(days=1)).isoformat(), poster=False)
-    with atomic(catalog):
-        catalog.execute(
-            "INSERT INTO recording_labels (recording_id, label, best_score, first_s, last_s)"
-            " VALUES (?, 'person', 0.9, 1, 4)",
-            [in_hour[0]["id"]],
-        )
+    label_recording(catalog, in_hour[0]["id"], "person")
     context = browser.new_context(
         timezone_id="Europe/Berlin", viewport={"width": 1280, "height": 900}
     )
