@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from core.catalog import Dialect, atomic, migrations, open_catalog, utcnow
+from core.catalog import Dialect, atomic, dialect_of, migrations, open_catalog, utcnow
 from core.catalog.cameras import add_camera
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
@@ -136,9 +136,15 @@ def pytest_generate_tests(metafunc) -> None:
 @pytest.fixture
 def catalog_engine(request) -> Dialect:
     """The catalog's engine for this test: SQLite unless the test is marked ``both_engines``
-    or ``ALARMVAULT_TEST_CATALOG=postgresql`` runs every test on PostgreSQL."""
+    or ``ALARMVAULT_TEST_CATALOG=postgresql`` runs every test on PostgreSQL. A test marked
+    ``sqlite_only(reason)`` looks at what only a SQLite catalog has: on PostgreSQL it is
+    skipped with that reason."""
     default = os.environ.get("ALARMVAULT_TEST_CATALOG", Dialect.SQLITE)
-    return Dialect(getattr(request, "param", default))
+    engine = Dialect(getattr(request, "param", default))
+    sqlite_only = request.node.get_closest_marker("sqlite_only")
+    if sqlite_only and engine is not Dialect.SQLITE:
+        pytest.skip(f"SQLite only: {sqlite_only.kwargs.get('reason') or sqlite_only.args[0]}")
+    return engine
 
 
 @pytest.fixture(scope="session")
@@ -264,6 +270,30 @@ class ClipFactory:
                 make_clip(src, tmp, **options)
                 tmp.replace(target)
         return target
+
+
+def catalog_dump(db: sqlite_utils.Database) -> str:
+    """Every row of every catalog table as text, on either engine: what anyone holding a copy
+    of the catalog (the SQLite file, a PostgreSQL dump) can read."""
+    return "\n".join(
+        f"{table}: {row!r}"
+        for table in db.table_names()
+        for row in db.query(f'SELECT * FROM "{table}"')  # noqa: S608 - the catalog's own names
+    )
+
+
+def catalog_writes(db: sqlite_utils.Database) -> object:
+    """A value that changes with every row written to the catalog, even an UPDATE that sets
+    what was there: SQLite's count of changed rows; on PostgreSQL the version (``xmin``, the
+    transaction that wrote it, and ``ctid``, where) of every row, which any write replaces."""
+    if dialect_of(db) is Dialect.SQLITE:
+        return db.conn.total_changes
+    return {
+        table: sorted(
+            db.execute(f'SELECT xmin::text, ctid::text FROM "{table}"').fetchall()  # noqa: S608
+        )
+        for table in db.table_names()
+    }
 
 
 def open_catalog_as_of(path: Path, last_migration: int) -> sqlite_utils.Database:
