@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -202,9 +203,26 @@ def config_file(settings_dict: dict, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def sqlite_catalog_template(tmp_path_factory) -> Path:
+    """The migrated, empty SQLite catalog, made once per session: a test's catalog starts as a
+    copy of it (what ``CREATE DATABASE … TEMPLATE`` is on PostgreSQL). Running every migration
+    with a synchronous commit each costs ~0.15 s, in each of a thousand tests."""
+    path = tmp_path_factory.mktemp("catalog-template") / "catalog.db"
+    open_catalog(path).close()  # the last connection folds the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture
-def catalog(settings: Settings) -> Iterator:
-    db = open_catalog(settings.storage.catalog_path)
+def catalog(settings: Settings, request) -> Iterator:
+    """The test's catalog: a fresh PostgreSQL database, or a SQLite file in the data folder,
+    both migrated; ``open_catalog`` would migrate what is missing, so this is the same."""
+    path = settings.storage.catalog_path
+    if isinstance(path, Path) and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_catalog_template"), path)
+    db = open_catalog(path)
     yield db
     db.close()
 
