@@ -9,6 +9,7 @@ reason, except under CI (``CI=true``), where a missing ../shared stops the run a
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
 import shutil
@@ -267,6 +268,8 @@ class ClipFactory:
     """Makes real clips with `pipeline.media.clipmaker` and caches them for the session.
 
     ``source`` names a video in ../shared/footage; without one the clip shows a synthetic scene.
+    The cache may be shared by the processes of one run (pytest-xdist's workers): each clip is
+    made by one of them, under a file lock, and written whole before its name appears.
     """
 
     def __init__(self, cache: Path) -> None:
@@ -283,10 +286,14 @@ class ClipFactory:
         suffix = ".avi" if options.get("container_format") == "avi" else ".mp4"
         target = self.cache / f"{key}{suffix}"
         with self._lock:
-            if not target.exists():
-                tmp = target.with_name("tmp-" + target.name)
-                make_clip(src, tmp, **options)
-                tmp.replace(target)
+            if target.exists():
+                return target
+            with open(target.with_name(target.name + ".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                if not target.exists():
+                    tmp = target.with_name(f"tmp-{os.getpid()}-{target.name}")
+                    make_clip(src, tmp, **options)
+                    tmp.replace(target)
         return target
 
 
@@ -336,8 +343,15 @@ def insert_old_recording(db: sqlite_utils.Database, recording: dict) -> int:
 
 @pytest.fixture(scope="session")
 def clip_factory(tmp_path_factory) -> ClipFactory:
-    """``clip_factory(seconds=18, width=1280, height=720, fps=15, keyframe_s=2)`` → Path."""
-    return ClipFactory(tmp_path_factory.mktemp("clips"))
+    """``clip_factory(seconds=18, width=1280, height=720, fps=15, keyframe_s=2)`` → Path.
+    Under pytest-xdist the workers share one cache in the run's temp folder (each worker's own
+    folder is inside it), so a clip is encoded once per run, not once per worker."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent
+    cache = run_folder / "clips"
+    cache.mkdir(exist_ok=True)
+    return ClipFactory(cache)
 
 
 @pytest.fixture(scope="session")
