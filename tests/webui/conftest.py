@@ -221,7 +221,6 @@ def with_every_feature(catalog, store_still) -> Callable[[dict, dict, dict], Non
             sealed_url="sealed subscription, not opened by pages",
             url_host="push.example.net",
         )
-        catalog.conn.commit()
 
     return _furnish
 

@@ -33,7 +33,6 @@ def owner_with_recordings(make_user, make_camera, store_recording, catalog):
         " VALUES (?, 'person', 0.91, 3.0, 12.5)",
         [recordings[0]["id"]],
     )
-    catalog.conn.commit()
     owner["cameras"] = [garden]
     owner["recordings"] = recordings
     return owner
