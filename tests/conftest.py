@@ -9,6 +9,7 @@ reason, except under CI (``CI=true``), where a missing ../shared stops the run a
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import os
@@ -20,10 +21,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlite_utils
 
-from core.catalog import Dialect, atomic, dialect_of, migrations, open_catalog, utcnow
+from core.catalog import (
+    Dialect,
+    atomic,
+    dialect_of,
+    is_postgresql_url,
+    migrations,
+    open_catalog,
+    utcnow,
+)
 from core.catalog.cameras import add_camera
 from core.catalog.recordings import insert_recording
 from core.catalog.users import add_user
@@ -321,9 +331,15 @@ def catalog_writes(db: sqlite_utils.Database) -> object:
     }
 
 
-def open_catalog_as_of(path: Path, last_migration: int) -> sqlite_utils.Database:
+def open_catalog_as_of(path: Path | str, last_migration: int) -> sqlite_utils.Database:
     """The catalog as the release whose newest migration was ``last_migration`` left it: an old
-    data folder for the upgrade-in-place tests (opening it again with `open_catalog` upgrades)."""
+    data folder, or an old PostgreSQL database, for the upgrade-in-place tests (opening it again
+    with `open_catalog` upgrades). A test's PostgreSQL database starts migrated (a copy of the
+    template): it is emptied first, as a new database is."""
+    if is_postgresql_url(path):
+        with contextlib.closing(psycopg.connect(str(path), autocommit=True)) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
     every = migrations.available_migrations()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
@@ -338,7 +354,21 @@ def insert_old_recording(db: sqlite_utils.Database, recording: dict) -> int:
     """A recording row as a release before the running totals (m0101) wrote it: the row only,
     for catalogs from `open_catalog_as_of` (their upgrade fills the totals in)."""
     row = {"released": 0, "created_at": utcnow(), **recording}
-    return int(db.table("recordings").insert(row).last_rowid or 0)
+    columns, marks = ", ".join(row), ", ".join("?" for _ in row)
+    inserted = db.execute(
+        f"INSERT INTO recordings ({columns}) VALUES ({marks}) RETURNING id",  # noqa: S608
+        list(row.values()),
+    )
+    return int(inserted.fetchone()[0])
+
+
+def index_names(db: sqlite_utils.Database) -> set[str]:
+    """The names of the catalog's indexes, on either engine."""
+    if dialect_of(db) is Dialect.SQLITE:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    return {row[0] for row in db.execute(query)}
 
 
 @pytest.fixture(scope="session")
