@@ -372,12 +372,12 @@ def index_names(db: sqlite_utils.Database) -> set[str]:
 
 
 @pytest.fixture(scope="session")
-def clip_factory(tmp_path_factory) -> ClipFactory:
+def clip_factory(tmp_path_factory, request) -> ClipFactory:
     """``clip_factory(seconds=18, width=1280, height=720, fps=15, keyframe_s=2)`` → Path.
     Under pytest-xdist the workers share one cache in the run's temp folder (each worker's own
     folder is inside it), so a clip is encoded once per run, not once per worker."""
     run_folder = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if hasattr(request.config, "workerinput"):  # an xdist worker's folder is inside the run's
         run_folder = run_folder.parent
     cache = run_folder / "clips"
     cache.mkdir(exist_ok=True)

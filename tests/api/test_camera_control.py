@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from tests.api.conftest import store_access
 from tests.conftest import catalog_dump
+
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 CONTROL_CALLS = [
     ("PUT", "/control/motion-detection", {"enabled": False}),

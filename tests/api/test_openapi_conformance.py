@@ -13,6 +13,9 @@ from hypothesis import HealthCheck, given, settings
 
 from core.catalog.notifications import add_target
 
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def api_schema(app, catalog, alice, store_recording):

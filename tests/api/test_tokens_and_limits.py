@@ -10,6 +10,9 @@ from cli import main as cli_main
 from core.catalog.tokens import create_token, revoke_token
 from tests.conftest import catalog_dump
 
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 def test_a_call_without_a_token_is_refused_with_a_bearer_challenge(client):
     response = client.get("/api/v1/cameras")
