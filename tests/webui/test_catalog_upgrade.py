@@ -15,6 +15,9 @@ from tests.conftest import index_names, insert_old_recording, open_catalog_as_of
 from tests.webui.conftest import AuthActions, BufferedClient
 from webui import create_app
 
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 REVIEW_MIGRATION = 20
 
 

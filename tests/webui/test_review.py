@@ -16,6 +16,9 @@ from core.catalog.time_zones import set_user_timezone
 from core.catalog.users import set_user_language
 from webui.formatting import day_name
 
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def owner(make_user, catalog):
