@@ -24,7 +24,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlite_utils
+from argon2 import PasswordHasher
 
+import core.security
 from core.catalog import (
     Dialect,
     atomic,
@@ -128,6 +130,17 @@ def leaves_nothing_behind():
             running.append(thread.name)
     gc.collect()
     assert not running, f"threads the test started still run after its teardown: {running}"
+
+
+@pytest.fixture(autouse=True)
+def cheaper_argon2(monkeypatch):
+    """Real argon2id at its lowest cost for the passwords tests hash: at the production cost a
+    hash or a check takes ~0.2-0.5 s on two shared cores, and the tests make thousands (every
+    user and camera, every login). The cost is stored in each hash, so a server process the
+    test starts checks these hashes as cheaply; what the production cost is, is not tested."""
+    monkeypatch.setattr(
+        core.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 def pytest_generate_tests(metafunc) -> None:
