@@ -9,8 +9,11 @@ reason, except under CI (``CI=true``), where a missing ../shared stops the run a
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -18,10 +21,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlite_utils
+from argon2 import PasswordHasher
 
-from core.catalog import Dialect, atomic, migrations, open_catalog, utcnow
+import core.security
+from core.catalog import (
+    Dialect,
+    atomic,
+    dialect_of,
+    is_postgresql_url,
+    migrations,
+    open_catalog,
+    utcnow,
+)
 from core.catalog.activity import count_relabelled, labels_of
 from core.catalog.cameras import add_camera
 from core.catalog.engine import close_catalog_pools
@@ -121,6 +135,17 @@ def leaves_nothing_behind():
     assert not running, f"threads the test started still run after its teardown: {running}"
 
 
+@pytest.fixture(autouse=True)
+def cheaper_argon2(monkeypatch):
+    """Real argon2id at its lowest cost for the passwords tests hash: at the production cost a
+    hash or a check takes ~0.2-0.5 s on two shared cores, and the tests make thousands (every
+    user and camera, every login). The cost is stored in each hash, so a server process the
+    test starts checks these hashes as cheaply; what the production cost is, is not tested."""
+    monkeypatch.setattr(
+        core.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
 def pytest_generate_tests(metafunc) -> None:
     """Tests marked ``both_engines`` run once on a SQLite catalog and once on PostgreSQL
     (unless the test names its engine itself with ``parametrize("catalog_engine", …)``)."""
@@ -139,9 +164,15 @@ def pytest_generate_tests(metafunc) -> None:
 @pytest.fixture
 def catalog_engine(request) -> Dialect:
     """The catalog's engine for this test: SQLite unless the test is marked ``both_engines``
-    or ``ALARMVAULT_TEST_CATALOG=postgresql`` runs every test on PostgreSQL."""
+    or ``ALARMVAULT_TEST_CATALOG=postgresql`` runs every test on PostgreSQL. A test marked
+    ``sqlite_only(reason)`` looks at what only a SQLite catalog has: on PostgreSQL it is
+    skipped with that reason."""
     default = os.environ.get("ALARMVAULT_TEST_CATALOG", Dialect.SQLITE)
-    return Dialect(getattr(request, "param", default))
+    engine = Dialect(getattr(request, "param", default))
+    sqlite_only = request.node.get_closest_marker("sqlite_only")
+    if sqlite_only and engine is not Dialect.SQLITE:
+        pytest.skip(f"SQLite only: {sqlite_only.kwargs.get('reason') or sqlite_only.args[0]}")
+    return engine
 
 
 @pytest.fixture(scope="session")
@@ -199,9 +230,26 @@ def config_file(settings_dict: dict, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def sqlite_catalog_template(tmp_path_factory) -> Path:
+    """The migrated, empty SQLite catalog, made once per session: a test's catalog starts as a
+    copy of it (what ``CREATE DATABASE … TEMPLATE`` is on PostgreSQL). Running every migration
+    with a synchronous commit each costs ~0.15 s, in each of a thousand tests."""
+    path = tmp_path_factory.mktemp("catalog-template") / "catalog.db"
+    open_catalog(path).close()  # the last connection folds the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture
-def catalog(settings: Settings) -> Iterator:
-    db = open_catalog(settings.storage.catalog_path)
+def catalog(settings: Settings, request) -> Iterator:
+    """The test's catalog: a fresh PostgreSQL database, or a SQLite file in the data folder,
+    both migrated; ``open_catalog`` would migrate what is missing, so this is the same."""
+    path = settings.storage.catalog_path
+    if isinstance(path, Path) and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_catalog_template"), path)
+    db = open_catalog(path)
     yield db
     db.close()
 
@@ -246,6 +294,8 @@ class ClipFactory:
     """Makes real clips with `pipeline.media.clipmaker` and caches them for the session.
 
     ``source`` names a video in ../shared/footage; without one the clip shows a synthetic scene.
+    The cache may be shared by the processes of one run (pytest-xdist's workers): each clip is
+    made by one of them, under a file lock, and written whole before its name appears.
     """
 
     def __init__(self, cache: Path) -> None:
@@ -262,10 +312,14 @@ class ClipFactory:
         suffix = ".avi" if options.get("container_format") == "avi" else ".mp4"
         target = self.cache / f"{key}{suffix}"
         with self._lock:
-            if not target.exists():
-                tmp = target.with_name("tmp-" + target.name)
-                make_clip(src, tmp, **options)
-                tmp.replace(target)
+            if target.exists():
+                return target
+            with open(target.with_name(target.name + ".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                if not target.exists():
+                    tmp = target.with_name(f"tmp-{os.getpid()}-{target.name}")
+                    make_clip(src, tmp, **options)
+                    tmp.replace(target)
         return target
 
 
@@ -290,9 +344,39 @@ def label_recording(
         count_relabelled(catalog, recording_id, before, before | {label})
 
 
-def open_catalog_as_of(path: Path, last_migration: int) -> sqlite_utils.Database:
+def catalog_dump(db: sqlite_utils.Database) -> str:
+    """Every row of every catalog table as text, on either engine: what anyone holding a copy
+    of the catalog (the SQLite file, a PostgreSQL dump) can read."""
+    return "\n".join(
+        f"{table}: {row!r}"
+        for table in db.table_names()
+        for row in db.query(f'SELECT * FROM "{table}"')  # noqa: S608 - the catalog's own names
+    )
+
+
+def catalog_writes(db: sqlite_utils.Database) -> object:
+    """A value that changes with every row written to the catalog, even an UPDATE that sets
+    what was there: SQLite's count of changed rows; on PostgreSQL the version (``xmin``, the
+    transaction that wrote it, and ``ctid``, where) of every row, which any write replaces."""
+    if dialect_of(db) is Dialect.SQLITE:
+        return db.conn.total_changes
+    return {
+        table: sorted(
+            db.execute(f'SELECT xmin::text, ctid::text FROM "{table}"').fetchall()  # noqa: S608
+        )
+        for table in db.table_names()
+    }
+
+
+def open_catalog_as_of(path: Path | str, last_migration: int) -> sqlite_utils.Database:
     """The catalog as the release whose newest migration was ``last_migration`` left it: an old
-    data folder for the upgrade-in-place tests (opening it again with `open_catalog` upgrades)."""
+    data folder, or an old PostgreSQL database, for the upgrade-in-place tests (opening it again
+    with `open_catalog` upgrades). A test's PostgreSQL database starts migrated (a copy of the
+    template): it is emptied first, as a new database is."""
+    if is_postgresql_url(path):
+        with contextlib.closing(psycopg.connect(str(path), autocommit=True)) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
     every = migrations.available_migrations()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
@@ -307,13 +391,34 @@ def insert_old_recording(db: sqlite_utils.Database, recording: dict) -> int:
     """A recording row as a release before the running totals (m0101) wrote it: the row only,
     for catalogs from `open_catalog_as_of` (their upgrade fills the totals in)."""
     row = {"released": 0, "created_at": utcnow(), **recording}
-    return int(db.table("recordings").insert(row).last_rowid or 0)
+    columns, marks = ", ".join(row), ", ".join("?" for _ in row)
+    inserted = db.execute(
+        f"INSERT INTO recordings ({columns}) VALUES ({marks}) RETURNING id",  # noqa: S608
+        list(row.values()),
+    )
+    return int(inserted.fetchone()[0])
+
+
+def index_names(db: sqlite_utils.Database) -> set[str]:
+    """The names of the catalog's indexes, on either engine."""
+    if dialect_of(db) is Dialect.SQLITE:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    return {row[0] for row in db.execute(query)}
 
 
 @pytest.fixture(scope="session")
-def clip_factory(tmp_path_factory) -> ClipFactory:
-    """``clip_factory(seconds=18, width=1280, height=720, fps=15, keyframe_s=2)`` → Path."""
-    return ClipFactory(tmp_path_factory.mktemp("clips"))
+def clip_factory(tmp_path_factory, request) -> ClipFactory:
+    """``clip_factory(seconds=18, width=1280, height=720, fps=15, keyframe_s=2)`` → Path.
+    Under pytest-xdist the workers share one cache in the run's temp folder (each worker's own
+    folder is inside it), so a clip is encoded once per run, not once per worker."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # an xdist worker's folder is inside the run's
+        run_folder = run_folder.parent
+    cache = run_folder / "clips"
+    cache.mkdir(exist_ok=True)
+    return ClipFactory(cache)
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.catalog.tokens import create_token
-from tests.integrations.conftest import (  # noqa: F401 - fixtures
-    cheap_password_hashes,
-    fake_camera,
-    webhook_receiver,
-)
+from tests.integrations.conftest import fake_camera, webhook_receiver  # noqa: F401 - fixtures
 from tests.integrations.fakes import FakeCamera
 from tests.webui.conftest import app, client, store_recording, store_still  # noqa: F401 - fixtures
 

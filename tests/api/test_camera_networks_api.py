@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def settings_dict(settings_dict):

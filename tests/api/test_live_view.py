@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from tests.api.conftest import store_access
 from tests.integrations.fakes import BOUNDARY
 from tests.webui.conftest import AuthActions
+
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 
 def test_the_snapshot_is_relayed_through_the_api(alice, fake_camera):

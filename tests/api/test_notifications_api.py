@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.integrations.dispatcher import NotificationDispatcher
+
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 
 def test_a_webhook_made_by_api_delivers_signed_alarms(

@@ -19,6 +19,9 @@ from tests.webui.conftest import AuthActions
 from webui.api.camera_slots import camera_call_slots
 from webui.api.openapi import PATHS
 
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 BODIES = {
     "/cameras/{camera_id}/alarm-settings": {"armed": False},
     "/cameras/{camera_id}/access": {"address": "192.168.1.9", "username": "u", "password": "p"},

@@ -13,6 +13,9 @@ import pytest
 from cli import main
 from tests.conftest import label_recording
 
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 # Two days just behind us, so "the last N days" keeps holding whenever the suite runs.
 _TODAY = datetime.now(UTC).date()
 OLD_DAY = (_TODAY - timedelta(days=2)).isoformat()

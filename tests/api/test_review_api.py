@@ -11,6 +11,9 @@ import pytest
 
 from core.catalog.time_zones import set_user_timezone
 
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def clips(alice, bob, store_recording):

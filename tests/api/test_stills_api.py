@@ -4,7 +4,12 @@ snapshots."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.clipstore import ClipStore
+
+# The REST API over the real Flask app, on a SQLite catalog and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 
 def test_a_recording_lists_its_stills_and_serves_each_picture(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from core.settings import load_settings
+from core.settings import load_settings, settings_from_dict
+from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
 from tests.loopback import wait_listening
 
 ALARMVAULT = [sys.executable, "-m", "cli"]
@@ -80,9 +82,24 @@ class RunningVault:
         return session
 
 
+@pytest.fixture(scope="session")
+def upload_server_keys(tmp_path_factory) -> Path:
+    """The keys folder `alarmvault run` fills on its first start (FTPS certificate, SSH host
+    keys), made once per session: the RSA host key alone takes ~1 s on two shared cores."""
+    data_dir = tmp_path_factory.mktemp("vault-keys")
+    settings = settings_from_dict({"storage": {"data_dir": str(data_dir)}}, data_dir)
+    ensure_tls_certificate(settings)
+    ensure_ssh_host_keys(settings)
+    return settings.storage.keys_dir
+
+
 @pytest.fixture
-def vault(config_file: Path, tmp_path: Path):
-    """`alarmvault run` in a real process; stopped with SIGTERM (and checked) at the end."""
+def vault(config_file: Path, tmp_path: Path, upload_server_keys: Path):
+    """`alarmvault run` in a real process, on a data folder that holds the keys of an earlier
+    start (`upload_server_keys`); stopped with SIGTERM (and checked) at the end."""
+    shutil.copytree(
+        upload_server_keys, load_settings(config_file).storage.keys_dir, dirs_exist_ok=True
+    )
     log = tmp_path / "alarmvault.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as handle:

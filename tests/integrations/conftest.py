@@ -51,19 +51,6 @@ def mosquitto_port():
     return free_port()
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Accounts made here need no brute-force resistance; argon2 at its cheapest saves ~0.5 s
-    per user and camera on two shared cores."""
-    from argon2 import PasswordHasher
-
-    import core.security
-
-    monkeypatch.setattr(
-        core.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
-
-
 @pytest.fixture
 def add_webhook(catalog, settings, webhook_receiver):
     box = load_credential_box(settings)

@@ -15,6 +15,7 @@ from core.catalog.states import JobState
 from core.catalog.times import parse_iso
 from core.mailer import read_outbox
 from pipeline.processor import ClipProcessor
+from tests.conftest import catalog_writes
 from tests.pipeline.rule_clips import LONG, SMALL
 
 
@@ -78,9 +79,9 @@ def test_delayed_clip_waits_until_released_then_is_indexed_in_the_delayed_lane(
     processor.process(folder)
 
     # The spool scan meets it again before its time: nothing happens, not even a write.
-    writes = catalog.conn.total_changes
+    writes = catalog_writes(catalog)
     assert processor.process(folder) == JobState.DELAYED
-    assert catalog.conn.total_changes == writes
+    assert catalog_writes(catalog) == writes
     assert release_delayed(catalog, datetime.now(UTC)) == []
 
     released = release_delayed(catalog, datetime.now(UTC) + timedelta(minutes=31))

@@ -16,6 +16,7 @@ from core.catalog.recordings import list_recordings
 from core.catalog.states import AccountState, JobState
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.processor import ClipProcessor
+from tests.conftest import catalog_writes
 from tests.pipeline.rule_clips import LONG
 
 
@@ -33,10 +34,10 @@ def test_spooled_clip_of_a_paused_owner_waits_and_is_indexed_once_after_resuming
     folder = spool_upload(camera_clip, camera, name="A20261125_130501.mp4")
     processor = ClipProcessor(settings, catalog, "test:0")
 
-    writes = catalog.conn.total_changes
+    writes = catalog_writes(catalog)
     for _ in range(3):  # every spool rescan meets it again
         assert processor.process(folder) is None
-    assert catalog.conn.total_changes == writes  # no job, no state change, nothing
+    assert catalog_writes(catalog) == writes  # no job, no state change, nothing
     assert spool.clip_path(folder).read_bytes() == camera_clip.read_bytes()
     with pytest.raises(NotFound):
         jobs.get_job(catalog, folder.name)

@@ -3,6 +3,8 @@ once and leaves a metadata-only rejection row with its reason."""
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import pytest
 
@@ -123,10 +125,8 @@ def test_genuine_clip_is_indexed_and_its_probe_holds_the_fingerprint_facts(
     assert processor.process(folder) == JobState.INDEXED
 
     [recording] = list_recordings(catalog)
-    probe = processor.db.execute(
-        "SELECT json_extract(probe_json, '$.gop_frames'), json_extract(probe_json, '$.profile'),"
-        " json_extract(probe_json, '$.audio_codec'), json_extract(probe_json, '$.major_brand')"
-        " FROM jobs"
-    ).fetchone()
-    assert probe == (10, "High", "aac", "isom")
+    [(probe_json,)] = processor.db.execute("SELECT probe_json FROM jobs").fetchall()
+    probe = json.loads(probe_json)
+    facts = (probe["gop_frames"], probe["profile"], probe["audio_codec"], probe["major_brand"])
+    assert facts == (10, "High", "aac", "isom")
     assert recording["lane"] == "normal"

@@ -37,19 +37,6 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture(autouse=True)
-def cheaper_argon2(monkeypatch):
-    """Real argon2id with a lower cost: a hash takes ~0.4 s here at the production cost and
-    these tests make hundreds. The cost is stored in each hash, so verifying still works."""
-    from argon2 import PasswordHasher
-
-    import core.security
-
-    monkeypatch.setattr(
-        core.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
-    )
-
-
 class BufferedClient(FlaskClient):
     """Reads and closes every response (file responses otherwise leave their file open)."""
 
@@ -221,7 +208,6 @@ def with_every_feature(catalog, store_still) -> Callable[[dict, dict, dict], Non
             sealed_url="sealed subscription, not opened by pages",
             url_host="push.example.net",
         )
-        catalog.conn.commit()
 
     return _furnish
 

@@ -132,7 +132,6 @@ def test_every_page_has_no_serious_accessibility_violation_at_any_size_or_scheme
         evidence={},
         created_at="2026-11-25T13:05:01+00:00",
     )
-    catalog.conn.commit()
     # Stills on the recording's page, the live view on the camera's, a phone on the account's.
     with_every_feature(owner, garden, recording)
 

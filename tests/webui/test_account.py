@@ -14,6 +14,9 @@ from core.catalog.users import get_user
 from core.clipstore import ClipStore
 from tests.webui.conftest import AuthActions, link_in
 
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def owner(make_user):

@@ -9,6 +9,9 @@ import pytest
 
 from tests.webui.conftest import AuthActions, csrf_from, link_in
 
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 def test_login_with_email_and_password_opens_the_dashboard(client, auth, make_user):
     user = make_user("alice@example.com")

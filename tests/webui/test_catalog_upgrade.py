@@ -11,9 +11,12 @@ import pytest
 from core.catalog import atomic, open_catalog
 from core.catalog.cameras import add_camera
 from core.catalog.users import add_user
-from tests.conftest import insert_old_recording, open_catalog_as_of
+from tests.conftest import index_names, insert_old_recording, open_catalog_as_of
 from tests.webui.conftest import AuthActions, BufferedClient
 from webui import create_app
+
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 REVIEW_MIGRATION = 20
 
@@ -62,9 +65,7 @@ def test_old_catalog_is_upgraded_in_place_and_keeps_its_rows(settings, old_catal
         assert db.execute("SELECT original_name, reviewed_at FROM recordings").fetchall() == [
             ("A20261125_140501.mp4", None)
         ]
-        assert "idx_recordings_unreviewed" in {
-            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
-        }
+        assert "idx_recordings_unreviewed" in index_names(db)
     finally:
         db.close()
     # Opening again applies nothing twice.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from core.catalog import atomic, utcnow
 from core.catalog.browse import set_released
 from core.catalog.cameras import get_camera
@@ -13,6 +15,9 @@ from core.catalog.fairuse import fairuse_events, record_transition
 from core.catalog.notices import insert_notice
 from core.catalog.rejections import insert_rejection
 from core.catalog.states import FairUseState
+
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 
 def test_dashboard_shows_last_alarm_todays_count_storage_and_fairuse_advice(

@@ -44,5 +44,6 @@ def test_api_calls_through_two_nodes_share_one_limit(settings):
     node_b.calls.close()
 
 
+@pytest.mark.parametrize("catalog_engine", ["sqlite"], indirect=True)
 def test_on_sqlite_the_web_limits_stay_in_the_process(settings):
     assert shared_limits(settings.storage.catalog_path) is None

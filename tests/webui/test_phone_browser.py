@@ -29,7 +29,6 @@ def owner_with_recordings(make_user, make_camera, store_recording, catalog):
         store_recording(garden, f"2026-11-25T13:0{minute}:01+00:00") for minute in range(3)
     ]
     label_recording(catalog, recordings[0]["id"], "person", score=0.91, first_s=3.0, last_s=12.5)
-    catalog.conn.commit()
     owner["cameras"] = [garden]
     owner["recordings"] = recordings
     return owner

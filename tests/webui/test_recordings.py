@@ -14,6 +14,9 @@ from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from tests.conftest import label_recording
 
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def owner(make_user):

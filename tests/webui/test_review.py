@@ -16,6 +16,9 @@ from core.catalog.users import set_user_language
 from tests.conftest import label_recording
 from webui.formatting import day_name
 
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def owner(make_user, catalog):

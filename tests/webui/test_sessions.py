@@ -7,10 +7,15 @@ import hashlib
 import json
 from datetime import timedelta
 
+import pytest
+
 from core.catalog.web_sessions import create_session
 from pipeline.scheduler.upkeep import database_upkeep
 from tests.ops.conftest import NOW
 from tests.webui.conftest import AuthActions
+
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 COOKIE = "alarmvault_session"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -8,11 +8,16 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from core.catalog import atomic, utcnow
 from core.catalog.recordings import insert_recording
 from core.catalog.storage_stats import record_storage_usage
 from core.catalog.time_zones import set_user_timezone
 from webui.formatting import format_size
+
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

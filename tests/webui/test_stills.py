@@ -13,6 +13,9 @@ from core.catalog.cameras import get_camera
 from core.catalog.rejections import insert_rejection
 from core.clipstore import ClipStore
 
+# Pages that read and write through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def owner(make_user):
