@@ -51,8 +51,12 @@ $(AXE): $(AXE_DIR)/package-lock.json | sysdeps-test
 	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Two pytest-xdist workers: the suite spends much of its time waiting on servers, real clients and
+# browsers, so two workers on two cores halve its wall time. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP) sysdeps-test $(AXE)
-	$(PY) -m pytest -q -m "not ultralytics" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) -m "not ultralytics" $(PYTEST_ARGS)
 
 test-ultralytics: $(STAMP) sysdeps-test
 	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[dev,ultralytics]'
