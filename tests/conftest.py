@@ -14,7 +14,6 @@ import fcntl
 import gc
 import os
 import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -44,7 +43,7 @@ from core.catalog.users import add_user
 from core.settings import Settings, settings_from_dict
 from pipeline.media.clipmaker import make_clip
 from tests.loopback import free_port, free_port_range
-from tests.postgres import PostgresServer, postgres_bin
+from tests.postgres import PostgresServer, server_of_its_own
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ALARMVAULT_SHARED", REPO.parent / "shared"))
@@ -179,14 +178,8 @@ def catalog_engine(request) -> Dialect:
 def postgres_server() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole session, with the migrated catalog template.
     Its folder is outside pytest's (which only root may enter): the server runs as nobody."""
-    if postgres_bin() is None:
-        pytest.fail("PostgreSQL is not installed: run scripts/install-sysdeps test")
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix="alarmvault-pg-"))).start()
-    try:
-        server.make_template()
+    with server_of_its_own() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

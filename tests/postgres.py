@@ -8,11 +8,14 @@ Plain functions and a class without pytest, so scripts can start one too.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -120,3 +123,19 @@ class PostgresServer:
 
     def drop(self, url: str) -> None:
         self.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+@contextlib.contextmanager
+def server_of_its_own(*, template: bool = True) -> Iterator[PostgresServer]:
+    """A server started in a new temp folder, outside pytest's (which only root may enter: the
+    server runs as nobody), with the migrated catalog template unless ``template`` is False;
+    stopped and removed afterwards."""
+    if postgres_bin() is None:
+        raise RuntimeError("PostgreSQL is not installed: run scripts/install-sysdeps test")
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="alarmvault-pg-"))).start()
+    try:
+        if template:
+            server.make_template()
+        yield server
+    finally:
+        server.stop()

@@ -6,17 +6,15 @@ Every test runs on a real PostgreSQL server; the restart test on a server of its
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from core.catalog import Dialect, cluster_lock, open_catalog
 from core.catalog.engine import PostgresCatalog, close_catalog_pools
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, server_of_its_own
 
 on_postgresql = pytest.mark.parametrize(
     "catalog_engine", [Dialect.POSTGRESQL], indirect=True, ids=str
@@ -149,13 +147,12 @@ def test_the_pool_never_opens_more_than_its_size_and_borrowers_wait(catalog, url
 @pytest.fixture
 def own_server() -> Iterator[PostgresServer]:
     """A server of this test's own: it is restarted, which the shared one must not be."""
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix="alarmvault-pg-restart-"))).start()
-    try:
+    with server_of_its_own(template=False) as server:
         server.admin("CREATE DATABASE catalog")
-        yield server
-    finally:
-        close_catalog_pools()
-        server.stop()
+        try:
+            yield server
+        finally:
+            close_catalog_pools()
 
 
 @on_postgresql

@@ -10,15 +10,13 @@ from __future__ import annotations
 import ftplib
 import logging
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.ingestd.conftest import spooled, wait_until
-from tests.postgres import PostgresServer, postgres_bin
+from tests.postgres import PostgresServer, server_of_its_own
 
 on_postgresql = pytest.mark.parametrize("catalog_engine", ["postgresql"], indirect=True)
 
@@ -27,14 +25,8 @@ UNAVAILABLE = "Service not available, try again later."
 
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[PostgresServer]:
-    if postgres_bin() is None:
-        pytest.fail("PostgreSQL is not installed: run scripts/install-sysdeps test")
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix="alarmvault-pg-"))).start()
-    try:
-        server.make_template()
+    with server_of_its_own() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
