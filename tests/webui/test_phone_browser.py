@@ -383,7 +383,8 @@ def test_the_account_page_subscribes_this_phone_and_an_alarm_is_pushed_to_it(
         assert not page.locator("#push-off").is_visible()
         page.click("#push-on")
         page.wait_for_selector("#push-devices li")
-        assert page.locator("#push-off").is_visible()
+        # The page lists the device and then swaps the buttons: wait for each, don't sample.
+        page.wait_for_selector("#push-off:visible")
         assert page.locator("#push-devices li .this-device").is_visible()
         assert "This device gets a notification" in page.locator("#push-state").inner_text()
         assert page.evaluate("localStorage.getItem('test-server-key')") == (
@@ -401,7 +402,7 @@ def test_the_account_page_subscribes_this_phone_and_an_alarm_is_pushed_to_it(
 
         page.click("#push-off")
         page.wait_for_selector("#push-devices-none")
-        assert page.locator("#push-on").is_visible()
+        page.wait_for_selector("#push-on:visible")
         context.close()
     finally:
         dispatcher.stop()
