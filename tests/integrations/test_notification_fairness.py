@@ -6,11 +6,13 @@ per-read timeout never fires), the other answers at once.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 
 import pytest
 
+from core.catalog import open_catalog
 from core.catalog.notifications import add_target
 from core.credential_box import load_credential_box
 from tests.conftest import wait_for
@@ -78,24 +80,28 @@ def test_a_dripping_receiver_delays_no_other_owner_and_is_cut_at_the_deadline(
     assert time.monotonic() - started < DEADLINE_S / 2
     assert [d.signature_ok for d in webhook_receiver.deliveries] == [True]
 
-    def slow_owner_tried() -> bool:
-        return bool(
-            list(
-                catalog.query(
-                    "SELECT 1 FROM notification_deliveries"
-                    " WHERE attempts > 0 AND last_error = 'timed out'"
+    # The dispatcher's thread works on the test's catalog connection: watch through another
+    # one (a SQLite connection used by two threads at once mixes up their savepoints).
+    with contextlib.closing(open_catalog(settings.storage.catalog_path, migrate=False)) as reader:
+
+        def slow_owner_tried() -> bool:
+            return bool(
+                list(
+                    reader.query(
+                        "SELECT 1 FROM notification_deliveries"
+                        " WHERE attempts > 0 AND last_error = 'timed out'"
+                    )
                 )
             )
-        )
 
-    # The dripping answer is cut at the deadline (not when the receiver stops dripping, in
-    # ~3 hours) and the delivery stays pending for a retry.
-    wait_for(slow_owner_tried, timeout=DEADLINE_S + 2, interval=0.1, what="the cut delivery")
-    rows = list(
-        catalog.query(
-            "SELECT d.state, d.attempts FROM notification_deliveries d"
-            " JOIN notification_targets t ON t.id = d.target_id WHERE t.user_id = ?",
-            [slow_owner_camera["owner"]["id"]],
+        # The dripping answer is cut at the deadline (not when the receiver stops dripping, in
+        # ~3 hours) and the delivery stays pending for a retry.
+        wait_for(slow_owner_tried, timeout=DEADLINE_S + 2, interval=0.1, what="the cut delivery")
+        rows = list(
+            reader.query(
+                "SELECT d.state, d.attempts FROM notification_deliveries d"
+                " JOIN notification_targets t ON t.id = d.target_id WHERE t.user_id = ?",
+                [slow_owner_camera["owner"]["id"]],
+            )
         )
-    )
     assert {row["state"] for row in rows} == {"pending"}
