@@ -13,6 +13,9 @@ folder by default, or a shared mount) the roots are in it and the files are made
 an S3 bucket the roots are this node's working copies, and `publish` uploads a recording's files
 before its row is committed (the row never points at nothing), `local_recording` fetches a clip
 another node stored, and playback and downloads are pre-signed links (`media_link`).
+
+A node that dies in the middle of a copy leaves a partial file in one of these folders, or an
+unfinished multipart upload in the bucket; `remove_unfinished` (the daily upkeep) clears them.
 """
 
 from __future__ import annotations
@@ -23,12 +26,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.media_store import MediaStore, PosixMediaStore, media_store, move_file
+from core.media_store import (
+    MediaStore,
+    PosixMediaStore,
+    S3MediaStore,
+    is_partial_name,
+    media_store,
+    move_file,
+    remove_partial_files,
+)
 from core.settings.storage import StorageSettings
 
 RECORDINGS_AREA = "recordings"
 THUMBS_AREA = "thumbs"
 QUARANTINE_AREA = "quarantine"
+MEDIA_AREAS = (RECORDINGS_AREA, THUMBS_AREA, QUARANTINE_AREA)
 
 
 class ClipStore:
@@ -60,7 +72,7 @@ class ClipStore:
             folder = self._inside(root, stem).parent
             if folder.is_dir():
                 for path in sorted(folder.glob(Path(stem).name + ".*")):
-                    if ".partial" not in path.name:
+                    if not is_partial_name(path.name):
                         key = f"{area}/{path.relative_to(root.resolve()).as_posix()}"
                         found.append((key, path))
         return found
@@ -240,10 +252,34 @@ class ClipStore:
             return 0
         moved = 0
         for path in sorted(root.rglob("*")):
-            if path.is_file() and ".partial" not in path.name:
+            if path.is_file() and not is_partial_name(path.name):
                 self.media.move_in(path, f"{QUARANTINE_AREA}/{path.relative_to(root).as_posix()}")
                 moved += 1
         return moved
+
+    def remove_unfinished(self, started_before: float) -> dict[str, int]:
+        """Remove what copies that a dead node began before ``started_before`` (epoch seconds)
+        left: partial files in the store's areas (a folder store), in this node's working
+        copies (a bucket store) and in the node's old quarantine folder, and the bucket's
+        unfinished multipart uploads under the areas' keys (never other prefixes). Returns
+        ``partial_files`` and ``uploads_aborted``."""
+        folders = {
+            root.resolve()
+            for root in (
+                self.recordings_root,
+                self.thumbs_root,
+                self.quarantine_root,
+                self.node_quarantine_root,
+            )
+        }
+        removed = sum(remove_partial_files(folder, started_before) for folder in sorted(folders))
+        aborted = 0
+        if isinstance(self.media, S3MediaStore):
+            aborted = sum(
+                self.media.abort_unfinished_uploads(f"{area}/", started_before)
+                for area in MEDIA_AREAS
+            )
+        return {"partial_files": removed, "uploads_aborted": aborted}
 
     @staticmethod
     def _inside(root: Path, relpath: str) -> Path:

@@ -21,8 +21,8 @@ from core.catalog.cameras import list_cameras
 from core.catalog.quarantine import list_quarantined
 from core.catalog.recordings import recording_paths
 from core.catalog.stills import still_paths
-from core.clipstore import ClipStore
-from core.media_store import MediaStore
+from core.clipstore import RECORDINGS_AREA, THUMBS_AREA, ClipStore
+from core.media_store import MediaStore, is_partial_name
 from core.settings.storage import StorageSettings
 
 
@@ -90,30 +90,34 @@ def _remove_inside(root: Path, name: str) -> None:
         shutil.rmtree(target, ignore_errors=True)
 
 
-MEDIA_AREAS = ("recordings/", "thumbs/")
+# The areas whose objects a recording owns (quarantined clips have rows of their own).
+RECORDING_AREAS = (f"{RECORDINGS_AREA}/", f"{THUMBS_AREA}/")
 
 
 def remove_orphan_media(
     db: sqlite_utils.Database, store: MediaStore, now: float, grace_s: float
 ) -> int:
     """Remove stored media that no recording row owns and that is older than ``grace_s``:
-    what a node that died between storing a clip and committing its row left, and partial
-    files of an interrupted copy. A recording owns every object whose name starts with its
-    clip's stem (poster, playback copy, best frame, plate crops). Returns how many went."""
+    what a node that died between storing a clip and committing its row left. A recording
+    owns every object whose name starts with its clip's stem (poster, playback copy, best
+    frame, plate crops). Partial files of an interrupted copy are left to
+    `ClipStore.remove_unfinished`, which goes by their own age. Returns how many went."""
     stems_by_camera: dict[str, set[str]] = {}
     orphans = []
-    for area in MEDIA_AREAS:
+    for area in RECORDING_AREAS:
         for item in store.list(area):
             if item.modified > now - grace_s:
                 continue  # may be a clip whose row is being committed right now
             relpath = item.key[len(area) :]
             camera, _, rest = relpath.partition("/")
             folder, _, name = rest.rpartition("/")
+            if is_partial_name(name):
+                continue
             if camera not in stems_by_camera:
                 paths = recording_paths(db, int(camera)) if camera.isdigit() else []
                 stems_by_camera[camera] = {path.split(".", 1)[0] for path in paths}
             stem = f"{camera}/{folder}/{name.split('.', 1)[0]}" if folder else relpath
-            if ".partial-" in name or stem not in stems_by_camera[camera]:
+            if stem not in stems_by_camera[camera]:
                 orphans.append(item.key)
     store.delete(orphans)
     return len(orphans)

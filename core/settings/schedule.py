@@ -54,6 +54,14 @@ class ScheduleSettings(StrictModel):
     upkeep_interval_s: int = Field(
         86_400, ge=60, description="How often the catalog is checkpointed and optimized."
     )
+    partial_file_age_s: int = Field(
+        3600,
+        ge=600,
+        le=7 * 86_400,
+        description="The upkeep job removes partial media files (a copy a node died in the "
+        "middle of) and aborts unfinished S3 multipart uploads once they are this old. A copy "
+        "of a clip takes seconds; a copy in progress is never this old.",
+    )
 
     @model_validator(mode="after")
     def _respite_needs_warning(self) -> ScheduleSettings:

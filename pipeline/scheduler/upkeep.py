@@ -12,7 +12,7 @@ from core.catalog.totals import check_totals
 from core.catalog.upkeep import checkpoint_wal, database_bytes, optimize
 from core.catalog.web_sessions import delete_idle_sessions
 from core.clipstore import ClipStore
-from core.media_store import S3MediaStore
+from core.media_store import MediaStore
 from core.removal import remove_orphan_media
 from core.settings import Settings
 from core.upload_folders import sweep_empty_folders
@@ -33,12 +33,18 @@ def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datet
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
     """Drop web sessions that ended by disuse, recount the running totals (the activity slots
     and label counts too) and repair any that drifted, remove orphaned media from a shared
-    store, remove the folders cameras left empty in their upload folders (they count against
+    store and what copies a dead node left half-done (partial files, unfinished S3 uploads),
+    remove the folders cameras left empty in their upload folders (they count against
     each camera's folder limit), let SQLite refresh its query planner's statistics and fold
     the WAL back into the catalog (it only shrinks on a TRUNCATE checkpoint)."""
     idle_sessions = delete_idle_sessions(db, settings.web.session_days, now)
     totals = check_totals(db, repair=True)
-    orphans = media_orphans(db, settings, now)
+    clips = ClipStore(settings.storage)
+    orphans = media_orphans(db, settings, clips.media, now)
+    # Node-local folders (working copies beside a bucket, the old quarantine) are this node's;
+    # another node's are swept on a day that node runs upkeep.
+    begun_before = now - timedelta(seconds=settings.schedule.partial_file_age_s)
+    unfinished = clips.remove_unfinished(begun_before.timestamp())
     # Statistics before the checkpoint: PRAGMA optimize may write them (ANALYZE), and the WAL
     # should be empty when upkeep ends.
     optimize(db)
@@ -52,18 +58,17 @@ def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime
         "totals_repaired": totals["cameras"] + totals["accounts"],
         "activity_repaired": totals["activity"] + totals["labels"],
         "media_orphans": orphans,
+        **unfinished,
         "empty_folders": empty_folders,
     }
 
 
-def media_orphans(db: sqlite_utils.Database, settings: Settings, now: datetime) -> int:
+def media_orphans(
+    db: sqlite_utils.Database, settings: Settings, store: MediaStore, now: datetime
+) -> int:
     """On a shared media store (``[storage] media`` set): remove what a node left that died
     after storing a clip and before committing its row (its spool, which would have retried,
-    died with it), and abort S3 uploads it left unfinished. The data folder alone needs none:
-    the node's own retry finds its files."""
+    died with it). The data folder alone needs none: the node's own retry finds its files."""
     if not settings.storage.media:
         return 0
-    store = ClipStore(settings.storage).media
-    if isinstance(store, S3MediaStore):
-        store.abort_unfinished_uploads(MEDIA_ORPHAN_GRACE_S)
     return remove_orphan_media(db, store, now.timestamp(), MEDIA_ORPHAN_GRACE_S)

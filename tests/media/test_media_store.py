@@ -17,8 +17,7 @@ import pytest
 from core.media_store import PosixMediaStore, S3MediaStore, media_store
 from core.removal import remove_orphan_media
 from pipeline.scheduler.upkeep import database_upkeep
-from tests.media.conftest import ACCESS_KEY, SECRET_KEY
-from tests.ops.conftest import NOW
+from tests.media.conftest import ACCESS_KEY, BUCKET, SECRET_KEY
 
 CLIP = bytes(range(256)) * 4096  # 1 MiB, every byte value, so ranges are checkable
 
@@ -148,18 +147,6 @@ def test_orphans_older_than_the_grace_period_are_removed(
     )
 
 
-def test_a_partial_file_left_by_a_dead_copy_is_an_orphan(settings, catalog, make_camera):
-    store = PosixMediaStore(settings.storage.data_dir)
-    camera = make_camera()
-    partial = store.path(f"recordings/{camera['id']}/x/job.mp4.partial-4242")
-    partial.parent.mkdir(parents=True)
-    partial.write_bytes(b"half")
-    old = (NOW - timedelta(days=1)).timestamp()
-    os.utime(partial, (old, old))
-    assert remove_orphan_media(catalog, store, time.time(), grace_s=3600) == 1
-    assert not partial.exists()
-
-
 def test_a_move_onto_another_mount_copies_aside_then_renames(tmp_path, monkeypatch):
     """A shared media folder on NFS is another file system than the spool: rename fails with
     EXDEV, and the clip is copied aside, synced, renamed into place and only then removed."""
@@ -206,3 +193,109 @@ def test_upkeep_leaves_the_data_folder_to_the_nodes_own_retries(settings, catalo
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     assert database_upkeep(catalog, settings, tomorrow)["media_orphans"] == 0
     assert stray.exists()
+
+
+def left_behind(root: Path, camera_id: int, modified: float) -> list[Path]:
+    """What copies a node died in the middle of leave in each media area under ``root``: a
+    store copy (``.partial-<pid>``), a playback copy (``.partial``), a poster (``.tmp``) and a
+    quarantined clip, last changed at ``modified``."""
+    partials = [
+        root / f"recordings/{camera_id}/2026-11-25/job.mp4.partial-4242",
+        root / f"recordings/{camera_id}/2026-11-25/job.playback.mp4.partial",
+        root / f"thumbs/{camera_id}/2026-11-25/job.poster.tmp",
+        root / f"quarantine/{camera_id}/held.mp4.partial-4242",
+    ]
+    for path in partials:
+        made_at(path, modified)
+    return partials
+
+
+def made_at(path: Path, modified: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"half a clip")
+    os.utime(path, (modified, modified))
+    return path
+
+
+def test_upkeep_removes_old_partial_files_and_keeps_fresh_and_whole_ones(
+    store, store_kind, settings, catalog
+):
+    """The data folder (the store's own areas), or beside a bucket this node's working copies."""
+    now = datetime.now(UTC)
+    two_hours_ago = (now - timedelta(hours=2)).timestamp()
+    data = settings.storage.data_dir
+    old = left_behind(data, 7, two_hours_ago)
+    live = made_at(data / "recordings/7/2026-11-25/live.mp4.partial-999", now.timestamp())
+    whole = [
+        made_at(data / "recordings/7/2026-11-25/job.mp4", two_hours_ago),
+        made_at(data / "thumbs/7/2026-11-25/job.poster.jpg", two_hours_ago),
+    ]
+    # A camera's upload jail is ingestd's: a file named like a partial there is not the store's.
+    uploaded = made_at(data / "uploads/cam7/clip.mp4.partial-1", two_hours_ago)
+
+    summary = database_upkeep(catalog, settings, now)
+
+    assert [path for path in old if path.exists()] == []
+    assert live.exists() and uploaded.exists() and all(path.exists() for path in whole)
+    assert summary["partial_files"] == len(old)
+
+
+def test_upkeep_removes_partial_files_from_a_shared_folder_and_the_nodes_old_quarantine(
+    settings, catalog, tmp_path
+):
+    settings.storage.media = str(tmp_path / "shared")
+    now = datetime.now(UTC)
+    two_hours_ago = (now - timedelta(hours=2)).timestamp()
+    old = [
+        *left_behind(tmp_path / "shared", 7, two_hours_ago),
+        made_at(settings.storage.data_dir / "quarantine/7/kept-here.mp4.partial-5", two_hours_ago),
+    ]
+    # Younger than the orphan grace period: kept whether or not a row owns it.
+    whole = made_at(tmp_path / "shared/recordings/7/2026-11-25/job.mp4", two_hours_ago)
+    an_hour_later = now + timedelta(hours=1)
+    live = made_at(
+        tmp_path / "shared/thumbs/7/2026-11-25/job.plate0.jpg.tmp", an_hour_later.timestamp()
+    )
+
+    summary = database_upkeep(catalog, settings, an_hour_later)
+
+    assert [path for path in old if path.exists()] == []
+    assert live.exists() and whole.exists()
+    assert summary["partial_files"] == len(old)
+
+
+@pytest.mark.parametrize("store_kind", ["s3"])
+def test_upkeep_aborts_unfinished_uploads_under_the_stores_areas_only(store, settings, catalog):
+    client = store.client
+    ours = [
+        f"{store.prefix}recordings/7/2026-11-25/died.mp4",
+        f"{store.prefix}quarantine/7/died.mp4",
+    ]
+    others = [
+        f"{store.prefix.rstrip('/')}-other/recordings/7/2026-11-25/died.mp4",  # a neighbour
+        f"{store.prefix}backup/catalog.tar",  # not a media area
+    ]
+    for key in ours + others:
+        upload = client.create_multipart_upload(Bucket=BUCKET, Key=key)
+        client.upload_part(
+            Bucket=BUCKET, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"part"
+        )
+
+    def unfinished() -> set[str]:
+        return {
+            upload["Key"]
+            for upload in client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+        }
+
+    # moto reports every upload as begun at 2010-11-10T20:48:33Z, so none can be made fresh;
+    # a fresh one is one begun after the cutoff: here a cutoff just before that moment.
+    before_motos_date = datetime(2010, 11, 10, 20, 48, tzinfo=UTC).timestamp()
+    for area in ("recordings/", "quarantine/"):
+        assert store.abort_unfinished_uploads(area, before_motos_date) == 0
+    assert set(ours) <= unfinished()
+
+    summary = database_upkeep(catalog, settings, datetime.now(UTC))
+
+    assert not set(ours) & unfinished()
+    assert set(others) <= unfinished()
+    assert summary["uploads_aborted"] == len(ours)
