@@ -296,8 +296,9 @@ def remove_partial_files(folder: Path, changed_before: float) -> int:
     hour or more ago it is never removed. Symlinks are neither followed nor removed.
 
     Cost: one listing of every folder below ``folder`` (os.scandir: names and types come with
-    the listing) and one stat per partial file; complete files are never stat'ed. A store of
-    200 k files in 20 k day folders takes about a second (README, "Media storage")."""
+    the listing, d_type) and one stat per partial file; complete files are never stat'ed. 200 k
+    files in 40 k day folders: about 1 s warm, where stat'ing every file (`list`) takes 6 s;
+    linear in folders and files (README, "Media storage")."""
     removed = 0
     pending = [os.fspath(folder)]
     while pending:
