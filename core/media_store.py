@@ -43,8 +43,8 @@ ACCESS_KEY_CREDENTIAL = "s3_access_key_id"
 SECRET_KEY_CREDENTIAL = "s3_secret_access_key"  # noqa: S105 - its name, not its value
 COPY_CHUNK = 1024 * 1024
 # How a file being written aside is named: ``<name>.partial-<pid>`` here, ``<name>.partial``
-# (`ClipStore.write_derived`), ``<name>.tmp`` (posters, previews, crops). No stored key ends
-# so: ingestd never hands over an upload with such a name (``[ingest] temporary_names``).
+# (`ClipStore.write_derived`), ``<name>.tmp`` (posters, previews, crops). A stored file never
+# is: its name is the job's id, then suffixes and an extension the pipeline chose (mp4, jpg …).
 PARTIAL_INFIX = ".partial-"
 PARTIAL_ENDINGS = (".partial", ".tmp")
 
