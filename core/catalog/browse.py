@@ -146,7 +146,7 @@ def search_recordings(
     camera_ids = _owner_camera_ids(db, flt)
     for first in range(0, len(camera_ids), CAMERAS_PER_STATEMENT):
         branches, params = [], []
-        for camera_id in camera_ids[first : first + CAMERAS_PER_STATEMENT]:
+        for branch, camera_id in enumerate(camera_ids[first : first + CAMERAS_PER_STATEMENT]):
             where, values = _where(db, flt, camera_id)
             if after is not None:
                 # The plain bound first: with only the OR, the index is walked from the newest
@@ -158,7 +158,10 @@ def search_recordings(
             branches.append(
                 "SELECT started_at, id FROM (SELECT r.started_at, r.id FROM recordings r"  # noqa: S608
                 f" WHERE {' AND '.join(where)} ORDER BY r.started_at DESC, r.id DESC LIMIT ?)"
-                f" AS camera_{camera_id}"
+                # Named by position, not camera: accounts with as many cameras send the same
+                # text, so PostgreSQL's prepared plan of it serves them all (psycopg prepares
+                # a text after its fifth use; planning 42 branches takes 5-8 ms).
+                f" AS camera_{branch}"
             )
             params += [*values, limit + 1]
         keys += db.execute(
