@@ -65,14 +65,6 @@ class Page:
     next_cursor: Cursor | None
 
 
-def has_table(db: sqlite_utils.Database, name: str) -> bool:
-    return name in db.table_names()
-
-
-def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
-    return has_table(db, table) and column in db.table(table).columns_dict
-
-
 def _where(
     db: sqlite_utils.Database, flt: RecordingFilter, camera_id: int
 ) -> tuple[list[str], list[Any]]:
@@ -212,8 +204,6 @@ def attach_labels(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None
         [*by_id, JobState.ANALYSING],
     ).fetchall():
         by_id[recording_id]["analysing"] = True
-    if not has_table(db, LABELS_TABLE):
-        return
     for item in db.query(
         f"SELECT DISTINCT recording_id, label FROM {LABELS_TABLE}"  # noqa: S608
         f" WHERE recording_id IN ({marks}) ORDER BY label",
@@ -239,8 +229,6 @@ def recording_with_owner(db: sqlite_utils.Database, recording_id: int) -> dict[s
 
 def label_details(db: sqlite_utils.Database, recording_id: int) -> list[dict[str, Any]]:
     """Every detection row of a recording (whatever columns the detection tables have)."""
-    if not has_table(db, LABELS_TABLE):
-        return []
     return list(
         db.query(
             f"SELECT * FROM {LABELS_TABLE} WHERE recording_id = ?",  # noqa: S608
