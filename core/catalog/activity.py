@@ -190,17 +190,31 @@ def count_moved(db: sqlite_utils.Database, camera_id: int) -> None:
 
 
 def slot_counts(
-    db: sqlite_utils.Database, camera_ids: Sequence[int], start: str, end: str
+    db: sqlite_utils.Database,
+    camera_ids: Sequence[int],
+    start: str,
+    end: str,
+    *,
+    by_hour: bool = False,
 ) -> list[Sequence[Any]]:
     """Rows of ``camera_id, slot`` and the counts per Seen (in Seen's order) of the cameras'
     slots from ``start`` (inclusive) to ``end`` (exclusive), both stored-time text on slot
-    bounds (a viewer's day or hour)."""
+    bounds (a viewer's day or hour). ``by_hour``: summed per UTC hour, the slot named by its
+    hour's first (``…THH:00``) — a quarter of the rows for a viewer whose zone is whole
+    hours off UTC (a day of 42 cameras: 1 008 rows, not 4 032)."""
+    if by_hour:
+        slot = "substr(slot, 1, 13) || ':00'"
+        # As integers: PostgreSQL sums integers as numeric, which loads slower.
+        columns = ", ".join(f"CAST(sum({seen.value}) AS INTEGER)" for seen in Seen)
+        grouped = " GROUP BY camera_id, substr(slot, 1, 13)"
+    else:
+        slot, columns, grouped = "slot", _COLUMNS, ""
     rows: list[Sequence[Any]] = []
     for first in range(0, len(camera_ids), ID_CHUNK):
         chunk = list(camera_ids[first : first + ID_CHUNK])
         rows += db.execute(
-            f"SELECT camera_id, slot, {_COLUMNS} FROM camera_activity"  # noqa: S608 - ours
-            f" WHERE camera_id IN ({in_marks(chunk)}) AND slot >= ? AND slot < ?",
+            f"SELECT camera_id, {slot}, {columns} FROM camera_activity"  # noqa: S608 - ours
+            f" WHERE camera_id IN ({in_marks(chunk)}) AND slot >= ? AND slot < ?{grouped}",
             [*chunk, slot_of(start), slot_of(end)],
         ).fetchall()
     return rows

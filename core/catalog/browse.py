@@ -65,14 +65,6 @@ class Page:
     next_cursor: Cursor | None
 
 
-def has_table(db: sqlite_utils.Database, name: str) -> bool:
-    return name in db.table_names()
-
-
-def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
-    return has_table(db, table) and column in db.table(table).columns_dict
-
-
 def _where(
     db: sqlite_utils.Database, flt: RecordingFilter, camera_id: int
 ) -> tuple[list[str], list[Any]]:
@@ -146,7 +138,7 @@ def search_recordings(
     camera_ids = _owner_camera_ids(db, flt)
     for first in range(0, len(camera_ids), CAMERAS_PER_STATEMENT):
         branches, params = [], []
-        for camera_id in camera_ids[first : first + CAMERAS_PER_STATEMENT]:
+        for branch, camera_id in enumerate(camera_ids[first : first + CAMERAS_PER_STATEMENT]):
             where, values = _where(db, flt, camera_id)
             if after is not None:
                 # The plain bound first: with only the OR, the index is walked from the newest
@@ -158,7 +150,10 @@ def search_recordings(
             branches.append(
                 "SELECT started_at, id FROM (SELECT r.started_at, r.id FROM recordings r"  # noqa: S608
                 f" WHERE {' AND '.join(where)} ORDER BY r.started_at DESC, r.id DESC LIMIT ?)"
-                f" AS camera_{camera_id}"
+                # Named by position, not camera: accounts with as many cameras send the same
+                # text, so PostgreSQL's prepared plan of it serves them all (psycopg prepares
+                # a text after its fifth use; planning 42 branches takes 5-8 ms).
+                f" AS camera_{branch}"
             )
             params += [*values, limit + 1]
         keys += db.execute(
@@ -209,8 +204,6 @@ def attach_labels(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None
         [*by_id, JobState.ANALYSING],
     ).fetchall():
         by_id[recording_id]["analysing"] = True
-    if not has_table(db, LABELS_TABLE):
-        return
     for item in db.query(
         f"SELECT DISTINCT recording_id, label FROM {LABELS_TABLE}"  # noqa: S608
         f" WHERE recording_id IN ({marks}) ORDER BY label",
@@ -236,8 +229,6 @@ def recording_with_owner(db: sqlite_utils.Database, recording_id: int) -> dict[s
 
 def label_details(db: sqlite_utils.Database, recording_id: int) -> list[dict[str, Any]]:
     """Every detection row of a recording (whatever columns the detection tables have)."""
-    if not has_table(db, LABELS_TABLE):
-        return []
     return list(
         db.query(
             f"SELECT * FROM {LABELS_TABLE} WHERE recording_id = ?",  # noqa: S608

@@ -10,7 +10,6 @@ import sqlite_utils
 
 from core.catalog.states import FairUseState, JobState
 
-LABELS_TABLE = "recording_labels"
 # Accepted clips, whether indexed yet or waiting in the delayed lane.
 ACCEPTED_JOB_STATES = (
     JobState.VALIDATED,
@@ -53,20 +52,14 @@ def _probed_duration(probe: dict[str, Any]) -> float | None:
 def labelled_recordings(
     db: sqlite_utils.Database, camera_id: int, since: str
 ) -> list[dict[str, Any]]:
-    """Recordings received since ``since`` with their labels (none before detection exists);
-    snapshot-only recordings are never analysed, so they are left out."""
-    if LABELS_TABLE in db.table_names():
-        sql = (
-            "SELECT r.id, r.started_at, group_concat(l.label, ',') AS labels FROM recordings r"
-            " LEFT JOIN recording_labels l ON l.recording_id = r.id"
-            " WHERE r.camera_id = ? AND r.received_at >= ? AND r.kind = 'clip'"
-            " GROUP BY r.id ORDER BY r.started_at"
-        )
-    else:
-        sql = (
-            "SELECT id, started_at, NULL AS labels FROM recordings"
-            " WHERE camera_id = ? AND received_at >= ? AND kind = 'clip' ORDER BY started_at"
-        )
+    """Recordings received since ``since`` with their labels; snapshot-only recordings are
+    never analysed, so they are left out."""
+    sql = (
+        "SELECT r.id, r.started_at, group_concat(l.label, ',') AS labels FROM recordings r"
+        " LEFT JOIN recording_labels l ON l.recording_id = r.id"
+        " WHERE r.camera_id = ? AND r.received_at >= ? AND r.kind = 'clip'"
+        " GROUP BY r.id ORDER BY r.started_at"
+    )
     return [
         {**row, "labels": frozenset(filter(None, (row["labels"] or "").split(",")))}
         for row in db.query(sql, [camera_id, since])

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import NotFound, atomic, in_marks, utcnow
-from core.catalog.browse import attach_labels, has_column, has_table
+from core.catalog.browse import attach_labels
 from core.catalog.plates import attach_plates
 from core.catalog.states import AccountState, FairUseState
 from core.notification_rules import TEST_CAMERA_NAME, recording_payload
@@ -184,15 +184,13 @@ def target_labels(target: Target) -> list[str]:
 def new_recordings(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str, Any]]:
     """Recordings after the watermark, oldest first, with camera, owner, labels and settings."""
     watermark = get_watermark(db, "recordings")
-    # With the detection tables present: whether the camera has detection switched on and
-    # whether this recording was analysed yet (labels arrive with the analysis).
-    wanted, analysed = "0", "1"
-    if has_column(db, "cameras", "detect_objects") and has_table(db, "detection_runs"):
-        wanted = (
-            "(c.detect_objects = 1 OR c.detect_plates = 1 OR c.detect_rain = 1"
-            " OR c.detect_false_alarm = 1)"
-        )
-        analysed = "EXISTS (SELECT 1 FROM detection_runs d WHERE d.recording_id = r.id)"
+    # Whether the camera has detection switched on and whether this recording was analysed
+    # yet (labels arrive with the analysis).
+    wanted = (
+        "(c.detect_objects = 1 OR c.detect_plates = 1 OR c.detect_rain = 1"
+        " OR c.detect_false_alarm = 1)"
+    )
+    analysed = "EXISTS (SELECT 1 FROM detection_runs d WHERE d.recording_id = r.id)"
     rows = list(
         db.query(
             "SELECT r.id, r.camera_id, r.started_at, r.duration_s, r.size_bytes,"  # noqa: S608

@@ -107,7 +107,7 @@ def plates_by_recording(
 def forget_plates_in_deliveries(db: sqlite_utils.Database, recording_ids: list[int]) -> None:
     """Take the plates out of the notifications queued or sent about these (deleted)
     recordings: the text lives no longer than its recording."""
-    if not recording_ids or "notification_deliveries" not in db.table_names():
+    if not recording_ids:
         return
     keys = [f"recording:{recording_id}" for recording_id in recording_ids]
     # The JSON is edited here, not in SQL: SQLite's and PostgreSQL's JSON functions differ.
@@ -227,7 +227,7 @@ def attach_plates(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None
     ``owner_id``)."""
     for row in rows:
         row["plates"] = []
-    if not rows or READS_TABLE not in db.table_names():
+    if not rows:
         return
     texts = plates_by_recording(db, [row["id"] for row in rows])
     known_by_owner: dict[int, list[dict[str, Any]]] = {}

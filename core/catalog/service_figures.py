@@ -86,8 +86,6 @@ def detector_speed(db: sqlite_utils.Database, recent: int = 200) -> dict[str, fl
     """Timings of the latest ``recent`` analysed clips (detection's ``detection_runs``), or None
     when nothing was analysed. ``ms_per_detector_run`` includes decoding: detection records one
     elapsed time per clip, not the detector's share of it."""
-    if "detection_runs" not in db.table_names():
-        return None
     clips, elapsed, runs = db.execute(
         "SELECT count(*), sum(elapsed_ms), sum(detector_runs) FROM (SELECT elapsed_ms,"
         " detector_runs FROM detection_runs ORDER BY analyzed_at DESC LIMIT ?) AS latest",

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from core.catalog import atomic, open_catalog
-from core.catalog.activity import check_activity
+from core.catalog.activity import check_activity, slot_counts
 from core.catalog.browse import RecordingFilter, search_recordings
 from core.catalog.detections import delete_detection_results, store_detection_results
 from core.catalog.retention import set_camera_retention
@@ -129,6 +129,33 @@ def test_rollup_follows_indexing_detection_and_deleting(
     remove_recordings(catalog, clips, recording_rows(catalog, first, second))
     assert stored(catalog) == ({(door["id"], "2026-11-25T06:00"): (0, 0, 0, 0, 1)}, {})
     assert_rollup_matches_a_recount(catalog)
+
+
+@pytest.mark.both_engines
+def test_hourly_counts_are_the_sums_of_the_hours_quarter_hour_slots(
+    catalog, make_user, make_camera, store_recording
+):
+    owner = make_user()
+    garden, door = make_camera(owner=owner), make_camera(owner=owner)
+    for back in (timedelta(hours=5, minutes=50), timedelta(hours=5, minutes=40)):
+        store_recording(garden, back)  # 06:10 and 06:20: two slots of one hour
+    seen = store_recording(garden, timedelta(hours=4, minutes=30))  # 07:30
+    store_recording(door, timedelta(hours=5, minutes=50))
+    store_recording(door, timedelta(hours=30))  # the day before: outside the window
+    detect(catalog, seen["id"], "person")
+    window = ("2026-11-25T00:00:00+00:00", "2026-11-26T00:00:00+00:00")
+    cameras = [garden["id"], door["id"]]
+
+    hourly = slot_counts(catalog, cameras, *window, by_hour=True)
+
+    assert sorted(tuple(row) for row in hourly) == [
+        (garden["id"], "2026-11-25T06:00", 0, 0, 0, 0, 2),
+        (garden["id"], "2026-11-25T07:00", 1, 0, 0, 0, 0),
+        (door["id"], "2026-11-25T06:00", 0, 0, 0, 0, 1),
+    ]
+    assert all(type(count) is int for row in hourly for count in row[2:])
+    quarters = slot_counts(catalog, cameras, *window)
+    assert sum(sum(row[2:]) for row in quarters) == sum(sum(row[2:]) for row in hourly) == 4
 
 
 @pytest.mark.both_engines

@@ -184,6 +184,30 @@ def test_activity_strip_hours_are_the_viewers_hours_in_a_half_hour_zone(
     assert hour_label(9) is None and hour_label(8) is None  # not UTC's hours
 
 
+def test_activity_strip_hours_hold_both_halves_of_the_hour_a_clock_falls_back_over(
+    client, logged_in, owner, make_camera, store, catalog
+):
+    # Whole hours off UTC: the strips are summed per UTC hour by the catalog. 2026-10-25 in
+    # Berlin is 25 hours long, 02:00-03:00 comes twice (CEST, then CET).
+    set_user_timezone(catalog, owner["id"], "Europe/Berlin")
+    garden = make_camera(owner, name="Garden")
+    store(garden, "2026-10-24T23:20:00+00:00")  # 01:20 CEST
+    store(garden, "2026-10-25T00:10:00+00:00")  # 02:10 CEST
+    seen = store(garden, "2026-10-25T01:50:00+00:00")  # 02:50 CET
+    store(garden, "2026-10-25T22:59:00+00:00")  # 23:59 CET
+    store(garden, "2026-10-25T23:00:00+00:00")  # 00:00 on the 26th: another day
+    _label(catalog, seen, "person")
+    html = client.get("/recordings?day=2026-10-25").get_data(as_text=True)
+    labels = dict(
+        re.findall(rf'data-hour="(\d+)" data-camera="{garden["id"]}" aria-label="([^"]+)"', html)
+    )
+    assert labels == {
+        "1": "Garden, 01:00 to 02:00, 1 alarm: 1 motion only",
+        "2": "Garden, 02:00 to 03:00, 2 alarms: 1 person, 1 motion only",
+        "23": "Garden, 23:00 to 24:00, 1 alarm: 1 motion only",
+    }
+
+
 def test_opening_a_clip_marks_it_reviewed_and_counts_follow(
     client, logged_in, owner, make_camera, store
 ):
