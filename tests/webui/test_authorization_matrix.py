@@ -10,6 +10,9 @@ from core.catalog.web_sessions import create_session, list_sessions
 from tests.webui.conftest import AuthActions
 from webui.api.camera_slots import camera_call_slots
 
+# Every owner check through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 OWNER, OTHER, ADMIN, ANON = "owner", "other", "admin", "anonymous"
 LOGIN = 302  # anonymous requests are sent to the login page
 

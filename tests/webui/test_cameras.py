@@ -14,6 +14,9 @@ from core.catalog.login_crypto import LoginCrypto, camera_login_crypto, record_l
 from core.clipstore import ClipStore
 from tests.ingestd.test_certificates import admin_certificate
 
+# Every owner check through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def owner(make_user):

@@ -22,6 +22,9 @@ from core.clipstore import ClipStore
 from core.detection.results import ClipDetections, DetectionSwitches, PlateCrop, PlateRead
 from tests.detection import plate_synthetic
 
+# Every owner check through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def owner(make_user):

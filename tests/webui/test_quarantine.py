@@ -13,6 +13,9 @@ from tests.pipeline.conftest import spool_upload  # noqa: F401 - a fixture used 
 from tests.pipeline.rule_clips import OTHER_ENCODER, SMALL
 from tests.webui.conftest import AuthActions
 
+# Every owner check through the catalog: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def settings_dict(settings_dict):
