@@ -11,6 +11,7 @@ from core.catalog.jobs import claim_job, register_job
 from core.catalog.plates import add_known_plate
 from core.catalog.users import add_user
 from core.catalog.web_sessions import create_session
+from tests.loopback import free_port
 
 
 def _fill(catalog, make_user, make_camera, index_recording_row) -> None:
@@ -78,3 +79,13 @@ def test_a_target_that_holds_rows_is_refused_and_left_as_it_was(
         target.close()
     finally:
         postgres_server.drop(url)
+
+
+def test_a_target_server_that_cannot_be_reached_is_named_in_one_line(config_file, capsys):
+    nothing_listens = free_port()
+    url = f"postgresql://alarmvault@127.0.0.1:{nothing_listens}/alarmvault"
+    assert main(["--config", str(config_file), "migrate-catalog", "--to", url]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("alarmvault: the catalog cannot be used: connection failed")
+    assert f"port {nothing_listens} failed" in error
+    assert len(error.splitlines()) == 1
