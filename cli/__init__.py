@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import open_catalog
+from core.catalog.engine import UNREACHABLE_ERRORS, unreachable_reason
 from core.settings import ConfigError, Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, "Context"], int | None]
@@ -112,6 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except CommandError as error:
         print(f"alarmvault: {error}", file=sys.stderr)
+        return 1
+    except UNREACHABLE_ERRORS as error:
+        print(
+            f"alarmvault: the catalog cannot be used: {unreachable_reason(error)}", file=sys.stderr
+        )
         return 1
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,7 @@ from pathlib import Path
 from cli import CommandError, CommandLine, Context
 from core.legacy_crypto import legacy_crypto_warnings
 from core.mail_links import mail_link_warning
+from core.media_store import unshared_media_warning
 from core.proxy_hint import proxy_warning
 from core.settings import ConfigError, load_settings
 
@@ -44,6 +45,7 @@ def check_config(args: argparse.Namespace, context: Context) -> int:
     for warning in (
         mail_link_warning(settings),
         proxy_warning(settings),
+        unshared_media_warning(settings.storage),
         *legacy_crypto_warnings(settings),
     ):
         if warning:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cli import CommandError, CommandLine, Context
 from core.catalog import CatalogError, Dialect, dialect_of, open_catalog
@@ -28,6 +29,14 @@ def register(cli: CommandLine) -> None:
 def migrate_catalog(args: argparse.Namespace, context: Context) -> int:
     if not is_postgresql_url(args.to):
         raise CommandError("--to must be a postgresql:// URL")
+    catalog = context.settings.storage.catalog_path
+    if not is_postgresql_url(catalog) and not Path(catalog).is_file():
+        # Opening it would make a new, empty catalog and copy that: a forgotten --config
+        # would "succeed" with nothing moved.
+        raise CommandError(
+            f"there is no SQLite catalog at {catalog}: name the settings of the install to move "
+            "with --config (or ALARMVAULT_CONFIG)"
+        )
     source = context.db
     if dialect_of(source) is not Dialect.SQLITE:
         raise CommandError("the catalog in the settings is not a SQLite file")

@@ -97,10 +97,15 @@ def _smtp_password(settings: Settings) -> str | None:
 
 
 def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:
-    outbox.mkdir(parents=True, exist_ok=True)
+    """File ``message`` for the service user's eyes only (0600): it may hold a password-reset
+    or confirmation link, which opens the account to whoever reads it, and the data folder of a
+    development set-up (``make run``) is readable by every user of the machine."""
+    outbox.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = outbox / f"{uuid.uuid4().hex}.eml"
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(bytes(message))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(bytes(message))
     os.replace(tmp, path)
     return path
 

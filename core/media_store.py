@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from core.catalog.engine import is_postgresql_url
 from core.credentials import credential_file
 from core.settings.storage import StorageSettings
 
@@ -329,6 +330,20 @@ def _write_whole(source: IO[bytes] | Any, target: Path) -> None:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def unshared_media_warning(storage: StorageSettings) -> str | None:
+    """What ``check-config`` says when the catalog is shared (PostgreSQL) but the media are not:
+    each node then keeps the recordings it indexed in its own data folder, where no other node
+    finds them. Right for one node on PostgreSQL, a surprise on several."""
+    if storage.media or not is_postgresql_url(storage.catalog_path):
+        return None
+    return (
+        "[storage] catalog is PostgreSQL but [storage] media is not set: recordings stay in "
+        f"this node's data folder ({storage.data_dir}), where other nodes cannot play them. "
+        "With several nodes set media to a folder every node mounts or an s3:// bucket "
+        "(docs/cluster.md)."
+    )
 
 
 def media_store(storage: StorageSettings) -> MediaStore:

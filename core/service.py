@@ -13,9 +13,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from core.catalog.engine import UNREACHABLE_ERRORS, unreachable_reason
 from core.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 
+logger = logging.getLogger(__name__)
+
 EXIT_INVALID_SETTINGS = 2
+# The catalog's server could not be used (unreachable, login refused): say why in one line
+# rather than a traceback; systemd starts the service again (Restart=) and it goes on then.
+EXIT_CATALOG_UNREACHABLE = 1
 
 
 def setup_logging(settings: Settings) -> None:
@@ -53,4 +59,10 @@ def run_service(
         print(f"settings OK: {settings.config_path or 'built-in defaults'}")
         return 0
     setup_logging(settings)
-    return serve(settings)
+    try:
+        return serve(settings)
+    except UNREACHABLE_ERRORS as error:
+        logger.critical(
+            "%s stopped: the catalog cannot be used: %s", name, unreachable_reason(error)
+        )
+        return EXIT_CATALOG_UNREACHABLE

@@ -71,6 +71,11 @@ class CameraCredentials:
         self._local = threading.local()
         self._connections: list[sqlite_utils.Database] = []
         self._connections_lock = threading.Lock()
+        # The handover check's one connection, used by the threads that hand uploads over (the
+        # FTP loop, the rename timer, each SFTP session's own thread) one at a time: one per
+        # thread would stay open after its SFTP session ended, one more for every session.
+        self._handover_db: sqlite_utils.Database | None = None
+        self._handover_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(
             max_workers=ingest.login_threads, thread_name_prefix="ingestd-login"
         )
@@ -97,7 +102,8 @@ class CameraCredentials:
         answers yes: the pipeline checks every upload's login again before filing it.
         """
         try:
-            row = find_upload_account(self._db(), account.username)
+            with self._handover_lock:
+                row = find_upload_account(self._handover_catalog(), account.username)
         except DATABASE_ERRORS as error:
             logger.warning("login check at handover failed in the catalog: %s", error_reason(error))
             return True
@@ -122,6 +128,10 @@ class CameraCredentials:
             for db in self._connections:
                 db.close()
             self._connections.clear()
+        with self._handover_lock:
+            if self._handover_db is not None:
+                self._handover_db.close()
+                self._handover_db = None
         self.ban.close()
 
     # --- in the login pool
@@ -204,6 +214,18 @@ class CameraCredentials:
             quota_bytes=quota_mb * 1024 * 1024,
             stored_bytes=owner_stored_bytes(db, row["owner_id"]),
         )
+
+    def _handover_catalog(self) -> sqlite_utils.Database:
+        """The handover check's connection (the caller holds ``_handover_lock``), opened again
+        after PostgreSQL restarted or was unreachable."""
+        db = self._handover_db
+        if db is not None and connection_lost(db):
+            db.close()
+            db = None
+        if db is None:
+            db = open_catalog(self._catalog_path, migrate=False)
+            self._handover_db = db
+        return db
 
     def _db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)

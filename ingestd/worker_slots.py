@@ -23,12 +23,18 @@ class WorkerSlot:
 
 
 def bind_listener(listen: str, backlog: int = 128) -> socket.socket:
+    """A socket listening on ``listen`` (HOST:PORT); an address it cannot have (taken by
+    another server, a port below 1024 without the privilege) is named in the error."""
     host, port = parse_listen(listen)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(backlog)
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        raise OSError(error.errno, f"cannot listen on {listen}: {error.strerror}") from None
     return sock
 
 

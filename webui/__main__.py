@@ -20,7 +20,14 @@ logger = logging.getLogger("webui")
 def serve(settings: Settings) -> int:
     app = create_app({"SETTINGS": settings})
     host, port = parse_listen(settings.web.listen)
-    server = create_server(app, host=host, port=port, threads=settings.web.threads, ident="")
+    try:
+        server = create_server(app, host=host, port=port, threads=settings.web.threads, ident="")
+    except OSError as error:
+        # Taken by another server, or a port below 1024 without the privilege.
+        logger.error(
+            "web UI cannot listen on %s ([web] listen): %s", settings.web.listen, error.strerror
+        )
+        return 1
 
     def stop(signum: int, frame: FrameType | None) -> None:
         # waitress' run loop ends cleanly on SystemExit, finishing its worker threads.

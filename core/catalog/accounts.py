@@ -20,7 +20,7 @@ from core.catalog import (
 )
 from core.catalog.states import AccountState
 from core.catalog.tokens import revoke_all_tokens
-from core.catalog.users import User, add_user, get_user
+from core.catalog.users import User, add_user, find_user_by_email, get_user
 from core.catalog.web_sessions import end_sessions
 from core.email_address import email_address
 
@@ -62,6 +62,10 @@ def change_email(db: sqlite_utils.Database, user_id: int, new_email: str) -> Non
     new_email = email_address(new_email)
     try:
         with atomic(db):
+            # Asked first (see `add_user`): PostgreSQL would log the taken address.
+            holder = find_user_by_email(db, new_email)
+            if holder is not None and holder["id"] != user_id:
+                raise AlreadyExists("a user with that e-mail exists already")
             db.execute("UPDATE users SET email = ? WHERE id = ?", [new_email, user_id])
             # Logins with the old address end; the web UI starts a new one for this browser.
             end_sessions(db, user_id)

@@ -86,6 +86,9 @@ POOL_WAIT_S = 10.0
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 # Both engines' "the catalog failed" (unreachable, locked, refused).
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+# The catalog's server cannot be used at all: unreachable, refusing the login, gone (a pool
+# that waited in vain raises one too). A process that meets one at start-up cannot go on.
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (psycopg.OperationalError,)
 
 
 class Dialect(StrEnum):
@@ -105,6 +108,19 @@ def error_reason(error: BaseException) -> str:
     """A database error in one log line (psycopg's messages run over several)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def unreachable_reason(error: BaseException) -> str:
+    """Why the catalog cannot be used, for the operator who starts a service or command: the
+    server's one-line reason and, when it is about the password, where AlarmVault takes one
+    from (libpq's own message names none of them)."""
+    reason = error_reason(error)
+    if "password" in reason:
+        reason += (
+            f"; give the catalog user's password as the credential {CREDENTIAL_CATALOG_PASSWORD}"
+            " ($CREDENTIALS_DIRECTORY/catalog_password), PGPASSWORD or ~/.pgpass"
+        )
+    return reason
 
 
 def connection_lost(db: sqlite_utils.Database) -> bool:

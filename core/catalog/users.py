@@ -23,6 +23,11 @@ def add_user(
         raise ValueError("the password must have at least 8 characters")
     try:
         with atomic(db):
+            # Asked first, not left to the UNIQUE constraint: PostgreSQL logs a violation with
+            # its key, and anybody can register an address that has an account (the writer
+            # lock held here keeps the answer true until the insert).
+            if find_user_by_email(db, email) is not None:
+                raise AlreadyExists("a user with that e-mail exists already")
             db.table("users").insert(
                 {
                     "email": email,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator
 
 from core.settings.base import StrictModel
@@ -60,6 +62,15 @@ class StorageSettings(StrictModel):
         """A PostgreSQL URL stays text; anything else is a file path (resolved like others)."""
         if isinstance(value, str) and not value.startswith(POSTGRESQL_SCHEMES):
             return Path(value)
+        if isinstance(value, str):
+            try:
+                conninfo_to_dict(value)
+            except psycopg.ProgrammingError:
+                # libpq's reason quotes the part it choked on, which may be the password.
+                raise ValueError(
+                    "libpq cannot read this PostgreSQL URL (its reason is not shown: it may "
+                    "quote a password); check its form: postgresql://user@host:port/database"
+                ) from None
         return value
 
     @property

@@ -15,7 +15,7 @@ from OpenSSL import SSL
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
-from core.settings import Settings, parse_listen
+from core.settings import Settings
 from ingestd.connection_limits import ConnectionLimiter
 from ingestd.credentials import CameraCredentials
 from ingestd.filesystems import FolderLimits
@@ -26,7 +26,7 @@ from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
-from ingestd.worker_slots import WorkerSlot, ftp_worker_count, passive_ports_for
+from ingestd.worker_slots import WorkerSlot, bind_listener, ftp_worker_count, passive_ports_for
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class FtpService:
                 "dtp_handler": data_handler,
             },
         )
-        listener = slot.ftp_socket if slot and slot.ftp_socket else parse_listen(ftp.listen)
+        listener = slot.ftp_socket if slot and slot.ftp_socket else bind_listener(ftp.listen)
         self.handler: type[CameraFTPHandler] = handler
         self._settings = settings
         self._tls_files = tls_files_state(settings)

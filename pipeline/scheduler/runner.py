@@ -41,6 +41,17 @@ def first_run_times(
     return first
 
 
+def first_runs_summary(first: dict[str, datetime], now: datetime) -> str:
+    """``name@time`` per job for the start-up line; a first run on a later day than ``now``
+    (a daily job that ran earlier today) shows its date, else it reads as already past."""
+    return " ".join(
+        f"{name}@{moment:%H:%M:%S}"
+        if moment.date() == now.date()
+        else f"{name}@{moment:%Y-%m-%dT%H:%M:%S}"
+        for name, moment in first.items()
+    )
+
+
 # A run this much of an interval ago counts as this interval's run (schedulers on different
 # nodes fire a little apart; one that fires late must not run the job a second time).
 SAME_INTERVAL_SHARE = 0.9
@@ -132,10 +143,7 @@ class JobScheduler:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler.start()
         self._scheduler = scheduler
-        logger.info(
-            "scheduler started: %s",
-            " ".join(f"{name}@{moment:%H:%M:%S}" for name, moment in first.items()),
-        )
+        logger.info("scheduler started: %s", first_runs_summary(first, now))
 
     def stop(self) -> None:
         if self._scheduler is not None:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from core.catalog import AlreadyExists, Dialect, atomic, dialect_of, open_catalog
+from core.catalog.accounts import change_email
 from core.catalog.engine import to_postgresql
 from core.catalog.jobs import get_job, register_job
 from core.catalog.migrations import applied_migrations, available_migrations
@@ -29,6 +30,29 @@ def test_question_marks_and_percent_signs_inside_literals_stay_text(catalog):
         "v",
         "a%b",
     )
+
+
+@pytest.mark.parametrize("catalog_engine", [Dialect.POSTGRESQL], indirect=True, ids=str)
+def test_an_address_that_has_an_account_is_refused_without_the_server_logging_it(
+    catalog, postgres_server
+):
+    # Anybody may try to register an address that has an account; the database server's
+    # log must not collect those addresses.
+    add_user(catalog, "taken@example.com", "correct horse 1")
+    other = add_user(catalog, "other@example.com", "correct horse 1")
+    server_log = postgres_server.root / "server.log"
+    logged_before = server_log.stat().st_size
+
+    with pytest.raises(AlreadyExists):
+        add_user(catalog, "Taken@Example.com", "correct horse 1")
+    with pytest.raises(AlreadyExists):
+        change_email(catalog, other["id"], "taken@example.com")
+
+    with server_log.open("rb") as log:
+        log.seek(logged_before)
+        logged = log.read().decode(errors="replace").lower()
+    assert "taken@example.com" not in logged
+    assert find_user_by_email(catalog, "other@example.com")["id"] == other["id"]
 
 
 def test_a_deleted_accounts_id_is_never_given_out_again(catalog):

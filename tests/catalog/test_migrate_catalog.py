@@ -3,6 +3,8 @@ every row and id, and the PostgreSQL catalog goes on where SQLite stopped."""
 
 from __future__ import annotations
 
+import pytest
+
 from cli import main
 from core.catalog import open_catalog
 from core.catalog.cameras import add_camera
@@ -11,6 +13,9 @@ from core.catalog.jobs import claim_job, register_job
 from core.catalog.plates import add_known_plate
 from core.catalog.users import add_user
 from core.catalog.web_sessions import create_session
+from tests.loopback import free_port
+
+pytestmark = pytest.mark.sqlite_only(reason="the move starts from a SQLite install's catalog")
 
 
 def _fill(catalog, make_user, make_camera, index_recording_row) -> None:
@@ -78,3 +83,25 @@ def test_a_target_that_holds_rows_is_refused_and_left_as_it_was(
         target.close()
     finally:
         postgres_server.drop(url)
+
+
+def test_a_target_server_that_cannot_be_reached_is_named_in_one_line(catalog, config_file, capsys):
+    nothing_listens = free_port()
+    url = f"postgresql://alarmvault@127.0.0.1:{nothing_listens}/alarmvault"
+    assert main(["--config", str(config_file), "migrate-catalog", "--to", url]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("alarmvault: the catalog cannot be used: connection failed")
+    assert f"port {nothing_listens} failed" in error
+    assert len(error.splitlines()) == 1
+
+
+def test_settings_without_a_catalog_move_nothing_and_create_none(tmp_path, capsys):
+    # A forgotten --config: the built-in data folder holds no catalog yet.
+    config = tmp_path / "alarmvault.toml"
+    config.write_text('[storage]\ndata_dir = "not-this-install"\n', encoding="utf-8")
+    url = f"postgresql://alarmvault@127.0.0.1:{free_port()}/alarmvault"
+    assert main(["--config", str(config), "migrate-catalog", "--to", url]) == 1
+    error = capsys.readouterr().err
+    assert "there is no SQLite catalog at" in error
+    assert "--config" in error
+    assert not (tmp_path / "not-this-install" / "catalog.db").exists()

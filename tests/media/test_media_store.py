@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cli import main as cli_main
 from core.media_store import PosixMediaStore, S3MediaStore, media_store
 from core.removal import remove_orphan_media
 from pipeline.scheduler.upkeep import database_upkeep
@@ -38,6 +39,19 @@ def test_default_store_is_the_data_folder_layout(settings):
         store.path("recordings/1/2026-01-01/a.mp4")
         == (settings.storage.recordings_dir / "1/2026-01-01/a.mp4").resolve()
     )
+
+
+def test_check_config_warns_when_the_catalog_is_shared_but_the_recordings_are_not(tmp_path, capsys):
+    config = tmp_path / "alarmvault.toml"
+    shared_catalog = '[storage]\ncatalog = "postgresql://alarmvault@db.internal/alarmvault"\n'
+    config.write_text(shared_catalog, encoding="utf-8")
+    assert cli_main(["--config", str(config), "check-config"]) == 0
+    warned = capsys.readouterr().out
+    assert "[storage] media is not set: recordings stay in this node's data folder" in warned
+
+    config.write_text(shared_catalog + 'media = "/srv/alarmvault-media"\n', encoding="utf-8")
+    assert cli_main(["--config", str(config), "check-config"]) == 0
+    assert "media is not set" not in capsys.readouterr().out
 
 
 def test_an_s3_address_gives_a_bucket_store_with_keys_from_the_credentials(store, store_kind):

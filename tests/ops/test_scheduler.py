@@ -13,7 +13,7 @@ from core.catalog.scheduled_runs import last_runs, list_scheduled_runs, record_r
 from core.settings import settings_from_dict
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.job_table import ScheduledJob, scheduled_jobs
-from pipeline.scheduler.runner import first_run_times, run_scheduled_job
+from pipeline.scheduler.runner import first_run_times, first_runs_summary, run_scheduled_job
 from tests.ops.conftest import NOW
 from tests.ops.processes import DaemonProcess
 
@@ -41,6 +41,16 @@ def test_overdue_job_runs_once_at_start_however_many_runs_were_missed():
         "recent": NOW + timedelta(minutes=40),
         "future": NOW + timedelta(hours=1),
     }
+
+
+def test_the_start_up_line_dates_a_first_run_on_a_later_day():
+    daily = _job("daily", 24 * HOUR)
+    ran_an_hour_ago = {"daily": catalog_time(NOW - timedelta(hours=1))}
+    first = first_run_times([daily, _job("never")], ran_an_hour_ago, NOW)
+    tomorrow = NOW + timedelta(hours=23)
+    assert first_runs_summary(first, NOW) == (
+        f"daily@{tomorrow:%Y-%m-%dT%H:%M:%S} never@{NOW:%H:%M:%S}"
+    )
 
 
 def test_a_run_is_recorded_and_logged_in_one_line(catalog, settings, caplog):

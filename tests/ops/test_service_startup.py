@@ -1,13 +1,18 @@
 """Every service starts the same way: ``--validate-config`` checks the settings and exits, and
-invalid settings stop it with exit 2 and the offending key, before anything listens."""
+invalid settings stop it with exit 2 and the offending key, before anything listens; a catalog
+server it cannot reach, or a listening address another server holds, stops it with one line
+saying why."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.loopback import free_port
 
 SERVICES = ("ingestd", "pipeline", "webui")
 
@@ -39,3 +44,52 @@ def test_invalid_settings_stop_the_service_with_the_key_named(service: str, tmp_
     assert result.returncode == 2
     assert "no_such_key" in result.stderr
     assert result.stderr.startswith(f"{service}: invalid settings")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_unreachable_catalog_server_stops_the_service_with_one_line_saying_why(
+    service: str, tmp_path: Path
+):
+    config = tmp_path / "alarmvault.toml"
+    nothing_listens = free_port()
+    config.write_text(
+        f'[storage]\ndata_dir = "."\n'
+        f'catalog = "postgresql://alarmvault@127.0.0.1:{nothing_listens}/alarmvault"\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", service, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{service} stopped: the catalog cannot be used: connection failed" in result.stderr
+    assert f"port {nothing_listens} failed" in result.stderr
+
+
+@pytest.mark.parametrize(("service", "section"), [("ingestd", "ftp"), ("webui", "web")])
+def test_a_listening_address_another_server_holds_is_named_when_the_service_stops(
+    service: str, section: str, tmp_path: Path
+):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        config = tmp_path / "alarmvault.toml"
+        config.write_text(
+            f'[storage]\ndata_dir = "."\n[{section}]\nlisten = "{address}"\n'
+            f"[sftp]\nenabled = false\n[ingest]\nworkers = 1\n",
+            encoding="utf-8",
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", service, "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"cannot listen on {address}" in result.stderr
+    assert "Address already in use" in result.stderr

@@ -44,3 +44,12 @@ def test_unknown_sftp_cipher_is_refused_with_its_name_and_the_supported_ones():
         settings_from_dict({"sftp": {"ciphers": ["chacha20-poly1305@openssh.com"]}}, Path("/"))
     settings = settings_from_dict({"sftp": {"ciphers": ["aes256-gcm@openssh.com"]}}, Path("/"))
     assert settings.sftp.ciphers == ["aes256-gcm@openssh.com"]
+
+
+def test_a_catalog_url_libpq_cannot_read_is_refused_at_load_without_quoting_it():
+    with pytest.raises(ConfigError, match=r"storage\.catalog.*libpq cannot read") as refused:
+        settings_from_dict(
+            {"storage": {"catalog": "postgresql://alarmvault:ab%zzsecret@db.internal/alarmvault"}},
+            Path("/"),
+        )
+    assert "secret" not in str(refused.value)

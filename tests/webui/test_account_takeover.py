@@ -1,7 +1,10 @@
 """Issue 15, item 3: a new password or a confirmed address shuts out earlier API tokens and
-sessions, so nobody keeps access to an account through them."""
+sessions, so nobody keeps access to an account through them; and a mailed link, filed in the
+outbox when no SMTP server is set, is for the service user's eyes only."""
 
 from __future__ import annotations
+
+import stat
 
 from core.catalog.tokens import create_token
 from tests.webui.conftest import AuthActions, csrf_from, link_in
@@ -100,3 +103,15 @@ def test_log_out_everywhere_ends_every_session_of_the_account(app, client, auth,
     assert client.get("/account").status_code == 302
     fresh = AuthActions(app.test_client()).login(owner["email"], owner["password"])
     assert fresh.status_code == 302
+
+
+def test_a_reset_link_filed_in_the_outbox_is_readable_by_the_service_user_only(
+    client, auth, make_user, settings, outbox
+):
+    owner = make_user("forgetful@example.com")
+    client.post("/reset", data={"email": owner["email"], "csrf_token": auth.csrf("/reset")})
+    assert link_in(outbox()[-1], "/reset/")
+
+    [filed] = settings.storage.outbox_dir.glob("*.eml")
+    assert stat.S_IMODE(filed.stat().st_mode) == 0o600
+    assert stat.S_IMODE(settings.storage.outbox_dir.stat().st_mode) == 0o700
