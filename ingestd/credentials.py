@@ -18,11 +18,12 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core.catalog import DATABASE_ERRORS, open_catalog
+from core.catalog import DATABASE_ERRORS
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
-from core.catalog.engine import connection_lost, error_reason
+from core.catalog.engine import error_reason
 from core.catalog.login_crypto import LoginCrypto, record_login_crypto
+from core.catalog.reconnect import ReconnectingCatalog, reconnecting_catalog
 from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
 from core.settings import Settings
@@ -68,8 +69,9 @@ class CameraCredentials:
         self.ban = ban or LoginBan.for_settings(settings)
         self.recent_logins = RecentLogins(ingest.login_cache_s)
         self._catalog_path = settings.storage.catalog_path
+        # One catalog connection per login thread, opened again after the catalog was lost.
         self._local = threading.local()
-        self._connections: list[sqlite_utils.Database] = []
+        self._connections: list[ReconnectingCatalog] = []
         self._connections_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(
             max_workers=ingest.login_threads, thread_name_prefix="ingestd-login"
@@ -206,16 +208,11 @@ class CameraCredentials:
         )
 
     def _db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is not None and connection_lost(db):
-            # PostgreSQL restarted or was unreachable: this thread connects again.
+        """This thread's catalog connection (`CatalogUnavailable` while the catalog is away)."""
+        catalog = getattr(self._local, "catalog", None)
+        if catalog is None:
+            catalog = reconnecting_catalog(self._catalog_path, "ingestd")
+            self._local.catalog = catalog
             with self._connections_lock:
-                self._connections.remove(db)
-            db.close()
-            db = None
-        if db is None:
-            db = open_catalog(self._catalog_path, migrate=False)
-            self._local.db = db
-            with self._connections_lock:
-                self._connections.append(db)
-        return db
+                self._connections.append(catalog)
+        return catalog.connection()
