@@ -69,10 +69,6 @@ class OutageLog:
         self._failing = False
         self._began_at = float("-inf")  # time.monotonic() when the last outage began
 
-    @property
-    def failing(self) -> bool:
-        return self._failing
-
     def lost(self, reason: BaseException | str, opened_at: float | None = None) -> None:
         """The catalog could not be asked (``opened_at``: a connection opened then was found
         lost; None: a connection attempt or a statement failed)."""

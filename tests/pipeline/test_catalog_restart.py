@@ -34,6 +34,9 @@ def test_the_pipeline_connects_again_after_a_catalog_restart_and_indexes_every_u
         spool_upload(camera_clip, camera, name="A20261125_130000.mp4")
         wait_for(lambda: count(settings, "SELECT count(*) FROM recordings") == 1, timeout=30)
 
+        # The test server commits without waiting for its WAL (synchronous_commit off), which a
+        # crash may lose; a production server's commits are on disk before they are confirmed.
+        own_postgres.admin("CHECKPOINT")
         own_postgres.halt()  # every connection breaks, as when the server crashes
         try:
             spool_upload(camera_clip, camera, name="A20261125_130100.mp4")
