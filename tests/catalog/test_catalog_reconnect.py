@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from functools import partial
 from itertools import pairwise
 
 import psycopg
