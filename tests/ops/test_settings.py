@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from core.settings import ConfigError, load_settings, settings_from_dict
 from tests.ops.processes import REPO
@@ -44,3 +45,34 @@ def test_unknown_sftp_cipher_is_refused_with_its_name_and_the_supported_ones():
         settings_from_dict({"sftp": {"ciphers": ["chacha20-poly1305@openssh.com"]}}, Path("/"))
     settings = settings_from_dict({"sftp": {"ciphers": ["aes256-gcm@openssh.com"]}}, Path("/"))
     assert settings.sftp.ciphers == ["aes256-gcm@openssh.com"]
+
+
+def test_the_catalog_idle_in_transaction_limit_goes_with_every_postgresql_connection():
+    url = "postgresql://alarmvault@db.internal/alarmvault"
+    storage = settings_from_dict({"storage": {"catalog": url}}, Path("/")).storage
+    assert conninfo_to_dict(str(storage.catalog_path))["options"] == (
+        "-c idle_in_transaction_session_timeout=60s"
+    )
+    # Options of the admin's own are kept; one that sets the limit itself wins.
+    own = f"{url}?connect_timeout=3&options=-c%20work_mem%3D8MB"
+    storage = settings_from_dict(
+        {"storage": {"catalog": own, "catalog_idle_in_transaction_s": 5}}, Path("/")
+    ).storage
+    assert conninfo_to_dict(str(storage.catalog_path)) | {"host": "-"} == {
+        "user": "alarmvault",
+        "dbname": "alarmvault",
+        "host": "-",
+        "connect_timeout": "3",
+        "options": "-c work_mem=8MB -c idle_in_transaction_session_timeout=5s",
+    }
+    chosen = f"{url}?options=-c%20idle_in_transaction_session_timeout%3D2min"
+    storage = settings_from_dict({"storage": {"catalog": chosen}}, Path("/")).storage
+    assert storage.catalog_path == chosen
+    # A SQLite catalog is a file path, as before.
+    assert settings_from_dict({}, Path("/srv")).storage.catalog_path == Path("/srv/var/catalog.db")
+
+
+@pytest.mark.parametrize("seconds", [0, 3601])
+def test_a_catalog_idle_in_transaction_limit_out_of_range_is_refused(seconds):
+    with pytest.raises(ConfigError, match=r"storage\.catalog_idle_in_transaction_s"):
+        settings_from_dict({"storage": {"catalog_idle_in_transaction_s": seconds}}, Path("/"))
