@@ -19,8 +19,8 @@ of the clips the workers hold, however long a stage takes.
 Each thread keeps its own catalog connection for as long as the daemon runs, opened again after
 it was lost (`ReconnectingCatalog`: PostgreSQL restarted, failed over, or ended a session left
 idle inside a transaction): the outage is logged once, the threads wait for the catalog with a
-back-off, and an upload cut off by it goes back into the queue, its job neither failed nor
-rejected.
+back-off, and an upload cut off by it is taken up again by its worker once the catalog
+answers, its job neither failed nor rejected.
 """
 
 from __future__ import annotations
@@ -251,26 +251,23 @@ class PipelineDaemon:
         self, catalog: ReconnectingCatalog, processor: ClipProcessor, folder: Path
     ) -> JobState | None:
         """`ClipProcessor.process` the upload in ``folder`` once the catalog answers. One cut
-        off by a lost catalog connection goes back into the queue, for when it answers again;
-        one that failed otherwise stays in the spool for the next rescan."""
-        lost = False
+        off by a lost catalog connection is taken up again by this worker (which still holds
+        its claim) as soon as the catalog answers again; one that failed otherwise stays in
+        the spool for the next rescan."""
         try:
-            db = catalog.wait(self.stop_event)
-            if db is None:
-                return None  # stopping: the upload waits in the spool for the next start
-            processor.use_catalog(db)
-            with self.leases.holding(processor.worker_id):
-                return processor.process(folder)
-        except Exception as error:
-            lost = catalog.lost(error)
-            if not lost:
-                logger.exception("%s: upload %s failed", processor.worker_id, folder.name)
-            return None
+            while (db := catalog.wait(self.stop_event)) is not None:
+                processor.use_catalog(db)
+                try:
+                    with self.leases.holding(processor.worker_id):
+                        return processor.process(folder)
+                except Exception as error:
+                    if not catalog.lost(error):
+                        logger.exception("%s: upload %s failed", processor.worker_id, folder.name)
+                        return None
+            return None  # stopping: the upload waits in the spool for the next start
         finally:
             with self._queued_lock:
                 self._queued.discard(folder.name)
-            if lost:
-                self.enqueue(folder)
 
     def _analysis_work(self, worker_id: str) -> None:
         catalog = self._catalog()
