@@ -77,6 +77,7 @@ def run_scheduled_job(
     except DATABASE_ERRORS as error:
         outage_log(CATALOG_SUBJECT).lost(error)
         return None
+    outage_log(CATALOG_SUBJECT).back()  # the pool lends only a connection that answered
     try:
         with cluster_lock(db, f"scheduled:{job.name}") as ours:
             if not ours or ran_this_interval(last_runs(db).get(job.name), job.interval_s, now):
