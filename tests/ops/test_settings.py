@@ -1,4 +1,5 @@
-"""[schedule] and [metrics]: typed, unknown keys rejected, documented in the example config."""
+"""[schedule], [metrics] and [storage]: typed, unknown keys rejected, documented in the example
+config."""
 
 from __future__ import annotations
 
