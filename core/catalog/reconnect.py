@@ -60,29 +60,27 @@ class CatalogUnavailable(psycopg.OperationalError):
 class OutageLog:
     """How a process tells of catalog outages, for one subject (a service, the shared limits):
     one WARNING when the first connection finds the catalog gone, one INFO when it answers
-    again. A connection opened before the last outage began, found lost only now (its thread
-    was idle meanwhile), belongs to that outage and is not told again."""
+    again. A failure of something older than the end of the last outage (a connection opened
+    before it, found lost only now because its thread was idle; an attempt made while the
+    server was still down) belongs to that outage, told already."""
 
     def __init__(self, subject: str) -> None:
         self.subject = subject
         self._lock = threading.Lock()
         self._failing = False
-        self._began_at = float("-inf")  # time.monotonic() when the last outage began
+        self._ended_at = float("-inf")  # time.monotonic() when the last outage ended
 
-    def lost(self, reason: BaseException | str, opened_at: float | None = None) -> None:
-        """The catalog could not be asked (``opened_at``: a connection opened then was found
-        lost; None: a connection attempt or a statement failed)."""
+    def lost(self, reason: BaseException | str, since: float | None = None) -> None:
+        """The catalog could not be asked: ``reason``; ``since``: when the connection that
+        was found lost was opened, or the failed attempt began (None: a failure of now)."""
         text = error_reason(reason) if isinstance(reason, BaseException) else reason
         with self._lock:
             if self._failing:
                 return
-            if opened_at is not None and opened_at < self._began_at:
-                logger.debug(
-                    "%s: a connection lost in the last outage is opened again", self.subject
-                )
+            if since is not None and since < self._ended_at:
+                logger.debug("%s: belongs to the last outage: %s", self.subject, text)
                 return
             self._failing = True
-            self._began_at = time.monotonic()
         logger.warning("%s: the catalog cannot be asked: %s", self.subject, text)
 
     def back(self) -> None:
@@ -91,6 +89,7 @@ class OutageLog:
             if not self._failing:
                 return
             self._failing = False
+            self._ended_at = time.monotonic()
         logger.info("%s: the catalog answers again", self.subject)
 
 
@@ -147,7 +146,7 @@ class ReconnectingCatalog:
                 self._retry_in_s, RETRY_FACTOR_OF_ATTEMPT * took
             )
             self._retry_in_s = min(2 * self._retry_in_s, self.retry_max_s)
-            self.outage.lost(error)
+            self.outage.lost(error, since=now)
             raise CatalogUnavailable(error_reason(error)) from error
         self._db, self._opened_at = db, time.monotonic()
         self._retry_in_s = self.retry_first_s
@@ -182,7 +181,7 @@ class ReconnectingCatalog:
 
     def _drop(self, reason: BaseException | str) -> None:
         assert self._db is not None
-        self.outage.lost(reason, opened_at=self._opened_at)
+        self.outage.lost(reason, since=self._opened_at)
         # A broken connection may fail to close; it is gone either way.
         with contextlib.suppress(*DATABASE_ERRORS):
             self._db.close()
