@@ -92,8 +92,8 @@ class NotificationDispatcher:
         self._owners_lock = threading.Lock()
         # One catalog connection per delivery thread: a connection is not shared between
         # threads that write.
-        self._thread_db = threading.local()
-        self._thread_dbs: list[ReconnectingCatalog] = []
+        self._thread_catalog = threading.local()
+        self._thread_catalogs: list[ReconnectingCatalog] = []
         # Loaded (generated on first use) when the first web push goes out.
         self._vapid_key: ec.EllipticCurvePrivateKey | None = None
 
@@ -110,7 +110,7 @@ class NotificationDispatcher:
         # Running deliveries end by their deadline; ones not started yet are dropped (still
         # pending in the catalog, for the next start).
         self._pool.shutdown(wait=True, cancel_futures=True)
-        for catalog in [self._catalog, *self._thread_dbs]:
+        for catalog in [self._catalog, *self._thread_catalogs]:
             catalog.close()
         if self.mqtt is not None:
             self.mqtt.close()
@@ -213,12 +213,12 @@ class NotificationDispatcher:
             self._running_owners.discard(owner_id)
 
     def _delivery_catalog(self) -> ReconnectingCatalog:
-        catalog = getattr(self._thread_db, "catalog", None)
+        catalog = getattr(self._thread_catalog, "catalog", None)
         if catalog is None:
             catalog = reconnecting_catalog(self.settings.storage.catalog_path, CATALOG_SUBJECT)
-            self._thread_db.catalog = catalog
+            self._thread_catalog.catalog = catalog
             with self._owners_lock:
-                self._thread_dbs.append(catalog)
+                self._thread_catalogs.append(catalog)
         return catalog
 
     def _deliver_for_owner(self, owner_id: int, deliveries: list[dict[str, Any]]) -> int:
