@@ -18,11 +18,12 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core.catalog import DATABASE_ERRORS, open_catalog
+from core.catalog import DATABASE_ERRORS
 from core.catalog.camera_keys import camera_has_key
 from core.catalog.cameras import check_camera_login, find_camera_by_username
-from core.catalog.engine import connection_lost, error_reason
+from core.catalog.engine import error_reason
 from core.catalog.login_crypto import LoginCrypto, record_login_crypto
+from core.catalog.reconnect import ReconnectingCatalog, reconnecting_catalog
 from core.catalog.states import AccountState, FairUseState
 from core.catalog.upload_accounts import find_upload_account, owner_stored_bytes
 from core.settings import Settings
@@ -68,13 +69,14 @@ class CameraCredentials:
         self.ban = ban or LoginBan.for_settings(settings)
         self.recent_logins = RecentLogins(ingest.login_cache_s)
         self._catalog_path = settings.storage.catalog_path
+        # One catalog connection per login thread, opened again after the catalog was lost.
         self._local = threading.local()
-        self._connections: list[sqlite_utils.Database] = []
+        self._connections: list[ReconnectingCatalog] = []
         self._connections_lock = threading.Lock()
         # The handover check's one connection, used by the threads that hand uploads over (the
         # FTP loop, the rename timer, each SFTP session's own thread) one at a time: one per
         # thread would stay open after its SFTP session ended, one more for every session.
-        self._handover_db: sqlite_utils.Database | None = None
+        self._handover_db = reconnecting_catalog(self._catalog_path, "ingestd")
         self._handover_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(
             max_workers=ingest.login_threads, thread_name_prefix="ingestd-login"
@@ -129,9 +131,7 @@ class CameraCredentials:
                 db.close()
             self._connections.clear()
         with self._handover_lock:
-            if self._handover_db is not None:
-                self._handover_db.close()
-                self._handover_db = None
+            self._handover_db.close()
         self.ban.close()
 
     # --- in the login pool
@@ -217,27 +217,15 @@ class CameraCredentials:
 
     def _handover_catalog(self) -> sqlite_utils.Database:
         """The handover check's connection (the caller holds ``_handover_lock``), opened again
-        after PostgreSQL restarted or was unreachable."""
-        db = self._handover_db
-        if db is not None and connection_lost(db):
-            db.close()
-            db = None
-        if db is None:
-            db = open_catalog(self._catalog_path, migrate=False)
-            self._handover_db = db
-        return db
+        after PostgreSQL restarted or was unreachable (`CatalogUnavailable` meanwhile)."""
+        return self._handover_db.connection()
 
     def _db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is not None and connection_lost(db):
-            # PostgreSQL restarted or was unreachable: this thread connects again.
+        """This thread's catalog connection (`CatalogUnavailable` while the catalog is away)."""
+        catalog = getattr(self._local, "catalog", None)
+        if catalog is None:
+            catalog = reconnecting_catalog(self._catalog_path, "ingestd")
+            self._local.catalog = catalog
             with self._connections_lock:
-                self._connections.remove(db)
-            db.close()
-            db = None
-        if db is None:
-            db = open_catalog(self._catalog_path, migrate=False)
-            self._local.db = db
-            with self._connections_lock:
-                self._connections.append(db)
-        return db
+                self._connections.append(catalog)
+        return catalog.connection()

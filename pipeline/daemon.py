@@ -15,6 +15,12 @@ with its own isolated media process (`MediaWorker`):
 Catalog writes happen here, in the workers' threads; pixels only in the media processes.
 A worker claims the clip it works on; one heartbeat thread (`LeaseHeartbeat`) keeps the leases
 of the clips the workers hold, however long a stage takes.
+
+Each thread keeps its own catalog connection for as long as the daemon runs, opened again after
+it was lost (`ReconnectingCatalog`: PostgreSQL restarted, failed over, or ended a session left
+idle inside a transaction): the outage is logged once, the threads wait for the catalog with a
+back-off, and an upload cut off by it is taken up again by its worker once the catalog
+answers, its job neither failed nor rejected.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ from core import spool
 from core.catalog import open_catalog
 from core.catalog.detections import any_camera_detects
 from core.catalog.jobs import claim_next_job, release_claims_of
+from core.catalog.reconnect import ReconnectingCatalog, reconnecting_catalog
 from core.catalog.service_figures import analysis_backlog
 from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from core.settings import Settings
+from pipeline import CATALOG_SUBJECT
 from pipeline.clip_media import MediaFailed
 from pipeline.integrations.dispatcher import NotificationDispatcher
 from pipeline.leases import LeaseHeartbeat
@@ -180,13 +188,17 @@ class PipelineDaemon:
         return len(folders)
 
     def _rescan_loop(self) -> None:
-        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        catalog = self._catalog()
         try:
             while not self.stop_event.wait(self.settings.pipeline.poll_interval_s):
                 self.rescan()
-                self.watch_analysis_backlog(db)
+                try:
+                    self.watch_analysis_backlog(catalog.connection())
+                except Exception as error:
+                    if not catalog.lost(error):
+                        logger.exception("the analysis backlog could not be looked at")
         finally:
-            db.close()
+            catalog.close()
 
     def watch_analysis_backlog(self, db: sqlite_utils.Database) -> None:
         """Wake the workers for clips waiting for analysis, and warn once when the oldest has
@@ -209,8 +221,16 @@ class PipelineDaemon:
             self._backlog_warned = False
             logger.info("analysis caught up: oldest waiting clip %.0f s", oldest)
 
+    def _catalog(self) -> ReconnectingCatalog:
+        """A catalog connection for one of the daemon's threads, for as long as it runs: opened
+        again after PostgreSQL restarted, failed over or ended the session."""
+        return reconnecting_catalog(self.settings.storage.catalog_path, CATALOG_SUBJECT)
+
     def _index_work(self, worker_id: str) -> None:
-        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        catalog = self._catalog()
+        db = catalog.wait(self.stop_event)
+        if db is None:
+            return
         media = MediaWorker(self.settings, name=worker_id)
         processor = ClipProcessor(self.settings, db, worker_id, media=media)
         try:
@@ -219,21 +239,41 @@ class PipelineDaemon:
                     folder = self.queue.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                try:
-                    with self.leases.holding(worker_id):
-                        outcome = processor.process(folder)
-                finally:
-                    with self._queued_lock:
-                        self._queued.discard(folder.name)
+                outcome = self._index_one(catalog, processor, folder)
                 if outcome == JobState.ANALYSING:
                     self.analysis_waiting.set()
                 self._notify(outcome)
         finally:
             media.close()
-            db.close()
+            catalog.close()
+
+    def _index_one(
+        self, catalog: ReconnectingCatalog, processor: ClipProcessor, folder: Path
+    ) -> JobState | None:
+        """`ClipProcessor.process` the upload in ``folder`` once the catalog answers. One cut
+        off by a lost catalog connection is taken up again by this worker (which still holds
+        its claim) as soon as the catalog answers again; one that failed otherwise stays in
+        the spool for the next rescan."""
+        try:
+            while (db := catalog.wait(self.stop_event)) is not None:
+                processor.use_catalog(db)
+                try:
+                    with self.leases.holding(processor.worker_id):
+                        return processor.process(folder)
+                except Exception as error:
+                    if not catalog.lost(error):
+                        logger.exception("%s: upload %s failed", processor.worker_id, folder.name)
+                        return None
+            return None  # stopping: the upload waits in the spool for the next start
+        finally:
+            with self._queued_lock:
+                self._queued.discard(folder.name)
 
     def _analysis_work(self, worker_id: str) -> None:
-        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        catalog = self._catalog()
+        db = catalog.wait(self.stop_event)
+        if db is None:
+            return
         media = MediaWorker(
             self.settings, name=worker_id, nice=self.settings.pipeline.analysis_nice
         )
@@ -243,15 +283,23 @@ class PipelineDaemon:
             while not self.stop_event.is_set():
                 if not self.analysis_waiting.wait(timeout=0.5):
                     continue
+                db = catalog.wait(self.stop_event)
+                if db is None:
+                    break
+                processor.use_catalog(db)
                 try:
                     self._analyse_next(processor)
-                except Exception:
+                except Exception as error:
+                    if catalog.lost(error):
+                        # The clip it held waits, claimed by this worker, which takes it again.
+                        self.analysis_waiting.set()
+                        continue
                     # A catalog error outside a clip's analysis: this worker must live on.
                     logger.exception("%s: analysis pass failed", worker_id)
                     self.stop_event.wait(1.0)
         finally:
             media.close()
-            db.close()
+            catalog.close()
 
     def _analyse_next(self, processor: ClipProcessor) -> None:
         """Analyse the longest-waiting clip no other worker holds, if any."""

@@ -16,11 +16,10 @@ import logging
 import threading
 from collections.abc import Iterator
 
-import sqlite_utils
-
-from core.catalog import open_catalog
 from core.catalog.jobs import renew_leases
+from core.catalog.reconnect import ReconnectingCatalog, reconnecting_catalog
 from core.settings import Settings
+from pipeline import CATALOG_SUBJECT
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +49,23 @@ class LeaseHeartbeat:
 
     def run(self) -> None:
         """The heartbeat thread's loop, until the daemon stops."""
-        db = open_catalog(self.settings.storage.catalog_path, migrate=False)
+        catalog = reconnecting_catalog(self.settings.storage.catalog_path, CATALOG_SUBJECT)
         try:
             while not self.stop_event.wait(self.lease_s / 3):
-                self.beat(db)
+                self.beat(catalog)
         finally:
-            db.close()
+            catalog.close()
 
-    def beat(self, db: sqlite_utils.Database) -> int:
+    def beat(self, catalog: ReconnectingCatalog) -> int:
         """Extend the leases of the clips held now; how many were extended."""
         workers = self.holders()
         if not workers:
             return 0
         try:
-            return renew_leases(db, workers, self.lease_s)
-        except Exception:
-            # The catalog is away for a moment: the next beat tries again, well within the
-            # lease (a third of it has passed).
-            logger.exception("lease heartbeat failed for %s", ", ".join(workers))
+            return renew_leases(catalog.connection(), workers, self.lease_s)
+        except Exception as error:
+            # The next beat tries again, well within the lease (a third of it has passed); a
+            # catalog that went away is told once, and the connection opened again.
+            if not catalog.lost(error):
+                logger.exception("lease heartbeat failed for %s", ", ".join(workers))
             return 0

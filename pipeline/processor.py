@@ -39,6 +39,7 @@ from core.catalog import NotFound, atomic, jobs
 from core.catalog import cameras as camera_rows
 from core.catalog.accounts import is_paused
 from core.catalog.delayed import release_if_due, set_release_at
+from core.catalog.engine import connection_lost
 from core.catalog.errors import ClaimLost
 from core.catalog.fingerprints import get_fingerprint, learn_fingerprint
 from core.catalog.quarantine import insert_quarantined
@@ -114,6 +115,16 @@ class ClipProcessor:
             settings.validation.extra_camera_models
         )
 
+    def use_catalog(self, db: sqlite_utils.Database) -> None:
+        """Go on with ``db``: the worker's catalog connection, opened again after the last was
+        lost. A stage cut off by the loss (`process` and `analyse_claimed` raise its error, the
+        connection being `connection_lost`) marks nothing failed: the job rests in the state
+        its last commit gave it, still claimed by this worker, and is taken up again from there
+        (by this worker, which may claim it again, or by another once the lease ran out). The
+        cut-off try counts as a try that never finished (`CRASH_LIMIT`), like a crash."""
+        self.db = db
+        self.detection.db = db
+
     # -- receive -> check -> index (the daemon's "index" queue) ---------------------------
     def process(self, folder: Path) -> JobState | None:
         """Take the upload in ``folder`` as far as it goes now: visible (``indexed`` or
@@ -150,6 +161,8 @@ class ClipProcessor:
             self._log_lost(job_id)
             return None
         except Exception:
+            if connection_lost(self.db):
+                raise  # an outage, not the clip's fault (see `use_catalog`)
             if not self._holds(job_id):
                 # Our files went from under us: the worker that took the clip over moved them.
                 self._log_lost(job_id)
@@ -158,7 +171,7 @@ class ClipProcessor:
             self._after_failure(job_id)
             return None
         finally:
-            jobs.release_job(self.db, job_id, self.worker_id)
+            self._release(job_id)
 
     def receive(
         self, folder: Path
@@ -473,6 +486,8 @@ class ClipProcessor:
             self._log_lost(job_id)
             return None
         except Exception:
+            if connection_lost(self.db):
+                raise  # an outage, not the clip's fault (see `use_catalog`)
             if not self._holds(job_id):
                 self._log_lost(job_id)
                 return None
@@ -483,7 +498,7 @@ class ClipProcessor:
                 self._advance_if_held(job_id, JobState.ANALYSED, reason="analysis_error")
             return None
         finally:
-            jobs.release_job(self.db, job_id, self.worker_id)
+            self._release(job_id)
 
     def _analyse_claimed(self, job_id: str) -> JobState | None:
         job = jobs.get_job(self.db, job_id)
@@ -615,8 +630,10 @@ class ClipProcessor:
                 job["camera_id"], datetime.now(UTC)
             )
         except Exception:
-            # The clip is stored either way; the scheduler's evaluation catches up.
-            logger.exception("job %s: fair-use evaluation failed", job["id"])
+            # The clip is stored either way; the scheduler's evaluation catches up. A lost
+            # connection is told by the worker, when it connects again.
+            if not connection_lost(self.db):
+                logger.exception("job %s: fair-use evaluation failed", job["id"])
 
     def _known_job(self, job_id: str) -> dict[str, Any] | None:
         try:
@@ -681,6 +698,12 @@ class ClipProcessor:
             self._log_lost(job_id)
             return False
         return True
+
+    def _release(self, job_id: str) -> None:
+        """Give the claim back; without the catalog it cannot be, and stays until this worker
+        claims the job again or its lease runs out."""
+        if not connection_lost(self.db):
+            jobs.release_job(self.db, job_id, self.worker_id)
 
     def _holds(self, job_id: str) -> bool:
         return jobs.get_job(self.db, job_id)["claimed_by"] == self.worker_id

@@ -182,12 +182,24 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test module's own, for tests that stop or restart it: a
+    module marked ``postgres_of_its_own`` has its catalogs there (the session's server serves
+    every other test)."""
+    with server_of_its_own() as server:
+        yield server
+
+
 @pytest.fixture
-def postgres_catalog_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """A fresh PostgreSQL database holding the migrated, empty catalog."""
-    url = postgres_server.fresh_database()
+def postgres_catalog_url(request) -> Iterator[str]:
+    """A fresh PostgreSQL database holding the migrated, empty catalog (on the module's own
+    server where it is marked ``postgres_of_its_own``)."""
+    own = request.node.get_closest_marker("postgres_of_its_own")
+    server = request.getfixturevalue("own_postgres" if own else "postgres_server")
+    url = server.fresh_database()
     yield url
-    postgres_server.drop(url)
+    server.drop(url)
 
 
 @pytest.fixture

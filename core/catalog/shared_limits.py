@@ -19,18 +19,17 @@ These checks run where a client waits (ingestd checks bans and connection counts
 I/O loop that serves every camera), so a slow or unreachable catalog must fail them quickly:
 each statement may run `STATEMENT_TIMEOUT_MS`, a connection attempt `CONNECT_TIMEOUT_S`
 (unacknowledged data `TCP_USER_TIMEOUT_MS`), and after a failed attempt the catalog is not
-tried again for a while (`RETRY_AFTER_S`; `CatalogUnavailable` at once). An outage is logged
-once, with its reason, and its end once; the caller decides what a failed check means (ingestd
-refuses the client).
+tried again for a while (`RETRY_AFTER_S`; `CatalogUnavailable` at once; the connection is a
+`ReconnectingCatalog`). An outage is logged once, with its reason, and its end once; the caller
+decides what a failed check means (ingestd refuses the client).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-import logging
 import threading
-import time
 import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -39,14 +38,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from core.catalog.engine import (
-    PostgresCatalog,
-    connection_lost,
-    error_reason,
-    is_postgresql_url,
-)
-
-logger = logging.getLogger(__name__)
+from core.catalog.engine import PostgresCatalog, is_postgresql_url
+from core.catalog.reconnect import OutageLog, ReconnectingCatalog
 
 # How long one limit statement may run (advisory lock waits included).
 STATEMENT_TIMEOUT_MS = 2000
@@ -60,10 +53,6 @@ CONNECT_TIMEOUT_S = 2
 # as long as the attempt took), instead of each waiting for an attempt of its own: a host that
 # does not answer at all stalls the checks a fifth of the time at most.
 RETRY_AFTER_S = 1.0
-
-
-class CatalogUnavailable(psycopg.OperationalError):
-    """The catalog did not answer a moment ago and is not asked again yet."""
 
 
 def shared_limits(catalog: Path | str) -> SharedLimits | None:
@@ -85,10 +74,15 @@ class SharedLimits:
     def __init__(self, url: str) -> None:
         self.url = url
         self._lock = threading.RLock()
-        self._db: PostgresCatalog | None = None
-        self._closing: weakref.finalize[[], SharedLimits] | None = None
-        self._retry_at = 0.0  # time.monotonic() before which no new connection is tried
-        self._failing = False  # an outage was logged and has not ended yet
+        self._catalog = ReconnectingCatalog(
+            functools.partial(_limits_connection, _conninfo(url)),
+            OutageLog("shared limits"),
+            retry_first_s=RETRY_AFTER_S,
+            retry_max_s=RETRY_AFTER_S,
+        )
+        # The web UI's limiters live as long as its app, which has no hook at its end:
+        # the connection closes when this object goes (not left to the garbage).
+        weakref.finalize(self, self._catalog.close)
 
     def window(self, limiter: str) -> CatalogWindowStore:
         """The events and lockouts of the limiter named ``limiter`` (the same on every node)."""
@@ -102,22 +96,19 @@ class SharedLimits:
         """The connection, for this thread alone until the block ends; a statement that breaks
         the connection drops it, and the next use opens a new one."""
         with self._lock:
-            db = self._connected()
+            db = self._catalog.connection()
+            assert isinstance(db, PostgresCatalog)
             try:
                 yield db
             except psycopg.OperationalError as error:
                 # The server went away, or did not answer within the statement timeout.
-                if connection_lost(db):
-                    self._drop()
-                self._outage(error)
+                if not self._catalog.lost(error):
+                    self._catalog.outage.lost(error)
                 raise
-            except BaseException:
-                if connection_lost(db):
-                    self._drop()
+            except BaseException as error:
+                self._catalog.lost(error)
                 raise
-            if self._failing:
-                self._failing = False
-                logger.info("shared limits: the catalog answers again")
+            self._catalog.outage.back()
 
     @contextlib.contextmanager
     def transaction(self, name: str) -> Iterator[PostgresCatalog]:
@@ -129,44 +120,19 @@ class SharedLimits:
 
     def close(self) -> None:
         with self._lock:
-            self._drop()
+            self._catalog.close()
 
-    def _connected(self) -> PostgresCatalog:
-        if self._db is not None and not connection_lost(self._db):
-            return self._db
-        self._drop()
-        if time.monotonic() < self._retry_at:
-            raise CatalogUnavailable("the catalog did not answer a moment ago")
-        started = time.monotonic()
-        try:
-            db = PostgresCatalog(self._conninfo())
-            db.pg.execute(f"SET statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
-        except psycopg.OperationalError as error:
-            took = time.monotonic() - started
-            self._retry_at = time.monotonic() + max(RETRY_AFTER_S, 4 * took)
-            self._outage(error)
-            raise
-        self._db = db
-        # The web UI's limiters live as long as its app, which has no hook at its end:
-        # the connection closes when this object goes (not left to the garbage).
-        self._closing = weakref.finalize(self, db.close)
-        return db
 
-    def _conninfo(self) -> str:
-        given = conninfo_to_dict(self.url)
-        defaults = {"connect_timeout": CONNECT_TIMEOUT_S, "tcp_user_timeout": TCP_USER_TIMEOUT_MS}
-        return make_conninfo(self.url, **{k: v for k, v in defaults.items() if k not in given})
+def _conninfo(url: str) -> str:
+    given = conninfo_to_dict(url)
+    defaults = {"connect_timeout": CONNECT_TIMEOUT_S, "tcp_user_timeout": TCP_USER_TIMEOUT_MS}
+    return make_conninfo(url, **{k: v for k, v in defaults.items() if k not in given})
 
-    def _outage(self, error: psycopg.Error) -> None:
-        if not self._failing:
-            self._failing = True
-            logger.warning("shared limits: the catalog cannot be asked: %s", error_reason(error))
 
-    def _drop(self) -> None:
-        if self._closing is not None:
-            self._closing()  # closes the connection, once
-            self._closing = None
-        self._db = None
+def _limits_connection(conninfo: str) -> PostgresCatalog:
+    db = PostgresCatalog(conninfo)
+    db.pg.execute(f"SET statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
+    return db
 
 
 class CatalogWindowStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -34,6 +35,17 @@ class StorageSettings(StrictModel):
         "time; a web node's waitress threads share them and wait for one when all are busy "
         "(the default matches [web] threads). Count them in the server's max_connections "
         "(docs/cluster.md). Unused with SQLite.",
+    )
+    catalog_idle_in_transaction_s: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="PostgreSQL catalog: a session that sits this long inside a transaction "
+        "without a statement (its node paused, hung or cut off mid-write, holding the "
+        "cluster-wide writer lock) is ended by the server, so the other nodes' writes go on; "
+        "the node connects again. Set on every catalog connection (libpq options "
+        "-c idle_in_transaction_session_timeout) unless the URL's options set it. "
+        "Unused with SQLite.",
     )
     media: str | None = Field(
         None,
@@ -75,7 +87,14 @@ class StorageSettings(StrictModel):
 
     @property
     def catalog_path(self) -> Path | str:
-        """Where the catalog is: the SQLite file, or the PostgreSQL URL."""
+        """Where the catalog is: the SQLite file, or the PostgreSQL URL (with the settings
+        every session starts with)."""
+        if isinstance(self.catalog, str):
+            return with_server_setting(
+                self.catalog,
+                "idle_in_transaction_session_timeout",
+                f"{self.catalog_idle_in_transaction_s}s",
+            )
         return self.catalog or self.data_dir / "catalog.db"
 
     @property
@@ -114,3 +133,17 @@ class StorageSettings(StrictModel):
     def outbox_dir(self) -> Path:
         """Mails written as files when no SMTP server is configured (dev)."""
         return self.data_dir / "outbox"
+
+
+def with_server_setting(url: str, name: str, value: str) -> str:
+    """The PostgreSQL ``url`` with ``-c name=value`` in its libpq ``options``, unless they set
+    ``name`` already: the server applies it as the session's own default, so it holds for every
+    connection made with the URL, pooled or not, and ``RESET ALL`` keeps it."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = " ".join(option for key, option in query if key == "options")
+    if f"{name}=" in given.replace("-", "_"):
+        return url
+    query = [(key, text) for key, text in query if key != "options"]
+    query.append(("options", f"{given} -c {name}={value}".strip()))
+    return parts._replace(query=urlencode(query, quote_via=quote)).geturl()

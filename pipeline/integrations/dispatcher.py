@@ -24,9 +24,10 @@ from typing import Any
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from core.catalog import atomic, open_catalog, utcnow
+from core.catalog import atomic, utcnow
 from core.catalog import notifications as outbox
 from core.catalog.accounts import MAIL_KINDS, paused_user_ids
+from core.catalog.reconnect import ReconnectingCatalog, reconnecting_catalog
 from core.catalog.users import get_user
 from core.credential_box import (
     CredentialBox,
@@ -52,6 +53,7 @@ from core.web_push import (
     load_vapid_private_key,
     vapid_subject,
 )
+from pipeline import CATALOG_SUBJECT
 from pipeline.integrations.mqtt_publisher import MqttPublisher, MqttUnavailable
 from pipeline.integrations.web_push import PushFailed, SubscriptionGone, send_web_push
 from pipeline.integrations.webhooks import WebhookFailed, ifttt_body, post_webhook
@@ -74,7 +76,10 @@ class NotificationDispatcher:
     ) -> None:
         self.settings = settings
         self.config = settings.notifications
-        self._db = db
+        # The pass's connection: the one given (tests), else the dispatcher's own, opened again
+        # after the catalog was lost.
+        self._given_db = db
+        self._catalog = reconnecting_catalog(settings.storage.catalog_path, CATALOG_SUBJECT)
         self.box = box or load_credential_box(settings)
         self.mqtt = MqttPublisher(self.config.mqtt) if self.config.mqtt.enabled else None
         self.stop_event = threading.Event()
@@ -87,8 +92,8 @@ class NotificationDispatcher:
         self._owners_lock = threading.Lock()
         # One catalog connection per delivery thread: a connection is not shared between
         # threads that write.
-        self._thread_db = threading.local()
-        self._thread_dbs: list[sqlite_utils.Database] = []
+        self._thread_catalog = threading.local()
+        self._thread_catalogs: list[ReconnectingCatalog] = []
         # Loaded (generated on first use) when the first web push goes out.
         self._vapid_key: ec.EllipticCurvePrivateKey | None = None
 
@@ -105,8 +110,8 @@ class NotificationDispatcher:
         # Running deliveries end by their deadline; ones not started yet are dropped (still
         # pending in the catalog, for the next start).
         self._pool.shutdown(wait=True, cancel_futures=True)
-        for db in self._thread_dbs:
-            db.close()
+        for catalog in [self._catalog, *self._thread_catalogs]:
+            catalog.close()
         if self.mqtt is not None:
             self.mqtt.close()
 
@@ -118,16 +123,16 @@ class NotificationDispatcher:
         while not self.stop_event.is_set():
             try:
                 self.run_once(wait=False)
-            except Exception:
-                logger.exception("notification pass failed")
+            except Exception as error:
+                if not self._catalog.lost(error):
+                    logger.exception("notification pass failed")
             self.wake_event.wait(self.config.poll_interval_s)
             self.wake_event.clear()
 
     @property
     def db(self) -> sqlite_utils.Database:
-        if self._db is None:
-            self._db = open_catalog(self.settings.storage.catalog_path, migrate=False)
-        return self._db
+        """The pass's catalog connection (`CatalogUnavailable` while the catalog is away)."""
+        return self._given_db if self._given_db is not None else self._catalog.connection()
 
     # -- one pass --------------------------------------------------------------------------
     def run_once(self, wait: bool = True) -> tuple[int, int]:
@@ -140,9 +145,10 @@ class NotificationDispatcher:
     def queue_new_recordings(self) -> int:
         queued = 0
         now = datetime.now(UTC)
-        with atomic(self.db):
-            rows = outbox.new_recordings(self.db)
-            paused = paused_user_ids(self.db)
+        db = self.db
+        with atomic(db):
+            rows = outbox.new_recordings(db)
+            paused = paused_user_ids(db)
             done = None
             for row in rows:
                 if waits_for_labels(row, now, self.config.label_wait_s):
@@ -152,33 +158,34 @@ class NotificationDispatcher:
                     continue  # a paused account blocked processing: nothing is sent for it
                 payload = recording_payload(row)
                 for target in outbox.targets_for_event(
-                    self.db, row["owner_id"], row["camera_id"], "recording"
+                    db, row["owner_id"], row["camera_id"], "recording"
                 ):
                     if wants_recording(outbox.target_labels(target), notification_labels(row)):
                         outbox.queue_delivery(
-                            self.db, target["id"], "recording", f"recording:{row['id']}", payload
+                            db, target["id"], "recording", f"recording:{row['id']}", payload
                         )
                         queued += 1
             if done is not None:
-                outbox.set_watermark(self.db, "recordings", done)
+                outbox.set_watermark(db, "recordings", done)
         return queued
 
     def queue_fairuse_changes(self) -> int:
         queued = 0
         now = utcnow()
-        with atomic(self.db):
-            paused = paused_user_ids(self.db)
-            for row in outbox.fairuse_changes(self.db):
+        db = self.db
+        with atomic(db):
+            paused = paused_user_ids(db)
+            for row in outbox.fairuse_changes(db):
                 if row["owner_id"] in paused:
                     continue  # told once the account is active again, if still changed
                 payload = fairuse_payload(row, now)
                 key = f"fairuse:{row['camera_id']}:{now}:{row['state']}"
                 for target in outbox.targets_for_event(
-                    self.db, row["owner_id"], row["camera_id"], "fairuse"
+                    db, row["owner_id"], row["camera_id"], "fairuse"
                 ):
-                    outbox.queue_delivery(self.db, target["id"], "fairuse", key, payload)
+                    outbox.queue_delivery(db, target["id"], "fairuse", key, payload)
                     queued += 1
-                outbox.mark_fairuse_seen(self.db, row["camera_id"], row["state"])
+                outbox.mark_fairuse_seen(db, row["camera_id"], row["state"])
         return queued
 
     def deliver_due(self, wait: bool = True) -> int:
@@ -205,26 +212,29 @@ class NotificationDispatcher:
         with self._owners_lock:
             self._running_owners.discard(owner_id)
 
-    def _delivery_db(self) -> sqlite_utils.Database:
-        db = getattr(self._thread_db, "db", None)
-        if db is None:
-            db = open_catalog(self.settings.storage.catalog_path, migrate=False)
-            self._thread_db.db = db
+    def _delivery_catalog(self) -> ReconnectingCatalog:
+        catalog = getattr(self._thread_catalog, "catalog", None)
+        if catalog is None:
+            catalog = reconnecting_catalog(self.settings.storage.catalog_path, CATALOG_SUBJECT)
+            self._thread_catalog.catalog = catalog
             with self._owners_lock:
-                self._thread_dbs.append(db)
-        return db
+                self._thread_catalogs.append(catalog)
+        return catalog
 
     def _deliver_for_owner(self, owner_id: int, deliveries: list[dict[str, Any]]) -> int:
-        """One account's due deliveries, one after the other (on a pool thread)."""
+        """One account's due deliveries, one after the other (on a pool thread). Those the
+        catalog went away from stay due (one sent but not marked goes again: at least once)."""
         delivered = 0
+        catalog = self._delivery_catalog()
         try:
-            db = self._delivery_db()
+            db = catalog.connection()
             for delivery in deliveries:
                 if self.stop_event.is_set():
                     break
                 delivered += self._deliver_one(db, delivery)
-        except Exception:
-            logger.exception("notification deliveries of account %d failed", owner_id)
+        except Exception as error:
+            if not catalog.lost(error):
+                logger.exception("notification deliveries of account %d failed", owner_id)
         finally:
             self._owner_done(owner_id)
         return delivered

@@ -20,9 +20,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core.catalog import cluster_lock, open_catalog
+from core.catalog import DATABASE_ERRORS, cluster_lock, open_catalog
+from core.catalog.engine import connection_lost
+from core.catalog.reconnect import outage_log
 from core.catalog.scheduled_runs import last_runs, record_failure, record_run
 from core.settings import Settings
+from pipeline import CATALOG_SUBJECT
 from pipeline.scheduler import catalog_time
 from pipeline.scheduler.job_table import ScheduledJob, scheduled_jobs
 
@@ -71,20 +74,32 @@ def format_summary(summary: dict) -> str:
 def run_scheduled_job(
     settings: Settings, job: ScheduledJob, now: datetime | None = None
 ) -> dict | None:
-    """Run ``job`` once on its own catalog connection; log one line and record the run."""
+    """Run ``job`` once on its own catalog connection; log one line and record the run. While
+    the catalog is away the run is left out (the outage is told once, with the pipeline's other
+    connections) and stays due."""
     now = now or datetime.now(UTC)
     started = time.monotonic()
-    db = open_catalog(
-        settings.storage.catalog_path,
-        migrate=False,
-        pool_size=settings.storage.catalog_pool_size,
-    )
+    try:
+        db = open_catalog(
+            settings.storage.catalog_path,
+            migrate=False,
+            pool_size=settings.storage.catalog_pool_size,
+        )
+    except DATABASE_ERRORS as error:
+        outage_log(CATALOG_SUBJECT).lost(error)
+        return None
+    outage_log(CATALOG_SUBJECT).back()  # the pool lends only a connection that answered
     try:
         with cluster_lock(db, f"scheduled:{job.name}") as ours:
             if not ours or ran_this_interval(last_runs(db).get(job.name), job.interval_s, now):
                 logger.debug("scheduled job=%s left out: another node runs it", job.name)
                 return None
             return _run_and_record(db, settings, job, now, started)
+    except DATABASE_ERRORS as error:
+        if not connection_lost(db):
+            raise
+        outage_log(CATALOG_SUBJECT).lost(error)
+        return None
     finally:
         db.close()
 
@@ -104,6 +119,8 @@ def _run_and_record(
         )
         return summary
     except Exception as error:
+        if connection_lost(db):
+            raise  # not the job's failure: the catalog went away
         # The scheduler thread must survive a failing job; the run stays due for next time.
         logger.exception("scheduled job=%s outcome=failed", job.name)
         record_failure(db, job.name, catalog_time(now), type(error).__name__)

@@ -34,13 +34,13 @@ def _borrow(url: str) -> PostgresCatalog:
     return db
 
 
-def _backends(catalog, url: str) -> set[int]:
+def _backends(catalog) -> set[int]:
     """The server processes connected to the test's database, besides ``catalog``'s own."""
     return {
         pid
         for (pid,) in catalog.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = ? AND pid != pg_backend_pid()",
-            [url.rsplit("/", 1)[1]],
+            [catalog.pg.info.dbname],
         )
     }
 
@@ -65,14 +65,14 @@ def _state_once_given_back(catalog, pid: int) -> str:
 def test_short_uses_one_after_another_start_no_new_backend(catalog, url):
     for db in [_borrow(url) for _ in range(POOL)]:  # the pool at its size
         db.close()
-    before = _backends(catalog, url)
+    before = _backends(catalog)
     used = set()
     for _ in range(20):
         db = _borrow(url)
         used.add(db.execute("SELECT pg_backend_pid()").fetchone()[0])
         db.close()
     assert used <= before and len(before) <= POOL
-    assert _backends(catalog, url) == before
+    assert _backends(catalog) == before
 
 
 @on_postgresql
@@ -110,7 +110,7 @@ def test_a_cluster_lock_is_not_carried_to_the_next_user_of_the_connection(catalo
 def test_connections_whose_backends_died_are_replaced_not_handed_out(catalog, url):
     for db in [_borrow(url) for _ in range(POOL)]:
         db.close()
-    dead = _backends(catalog, url)
+    dead = _backends(catalog)
     for pid in dead:  # an administrator (or the OOM killer) ends them while they sit idle
         catalog.execute("SELECT pg_terminate_backend(?)", [pid])
 
@@ -132,7 +132,7 @@ def test_the_pool_never_opens_more_than_its_size_and_borrowers_wait(catalog, url
     try:
         waiter.join(0.5)
         assert waiter.is_alive() and not got  # waits: both connections are lent
-        assert len(_backends(catalog, url)) == POOL
+        assert len(_backends(catalog)) == POOL
         returned = held.pop()
         pid = returned.pg.info.backend_pid
         returned.close()
@@ -141,7 +141,7 @@ def test_the_pool_never_opens_more_than_its_size_and_borrowers_wait(catalog, url
     finally:
         for db in held + got:
             db.close()
-    assert len(_backends(catalog, url)) == POOL
+    assert len(_backends(catalog)) == POOL
 
 
 @pytest.fixture

@@ -11,13 +11,9 @@ import psycopg
 import pytest
 
 from core.catalog.engine import CONNECT_TIMEOUT_S, PostgresCatalog
+from core.catalog.reconnect import CatalogUnavailable
 from core.catalog.shared_limits import CONNECT_TIMEOUT_S as LIMITS_CONNECT_TIMEOUT_S
-from core.catalog.shared_limits import (
-    RETRY_AFTER_S,
-    STATEMENT_TIMEOUT_MS,
-    CatalogUnavailable,
-    SharedLimits,
-)
+from core.catalog.shared_limits import RETRY_AFTER_S, STATEMENT_TIMEOUT_MS, SharedLimits
 from tests.loopback import free_port
 
 on_postgresql = pytest.mark.parametrize("catalog_engine", ["postgresql"], indirect=True)
@@ -27,7 +23,7 @@ on_postgresql = pytest.mark.parametrize("catalog_engine", ["postgresql"], indire
 def test_a_catalog_connection_has_a_connect_timeout_unless_the_url_sets_one(settings):
     url = str(settings.storage.catalog_path)
     default = PostgresCatalog(url)
-    chosen = PostgresCatalog(f"{url}?connect_timeout=2")
+    chosen = PostgresCatalog(f"{url}{'&' if '?' in url else '?'}connect_timeout=2")
     try:
         assert default.pg.info.get_parameters()["connect_timeout"] == str(CONNECT_TIMEOUT_S)
         assert chosen.pg.info.get_parameters()["connect_timeout"] == "2"
@@ -55,7 +51,7 @@ def test_limit_statements_run_under_a_short_statement_timeout(settings):
 
 def test_an_unreachable_catalog_fails_checks_at_once_and_is_logged_once(caplog):
     limits = SharedLimits(f"postgresql://alarmvault@127.0.0.1:{free_port()}/catalog")
-    with caplog.at_level(logging.INFO, logger="core.catalog.shared_limits"):
+    with caplog.at_level(logging.INFO, logger="core.catalog.reconnect"):
         with pytest.raises(psycopg.OperationalError), limits.using():
             pass
         started = time.monotonic()

@@ -11,30 +11,15 @@ import ftplib
 import logging
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from tests.ingestd.conftest import spooled, wait_until
-from tests.postgres import PostgresServer, server_of_its_own
 
+pytestmark = pytest.mark.postgres_of_its_own
 on_postgresql = pytest.mark.parametrize("catalog_engine", ["postgresql"], indirect=True)
 
 UNAVAILABLE = "Service not available, try again later."
-
-
-@pytest.fixture(scope="module")
-def own_postgres() -> Iterator[PostgresServer]:
-    with server_of_its_own() as server:
-        yield server
-
-
-@pytest.fixture
-def postgres_catalog_url(own_postgres: PostgresServer) -> Iterator[str]:
-    """The test's catalog on this module's own server (instead of the session's)."""
-    url = own_postgres.fresh_database()
-    yield url
-    own_postgres.drop(url)
 
 
 def _greeted(address: tuple[str, int], camera: dict | None = None) -> ftplib.FTP:

@@ -1,10 +1,12 @@
-"""[schedule] and [metrics]: typed, unknown keys rejected, documented in the example config."""
+"""[schedule], [metrics] and [storage]: typed, unknown keys rejected, documented in the example
+config."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from core.settings import ConfigError, load_settings, settings_from_dict
 from tests.ops.processes import REPO
@@ -53,3 +55,34 @@ def test_a_catalog_url_libpq_cannot_read_is_refused_at_load_without_quoting_it()
             Path("/"),
         )
     assert "secret" not in str(refused.value)
+
+
+def test_the_catalog_idle_in_transaction_limit_goes_with_every_postgresql_connection():
+    url = "postgresql://alarmvault@db.internal/alarmvault"
+    storage = settings_from_dict({"storage": {"catalog": url}}, Path("/")).storage
+    assert conninfo_to_dict(str(storage.catalog_path))["options"] == (
+        "-c idle_in_transaction_session_timeout=60s"
+    )
+    # Options of the admin's own are kept; one that sets the limit itself wins.
+    own = f"{url}?connect_timeout=3&options=-c%20work_mem%3D8MB"
+    storage = settings_from_dict(
+        {"storage": {"catalog": own, "catalog_idle_in_transaction_s": 5}}, Path("/")
+    ).storage
+    assert conninfo_to_dict(str(storage.catalog_path)) | {"host": "-"} == {
+        "user": "alarmvault",
+        "dbname": "alarmvault",
+        "host": "-",
+        "connect_timeout": "3",
+        "options": "-c work_mem=8MB -c idle_in_transaction_session_timeout=5s",
+    }
+    chosen = f"{url}?options=-c%20idle_in_transaction_session_timeout%3D2min"
+    storage = settings_from_dict({"storage": {"catalog": chosen}}, Path("/")).storage
+    assert storage.catalog_path == chosen
+    # A SQLite catalog is a file path, as before.
+    assert settings_from_dict({}, Path("/srv")).storage.catalog_path == Path("/srv/var/catalog.db")
+
+
+@pytest.mark.parametrize("seconds", [0, 3601])
+def test_a_catalog_idle_in_transaction_limit_out_of_range_is_refused(seconds):
+    with pytest.raises(ConfigError, match=r"storage\.catalog_idle_in_transaction_s"):
+        settings_from_dict({"storage": {"catalog_idle_in_transaction_s": seconds}}, Path("/"))

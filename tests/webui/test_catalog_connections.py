@@ -45,6 +45,6 @@ def test_web_requests_reuse_pooled_connections_instead_of_starting_a_backend_eac
     # A handful of server processes served the 20 requests, and they all still run: each
     # request borrowed one instead of having PostgreSQL fork a new backend for it.
     assert len(set(served_by)) <= settings.storage.catalog_pool_size
-    alive = _backends(catalog, str(settings.storage.catalog_path).rsplit("/", 1)[1])
+    alive = _backends(catalog, catalog.pg.info.dbname)
     assert set(served_by) <= set(alive)
     assert "idle in transaction" not in {state for _, state in alive.values()}
