@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from core.catalog import open_catalog
-from core.catalog.engine import UNREACHABLE_ERRORS, unreachable_reason
+from core.catalog.engine import UNREACHABLE_ERRORS, name_connections, unreachable_reason
 from core.settings import ConfigError, Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, "Context"], int | None]
@@ -105,6 +105,7 @@ def print_json(value: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    name_connections("cli")
     context = Context(args.config)
     try:
         return int(args.handler(args, context) or 0)

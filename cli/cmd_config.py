@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli import CommandError, CommandLine, Context
+from core.catalog.engine import catalog_password_warning
 from core.legacy_crypto import legacy_crypto_warnings
 from core.mail_links import mail_link_warning
 from core.media_store import unshared_media_warning
@@ -46,6 +47,7 @@ def check_config(args: argparse.Namespace, context: Context) -> int:
         mail_link_warning(settings),
         proxy_warning(settings),
         unshared_media_warning(settings.storage),
+        catalog_password_warning(settings.storage.catalog_path),
         *legacy_crypto_warnings(settings),
     ):
         if warning:

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from core.catalog.engine import UNREACHABLE_ERRORS, unreachable_reason
+from core.catalog.engine import UNREACHABLE_ERRORS, name_connections, unreachable_reason
 from core.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def run_service(
         print(f"settings OK: {settings.config_path or 'built-in defaults'}")
         return 0
     setup_logging(settings)
+    name_connections(name)
     try:
         return serve(settings)
     except UNREACHABLE_ERRORS as error:

@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import os
 import re
+import socket
 import sqlite3
 import threading
 from collections.abc import Generator, Iterable, Iterator, Sequence
@@ -272,6 +273,28 @@ def _connection_options(url: str) -> dict[str, Any]:
     if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
         options["connect_timeout"] = CONNECT_TIMEOUT_S
     return options
+
+
+def name_connections(program: str) -> None:
+    """Name this process's PostgreSQL connections ``alarmvault <program>@<host>`` in
+    ``pg_stat_activity`` (libpq's ``PGAPPNAME``), so whoever runs the database sees which
+    service on which node holds a session; an ``application_name`` in the URL, or
+    ``PGAPPNAME`` set by the admin, stays."""
+    name = f"alarmvault {program}@{socket.gethostname()}"
+    os.environ.setdefault("PGAPPNAME", name[:63])  # the server keeps 63 bytes
+
+
+def catalog_password_warning(url: str | os.PathLike[str]) -> str | None:
+    """What ``check-config`` says about a PostgreSQL URL that holds the password: the file is
+    read by every service and often kept in a repository. Still accepted (an earlier release
+    took it); the credential is the place."""
+    if not is_postgresql_url(url) or not conninfo_to_dict(str(url)).get("password"):
+        return None
+    return (
+        "[storage] catalog holds the database password: the settings file is no place for it. "
+        "Give it as the systemd credential catalog_password, PGPASSWORD or ~/.pgpass, and take "
+        "it out of the URL (docs/cluster.md)."
+    )
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:

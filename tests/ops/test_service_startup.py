@@ -5,13 +5,17 @@ saying why."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from cli import main as cli_main
 from tests.loopback import free_port
 
 SERVICES = ("ingestd", "pipeline", "webui")
@@ -93,3 +97,62 @@ def test_a_listening_address_another_server_holds_is_named_when_the_service_stop
     assert "Traceback" not in result.stderr
     assert f"cannot listen on {address}" in result.stderr
     assert "Address already in use" in result.stderr
+
+
+def test_each_service_names_its_catalog_sessions_for_the_database_admin(
+    postgres_catalog_url: str, tmp_path: Path
+):
+    config = tmp_path / "alarmvault.toml"
+    config.write_text(
+        f'[storage]\ndata_dir = "."\ncatalog = "{postgres_catalog_url}"\n'
+        '[schedule]\nenabled = false\n[metrics]\nenabled = false\n',
+        encoding="utf-8",
+    )
+    env = {key: value for key, value in os.environ.items() if key != "PGAPPNAME"}
+    service = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--config", str(config)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    expected = f"alarmvault pipeline@{socket.gethostname()}"[:63]
+    try:
+        with psycopg.connect(postgres_catalog_url, autocommit=True) as admin:
+            deadline = time.monotonic() + 30
+            names: list[str] = []
+            while expected not in names and time.monotonic() < deadline:
+                time.sleep(0.2)
+                names = [
+                    row[0]
+                    for row in admin.execute(
+                        "SELECT application_name FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ]
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+    assert expected in names, names
+    assert all(name == expected for name in names if name), names
+
+
+def test_check_config_warns_when_the_catalog_url_holds_the_password(tmp_path, capsys):
+    config = tmp_path / "alarmvault.toml"
+    url = "postgresql://alarmvault:{}@db.internal/alarmvault"
+    config.write_text(
+        f'[storage]\ncatalog = "{url.format("s3cret")}"\nmedia = "/srv/media"\n',
+        encoding="utf-8",
+    )
+    assert cli_main(["--config", str(config), "check-config"]) == 0
+    said = capsys.readouterr().out
+    assert "[storage] catalog holds the database password" in said
+    assert "s3cret" not in said
+
+    config.write_text(
+        '[storage]\ncatalog = "postgresql://alarmvault@db.internal/alarmvault"\n'
+        'media = "/srv/media"\n',
+        encoding="utf-8",
+    )
+    assert cli_main(["--config", str(config), "check-config"]) == 0
+    assert "password" not in capsys.readouterr().out
