@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import os
 import re
+import select
 import socket
 import sqlite3
 import threading
@@ -63,6 +64,7 @@ __all__ = [
     "dialect_of",
     "error_reason",
     "is_postgresql_url",
+    "server_hung_up",
     "skip_locked",
     "to_postgresql",
     "writer_locked",
@@ -128,6 +130,25 @@ def connection_lost(db: sqlite_utils.Database) -> bool:
     """Whether ``db`` lost its server (PostgreSQL restarted or unreachable) and must be opened
     again; a SQLite file is never lost."""
     return isinstance(db, PostgresCatalog) and (db.pg.closed or db.pg.broken)
+
+
+def server_hung_up(db: sqlite_utils.Database) -> bool:
+    """Whether the server of an idle PostgreSQL connection has closed it meanwhile (a restart,
+    a failover, a session it ended): asked before a statement is sent, so that statement goes
+    over a new connection instead of failing the caller (a camera's login, a web request).
+
+    An idle connection's socket has nothing to read unless the server said something
+    unasked, which is almost always that it is gone; only then is the connection asked
+    (``SELECT 1``), so a message that was not a goodbye keeps it. One ``select`` otherwise."""
+    if not isinstance(db, PostgresCatalog) or db.pg.closed or db.pg.broken or db.in_transaction:
+        return False
+    try:
+        readable, _, _ = select.select([db.pg.fileno()], [], [], 0)
+        if readable:
+            db.pg.execute("SELECT 1")
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return False
 
 
 def skip_locked(db: sqlite_utils.Database) -> str:

@@ -7,7 +7,9 @@ is such a connection: once it was lost, the next use opens a new one. While the 
 an attempt is made at most once per back-off (doubling from `RETRY_FIRST_S` up to
 `RETRY_MAX_S`, at least four times as long as the failed attempt took); in between
 `CatalogUnavailable` is raised at once, so no thread spins on a dead server and none stalls a
-caller that waits (a camera's login) with an attempt of its own. `wait` is for a worker with
+caller that waits (a camera's login) with an attempt of its own. A connection the server closed
+while it sat idle (`server_hung_up`) is replaced before it is handed out, so the first caller
+after a restart is served, not refused. `wait` is for a worker with
 nothing better to do: it sleeps out the back-off until the catalog answers or it is stopped.
 
 An outage is told once per process and subject (`OutageLog`): one WARNING when the first
@@ -29,7 +31,7 @@ import psycopg
 import sqlite_utils
 
 from core.catalog import open_catalog
-from core.catalog.engine import DATABASE_ERRORS, connection_lost, error_reason
+from core.catalog.engine import DATABASE_ERRORS, connection_lost, error_reason, server_hung_up
 
 __all__ = [
     "RETRY_FIRST_S",
@@ -131,9 +133,9 @@ class ReconnectingCatalog:
     def connection(self) -> sqlite_utils.Database:
         """The connection, a new one if the last was lost; `CatalogUnavailable` if the catalog
         cannot be reached (an attempt failed now or a moment ago)."""
-        if self._db is not None and not connection_lost(self._db):
-            return self._db
         if self._db is not None:
+            if not connection_lost(self._db) and not server_hung_up(self._db):
+                return self._db
             self._drop("the connection was lost")
         now = time.monotonic()
         if now < self._retry_at:

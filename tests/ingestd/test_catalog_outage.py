@@ -80,3 +80,29 @@ def test_a_stopped_catalog_refuses_new_clients_at_once_and_uploads_resume_when_i
     assert wait_until(uploads_again, timeout=15)
     session.quit()
     assert wait_until(lambda: len(spooled(ingest_settings)) == 3)
+
+
+@on_postgresql
+def test_the_first_clients_after_a_catalog_restart_are_served_not_refused(
+    own_postgres, ingestd, ftp_connect, sftp_connect, make_camera, camera_clip, caplog
+):
+    camera = make_camera()
+    # Every connection ingestd keeps is used once: the ban check, the connection count, the
+    # login, the handover check.
+    with camera_clip.open("rb") as clip:
+        assert ftp_connect(camera).storbinary("STOR A240501_120000_120018.mp4", clip)[:3] == "226"
+    sftp_connect(camera).close()
+
+    own_postgres.restart()  # every connection ingestd holds is closed by the server
+
+    with caplog.at_level(logging.INFO):
+        session = ftp_connect(camera)  # at once: no 421/530 for the first client
+        with camera_clip.open("rb") as clip:
+            assert session.storbinary("STOR A240501_120100_120118.mp4", clip)[:3] == "226"
+        sftp = sftp_connect(camera)
+        with camera_clip.open("rb") as clip:
+            sftp.putfo(clip, "A240501_120200_120218.mp4")
+        sftp.close()
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refused == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
