@@ -50,6 +50,7 @@ from core.catalog.times import iso
 from core.clipstore import ClipStore
 from core.fingerprint import ClipFingerprint
 from core.settings import Settings
+from core.storage_space import is_out_of_space
 from core.timestamps import started_at_from_name
 from core.translation import N_, Phrase
 from pipeline.clip_media import ClipMedia, LocalMedia, MediaFailed
@@ -109,6 +110,9 @@ class ClipProcessor:
         # process; tests and the CLI work in this process.
         self.media: ClipMedia = media if media is not None else LocalMedia(settings)
         self.clips = ClipStore(settings.storage)
+        # Set by a clip that found no room in the store, until one is stored again: the one
+        # log line per episode (`_wait_for_space`).
+        self._out_of_space = False
         self.detection = DetectionStage(settings, db, media)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
@@ -144,15 +148,19 @@ class ClipProcessor:
                     return state
                 job = jobs.get_job(self.db, job_id)
             state = self.index(job, spool.clip_path(folder), started, folder)
+            self._space_is_back()
             self._evaluate_fair_use(job)
             return state
         except ClaimLost:
             self._log_lost(job_id)
             return None
-        except Exception:
+        except Exception as error:
             if not self._holds(job_id):
                 # Our files went from under us: the worker that took the clip over moved them.
                 self._log_lost(job_id)
+                return None
+            if is_out_of_space(error):
+                self._wait_for_space(job_id, error)
                 return None
             logger.exception("job %s: processing failed", job_id)
             self._after_failure(job_id)
@@ -672,6 +680,30 @@ class ClipProcessor:
                 job_id,
                 job["attempts"],
             )
+
+    def _wait_for_space(self, job_id: str, error: OSError) -> None:
+        """A clip that found no room in the store (``ENOSPC``, a quota) stays where it is: in
+        the spool, its job open, this try not counted against it; the spool rescan tries it
+        again (every ``poll_interval_s``). One line says so, not a traceback per clip."""
+        jobs.uncount_attempt(self.db, job_id, self.worker_id)
+        if self._out_of_space:
+            logger.debug("job %s: still no room to store it (%s)", job_id, error)
+            return
+        self._out_of_space = True
+        logger.warning(
+            "job %s: no room to store the clip (%s in %s); it stays in the spool and is "
+            "retried every %g s, as is every clip after it, until there is space again "
+            "(`alarmvault status` shows each area's free space)",
+            job_id,
+            error.strerror,
+            error.filename or self.clips.recordings_root.parent,  # the folder it went into
+            self.settings.pipeline.poll_interval_s,
+        )
+
+    def _space_is_back(self) -> None:
+        if self._out_of_space:
+            self._out_of_space = False
+            logger.info("there is room to store clips again; indexing goes on")
 
     def _advance_if_held(self, job_id: str, state: JobState, *, reason: str) -> bool:
         """Give up on a job after our own errors, unless it is another worker's by now."""

@@ -64,7 +64,7 @@ def test_status_prints_queue_clips_fair_use_disk_and_detector(
     job_id = seeded["recording"]["job_id"]
     assert f"camera={camera_id}  indexed     reason=-  duration=18.0s  job={job_id}" in text
     assert f"fair use:  throttled=1  camera {camera_id}: throttled;" in text
-    assert "recordings 2.0 KiB in 1 clips" in text
+    assert "recordings: 2.0 KiB in 1 clips" in text
     assert "detector:  n/a" in text
     assert "storage_statistics   last run 2026-11-25T12:00:00+00:00  accounts=1" in text
     assert "owner@example.com" not in text  # ids only
