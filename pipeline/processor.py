@@ -222,7 +222,14 @@ class ClipProcessor:
                 return JobState.DELAYED
             job = jobs.get_job(self.db, job["id"])
         if job["state"] == JobState.QUARANTINED:
-            self._finish_quarantine(job, folder)
+            try:
+                self._finish_quarantine(job, folder)
+            except OSError as error:
+                if not is_out_of_space(error):
+                    raise
+                self._log_out_of_space(job["id"], error)  # moved at a later rescan
+            else:
+                self._space_is_back()
             return JobState.QUARANTINED
         if job["state"] not in jobs.OPEN_STATES:
             if job["state"] in jobs.FINAL_STATES:
@@ -683,9 +690,13 @@ class ClipProcessor:
 
     def _wait_for_space(self, job_id: str, error: OSError) -> None:
         """A clip that found no room in the store (``ENOSPC``, a quota) stays where it is: in
-        the spool, its job open, this try not counted against it; the spool rescan tries it
-        again (every ``poll_interval_s``). One line says so, not a traceback per clip."""
+        the spool, its job where it was, this try not counted against it; the spool rescan
+        tries it again (every ``poll_interval_s``). One line says so, not a traceback per
+        clip."""
         jobs.uncount_attempt(self.db, job_id, self.worker_id)
+        self._log_out_of_space(job_id, error)
+
+    def _log_out_of_space(self, job_id: str, error: OSError) -> None:
         if self._out_of_space:
             logger.debug("job %s: still no room to store it (%s)", job_id, error)
             return
