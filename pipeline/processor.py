@@ -113,6 +113,10 @@ class ClipProcessor:
         # Set by a clip that found no room in the store, until one is stored again: the one
         # log line per episode (`_wait_for_space`).
         self._out_of_space = False
+        # Meanwhile one clip per ``poll_interval_s`` tries again (time.monotonic), not every
+        # clip of the spool at every rescan: each try costs catalog writes and a copy that
+        # runs until the disk is full.
+        self._next_try_for_space = 0.0
         self.detection = DetectionStage(settings, db, media)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
@@ -124,6 +128,8 @@ class ClipProcessor:
         ``analysing``), rejected, quarantined or waiting; None if skipped (gone, claimed by
         another worker, or failed this time)."""
         started = time.monotonic()
+        if started < self._next_try_for_space:
+            return None  # no room in the store a moment ago: the clip waits in the spool
         received = self.receive(folder)
         if received is None or isinstance(received, JobState):
             return received
@@ -697,13 +703,14 @@ class ClipProcessor:
         self._log_out_of_space(job_id, error)
 
     def _log_out_of_space(self, job_id: str, error: OSError) -> None:
+        self._next_try_for_space = time.monotonic() + self.settings.pipeline.poll_interval_s
         if self._out_of_space:
             logger.debug("job %s: still no room to store it (%s)", job_id, error)
             return
         self._out_of_space = True
         logger.warning(
-            "job %s: no room to store the clip (%s in %s); it stays in the spool and is "
-            "retried every %g s, as is every clip after it, until there is space again "
+            "job %s: no room to store the clip (%s in %s); it stays in the spool, and one "
+            "clip is tried every %g s until there is space again "
             "(`alarmvault status` shows each area's free space)",
             job_id,
             error.strerror,
@@ -712,6 +719,7 @@ class ClipProcessor:
         )
 
     def _space_is_back(self) -> None:
+        self._next_try_for_space = 0.0
         if self._out_of_space:
             self._out_of_space = False
             logger.info("there is room to store clips again; indexing goes on")

@@ -5,6 +5,7 @@ removal takes every stored file of it."""
 from __future__ import annotations
 
 import logging
+import time
 import urllib.request
 
 import pytest
@@ -148,6 +149,7 @@ def test_a_full_media_folder_keeps_the_clip_in_the_spool_until_there_is_room(
     """A real full file system: the shared media folder is a tmpfs smaller than the clip, so
     the copy into it fails with ENOSPC; then it grows, as when an admin frees space."""
     caplog.set_level(logging.INFO, logger="pipeline.processor")
+    settings.pipeline.poll_interval_s = 0.1
     settings.storage.media = str(small_file_system.path)
     clip_kib = camera_clip.stat().st_size // 1024
     small_file_system.resize(clip_kib // 2)
@@ -155,7 +157,9 @@ def test_a_full_media_folder_keeps_the_clip_in_the_spool_until_there_is_room(
     folder = spool_upload(camera_clip, camera, name="A20261125_130501.mp4")
     processor = ClipProcessor(settings, catalog, "test:0")
 
-    for _ in range(MAX_ATTEMPTS + 1):  # more tries than an error of ours is given
+    assert processor.process(folder) is None
+    for _ in range(MAX_ATTEMPTS):  # more tries than an error of ours is given
+        time.sleep(settings.pipeline.poll_interval_s)  # a try per rescan
         assert processor.process(folder) is None
 
     [job] = list(catalog.query("SELECT state, attempts, claimed_by FROM jobs"))
@@ -169,9 +173,11 @@ def test_a_full_media_folder_keeps_the_clip_in_the_spool_until_there_is_room(
         f"no room to store the clip (No space left on device in {small_file_system.path})"
         in warnings[0].getMessage()
     )
-    assert "it stays in the spool" in warnings[0].getMessage()
+    assert "it stays in the spool, and one clip is tried every 0.1 s" in warnings[0].getMessage()
 
     small_file_system.resize(clip_kib * 4)
+    assert processor.process(folder) is None  # no try within poll_interval_s of the last
+    time.sleep(settings.pipeline.poll_interval_s)
     assert processor.process(folder) == JobState.INDEXED
 
     [recording] = list_recordings(catalog)

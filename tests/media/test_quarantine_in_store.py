@@ -4,6 +4,7 @@ a clip one node quarantined is accepted through another node."""
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,7 @@ def test_a_clip_quarantined_while_the_media_folder_is_full_waits_in_the_spool(
     the quarantined clip stays in the spool (no error escapes to the worker) until there is
     room, then moves in."""
     settings.storage.media = str(small_file_system.path)
+    settings.pipeline.poll_interval_s = 0.1
     camera = make_camera()
     processor = ClipProcessor(settings, catalog, "node-a:0")
     for name in ("A20261125_130000.mp4", "A20261125_130100.mp4"):
@@ -81,10 +83,12 @@ def test_a_clip_quarantined_while_the_media_folder_is_full_waits_in_the_spool(
     for _ in range(3):
         assert processor.process(folder) in (None, JobState.QUARANTINED)
         assert spool.clip_path(folder).read_bytes() == odd_clip.read_bytes()
+        time.sleep(settings.pipeline.poll_interval_s)  # a try per rescan
 
     [job] = list(catalog.query("SELECT state FROM jobs WHERE original_name LIKE '%130200%'"))
     assert job["state"] == JobState.QUARANTINED
     filler.unlink()
+    time.sleep(settings.pipeline.poll_interval_s)
     assert processor.process(folder) == JobState.QUARANTINED
     assert not folder.exists()
     [held] = list_quarantined(catalog)
