@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 from typing import Any
 
 from cli import CommandLine, Context, print_json
@@ -16,6 +15,7 @@ from core.catalog.service_figures import (
     latest_jobs,
     recordings_total,
 )
+from core.storage_space import storage_spaces
 
 
 def register(cli: CommandLine) -> None:
@@ -27,7 +27,9 @@ def register(cli: CommandLine) -> None:
 def collect_status(context: Context, clips: int) -> dict[str, Any]:
     db = context.db
     by_state = count_jobs_by_state(db)
-    disk = shutil.disk_usage(context.settings.storage.data_dir)
+    storage = context.settings.storage
+    areas = storage_spaces(storage)
+    data = areas[0]
     return {
         "queue": {
             "open": {state: by_state.get(state, 0) for state in OPEN_STATES},
@@ -42,10 +44,12 @@ def collect_status(context: Context, clips: int) -> dict[str, Any]:
         "last_clips": latest_jobs(db, clips),
         "fair_use": fair_use_states(db),
         "disk": {
-            "data_dir": str(context.settings.storage.data_dir),
-            "total_bytes": disk.total,
-            "used_bytes": disk.used,
-            "free_bytes": disk.free,
+            # The data folder's figures where scripts read them before there were areas.
+            "data_dir": str(storage.data_dir),
+            "total_bytes": data.total_bytes,
+            "used_bytes": data.used_bytes,
+            "free_bytes": data.free_bytes,
+            "areas": [area.as_dict() for area in areas],
             "recordings": recordings_total(db),
         },
         "detector": detector_speed(db),
@@ -72,6 +76,17 @@ def _size(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1024
     raise AssertionError("unreachable")
+
+
+def render_area(area: dict[str, Any]) -> str:
+    """One storage area (`core.storage_space.AreaSpace.as_dict`): its figures, or why it has
+    none (an object store, a folder that cannot be read)."""
+    if area["free_bytes"] is None:
+        return f"{area['area']} {area['note']} ({area['location']})"
+    return (
+        f"{area['area']} {_size(area['used_bytes'])} used of {_size(area['total_bytes'])}, "
+        f"{_size(area['free_bytes'])} free ({area['location']})"
+    )
 
 
 def render_backlog(backlog: dict[str, Any]) -> str:
@@ -106,11 +121,9 @@ def render_status(figures: dict[str, Any]) -> str:
     )
     lines.append(f"fair use:  {_pairs(fair['counts'])}  {flagged}".rstrip())
     recordings = disk["recordings"]
-    lines.append(
-        f"disk:      {_size(disk['used_bytes'])} used of {_size(disk['total_bytes'])}, "
-        f"{_size(disk['free_bytes'])} free ({disk['data_dir']}); recordings "
-        f"{_size(recordings['bytes'])} in {recordings['count']} clips"
-    )
+    for index, area in enumerate(disk["areas"]):
+        lines.append(f"{'disk:' if index == 0 else '':<11}{render_area(area)}")
+    lines.append(f"recordings: {_size(recordings['bytes'])} in {recordings['count']} clips")
     speed = figures["detector"]
     if speed is None:
         lines.append("detector:  n/a")

@@ -346,13 +346,23 @@ def unshared_media_warning(storage: StorageSettings) -> str | None:
     )
 
 
+def media_folder(storage: StorageSettings) -> Path | None:
+    """The folder ``[storage] media`` names (the data folder when unset), or None for an
+    address (a bucket)."""
+    if not storage.media:
+        return Path(storage.data_dir)
+    if "://" not in storage.media:
+        return Path(storage.media)
+    return None
+
+
 def media_store(storage: StorageSettings) -> MediaStore:
     """The store ``[storage] media`` names: the data folder when unset, a folder when a path,
     a bucket when ``s3://bucket/prefix``."""
-    if not storage.media:
-        return PosixMediaStore(Path(storage.data_dir))
-    if "://" not in storage.media:
-        return PosixMediaStore(Path(storage.media))
+    folder = media_folder(storage)
+    if folder is not None:
+        return PosixMediaStore(folder)
+    assert storage.media is not None  # no folder: an address
     parts = urlsplit(storage.media)
     if parts.scheme != "s3" or not parts.netloc:
         raise ValueError(

@@ -7,13 +7,15 @@ and enforced while it runs by `CappedUploadFile`, which stops at the first byte 
 from __future__ import annotations
 
 import errno
-import os
+import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from core.settings import Settings
+from core.storage_space import StorageArea, storage_spaces
 from ingestd.credentials import CameraAccount
+
+logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 
@@ -35,49 +37,81 @@ class UploadLimitExceeded(OSError):
         return self.message
 
 
+MESSAGES = {
+    QUOTA: "Storage quota exceeded; delete recordings in the web UI.",
+    SIZE: "File too large for an alarm clip.",
+}
+# Which space is short, in words a camera's log may show (never the server's paths).
+DISK_MESSAGES = {
+    StorageArea.DATA: "Insufficient storage space on the server (upload area); try later.",
+    StorageArea.MEDIA: "Insufficient storage space on the server (recordings store); try later.",
+}
+
+
 @dataclass(frozen=True)
 class UploadAllowance:
-    """Bytes one upload may write, and which limit ends it."""
+    """Bytes one upload may write, which limit ends it, and what the client is told then."""
 
     cap_bytes: int
     kind: str
+    message: str
 
 
 class StorageGuard:
     """The upload limits of one ingestd process."""
 
     def __init__(self, settings: Settings) -> None:
-        self.uploads_dir: Path = settings.storage.uploads_dir
+        self.storage = settings.storage
         self.min_free_bytes = settings.storage.min_free_mb * MIB
         self.max_upload_bytes = settings.ingest.max_upload_mb * MIB
+        # The areas found short at the last look: logged when one runs short and when it
+        # recovers, not at every refused upload.
+        self._short: frozenset[StorageArea] = frozenset()
 
-    def free_bytes(self) -> int:
-        stats = os.statvfs(self.uploads_dir)
-        return stats.f_bavail * stats.f_frsize
+    def disk_left(self) -> tuple[int, StorageArea]:
+        """Bytes left above ``min_free_mb`` in the area with the least, and which area that is.
+        The media area counts where it is a folder on another file system: an upload the
+        pipeline cannot store there would wait in the spool, unindexed."""
+        spaces = [space for space in storage_spaces(self.storage) if space.free_bytes is not None]
+        self._log_changes({space.area for space in spaces if space.short_of(self.min_free_bytes)})
+        if not spaces:
+            return self.max_upload_bytes, StorageArea.DATA  # nothing to measure: no refusal
+        tightest = min(spaces, key=lambda space: space.free_bytes or 0)
+        return (tightest.free_bytes or 0) - self.min_free_bytes, tightest.area
 
     def allowance(self, account: CameraAccount, session_bytes: int) -> UploadAllowance:
         """What the next upload may write; `UploadLimitExceeded` if it may not start at all."""
-        disk_left = self.free_bytes() - self.min_free_bytes
+        disk_left, area = self.disk_left()
         if disk_left <= 0:
-            raise UploadLimitExceeded(DISK, "Insufficient storage space on the server; try later.")
+            raise UploadLimitExceeded(DISK, DISK_MESSAGES[area])
         quota_left = account.quota_left_bytes - session_bytes
         if quota_left <= 0:
-            raise UploadLimitExceeded(
-                QUOTA, "Storage quota exceeded; delete recordings in the web UI."
+            raise UploadLimitExceeded(QUOTA, MESSAGES[QUOTA])
+        limits = [
+            (self.max_upload_bytes, SIZE, MESSAGES[SIZE]),
+            (quota_left, QUOTA, MESSAGES[QUOTA]),
+            (disk_left, DISK, DISK_MESSAGES[area]),
+        ]
+        cap, kind, message = min(limits)
+        return UploadAllowance(cap, kind, message)
+
+    def _log_changes(self, short: set[StorageArea]) -> None:
+        for area in sorted(short - self._short):
+            logger.warning(
+                "uploads refused: the %s area (%s) has less than [storage] min_free_mb = %d MB "
+                "free; cameras are told to try later",
+                area,
+                self._location(area),
+                self.min_free_bytes // MIB,
             )
-        limits = [(self.max_upload_bytes, SIZE), (quota_left, QUOTA), (disk_left, DISK)]
-        cap, kind = min(limits)
-        return UploadAllowance(cap, kind)
+        for area in sorted(self._short - short):
+            logger.info("uploads accepted again: the %s area has room", area)
+        self._short = frozenset(short)
 
-
-def limit_error(kind: str) -> UploadLimitExceeded:
-    """The error for an upload that ran past its allowance while being written."""
-    messages = {
-        QUOTA: "Storage quota exceeded; delete recordings in the web UI.",
-        DISK: "Insufficient storage space on the server; try later.",
-        SIZE: "File too large for an alarm clip.",
-    }
-    return UploadLimitExceeded(kind, messages[kind])
+    def _location(self, area: StorageArea) -> str:
+        if area is StorageArea.MEDIA and self.storage.media:
+            return self.storage.media
+        return str(self.storage.data_dir)
 
 
 class CappedUploadFile:
@@ -91,7 +125,7 @@ class CappedUploadFile:
 
     def write(self, data: bytes) -> int:
         if self.written + len(data) > self.allowance.cap_bytes:
-            raise limit_error(self.allowance.kind)
+            raise UploadLimitExceeded(self.allowance.kind, self.allowance.message)
         self.written += len(data)
         return self.file.write(data)
 

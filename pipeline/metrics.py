@@ -7,7 +7,6 @@ ingestd and the web UI wrote is visible too, and a restart loses nothing.
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from wsgiref.simple_server import WSGIServer
@@ -33,6 +32,7 @@ from core.catalog.service_figures import (
     recordings_total,
 )
 from core.settings import Settings
+from core.storage_space import storage_spaces
 
 logger = logging.getLogger(__name__)
 
@@ -124,13 +124,18 @@ class CatalogCollector(Collector):
         )
 
     def _storage(self, db) -> Iterator[Metric]:
-        disk = shutil.disk_usage(self.settings.storage.data_dir)
         usage = GaugeMetricFamily(
-            "alarmvault_disk_bytes", "The data directory's filesystem.", labels=["kind"]
+            "alarmvault_disk_bytes",
+            "The file systems of the data folder (area=data) and of a media folder elsewhere "
+            "(area=media; none for an object store).",
+            labels=["area", "kind"],
         )
-        usage.add_metric(["total"], disk.total)
-        usage.add_metric(["used"], disk.used)
-        usage.add_metric(["free"], disk.free)
+        for space in storage_spaces(self.settings.storage):
+            if space.free_bytes is None:
+                continue  # an object store, or a folder that cannot be read: no figure
+            usage.add_metric([space.area, "total"], space.total_bytes or 0)
+            usage.add_metric([space.area, "used"], space.used_bytes or 0)
+            usage.add_metric([space.area, "free"], space.free_bytes)
         yield usage
         recordings = recordings_total(db)
         yield GaugeMetricFamily(

@@ -51,6 +51,7 @@ from core.catalog.times import iso
 from core.clipstore import ClipStore
 from core.fingerprint import ClipFingerprint
 from core.settings import Settings
+from core.storage_space import is_out_of_space
 from core.timestamps import started_at_from_name
 from core.translation import N_, Phrase
 from pipeline.clip_media import ClipMedia, LocalMedia, MediaFailed
@@ -110,6 +111,13 @@ class ClipProcessor:
         # process; tests and the CLI work in this process.
         self.media: ClipMedia = media if media is not None else LocalMedia(settings)
         self.clips = ClipStore(settings.storage)
+        # Set by a clip that found no room in the store, until one is stored again: the one
+        # log line per episode (`_wait_for_space`).
+        self._out_of_space = False
+        # Meanwhile one clip per ``poll_interval_s`` tries again (time.monotonic), not every
+        # clip of the spool at every rescan: each try costs catalog writes and a copy that
+        # runs until the disk is full.
+        self._next_try_for_space = 0.0
         self.detection = DetectionStage(settings, db, media)
         self.models: dict[str, CameraModel] = load_model_table(
             settings.validation.extra_camera_models
@@ -131,6 +139,8 @@ class ClipProcessor:
         ``analysing``), rejected, quarantined or waiting; None if skipped (gone, claimed by
         another worker, or failed this time)."""
         started = time.monotonic()
+        if started < self._next_try_for_space:
+            return None  # no room in the store a moment ago: the clip waits in the spool
         received = self.receive(folder)
         if received is None or isinstance(received, JobState):
             return received
@@ -155,17 +165,21 @@ class ClipProcessor:
                     return state
                 job = jobs.get_job(self.db, job_id)
             state = self.index(job, spool.clip_path(folder), started, folder)
+            self._space_is_back()
             self._evaluate_fair_use(job)
             return state
         except ClaimLost:
             self._log_lost(job_id)
             return None
-        except Exception:
+        except Exception as error:
             if connection_lost(self.db):
                 raise  # an outage, not the clip's fault (see `use_catalog`)
             if not self._holds(job_id):
                 # Our files went from under us: the worker that took the clip over moved them.
                 self._log_lost(job_id)
+                return None
+            if is_out_of_space(error):
+                self._wait_for_space(job_id, error)
                 return None
             logger.exception("job %s: processing failed", job_id)
             self._after_failure(job_id)
@@ -227,7 +241,14 @@ class ClipProcessor:
                 return JobState.DELAYED
             job = jobs.get_job(self.db, job["id"])
         if job["state"] == JobState.QUARANTINED:
-            self._finish_quarantine(job, folder)
+            try:
+                self._finish_quarantine(job, folder)
+            except OSError as error:
+                if not is_out_of_space(error):
+                    raise
+                self._log_out_of_space(job["id"], error)  # moved at a later rescan
+            else:
+                self._space_is_back()
             return JobState.QUARANTINED
         if job["state"] not in jobs.OPEN_STATES:
             if job["state"] in jobs.FINAL_STATES:
@@ -689,6 +710,36 @@ class ClipProcessor:
                 job_id,
                 job["attempts"],
             )
+
+    def _wait_for_space(self, job_id: str, error: OSError) -> None:
+        """A clip that found no room in the store (``ENOSPC``, a quota) stays where it is: in
+        the spool, its job where it was, this try not counted against it; the spool rescan
+        tries it again (every ``poll_interval_s``). One line says so, not a traceback per
+        clip."""
+        jobs.uncount_attempt(self.db, job_id, self.worker_id)
+        self._log_out_of_space(job_id, error)
+
+    def _log_out_of_space(self, job_id: str, error: OSError) -> None:
+        self._next_try_for_space = time.monotonic() + self.settings.pipeline.poll_interval_s
+        if self._out_of_space:
+            logger.debug("job %s: still no room to store it (%s)", job_id, error)
+            return
+        self._out_of_space = True
+        logger.warning(
+            "job %s: no room to store the clip (%s in %s); it stays in the spool, and one "
+            "clip is tried every %g s until there is space again "
+            "(`alarmvault status` shows each area's free space)",
+            job_id,
+            error.strerror,
+            error.filename or self.clips.recordings_root.parent,  # the folder it went into
+            self.settings.pipeline.poll_interval_s,
+        )
+
+    def _space_is_back(self) -> None:
+        self._next_try_for_space = 0.0
+        if self._out_of_space:
+            self._out_of_space = False
+            logger.info("there is room to store clips again; indexing goes on")
 
     def _advance_if_held(self, job_id: str, state: JobState, *, reason: str) -> bool:
         """Give up on a job after our own errors, unless it is another worker's by now."""

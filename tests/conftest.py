@@ -14,6 +14,7 @@ import fcntl
 import gc
 import os
 import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -223,6 +224,45 @@ def settings_dict(tmp_path: Path, catalog_engine: Dialect, request) -> dict:
 @pytest.fixture
 def settings(settings_dict: dict, tmp_path: Path) -> Settings:
     return settings_from_dict(settings_dict, tmp_path)
+
+
+class SmallFileSystem:
+    """A real file system of a chosen size: a tmpfs mounted on ``path``, so a write past its
+    size fails with ENOSPC as on a full disk, and ``statvfs`` reports exactly its size. Mounting
+    needs root with CAP_SYS_ADMIN (this sandbox, a privileged CI container); elsewhere the
+    test is skipped with the reason."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def mount(self, size_kib: int) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._mount("-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs")
+
+    def resize(self, size_kib: int) -> None:
+        """Grow (or shrink) it in place: what an admin who freed space does."""
+        self._mount("-o", f"remount,size={size_kib}k")
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", str(self.path)], check=False, capture_output=True)
+
+    def _mount(self, *options: str) -> None:
+        done = subprocess.run(
+            ["mount", *options, str(self.path)], check=False, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small file system here: {done.stderr.strip()}")
+
+
+@pytest.fixture
+def small_file_system(tmp_path: Path) -> Iterator[SmallFileSystem]:
+    """A 1 MiB file system of its own (`SmallFileSystem`), unmounted after the test."""
+    file_system = SmallFileSystem(tmp_path / "small-fs")
+    file_system.mount(1024)
+    try:
+        yield file_system
+    finally:
+        file_system.unmount()
 
 
 @pytest.fixture

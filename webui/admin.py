@@ -4,7 +4,6 @@ recordings owners released for training, and system status. Admins never see unr
 from __future__ import annotations
 
 import logging
-import shutil
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -18,6 +17,7 @@ from core.catalog.jobs import count_jobs_by_state
 from core.catalog.rejections import list_rejections, routine_rejection_counts
 from core.catalog.service_figures import analysis_backlog, detector_speed
 from core.catalog.states import FairUseState
+from core.storage_space import storage_spaces
 from webui.auth import admin_required
 from webui.db import get_db, get_settings
 from webui.ownership import camera_or_404
@@ -32,14 +32,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @admin_required
 def index():
     db = get_db()
-    data_dir = get_settings().storage.data_dir
-    try:
-        disk = shutil.disk_usage(data_dir)
-    except OSError:
-        disk = None
     return render_template(
         "admin/index.html",
-        disk=disk,
+        disk=storage_spaces(get_settings().storage),
         jobs=count_jobs_by_state(db),
         backlog=analysis_backlog(db),
         detector=detector_speed(db),

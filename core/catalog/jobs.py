@@ -181,6 +181,17 @@ def release_job(db: sqlite_utils.Database, job_id: str, worker: str | None = Non
     )
 
 
+def uncount_attempt(db: sqlite_utils.Database, job_id: str, worker: str) -> None:
+    """Take back the try ``worker``'s claim counted: it ended for want of disk space, not for
+    anything in the clip, so it must not bring the job nearer to being given up
+    (``MAX_ATTEMPTS``, ``CRASH_LIMIT``)."""
+    update_alone(
+        db,
+        "UPDATE jobs SET attempts = attempts - 1 WHERE id = ? AND claimed_by = ? AND attempts > 0",
+        [job_id, worker],
+    )
+
+
 def release_claims_of(db: sqlite_utils.Database, worker_prefix: str) -> int:
     """Drop claims left by a previous run of this daemon (it crashed while holding them)."""
     with atomic(db):

@@ -65,7 +65,10 @@ class StorageSettings(StrictModel):
         10_240, ge=1, description="Storage quota per account in MB unless set per user."
     )
     min_free_mb: int = Field(
-        512, ge=0, description="Refuse uploads when the data disk has less free space than this."
+        512,
+        ge=0,
+        description="Refuse uploads when the data folder's file system, or a media folder on "
+        "another file system, has less free space than this (MB).",
     )
 
     @field_validator("catalog", mode="before")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -15,6 +14,7 @@ from core.clipstore import ClipStore
 from core.media_store import MediaStore
 from core.removal import remove_orphan_media
 from core.settings import Settings
+from core.storage_space import storage_spaces
 from core.upload_folders import sweep_empty_folders
 from pipeline.scheduler import catalog_time
 
@@ -24,10 +24,21 @@ MEDIA_ORPHAN_GRACE_S = 6 * 3600
 
 
 def storage_statistics(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:
-    """Measure the data disk and each account's recordings for status and metrics."""
-    disk = shutil.disk_usage(settings.storage.data_dir)
-    totals = record_storage_usage(db, catalog_time(now), disk.total, disk.used, disk.free)
-    return {**totals, "disk_free_bytes": disk.free}
+    """Measure the disks and each account's recordings for status and metrics. The catalog
+    keeps the data folder's figures (``disk_usage``, one row); the run's summary also names a
+    media folder's free space where it is another file system."""
+    data, *elsewhere = storage_spaces(settings.storage)
+    if data.total_bytes is None or data.used_bytes is None or data.free_bytes is None:
+        raise OSError(f"the data folder {data.location} {data.note}")  # the run's error
+    totals = record_storage_usage(
+        db, catalog_time(now), data.total_bytes, data.used_bytes, data.free_bytes
+    )
+    media = {
+        f"{space.area}_free_bytes": space.free_bytes
+        for space in elsewhere
+        if space.free_bytes is not None
+    }
+    return {**totals, "disk_free_bytes": data.free_bytes, **media}
 
 
 def database_upkeep(db: sqlite_utils.Database, settings: Settings, now: datetime) -> dict:

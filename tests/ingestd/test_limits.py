@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ftplib
 import io
+import logging
 import socket
 import time
 
@@ -116,18 +117,67 @@ def test_low_disk_refuses_uploads_with_452(ingest_settings, catalog, make_camera
         ftp = ftplib.FTP()
         ftp.connect(*daemon.ftp.address, timeout=10)
         ftp.login(camera["username"], camera["password"])
-        with pytest.raises(ftplib.error_temp, match="452 Insufficient storage space"):
+        with pytest.raises(
+            ftplib.error_temp, match=r"452 Insufficient storage space on the server \(upload area\)"
+        ):
             ftp.storbinary("STOR clip.mp4", io.BytesIO(b"x" * 1000))
         ftp.close()
         transport = paramiko.Transport(daemon.sftp.address)
         transport.connect(username=camera["username"], password=camera["password"])
         sftp = paramiko.SFTPClient.from_transport(transport)
-        with pytest.raises(OSError, match="Insufficient storage space"):
+        with pytest.raises(OSError, match=r"Insufficient storage space on the server \(upload"):
             sftp.putfo(io.BytesIO(b"x" * 1000), "clip.mp4", confirm=False)
         transport.close()
     finally:
         daemon.stop()
     assert spooled(ingest_settings) == []
+
+
+def test_a_full_media_folder_elsewhere_refuses_uploads_until_it_has_room(
+    ingest_settings, catalog, make_camera, small_file_system, caplog
+):
+    """The shared media folder is a real 1 MiB file system of its own, below min_free_mb while
+    the data folder has plenty: cameras are told to try later (452; an SFTP failure) with the
+    space named, and keep their clips; once the folder has room an upload goes through."""
+    caplog.set_level(logging.INFO, logger="ingestd.limits")
+    ingest_settings.storage.media = str(small_file_system.path)
+    ingest_settings.storage.min_free_mb = 2
+    camera = make_camera()
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    try:
+        ftp = ftplib.FTP()
+        ftp.connect(*daemon.ftp.address, timeout=10)
+        ftp.login(camera["username"], camera["password"])
+        with pytest.raises(ftplib.error_temp) as refused:
+            ftp.storbinary("STOR clip.mp4", io.BytesIO(b"x" * 1000))
+        assert str(refused.value) == (
+            "452 Insufficient storage space on the server (recordings store); try later."
+        )
+        transport = paramiko.Transport(daemon.sftp.address)
+        transport.connect(username=camera["username"], password=camera["password"])
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        with pytest.raises(OSError, match=r"space on the server \(recordings store\); try later"):
+            sftp.putfo(io.BytesIO(b"x" * 1000), "clip.mp4", confirm=False)
+        transport.close()
+        assert spooled(ingest_settings) == [] and jail_files(ingest_settings) == []
+
+        small_file_system.resize(4 * 1024)
+        ftp.storbinary("STOR clip.mp4", io.BytesIO(b"x" * 1000))
+        ftp.close()
+    finally:
+        daemon.stop()
+    assert [meta.original_name for meta, _ in spooled(ingest_settings)] == ["clip.mp4"]
+    [warning] = [
+        record
+        for record in caplog.records
+        if record.name == "ingestd.limits" and record.levelno >= logging.WARNING
+    ]
+    assert warning.getMessage() == (
+        f"uploads refused: the media area ({small_file_system.path}) has less than "
+        "[storage] min_free_mb = 2 MB free; cameras are told to try later"
+    )
+    assert "uploads accepted again: the media area has room" in caplog.text
 
 
 def test_connections_per_address_are_limited(ingest_settings, catalog):

@@ -4,16 +4,20 @@ removal takes every stored file of it."""
 
 from __future__ import annotations
 
+import logging
+import time
 import urllib.request
 
 import pytest
 from PIL import Image
 
+from core import spool
 from core.catalog.recordings import list_recordings
+from core.catalog.states import JobState
 from core.catalog.stills import stills_of
 from core.clipstore import ClipStore
 from core.removal import remove_recordings
-from pipeline.processor import ClipProcessor
+from pipeline.processor import MAX_ATTEMPTS, ClipProcessor
 from tests.media.conftest import ACCESS_KEY, SECRET_KEY
 from tests.webui.conftest import csrf_from
 from webui import create_app
@@ -137,3 +141,48 @@ def test_removing_a_recording_removes_every_stored_file_of_it(
     stem = gone["path"].rsplit(".", 1)[0]
     assert not [key for key in keys if stem in key]
     assert f"recordings/{kept['path']}" in keys
+
+
+def test_a_full_media_folder_keeps_the_clip_in_the_spool_until_there_is_room(
+    settings, catalog, make_camera, camera_clip, spool_upload, small_file_system, caplog
+):
+    """A real full file system: the shared media folder is a tmpfs smaller than the clip, so
+    the copy into it fails with ENOSPC; then it grows, as when an admin frees space."""
+    caplog.set_level(logging.INFO, logger="pipeline.processor")
+    settings.pipeline.poll_interval_s = 0.1
+    settings.storage.media = str(small_file_system.path)
+    clip_kib = camera_clip.stat().st_size // 1024
+    small_file_system.resize(clip_kib // 2)
+    camera = make_camera()
+    folder = spool_upload(camera_clip, camera, name="A20261125_130501.mp4")
+    processor = ClipProcessor(settings, catalog, "test:0")
+
+    assert processor.process(folder) is None
+    for _ in range(MAX_ATTEMPTS):  # more tries than an error of ours is given
+        time.sleep(settings.pipeline.poll_interval_s)  # a try per rescan
+        assert processor.process(folder) is None
+
+    [job] = list(catalog.query("SELECT state, attempts, claimed_by FROM jobs"))
+    assert job == {"state": JobState.VALIDATED, "attempts": 0, "claimed_by": None}
+    assert spool.clip_path(folder).read_bytes() == camera_clip.read_bytes()
+    assert list_recordings(catalog) == []
+    assert [p for p in small_file_system.path.rglob("*") if p.is_file()] == []  # no partial
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].exc_info is None
+    assert (
+        f"no room to store the clip (No space left on device in {small_file_system.path})"
+        in warnings[0].getMessage()
+    )
+    assert "it stays in the spool, and one clip is tried every 0.1 s" in warnings[0].getMessage()
+
+    small_file_system.resize(clip_kib * 4)
+    assert processor.process(folder) is None  # no try within poll_interval_s of the last
+    time.sleep(settings.pipeline.poll_interval_s)
+    assert processor.process(folder) == JobState.INDEXED
+
+    [recording] = list_recordings(catalog)
+    stored = ClipStore(settings.storage).recording_file(recording["path"])
+    assert stored.is_relative_to(small_file_system.path)
+    assert stored.read_bytes() == camera_clip.read_bytes()
+    assert not folder.exists()
+    assert "there is room to store clips again" in caplog.text

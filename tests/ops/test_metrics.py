@@ -78,7 +78,9 @@ def test_endpoint_serves_the_catalog_figures(catalog, settings, make_camera, sto
     assert samples[("alarmvault_processing_seconds_sum", ())] >= 0
     assert samples[("alarmvault_recordings_bytes", ())] == 10_000
     assert samples[("alarmvault_cameras", (("fairuse_state", "warned"),))] == 1
-    assert samples[("alarmvault_disk_bytes", (("kind", "free"),))] > 0
+    assert samples[("alarmvault_disk_bytes", (("area", "data"), ("kind", "free")))] > 0
+    # The media are in the data folder: no second figure for the same disk.
+    assert not any(dict(labels).get("area") == "media" for _, labels in samples)
     assert (
         samples[
             (
@@ -90,6 +92,35 @@ def test_endpoint_serves_the_catalog_figures(catalog, settings, make_camera, sto
     )
     # Nothing analysed yet: the metric is absent rather than a made-up 0.
     assert not any(name == "alarmvault_detector_ms" for name, _ in samples)
+
+
+def test_a_media_folder_on_another_file_system_has_its_own_disk_gauges(
+    catalog, settings, small_file_system
+):
+    settings.storage.data_dir.mkdir(exist_ok=True)  # made by SQLite, not PostgreSQL
+    settings.storage.media = str(small_file_system.path)
+    (small_file_system.path / "recordings").mkdir()
+    (small_file_system.path / "recordings" / "clip.mp4").write_bytes(b"x" * 256 * 1024)
+
+    samples = scrape_endpoint(settings)
+
+    media = {
+        dict(labels)["kind"]: value
+        for (name, labels), value in samples.items()
+        if name == "alarmvault_disk_bytes" and dict(labels)["area"] == "media"
+    }
+    assert media == {"total": 1024 * 1024, "used": 256 * 1024, "free": 768 * 1024}
+    assert samples[("alarmvault_disk_bytes", (("area", "data"), ("kind", "total")))] > 1024**2
+
+
+def test_a_bucket_has_no_disk_gauges(catalog, settings):
+    settings.storage.data_dir.mkdir(exist_ok=True)  # made by SQLite, not PostgreSQL
+    settings.storage.media = "s3://alarmvault-media/cluster"
+
+    samples = scrape_endpoint(settings)
+
+    areas = {dict(labels)["area"] for name, labels in samples if name == "alarmvault_disk_bytes"}
+    assert areas == {"data"}
 
 
 def test_detector_speed_appears_once_detection_records_timings(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import tomli_w
 
 from core.catalog import atomic
 from core.catalog.jobs import advance_job, register_job
@@ -64,7 +66,7 @@ def test_status_prints_queue_clips_fair_use_disk_and_detector(
     job_id = seeded["recording"]["job_id"]
     assert f"camera={camera_id}  indexed     reason=-  duration=18.0s  job={job_id}" in text
     assert f"fair use:  throttled=1  camera {camera_id}: throttled;" in text
-    assert "recordings 2.0 KiB in 1 clips" in text
+    assert "recordings: 2.0 KiB in 1 clips" in text
     assert "detector:  n/a" in text
     assert "storage_statistics   last run 2026-11-25T12:00:00+00:00  accounts=1" in text
     assert "owner@example.com" not in text  # ids only
@@ -91,6 +93,44 @@ def test_status_json_is_machine_readable(
     assert figures["disk"]["free_bytes"] > 0
     assert figures["detector"] is None
     assert [run["job"] for run in figures["scheduled_jobs"]] == ["storage_statistics"]
+
+
+def test_status_shows_a_media_folder_on_another_file_system_apart(
+    catalog, settings_dict, config_file, small_file_system
+):
+    Path(settings_dict["storage"]["data_dir"]).mkdir(exist_ok=True)  # made by SQLite, not PG
+    settings_dict["storage"]["media"] = str(small_file_system.path)
+    config_file.write_bytes(tomli_w.dumps(settings_dict).encode())
+
+    text = _status(config_file)
+    figures = json.loads(_status(config_file, "--json"))
+
+    data_dir = settings_dict["storage"]["data_dir"]
+    assert f"free ({data_dir})\n" in text
+    assert (
+        f"\n           media 0 B used of 1.0 MiB, 1.0 MiB free ({small_file_system.path})\n" in text
+    )
+    data, media = figures["disk"]["areas"]
+    assert (data["area"], data["location"]) == ("data", data_dir)
+    assert media == {
+        "area": "media",
+        "location": str(small_file_system.path),
+        "total_bytes": 1024 * 1024,
+        "used_bytes": 0,
+        "free_bytes": 1024 * 1024,
+        "note": None,
+    }
+
+
+def test_status_names_a_bucket_an_object_store_without_a_free_space_figure(
+    catalog, settings_dict, config_file
+):
+    settings_dict["storage"]["media"] = "s3://alarmvault-media/cluster"
+    config_file.write_bytes(tomli_w.dumps(settings_dict).encode())
+
+    text = _status(config_file)
+
+    assert "\n           media object store (s3://alarmvault-media/cluster)\n" in text
 
 
 def test_status_shows_the_detector_speed_detection_recorded(

@@ -39,6 +39,17 @@ def test_storage_statistics_measures_each_account_and_the_disk(
     assert disk_usage(catalog)["measured_at"] == catalog_time(NOW + timedelta(minutes=15))
 
 
+def test_storage_statistics_name_a_media_folders_free_space_elsewhere(
+    catalog, settings, small_file_system
+):
+    settings.storage.media = str(small_file_system.path)
+
+    summary = storage_statistics(catalog, settings, NOW)
+
+    assert summary["media_free_bytes"] == 1024 * 1024
+    assert summary["disk_free_bytes"] == disk_usage(catalog)["free_bytes"] > 1024 * 1024
+
+
 @pytest.mark.sqlite_only(reason="the write-ahead log it folds back is the SQLite file's own")
 def test_database_upkeep_truncates_the_wal(catalog, settings):
     for number in range(50):

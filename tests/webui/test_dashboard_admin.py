@@ -116,3 +116,23 @@ def test_admin_lists_users_rejections_released_recordings_and_status(
     status = client.get("/admin").get_data(as_text=True)
     assert "free of" in status and "Queue" in status
     assert json.dumps(owner["email"]) not in status
+
+
+def test_admin_status_shows_a_media_folder_elsewhere_and_a_bucket_without_a_figure(
+    client, auth, make_user, settings, small_file_system
+):
+    auth.login_as(make_user("root@example.com", is_admin=True))
+    settings.storage.media = str(small_file_system.path)
+
+    page = client.get("/admin").get_data(as_text=True)
+
+    assert f"Recordings store <code>{small_file_system.path}</code>" in page
+    assert '<meter min="0" max="1048576" value="0"' in page
+    assert "0 B used, 1.0 MB free of 1.0 MB." in page
+    assert f"Data folder <code>{settings.storage.data_dir}</code>" in page
+
+    settings.storage.media = "s3://alarmvault-media/cluster"
+    page = client.get("/admin").get_data(as_text=True)
+
+    assert "Recordings store <code>s3://alarmvault-media/cluster</code>" in page
+    assert "An object store: it has no free-space figure." in page
