@@ -14,7 +14,6 @@ import errno
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -68,10 +67,6 @@ FIRST_MEASUREMENT_WAIT_S = 2.0
 # one stuck in a hung mount does not keep the process alive).
 STOP_WAIT_S = 5.0
 
-# What the monitor measures: the areas one after another (`each_storage_space`); tests pass
-# one that blocks.
-SpaceProbe = Callable[[StorageSettings], Iterable[AreaSpace]]
-
 
 @dataclass(frozen=True)
 class SpaceReading:
@@ -91,12 +86,10 @@ class FreeSpaceMonitor:
         storage: StorageSettings,
         check_s: float,
         timeout_s: float,
-        probe: SpaceProbe | None = None,
     ) -> None:
         self.storage = storage
         self.check_s = check_s
         self.timeout_s = timeout_s
-        self.probe = probe
         self._lock = threading.Lock()
         self._spaces: tuple[AreaSpace, ...] = ()
         self._measured_at = time.monotonic()
@@ -140,7 +133,7 @@ class FreeSpaceMonitor:
         spaces: list[AreaSpace] = []
         area = StorageArea.DATA
         try:
-            for space in (self.probe or each_storage_space)(self.storage):
+            for space in each_storage_space(self.storage):
                 spaces.append(space)
                 # Areas come data first: the one a hang waits for is the next.
                 area = StorageArea.MEDIA
@@ -167,7 +160,7 @@ class UploadAllowance:
 class StorageGuard:
     """The upload limits of one ingestd process."""
 
-    def __init__(self, settings: Settings, probe: SpaceProbe | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.storage = settings.storage
         self.min_free_bytes = settings.storage.min_free_mb * MIB
         self.max_upload_bytes = settings.ingest.max_upload_mb * MIB
@@ -175,7 +168,6 @@ class StorageGuard:
             settings.storage,
             settings.ingest.free_space_check_s,
             settings.ingest.free_space_timeout_s,
-            probe,
         )
         # The areas found short (or not answering) at the last look: logged when that starts
         # and when it ends, not at every refused upload. FTP's loop and SFTP threads both look.

@@ -6,16 +6,17 @@ from __future__ import annotations
 import ftplib
 import io
 import logging
+import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import paramiko
 import pytest
 
 from core.catalog import atomic
 from core.catalog.jobs import register_job
-from core.storage_space import each_storage_space
 from ingestd.daemon import IngestDaemon
 from tests.ingestd.conftest import jail_files, spooled, wait_until
 
@@ -186,26 +187,29 @@ def test_a_full_media_folder_elsewhere_refuses_uploads_until_it_has_room(
 
 
 def test_a_hung_media_mount_never_stalls_uploads_and_refuses_them_until_it_answers(
-    ingest_settings, catalog, make_camera, tmp_path, monkeypatch, caplog
+    ingest_settings, catalog, make_camera, small_file_system, monkeypatch, caplog
 ):
-    """A hard-mounted NFS media folder that hangs blocks statvfs for good. Here the media area's
-    measurement waits on an Event instead: the FTP I/O loop never waits with it (an upload
-    starts at once), and once it has not answered for free_space_timeout_s uploads are refused
-    with 452 naming the area (the camera keeps its clip); when it answers they go through."""
+    """A hard-mounted NFS media folder that hangs blocks statvfs for good. Here the statvfs of
+    the media folder (a file system of its own) waits on an Event instead: the FTP I/O loop
+    never waits with it (an upload starts at once); once it has not answered for
+    free_space_timeout_s uploads are refused with 452 naming the area (the camera keeps its
+    clip); when it answers they go through again."""
     caplog.set_level(logging.INFO, logger="ingestd.limits")
-    media = tmp_path / "media"
-    media.mkdir()
+    media = small_file_system.path
     ingest_settings.storage.media = str(media)
+    ingest_settings.storage.min_free_mb = 0
     ingest_settings.ingest.free_space_check_s = 0.05
     ingest_settings.ingest.free_space_timeout_s = 1.5
     mount_answers = threading.Event()
     mount_answers.set()
+    disk_usage = shutil.disk_usage
 
-    def media_mount_that_hangs(storage):
-        yield from each_storage_space(storage)  # the data area
-        mount_answers.wait()  # the media folder's statvfs, stuck while the mount hangs
+    def statvfs_of_a_mount_that_hangs(path):
+        if Path(path) == media:
+            mount_answers.wait()
+        return disk_usage(path)
 
-    monkeypatch.setattr("ingestd.limits.each_storage_space", media_mount_that_hangs)
+    monkeypatch.setattr(shutil, "disk_usage", statvfs_of_a_mount_that_hangs)
     camera = make_camera()
     daemon = IngestDaemon(ingest_settings)
     daemon.start()
