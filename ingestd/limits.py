@@ -81,12 +81,7 @@ class FreeSpaceMonitor:
     the latest figures without touching the file system. A measurement not back after
     ``timeout_s`` makes the reading say which area does not answer."""
 
-    def __init__(
-        self,
-        storage: StorageSettings,
-        check_s: float,
-        timeout_s: float,
-    ) -> None:
+    def __init__(self, storage: StorageSettings, check_s: float, timeout_s: float) -> None:
         self.storage = storage
         self.check_s = check_s
         self.timeout_s = timeout_s
