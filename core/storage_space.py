@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -73,16 +74,21 @@ class AreaSpace:
 def storage_spaces(storage: StorageSettings) -> list[AreaSpace]:
     """The data area, then the media area where it is not on the data folder's file system.
     Cost: two stat and two statvfs calls (one round trip each on NFS)."""
+    return list(each_storage_space(storage))
+
+
+def each_storage_space(storage: StorageSettings) -> Iterator[AreaSpace]:
+    """`storage_spaces` one area at a time, data first: a caller that waits on a hung mount
+    knows which area it is waiting for (the one after the last it got)."""
     data_dir = Path(storage.data_dir)
-    data = measure(StorageArea.DATA, data_dir)
+    yield measure(StorageArea.DATA, data_dir)
     if not storage.media:
-        return [data]
+        return
     folder = media_folder(storage)
     if folder is None:
-        return [data, AreaSpace(StorageArea.MEDIA, storage.media, note=OBJECT_STORE)]
-    if _same_file_system(folder, data_dir):
-        return [data]
-    return [data, measure(StorageArea.MEDIA, folder)]
+        yield AreaSpace(StorageArea.MEDIA, storage.media, note=OBJECT_STORE)
+    elif not _same_file_system(folder, data_dir):
+        yield measure(StorageArea.MEDIA, folder)
 
 
 def measure(area: StorageArea, folder: Path) -> AreaSpace:

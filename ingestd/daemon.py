@@ -35,6 +35,7 @@ class IngestDaemon:
         self.ftp: FtpService | None = None
         self.sftp: SftpService | None = None
         self.handover: UploadHandover | None = None
+        self.guard: StorageGuard | None = None
 
     def start(self) -> None:
         self.start_storage()
@@ -56,6 +57,8 @@ class IngestDaemon:
         handover.start()
         self.handover = handover
         guard = StorageGuard(self.settings)
+        guard.start()
+        self.guard = guard
         if self.settings.ftp.enabled and serves_ftp(self.slot, self.settings.ftp.workers):
             self.start_ftp(credentials, handover, guard)
         if self.settings.sftp.enabled:
@@ -107,6 +110,9 @@ class IngestDaemon:
             # After the servers: uploads still waiting for a rename are handed over now.
             self.handover.stop()
             self.handover = None
+        if self.guard is not None:
+            self.guard.stop()
+            self.guard = None
         if self.connection_limiter is not None:
             self.connection_limiter.close()
             self.connection_limiter = None

@@ -303,6 +303,12 @@ class PipelineDaemon:
 
     def _analyse_next(self, processor: ClipProcessor) -> None:
         """Analyse the longest-waiting clip no other worker holds, if any."""
+        pause_s = processor.space_pause_s()
+        if pause_s > 0:
+            # A clip found the store full a moment ago: claim nothing until the pause is
+            # over rather than spin through the queue (the clips wait, unclaimed).
+            self.stop_event.wait(pause_s)
+            return
         # Cleared before looking, so a clip indexed meanwhile sets it again and is not missed.
         self.analysis_waiting.clear()
         with self.leases.holding(processor.worker_id):

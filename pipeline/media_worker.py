@@ -32,6 +32,7 @@ from typing import Any
 from core.detection.results import ClipDetections, DetectionSwitches
 from core.service import setup_logging
 from core.settings import Settings
+from core.storage_space import is_out_of_space
 from pipeline.clip_media import LocalMedia, MediaFailed
 from pipeline.media.probe import ClipProbe
 from pipeline.media.still import StillProbe
@@ -44,6 +45,8 @@ CHILD_ADDRESS_SPACE_LIMIT = 6 * 1024**3
 STOP_WAIT_S = 5.0
 # A fresh worker imports the decoders first; that is not part of any clip's time limit.
 START_LIMIT_S = 120.0
+# The answer for a write that found the store full: (errno, strerror, filename) follow.
+NO_SPACE = "no_space"
 OPERATIONS = frozenset({"probe", "probe_still", "poster", "playback_copy", "detect", "load_models"})
 
 
@@ -152,6 +155,8 @@ class MediaWorker:
                 )
                 raise MediaFailed(operation, "crashed") from None
             self._count(rss_mb)
+            if status == NO_SPACE:
+                raise OSError(*value)  # as in this process: `is_out_of_space` tells it
             if status == "error":
                 raise MediaFailed(operation, f"error: {value}")
             return value
@@ -282,6 +287,12 @@ def serve(requests: Connection, answers: Connection) -> None:
             else:
                 value = getattr(media, operation)(*args)
         except Exception as error:
+            if is_out_of_space(error):
+                # Not the clip's fault: the daemon waits for room (`ClipProcessor`) and logs
+                # that once, so the errno must cross the pipe.
+                no_space = (error.errno, error.strerror, error.filename)
+                answers.send((NO_SPACE, no_space, current_rss_mb()))
+                continue
             logger.warning("media worker: %s failed: %s", operation, error)
             answers.send(("error", f"{type(error).__name__}: {error}", current_rss_mb()))
             continue

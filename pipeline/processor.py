@@ -73,6 +73,10 @@ CRASH_LIMIT = 6
 MAX_ANALYSIS_ATTEMPTS = 2
 CONTAINER_EXT = {"avi": "avi"}
 ANALYSIS_GAVE_UP = "analysis_failed"
+# What a clip that found no room waits for, in the one warning of the episode: (what could
+# not be stored, where the clip waits).
+SPOOL_WAITS = ("the clip", "it stays in the spool")
+ANALYSIS_WAITS = ("its analysis (frames, crops)", "it waits for analysis, visible unlabelled")
 # The clip log line's reason for an upload filed as a still.
 STILL = "still"
 
@@ -493,10 +497,18 @@ class ClipProcessor:
         """Stage 4: ``analysing`` -> ``analysed``: detection fills in the labels, boxes,
         plates and false-alarm verdict of a visible clip. A clip that cannot be analysed is
         tried again once, then stays visible without labels (reason ``analysis_failed``).
-        None if another worker holds the job or it is not waiting for analysis."""
+        None if another worker holds the job or it is not waiting for analysis, or while this
+        worker waits for room in the store (`space_pause_s`)."""
+        if self.space_pause_s() > 0:
+            return None
         if not jobs.claim_job(self.db, job_id, self.worker_id, self.lease_s):
             return None
         return self.analyse_claimed(job_id)
+
+    def space_pause_s(self) -> float:
+        """How long this worker still leaves clips be after one found no room in the store
+        (0: none did, or the pause is over): its analysis loop claims nothing meanwhile."""
+        return max(0.0, self._next_try_for_space - time.monotonic())
 
     def analyse_claimed(self, job_id: str) -> JobState | None:
         """`analyse` for a job this worker has claimed already (`jobs.claim_next_job`); the
@@ -506,11 +518,16 @@ class ClipProcessor:
         except ClaimLost:
             self._log_lost(job_id)
             return None
-        except Exception:
+        except Exception as error:
             if connection_lost(self.db):
                 raise  # an outage, not the clip's fault (see `use_catalog`)
             if not self._holds(job_id):
                 self._log_lost(job_id)
+                return None
+            if is_out_of_space(error):
+                # Frames, crops or the preview found no room: the clip keeps waiting for
+                # analysis until there is space, never given up on for it.
+                self._wait_for_space(job_id, error, ANALYSIS_WAITS)
                 return None
             # Our own error (a bug, a locked catalog): the clip stays visible and is tried
             # again on the next pass, given up after MAX_ANALYSIS_ATTEMPTS so it cannot loop.
@@ -552,6 +569,7 @@ class ClipProcessor:
             )
             self.detection.store(recording["id"], result)
         self.clips.drop_local(recording["path"])
+        self._space_is_back(goes_on="analysis")
         log_clip(job, JobState.ANALYSED, reason, recording["duration_s"], started)
         return JobState.ANALYSED
 
@@ -711,35 +729,41 @@ class ClipProcessor:
                 job["attempts"],
             )
 
-    def _wait_for_space(self, job_id: str, error: OSError) -> None:
+    def _wait_for_space(
+        self, job_id: str, error: OSError, waits: tuple[str, str] = SPOOL_WAITS
+    ) -> None:
         """A clip that found no room in the store (``ENOSPC``, a quota) stays where it is: in
-        the spool, its job where it was, this try not counted against it; the spool rescan
-        tries it again (every ``poll_interval_s``). One line says so, not a traceback per
-        clip."""
+        the spool (or waiting for analysis), its job where it was, this try not counted
+        against it; this worker tries one clip again after ``poll_interval_s``. One line says
+        so, not a traceback per clip."""
         jobs.uncount_attempt(self.db, job_id, self.worker_id)
-        self._log_out_of_space(job_id, error)
+        self._log_out_of_space(job_id, error, waits)
 
-    def _log_out_of_space(self, job_id: str, error: OSError) -> None:
+    def _log_out_of_space(
+        self, job_id: str, error: OSError, waits: tuple[str, str] = SPOOL_WAITS
+    ) -> None:
+        what, where = waits
         self._next_try_for_space = time.monotonic() + self.settings.pipeline.poll_interval_s
         if self._out_of_space:
             logger.debug("job %s: still no room to store it (%s)", job_id, error)
             return
         self._out_of_space = True
         logger.warning(
-            "job %s: no room to store the clip (%s in %s); it stays in the spool, and one "
-            "clip is tried every %g s until there is space again "
-            "(`alarmvault status` shows each area's free space)",
+            "job %s: no room to store %s (%s in %s); %s, and one clip is tried every %g s "
+            "until there is space again (`alarmvault status` shows each area's free space)",
             job_id,
+            what,
             error.strerror,
             error.filename or self.clips.recordings_root.parent,  # the folder it went into
+            where,
             self.settings.pipeline.poll_interval_s,
         )
 
-    def _space_is_back(self) -> None:
+    def _space_is_back(self, goes_on: str = "indexing") -> None:
         self._next_try_for_space = 0.0
         if self._out_of_space:
             self._out_of_space = False
-            logger.info("there is room to store clips again; indexing goes on")
+            logger.info("there is room to store clips again; %s goes on", goes_on)
 
     def _advance_if_held(self, job_id: str, state: JobState, *, reason: str) -> bool:
         """Give up on a job after our own errors, unless it is another worker's by now."""

@@ -116,6 +116,26 @@ class IngestSettings(StrictModel):
             "unchanged this long (ingestd removes the ones a session's uploads left when it ends)."
         ),
     )
+    free_space_check_s: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description=(
+            "How often a thread of each ingestd process measures the free space that [storage] "
+            "min_free_mb guards; an upload start reads the latest figure and never waits on "
+            "the file system (a hung NFS mount)."
+        ),
+    )
+    free_space_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "A free-space measurement not back for this long (a hung mount) means the space "
+            "cannot be told: uploads are refused with a temporary reply (the camera keeps its "
+            "clip and tries later) until it answers again."
+        ),
+    )
     workers: int = Field(
         2,
         ge=1,
@@ -159,5 +179,14 @@ class IngestSettings(StrictModel):
             raise ValueError(
                 "ingest.node_timeout_s must be at least twice ingest.node_heartbeat_s: a live "
                 "node's connections would stop counting between two heartbeats"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _free_space_check_within_timeout(self) -> IngestSettings:
+        if self.free_space_check_s * 2 > self.free_space_timeout_s:
+            raise ValueError(
+                "ingest.free_space_timeout_s must be at least twice ingest.free_space_check_s: "
+                "a working file system would time out between two measurements"
             )
         return self

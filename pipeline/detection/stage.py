@@ -22,6 +22,7 @@ from core.catalog.detections import (
 from core.clipstore import ClipStore
 from core.detection.results import ClipDetections, DetectionSwitches
 from core.settings import Settings
+from core.storage_space import is_out_of_space
 from pipeline.clip_media import ClipMedia, LocalMedia, MediaFailed
 from pipeline.detection.errors import DetectionError
 
@@ -71,6 +72,8 @@ class DetectionStage:
             logger.error("detect camera=%s clip=%s: %s", camera_id, relpath, error)
             raise AnalysisFailed(error.reason) from error
         except (av.FFmpegError, OSError, ValueError) as error:
+            if is_out_of_space(error):
+                raise  # frames and crops found no room: not the clip's fault, it waits for room
             logger.error("detect camera=%s clip=%s unreadable: %s", camera_id, relpath, error)
             raise AnalysisFailed(f"unreadable: {error}") from error
 

@@ -56,8 +56,11 @@ def server_keys(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def ingest_settings(settings: Settings, server_keys: dict[str, Path]) -> Settings:
-    """The shared test settings with the session's server keys and a short failed-login pause."""
+    """The shared test settings with the session's server keys, a short failed-login pause and
+    free space measured often."""
     settings.ingest.failed_login_delay_s = 0.05
+    # New free-space figures within a blink of a test changing them.
+    settings.ingest.free_space_check_s = 0.1
     settings.ftp.tls_cert = server_keys["tls_cert"]
     settings.ftp.tls_key = server_keys["tls_key"]
     settings.sftp.host_key = server_keys["host_key"]

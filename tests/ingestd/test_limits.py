@@ -6,8 +6,11 @@ from __future__ import annotations
 import ftplib
 import io
 import logging
+import shutil
 import socket
+import threading
 import time
+from pathlib import Path
 
 import paramiko
 import pytest
@@ -163,6 +166,9 @@ def test_a_full_media_folder_elsewhere_refuses_uploads_until_it_has_room(
         assert spooled(ingest_settings) == [] and jail_files(ingest_settings) == []
 
         small_file_system.resize(4 * 1024)
+        guard = daemon.guard
+        assert guard is not None
+        assert wait_until(lambda: guard.disk_left()[0] > 0, timeout=5)
         ftp.storbinary("STOR clip.mp4", io.BytesIO(b"x" * 1000))
         ftp.close()
     finally:
@@ -178,6 +184,81 @@ def test_a_full_media_folder_elsewhere_refuses_uploads_until_it_has_room(
         "[storage] min_free_mb = 2 MB free; cameras are told to try later"
     )
     assert "uploads accepted again: the media area has room" in caplog.text
+
+
+def test_a_hung_media_mount_never_stalls_uploads_and_refuses_them_until_it_answers(
+    ingest_settings, catalog, make_camera, small_file_system, monkeypatch, caplog
+):
+    """A hard-mounted NFS media folder that hangs blocks statvfs for good. Here the statvfs of
+    the media folder (a file system of its own) waits on an Event instead: the FTP I/O loop
+    never waits with it (an upload starts at once); once it has not answered for
+    free_space_timeout_s uploads are refused with 452 naming the area (the camera keeps its
+    clip); when it answers they go through again."""
+    caplog.set_level(logging.INFO, logger="ingestd.limits")
+    media = small_file_system.path
+    ingest_settings.storage.media = str(media)
+    ingest_settings.storage.min_free_mb = 0
+    ingest_settings.ingest.free_space_check_s = 0.05
+    ingest_settings.ingest.free_space_timeout_s = 1.5
+    mount_answers = threading.Event()
+    mount_answers.set()
+    disk_usage = shutil.disk_usage
+
+    def statvfs_of_a_mount_that_hangs(path):
+        if Path(path) == media:
+            mount_answers.wait()
+        return disk_usage(path)
+
+    monkeypatch.setattr(shutil, "disk_usage", statvfs_of_a_mount_that_hangs)
+    camera = make_camera()
+    daemon = IngestDaemon(ingest_settings)
+    daemon.start()
+    assert daemon.ftp is not None and daemon.guard is not None
+    monitor = daemon.guard.monitor
+    try:
+        ftp = ftplib.FTP()
+        host, port = daemon.ftp.address
+        ftp.connect(host, port, timeout=10)
+        ftp.login(camera["username"], camera["password"])
+        mount_answers.clear()
+        started = time.monotonic()
+        ftp.storbinary("STOR during-hang.mp4", io.BytesIO(b"x" * 1000))
+        assert time.monotonic() - started < 1.0
+
+        assert wait_until(lambda: monitor.reading().unanswered is not None, timeout=5)
+        started = time.monotonic()
+        with pytest.raises(ftplib.error_temp) as refused:
+            ftp.storbinary("STOR refused.mp4", io.BytesIO(b"x" * 1000))
+        assert time.monotonic() - started < 1.0
+        assert str(refused.value) == (
+            "452 Storage space on the server (recordings store) cannot be checked; try later."
+        )
+        ftp.voidcmd("NOOP")  # the session lives on
+
+        mount_answers.set()
+        assert wait_until(lambda: monitor.reading().unanswered is None, timeout=5)
+        ftp.storbinary("STOR after-hang.mp4", io.BytesIO(b"x" * 1000))
+        ftp.close()
+    finally:
+        mount_answers.set()
+        daemon.stop()
+    assert sorted(meta.original_name for meta, _ in spooled(ingest_settings)) == [
+        "after-hang.mp4",
+        "during-hang.mp4",
+    ]
+    logged = [
+        (record.levelno, record.getMessage())
+        for record in caplog.records
+        if record.name == "ingestd.limits"
+    ]
+    assert logged == [
+        (
+            logging.WARNING,
+            f"uploads refused: the free space of the media area ({media}) has not been measured "
+            "for over 1.5 s (its file system does not answer); cameras are told to try later",
+        ),
+        (logging.INFO, "uploads accepted again: the free space can be measured again"),
+    ]
 
 
 def test_connections_per_address_are_limited(ingest_settings, catalog):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import signal
 import threading
@@ -17,8 +19,9 @@ from core.catalog.states import JobState
 from core.clipstore import ClipStore
 from core.detection.results import DetectionSwitches
 from core.settings.pipeline import PipelineSettings
+from pipeline.daemon import PipelineDaemon
 from pipeline.media_worker import MediaWorker
-from pipeline.processor import ANALYSIS_GAVE_UP, ClipProcessor
+from pipeline.processor import ANALYSIS_GAVE_UP, MAX_ANALYSIS_ATTEMPTS, ClipProcessor
 from tests.conftest import MODELS, requires_shared
 
 
@@ -267,3 +270,67 @@ def test_a_worker_paused_past_its_lease_mid_analysis_stores_no_second_set_of_lab
 
 def boxes(catalog) -> int:
     return catalog.execute("SELECT count(*) FROM detection_boxes").fetchone()[0]
+
+
+def fill_up(folder) -> None:
+    """Write into ``folder`` until its file system has no room left (ENOSPC)."""
+    chunk = b"\0" * (64 * 1024)
+    with open(folder / "filler", "wb", buffering=0) as filler:
+        try:
+            while True:
+                filler.write(chunk)
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+
+
+def test_analysis_on_a_full_media_folder_waits_for_room_then_labels_the_clip(
+    settings, catalog, detecting_camera, people_clip, spool_upload, small_file_system, caplog
+):
+    """A real full file system: the media folder (a tmpfs) takes the clip and its poster, then
+    fills up, so the media worker's frames and crops fail with ENOSPC. The clip keeps waiting
+    for analysis however often that happens (no try counted, one warning, this worker claims
+    nothing for poll_interval_s) and gets its labels once there is room."""
+    caplog.set_level(logging.INFO, logger="pipeline.processor")
+    settings.pipeline.poll_interval_s = 0.2
+    settings.storage.media = str(small_file_system.path)
+    small_file_system.resize(people_clip.stat().st_size // 1024 * 3)
+    folder = spool_upload(people_clip, detecting_camera)
+    with MediaWorker(settings) as media:
+        processor = ClipProcessor(settings, catalog, "test:0", media=media)
+        assert processor.process(folder) == JobState.ANALYSING
+        attempts = jobs.get_job(catalog, folder.name)["attempts"]
+        fill_up(small_file_system.path)
+
+        daemon = PipelineDaemon(settings)
+        for _ in range(MAX_ANALYSIS_ATTEMPTS):  # as many tries as an error of ours is given
+            assert processor.analyse(folder.name) is None
+            assert processor.space_pause_s() > 0.1
+            assert processor.analyse(folder.name) is None, "no claim during the pause"
+            started = time.monotonic()
+            daemon._analyse_next(processor)  # the analysis loop's turn waits out the pause
+            assert time.monotonic() - started > 0.1
+            assert jobs.get_job(catalog, folder.name)["claimed_by"] is None
+            assert processor.space_pause_s() == 0
+        job = jobs.get_job(catalog, folder.name)
+        assert (job["state"], job["attempts"], job["claimed_by"], job["reason"]) == (
+            JobState.ANALYSING,
+            attempts,
+            None,
+            None,
+        )
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1 and warnings[0].exc_info is None
+        assert (
+            "no room to store its analysis (frames, crops) (No space left on device in "
+            f"{small_file_system.path})" in warnings[0].getMessage()
+        )
+        assert "it waits for analysis, visible unlabelled" in warnings[0].getMessage()
+
+        (small_file_system.path / "filler").unlink()
+        assert processor.analyse(folder.name) == JobState.ANALYSED
+
+    job = jobs.get_job(catalog, folder.name)
+    assert (job["state"], job["reason"]) == (JobState.ANALYSED, None)
+    [recording] = list_recordings(catalog)
+    assert "person" in labels_by_recording(catalog, [recording["id"]])[recording["id"]]
+    assert "there is room to store clips again; analysis goes on" in caplog.text
