@@ -105,7 +105,7 @@ def test_each_service_names_its_catalog_sessions_for_the_database_admin(
     config = tmp_path / "alarmvault.toml"
     config.write_text(
         f'[storage]\ndata_dir = "."\ncatalog = "{postgres_catalog_url}"\n'
-        '[schedule]\nenabled = false\n[metrics]\nenabled = false\n',
+        "[schedule]\nenabled = false\n[metrics]\nenabled = false\n",
         encoding="utf-8",
     )
     env = {key: value for key, value in os.environ.items() if key != "PGAPPNAME"}
