@@ -18,6 +18,7 @@ import sqlite_utils
 
 from core.catalog import open_catalog
 from core.catalog.engine import UNREACHABLE_ERRORS, name_connections, unreachable_reason
+from core.service import EXIT_CATALOG_UNREACHABLE, EXIT_INVALID_SETTINGS
 from core.settings import ConfigError, Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, "Context"], int | None]
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, context) or 0)
     except ConfigError as error:
         print(f"alarmvault: invalid settings:\n{error}", file=sys.stderr)
-        return 2
+        return EXIT_INVALID_SETTINGS
     except CommandError as error:
         print(f"alarmvault: {error}", file=sys.stderr)
         return 1
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"alarmvault: the catalog cannot be used: {unreachable_reason(error)}", file=sys.stderr
         )
-        return 1
+        return EXIT_CATALOG_UNREACHABLE
     except KeyboardInterrupt:
         return 130
     finally:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from cli import CommandError, CommandLine, Context
 from core.catalog import CatalogError, Dialect, dialect_of, open_catalog
 from core.catalog.copy import copy_catalog
 from core.catalog.engine import PostgresCatalog, is_postgresql_url
+from ingestd.shared_state import shared_state_file, unexpired_known_logins
 
 
 def register(cli: CommandLine) -> None:
@@ -43,16 +45,22 @@ def migrate_catalog(args: argparse.Namespace, context: Context) -> int:
     target = open_catalog(args.to)
     if not isinstance(target, PostgresCatalog):
         raise CommandError("--to must be a postgresql:// URL")
+    # ingestd keeps these beside a SQLite catalog; PostgreSQL keeps them in the catalog.
+    known_logins_file = shared_state_file(context.settings)
+    known_logins = unexpired_known_logins(known_logins_file, time.time())
     try:
-        copied = copy_catalog(source, target)
+        copied = copy_catalog(source, target, known_logins)
     except CatalogError as error:
         raise CommandError(f"nothing was copied: {error}") from None
     finally:
         target.close()
-    for table, rows in copied.items():
+    for table, rows in copied.rows.items():
         print(f"{table}: {rows} rows")
+    # Cameras known to log in from an address stay known: the ban's address cap spares them.
+    print(f"known camera logins: {copied.known_logins} added from {known_logins_file}")
+    total = sum(copied.rows.values())
     print(
-        f"copied {sum(copied.values())} rows in {len(copied)} tables; every count verified."
+        f"copied {total} rows in {len(copied.rows)} tables; every count verified."
         ' Now set [storage] catalog = "<the URL>" on every node and start the services.'
     )
     return 0

@@ -64,7 +64,7 @@ def reset_shared_state(settings: Settings) -> None:
     Known logins that have not expired are (a file a crash left unreadable loses them)."""
     path = shared_state_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    known = _unexpired_known_logins(path, time.time())
+    known = unexpired_known_logins(path, time.time())
     for suffix in ("", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     with sqlite3.connect(path) as db:
@@ -74,7 +74,9 @@ def reset_shared_state(settings: Settings) -> None:
     db.close()
 
 
-def _unexpired_known_logins(path: Path, now: float) -> list[tuple[str, str, float]]:
+def unexpired_known_logins(path: Path, now: float) -> list[tuple[str, str, float]]:
+    """The known camera logins in the shared file ``path`` that have not expired at ``now``
+    (none when there is no file: one ingestd process keeps them in memory)."""
     if not path.exists():
         return []
     try:
@@ -83,7 +85,7 @@ def _unexpired_known_logins(path: Path, now: float) -> list[tuple[str, str, floa
                 "SELECT address, account, until FROM known_logins WHERE until > ?", [now]
             ).fetchall()
     except sqlite3.Error as error:
-        logger.warning("known camera logins not carried over the restart: %s", error)
+        logger.warning("known camera logins in %s cannot be read, they are lost: %s", path, error)
         return []
     return [(str(a), str(b), float(c)) for a, b, c in rows]
 

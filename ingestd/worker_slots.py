@@ -6,10 +6,13 @@ know their slot, import nothing of the supervisor.
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass
 
 from core.settings import parse_listen
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,17 @@ def bind_listener(listen: str, backlog: int = 128) -> socket.socket:
         sock.close()
         raise OSError(error.errno, f"cannot listen on {listen}: {error.strerror}") from None
     return sock
+
+
+def log_listening(protocol: str, address: tuple[str, int], slot: WorkerSlot | None) -> None:
+    """Say once per service where ``protocol`` is served: a process of its own (``slot`` None:
+    ingestd alone, or the parent that bound the socket for its workers) at INFO; a worker at
+    DEBUG, or the journal would repeat the line once per worker."""
+    host, port = address[:2]
+    if slot is None:
+        logger.info("%s listening on %s:%d", protocol, host, port)
+    else:
+        logger.debug("worker %d serving %s on %s:%d", slot.index, protocol, host, port)
 
 
 def ftp_worker_count(slot: WorkerSlot | None, ftp_workers: int) -> int:

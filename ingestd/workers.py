@@ -28,7 +28,7 @@ from ingestd.daemon import IngestDaemon
 from ingestd.keys import ensure_ssh_host_keys, ensure_tls_certificate
 from ingestd.shared_state import reset_shared_state
 from ingestd.storage import prepare_storage
-from ingestd.worker_slots import WorkerSlot, bind_listener, passive_ports_for
+from ingestd.worker_slots import WorkerSlot, bind_listener, log_listening, passive_ports_for
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,11 @@ class WorkerSupervisor:
         passive = self.settings.ftp.passive_port_range
         for slot in self._slots:
             passive_ports_for(passive, slot)  # refuses a range too small, before forking
+        # Said here once for every worker (each says it at DEBUG only).
+        if ftp is not None:
+            log_listening("FTP/FTPS", ftp.getsockname(), None)
+        if sftp is not None:
+            log_listening("SFTP", sftp.getsockname(), None)
         for slot in self._slots:
             self._fork(slot)
         logger.info("ingestd serving with %d worker processes", self.count)

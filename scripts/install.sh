@@ -191,7 +191,8 @@ install_units() {
 check_config() {
   local alarmvault="$root$PREFIX/venv/bin/alarmvault"
   if [ -x "$alarmvault" ]; then
-    "$alarmvault" --config "$root$ETC/alarmvault.toml" check-config
+    # --offline: the catalog (a PostgreSQL server, the data folder) may not be set up yet.
+    "$alarmvault" --config "$root$ETC/alarmvault.toml" check-config --offline
   fi
 }
 

@@ -5,12 +5,19 @@ transaction there (a failure leaves it empty) and reads one snapshot of the sour
 sequences continue past the highest id ever given out (SQLite's ``sqlite_sequence`` remembers
 ids of deleted rows too, and those must never come back), and the row count of every table is
 compared before the commit.
+
+ingestd's known camera logins (which address each camera logged in from lately) are no catalog
+rows on SQLite: they live beside it, in ingestd's own file. PostgreSQL keeps them in the
+catalog's ``known_camera_logins`` (`core.catalog.shared_limits`), so the caller passes the
+unexpired ones in and they are added in the same transaction: after the move no camera is a
+stranger to the per-address ban until it logs in again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import sqlite_utils
 
@@ -27,8 +34,23 @@ SKIPPED_TABLES = frozenset({"_migrations"})  # the target records its own migrat
 DATA_TABLES = ("users", "cameras", "jobs", "recordings")
 
 
-def copy_catalog(source: sqlite_utils.Database, target: PostgresCatalog) -> dict[str, int]:
-    """Copy every row of ``source`` into the empty, migrated ``target``; rows per table."""
+# One known camera login: (address, account digest, known until in wall-clock seconds).
+KnownLogin = tuple[str, str, float]
+
+
+@dataclass(frozen=True)
+class CatalogCopy:
+    rows: dict[str, int]  # per table of the source catalog, in copy order
+    known_logins: int  # ingestd's known camera logins added from outside the catalog
+
+
+def copy_catalog(
+    source: sqlite_utils.Database,
+    target: PostgresCatalog,
+    known_logins: Sequence[KnownLogin] = (),
+) -> CatalogCopy:
+    """Copy every row of ``source`` into the empty, migrated ``target``, and ``known_logins``
+    into its ``known_camera_logins``; all or nothing."""
     if applied_migrations(source) != applied_migrations(target):
         raise CatalogError("the two catalogs are at different migrations: open both first")
     tables = copy_order(source)
@@ -54,7 +76,8 @@ def copy_catalog(source: sqlite_utils.Database, target: PostgresCatalog) -> dict
             _verify_counts(target, copied)
         finally:
             source.conn.execute("COMMIT")
-    return copied
+        added = _add_known_logins(target, known_logins)
+    return CatalogCopy(copied, added)
 
 
 def copy_order(db: sqlite_utils.Database) -> list[str]:
@@ -118,6 +141,20 @@ def _continue_ids(source: sqlite_utils.Database, target: PostgresCatalog, table:
         highest = max(highest, given[0] if given else 0)
     if highest:
         target.pg.execute("SELECT setval(%s, %s)", [sequence, highest])
+
+
+def _add_known_logins(target: PostgresCatalog, known_logins: Sequence[KnownLogin]) -> int:
+    """Add the pairs the catalog does not know yet (the source's own table, unused on SQLite,
+    wins a tie); how many were added."""
+    added = 0
+    for address, account, until in known_logins:
+        added += target.pg.execute(
+            "INSERT INTO known_camera_logins (address, account, known_until) VALUES (%s, %s, %s)"
+            " ON CONFLICT (address, account) DO NOTHING",
+            [address, account, until],
+        ).rowcount
+    logger.info("catalog copy: %d known camera logins added", added)
+    return added
 
 
 def _verify_counts(target: PostgresCatalog, copied: dict[str, int]) -> None:

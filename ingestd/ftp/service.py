@@ -26,7 +26,13 @@ from ingestd.handover import UploadHandover
 from ingestd.keys import ensure_tls_certificate
 from ingestd.limits import StorageGuard
 from ingestd.log_privacy import install_address_scrubber
-from ingestd.worker_slots import WorkerSlot, bind_listener, ftp_worker_count, passive_ports_for
+from ingestd.worker_slots import (
+    WorkerSlot,
+    bind_listener,
+    ftp_worker_count,
+    log_listening,
+    passive_ports_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +196,7 @@ class FtpService:
         self._settings = settings
         self._tls_files = tls_files_state(settings)
         self.server = FTPServer(listener, handler, ioloop=self.ioloop, backlog=128)
+        self._slot = slot
         # The total is shared out among the FTP workers: it guards each process's file
         # descriptors. The per-address limit is counted across them by `connection_limiter`
         # (see `connection_limits`); pyftpdlib's count of this process stays as a cheap check
@@ -228,8 +235,7 @@ class FtpService:
         self.ioloop.call_every(TLS_RELOAD_CHECK_S, self.reload_tls)
         self._thread = threading.Thread(target=self._serve, name="ingestd-ftp", daemon=True)
         self._thread.start()
-        host, port = self.address
-        logger.info("FTP/FTPS listening on %s:%d", host, port)
+        log_listening("FTP/FTPS", self.address, self._slot)
 
     def _serve(self) -> None:
         try:

@@ -49,7 +49,7 @@ from ingestd.sftp.protocol import (
     remember_agreed_kex,
 )
 from ingestd.sftp.server import CameraSSHServer
-from ingestd.worker_slots import WorkerSlot, bind_listener
+from ingestd.worker_slots import WorkerSlot, bind_listener, log_listening
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ class SftpService:
         self.host_keys = load_host_keys(settings)
         if self.settings.legacy_algorithms:
             self.host_keys = [legacy_host_key(key) for key in self.host_keys]
+        self._slot = slot
         if slot and slot.sftp_socket:
             self._socket = slot.sftp_socket
         else:
@@ -162,8 +163,7 @@ class SftpService:
             thread = threading.Thread(target=target, name=f"ingestd-sftp-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        host, port = self.address
-        logger.info("SFTP listening on %s:%d", host, port)
+        log_listening("SFTP", self.address, self._slot)
 
     def stop(self) -> None:
         """Stop accepting, close every connection (cut-off uploads are removed), join threads."""

@@ -3,6 +3,8 @@ every row and id, and the PostgreSQL catalog goes on where SQLite stopped."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from cli import main
@@ -11,8 +13,11 @@ from core.catalog.cameras import add_camera
 from core.catalog.copy import copy_order
 from core.catalog.jobs import claim_job, register_job
 from core.catalog.plates import add_known_plate
+from core.catalog.shared_limits import shared_limits
 from core.catalog.users import add_user
 from core.catalog.web_sessions import create_session
+from ingestd.login_ban import account_key
+from ingestd.shared_state import known_logins_store, reset_shared_state, shared_state_file
 from tests.loopback import free_port
 
 pytestmark = pytest.mark.sqlite_only(reason="the move starts from a SQLite install's catalog")
@@ -105,3 +110,48 @@ def test_settings_without_a_catalog_move_nothing_and_create_none(tmp_path, capsy
     assert "there is no SQLite catalog at" in error
     assert "--config" in error
     assert not (tmp_path / "not-this-install" / "catalog.db").exists()
+
+
+def test_cameras_known_to_log_in_from_an_address_stay_known_after_the_move(
+    catalog, settings, config_file, postgres_server, capsys
+):
+    # Several ingestd workers on SQLite keep them in their shared file, beside the catalog.
+    now = time.time()
+    reset_shared_state(settings)
+    known = known_logins_store(settings)
+    try:
+        known.remember("192.0.2.10", account_key("cam-garden"), now + 3600, now)
+        known.remember("192.0.2.11", account_key("cam-gate"), now + 7200, now)
+        known.remember("192.0.2.12", account_key("cam-gone"), now - 1, now - 3600)  # expired
+    finally:
+        known.close()
+    url = postgres_server.empty_database()
+    try:
+        assert main(["--config", str(config_file), "migrate-catalog", "--to", url]) == 0
+        said = capsys.readouterr().out
+        assert f"known camera logins: 2 added from {shared_state_file(settings)}" in said
+
+        # What every node's ingestd asks (`login_ban.LoginBan.for_settings` on PostgreSQL).
+        limits = shared_limits(url)
+        assert limits is not None
+        moved = limits.known_logins()
+        try:
+            assert moved.is_known("192.0.2.10", account_key("cam-garden"), time.time())
+            assert moved.is_known("192.0.2.11", account_key("cam-gate"), time.time())
+            assert not moved.any_known("192.0.2.12", now - 7200)
+            assert not moved.is_known("192.0.2.10", account_key("cam-gate"), time.time())
+        finally:
+            moved.close()
+    finally:
+        postgres_server.drop(url)
+
+
+def test_an_install_without_known_camera_logins_moves_and_says_none_were_added(
+    catalog, config_file, postgres_server, capsys
+):
+    url = postgres_server.empty_database()
+    try:
+        assert main(["--config", str(config_file), "migrate-catalog", "--to", url]) == 0
+        assert "known camera logins: 0 added from" in capsys.readouterr().out
+    finally:
+        postgres_server.drop(url)

@@ -246,7 +246,8 @@ def two_workers(
         tls_key=str(server_keys["tls_key"]),
     )
     settings_dict["sftp"].update(max_connections_per_ip=2, host_key=str(server_keys["host_key"]))
-    settings_dict["logging"] = {"level": "INFO"}
+    # DEBUG: each worker says when it serves (the parent alone says "listening on" at INFO).
+    settings_dict["logging"] = {"level": "DEBUG"}
     config = tmp_path / "workers.toml"
     config.write_bytes(tomli_w.dumps(settings_dict).encode())
     settings = settings_from_dict(settings_dict, tmp_path)
@@ -265,8 +266,8 @@ def two_workers(
         assert process.poll() is None, f"ingestd exited during start:\n{log.read_text()}"
         text = log.read_text()
         return (
-            text.count("SFTP listening on") == 2
-            and text.count("FTP/FTPS listening on") == 2
+            text.count("serving SFTP on") == 2
+            and text.count("serving FTP/FTPS on") == 2
             and len(workers.worker_pids()) == 2
         )
 

@@ -153,3 +153,15 @@ def test_sighup_makes_every_worker_load_the_certificate_again(two_workers):
     ), two_workers.log.read_text()
     assert two_workers.process.poll() is None
     assert two_workers.worker_pids() == workers_before
+
+
+def test_the_listening_lines_are_said_once_by_the_parent_and_by_each_worker_at_debug(two_workers):
+    text = two_workers.log.read_text()
+    ftp = "{}:{}".format(*two_workers.ftp_address)
+    sftp = "{}:{}".format(*two_workers.sftp_address)
+    assert text.count("listening on") == 2, text
+    assert f"INFO ingestd.worker_slots: FTP/FTPS listening on {ftp}" in text
+    assert f"INFO ingestd.worker_slots: SFTP listening on {sftp}" in text
+    for worker in (0, 1):
+        assert f"DEBUG ingestd.worker_slots: worker {worker} serving FTP/FTPS on {ftp}" in text
+        assert f"DEBUG ingestd.worker_slots: worker {worker} serving SFTP on {sftp}" in text
