@@ -176,14 +176,7 @@ class ClipProcessor:
             self._log_lost(job_id)
             return None
         except Exception as error:
-            if connection_lost(self.db):
-                raise  # an outage, not the clip's fault (see `use_catalog`)
-            if not self._holds(job_id):
-                # Our files went from under us: the worker that took the clip over moved them.
-                self._log_lost(job_id)
-                return None
-            if is_out_of_space(error):
-                self._wait_for_space(job_id, error)
+            if self._not_the_clips_doing(job_id, error, SPOOL_WAITS):
                 return None
             logger.exception("job %s: processing failed", job_id)
             self._after_failure(job_id)
@@ -519,15 +512,9 @@ class ClipProcessor:
             self._log_lost(job_id)
             return None
         except Exception as error:
-            if connection_lost(self.db):
-                raise  # an outage, not the clip's fault (see `use_catalog`)
-            if not self._holds(job_id):
-                self._log_lost(job_id)
-                return None
-            if is_out_of_space(error):
-                # Frames, crops or the preview found no room: the clip keeps waiting for
-                # analysis until there is space, never given up on for it.
-                self._wait_for_space(job_id, error, ANALYSIS_WAITS)
+            # Frames, crops or the preview that found no room: the clip keeps waiting for
+            # analysis until there is space, never given up on for it.
+            if self._not_the_clips_doing(job_id, error, ANALYSIS_WAITS):
                 return None
             # Our own error (a bug, a locked catalog): the clip stays visible and is tried
             # again on the next pass, given up after MAX_ANALYSIS_ATTEMPTS so it cannot loop.
@@ -728,6 +715,21 @@ class ClipProcessor:
                 job_id,
                 job["attempts"],
             )
+
+    def _not_the_clips_doing(self, job_id: str, error: Exception, waits: tuple[str, str]) -> bool:
+        """For a stage's error: whether it was nothing the clip did and is dealt with here —
+        another worker took the clip over (it moved our files from under us), or the store
+        had no room (`_wait_for_space`). A lost catalog connection is raised on: an outage,
+        not the clip's fault (see `use_catalog`). False: the stage's own failure handling."""
+        if connection_lost(self.db):
+            raise error
+        if not self._holds(job_id):
+            self._log_lost(job_id)
+            return True
+        if is_out_of_space(error):
+            self._wait_for_space(job_id, error, waits)
+            return True
+        return False
 
     def _wait_for_space(
         self, job_id: str, error: OSError, waits: tuple[str, str] = SPOOL_WAITS

@@ -88,3 +88,24 @@ def test_offline_checks_the_settings_without_reaching_for_the_catalog(tmp_path, 
     assert said.out.startswith(f"settings OK: {config}\n")
     assert "catalog" not in said.out.replace("[storage] catalog is PostgreSQL", "")
     assert said.err == ""
+
+
+def test_check_config_warns_when_the_catalog_url_holds_the_password(tmp_path, capsys):
+    config = tmp_path / "alarmvault.toml"
+    url = "postgresql://alarmvault:{}@db.internal/alarmvault"
+    config.write_text(
+        f'[storage]\ncatalog = "{url.format("s3cret")}"\nmedia = "/srv/media"\n',
+        encoding="utf-8",
+    )
+    assert cli_main(["--config", str(config), "check-config", "--offline"]) == 0
+    said = capsys.readouterr().out
+    assert "[storage] catalog holds the database password" in said
+    assert "s3cret" not in said
+
+    config.write_text(
+        '[storage]\ncatalog = "postgresql://alarmvault@db.internal/alarmvault"\n'
+        'media = "/srv/media"\n',
+        encoding="utf-8",
+    )
+    assert cli_main(["--config", str(config), "check-config", "--offline"]) == 0
+    assert "password" not in capsys.readouterr().out
