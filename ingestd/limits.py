@@ -226,21 +226,19 @@ class StorageGuard:
             self._unanswered = area
 
     def _log_changes(self, short: set[StorageArea]) -> None:
+        """Say when an area becomes short of room and when it has room again."""
         with self._log_lock:
-            self._log_short(short)
-
-    def _log_short(self, short: set[StorageArea]) -> None:
-        for area in sorted(short - self._short):
-            logger.warning(
-                "uploads refused: the %s area (%s) has less than [storage] min_free_mb = %d MB "
-                "free; cameras are told to try later",
-                area,
-                self._location(area),
-                self.min_free_bytes // MIB,
-            )
-        for area in sorted(self._short - short):
-            logger.info("uploads accepted again: the %s area has room", area)
-        self._short = frozenset(short)
+            for area in sorted(short - self._short):
+                logger.warning(
+                    "uploads refused: the %s area (%s) has less than [storage] min_free_mb ="
+                    " %d MB free; cameras are told to try later",
+                    area,
+                    self._location(area),
+                    self.min_free_bytes // MIB,
+                )
+            for area in sorted(self._short - short):
+                logger.info("uploads accepted again: the %s area has room", area)
+            self._short = frozenset(short)
 
     def _location(self, area: StorageArea) -> str:
         if area is StorageArea.MEDIA and self.storage.media:
